@@ -1,0 +1,1 @@
+"""cluedesk: the domain and the engine adapter. Nothing here imports Flask."""

@@ -1,0 +1,87 @@
+"""Cases: open one with its process instance, read it, number it."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from engine.audit import service as audit
+from engine.cases.models import Case, NumberSequence
+from engine.errors import Forbidden, NotFound
+from engine.inbox.models import Task
+from engine.org.models import Unit, User
+from engine.processes import service as processes
+from engine.processes.models import ProcessInstance
+from engine.runtime import Runtime
+from engine.uow import UnitOfWork
+
+
+def next_number(session: Session, *, unit_code: str, year: int, kind: str = "case") -> str:
+    """A readable number, gap-free per unit and year (the counter row is locked until commit)."""
+    scope = f"{kind}:{unit_code}:{year}"
+    result = session.execute(update(NumberSequence).where(NumberSequence.scope == scope)
+                             .values(value=NumberSequence.value + 1)
+                             .returning(NumberSequence.value))
+    value = result.scalar()
+    if value is None:
+        session.add(NumberSequence(scope=scope, value=1))
+        session.flush()
+        value = 1
+    return f"{unit_code}-{year}-{value:06d}"
+
+
+def open_case(uow: UnitOfWork, *, runtime: Runtime, process_key: str, data: dict | None,
+              user: User) -> Case:
+    """Open a case in the user's unit and start its process."""
+    session = uow.session
+    now = runtime.clock.now()
+    unit = session.get(Unit, user.unit_id)
+    case = Case(number=next_number(session, unit_code=unit.code,
+                                   year=runtime.clock.local(now).year),
+                status="open", process_key=process_key, registered_unit_id=unit.id,
+                created_by_id=user.id, created_at=now)
+    session.add(case)
+    session.flush()
+    audit.record(session, at=now, actor=user.username, action="case_opened", case_id=case.id,
+                 detail={"number": case.number, "process_key": process_key})
+    instance, _ = processes.start_instance(uow, runtime=runtime, key=process_key, data=data,
+                                           user=user, case_id=case.id)
+    case.instance_id = instance.id
+    return case
+
+
+def get_case(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"case {case_id} not found")
+    return case
+
+
+def may_see_case(session: Session, user: User, case: Case) -> bool:
+    """API.md "Authority": who may see a case and its tasks."""
+    from engine.inbox import authority
+    roles = user.roles
+    if "intake_clerk" in roles and case.registered_unit_id == user.unit_id:
+        return True
+    if "supervisor" in roles:
+        path = session.scalar(select(Unit.path).where(Unit.id == user.unit_id))
+        units = select(Unit.id).where(Unit.path.startswith(path))
+        if case.registered_unit_id is not None and session.scalar(
+                units.where(Unit.id == case.registered_unit_id)) is not None:
+            return True
+    stmt = select(Task.id).where(Task.case_id == case.id,
+                                 authority.visible_clause(session, user, "all")).limit(1)
+    if session.scalar(stmt) is not None:
+        return True
+    if case.instance_id:
+        started = session.scalar(select(ProcessInstance.started_by_id)
+                                 .where(ProcessInstance.id == case.instance_id))
+        return started == user.id
+    return False
+
+
+def case_for_user(session: Session, user: User, case_id: int) -> Case:
+    """The case, if the user may see it."""
+    case = get_case(session, case_id)
+    if not may_see_case(session, user, case):
+        raise Forbidden("you may not see this case")
+    return case

@@ -1,0 +1,219 @@
+"""The `cluedesk` command line (API.md)."""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from engine.clock import parse_instant
+from engine.config import ROOT, ConfigError
+from engine.errors import DomainError
+from engine.runtime import Runtime
+from engine.workflow.adapter import BpmnInvalid
+
+
+def _runtime() -> Runtime:
+    try:
+        return Runtime.from_config()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _bpmn_files(paths: tuple[str, ...]) -> list[Path]:
+    if not paths:
+        paths = (str(ROOT / "bpmn"),)
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files.extend(sorted(x for x in p.iterdir() if x.suffix in (".bpmn", ".xml")))
+        elif p.exists():
+            files.append(p)
+        else:
+            raise click.ClickException(f"no such file: {p}")
+    return files
+
+
+def _report_invalid(exc: BpmnInvalid) -> None:
+    for p in exc.problems:
+        where = ":".join(str(x) for x in (p.file_name, p.line) if x)
+        element = f" [{p.element_id}]" if p.element_id else ""
+        click.echo(f"error: {where}{element} {p.message}", err=True)
+
+
+@click.group()
+def main():
+    """cluedesk: petitions, clues and cases on BPMN."""
+    logging.basicConfig(level=logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("cluedesk").setLevel(logging.INFO)
+
+
+@main.command("init-db")
+def init_db():
+    """Create or upgrade the schema (idempotent)."""
+    from engine.schema import upgrade
+    rt = _runtime()
+    upgrade(url=rt.settings.database.url)
+    click.echo(f"database ready: {rt.engine.url.render_as_string(hide_password=True)}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1)
+@click.option("--actor", default="cli", help="recorded as the deployer")
+@click.option("--comment", default="")
+def deploy(paths, actor, comment):
+    """Validate and deploy BPMN files (default: everything in bpmn/)."""
+    from engine.processes import service as processes
+    rt = _runtime()
+    files = [(f.name, f.read_bytes()) for f in _bpmn_files(paths)]
+    if not files:
+        click.echo("nothing to deploy")
+        return
+    try:
+        results = rt.transact(lambda uow: processes.deploy(uow, runtime=rt, files=files,
+                                                           actor=actor, comment=comment))
+    except BpmnInvalid as exc:
+        _report_invalid(exc)
+        sys.exit(1)
+    for r in results:
+        state = "deployed" if r.created else "unchanged"
+        click.echo(f"{state}: {r.key} v{r.version}")
+        for w in r.warnings:
+            click.echo(f"  warning: [{w['element_id']}] {w['message']}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1)
+def lint(paths):
+    """Validate BPMN files; non-zero exit on errors or domain warnings."""
+    from engine.processes.service import lint_warnings
+    from engine.workflow import parser as bpmn
+    from engine.workflow.adapter import compile_spec
+    rt = _runtime()
+    files = [(f.name, f.read_bytes()) for f in _bpmn_files(paths)]
+    failed = False
+    for name, data in files:
+        try:
+            root = bpmn.parse_xml(data, name)
+            for pid in bpmn.process_ids(root):
+                compiled = compile_spec(pid, files)
+                for w in lint_warnings(rt.settings, pid, compiled):
+                    failed = True
+                    click.echo(f"warning: {name} [{w.element_id}] {w.message}", err=True)
+        except BpmnInvalid as exc:
+            _report_invalid(exc)
+            failed = True
+    click.echo("lint failed" if failed else f"{len(files)} file(s) ok")
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+def demo():
+    """Load the demo organisation (idempotent)."""
+    from engine.demo import load_organisation
+    rt = _runtime()
+    created = load_organisation(rt)
+    click.echo(f"demo organisation ready ({created} users created)")
+
+
+@main.command()
+@click.option("--host", default=None)
+@click.option("--port", default=None, type=int)
+def serve(host, port):
+    """Web inbox + API on waitress, with the in-process timer worker."""
+    from waitress import serve as waitress_serve
+
+    from engine.timers.worker import build_scheduler
+    from web import create_app
+    rt = _runtime()
+    app = create_app(runtime=rt)
+    host = host or rt.settings.server.host
+    port = port or int(rt.settings.server.port)
+    scheduler = build_scheduler(rt)
+    scheduler.start()
+    click.echo(f"cluedesk serving on http://{host}:{port}/")
+    try:
+        waitress_serve(app, host=host, port=port, threads=int(rt.settings.server.threads),
+                       ident="cluedesk", channel_timeout=120)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+@main.command()
+def scheduler():
+    """Timer worker only (run several against one PostgreSQL database)."""
+    from engine.timers.worker import build_scheduler
+    rt = _runtime()
+    click.echo("timer worker started")
+    try:
+        build_scheduler(rt, blocking=True).start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
+
+@main.group()
+def users():
+    """Manage users."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True)
+@click.option("--unit", required=True)
+@click.option("--password-stdin", is_flag=True)
+def users_add(name, roles, unit, password_stdin):
+    """Create a user."""
+    from engine.org import service as org
+    rt = _runtime()
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    try:
+        rt.transact(lambda uow: org.create_user(uow.session, username=name, roles=list(roles),
+                                                unit_code=unit, password=password,
+                                                now=rt.clock.now(), actor="cli"))
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"user {name} created")
+
+
+@main.group()
+def tokens():
+    """Manage API tokens."""
+
+
+@tokens.command("issue")
+@click.argument("name")
+def tokens_issue(name):
+    """Print a new API token for the user (the last word printed)."""
+    from engine.org import service as org
+    rt = _runtime()
+    try:
+        token = rt.transact(lambda uow: org.issue_token(uow.session, username=name,
+                                                        now=rt.clock.now()))
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"token for {name}: {token}")
+
+
+@main.group()
+def timers():
+    """Timers and deadlines."""
+
+
+@timers.command("run-due")
+@click.option("--now", "now_text", default=None, help="ISO 8601 instant (default: the app clock)")
+def timers_run_due(now_text):
+    """Fire every timer and deadline due at `now` once; print how many fired."""
+    from engine.timers import service
+    rt = _runtime()
+    try:
+        now = parse_instant(now_text, rt.clock.tz) if now_text else rt.clock.now()
+    except ValueError:
+        raise click.ClickException(f"not an ISO 8601 instant: {now_text}") from None
+    fired = service.run_due(rt, now)
+    click.echo(f"fired {fired}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""Settings: `config.yaml` loaded once into a frozen object, environment variables override."""
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_FILE = ROOT / "config.yaml"
+ENV_PREFIX = "CLUEDESK_"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used."""
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _merge(base: dict, extra: Mapping) -> dict:
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+    return base
+
+
+class Settings:
+    """Read-only view of the configuration; `settings.section.key` or `settings.get(...)`."""
+
+    def __init__(self, data: Mapping[str, Any]):
+        object.__setattr__(self, "_data", _freeze(data))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            value = self._data[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        return Settings(value) if isinstance(value, Mapping) else value
+
+    def __setattr__(self, name, value):
+        raise AttributeError("settings are frozen")
+
+    def __getitem__(self, name: str) -> Any:
+        return self.__getattr__(name)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._data
+
+    def get(self, *path: str, default: Any = None) -> Any:
+        value: Any = self._data
+        for part in path:
+            if not isinstance(value, Mapping) or part not in value:
+                return default
+            value = value[part]
+        return value
+
+    def as_dict(self) -> dict:
+        def thaw(v):
+            if isinstance(v, Mapping):
+                return {k: thaw(x) for k, x in v.items()}
+            if isinstance(v, tuple):
+                return [thaw(x) for x in v]
+            return v
+        return thaw(self._data)
+
+
+def _env_overrides(data: dict, environ: Mapping[str, str]) -> None:
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        rest = name[len(ENV_PREFIX):].lower()
+        if rest == "database_url":
+            data.setdefault("database", {})["url"] = raw
+            continue
+        for section in data:
+            prefix = section.lower() + "_"
+            if isinstance(data[section], dict) and rest.startswith(prefix):
+                key = rest[len(prefix):]
+                try:
+                    value = yaml.safe_load(raw) if raw != "" else ""
+                except yaml.YAMLError:
+                    value = raw
+                data[section][key] = value
+                break
+
+
+def load_settings(overrides: Mapping | None = None, *, path: Path | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """Load config.yaml, apply environment overrides, then explicit overrides."""
+    path = Path(os.environ.get("CLUEDESK_CONFIG", path or DEFAULT_CONFIG_FILE))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file not found: {path}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"configuration file {path} is not valid YAML: {exc}") from None
+    _env_overrides(data, os.environ if environ is None else environ)
+    if overrides:
+        _merge(data, overrides)
+    if not data.get("database", {}).get("url"):
+        instance = ROOT / "instance"
+        data.setdefault("database", {})["url"] = f"sqlite:///{instance / 'cluedesk.db'}"
+    return Settings(data)

@@ -1,0 +1,111 @@
+"""Who may see, take and reassign a task (API.md "Authority"), and lane -> role/unit mapping."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
+
+from engine.cases.models import Case
+from engine.inbox.models import Task
+from engine.org.models import Unit, User
+from engine.processes.models import ProcessInstance
+
+
+@dataclass(frozen=True)
+class Candidates:
+    unit_id: int | None
+    role: str | None
+    user_id: int | None
+
+
+def lane_mapping(settings, process_key: str) -> dict:
+    return dict(settings.get("lanes", process_key, default=None) or {})
+
+
+def _lookup(data: dict, path: str):
+    value = data
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def candidates_for(session: Session, settings, *, process_key: str, lane: str | None,
+                   task_data: dict, starter_id: int | None) -> Candidates:
+    """Where a new task is offered: its lane's role and unit, or the starter when unmapped."""
+    mapping = lane_mapping(settings, process_key)
+    entry = mapping.get(lane or "") if mapping else None
+    if not entry:
+        return Candidates(None, None, starter_id)
+    code = entry.get("unit") or (_lookup(task_data, entry["unit_from"])
+                                 if entry.get("unit_from") else None)
+    unit_id = session.scalar(select(Unit.id).where(Unit.code == code)) if code else None
+    if unit_id is None:
+        return Candidates(None, entry.get("role"), starter_id)
+    return Candidates(unit_id, entry.get("role"), None)
+
+
+def may_work(user: User, task: Task) -> bool:
+    """Claim or complete: assigned to the user, or offered to them (their unit and role)."""
+    if task.assignee_id is not None:
+        return task.assignee_id == user.id
+    if task.candidate_user_id is not None:
+        return task.candidate_user_id == user.id
+    if task.candidate_unit_id is None or task.candidate_unit_id != user.unit_id:
+        return False
+    roles = user.roles
+    return task.candidate_role in roles or "supervisor" in roles
+
+
+def _unit_path(session: Session, unit_id: int) -> str:
+    return session.scalar(select(Unit.path).where(Unit.id == unit_id)) or "/"
+
+
+def may_supervise(session: Session, user: User, task: Task) -> bool:
+    """Reassign, take personally, approve: supervisors over the task's unit or a unit above it."""
+    if "supervisor" not in user.roles or task.candidate_unit_id is None:
+        return False
+    return _unit_path(session, task.candidate_unit_id).startswith(_unit_path(session, user.unit_id))
+
+
+def visible_clause(session: Session, user: User, scope: str) -> ColumnElement[bool]:
+    """SQL condition for the tasks a user may see in a scope (mine, unit, all)."""
+    roles = user.roles
+    mine = or_(Task.assignee_id == user.id,
+               and_(Task.candidate_user_id == user.id, Task.assignee_id.is_(None)))
+    unit = Task.candidate_unit_id == user.unit_id
+    if "supervisor" not in roles:
+        unit = and_(unit, Task.candidate_role.in_(list(roles)))
+    if scope == "mine":
+        return mine
+    if scope == "unit":
+        return unit
+    parts = [mine, unit, Task.candidate_user_id == user.id]
+    if "supervisor" in roles:
+        path = _unit_path(session, user.unit_id)
+        parts.append(Task.candidate_unit_id.in_(select(Unit.id).where(Unit.path.startswith(path))))
+    if "process_designer" in roles:
+        parts.append(Task.instance_id.in_(select(ProcessInstance.id).where(
+            ProcessInstance.started_by_id == user.id)))
+    if "intake_clerk" in roles:
+        parts.append(Task.case_id.in_(select(Case.id).where(
+            Case.registered_unit_id == user.unit_id)))
+    return or_(*parts)
+
+
+def may_see(session: Session, user: User, task: Task) -> bool:
+    """The task is in the user's `all` scope."""
+    return session.scalar(select(Task.id).where(Task.id == task.id,
+                                                visible_clause(session, user, "all"))) is not None
+
+
+def eligible(user: User, task: Task) -> bool:
+    """Could this user work the task if it were given to them?"""
+    if not user.active:
+        return False
+    if task.candidate_unit_id is None:
+        return task.candidate_user_id in (None, user.id)
+    return user.unit_id == task.candidate_unit_id and (
+        task.candidate_role in user.roles or "supervisor" in user.roles)

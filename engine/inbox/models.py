@@ -1,0 +1,41 @@
+"""Inbox rows: ready human tasks copied out of the workflow so the inbox is a SQL query."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.db import Base, JSONType, UTCDateTime
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_unit_status_due", "candidate_unit_id", "status", "due_at"),
+        Index("ix_tasks_assignee_status_due", "assignee_id", "status", "due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task id
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(255), index=True)
+    element_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    lane: Mapped[str | None] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16), default="user")
+    status: Mapped[str] = mapped_column(String(16), index=True)  # open, completed, cancelled
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    candidate_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    candidate_role: Mapped[str | None] = mapped_column(String(32))
+    # Set when the process has no lane mapping: the task is offered to its starter only.
+    candidate_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # From this instant the task is yellow; from due_at it is red.
+    warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deadline_key: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    properties: Mapped[dict] = mapped_column(JSONType, default=dict)

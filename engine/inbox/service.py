@@ -1,0 +1,197 @@
+"""The inbox: task queries, claim, unclaim, reassign. Never deserializes a workflow."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from engine.audit import service as audit
+from engine.cases.models import Case
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.inbox import authority
+from engine.inbox.models import Task
+from engine.org.models import Unit, User
+from engine.processes.models import ProcessInstance
+from engine.runtime import Runtime
+from engine.uow import UnitOfWork
+
+TOTAL_CAP = 10_000
+
+
+def warning_of(task: Task, now: datetime) -> str | None:
+    """green / yellow / red from the app clock; None when the task has no deadline."""
+    if task.due_at is None:
+        return None
+    if task.due_at < now:
+        return "red"
+    if task.warn_at is not None and task.warn_at <= now:
+        return "yellow"
+    return "green"
+
+
+def _due_clause(due: str, now: datetime):
+    if due == "red":
+        return and_(Task.due_at.isnot(None), Task.due_at < now)
+    if due == "yellow":
+        return and_(Task.due_at >= now, Task.warn_at.isnot(None), Task.warn_at <= now)
+    if due == "green":
+        return and_(Task.due_at >= now, or_(Task.warn_at.is_(None), Task.warn_at > now))
+    raise Invalid(f"unknown due filter {due!r}", fields={"due": ["green, yellow or red"]})
+
+
+@dataclass
+class TaskPage:
+    items: list[Task]
+    total: int
+    total_capped: bool
+    page: int
+    per_page: int
+
+
+def list_tasks(session: Session, *, user: User, now: datetime, scope: str = "all",
+               status: str = "open", due: str | None = None, process: str | None = None,
+               unit: str | None = None, q: str | None = None, page: int = 1,
+               per_page: int = 50) -> TaskPage:
+    """Tasks the user may see, filtered, soonest due first."""
+    if scope not in ("mine", "unit", "all"):
+        raise Invalid(f"unknown scope {scope!r}", fields={"scope": ["mine, unit or all"]})
+    if status not in ("open", "completed"):
+        raise Invalid(f"unknown status {status!r}", fields={"status": ["open or completed"]})
+    conds = [Task.status == status, authority.visible_clause(session, user, scope)]
+    if due:
+        conds.append(_due_clause(due, now))
+    if process:
+        conds.append(Task.process_key == process)
+    if unit:
+        conds.append(Task.candidate_unit_id == select(Unit.id).where(Unit.code == unit)
+                     .scalar_subquery())
+    if q:
+        like = f"%{q}%"
+        conds.append(or_(Task.name.ilike(like), Task.case_id.in_(
+            select(Case.id).where(Case.number.ilike(like)))))
+    where = and_(*conds)
+    counted = session.scalar(select(func.count()).select_from(
+        select(Task.id).where(where).limit(TOTAL_CAP + 1).subquery())) or 0
+    order = (Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
+    items = list(session.scalars(select(Task).where(where).order_by(*order)
+                                 .offset((page - 1) * per_page).limit(per_page)))
+    return TaskPage(items, min(counted, TOTAL_CAP), counted > TOTAL_CAP, page, per_page)
+
+
+def get_task(session: Session, *, user: User, task_id: str) -> Task:
+    """A task the user may see."""
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    if not authority.may_see(session, user, task):
+        raise Forbidden("you may not see this task")
+    return task
+
+
+def _locked_task(uow: UnitOfWork, runtime: Runtime, task_id: str) -> Task:
+    session = uow.session
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    # Writes to one instance are serialised: lock its row, then re-read the task.
+    stmt = select(ProcessInstance.id).where(ProcessInstance.id == task.instance_id)
+    if not runtime.sqlite:
+        stmt = stmt.with_for_update()
+    session.execute(stmt)
+    session.refresh(task)
+    return task
+
+
+def _check_version(task: Task, version: int | None) -> None:
+    if version is not None and version != task.version:
+        raise Conflict(f"task has changed (version {task.version}, you sent {version})")
+
+
+def claim(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: User,
+          version: int | None = None) -> Task:
+    """Take a task offered to the user."""
+    task = _locked_task(uow, runtime, task_id)
+    _check_version(task, version)
+    if task.status != "open":
+        raise Conflict(f"task is {task.status}")
+    if task.assignee_id is not None and task.assignee_id != user.id:
+        raise Conflict("task is held by someone else")
+    if not authority.may_work(user, task):
+        raise Forbidden("you may not claim this task")
+    if task.assignee_id != user.id:
+        task.assignee_id = user.id
+        task.version += 1
+        audit.record(uow.session, at=runtime.clock.now(), actor=user.username,
+                     action="task_claimed", case_id=task.case_id, instance_id=task.instance_id,
+                     task_id=task.id, task_name=task.name)
+    return task
+
+
+def unclaim(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: User,
+            version: int | None = None) -> Task:
+    """Give a task back to its queue."""
+    task = _locked_task(uow, runtime, task_id)
+    _check_version(task, version)
+    if task.status != "open":
+        raise Conflict(f"task is {task.status}")
+    if task.assignee_id is None:
+        return task
+    if task.assignee_id != user.id and not authority.may_supervise(uow.session, user, task):
+        raise Conflict("task is held by someone else")
+    task.assignee_id = None
+    task.version += 1
+    audit.record(uow.session, at=runtime.clock.now(), actor=user.username,
+                 action="task_unclaimed", case_id=task.case_id, instance_id=task.instance_id,
+                 task_id=task.id, task_name=task.name)
+    return task
+
+
+def reassign(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: User, assignee: str,
+             reason: str, version: int | None = None) -> Task:
+    """A supervisor gives the task to another eligible user, with a reason."""
+    session = uow.session
+    task = _locked_task(uow, runtime, task_id)
+    if not authority.may_supervise(session, user, task):
+        raise Forbidden("only a supervisor of the task's unit may reassign it")
+    _check_version(task, version)
+    if task.status != "open":
+        raise Conflict(f"task is {task.status}")
+    if not reason or not reason.strip():
+        raise Invalid("a reason is required", fields={"reason": ["required"]})
+    target = session.scalar(select(User).where(User.username == assignee))
+    if target is None:
+        raise Invalid(f"no user {assignee!r}", fields={"assignee": ["unknown user"]})
+    if not authority.eligible(target, task):
+        raise Invalid(f"{assignee} may not work this task",
+                      fields={"assignee": ["not eligible for this task"]})
+    previous = session.get(User, task.assignee_id).username if task.assignee_id else None
+    task.assignee_id = target.id
+    task.version += 1
+    audit.record(session, at=runtime.clock.now(), actor=user.username, action="task_reassigned",
+                 case_id=task.case_id, instance_id=task.instance_id, task_id=task.id,
+                 task_name=task.name,
+                 detail={"from": previous, "to": target.username, "reason": reason})
+    return task
+
+
+def describe(session: Session, tasks: list[Task], now: datetime) -> list[dict]:
+    """Task objects as API.md "Tasks" lists them, with names looked up in three queries."""
+    user_ids = {t.assignee_id for t in tasks if t.assignee_id}
+    unit_ids = {t.candidate_unit_id for t in tasks if t.candidate_unit_id}
+    case_ids = {t.case_id for t in tasks if t.case_id}
+    users = dict(session.execute(select(User.id, User.username).where(User.id.in_(user_ids)))
+                 .all()) if user_ids else {}
+    units = dict(session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(unit_ids)))
+                 .all()) if unit_ids else {}
+    cases = dict(session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids)))
+                 .all()) if case_ids else {}
+    return [{
+        "id": t.id, "name": t.name, "element_id": t.element_id, "lane": t.lane,
+        "process_key": t.process_key, "instance_id": t.instance_id, "case_id": t.case_id,
+        "case_number": cases.get(t.case_id), "assignee": users.get(t.assignee_id),
+        "candidate_unit": units.get(t.candidate_unit_id), "candidate_role": t.candidate_role,
+        "created_at": t.created_at, "due_at": t.due_at, "deadline_key": t.deadline_key,
+        "warning": warning_of(t, now), "status": t.status, "version": t.version,
+    } for t in tasks]

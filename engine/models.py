@@ -1,0 +1,8 @@
+"""Every table, imported in one place for Alembic and for mapper configuration."""
+from engine.audit.models import AuditEvent  # noqa: F401
+from engine.cases.models import Case, NumberSequence  # noqa: F401
+from engine.db import Base  # noqa: F401
+from engine.inbox.models import Task  # noqa: F401
+from engine.org.models import ApiToken, Unit, User, UserRole  # noqa: F401
+from engine.processes.models import BpmnSource, ProcessDefinition, ProcessInstance  # noqa: F401
+from engine.timers.models import Timer, WorkerHeartbeat  # noqa: F401

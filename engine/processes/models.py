@@ -1,0 +1,62 @@
+"""Deployed BPMN sources, process definition versions and process instances."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.db import Base, JSONType, UTCDateTime
+
+
+class BpmnSource(Base):
+    """One BPMN file's bytes, stored once however many processes and versions use it."""
+    __tablename__ = "bpmn_sources"
+
+    checksum: Mapped[str] = mapped_column(String(64), primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    xml: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProcessDefinition(Base):
+    __tablename__ = "process_definitions"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    version: Mapped[int] = mapped_column(Integer)
+    # The checksum of the file that holds the process: an unchanged file is not re-versioned.
+    checksum: Mapped[str] = mapped_column(String(64), index=True)
+    source_checksum: Mapped[str] = mapped_column(ForeignKey("bpmn_sources.checksum"))
+    # Sources of call-activity targets defined in other files, pinned at deploy time.
+    dependency_checksums: Mapped[list] = mapped_column(JSONType, default=list)
+    # Identifies the parsed spec (process key + every source it needs): the spec cache key.
+    spec_checksum: Mapped[str] = mapped_column(String(64))
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deployed_by: Mapped[str] = mapped_column(String(64))
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instances"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(255), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # running, completed, error
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Serialized workflow state without the spec (the spec lives once, in bpmn_sources).
+    state: Mapped[str] = mapped_column(Text)
+    serializer_version: Mapped[str] = mapped_column(String(16))
+    # Bumped on every save; a loaded workflow is reused only at the same revision.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    data: Mapped[dict] = mapped_column(JSONType, default=dict)
+    error_element_id: Mapped[str | None] = mapped_column(String(255))
+    error_message: Mapped[str | None] = mapped_column(Text)

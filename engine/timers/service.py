@@ -1,0 +1,72 @@
+"""Fire due timers, each in its own transaction, exactly once; worker heartbeats."""
+from __future__ import annotations
+
+import os
+import socket
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.processes import service as processes
+from engine.runtime import Runtime
+from engine.timers.models import Timer, WorkerHeartbeat
+from engine.uow import with_retry
+
+
+def _claim_next(session: Session, runtime: Runtime, now: datetime, skip: set[int]) -> Timer | None:
+    stmt = (select(Timer).where(Timer.status == "pending", Timer.due_at <= now)
+            .order_by(Timer.due_at, Timer.id).limit(1))
+    if skip:
+        stmt = stmt.where(Timer.id.notin_(skip))
+    if not runtime.sqlite:
+        # Several workers: each takes rows nobody else holds; a held row is skipped, not waited on.
+        stmt = stmt.with_for_update(skip_locked=True)
+    return session.scalar(stmt)
+
+
+def run_due(runtime: Runtime, now: datetime, *, limit: int | None = None) -> int:
+    """Fire every timer due at `now` once, each in its own transaction; return how many fired."""
+    fired = 0
+    seen: set[int] = set()
+    while limit is None or len(seen) < limit:
+        def one() -> tuple[int | None, int]:
+            with runtime.uow(write=True) as uow:
+                timer = _claim_next(uow.session, runtime, now, seen)
+                if timer is None:
+                    return None, 0
+                timer_id, instance_id = timer.id, timer.instance_id
+                count = processes.fire_timers(uow, runtime=runtime, instance_id=instance_id,
+                                              now=now)
+                uow.commit()
+                return timer_id, count
+        timer_id, count = with_retry(one)
+        if timer_id is None:
+            break
+        seen.add(timer_id)
+        fired += count
+    return fired
+
+
+def beat(runtime: Runtime, worker_id: str, started_at: datetime) -> None:
+    """Record that this worker is alive."""
+    now = runtime.clock.wall()
+    def write():
+        with runtime.uow(write=True) as uow:
+            row = uow.session.get(WorkerHeartbeat, worker_id)
+            if row is None:
+                uow.session.add(WorkerHeartbeat(worker_id=worker_id, host=socket.gethostname(),
+                                                pid=os.getpid(), started_at=started_at,
+                                                seen_at=now))
+            else:
+                row.seen_at = now
+            uow.commit()
+    with_retry(write)
+
+
+def scheduler_running(session: Session, runtime: Runtime) -> bool:
+    """Has any timer worker sent a heartbeat recently?"""
+    stale = float(runtime.settings.get("timers", "heartbeat_stale_seconds", default=60))
+    now = runtime.clock.wall()
+    latest = session.scalar(select(func.max(WorkerHeartbeat.seen_at)))
+    return latest is not None and latest >= now - timedelta(seconds=stale)

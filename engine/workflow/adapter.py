@@ -1,0 +1,406 @@
+"""Start, load, step, complete, message, fire timers, retry, save: the engine behind one API.
+
+Nothing outside this package sees a SpiffWorkflow object. Callers hold a `Run` (a loaded workflow)
+and get plain values back: task views, timer views, the status and the serialized state.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from . import forms
+from .engine_clock import engine_time
+from .parser import BpmnInvalid, Problem, load_sources, new_parser, problem_from
+
+SERIALIZER_VERSION = "cluedesk-1"
+
+
+class StateOnlyWorkflowConverter(BpmnWorkflowConverter):
+    """Serialize the workflow without its spec; the spec is cached and stored once per version."""
+
+    def to_dict(self, workflow):
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct, spec=None, subprocess_specs=None):
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        from uuid import UUID
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _make_serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = StateOnlyWorkflowConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    return BpmnWorkflowSerializer(registry, version=SERIALIZER_VERSION)
+
+
+_serializer = _make_serializer()
+
+
+# ---------------------------------------------------------------------------------------------
+# Specs
+
+
+@dataclass
+class CompiledSpec:
+    """A parsed process with everything the service needs to know about its human tasks."""
+    key: str
+    spec: Any
+    subprocess_specs: dict
+    # element id -> {"name", "lane", "form", "properties", "kind"}
+    human_tasks: dict[str, dict] = field(default_factory=dict)
+    lanes: set[str] = field(default_factory=set)
+
+    def form(self, element_id: str) -> dict | None:
+        return self.human_tasks.get(element_id, {}).get("form")
+
+
+def _task_info(task_spec) -> dict:
+    ext = getattr(task_spec, "extensions", None) or {}
+    props = dict(ext.get("properties") or {})
+    props.update(ext.get("camundaProperties") or {})
+    schema = forms.form_schema(ext.get("formData") or [])
+    if schema is None and ext.get("formSchema"):
+        schema = json.loads(ext["formSchema"])
+    return {"name": task_spec.bpmn_name or task_spec.bpmn_id, "lane": task_spec.lane,
+            "form": schema, "properties": props,
+            "kind": "manual" if type(task_spec).__name__ in ("ManualTask", "NoneTask") else "user"}
+
+
+def compile_spec(key: str, sources: list[tuple[str, bytes]]) -> CompiledSpec:
+    """Parse `sources` and build the spec of process `key` with its call-activity targets."""
+    parser = new_parser()
+    load_sources(parser, sources)
+    try:
+        spec = parser.get_spec(key)
+        subprocess_specs = parser.get_subprocess_specs(key)
+    except BpmnInvalid:
+        raise
+    except Exception as exc:
+        raise BpmnInvalid([problem_from(exc, None)]) from None
+    compiled = CompiledSpec(key=key, spec=spec, subprocess_specs=subprocess_specs)
+    for s in [spec, *subprocess_specs.values()]:
+        for task_spec in s.task_specs.values():
+            if getattr(task_spec, "manual", False) and getattr(task_spec, "bpmn_id", None):
+                compiled.human_tasks[task_spec.bpmn_id] = _task_info(task_spec)
+                if task_spec.lane:
+                    compiled.lanes.add(task_spec.lane)
+    _check_expressions(compiled)
+    return compiled
+
+
+def _check_expressions(compiled: CompiledSpec) -> None:
+    """Refuse conditions and scripts that are not valid Python before anything is deployed."""
+    problems = []
+    for s in [compiled.spec, *compiled.subprocess_specs.values()]:
+        for task_spec in s.task_specs.values():
+            texts = []
+            script = getattr(task_spec, "script", None)
+            if script:
+                texts.append(("exec", script))
+            for condition, _target in (getattr(task_spec, "cond_task_specs", None) or []):
+                expression = (getattr(condition, "args", None) or [None])[0]
+                if isinstance(expression, str):
+                    texts.append(("eval", expression))
+            for mode, text in texts:
+                try:
+                    compile(text, task_spec.bpmn_id or task_spec.name, mode)
+                except SyntaxError as exc:
+                    problems.append(Problem(f"invalid expression: {exc.msg}",
+                                            element_id=getattr(task_spec, "bpmn_id", None)))
+    if problems:
+        raise BpmnInvalid(problems)
+
+
+def checksum(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class LRU:
+    """A small thread-safe LRU map."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def pop(self, key):
+        with self._lock:
+            return self._data.pop(key, None)
+
+    def put(self, key, value):
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def clear(self):
+        with self._lock:
+            self._data.clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# Running workflows
+
+
+@dataclass
+class TaskView:
+    id: str
+    element_id: str
+    name: str
+    lane: str | None
+    kind: str
+    data: dict
+    properties: dict
+
+
+@dataclass
+class TimerView:
+    task_id: str
+    element_id: str
+    due_at: datetime | None
+
+
+@dataclass
+class ErrorView:
+    element_id: str | None
+    message: str
+    task_id: str | None = None
+
+
+class TaskNotReady(Exception):
+    """The task is not waiting for a person (already completed, cancelled, or unknown)."""
+
+
+class NothingWaits(Exception):
+    """No element of the instance waits for this message."""
+
+
+class Run:
+    """One loaded workflow. Not thread-safe: one request or timer firing owns it at a time."""
+
+    def __init__(self, compiled: CompiledSpec, workflow: BpmnWorkflow):
+        self.compiled = compiled
+        self.wf = workflow
+        self.error: ErrorView | None = None
+        self.sent_messages: list[dict] = []
+
+    # -- lifecycle
+    @classmethod
+    def start(cls, compiled: CompiledSpec, data: dict | None, now: datetime) -> "Run":
+        wf = BpmnWorkflow(compiled.spec, compiled.subprocess_specs)
+        run = cls(compiled, wf)
+        if data:
+            wf.set_data(**data)
+            wf.task_tree.data.update(data)
+        run.step(now)
+        return run
+
+    @classmethod
+    def load(cls, compiled: CompiledSpec, state: str) -> "Run":
+        dct = json.loads(state)
+        dct.pop(_serializer.VERSION_KEY, None)
+        error = dct.pop("cluedesk_error", None)
+        wf = _serializer.registry.restore(dct, spec=compiled.spec,
+                                          subprocess_specs=compiled.subprocess_specs)
+        run = cls(compiled, wf)
+        if error:
+            run.error = ErrorView(**error)
+        return run
+
+    def dump(self) -> str:
+        _serializer.registry._encoder_mode = True
+        try:
+            dct = _serializer.registry.convert(self.wf)
+        finally:
+            _serializer.registry._encoder_mode = False
+        dct[_serializer.VERSION_KEY] = SERIALIZER_VERSION
+        if self.error:
+            dct["cluedesk_error"] = self.error.__dict__
+        return json.dumps(dct, cls=_serializer._encoder_cls, separators=(",", ":"))
+
+    # -- stepping
+    def step(self, now: datetime) -> None:
+        """Run engine steps (scripts, gateways, due timers) until people or events are needed."""
+        with engine_time(now):
+            try:
+                self.wf.do_engine_steps()
+                self.error = None
+            except Exception as exc:  # engine errors carry the task; anything else is also an error
+                self.error = self._error_from(exc)
+            self.sent_messages.extend(
+                {"name": e.event_definition.name, "payload": e.payload}
+                for e in self.wf.get_events()
+                if isinstance(e.event_definition, MessageEventDefinition))
+
+    def _error_from(self, exc: Exception) -> ErrorView:
+        task = getattr(exc, "task", None)
+        if task is None:
+            errored = self.wf.get_tasks(state=TaskState.ERROR)
+            task = errored[0] if errored else None
+        element = getattr(task.task_spec, "bpmn_id", None) if task is not None else None
+        message = str(exc) or exc.__class__.__name__
+        return ErrorView(element_id=element, message=message,
+                         task_id=str(task.id) if task is not None else None)
+
+    @property
+    def status(self) -> str:
+        if self.error is not None:
+            return "error"
+        return "completed" if self.wf.is_completed() else "running"
+
+    @property
+    def data(self) -> dict:
+        if self.wf.is_completed():
+            last = self.wf.last_task
+            if last is not None:
+                return _plain({**self.wf.data, **last.data})
+        return _plain(dict(self.wf.data))
+
+    def ready_human_tasks(self) -> list[TaskView]:
+        views = []
+        for task in self.wf.get_tasks(state=TaskState.READY, manual=True):
+            info = self.compiled.human_tasks.get(task.task_spec.bpmn_id) or _task_info(task.task_spec)
+            views.append(TaskView(id=str(task.id), element_id=task.task_spec.bpmn_id,
+                                  name=info["name"], lane=task.task_spec.lane, kind=info["kind"],
+                                  data=task.data, properties=info["properties"]))
+        return views
+
+    def waiting_timers(self) -> list[TimerView]:
+        views = []
+        for task in self.wf.get_tasks(state=TaskState.WAITING):
+            spec = task.task_spec
+            if not isinstance(spec, CatchingEvent):
+                continue
+            event_def = spec.event_definition
+            defs = getattr(event_def, "event_definitions", None) or [event_def]
+            if not any(isinstance(d, TimerEventDefinition) for d in defs):
+                continue
+            # Plain timers and event-based gateways both keep the evaluated due time here.
+            value = task.internal_data.get("event_value")
+            if isinstance(value, dict):
+                value = value.get("next")
+            due = None
+            if isinstance(value, str):
+                try:
+                    parsed = TimerEventDefinition.get_datetime(value)
+                    due = datetime.fromtimestamp(parsed.timestamp(), timezone.utc)
+                except ValueError:
+                    due = None
+            views.append(TimerView(task_id=str(task.id), element_id=spec.bpmn_id, due_at=due))
+        return views
+
+    def task_state(self, task_id: str) -> str | None:
+        task = self._find(task_id)
+        return TaskState.get_name(task.state) if task is not None else None
+
+    def _find(self, task_id: str):
+        from uuid import UUID
+        try:
+            return self.wf.get_task_from_id(UUID(task_id))
+        except Exception:
+            return None
+
+    # -- actions
+    def complete(self, task_id: str, data: dict, now: datetime) -> None:
+        task = self._find(task_id)
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(task_id)
+        with engine_time(now):
+            task.update_data(data)
+            task.run()
+        self.step(now)
+
+    def fire_timers(self, now: datetime) -> None:
+        """Refresh timers at `now` and run whatever they release."""
+        with engine_time(now):
+            self.wf.refresh_timers()
+        self.step(now)
+
+    def send_message(self, name: str, payload: dict, now: datetime) -> None:
+        waiting = None
+        for task in self.wf.get_tasks(state=TaskState.WAITING):
+            event_def = getattr(task.task_spec, "event_definition", None)
+            for candidate in getattr(event_def, "event_definitions", None) or [event_def]:
+                if isinstance(candidate, MessageEventDefinition) and candidate.name == name:
+                    waiting = candidate
+                    break
+            if waiting is not None:
+                break
+        if waiting is None:
+            raise NothingWaits(name)
+        with engine_time(now):
+            correlations = waiting.calculate_correlations(
+                self.wf.script_engine, waiting.correlation_properties, payload)
+            try:
+                self.wf.send_event(BpmnEvent(waiting, payload, correlations))
+            except WorkflowException:
+                raise NothingWaits(name) from None
+        self.step(now)
+
+    def retry(self, data: dict | None, now: datetime) -> None:
+        """Merge `data` into the failed task and run it again."""
+        errored = self.wf.get_tasks(state=TaskState.ERROR)
+        with engine_time(now):
+            try:
+                for task in errored:
+                    if data:
+                        task.update_data(data)
+                        self.wf.data.update(data) if task.parent is None else None
+                    task.run()
+                self.error = None
+            except Exception as exc:
+                self.error = self._error_from(exc)
+                return
+        self.step(now)
+
+    def current_element_ids(self) -> list[str]:
+        ids = []
+        for task in self.wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED
+                                      | TaskState.ERROR):
+            bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+            if bpmn_id:
+                ids.append(bpmn_id)
+        return ids
+
+
+def _plain(value: Any) -> Any:
+    """Task data as JSON-safe values (datetimes as ISO strings)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+__all__ = ["BpmnInvalid", "CompiledSpec", "ErrorView", "LRU", "NothingWaits", "Problem", "Run",
+           "SERIALIZER_VERSION", "TaskNotReady", "TaskView", "TimerView", "checksum",
+           "compile_spec", "engine_time"]

@@ -1,0 +1,156 @@
+"""One parser for every BPMN file: SpiffWorkflow's, plus `camunda:formData` and properties."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
+from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
+
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+MAX_BPMN_BYTES = 5 * 1024 * 1024
+
+
+def _camunda_extensions(node) -> dict:
+    """Read camunda:formData and camunda:properties from a task node."""
+    found: dict = {}
+    ext = node.find("{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements")
+    if ext is None:
+        return found
+    fields = []
+    for field in ext.iter(f"{{{CAMUNDA_NS}}}formField"):
+        constraints = {}
+        for c in field.iter(f"{{{CAMUNDA_NS}}}constraint"):
+            constraints[c.get("name")] = c.get("config")
+        values = [{"id": v.get("id"), "name": v.get("name")}
+                  for v in field.iter(f"{{{CAMUNDA_NS}}}value")]
+        fields.append({"id": field.get("id"), "label": field.get("label"),
+                       "type": field.get("type"), "default": field.get("defaultValue"),
+                       "constraints": constraints, "values": values})
+    if fields:
+        found["formData"] = fields
+    props = {}
+    for prop in ext.iter(f"{{{CAMUNDA_NS}}}property"):
+        if prop.get("name"):
+            props[prop.get("name")] = prop.get("value")
+    if props:
+        found["camundaProperties"] = props
+    return found
+
+
+class _FormMixin:
+    def parse_extensions(self, node=None):
+        extensions = super().parse_extensions(node)
+        extensions.update(_camunda_extensions(node if node is not None else self.node))
+        return extensions
+
+
+class CluedeskUserTaskParser(_FormMixin, UserTaskParser):
+    pass
+
+
+class CluedeskManualTaskParser(_FormMixin, SpiffTaskParser):
+    pass
+
+
+class CluedeskParser(SpiffBpmnParser):
+    """SpiffWorkflow's parser that also reads Camunda forms, so both kinds of file run."""
+
+    OVERRIDE_PARSER_CLASSES = dict(SpiffBpmnParser.OVERRIDE_PARSER_CLASSES)
+    OVERRIDE_PARSER_CLASSES[full_tag("userTask")] = (CluedeskUserTaskParser, UserTask)
+    OVERRIDE_PARSER_CLASSES[full_tag("manualTask")] = (CluedeskManualTaskParser, ManualTask)
+
+
+@dataclass
+class Problem:
+    """Something that stops a file from running (or, for lint, a warning)."""
+    message: str
+    element_id: str | None = None
+    line: int | None = None
+    file_name: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"element_id": self.element_id, "line": self.line, "message": self.message,
+                "file_name": self.file_name}
+
+
+class BpmnInvalid(Exception):
+    """The BPMN cannot run; `problems` says where and why."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+_SAFE_XML = dict(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
+                 dtd_validation=False, remove_comments=False)
+
+
+def parse_xml(data: bytes, file_name: str) -> etree._Element:
+    """Parse XML without entity expansion, DTDs or network access."""
+    if len(data) > MAX_BPMN_BYTES:
+        raise BpmnInvalid([Problem(f"file is larger than {MAX_BPMN_BYTES // (1024 * 1024)} MB",
+                                   file_name=file_name)])
+    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:
+        raise BpmnInvalid([Problem("DOCTYPE and entity declarations are not allowed",
+                                   file_name=file_name, line=1)])
+    try:
+        return etree.fromstring(data, etree.XMLParser(**_SAFE_XML))
+    except etree.XMLSyntaxError as exc:
+        line = exc.position[0] if getattr(exc, "position", None) else exc.lineno
+        raise BpmnInvalid([Problem(f"XML syntax error: {exc.msg}", line=line,
+                                   file_name=file_name)]) from None
+
+
+def _problem_from(exc: Exception, file_name: str | None) -> Problem:
+    if isinstance(exc, ValidationException):
+        line = exc.line_number if isinstance(exc.line_number, int) else None
+        return Problem(str(exc.args[0] if exc.args else exc), element_id=exc.id or None,
+                       line=line, file_name=exc.file_name or file_name)
+    task = getattr(exc, "task", None) or getattr(exc, "task_spec", None)
+    element = getattr(getattr(task, "task_spec", task), "bpmn_id", None)
+    return Problem(str(exc), element_id=element, file_name=file_name)
+
+
+def new_parser() -> CluedeskParser:
+    return CluedeskParser(validator=VALIDATOR)
+
+
+def load_sources(parser: CluedeskParser, sources: list[tuple[str, bytes]]) -> None:
+    """Add (file name, bytes) sources to a parser; raise BpmnInvalid with every problem found."""
+    problems: list[Problem] = []
+    for name, data in sources:
+        try:
+            root = parse_xml(data, name)
+            parser.add_bpmn_xml(root, filename=name)
+        except BpmnInvalid as exc:
+            problems.extend(exc.problems)
+        except Exception as exc:  # the parser raises several types; all mean "cannot run"
+            problems.append(_problem_from(exc, name))
+    if problems:
+        raise BpmnInvalid(problems)
+
+
+def process_ids(root: etree._Element) -> list[str]:
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+    return [p.get("id") for p in root.xpath("./bpmn:process", namespaces=ns)
+            if p.get("isExecutable", "true").strip().lower() != "false"]
+
+
+def process_names(root: etree._Element) -> dict[str, str]:
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+    return {p.get("id"): p.get("name") or p.get("id")
+            for p in root.xpath("./bpmn:process", namespaces=ns)}
+
+
+def called_elements(root: etree._Element) -> set[str]:
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+    return {c.get("calledElement") for c in root.xpath(".//bpmn:callActivity", namespaces=ns)
+            if c.get("calledElement")}
+
+
+def problem_from(exc: Exception, file_name: str | None = None) -> Problem:
+    return _problem_from(exc, file_name)

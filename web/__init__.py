@@ -1,0 +1,31 @@
+"""The Flask application factory. Nothing connects or starts a scheduler at import time."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from engine.runtime import Runtime
+
+
+def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | None = None) -> Flask:
+    """Build the app; never starts a scheduler (only `serve` and `scheduler` do)."""
+    runtime = runtime or Runtime.from_config(overrides)
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=runtime.settings.server.secret_key,
+                      MAX_CONTENT_LENGTH=int(runtime.settings.get(
+                          "server", "max_upload_bytes", default=25 * 1024 * 1024)),
+                      JSON_SORT_KEYS=False, SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_SAMESITE="Lax")
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.extensions["cluedesk"] = runtime
+    logging.getLogger("cluedesk").setLevel(logging.INFO)
+
+    from web import auth, errors
+    from web.api import bp as api_bp
+    errors.register(app)
+    auth.register(app)
+    app.register_blueprint(api_bp)
+    return app

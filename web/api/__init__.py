@@ -1,0 +1,6 @@
+"""The JSON API under /api/v1: thin views that parse, call one service, dump."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from web.api import cases, health, processes, tasks  # noqa: E402,F401

@@ -1,0 +1,46 @@
+from engine.audit import service as audit
+from engine.cases import service as cases
+from engine.inbox import service as inbox
+from engine.processes import service as processes
+from engine.processes.models import ProcessInstance
+from web import schemas
+from web.api import bp
+from web.auth import current_user, runtime
+from web.openapi import doc
+
+
+@bp.get("/cases/<int:case_id>")
+@doc(responses={200: schemas.CaseOut})
+def get_case(case_id):
+    """A case: status, process, current tasks, data and deadlines."""
+    user = current_user()
+    rt = runtime()
+
+    def read(uow):
+        session = uow.session
+        case = cases.case_for_user(session, user, case_id)
+        instance = session.get(ProcessInstance, case.instance_id) if case.instance_id else None
+        tasks = processes.open_tasks(session, instance.id) if instance else []
+        return {"id": case.id, "number": case.number, "status": case.status,
+                "process_key": case.process_key,
+                "process_version": instance.version if instance else None,
+                "instance_id": case.instance_id,
+                "current_tasks": inbox.describe(session, tasks, rt.clock.now()),
+                "data": instance.data if instance else {}, "deadlines": [],
+                "filed_at": case.filed_at, "created_at": case.created_at}
+    return schemas.CaseOut().dump(rt.read(read))
+
+
+@bp.get("/cases/<int:case_id>/history")
+@doc(responses={200: [schemas.HistoryEvent]})
+def case_history(case_id):
+    """The case's audit events, oldest first."""
+    user = current_user()
+    rt = runtime()
+
+    def read(uow):
+        cases.case_for_user(uow.session, user, case_id)
+        return [{"at": e.at, "actor": e.actor, "action": e.action,
+                 "task": e.task_name or e.task_id, "detail": e.detail}
+                for e in audit.history(uow.session, case_id=case_id)]
+    return schemas.HistoryEvent(many=True).dump(rt.read(read))

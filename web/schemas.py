@@ -1,0 +1,184 @@
+"""Marshmallow schemas of the HTTP API; the OpenAPI document is generated from these."""
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class ErrorDetail(Schema):
+    element_id = fields.String(allow_none=True)
+    line = fields.Integer(allow_none=True)
+    message = fields.String()
+    file_name = fields.String(allow_none=True)
+
+
+class ErrorBody(Schema):
+    code = fields.String()
+    message = fields.String()
+    details = fields.List(fields.Nested(ErrorDetail))
+    # "fields" would shadow the marshmallow module inside the class body
+    field_errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                               data_key="fields")
+
+
+class Error(Schema):
+    error = fields.Nested(ErrorBody)
+
+
+class Health(Schema):
+    status = fields.String()
+    database = fields.String()
+    scheduler = fields.String(metadata={"description": "running or stopped"})
+    calendar = fields.Dict()
+
+
+class TaskOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    element_id = fields.String()
+    lane = fields.String(allow_none=True)
+    process_key = fields.String()
+    instance_id = fields.String()
+    case_id = fields.Integer(allow_none=True)
+    case_number = fields.String(allow_none=True)
+    assignee = fields.String(allow_none=True)
+    candidate_unit = fields.String(allow_none=True)
+    candidate_role = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    due_at = fields.AwareDateTime(allow_none=True)
+    deadline_key = fields.String(allow_none=True)
+    warning = fields.String(allow_none=True, validate=validate.OneOf(["green", "yellow", "red"]))
+    status = fields.String()
+    version = fields.Integer()
+
+
+class CaseSummary(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    status = fields.String()
+
+
+class TaskDetail(TaskOut):
+    form = fields.Dict(allow_none=True, metadata={"description": "JSON Schema of the input"})
+    case = fields.Nested(CaseSummary, allow_none=True)
+
+
+class TaskList(Schema):
+    items = fields.List(fields.Nested(TaskOut))
+    total = fields.Integer()
+    total_capped = fields.Boolean()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class TaskQuery(Strict):
+    scope = fields.String(load_default="all", validate=validate.OneOf(["mine", "unit", "all"]))
+    status = fields.String(load_default="open", validate=validate.OneOf(["open", "completed"]))
+    due = fields.String(validate=validate.OneOf(["green", "yellow", "red"]))
+    process = fields.String()
+    unit = fields.String()
+    q = fields.String(validate=validate.Length(max=200))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class VersionIn(Strict):
+    version = fields.Integer(validate=validate.Range(min=1))
+
+
+class CompleteIn(Strict):
+    data = fields.Dict(load_default=dict)
+    version = fields.Integer(validate=validate.Range(min=1))
+
+
+class CompleteOut(Schema):
+    task = fields.Nested(TaskOut)
+    next_tasks = fields.List(fields.Nested(TaskOut))
+
+
+class ReassignIn(Strict):
+    assignee = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    version = fields.Integer(validate=validate.Range(min=1))
+
+
+class DefinitionOut(Schema):
+    key = fields.String()
+    name = fields.String()
+    version = fields.Integer()
+    checksum = fields.String()
+    deployed_at = fields.AwareDateTime()
+    deployed_by = fields.String()
+    comment = fields.String()
+
+
+class DeployOut(Schema):
+    key = fields.String()
+    version = fields.Integer()
+    checksum = fields.String()
+    created = fields.Boolean(metadata={"description": "false when the file was unchanged"})
+    warnings = fields.List(fields.Nested(ErrorDetail))
+
+
+class StartIn(Strict):
+    process_key = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    version = fields.Integer(validate=validate.Range(min=1))
+    data = fields.Dict(load_default=dict)
+
+
+class InstanceError(Schema):
+    element_id = fields.String(allow_none=True)
+    message = fields.String()
+
+
+class InstanceOut(Schema):
+    id = fields.String()
+    process_key = fields.String()
+    version = fields.Integer()
+    status = fields.String(validate=validate.OneOf(["running", "completed", "error"]))
+    case_id = fields.Integer(allow_none=True)
+    ready_tasks = fields.List(fields.Nested(TaskOut))
+    data = fields.Dict()
+    error = fields.Nested(InstanceError, allow_none=True)
+
+
+class MessageIn(Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    payload = fields.Dict(load_default=dict)
+
+
+class RetryIn(Strict):
+    data = fields.Dict(load_default=None, allow_none=True)
+
+
+class DeadlineOut(Schema):
+    key = fields.String()
+    due_at = fields.String()
+    status = fields.String()
+    warning = fields.String(allow_none=True)
+
+
+class CaseOut(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    status = fields.String()
+    process_key = fields.String()
+    process_version = fields.Integer(allow_none=True)
+    instance_id = fields.String(allow_none=True)
+    current_tasks = fields.List(fields.Nested(TaskOut))
+    data = fields.Dict()
+    deadlines = fields.List(fields.Nested(DeadlineOut))
+    filed_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class HistoryEvent(Schema):
+    at = fields.AwareDateTime()
+    actor = fields.String()
+    action = fields.String()
+    task = fields.String(allow_none=True)
+    detail = fields.Dict()
