@@ -211,19 +211,22 @@ class NothingWaits(Exception):
 class Run:
     """One loaded workflow. Not thread-safe: one request or timer firing owns it at a time."""
 
-    def __init__(self, compiled: CompiledSpec, workflow: BpmnWorkflow):
+    def __init__(self, compiled: CompiledSpec, workflow: BpmnWorkflow,
+                 process_data: dict | None = None):
         self.compiled = compiled
         self.wf = workflow
         self.error: ErrorView | None = None
         self.sent_messages: list[dict] = []
+        # Process-scope variables: each completed task's changes, applied in completion order
+        # (what Camunda users expect), since the engine keeps a copy of the data per task.
+        self.process_data: dict = process_data or {}
 
     # -- lifecycle
     @classmethod
     def start(cls, compiled: CompiledSpec, data: dict | None, now: datetime) -> "Run":
         wf = BpmnWorkflow(compiled.spec, compiled.subprocess_specs)
-        run = cls(compiled, wf)
+        run = cls(compiled, wf, dict(data or {}))
         if data:
-            wf.set_data(**data)
             wf.task_tree.data.update(data)
         run.step(now)
         return run
@@ -233,9 +236,10 @@ class Run:
         dct = json.loads(state)
         dct.pop(_serializer.VERSION_KEY, None)
         error = dct.pop("cluedesk_error", None)
+        process_data = _serializer.registry.restore(dct.pop("cluedesk_data", {}))
         wf = _serializer.registry.restore(dct, spec=compiled.spec,
                                           subprocess_specs=compiled.subprocess_specs)
-        run = cls(compiled, wf)
+        run = cls(compiled, wf, process_data)
         if error:
             run.error = ErrorView(**error)
         return run
@@ -247,6 +251,7 @@ class Run:
         finally:
             _serializer.registry._encoder_mode = False
         dct[_serializer.VERSION_KEY] = SERIALIZER_VERSION
+        dct["cluedesk_data"] = _serializer.registry.convert(self.process_data)
         if self.error:
             dct["cluedesk_error"] = self.error.__dict__
         return json.dumps(dct, cls=_serializer._encoder_cls, separators=(",", ":"))
@@ -256,7 +261,7 @@ class Run:
         """Run engine steps (scripts, gateways, due timers) until people or events are needed."""
         with engine_time(now):
             try:
-                self.wf.do_engine_steps()
+                self.wf.do_engine_steps(did_complete_task=self._absorb)
                 self.error = None
             except Exception as exc:  # engine errors carry the task; anything else is also an error
                 self.error = self._error_from(exc)
@@ -281,13 +286,15 @@ class Run:
             return "error"
         return "completed" if self.wf.is_completed() else "running"
 
+    def _absorb(self, task) -> None:
+        parent = task.parent.data if task.parent is not None else {}
+        for key, value in task.data.items():
+            if key not in parent or parent[key] != value:
+                self.process_data[key] = value
+
     @property
     def data(self) -> dict:
-        if self.wf.is_completed():
-            last = self.wf.last_task
-            if last is not None:
-                return _plain({**self.wf.data, **last.data})
-        return _plain(dict(self.wf.data))
+        return _plain({**self.wf.data, **self.process_data})
 
     def ready_human_tasks(self) -> list[TaskView]:
         views = []
@@ -339,8 +346,9 @@ class Run:
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             raise TaskNotReady(task_id)
         with engine_time(now):
-            task.update_data(data)
+            task.data.update(data)
             task.run()
+            self._absorb(task)
         self.step(now)
 
     def fire_timers(self, now: datetime) -> None:
@@ -377,9 +385,10 @@ class Run:
             try:
                 for task in errored:
                     if data:
-                        task.update_data(data)
-                        self.wf.data.update(data) if task.parent is None else None
+                        task.data.update(data)
+                        self.process_data.update(data)
                     task.run()
+                    self._absorb(task)
                 self.error = None
             except Exception as exc:
                 self.error = self._error_from(exc)
