@@ -140,7 +140,12 @@ def settings_overrides():
 def runtime(backend, _template, settings_overrides):
     """A runtime whose every commit is rolled back at the end of the test."""
     url, engine, _ = _template(backend)
-    settings = load_settings({"database": {"url": url}, **settings_overrides})
+    # No hot-workflow cache by default: every step deserializes what the last one saved, so
+    # every workflow test round-trips the serializer (test_cache.py covers the cache).
+    overrides = {"database": {"url": url}, "engine": {"workflow_cache_size": 0}}
+    for section, values in settings_overrides.items():
+        overrides.setdefault(section, {}).update(values)
+    settings = load_settings(overrides)
     connection = engine.connect()
     outer = connection.begin()
     rt = Runtime(settings, engine=engine, connection=connection, clock=Clock(FROZEN))

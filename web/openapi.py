@@ -41,7 +41,8 @@ def build(app: Flask) -> dict:
     for name in dir(schemas):
         obj = getattr(schemas, name)
         if isinstance(obj, type) and issubclass(obj, schemas.Schema) and obj.__module__ == \
-                schemas.__name__ and name not in ("Strict",):
+                schemas.__name__ and name not in ("Strict",) and \
+                name not in spec.components.schemas:  # nested ones register themselves
             spec.components.schema(name, schema=obj)
     paths: dict[str, dict] = {}
     for rule in app.url_map.iter_rules():

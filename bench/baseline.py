@@ -1,0 +1,66 @@
+"""The baseline: raw SpiffWorkflow with a full JSON load and save around every task step."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from bench.common import STEPS, Timings
+
+
+def load_spec(path: Path, key: str):
+    """Parse the BPMN file; return the process spec and its subprocess specs."""
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_file(str(path))
+    return parser.get_spec(key), parser.get_subprocess_specs(key)
+
+
+def new_serializer() -> BpmnWorkflowSerializer:
+    """SpiffWorkflow's standard serializer with the spiff configuration (spec included)."""
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+
+
+def start_case(spec, subprocess_specs, serializer) -> str:
+    """Create a workflow, run it to its first user task and return the saved JSON."""
+    workflow = BpmnWorkflow(spec, subprocess_specs)
+    workflow.do_engine_steps()
+    return serializer.serialize_json(workflow)
+
+
+def step(state: str, serializer) -> tuple[str, bool]:
+    """Load, complete the ready user task, run the engine, save; return (state, finished)."""
+    workflow = serializer.deserialize_json(state)
+    (task,) = workflow.get_tasks(state=TaskState.READY, manual=True)
+    task.run()
+    workflow.do_engine_steps()
+    return serializer.serialize_json(workflow), workflow.is_completed()
+
+
+def run_case(spec, subprocess_specs, serializer, timings: Timings) -> None:
+    """One whole case; append each step time and the case time to `timings`."""
+    case_start = time.perf_counter()
+    state = start_case(spec, subprocess_specs, serializer)
+    for number in range(1, STEPS + 1):
+        t0 = time.perf_counter()
+        state, finished = step(state, serializer)
+        timings.steps.append(time.perf_counter() - t0)
+        if finished != (number == STEPS):
+            raise AssertionError(f"baseline case finished={finished} after step {number}")
+    timings.cases.append(time.perf_counter() - case_start)
+
+
+def measure(path: Path, key: str, *, warmup: int, cases: int) -> Timings:
+    """Warm up, then time `cases` whole cases of the raw engine."""
+    spec, subprocess_specs = load_spec(path, key)
+    serializer = new_serializer()
+    for _ in range(warmup):
+        run_case(spec, subprocess_specs, serializer, Timings())
+    timings = Timings()
+    for _ in range(cases):
+        run_case(spec, subprocess_specs, serializer, timings)
+    return timings
