@@ -33,7 +33,7 @@ def parse_args(argv=None) -> tuple[Plan, bool]:
     parser.add_argument("--no-postgres", action="store_true", help="SQLite rows only")
     args = parser.parse_args(argv)
     plan = Plan(warmup=1, cases=3, baseline_cases=5) if args.quick else \
-        Plan(warmup=3, cases=25, baseline_cases=60)
+        Plan(warmup=3, cases=50, baseline_cases=100)
     if args.cases:
         plan.cases = args.cases
     return plan, not args.no_postgres
@@ -79,8 +79,8 @@ def measure_database(url: str, plan: Plan, tmp: Path) -> tuple[Timings, Timings]
                                                           cases=plan.cases))
         finally:
             poster.close()
-        if poster.connects != 1:
-            log(f"  warning: the keep-alive connection was opened {poster.connects} times")
+        log(f"  serve used {poster.connects} TCP connection(s) for "
+            f"{(plan.warmup + plan.cases) * (STEPS + 1)} requests")
     return client, served
 
 

@@ -67,16 +67,17 @@ def run_case(post: Post, timings: Timings) -> None:
     case_start = time.perf_counter()
     started = _post_json(post, "/process-instances", {"process_key": PROCESS_KEY}, 201)
     (task,) = started["ready_tasks"]
+    steps = []
     for number in range(1, STEPS + 1):
         t0 = time.perf_counter()
         done = _post_json(post, f"/tasks/{task['id']}/complete",
                           {"data": {}, "version": task["version"]}, 200)
-        timings.steps.append(time.perf_counter() - t0)
+        steps.append(time.perf_counter() - t0)
         next_tasks = done["next_tasks"]
         if len(next_tasks) != (0 if number == STEPS else 1):
             raise RuntimeError(f"step {number} returned {len(next_tasks)} next tasks")
         task = next_tasks[0] if next_tasks else None
-    timings.cases.append(time.perf_counter() - case_start)
+    timings.add_case(time.perf_counter() - case_start, steps)
 
 
 def measure(post: Post, *, warmup: int, cases: int) -> Timings:

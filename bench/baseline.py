@@ -45,13 +45,14 @@ def run_case(spec, subprocess_specs, serializer, timings: Timings) -> None:
     """One whole case; append each step time and the case time to `timings`."""
     case_start = time.perf_counter()
     state = start_case(spec, subprocess_specs, serializer)
+    steps = []
     for number in range(1, STEPS + 1):
         t0 = time.perf_counter()
         state, finished = step(state, serializer)
-        timings.steps.append(time.perf_counter() - t0)
+        steps.append(time.perf_counter() - t0)
         if finished != (number == STEPS):
             raise AssertionError(f"baseline case finished={finished} after step {number}")
-    timings.cases.append(time.perf_counter() - case_start)
+    timings.add_case(time.perf_counter() - case_start, steps)
 
 
 def measure(path: Path, key: str, *, warmup: int, cases: int) -> Timings:

@@ -54,8 +54,10 @@ def main():
 def init_db():
     """Create or upgrade the schema (idempotent)."""
     from engine.schema import upgrade
+    from engine.deadlines import service as deadlines
     rt = _runtime()
     upgrade(url=rt.settings.database.url)
+    deadlines.sync_config(rt)
     click.echo(f"database ready: {rt.engine.url.render_as_string(hide_password=True)}")
 
 
@@ -131,6 +133,8 @@ def serve(host, port):
     app = create_app(runtime=rt)
     host = host or rt.settings.server.host
     port = port or int(rt.settings.server.port)
+    from engine.deadlines import service as deadlines
+    deadlines.sync_config(rt)
     scheduler = build_scheduler(rt)
     scheduler.start()
     click.echo(f"cluedesk serving on http://{host}:{port}/")
@@ -145,7 +149,9 @@ def serve(host, port):
 def scheduler():
     """Timer worker only (run several against one PostgreSQL database)."""
     from engine.timers.worker import build_scheduler
+    from engine.deadlines import service as deadlines
     rt = _runtime()
+    deadlines.sync_config(rt)
     click.echo("timer worker started")
     try:
         build_scheduler(rt, blocking=True).start()
@@ -213,6 +219,29 @@ def timers_run_due(now_text):
         raise click.ClickException(f"not an ISO 8601 instant: {now_text}") from None
     fired = service.run_due(rt, now)
     click.echo(f"fired {fired}")
+
+
+@main.group("calendar")
+def calendar_group():
+    """Working-day calendars."""
+
+
+@calendar_group.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--actor", default="cli")
+def calendar_load(file, actor):
+    """Load a year's holidays and swapped working days; recompute open deadlines."""
+    from engine.deadlines import service as deadlines
+    rt = _runtime()
+    path = Path(file)
+    try:
+        result = rt.transact(lambda uow: deadlines.load_calendar(
+            uow.session, rt, text=path.read_text(encoding="utf-8"), file_name=path.name,
+            actor=actor))
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"calendar {result['year']} loaded: {result['days']} days; "
+               f"{len(result['moved'])} open deadlines moved")
 
 
 if __name__ == "__main__":

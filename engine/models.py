@@ -6,3 +6,6 @@ from engine.inbox.models import Task  # noqa: F401
 from engine.org.models import ApiToken, Unit, User, UserRole  # noqa: F401
 from engine.processes.models import BpmnSource, ProcessDefinition, ProcessInstance  # noqa: F401
 from engine.timers.models import Timer, WorkerHeartbeat  # noqa: F401
+from engine.calendar.models import CalendarDay, CalendarYear  # noqa: F401
+from engine.deadlines.models import ConfigState, Deadline  # noqa: F401
+from engine.notifications.models import Notification  # noqa: F401

@@ -156,10 +156,46 @@ class RetryIn(Strict):
 
 
 class DeadlineOut(Schema):
+    id = fields.Integer()
     key = fields.String()
-    due_at = fields.String()
-    status = fields.String()
+    due_at = fields.String(allow_none=True, metadata={"description": "ISO 8601 with the "
+                                                      "deployment's UTC offset"})
+    status = fields.String(validate=validate.OneOf(["open", "met", "breached", "suspended",
+                                                    "not_applicable", "cancelled"]))
     warning = fields.String(allow_none=True)
+    task_id = fields.String(allow_none=True)
+    started_at = fields.String()
+
+
+class ExtensionIn(Strict):
+    amount = fields.Integer(required=True, validate=validate.Range(min=1, max=366))
+    unit = fields.String(required=True, validate=validate.OneOf(["working_days", "days"]))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class SuspendIn(Strict):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class NotificationOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    message = fields.String()
+    case_id = fields.Integer(allow_none=True)
+    task_id = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    read_at = fields.AwareDateTime(allow_none=True)
+
+
+class NotificationList(Schema):
+    unread = fields.Integer()
+    items = fields.List(fields.Nested(NotificationOut))
+
+
+class CalendarLoadOut(Schema):
+    year = fields.Integer()
+    days = fields.Integer()
+    moved = fields.List(fields.Dict())
 
 
 class CaseOut(Schema):
@@ -174,6 +210,7 @@ class CaseOut(Schema):
     deadlines = fields.List(fields.Nested(DeadlineOut))
     filed_at = fields.AwareDateTime(allow_none=True)
     created_at = fields.AwareDateTime()
+    supervised_at = fields.AwareDateTime(allow_none=True)
 
 
 class HistoryEvent(Schema):

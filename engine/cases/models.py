@@ -22,6 +22,8 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # On the supervised list (督办): set by a supervisor or by a breached deadline.
+    supervised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class NumberSequence(Base):

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from engine.audit import service as audit
 from engine.cases.models import Case, NumberSequence
+from engine.deadlines import service as deadlines
 from engine.errors import Forbidden, NotFound
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
@@ -30,8 +31,12 @@ def next_number(session: Session, *, unit_code: str, year: int, kind: str = "cas
 
 
 def open_case(uow: UnitOfWork, *, runtime: Runtime, process_key: str, data: dict | None,
-              user: User) -> Case:
-    """Open a case in the user's unit and start its process."""
+              user: User, deadlines_started: list[dict] | None = None) -> Case:
+    """Open a case in the user's unit, start the deadlines whose event this is, start its process.
+
+    `deadlines_started`: [{"key", "started_at", "applicable"?}] (e.g. acceptance_notice from the
+    moment a petition was received), so the process's tasks attach to them.
+    """
     session = uow.session
     now = runtime.clock.now()
     unit = session.get(Unit, user.unit_id)
@@ -43,6 +48,10 @@ def open_case(uow: UnitOfWork, *, runtime: Runtime, process_key: str, data: dict
     session.flush()
     audit.record(session, at=now, actor=user.username, action="case_opened", case_id=case.id,
                  detail={"number": case.number, "process_key": process_key})
+    for item in deadlines_started or []:
+        deadlines.start(session, runtime, key=item["key"], started_at=item["started_at"],
+                        case_id=case.id, applicable=item.get("applicable", True),
+                        actor=user.username)
     instance, _ = processes.start_instance(uow, runtime=runtime, key=process_key, data=data,
                                            user=user, case_id=case.id)
     case.instance_id = instance.id

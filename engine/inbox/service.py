@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from engine.audit import service as audit
 from engine.cases.models import Case
+from engine.clock import Clock
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.inbox import authority
 from engine.inbox.models import Task
@@ -176,8 +177,12 @@ def reassign(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: User, ass
     return task
 
 
-def describe(session: Session, tasks: list[Task], now: datetime) -> list[dict]:
-    """Task objects as API.md "Tasks" lists them, with names looked up in three queries."""
+def describe(session: Session, tasks: list[Task], clock: Clock) -> list[dict]:
+    """Task objects as API.md "Tasks" lists them (local times), names in three queries."""
+    now = clock.now()
+
+    def local(value):
+        return clock.local(value) if value is not None else None
     user_ids = {t.assignee_id for t in tasks if t.assignee_id}
     unit_ids = {t.candidate_unit_id for t in tasks if t.candidate_unit_id}
     case_ids = {t.case_id for t in tasks if t.case_id}
@@ -192,6 +197,7 @@ def describe(session: Session, tasks: list[Task], now: datetime) -> list[dict]:
         "process_key": t.process_key, "instance_id": t.instance_id, "case_id": t.case_id,
         "case_number": cases.get(t.case_id), "assignee": users.get(t.assignee_id),
         "candidate_unit": units.get(t.candidate_unit_id), "candidate_role": t.candidate_role,
-        "created_at": t.created_at, "due_at": t.due_at, "deadline_key": t.deadline_key,
+        "created_at": local(t.created_at), "due_at": local(t.due_at),
+        "deadline_key": t.deadline_key,
         "warning": warning_of(t, now), "status": t.status, "version": t.version,
     } for t in tasks]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine.audit import service as audit
 from engine.cases.models import Case
+from engine.deadlines import service as deadlines
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.inbox import authority
 from engine.inbox.models import Task
@@ -242,8 +243,10 @@ def _save(uow: UnitOfWork, runtime: Runtime, instance: ProcessInstance, run: Run
         instance.completed_at = now
         audit.record(session, at=now, actor=actor, action="instance_completed",
                      case_id=instance.case_id, instance_id=instance.id)
-        if case is not None and case.status == "open":
+        if case is not None and case.status == "open" and case.instance_id == instance.id:
             case.status, case.closed_at = "closed", now
+        deadlines.instance_completed(session, runtime, process_key=instance.process_key,
+                                     data=instance.data, actor=actor)
     if instance.status == "error" and previous_status != "error":
         audit.record(session, at=now, actor=actor, action="instance_failed",
                      case_id=instance.case_id, instance_id=instance.id,
@@ -270,6 +273,7 @@ def _sync_tasks(session: Session, runtime: Runtime, instance: ProcessInstance, r
             row.status = "completed" if state == "COMPLETED" else "cancelled"
             row.completed_at = now
             row.version += 1
+            deadlines.task_finished(session, runtime, row, completed=row.status == "completed")
     created = []
     for task_id, view in ready.items():
         if task_id in open_rows:
@@ -286,6 +290,8 @@ def _sync_tasks(session: Session, runtime: Runtime, instance: ProcessInstance, r
                    deadline_key=view.properties.get("deadline"), version=1,
                    properties=dict(view.properties))
         session.add(row)
+        session.flush()
+        deadlines.attach_task(session, runtime, row)
         created.append(row)
         audit.record(session, at=now, actor="system", action="task_created",
                      case_id=instance.case_id, instance_id=instance.id, task_id=task_id,

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.deadlines import service as deadlines
 from engine.processes import service as processes
 from engine.runtime import Runtime
 from engine.timers.models import Timer, WorkerHeartbeat
@@ -25,7 +26,12 @@ def _claim_next(session: Session, runtime: Runtime, now: datetime, skip: set[int
     return session.scalar(stmt)
 
 
-def run_due(runtime: Runtime, now: datetime, *, limit: int | None = None) -> int:
+def run_due(runtime: Runtime, now: datetime) -> int:
+    """Fire every BPMN timer and breach every deadline due at `now`, once; return how many."""
+    return fire_timers(runtime, now) + deadlines.fire_due(runtime, now)
+
+
+def fire_timers(runtime: Runtime, now: datetime, *, limit: int | None = None) -> int:
     """Fire every timer due at `now` once, each in its own transaction; return how many fired."""
     fired = 0
     seen: set[int] = set()

@@ -1,5 +1,6 @@
 from engine.audit import service as audit
 from engine.cases import service as cases
+from engine.deadlines import service as deadlines
 from engine.inbox import service as inbox
 from engine.processes import service as processes
 from engine.processes.models import ProcessInstance
@@ -7,6 +8,16 @@ from web import schemas
 from web.api import bp
 from web.auth import current_user, runtime
 from web.openapi import doc
+
+
+def describe_deadlines(rows) -> list[dict]:
+    """Deadlines with the deployment's UTC offset and a warning from the app clock."""
+    rt = runtime()
+    now = rt.clock.now()
+    return [{"id": d.id, "key": d.key, "status": d.status, "warning": deadlines.warning_of(d, now),
+             "due_at": rt.clock.local(d.due_at).isoformat() if d.due_at else None,
+             "started_at": rt.clock.local(d.started_at).isoformat(), "task_id": d.task_id}
+            for d in rows]
 
 
 @bp.get("/cases/<int:case_id>")
@@ -25,9 +36,11 @@ def get_case(case_id):
                 "process_key": case.process_key,
                 "process_version": instance.version if instance else None,
                 "instance_id": case.instance_id,
-                "current_tasks": inbox.describe(session, tasks, rt.clock.now()),
-                "data": instance.data if instance else {}, "deadlines": [],
-                "filed_at": case.filed_at, "created_at": case.created_at}
+                "current_tasks": inbox.describe(session, tasks, rt.clock),
+                "data": instance.data if instance else {},
+                "deadlines": describe_deadlines(deadlines.for_case(session, case.id)),
+                "filed_at": case.filed_at, "created_at": case.created_at,
+                "supervised_at": case.supervised_at}
     return schemas.CaseOut().dump(rt.read(read))
 
 

@@ -1,6 +1,7 @@
 from flask import jsonify
 from sqlalchemy import text
 
+from engine.deadlines import service as deadlines
 from engine.timers import service as timers
 from web import schemas
 from web.api import bp
@@ -17,8 +18,10 @@ def health():
     try:
         def probe(uow):
             uow.session.execute(text("SELECT 1"))
-            return timers.scheduler_running(uow.session, rt)
-        body["scheduler"] = "running" if rt.read(probe) else "stopped"
+            return (timers.scheduler_running(uow.session, rt),
+                    deadlines.calendar_status(uow.session, rt))
+        running, body["calendar"] = rt.read(probe)
+        body["scheduler"] = "running" if running else "stopped"
     except Exception as exc:  # the health check reports, it does not fail
         body.update(status="degraded", database=f"error: {exc.__class__.__name__}")
         return jsonify(body), 503

@@ -24,7 +24,7 @@ def _require(role: str):
 def instance_body(uow, instance) -> dict:
     rt = runtime()
     session = uow.session
-    ready = inbox.describe(session, processes.open_tasks(session, instance.id), rt.clock.now())
+    ready = inbox.describe(session, processes.open_tasks(session, instance.id), rt.clock)
     error = None
     if instance.status == "error":
         error = {"element_id": instance.error_element_id, "message": instance.error_message}

@@ -10,7 +10,7 @@ from web.openapi import doc
 
 
 def _one(uow, task) -> dict:
-    return inbox.describe(uow.session, [task], runtime().clock.now())[0]
+    return inbox.describe(uow.session, [task], runtime().clock)[0]
 
 
 @bp.get("/tasks")
@@ -23,7 +23,7 @@ def list_tasks():
 
     def read(uow):
         page = inbox.list_tasks(uow.session, user=user, now=rt.clock.now(), **args)
-        return {"items": inbox.describe(uow.session, page.items, rt.clock.now()),
+        return {"items": inbox.describe(uow.session, page.items, rt.clock),
                 "total": page.total, "total_capped": page.total_capped, "page": page.page,
                 "per_page": page.per_page}
     return schemas.TaskList().dump(rt.read(read))
@@ -82,7 +82,7 @@ def complete_task(task_id):
     def complete(uow):
         task, new = processes.complete_task(uow, runtime=rt, task_id=task_id, data=args["data"],
                                             version=args.get("version"), user=user)
-        described = inbox.describe(uow.session, [task, *new], rt.clock.now())
+        described = inbox.describe(uow.session, [task, *new], rt.clock)
         return {"task": described[0], "next_tasks": described[1:]}
     return schemas.CompleteOut().dump(rt.transact(complete))
 

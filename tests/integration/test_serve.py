@@ -1,0 +1,204 @@
+"""`cluedesk serve` and `cluedesk scheduler` as real processes: a production WSGI server with
+keep-alive, JSON errors, the in-process timer worker and its heartbeat on /health."""
+from __future__ import annotations
+
+import http.client
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.api_client import ApiClient
+from tests.conftest import CONFORMANCE
+from tests.integration.support import (ROOT, clean_env, dispose_app, free_port, http_json,
+                                       issue_tokens, make_app, wait_for)
+
+pytestmark = pytest.mark.timeout(120)
+
+FAST_TIMERS = {"CLUEDESK_TIMERS_POLL_SECONDS": "1", "CLUEDESK_TIMERS_HEARTBEAT_SECONDS": "1"}
+
+
+class Proc:
+    """A `python -m engine.cli ...` subprocess whose output goes to a log file."""
+
+    def __init__(self, args: list[str], url: str, log: Path, env: dict[str, str]):
+        self.log = log
+        self._log_file = open(log, "wb")
+        self.popen = subprocess.Popen([sys.executable, "-m", "engine.cli", *args], cwd=ROOT,
+                                      env=clean_env(url, **env), stdin=subprocess.DEVNULL,
+                                      stdout=self._log_file, stderr=subprocess.STDOUT)
+
+    def output(self) -> str:
+        self._log_file.flush()
+        return self.log.read_text(errors="replace")
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self.alive():
+            self.popen.kill() if kill else self.popen.terminate()
+            try:
+                self.popen.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(timeout=10)
+        self._log_file.close()
+
+
+def health(base: str) -> dict:
+    status, body = http_json("GET", f"{base}/api/v1/health", timeout=2)
+    assert status in (200, 503), (status, body)
+    return body
+
+
+@pytest.fixture(scope="module")
+def server(scratch, tmp_path_factory):
+    """`cluedesk serve` on a free port over a committed SQLite scratch database."""
+    url = scratch.create("sqlite")
+    token = issue_tokens(url, ["designer"])["designer"]
+    port = free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    proc = Proc(["serve", "--host", "127.0.0.1", "--port", str(port)], url, log, FAST_TIMERS)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        def up():
+            assert proc.alive(), "server exited:\n" + proc.output()
+            return health(base)
+        try:
+            wait_for(up, timeout=20, what="GET /api/v1/health")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n--- server output ---\n{proc.output()}") from None
+        yield {"base": base, "port": port, "url": url, "token": token, "proc": proc}
+    finally:
+        proc.stop()
+
+
+def test_health_reports_the_in_process_scheduler_running(server):
+    body = wait_for(lambda: (lambda b: b if b["scheduler"] == "running" else None)(
+        health(server["base"])), timeout=20, what="scheduler running")
+    assert body["status"] == "ok"
+    assert body["database"] == "ok"
+    assert server["proc"].alive()
+
+
+def test_keep_alive_two_requests_over_one_connection(server):
+    conn = http.client.HTTPConnection("127.0.0.1", server["port"], timeout=5)
+    try:
+        conn.request("GET", "/api/v1/health")
+        first = conn.getresponse()
+        first_body = json.loads(first.read())
+        assert first.status == 200 and first_body["status"] == "ok"
+        assert first.version == 11, "the server must speak HTTP/1.1"
+        assert (first.getheader("Connection") or "").lower() != "close"
+        assert conn.sock is not None, "the server closed the connection after one request"
+        local = conn.sock.getsockname()
+
+        conn.request("GET", "/api/v1/process-definitions",
+                     headers={"Authorization": f"Bearer {server['token']}"})
+        second = conn.getresponse()
+        second_body = json.loads(second.read())
+        assert second.status == 200, second_body
+        assert isinstance(second_body, list)
+        assert (second.getheader("Connection") or "").lower() != "close"
+        assert conn.sock is not None and conn.sock.getsockname() == local, \
+            "the second request went over a new connection"
+    finally:
+        conn.close()
+
+
+def test_server_is_not_the_werkzeug_development_server(server):
+    conn = http.client.HTTPConnection("127.0.0.1", server["port"], timeout=5)
+    try:
+        conn.request("GET", "/api/v1/health")
+        resp = conn.getresponse()
+        resp.read()
+        header = resp.getheader("Server") or ""
+        assert "werkzeug" not in header.lower(), header
+        assert "python" not in header.lower(), header  # Werkzeug says "Werkzeug/x Python/y"
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/no-such-endpoint", "/no-such-page"])
+def test_unknown_url_gives_json_404_envelope(server, path):
+    conn = http.client.HTTPConnection("127.0.0.1", server["port"], timeout=5)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        raw = resp.read().decode("utf-8", errors="replace")
+    finally:
+        conn.close()
+    assert resp.status == 404, raw
+    assert (resp.getheader("Content-Type") or "").startswith("application/json"), raw
+    body = json.loads(raw)
+    assert set(body) == {"error"}, body
+    assert body["error"]["code"] == "not_found"
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert "Traceback" not in raw and "File \"" not in raw
+
+
+def test_serve_runs_due_timers_in_process(server):
+    """The worker inside `serve` fires a timer that is due by the real clock (PT0.002S)."""
+    base, token = server["base"], server["token"]
+    xml = (CONFORMANCE / "boundary_timer_on_task.bpmn").read_bytes()
+    status, body = http_json("POST", f"{base}/api/v1/process-definitions", token=token,
+                             body=xml, content_type="application/xml")
+    assert status in (200, 201), body
+    status, inst = http_json("POST", f"{base}/api/v1/process-instances", token=token,
+                             body={"process_key": "test_timer"})
+    assert status == 201, inst
+
+    def fired():
+        s, b = http_json("GET", f"{base}/api/v1/process-instances/{inst['id']}", token=token)
+        return b if s == 200 and b["data"].get("timer_called") is True else None
+    after = wait_for(fired, timeout=15, what="the boundary timer to fire")
+    [task] = after["ready_tasks"]
+    status, done = http_json("POST", f"{base}/api/v1/tasks/{task['id']}/complete", token=token,
+                             body={"data": {}, "version": task["version"]})
+    assert status == 200, done
+    status, final = http_json("GET", f"{base}/api/v1/process-instances/{inst['id']}", token=token)
+    assert final["status"] == "completed"
+
+
+def test_standalone_scheduler_heartbeat_then_stale_after_kill(backend, scratch, tmp_path):
+    url = scratch.create(backend)
+    app = make_app(url, timers={"heartbeat_stale_seconds": 2})
+    client = app.test_client()
+    api = ApiClient(client, issue_tokens(url, ["designer"]), "designer")
+
+    def scheduler_state() -> str:
+        resp = client.get("/api/v1/health")
+        assert resp.status_code == 200, resp.get_json()
+        return resp.get_json()["scheduler"]
+
+    proc = None
+    try:
+        assert scheduler_state() == "stopped"
+        # Something for the worker to do: a timer due by the real clock.
+        xml = (CONFORMANCE / "boundary_timer_on_task.bpmn").read_bytes()
+        assert api.deploy(xml, "boundary_timer_on_task.bpmn").status == 201
+        inst = api.start("test_timer").json
+
+        proc = Proc(["scheduler"], url, tmp_path / "scheduler.log", FAST_TIMERS)
+
+        def running():
+            assert proc.alive(), "scheduler exited:\n" + proc.output()
+            return scheduler_state() == "running"
+        try:
+            wait_for(running, timeout=20, what="health to report the scheduler running")
+            wait_for(lambda: api.get(f"/process-instances/{inst['id']}")
+                     .json["data"].get("timer_called") is True,
+                     timeout=15, what="the standalone worker to fire the timer")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n--- scheduler output ---\n{proc.output()}") from None
+
+        proc.stop(kill=True)  # a crash: no chance to say goodbye
+        wait_for(lambda: scheduler_state() == "stopped", timeout=15,
+                 what="health to report the scheduler stopped")
+    finally:
+        if proc is not None:
+            proc.stop(kill=True)
+        dispose_app(app)
