@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bench import api, baseline, scratch, server
+from bench import api, scratch, server
+from bench.baseline import RawSpiff
 from bench.common import CHAIN_FILE, PROCESS_KEY, STEPS, Timings, log
 from bench.table import Row, render, skipped_row
 
@@ -16,27 +19,50 @@ STEP_CLIENT = "HTTP complete-task step (test client)"
 STEP_SERVE = "HTTP complete-task step (serve, keep-alive)"
 WHOLE_CASE = f"whole {STEPS}-task case via API (cases/s)"
 
+RunCase = Callable[[Timings], None]
+
 
 @dataclass
 class Plan:
-    """How many whole cases to run, untimed and timed."""
+    """How many whole cases to run: untimed warm-up, then timed rounds of both kinds."""
     warmup: int
-    cases: int
-    baseline_cases: int
+    rounds: int
+    cases_per_round: int
+    baseline_per_round: int
+
+
+QUICK = Plan(warmup=1, rounds=3, cases_per_round=1, baseline_per_round=2)
+DEFAULT = Plan(warmup=3, rounds=10, cases_per_round=5, baseline_per_round=10)
 
 
 def parse_args(argv=None) -> tuple[Plan, bool]:
     """Command-line options → (plan, whether to try PostgreSQL)."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a few cases only (smoke run)")
-    parser.add_argument("--cases", type=int, help="timed cases per database and transport")
+    parser.add_argument("--rounds", type=int, help="timed rounds per database and transport")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite rows only")
     args = parser.parse_args(argv)
-    plan = Plan(warmup=1, cases=3, baseline_cases=5) if args.quick else \
-        Plan(warmup=3, cases=50, baseline_cases=100)
-    if args.cases:
-        plan.cases = args.cases
+    plan = QUICK if args.quick else DEFAULT
+    if args.rounds:
+        plan = replace(plan, rounds=args.rounds)
     return plan, not args.no_postgres
+
+
+def interleaved(ours: RunCase, raw: RunCase, plan: Plan) -> tuple[Timings, Timings]:
+    """Warm up both, then alternate rounds of raw Spiff and cluedesk cases (same machine load)."""
+    for _ in range(plan.warmup):
+        raw(Timings())
+        ours(Timings())
+    gc.collect()
+    measured, base = Timings(), Timings()
+    for _ in range(plan.rounds):
+        for _ in range(plan.baseline_per_round):
+            raw(base)
+        for _ in range(plan.cases_per_round):
+            ours(measured)
+    log(f"  cluedesk {measured.ms_per_step():.2f} ms/step, raw Spiff {base.ms_per_step():.2f} "
+        f"ms/step ({len(measured.cases)} and {len(base.cases)} cases)")
+    return measured, base
 
 
 def prepare(url: str):
@@ -56,67 +82,63 @@ def prepare(url: str):
     return app, token
 
 
-def timed(label: str, fn) -> Timings:
-    """Collect garbage, run `fn`, log its mean step time."""
-    gc.collect()
-    timings = fn()
-    log(f"{label}: {timings.ms_per_step():.2f} ms/step over {len(timings.cases)} cases")
-    return timings
-
-
-def measure_database(url: str, plan: Plan, tmp: Path) -> tuple[Timings, Timings]:
-    """Time chain20 cases through the test client, then through a real server on `url`."""
+def measure_database(database: str, url: str, raw: RawSpiff, plan: Plan, tmp: Path) -> list[Row]:
+    """The three rows of one database: test client, then a real server, on the same data."""
     app, token = prepare(url)
     try:
-        client = timed("  test client", lambda: api.measure(
-            api.FlaskClientPoster(app, token), warmup=plan.warmup, cases=plan.cases))
+        log(f"{database}: test client")
+        client = api.FlaskClientPoster(app, token)
+        via_client = interleaved(lambda t: api.run_case(client, t), raw.run_case, plan)
     finally:
         app.extensions["cluedesk"].dispose()
     with server.serve(url, tmp) as port:
+        log(f"{database}: cluedesk serve on port {port}")
         poster = api.KeepAlivePoster(server.HOST, port, token)
         try:
-            served = timed("  serve", lambda: api.measure(poster, warmup=plan.warmup,
-                                                          cases=plan.cases))
+            via_serve = interleaved(lambda t: api.run_case(poster, t), raw.run_case, plan)
         finally:
             poster.close()
-        log(f"  serve used {poster.connects} TCP connection(s) for "
-            f"{(plan.warmup + plan.cases) * (STEPS + 1)} requests")
-    return client, served
+        log(f"  {poster.connects} TCP connection(s) for all requests")
+    return [Row.per_step(STEP_CLIENT, database, *via_client, TARGET),
+            Row.per_step(STEP_SERVE, database, *via_serve, TARGET),
+            Row.per_case(WHOLE_CASE, database, *via_serve, TARGET)]
 
 
-def rows_for(database: str, client: Timings, served: Timings, base: Timings) -> list[Row]:
-    """The three rows of one database."""
-    return [Row.per_step(STEP_CLIENT, database, client, base, TARGET),
-            Row.per_step(STEP_SERVE, database, served, base, TARGET),
-            Row.per_case(WHOLE_CASE, database, served, base, TARGET)]
+def postgres_skip_reason(try_postgres: bool) -> str | None:
+    """Why the PostgreSQL rows are skipped, or None to measure them."""
+    if not try_postgres:
+        return "skipped (--no-postgres)"
+    if not scratch.postgres_reachable():
+        return "skipped: PostgreSQL not reachable at 127.0.0.1:5432"
+    return None
+
+
+def warn_if_busy() -> None:
+    """Say so on stderr when other processes already load the CPUs."""
+    load, cpus = os.getloadavg()[0], os.cpu_count() or 1
+    if load > 0.5 * cpus:
+        log(f"note: load average {load:.1f} on {cpus} CPUs; absolute times will be noisy "
+            "(ratios less so: baseline and cluedesk run in alternating rounds)")
 
 
 def main(argv=None) -> None:
-    """Run the baseline, then each database; print the table."""
+    """Measure SQLite, then PostgreSQL when reachable; print the table."""
     plan, try_postgres = parse_args(argv)
-    log(f"baseline: raw SpiffWorkflow on {CHAIN_FILE.name} ({plan.baseline_cases} cases)")
-    base = timed("  raw Spiff", lambda: baseline.measure(
-        CHAIN_FILE, PROCESS_KEY, warmup=plan.warmup, cases=plan.baseline_cases))
+    warn_if_busy()
+    raw = RawSpiff(CHAIN_FILE, PROCESS_KEY)
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="cluedesk-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        log("sqlite")
         with scratch.sqlite_database(tmp) as url:
-            rows += rows_for("sqlite", *measure_database(url, plan, tmp), base)
-        if not try_postgres:
-            reason = "skipped (--no-postgres)"
-        elif not scratch.postgres_reachable():
-            reason = "skipped: PostgreSQL not reachable at 127.0.0.1:5432"
-        else:
-            reason = None
+            rows += measure_database("sqlite", url, raw, plan, tmp)
+        reason = postgres_skip_reason(try_postgres)
         if reason:
             log(f"postgresql {reason}")
             rows += [skipped_row(name, "postgresql", reason, TARGET)
                      for name in (STEP_CLIENT, STEP_SERVE, WHOLE_CASE)]
         else:
-            log("postgresql")
             with scratch.postgres_database() as url:
-                rows += rows_for("postgresql", *measure_database(url, plan, tmp), base)
+                rows += measure_database("postgresql", url, raw, plan, tmp)
     print(render(rows))
 
 

@@ -79,12 +79,3 @@ def run_case(post: Post, timings: Timings) -> None:
         task = next_tasks[0] if next_tasks else None
     timings.add_case(time.perf_counter() - case_start, steps)
 
-
-def measure(post: Post, *, warmup: int, cases: int) -> Timings:
-    """Warm up, then time `cases` whole cases through `post`."""
-    for _ in range(warmup):
-        run_case(post, Timings())
-    timings = Timings()
-    for _ in range(cases):
-        run_case(post, timings)
-    return timings

@@ -41,27 +41,22 @@ def step(state: str, serializer) -> tuple[str, bool]:
     return serializer.serialize_json(workflow), workflow.is_completed()
 
 
-def run_case(spec, subprocess_specs, serializer, timings: Timings) -> None:
-    """One whole case; append each step time and the case time to `timings`."""
-    case_start = time.perf_counter()
-    state = start_case(spec, subprocess_specs, serializer)
-    steps = []
-    for number in range(1, STEPS + 1):
-        t0 = time.perf_counter()
-        state, finished = step(state, serializer)
-        steps.append(time.perf_counter() - t0)
-        if finished != (number == STEPS):
-            raise AssertionError(f"baseline case finished={finished} after step {number}")
-    timings.add_case(time.perf_counter() - case_start, steps)
+class RawSpiff:
+    """chain20 parsed once; each `run_case` is one whole case with JSON load and save per step."""
 
+    def __init__(self, path: Path, key: str):
+        self.spec, self.subprocess_specs = load_spec(path, key)
+        self.serializer = new_serializer()
 
-def measure(path: Path, key: str, *, warmup: int, cases: int) -> Timings:
-    """Warm up, then time `cases` whole cases of the raw engine."""
-    spec, subprocess_specs = load_spec(path, key)
-    serializer = new_serializer()
-    for _ in range(warmup):
-        run_case(spec, subprocess_specs, serializer, Timings())
-    timings = Timings()
-    for _ in range(cases):
-        run_case(spec, subprocess_specs, serializer, timings)
-    return timings
+    def run_case(self, timings: Timings) -> None:
+        """One whole case; append its step times and its case time to `timings`."""
+        case_start = time.perf_counter()
+        state = start_case(self.spec, self.subprocess_specs, self.serializer)
+        steps = []
+        for number in range(1, STEPS + 1):
+            t0 = time.perf_counter()
+            state, finished = step(state, self.serializer)
+            steps.append(time.perf_counter() - t0)
+            if finished != (number == STEPS):
+                raise AssertionError(f"baseline case finished={finished} after step {number}")
+        timings.add_case(time.perf_counter() - case_start, steps)

