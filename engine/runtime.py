@@ -28,6 +28,7 @@ class Runtime:
                                             busy_timeout=float(settings.get(
                                                 "database", "sqlite_busy_timeout", default=30)))
         self.sqlite = is_sqlite(self.engine)
+        self.connection = connection
         self.spec_cache = LRU(int(settings.get("engine", "spec_cache_size", default=128)))
         self.workflow_cache = LRU(int(settings.get("engine", "workflow_cache_size", default=256)))
         if connection is not None:

@@ -194,3 +194,22 @@ def test_loading_next_years_calendar_recomputes_open_deadlines(api, runtime):
     actions = [e["action"] for e in api.as_("clerk").get(f"/cases/{case_id}/history").json]
     assert "deadline_recomputed" in actions
     assert api.get("/health").json["calendar"]["warning"] is None
+
+
+def test_changing_a_configured_limit_recomputes_open_deadlines(api, runtime, notice_case):
+    from engine.config import load_settings
+    from engine.deadlines import service as deadlines
+    from engine.runtime import Runtime
+    assert deadlines.sync_config(runtime) == []  # records the current limits
+    assert deadline(api, notice_case, "acceptance_notice")["due_at"] == "2026-10-23T23:59:59+08:00"
+    shorter = load_settings({"database": {"url": runtime.settings.database.url},
+                             "deadlines": {"keys": {"acceptance_notice": {"amount": 10}}}})
+    changed = Runtime(shorter, engine=runtime.engine,
+                      connection=runtime.connection, clock=runtime.clock)
+    moved = deadlines.sync_config(changed)
+    assert [m["key"] for m in moved] == ["acceptance_notice"]
+    # Ten working days from 2026-09-28 over the National Day holiday.
+    assert deadline(api, notice_case, "acceptance_notice")["due_at"] == "2026-10-16T23:59:59+08:00"
+    assert deadlines.sync_config(changed) == []
+    actions = [e["action"] for e in api.as_("chief").get(f"/cases/{notice_case}/history").json]
+    assert "deadline_recomputed" in actions
