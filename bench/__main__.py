@@ -109,7 +109,7 @@ def postgres_skip_reason(try_postgres: bool) -> str | None:
     if not try_postgres:
         return "skipped (--no-postgres)"
     if not scratch.postgres_reachable():
-        return "skipped: PostgreSQL not reachable at 127.0.0.1:5432"
+        return f"skipped: PostgreSQL not reachable at {scratch.postgres_address()}"
     return None
 
 

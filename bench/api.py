@@ -26,7 +26,7 @@ class FlaskClientPoster:
 
 
 class KeepAlivePoster:
-    """POSTs over one persistent HTTP/1.1 connection; counts reconnections."""
+    """POSTs over one persistent HTTP/1.1 connection; counts the TCP connections it opened."""
 
     def __init__(self, host: str, port: int, token: str):
         self.conn = http.client.HTTPConnection(host, port, timeout=60)

@@ -14,6 +14,12 @@ POSTGRES_SERVER_URL = os.environ.get("CLUEDESK_BENCH_POSTGRES_URL",
                                      "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
+def postgres_address() -> str:
+    """host:port of the PostgreSQL server, for messages."""
+    url = make_url(POSTGRES_SERVER_URL)
+    return f"{url.host}:{url.port or 5432}"
+
+
 def postgres_reachable() -> bool:
     """True when the PostgreSQL server answers a query within a few seconds."""
     try:

@@ -26,7 +26,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from . import forms
 from .engine_clock import engine_time
-from .parser import BpmnInvalid, Problem, load_sources, new_parser, problem_from
+from .parser import BpmnInvalid, Problem, load_sources, locate, new_parser, problem_from
 
 SERIALIZER_VERSION = "cluedesk-1"
 
@@ -101,7 +101,7 @@ def compile_spec(key: str, sources: list[tuple[str, bytes]]) -> CompiledSpec:
     except BpmnInvalid:
         raise
     except Exception as exc:
-        raise BpmnInvalid([problem_from(exc, None)]) from None
+        raise BpmnInvalid([locate(sources, problem_from(exc, None))]) from None
     compiled = CompiledSpec(key=key, spec=spec, subprocess_specs=subprocess_specs)
     for s in [spec, *subprocess_specs.values()]:
         for task_spec in s.task_specs.values():

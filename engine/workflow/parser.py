@@ -11,6 +11,7 @@ from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 MAX_BPMN_BYTES = 5 * 1024 * 1024
 
 
@@ -119,17 +120,55 @@ def new_parser() -> CluedeskParser:
     return CluedeskParser(validator=VALIDATOR)
 
 
+def _dangling_flows(root, name: str) -> list[Problem]:
+    """Sequence flows whose source or target is not an element of their process."""
+    problems = []
+    ns = {"bpmn": BPMN_NS}
+    for process in root.xpath(".//bpmn:process | .//bpmn:subProcess", namespaces=ns):
+        ids = {e.get("id") for e in process.iter() if e.get("id")}
+        for flow in process.xpath("./bpmn:sequenceFlow", namespaces=ns):
+            for attr in ("sourceRef", "targetRef"):
+                ref = flow.get(attr)
+                if ref not in ids:
+                    problems.append(Problem(f"sequence flow {flow.get('id')} has {attr} "
+                                            f"{ref!r}, which is not an element of its process",
+                                            element_id=flow.get("id"), line=flow.sourceline,
+                                            file_name=name))
+    return problems
+
+
+def locate(sources: list[tuple[str, bytes]], problem: Problem) -> Problem:
+    """Fill in the line of a problem that names an element but no line."""
+    if problem.line is not None or not problem.element_id:
+        return problem
+    for name, data in sources:
+        if problem.file_name and name != problem.file_name:
+            continue
+        try:
+            hits = parse_xml(data, name).xpath("//*[@id=$id]", id=problem.element_id)
+        except BpmnInvalid:
+            continue
+        if hits:
+            problem.line, problem.file_name = hits[0].sourceline, name
+            break
+    return problem
+
+
 def load_sources(parser: CluedeskParser, sources: list[tuple[str, bytes]]) -> None:
     """Add (file name, bytes) sources to a parser; raise BpmnInvalid with every problem found."""
     problems: list[Problem] = []
     for name, data in sources:
         try:
             root = parse_xml(data, name)
+            dangling = _dangling_flows(root, name)
+            if dangling:
+                problems.extend(dangling)
+                continue
             parser.add_bpmn_xml(root, filename=name)
         except BpmnInvalid as exc:
             problems.extend(exc.problems)
         except Exception as exc:  # the parser raises several types; all mean "cannot run"
-            problems.append(_problem_from(exc, name))
+            problems.append(locate(sources, _problem_from(exc, name)))
     if problems:
         raise BpmnInvalid(problems)
 

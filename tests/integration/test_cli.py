@@ -128,15 +128,12 @@ def test_deploy_bundle_with_one_bad_file_deploys_nothing(sqlite_url):
     assert not [d for d in definitions(sqlite_url) if d[0] in ("it_parallel", "it_malformed")]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a structurally invalid file (sequence flow to a missing element) is refused, but the error "
-    "carries no line: SpiffWorkflow raises ValidationException without a node, so line_number "
-    "is '' and engine/workflow/parser.py:_problem_from leaves line=None"))
 def test_deploy_invalid_structure_names_the_line(sqlite_url):
     proc = cli(sqlite_url, "deploy", str(FIXTURES / "it_dangling_flow.bpmn"))
     assert proc.returncode != 0, out(proc)
     assert not [d for d in definitions(sqlite_url) if d[0] == "it_dangling_flow"]
     assert re.search(r"it_dangling_flow\.bpmn:\d+", proc.stderr), out(proc)
+    assert "not an element of its process" in proc.stderr, out(proc)
 
 
 # --- users and tokens ----------------------------------------------------------------------
