@@ -11,6 +11,7 @@ from engine import models  # noqa: F401  (configure every mapper)
 from engine.clock import Clock
 from engine.config import Settings, load_settings
 from engine.db import is_sqlite, make_engine
+from engine.org.names import Names
 from engine.uow import UnitOfWork, with_retry
 from engine.workflow import engine_clock
 from engine.workflow.adapter import LRU
@@ -31,6 +32,10 @@ class Runtime:
         self.connection = connection
         self.spec_cache = LRU(int(settings.get("engine", "spec_cache_size", default=128)))
         self.workflow_cache = LRU(int(settings.get("engine", "workflow_cache_size", default=256)))
+        # Immutable rows and identifiers; tokens for a few seconds (see web/auth.py).
+        self.definition_cache = LRU(1024)
+        self.token_cache = LRU(4096)
+        self.names = Names()
         if connection is not None:
             # Tests: join an outer transaction; each commit only releases a savepoint.
             factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",

@@ -29,13 +29,26 @@ def register(app: Flask) -> None:
         header = request.headers.get("Authorization", "")
         rt = runtime()
         if header.lower().startswith("bearer "):
-            token = header[7:].strip()
-            g.user = rt.read(lambda uow: _detach(org.user_for_token(uow.session, token)))
+            g.user = _token_user(rt, header[7:].strip())
         elif session.get("user_id"):
             g.user = rt.read(lambda uow: _detach(uow.session.get(User, session["user_id"])))
         if request.endpoint and request.endpoint.startswith("api.") and \
                 request.endpoint not in PUBLIC and g.user is None:
             raise Unauthorized("authentication required: send Authorization: Bearer <token>")
+
+
+def _token_user(rt: Runtime, token: str) -> User:
+    """The token's user; kept for a few seconds so a request costs no extra transaction.
+    A revoked token or deactivated user stops working within `server.token_cache_seconds`."""
+    ttl = float(rt.settings.get("server", "token_cache_seconds", default=10))
+    now = rt.clock.wall().timestamp()
+    cached = rt.token_cache.get(token)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    user = rt.read(lambda uow: _detach(org.user_for_token(uow.session, token)))
+    if ttl > 0:
+        rt.token_cache.put(token, (now + ttl, user))
+    return user
 
 
 def _detach(user: User | None) -> User | None:

@@ -32,16 +32,16 @@ def _lookup(data: dict, path: str):
     return value
 
 
-def candidates_for(session: Session, settings, *, process_key: str, lane: str | None,
+def candidates_for(session: Session, runtime, *, process_key: str, lane: str | None,
                    task_data: dict, starter_id: int | None) -> Candidates:
     """Where a new task is offered: its lane's role and unit, or the starter when unmapped."""
-    mapping = lane_mapping(settings, process_key)
+    mapping = lane_mapping(runtime.settings, process_key)
     entry = mapping.get(lane or "") if mapping else None
     if not entry:
         return Candidates(None, None, starter_id)
     code = entry.get("unit") or (_lookup(task_data, entry["unit_from"])
                                  if entry.get("unit_from") else None)
-    unit_id = session.scalar(select(Unit.id).where(Unit.code == code)) if code else None
+    unit_id = runtime.names.unit_id(session, code) if isinstance(code, str) else None
     if unit_id is None:
         return Candidates(None, entry.get("role"), starter_id)
     return Candidates(unit_id, entry.get("role"), None)

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from engine.audit import service as audit
 from engine.cases.models import Case
-from engine.clock import Clock
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.inbox import authority
 from engine.inbox.models import Task
@@ -177,19 +176,16 @@ def reassign(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: User, ass
     return task
 
 
-def describe(session: Session, tasks: list[Task], clock: Clock) -> list[dict]:
-    """Task objects as API.md "Tasks" lists them (local times), names in three queries."""
+def describe(session: Session, tasks: list[Task], runtime: Runtime) -> list[dict]:
+    """Task objects as API.md "Tasks" lists them (local times; names from the id caches)."""
+    clock, names = runtime.clock, runtime.names
     now = clock.now()
 
     def local(value):
         return clock.local(value) if value is not None else None
-    user_ids = {t.assignee_id for t in tasks if t.assignee_id}
-    unit_ids = {t.candidate_unit_id for t in tasks if t.candidate_unit_id}
+    users = names.usernames(session, (t.assignee_id for t in tasks))
+    units = names.unit_codes(session, (t.candidate_unit_id for t in tasks))
     case_ids = {t.case_id for t in tasks if t.case_id}
-    users = dict(session.execute(select(User.id, User.username).where(User.id.in_(user_ids)))
-                 .all()) if user_ids else {}
-    units = dict(session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(unit_ids)))
-                 .all()) if unit_ids else {}
     cases = dict(session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids)))
                  .all()) if case_ids else {}
     return [{

@@ -104,11 +104,9 @@ def issue_token(session: Session, *, username: str, now: datetime) -> str:
 
 def user_for_token(session: Session, token: str) -> User:
     """The active user holding this token."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token),
-                                                ApiToken.revoked_at.is_(None)))
-    if row is None:
-        raise Unauthorized("invalid or revoked token")
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    user = session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id).where(
+        ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None),
+        User.active.is_(True)))
+    if user is None:
         raise Unauthorized("invalid or revoked token")
     return user

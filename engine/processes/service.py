@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.audit import service as audit
@@ -184,8 +184,15 @@ def lint_warnings(settings, key: str, compiled: CompiledSpec) -> list[Problem]:
     return warnings
 
 
-def compiled_for(session: Session, runtime: Runtime, definition: ProcessDefinition) -> CompiledSpec:
+def compiled_for(session: Session, runtime: Runtime, definition_id: int) -> CompiledSpec:
     """The parsed spec of a definition, from the cache or parsed from its stored sources."""
+    definition = runtime.definition_cache.get(definition_id)
+    if definition is None:  # definitions never change once deployed
+        definition = session.get(ProcessDefinition, definition_id)
+        if definition is None:
+            raise NotFound(f"process definition {definition_id} not found")
+        session.expunge(definition)
+        runtime.definition_cache.put(definition_id, definition)
     compiled = runtime.spec_cache.get(definition.spec_checksum)
     if compiled is None:
         sums = [definition.source_checksum, *definition.dependency_checksums]
@@ -216,8 +223,7 @@ def _load(session: Session, runtime: Runtime, instance: ProcessInstance) -> Run:
     cached = runtime.workflow_cache.pop(instance.id)
     if cached is not None and cached[0] == instance.revision:
         return cached[1]
-    definition = session.get(ProcessDefinition, instance.definition_id)
-    return Run.load(compiled_for(session, runtime, definition), instance.state)
+    return Run.load(compiled_for(session, runtime, instance.definition_id), instance.state)
 
 
 def _save(uow: UnitOfWork, runtime: Runtime, instance: ProcessInstance, run: Run, *, actor: str,
@@ -237,7 +243,8 @@ def _save(uow: UnitOfWork, runtime: Runtime, instance: ProcessInstance, run: Run
     else:
         instance.error_element_id = instance.error_message = None
     new_tasks = _sync_tasks(session, runtime, instance, run, now)
-    _sync_timers(session, instance, run, now)
+    if run.compiled.has_timers:
+        _sync_timers(session, instance, run, now)
     case = session.get(Case, instance.case_id) if instance.case_id else None
     if instance.status == "completed" and previous_status != "completed":
         instance.completed_at = now
@@ -265,22 +272,25 @@ def _save(uow: UnitOfWork, runtime: Runtime, instance: ProcessInstance, run: Run
 def _sync_tasks(session: Session, runtime: Runtime, instance: ProcessInstance, run: Run,
                 now: datetime) -> list[Task]:
     ready = {view.id: view for view in run.ready_human_tasks()}
-    open_rows = {row.id: row for row in session.scalars(
-        select(Task).where(Task.instance_id == instance.id, Task.status == "open"))}
+    # Open rows, and any row already written for a ready task (never reopened under its id).
+    rows = list(session.scalars(select(Task).where(
+        Task.instance_id == instance.id,
+        or_(Task.status == "open", Task.id.in_(list(ready))) if ready else Task.status == "open")))
+    open_rows = {row.id: row for row in rows if row.status == "open"}
+    done = {row.id for row in rows if row.status != "open"}
     for task_id, row in open_rows.items():
         if task_id not in ready:
             state = run.task_state(task_id)
             row.status = "completed" if state == "COMPLETED" else "cancelled"
             row.completed_at = now
             row.version += 1
-            deadlines.task_finished(session, runtime, row, completed=row.status == "completed")
+            if row.deadline_key:
+                deadlines.task_finished(session, runtime, row, completed=row.status == "completed")
+    new_ids = [task_id for task_id in ready if task_id not in open_rows and task_id not in done]
     created = []
-    for task_id, view in ready.items():
-        if task_id in open_rows:
-            continue
-        if session.get(Task, task_id) is not None:
-            continue  # a completed row is never reopened under the same id
-        cand = authority.candidates_for(session, runtime.settings, process_key=instance.process_key,
+    for task_id in new_ids:
+        view = ready[task_id]
+        cand = authority.candidates_for(session, runtime, process_key=instance.process_key,
                                         lane=view.lane, task_data=view.data,
                                         starter_id=instance.started_by_id)
         row = Task(id=task_id, instance_id=instance.id, case_id=instance.case_id,
@@ -290,8 +300,9 @@ def _sync_tasks(session: Session, runtime: Runtime, instance: ProcessInstance, r
                    deadline_key=view.properties.get("deadline"), version=1,
                    properties=dict(view.properties))
         session.add(row)
-        session.flush()
-        deadlines.attach_task(session, runtime, row)
+        if row.deadline_key:
+            session.flush()
+            deadlines.attach_task(session, runtime, row)
         created.append(row)
         audit.record(session, at=now, actor="system", action="task_created",
                      case_id=instance.case_id, instance_id=instance.id, task_id=task_id,
@@ -329,7 +340,7 @@ def start_instance(uow: UnitOfWork, *, runtime: Runtime, key: str, version: int 
     session = uow.session
     now = runtime.clock.now()
     definition = get_definition(session, key, version)
-    compiled = compiled_for(session, runtime, definition)
+    compiled = compiled_for(session, runtime, definition.id)
     run = Run.start(compiled, data or {}, now)
     instance = ProcessInstance(id=str(uuid.uuid4()), definition_id=definition.id,
                                process_key=definition.key, version=definition.version,
@@ -368,11 +379,16 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
     """Validate the data against the task's form, complete it, run on; return it and new tasks."""
     session = uow.session
     now = runtime.clock.now()
-    row = session.get(Task, task_id)
-    if row is None:
+    # One read of the task and its instance, locking both (writes to an instance are serialised).
+    stmt = (select(Task, ProcessInstance).join(ProcessInstance,
+                                               ProcessInstance.id == Task.instance_id)
+            .where(Task.id == task_id).execution_options(populate_existing=True))
+    if not runtime.sqlite:
+        stmt = stmt.with_for_update(of=[ProcessInstance, Task])
+    found = session.execute(stmt).one_or_none()
+    if found is None:
         raise NotFound(f"task {task_id} not found")
-    instance = _lock_instance(session, runtime, row.instance_id)
-    session.refresh(row)
+    row, instance = found
     if row.status != "open":
         raise Conflict(f"task {task_id} is already {row.status}")
     if version is not None and version != row.version:
@@ -381,8 +397,7 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
         raise Conflict("task is held by someone else")
     if not authority.may_work(user, row):
         raise Forbidden("you may not complete this task")
-    definition = session.get(ProcessDefinition, instance.definition_id)
-    compiled = compiled_for(session, runtime, definition)
+    compiled = compiled_for(session, runtime, instance.definition_id)
     errors = forms.validate(compiled.form(row.element_id), data)
     if errors:
         raise Invalid("the form has errors", fields=errors)
@@ -391,14 +406,17 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
         run.complete(task_id, data, now)
     except TaskNotReady:
         raise Conflict(f"task {task_id} is not waiting for completion") from None
+    # The row is finished here, so the copy-out in _save sees it as done already.
     if row.assignee_id is None:
         row.assignee_id = user.id
-    row.completed_by_id = user.id
+    row.completed_by_id, row.status, row.completed_at = user.id, "completed", now
+    row.version += 1
+    if row.deadline_key:
+        deadlines.task_finished(session, runtime, row, completed=True)
     audit.record(session, at=now, actor=user.username, action="task_completed",
                  case_id=instance.case_id, instance_id=instance.id, task_id=task_id,
                  task_name=row.name, detail={"data": data})
     new_tasks = _save(uow, runtime, instance, run, actor=user.username, now=now)
-    row.status, row.completed_at = "completed", now
     return row, new_tasks
 
 

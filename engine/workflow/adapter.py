@@ -74,6 +74,7 @@ class CompiledSpec:
     # element id -> {"name", "lane", "form", "properties", "kind"}
     human_tasks: dict[str, dict] = field(default_factory=dict)
     lanes: set[str] = field(default_factory=set)
+    has_timers: bool = False
 
     def form(self, element_id: str) -> dict | None:
         return self.human_tasks.get(element_id, {}).get("form")
@@ -105,6 +106,10 @@ def compile_spec(key: str, sources: list[tuple[str, bytes]]) -> CompiledSpec:
     compiled = CompiledSpec(key=key, spec=spec, subprocess_specs=subprocess_specs)
     for s in [spec, *subprocess_specs.values()]:
         for task_spec in s.task_specs.values():
+            event_def = getattr(task_spec, "event_definition", None)
+            for d in getattr(event_def, "event_definitions", None) or [event_def]:
+                if isinstance(d, TimerEventDefinition):
+                    compiled.has_timers = True
             if getattr(task_spec, "manual", False) and getattr(task_spec, "bpmn_id", None):
                 compiled.human_tasks[task_spec.bpmn_id] = _task_info(task_spec)
                 if task_spec.lane:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from engine.audit.models import AuditEvent
 from engine.processes import service as processes
-from engine.processes.models import ProcessDefinition, ProcessInstance
+from engine.processes.models import ProcessInstance
 from engine.workflow.adapter import Run
 from engine.workflow.engine_clock import EngineTimeNotSet
 from tests.conftest import FIXTURES
@@ -31,7 +31,7 @@ def test_a_crash_during_save_leaves_the_previous_state(api, runtime, monkeypatch
 
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
-    monkeypatch.setattr(processes, "_sync_timers", explode)
+    monkeypatch.setattr(processes, "_sync_tasks", explode)
     resp = designer.complete(task, {"title": "x", "count": 1})
     assert resp.status == 500
     assert "disk full" not in resp.text and "Traceback" not in resp.text
@@ -58,8 +58,7 @@ def test_cached_workflow_equals_the_saved_state(api, runtime):
 
     def saved(uow):
         instance = uow.session.get(ProcessInstance, inst["id"])
-        definition = uow.session.get(ProcessDefinition, instance.definition_id)
-        compiled = processes.compiled_for(uow.session, runtime, definition)
+        compiled = processes.compiled_for(uow.session, runtime, instance.definition_id)
         return instance.revision, Run.load(compiled, instance.state).dump()
     revision, state = runtime.read(saved)
     assert cached[0] == revision

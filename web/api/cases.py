@@ -6,6 +6,7 @@ from engine.processes import service as processes
 from engine.processes.models import ProcessInstance
 from web import schemas
 from web.api import bp
+from web.api.common import dump
 from web.auth import current_user, runtime
 from web.openapi import doc
 
@@ -36,12 +37,12 @@ def get_case(case_id):
                 "process_key": case.process_key,
                 "process_version": instance.version if instance else None,
                 "instance_id": case.instance_id,
-                "current_tasks": inbox.describe(session, tasks, rt.clock),
+                "current_tasks": inbox.describe(session, tasks, rt),
                 "data": instance.data if instance else {},
                 "deadlines": describe_deadlines(deadlines.for_case(session, case.id)),
                 "filed_at": case.filed_at, "created_at": case.created_at,
                 "supervised_at": case.supervised_at}
-    return schemas.CaseOut().dump(rt.read(read))
+    return dump(schemas.CaseOut, rt.read(read))
 
 
 @bp.get("/cases/<int:case_id>/history")
@@ -56,4 +57,4 @@ def case_history(case_id):
         return [{"at": e.at, "actor": e.actor, "action": e.action,
                  "task": e.task_name or e.task_id, "detail": e.detail}
                 for e in audit.history(uow.session, case_id=case_id)]
-    return schemas.HistoryEvent(many=True).dump(rt.read(read))
+    return dump(schemas.HistoryEvent, rt.read(read), many=True)

@@ -1,6 +1,8 @@
 """Parsing helpers shared by the API views."""
 from __future__ import annotations
 
+import functools
+
 from flask import request
 from marshmallow import Schema
 
@@ -11,8 +13,19 @@ class BadRequest(DomainError):
     code = "bad_request"
 
 
-def json_body(schema: Schema) -> dict:
-    """The request's JSON parsed by `schema` (400 when it is not JSON, 422 when invalid)."""
+@functools.cache
+def _schema(cls: type[Schema], many: bool = False) -> Schema:
+    return cls(many=many)  # building a schema is costly; each is built once
+
+
+def dump(cls: type[Schema], obj, *, many: bool = False):
+    """`obj` serialised by the schema class."""
+    return _schema(cls, many).dump(obj)
+
+
+def json_body(cls: type[Schema]) -> dict:
+    """The request's JSON parsed by the schema (400 when it is not JSON, 422 when invalid)."""
+    schema = _schema(cls)
     if not request.data:
         payload = {}
     else:
@@ -24,5 +37,6 @@ def json_body(schema: Schema) -> dict:
     return schema.load(payload)
 
 
-def query_args(schema: Schema) -> dict:
-    return schema.load(request.args.to_dict())
+def query_args(cls: type[Schema]) -> dict:
+    """The query string parsed by the schema (422 when invalid)."""
+    return _schema(cls).load(request.args.to_dict())

@@ -4,7 +4,7 @@ from engine.notifications import service as notifications
 from web import schemas
 from web.api import bp
 from web.api.cases import describe_deadlines
-from web.api.common import json_body
+from web.api.common import dump, json_body
 from web.auth import current_user, runtime
 from web.openapi import doc
 
@@ -14,15 +14,15 @@ from web.openapi import doc
 def request_extension(task_id):
     """Ask for more time on a task's deadline: creates an approval task for the supervisor."""
     user = current_user()
-    args = json_body(schemas.ExtensionIn())
+    args = json_body(schemas.ExtensionIn)
     rt = runtime()
 
     def work(uow):
         task = deadlines.request_extension(uow, runtime=rt, task_id=task_id, user=user,
                                            amount=args["amount"], unit=args["unit"],
                                            reason=args["reason"])
-        return inbox.describe(uow.session, [task], rt.clock)[0]
-    return schemas.TaskOut().dump(rt.transact(work)), 201
+        return inbox.describe(uow.session, [task], rt)[0]
+    return dump(schemas.TaskOut, rt.transact(work)), 201
 
 
 @bp.post("/deadlines/<int:deadline_id>/suspend")
@@ -30,11 +30,11 @@ def request_extension(task_id):
 def suspend_deadline(deadline_id):
     """Pause a deadline's clock (a supervisor of its unit)."""
     user = current_user()
-    args = json_body(schemas.SuspendIn())
+    args = json_body(schemas.SuspendIn)
     rt = runtime()
     row = rt.transact(lambda uow: deadlines.suspend(uow.session, rt, deadline_id=deadline_id,
                                                     user=user, reason=args["reason"]))
-    return schemas.DeadlineOut().dump(describe_deadlines([row])[0])
+    return dump(schemas.DeadlineOut, describe_deadlines([row])[0])
 
 
 @bp.post("/deadlines/<int:deadline_id>/resume")
@@ -45,7 +45,7 @@ def resume_deadline(deadline_id):
     rt = runtime()
     row = rt.transact(lambda uow: deadlines.resume(uow.session, rt, deadline_id=deadline_id,
                                                    user=user))
-    return schemas.DeadlineOut().dump(describe_deadlines([row])[0])
+    return dump(schemas.DeadlineOut, describe_deadlines([row])[0])
 
 
 @bp.get("/notifications")
@@ -58,7 +58,7 @@ def list_notifications():
     def read(uow):
         return {"unread": notifications.unread_count(uow.session, user.id),
                 "items": notifications.list_for(uow.session, user.id)}
-    return schemas.NotificationList().dump(rt.read(read))
+    return dump(schemas.NotificationList, rt.read(read))
 
 
 @bp.post("/notifications/read")

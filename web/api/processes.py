@@ -7,7 +7,7 @@ from engine.processes import service as processes
 from engine.processes.models import ProcessDefinition
 from web import schemas
 from web.api import bp
-from web.api.common import json_body
+from web.api.common import dump, json_body
 from web.auth import current_user, runtime
 from web.openapi import doc
 
@@ -24,11 +24,11 @@ def _require(role: str):
 def instance_body(uow, instance) -> dict:
     rt = runtime()
     session = uow.session
-    ready = inbox.describe(session, processes.open_tasks(session, instance.id), rt.clock)
+    ready = inbox.describe(session, processes.open_tasks(session, instance.id), rt)
     error = None
     if instance.status == "error":
         error = {"element_id": instance.error_element_id, "message": instance.error_message}
-    return schemas.InstanceOut().dump({
+    return dump(schemas.InstanceOut, {
         "id": instance.id, "process_key": instance.process_key, "version": instance.version,
         "status": instance.status, "case_id": instance.case_id, "ready_tasks": ready,
         "data": instance.data or {}, "error": error})
@@ -41,7 +41,7 @@ def list_definitions():
     current_user()
     rows = runtime().read(lambda uow: list(uow.session.scalars(
         select(ProcessDefinition).order_by(ProcessDefinition.key, ProcessDefinition.version))))
-    return schemas.DefinitionOut(many=True).dump(rows)
+    return dump(schemas.DefinitionOut, rows, many=True)
 
 
 @bp.post("/process-definitions")
@@ -62,7 +62,7 @@ def deploy_definitions():
     results = rt.transact(lambda uow: processes.deploy(uow, runtime=rt, files=files,
                                                        actor=user.username, comment=comment))
     status = 201 if any(r.created for r in results) else 200
-    return schemas.DeployOut(many=True).dump(results), status
+    return dump(schemas.DeployOut, results, many=True), status
 
 
 @bp.post("/process-instances")
@@ -70,7 +70,7 @@ def deploy_definitions():
 def start_instance():
     """Start any deployed process (process designers)."""
     user = _require(DESIGNER)
-    args = json_body(schemas.StartIn())
+    args = json_body(schemas.StartIn)
     rt = runtime()
 
     def start(uow):
@@ -101,7 +101,7 @@ def get_instance(instance_id):
 def send_message(instance_id):
     """Deliver a BPMN message (by its name); correlation comes from the payload."""
     user = current_user()
-    args = json_body(schemas.MessageIn())
+    args = json_body(schemas.MessageIn)
     rt = runtime()
     return rt.transact(lambda uow: instance_body(uow, processes.send_message(
         uow, runtime=rt, instance_id=instance_id, name=args["name"], payload=args["payload"],
@@ -113,7 +113,7 @@ def send_message(instance_id):
 def retry_instance(instance_id):
     """Merge data into the failed task and run it again."""
     user = current_user()
-    args = json_body(schemas.RetryIn())
+    args = json_body(schemas.RetryIn)
     rt = runtime()
     return rt.transact(lambda uow: instance_body(uow, processes.retry_instance(
         uow, runtime=rt, instance_id=instance_id, data=args.get("data"), user=user)))

@@ -1,16 +1,16 @@
 from engine.cases.models import Case
 from engine.inbox import service as inbox
 from engine.processes import service as processes
-from engine.processes.models import ProcessDefinition, ProcessInstance
+from engine.processes.models import ProcessInstance
 from web import schemas
 from web.api import bp
-from web.api.common import json_body, query_args
+from web.api.common import dump, json_body, query_args
 from web.auth import current_user, runtime
 from web.openapi import doc
 
 
 def _one(uow, task) -> dict:
-    return inbox.describe(uow.session, [task], runtime().clock)[0]
+    return inbox.describe(uow.session, [task], runtime())[0]
 
 
 @bp.get("/tasks")
@@ -18,15 +18,15 @@ def _one(uow, task) -> dict:
 def list_tasks():
     """Tasks the caller may see, soonest due first."""
     user = current_user()
-    args = query_args(schemas.TaskQuery())
+    args = query_args(schemas.TaskQuery)
     rt = runtime()
 
     def read(uow):
         page = inbox.list_tasks(uow.session, user=user, now=rt.clock.now(), **args)
-        return {"items": inbox.describe(uow.session, page.items, rt.clock),
+        return {"items": inbox.describe(uow.session, page.items, rt),
                 "total": page.total, "total_capped": page.total_capped, "page": page.page,
                 "per_page": page.per_page}
-    return schemas.TaskList().dump(rt.read(read))
+    return dump(schemas.TaskList, rt.read(read))
 
 
 @bp.get("/tasks/<task_id>")
@@ -41,12 +41,12 @@ def get_task(task_id):
         task = inbox.get_task(session, user=user, task_id=task_id)
         body = _one(uow, task)
         instance = session.get(ProcessInstance, task.instance_id)
-        definition = session.get(ProcessDefinition, instance.definition_id)
-        body["form"] = processes.compiled_for(session, rt, definition).form(task.element_id)
+        body["form"] = processes.compiled_for(session, rt, instance.definition_id).form(
+            task.element_id)
         case = session.get(Case, task.case_id) if task.case_id else None
         body["case"] = {"id": case.id, "number": case.number, "status": case.status} if case else None
         return body
-    return schemas.TaskDetail().dump(rt.read(read))
+    return dump(schemas.TaskDetail, rt.read(read))
 
 
 @bp.post("/tasks/<task_id>/claim")
@@ -54,9 +54,9 @@ def get_task(task_id):
 def claim_task(task_id):
     """Take a task offered to the caller."""
     user = current_user()
-    args = json_body(schemas.VersionIn())
+    args = json_body(schemas.VersionIn)
     rt = runtime()
-    return schemas.TaskOut().dump(rt.transact(lambda uow: _one(uow, inbox.claim(
+    return dump(schemas.TaskOut, rt.transact(lambda uow: _one(uow, inbox.claim(
         uow, runtime=rt, task_id=task_id, user=user, version=args.get("version")))))
 
 
@@ -65,9 +65,9 @@ def claim_task(task_id):
 def unclaim_task(task_id):
     """Give a task back to its queue."""
     user = current_user()
-    args = json_body(schemas.VersionIn())
+    args = json_body(schemas.VersionIn)
     rt = runtime()
-    return schemas.TaskOut().dump(rt.transact(lambda uow: _one(uow, inbox.unclaim(
+    return dump(schemas.TaskOut, rt.transact(lambda uow: _one(uow, inbox.unclaim(
         uow, runtime=rt, task_id=task_id, user=user, version=args.get("version")))))
 
 
@@ -76,15 +76,15 @@ def unclaim_task(task_id):
 def complete_task(task_id):
     """Complete a task with data validated against its form."""
     user = current_user()
-    args = json_body(schemas.CompleteIn())
+    args = json_body(schemas.CompleteIn)
     rt = runtime()
 
     def complete(uow):
         task, new = processes.complete_task(uow, runtime=rt, task_id=task_id, data=args["data"],
                                             version=args.get("version"), user=user)
-        described = inbox.describe(uow.session, [task, *new], rt.clock)
+        described = inbox.describe(uow.session, [task, *new], rt)
         return {"task": described[0], "next_tasks": described[1:]}
-    return schemas.CompleteOut().dump(rt.transact(complete))
+    return dump(schemas.CompleteOut, rt.transact(complete))
 
 
 @bp.post("/tasks/<task_id>/reassign")
@@ -92,8 +92,8 @@ def complete_task(task_id):
 def reassign_task(task_id):
     """A supervisor gives the task to another eligible user, with a reason."""
     user = current_user()
-    args = json_body(schemas.ReassignIn())
+    args = json_body(schemas.ReassignIn)
     rt = runtime()
-    return schemas.TaskOut().dump(rt.transact(lambda uow: _one(uow, inbox.reassign(
+    return dump(schemas.TaskOut, rt.transact(lambda uow: _one(uow, inbox.reassign(
         uow, runtime=rt, task_id=task_id, user=user, assignee=args["assignee"],
         reason=args["reason"], version=args.get("version")))))
