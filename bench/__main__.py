@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bench import api, scratch, server
+from bench import api, deadlines, scratch, server
 from bench.baseline import RawSpiff
 from bench.common import CHAIN_FILE, PROCESS_KEY, STEPS, Timings, log
 from bench.table import Row, render, skipped_row
@@ -35,8 +35,8 @@ QUICK = Plan(warmup=1, rounds=3, cases_per_round=1, baseline_per_round=2)
 DEFAULT = Plan(warmup=3, rounds=10, cases_per_round=5, baseline_per_round=10)
 
 
-def parse_args(argv=None) -> tuple[Plan, bool]:
-    """Command-line options → (plan, whether to try PostgreSQL)."""
+def parse_args(argv=None) -> tuple[Plan, bool, bool]:
+    """Command-line options → (plan, whether to try PostgreSQL, quick)."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a few cases only (smoke run)")
     parser.add_argument("--rounds", type=int, help="timed rounds per database and transport")
@@ -45,7 +45,7 @@ def parse_args(argv=None) -> tuple[Plan, bool]:
     plan = QUICK if args.quick else DEFAULT
     if args.rounds:
         plan = replace(plan, rounds=args.rounds)
-    return plan, not args.no_postgres
+    return plan, not args.no_postgres, args.quick
 
 
 def interleaved(ours: RunCase, raw: RunCase, plan: Plan) -> tuple[Timings, Timings]:
@@ -123,7 +123,7 @@ def warn_if_busy() -> None:
 
 def main(argv=None) -> None:
     """Measure SQLite, then PostgreSQL when reachable; print the table."""
-    plan, try_postgres = parse_args(argv)
+    plan, try_postgres, quick = parse_args(argv)
     warn_if_busy()
     raw = RawSpiff(CHAIN_FILE, PROCESS_KEY)
     rows: list[Row] = []
@@ -139,6 +139,11 @@ def main(argv=None) -> None:
         else:
             with scratch.postgres_database() as url:
                 rows += measure_database("postgresql", url, raw, plan, tmp)
+        # Timer rows: PostgreSQL is what scales out; SQLite only when no server answers.
+        if reason:
+            rows += deadlines.measure("sqlite", lambda: scratch.sqlite_database(tmp), quick)
+        else:
+            rows += deadlines.measure("postgresql", scratch.postgres_database, quick)
     print(render(rows))
 
 
