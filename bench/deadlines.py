@@ -69,14 +69,17 @@ def firing_rate(runtime, n: int) -> float:
     """Deadlines breached per second by one worker over n due rows."""
     from engine.deadlines import service
     from engine.deadlines.models import Deadline
-    due = NOW + timedelta(days=400)
+    # Due just before NOW, while the seeded pending rows are due later: exactly n fire.
     runtime.transact(lambda uow: uow.session.add_all(
-        Deadline(key="acceptance_notice", started_at=NOW, amount=15, unit="working_days",
-                 extensions=[], suspended_seconds=0, due_at=due - timedelta(seconds=i + 1),
-                 warn_at=NOW, status="open", updated_at=NOW) for i in range(n)))
+        Deadline(key="acceptance_notice", started_at=NOW - timedelta(days=30), amount=15,
+                 unit="working_days", extensions=[], suspended_seconds=0,
+                 due_at=NOW - timedelta(seconds=i + 1), warn_at=NOW - timedelta(days=1),
+                 status="open", updated_at=NOW) for i in range(n)))
     t0 = time.perf_counter()
-    fired = service.fire_due(runtime, due)
-    return fired / (time.perf_counter() - t0)
+    fired = service.fire_due(runtime, NOW)
+    elapsed = time.perf_counter() - t0
+    assert fired == n, f"expected {n} breaches, got {fired}"
+    return fired / elapsed
 
 
 def measure(database: str, make_url, quick: bool) -> list[Row]:

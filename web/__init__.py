@@ -23,9 +23,10 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
     app.extensions["cluedesk"] = runtime
     logging.getLogger("cluedesk").setLevel(logging.INFO)
 
-    from web import auth, errors
+    from web import auth, errors, pages
     from web.api import bp as api_bp
     errors.register(app)
     auth.register(app)
     app.register_blueprint(api_bp)
+    app.register_blueprint(pages.bp)
     return app

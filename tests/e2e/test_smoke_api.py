@@ -32,3 +32,10 @@ def test_deploy_and_start_lanes(api):
     assert started.status == 201, started.json
     (task,) = started.json["ready_tasks"]
     assert task["element_id"] == "Activity_A1" and task["lane"] == "A"
+
+
+def test_the_start_page_points_to_the_api(app):
+    resp = app.test_client().get("/")
+    assert resp.status_code == 200
+    page = resp.get_data(as_text=True)
+    assert "/api/v1/openapi.json" in page and "信访举报" in page
