@@ -9,3 +9,4 @@ from engine.timers.models import Timer, WorkerHeartbeat  # noqa: F401
 from engine.calendar.models import CalendarDay, CalendarYear  # noqa: F401
 from engine.deadlines.models import ConfigState, Deadline  # noqa: F401
 from engine.notifications.models import Notification  # noqa: F401
+from engine.petitions.models import AccusedPerson, Petition  # noqa: F401

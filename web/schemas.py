@@ -219,3 +219,90 @@ class HistoryEvent(Schema):
     action = fields.String()
     task = fields.String(allow_none=True)
     detail = fields.Dict()
+
+
+class ReporterIn(Strict):
+    anonymous = fields.Boolean(load_default=False)
+    name = fields.String(validate=validate.Length(max=100))
+    id_number = fields.String(validate=validate.Length(max=32))
+    phone = fields.String(validate=validate.Length(max=32))
+    address = fields.String(validate=validate.Length(max=300))
+
+
+class AccusedIn(Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    post = fields.String(load_default="", validate=validate.Length(max=100))
+    unit = fields.String(load_default="", validate=validate.Length(max=200))
+    level = fields.String(load_default="other",
+                          validate=validate.OneOf(["village", "township", "other"]))
+
+
+class PetitionIn(Strict):
+    channel = fields.String(required=True, validate=validate.OneOf(
+        ["letter", "visit", "online", "phone", "transfer", "inspection", "audit", "supervision"]))
+    received_at = fields.DateTime(metadata={"description": "ISO 8601; default now; without an "
+                                            "offset it is read in the deployment's time zone"})
+    reporter = fields.Nested(ReporterIn, load_default=lambda: {"anonymous": True})
+    accused = fields.List(fields.Nested(AccusedIn), load_default=list,
+                          validate=validate.Length(max=50))
+    township = fields.String(validate=validate.Length(max=64))
+    village = fields.String(load_default="", validate=validate.Length(max=100))
+    category = fields.String(load_default="other", validate=validate.Length(max=32))
+    content = fields.String(load_default="", validate=validate.Length(max=20000))
+
+
+class PetitionCreated(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    case_id = fields.Integer()
+    status = fields.String()
+
+
+class ReporterOut(Schema):
+    anonymous = fields.Boolean()
+    name = fields.String(allow_none=True)
+    id_number = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    masked = fields.Boolean()
+
+
+class AccusedOut(Schema):
+    name = fields.String()
+    post = fields.String()
+    unit = fields.String()
+    level = fields.String()
+
+
+class PetitionOut(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    case_id = fields.Integer(allow_none=True)
+    status = fields.String()
+    channel = fields.String()
+    received_at = fields.AwareDateTime()
+    reporter = fields.Nested(ReporterOut)
+    accused = fields.List(fields.Nested(AccusedOut))
+    township = fields.String(allow_none=True)
+    village = fields.String()
+    category = fields.String()
+    content = fields.String()
+    sealed = fields.Boolean()
+    repeat_of = fields.Integer(allow_none=True)
+    first_time = fields.Boolean()
+    forwarded_to = fields.String(allow_none=True)
+
+
+class RevealIn(Strict):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class RepeatOfIn(Strict):
+    petition_id = fields.Integer(required=True)
+
+
+class RepeatCandidate(Schema):
+    petition_id = fields.Integer()
+    case_id = fields.Integer(allow_none=True)
+    number = fields.String()
+    score = fields.Float()

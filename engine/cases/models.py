@@ -24,6 +24,10 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # On the supervised list (督办): set by a supervisor or by a breached deadline.
     supervised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 初信初访首办责任制: the first-handling unit owns the matter to its conclusion, even when
+    # an approved transfer moves the handling elsewhere.
+    first_handling_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    handling_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
 
 
 class NumberSequence(Base):

@@ -1,7 +1,9 @@
 """Cases: open one with its process instance, read it, number it."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from engine.audit import service as audit
@@ -16,32 +18,36 @@ from engine.runtime import Runtime
 from engine.uow import UnitOfWork
 
 
-def next_number(session: Session, *, unit_code: str, year: int, kind: str = "case") -> str:
-    """A readable number, gap-free per unit and year (the counter row is locked until commit)."""
+PREFIX = {"petition": "", "case": "C", "clue": "L"}
+
+
+def next_number(session: Session, *, unit_code: str, year: int, kind: str) -> str:
+    """A readable number, gap-free per kind, unit and year (the counter row stays locked until
+    commit), e.g. petition-office-2026-000123 (petitions), …-C000045 (cases), …-L000012 (clues)."""
     scope = f"{kind}:{unit_code}:{year}"
-    result = session.execute(update(NumberSequence).where(NumberSequence.scope == scope)
-                             .values(value=NumberSequence.value + 1)
-                             .returning(NumberSequence.value))
-    value = result.scalar()
-    if value is None:
-        session.add(NumberSequence(scope=scope, value=1))
-        session.flush()
-        value = 1
-    return f"{unit_code}-{year}-{value:06d}"
+    # One atomic upsert: concurrent registrations queue on the counter row, none skips or repeats.
+    insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)
+    stmt = insert(NumberSequence).values(scope=scope, value=1)
+    stmt = stmt.on_conflict_do_update(index_elements=[NumberSequence.scope],
+                                      set_={"value": NumberSequence.value + 1})
+    value = session.execute(stmt.returning(NumberSequence.value)).scalar_one()
+    return f"{unit_code}-{year}-{PREFIX[kind]}{value:06d}"
 
 
 def open_case(uow: UnitOfWork, *, runtime: Runtime, process_key: str, data: dict | None,
-              user: User, deadlines_started: list[dict] | None = None) -> Case:
+              user: User, deadlines_started: list[dict] | None = None,
+              before_start=None) -> Case:
     """Open a case in the user's unit, start the deadlines whose event this is, start its process.
 
     `deadlines_started`: [{"key", "started_at", "applicable"?}] (e.g. acceptance_notice from the
-    moment a petition was received), so the process's tasks attach to them.
+    moment a petition was received), so the process's tasks attach to them. `before_start(case)`
+    links domain records to the case before its first step runs.
     """
     session = uow.session
     now = runtime.clock.now()
     unit = session.get(Unit, user.unit_id)
     case = Case(number=next_number(session, unit_code=unit.code,
-                                   year=runtime.clock.local(now).year),
+                                   year=runtime.clock.local(now).year, kind="case"),
                 status="open", process_key=process_key, registered_unit_id=unit.id,
                 created_by_id=user.id, created_at=now)
     session.add(case)
@@ -52,6 +58,9 @@ def open_case(uow: UnitOfWork, *, runtime: Runtime, process_key: str, data: dict
         deadlines.start(session, runtime, key=item["key"], started_at=item["started_at"],
                         case_id=case.id, applicable=item.get("applicable", True),
                         actor=user.username)
+    if before_start is not None:
+        before_start(case)
+        session.flush()
     instance, _ = processes.start_instance(uow, runtime=runtime, key=process_key, data=data,
                                            user=user, case_id=case.id)
     case.instance_id = instance.id

@@ -241,6 +241,19 @@ def task_finished(session: Session, runtime: Runtime, task: Task, *, completed: 
         row.updated_at = now
 
 
+def settle(session: Session, runtime: Runtime, *, case_id: int, key: str, status: str,
+           actor: str, reason: str) -> None:
+    """A deadline that no longer runs for this case: `cancelled` or `not_applicable`."""
+    now = runtime.clock.now()
+    for row in session.scalars(select(Deadline).where(
+            Deadline.case_id == case_id, Deadline.key == key,
+            Deadline.status.in_(("open", "suspended")))):
+        row.status, row.updated_at = status, now
+        _sync_task(session, row)
+        audit.record(session, at=now, actor=actor, action=f"deadline_{status}",
+                     case_id=case_id, detail={"key": key, "reason": reason})
+
+
 def for_case(session: Session, case_id: int) -> list[Deadline]:
     return list(session.scalars(select(Deadline).where(Deadline.case_id == case_id)
                                 .order_by(Deadline.started_at, Deadline.id)))

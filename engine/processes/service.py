@@ -16,6 +16,7 @@ from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.inbox import authority
 from engine.inbox.models import Task
 from engine.org.models import User
+from engine.processes import actions
 from engine.processes.models import BpmnSource, ProcessDefinition, ProcessInstance
 from engine.runtime import Runtime
 from engine.timers.models import Timer
@@ -88,6 +89,14 @@ def deploy(uow: UnitOfWork, *, runtime: Runtime, files: list[tuple[str, bytes]],
             compiled = compile_spec(pid, sources)
         except BpmnInvalid as exc:
             problems.extend(exc.problems)
+            continue
+        unknown = [Problem(f"unknown action {info['properties']['action']!r}; known actions: "
+                           f"{', '.join(actions.names())}", element_id=element_id, file_name=name)
+                   for element_id, info in compiled.human_tasks.items()
+                   if info["properties"].get("action")
+                   and not actions.known(info["properties"]["action"])]
+        if unknown:
+            problems.extend(bpmn.locate(sources, p) for p in unknown)
             continue
         if pid in planned:
             version, latest_sum = planned[pid]
@@ -401,6 +410,12 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
     errors = forms.validate(compiled.form(row.element_id), data)
     if errors:
         raise Invalid("the form has errors", fields=errors)
+    action = (row.properties or {}).get("action")
+    if action:
+        case = session.get(Case, instance.case_id) if instance.case_id else None
+        data = {**data, **actions.run(action, actions.ActionContext(
+            session=session, runtime=runtime, user=user, task=row, instance=instance, case=case,
+            data=data, process_data=dict(instance.data or {})))}
     run = _load(session, runtime, instance)
     try:
         run.complete(task_id, data, now)
@@ -478,6 +493,21 @@ def fire_timers(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, now: dat
                      case_id=instance.case_id, instance_id=instance.id, task_id=task_id)
     _save(uow, runtime, instance, run, actor="system", now=now)
     return len(before - after)
+
+
+def cancel_instance(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, actor: str,
+                    reason: str) -> None:
+    """Stop an instance: its open tasks are cancelled and nothing waits any more."""
+    session = uow.session
+    now = runtime.clock.now()
+    instance = _lock_instance(session, runtime, instance_id)
+    if instance.status == "completed":
+        return
+    run = _load(session, runtime, instance)
+    run.cancel(now)
+    audit.record(session, at=now, actor=actor, action="instance_cancelled",
+                 case_id=instance.case_id, instance_id=instance.id, detail={"reason": reason})
+    _save(uow, runtime, instance, run, actor=actor, now=now)
 
 
 def current_elements(session: Session, runtime: Runtime, instance: ProcessInstance) -> list[str]:

@@ -86,7 +86,7 @@ def test_case_and_history_visibility(api, lanes_case):
     case = api.as_("a-worker").get(f"/cases/{lanes_case}")
     assert case.status == 200
     assert case.json["status"] == "open" and case.json["process_key"] == "lanes"
-    assert case.json["number"].startswith("petition-office-2026-")
+    assert case.json["number"].startswith("petition-office-2026-C")
     assert [t["element_id"] for t in case.json["current_tasks"]] == ["Activity_A1"]
     assert api.as_("d-worker").get(f"/cases/{lanes_case}").status == 403
     assert api.as_("admin").get(f"/cases/{lanes_case}").status == 403
@@ -112,5 +112,5 @@ def test_case_numbers_are_sequential_per_unit_and_year(api, runtime, lanes_case)
                                 user=clerk).number for _ in range(2)]
     first = api.as_("clerk").get(f"/cases/{lanes_case}").json["number"]
     numbers = runtime.transact(open_more)
-    seq = [int(n.rsplit("-", 1)[1]) for n in [first, *numbers]]
+    seq = [int(n.rsplit("-", 1)[1].lstrip("C")) for n in [first, *numbers]]
     assert seq == [seq[0], seq[0] + 1, seq[0] + 2]

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from web.api import cases, deadlines, health, processes, tasks  # noqa: E402,F401
+from web.api import cases, deadlines, health, petitions, processes, tasks  # noqa: E402,F401

@@ -1,0 +1,258 @@
+"""Register petitions, protect reporters, find and confirm repeats."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.audit import service as audit
+from engine.cases import service as cases
+from engine.cases.models import Case
+from engine.errors import Forbidden, Invalid, NotFound
+from engine.inbox.models import Task
+from engine.org.models import Unit, User
+from engine.petitions import masking
+from engine.petitions.models import CATEGORIES, CHANNELS, LEVELS, AccusedPerson, Petition
+from engine.runtime import Runtime
+from engine.uow import UnitOfWork
+
+INTAKE_PROCESS = "petition_intake"
+
+
+def _unit_code(session: Session, unit_id: int | None) -> str | None:
+    return session.scalar(select(Unit.code).where(Unit.id == unit_id)) if unit_id else None
+
+
+def _validate(session: Session, fields: dict, now: datetime) -> dict:
+    errors: dict[str, list[str]] = {}
+    if fields.get("channel") not in CHANNELS:
+        errors["channel"] = [f"one of {', '.join(CHANNELS)}"]
+    reporter = fields.get("reporter") or {"anonymous": True}
+    if not reporter.get("anonymous") and not (reporter.get("name") or "").strip():
+        errors["reporter.name"] = ["required unless the report is anonymous"]
+    category = fields.get("category") or "other"
+    if category not in CATEGORIES:
+        errors["category"] = [f"one of {', '.join(CATEGORIES)}"]
+    for i, person in enumerate(fields.get("accused") or []):
+        if not (person.get("name") or "").strip():
+            errors[f"accused.{i}.name"] = ["required"]
+        if person.get("level", "other") not in LEVELS:
+            errors[f"accused.{i}.level"] = [f"one of {', '.join(LEVELS)}"]
+    township_id = None
+    if fields.get("township"):
+        unit = session.scalar(select(Unit).where(Unit.code == fields["township"]))
+        if unit is None or unit.kind != "township":
+            errors["township"] = ["not a township unit code"]
+        else:
+            township_id = unit.id
+    received = fields.get("received_at") or now
+    if received > now:
+        errors["received_at"] = ["cannot be in the future"]
+    if errors:
+        raise Invalid("the petition has invalid fields", fields=errors)
+    return {"reporter": reporter, "category": category, "township_id": township_id,
+            "received_at": received}
+
+
+def register(uow: UnitOfWork, *, runtime: Runtime, user: User, fields: dict) -> Petition:
+    """Register a petition from any channel: number it, open its case, start its deadlines."""
+    roles = user.roles
+    if not {"intake_clerk", "supervisor"} & roles:
+        raise Forbidden("only intake clerks and supervisors register petitions")
+    session = uow.session
+    now = runtime.clock.now()
+    clean = _validate(session, fields, now)
+    reporter = clean["reporter"]
+    anonymous = bool(reporter.get("anonymous"))
+    unit = session.get(Unit, user.unit_id)
+    year = runtime.clock.local(clean["received_at"]).year
+    petition = Petition(
+        number=cases.next_number(session, unit_code=unit.code, year=year, kind="petition"),
+        channel=fields["channel"], received_at=clean["received_at"], registered_at=now,
+        registered_by_id=user.id, unit_id=unit.id, anonymous=anonymous,
+        reporter_name=None if anonymous else reporter.get("name"),
+        reporter_id_number=None if anonymous else reporter.get("id_number"),
+        reporter_phone=None if anonymous else reporter.get("phone"),
+        reporter_address=None if anonymous else reporter.get("address"),
+        township_id=clean["township_id"], village=fields.get("village") or "",
+        category=clean["category"], content=fields.get("content") or "", status="registered",
+        updated_at=now,
+        accused=[AccusedPerson(name=p["name"].strip(), post=p.get("post") or "",
+                               unit=p.get("unit") or "", level=p.get("level") or "other")
+                 for p in fields.get("accused") or []])
+    session.add(petition)
+    session.flush()
+    case = cases.open_case(
+        uow, runtime=runtime, process_key=INTAKE_PROCESS, user=user,
+        data={"petition_id": petition.id, "petition_number": petition.number,
+              "registering_unit": unit.code, "real_name": not anonymous,
+              "channel": petition.channel, "category": petition.category,
+              "township": fields.get("township") or "", "skip_repeat_check": False},
+        deadlines_started=[
+            {"key": "acceptance_notice", "started_at": petition.received_at,
+             "applicable": not anonymous},
+            {"key": "forward_elsewhere", "started_at": petition.received_at}],
+        before_start=lambda case: setattr(petition, "case_id", case.id))
+    audit.record(session, at=now, actor=user.username, action="petition_registered",
+                 case_id=case.id, detail={"petition": petition.number, "channel": petition.channel,
+                                          "anonymous": anonymous})
+    return petition
+
+
+def get(session: Session, petition_id: int) -> Petition:
+    petition = session.get(Petition, petition_id)
+    if petition is None:
+        raise NotFound(f"petition {petition_id} not found")
+    return petition
+
+
+def may_see(session: Session, user: User, petition: Petition) -> bool:
+    """A petition is visible to whoever may see its case."""
+    if petition.case_id is None:
+        return petition.unit_id == user.unit_id and "intake_clerk" in user.roles
+    return cases.may_see_case(session, user, session.get(Case, petition.case_id))
+
+
+def for_user(session: Session, user: User, petition_id: int) -> Petition:
+    petition = get(session, petition_id)
+    if not may_see(session, user, petition):
+        raise Forbidden("you may not see this petition")
+    return petition
+
+
+def describe(session: Session, petition: Petition, runtime: Runtime) -> dict:
+    """The petition as the API shows it: reporter fields always masked."""
+    return {
+        "id": petition.id, "number": petition.number, "case_id": petition.case_id,
+        "status": petition.status, "channel": petition.channel,
+        "received_at": runtime.clock.local(petition.received_at),
+        "reporter": masking.reporter(petition.anonymous, _reporter_fields(petition)),
+        "accused": [{"name": a.name, "post": a.post, "unit": a.unit, "level": a.level}
+                    for a in petition.accused],
+        "township": _unit_code(session, petition.township_id), "village": petition.village,
+        "category": petition.category,
+        "content": "" if petition.sealed else petition.content, "sealed": petition.sealed,
+        "repeat_of": petition.repeat_of_id, "first_time": petition.repeat_of_id is None,
+        "forwarded_to": petition.forwarded_to}
+
+
+def _reporter_fields(petition: Petition) -> dict:
+    return {"name": petition.reporter_name, "id_number": petition.reporter_id_number,
+            "phone": petition.reporter_phone, "address": petition.reporter_address}
+
+
+def may_reveal(session: Session, user: User, petition: Petition) -> bool:
+    """API.md "Authority": who may see the reporter's identity (always with a reason)."""
+    roles = user.roles
+    if "intake_clerk" in roles and petition.registered_by_id == user.id:
+        return True
+    if "caseworker" in roles and petition.case_id is not None:
+        holds = session.scalar(select(Task.id).where(
+            Task.case_id == petition.case_id, Task.status == "open",
+            Task.assignee_id == user.id).limit(1))
+        if holds is not None:
+            return True
+    if "supervisor" in roles:
+        path = session.scalar(select(Unit.path).where(Unit.id == user.unit_id))
+        subtree = select(Unit.id).where(Unit.path.startswith(path))
+        units = {petition.unit_id, petition.township_id}
+        if petition.case_id:
+            units |= set(session.scalars(select(Task.candidate_unit_id).where(
+                Task.case_id == petition.case_id)))
+        units.discard(None)
+        if units and session.scalar(subtree.where(Unit.id.in_(units)).limit(1)) is not None:
+            return True
+    return False
+
+
+def reveal(session: Session, runtime: Runtime, *, user: User, petition_id: int,
+           reason: str) -> dict:
+    """The unmasked reporter, for those allowed, audited with who, when and why."""
+    petition = get(session, petition_id)
+    if not (reason or "").strip():
+        raise Invalid("a reason is required", fields={"reason": ["required"]})
+    if not may_reveal(session, user, petition):
+        raise Forbidden("you may not see this reporter's identity")
+    audit.record(session, at=runtime.clock.now(), actor=user.username,
+                 action="reporter_revealed", case_id=petition.case_id,
+                 detail={"petition": petition.number, "reason": reason.strip()})
+    if petition.anonymous:
+        return {"anonymous": True}
+    return {"anonymous": False, **_reporter_fields(petition)}
+
+
+def confirm_repeat(session: Session, runtime: Runtime, *, user: User, petition: Petition,
+                   original: Petition) -> None:
+    """Link a repeat to its original: its case ends `merged`, no second clue, counted as repeat."""
+    from engine.deadlines import service as deadlines
+    if original.id == petition.id:
+        raise Invalid("a petition cannot repeat itself", fields={"petition_id": ["same petition"]})
+    while original.repeat_of_id is not None:  # always link to the first submission
+        original = session.get(Petition, original.repeat_of_id)
+    if original.id == petition.id:
+        raise Invalid("that would make a cycle of repeats", fields={"petition_id": ["cycle"]})
+    now = runtime.clock.now()
+    petition.repeat_of_id, petition.status, petition.updated_at = original.id, "merged", now
+    case = session.get(Case, petition.case_id) if petition.case_id else None
+    if case is not None:
+        case.status = "merged"
+        deadlines.settle(session, runtime, case_id=case.id, key="acceptance_notice",
+                         status="not_applicable", actor=user.username, reason="repeat petition")
+        deadlines.settle(session, runtime, case_id=case.id, key="forward_elsewhere",
+                         status="cancelled", actor=user.username, reason="repeat petition")
+    audit.record(session, at=now, actor=user.username, action="repeat_confirmed",
+                 case_id=petition.case_id,
+                 detail={"petition": petition.number, "original": original.number,
+                         "original_case_id": original.case_id})
+    if original.case_id:
+        audit.record(session, at=now, actor=user.username, action="repeat_linked",
+                     case_id=original.case_id,
+                     detail={"petition": petition.number, "repeat_case_id": petition.case_id})
+
+
+def undo_repeat(uow: UnitOfWork, *, runtime: Runtime, user: User, petition_id: int) -> Petition:
+    """Undo a wrong repeat link: the petition counts as first-time again and its case reopens
+    at classification (a new intake instance that skips the repeat check)."""
+    session = uow.session
+    petition = for_user(session, user, petition_id)
+    if not {"intake_clerk", "supervisor"} & user.roles:
+        raise Forbidden("only intake clerks and supervisors link or unlink repeats")
+    if petition.repeat_of_id is None:
+        raise Invalid("this petition is not linked as a repeat", fields={"petition_id": ["none"]})
+    from engine.processes import service as processes
+    now = runtime.clock.now()
+    original = session.get(Petition, petition.repeat_of_id)
+    petition.repeat_of_id, petition.status, petition.updated_at = None, "registered", now
+    case = session.get(Case, petition.case_id)
+    case.status, case.closed_at = "open", None
+    data = {"petition_id": petition.id, "petition_number": petition.number,
+            "registering_unit": _unit_code(session, petition.unit_id),
+            "real_name": not petition.anonymous, "channel": petition.channel,
+            "category": petition.category, "skip_repeat_check": True,
+            "township": _unit_code(session, petition.township_id) or ""}
+    instance, _ = processes.start_instance(uow, runtime=runtime, key=INTAKE_PROCESS, data=data,
+                                           user=user, case_id=case.id)
+    case.instance_id = instance.id
+    audit.record(session, at=now, actor=user.username, action="repeat_undone", case_id=case.id,
+                 detail={"petition": petition.number, "original": original.number})
+    return petition
+
+
+def link_repeat(uow: UnitOfWork, *, runtime: Runtime, user: User, petition_id: int,
+                original_id: int) -> Petition:
+    """Confirm by API that a registered petition repeats another (outside the intake task)."""
+    session = uow.session
+    if not {"intake_clerk", "supervisor"} & user.roles:
+        raise Forbidden("only intake clerks and supervisors link or unlink repeats")
+    petition = for_user(session, user, petition_id)
+    if petition.repeat_of_id is not None:
+        raise Invalid("already linked as a repeat", fields={"petition_id": ["already linked"]})
+    original = get(session, original_id)
+    confirm_repeat(session, runtime, user=user, petition=petition, original=original)
+    case = session.get(Case, petition.case_id) if petition.case_id else None
+    if case is not None and case.instance_id:  # nothing more to do for a merged case
+        from engine.processes import service as processes
+        processes.cancel_instance(uow, runtime=runtime, instance_id=case.instance_id,
+                                  actor=user.username, reason="merged as a repeat")
+    return petition

@@ -1,0 +1,488 @@
+"""Repeat-petition ranking: how likely a new petition is the same matter as an indexed one."""
+from __future__ import annotations
+
+import math
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable, Mapping
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+# A suggestion below this is not shown. Calibrated on tests/fixtures/repeat_pairs.yaml: true
+# repeats score 0.6-1.0; the same cadre on another matter, or another cadre of the same village
+# on the same kind of matter, stays below 0.45 (see the weights below for why).
+DEFAULT_THRESHOLD = 0.5
+
+# Identity (who and where) and matter (what) are each a weighted mean of what both petitions
+# state; fields missing on either side drop out of the mean instead of counting as a mismatch.
+PERSON_WEIGHT, PLACE_WEIGHT = 0.75, 0.25
+TOWNSHIP_WEIGHT, VILLAGE_WEIGHT = 0.5, 0.5
+CATEGORY_WEIGHT, CONTENT_WEIGHT = 0.25, 0.75
+# Bigram Dice of two wordings of the same matter is rarely above this (different words, added
+# details), so it already counts as a full content match.
+CONTENT_FULL_DICE = 0.55
+# An accused known only by post and unit ("石桥村支书") is likely but not surely the same person.
+UNNAMED_PERSON_CAP = 0.8
+# Petitions more than a year apart are less likely to be the same open matter.
+RECENT_DAYS, STALE_DAYS, STALE_FACTOR = 365, 3 * 365, 0.85
+
+# Shortlist sizes: the full score is Python, so only this many candidates get it.
+SKETCH_SIZE = 24          # bottom-k bigram sketch: strings this short score fast in C++
+CONTENT_SHORTLIST = 80
+NAME_SHORTLIST = 200
+SKETCH_CUTOFF = 8.0       # sketch Dice (0-100) below this is noise
+
+# ------------------------------------------------------------------------------------------
+# Normalisation
+
+# Every BMP code point that is punctuation, a symbol, a separator or a control character maps
+# to None, so one str.translate strips Chinese and ASCII punctuation and all whitespace.
+_STRIP = {cp: None for cp in range(0x10000)
+          if unicodedata.category(chr(cp))[0] in "PSZC" and not 0xD800 <= cp <= 0xDFFF}
+
+
+def normalize(text: str | None) -> str:
+    """NFKC, lower case, no whitespace and no punctuation: "张 三，" -> "张三"."""
+    if not text:
+        return ""
+    return unicodedata.normalize("NFKC", text).lower().translate(_STRIP)
+
+
+# Titles petitioners append to or put before a name ("张三书记", "村支书张三"), longest first so
+# "副主任" goes before "主任".
+_TITLES = sorted({
+    "党支部书记", "支部书记", "副书记", "书记", "支书", "村支书", "村书记", "副主任", "主任",
+    "村主任", "村长", "组长", "队长", "会计", "出纳", "文书", "报账员", "副镇长", "镇长",
+    "副乡长", "乡长", "副所长", "所长", "站长", "副局长", "局长", "科长", "股长", "委员",
+    "主席", "同志", "老板", "干部", "网格员", "监委主任", "大队长", "社长",
+}, key=len, reverse=True)
+# Names petitioners write when they do not know or will not give the full name ("王某某").
+_ANONYMOUS = str.maketrans("", "", "某x×")
+
+
+@dataclass(frozen=True)
+class _Name:
+    """A normalized accused name; `surname_only` when only the family name is known."""
+    text: str
+    surname_only: bool
+
+
+def _name(raw: str | None) -> _Name | None:
+    """The comparable core of a name: titles and anonymising marks removed."""
+    text = normalize(raw)
+    changed = True
+    while changed and text:
+        changed = False
+        for title in _TITLES:
+            # Only strip when something remains, so a two-character name is never emptied.
+            if text.endswith(title) and len(text) > len(title):
+                text, changed = text[: -len(title)], True
+                break
+            if text.startswith(title) and len(text) - len(title) >= 2:
+                text, changed = text[len(title):], True
+                break
+    text = text.translate(_ANONYMOUS)
+    if not text:
+        return None
+    return _Name(text, len(text) == 1)
+
+
+# Posts written in several ways for the same office.
+_POST_ALIASES = {
+    "村支书": ("村党支部书记", "村支部书记", "党支部书记", "支部书记", "村书记", "支书", "书记",
+               "村党总支书记", "党总支书记"),
+    "村主任": ("村委会主任", "村民委员会主任", "村长", "主任"),
+    "村会计": ("会计", "村报账员", "报账员", "村出纳", "出纳"),
+    "村监委主任": ("村监委会主任", "村务监督委员会主任", "监委会主任"),
+    "村民小组长": ("组长", "小组长", "村小组长", "队长"),
+}
+_POST_CANON = {normalize(alias): canon for canon, aliases in _POST_ALIASES.items()
+               for alias in (canon, *aliases)}
+
+
+def _post(raw: str | None) -> str:
+    """The canonical spelling of a post, or its normalized text."""
+    text = normalize(raw)
+    return _POST_CANON.get(text, text)
+
+
+# Suffixes that do not distinguish one village or unit from another ("红旗村委会" is "红旗村").
+_PLACE_SUFFIXES = sorted(["村民委员会", "村委会", "村委", "居民委员会", "居委会", "社区", "村",
+                          "人民政府", "镇政府", "乡政府", "政府", "镇", "乡", "街道"],
+                         key=len, reverse=True)
+
+
+def _place(raw: str | None) -> str:
+    """The distinctive part of a village or unit name."""
+    text = normalize(raw)
+    stripped = True
+    while stripped:
+        stripped = False
+        for suffix in _PLACE_SUFFIXES:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text, stripped = text[: -len(suffix)], True
+                break
+    return text
+
+
+# Related categories count as half a match: a petitioner may file one 扶贫 matter as 低保.
+_CATEGORY_GROUPS = {
+    "welfare": ("惠民资金", "扶贫", "低保", "惠农补贴", "危房改造", "救助", "养老保险", "医保"),
+    "assets": ("集体三资", "三资", "集体资产", "集体资金", "集体资源", "村务财务"),
+    "land": ("征地拆迁", "征地", "拆迁", "土地"),
+    "projects": ("工程建设", "招投标", "工程", "项目"),
+    "style": ("八项规定", "四风", "公款吃喝", "违规收送", "礼金", "公车"),
+    "gangs": ("涉黑涉恶", "保护伞", "村霸", "黑恶"),
+    "elections": ("换届纪律", "换届", "贿选", "拉票"),
+    "gambling": ("赌博",),
+    "petty": ("吃拿卡要", "优亲厚友", "微腐败"),
+}
+
+
+def _category_group(category: str) -> str:
+    """The group a normalized category belongs to, or the category itself."""
+    for group, words in _CATEGORY_GROUPS.items():
+        if any(normalize(w) in category for w in words):
+            return group
+    return category
+
+
+# Bigrams of boilerplate every petition uses; they would make unrelated petitions look alike.
+_BOILERPLATE = (
+    "反映", "举报", "检举", "控告", "问题", "情况", "村民", "群众", "老百姓", "我们", "他们",
+    "本人", "要求", "请求", "希望", "恳请", "纪委", "监委", "上级", "领导", "有关部门",
+    "相关部门", "调查", "核实", "查处", "处理", "严肃", "严重", "给予", "一个", "公道",
+    "利用职务便利", "职务之便", "存在", "进行", "没有", "一直", "至今", "以来", "其中",
+    "工作", "组织", "这个", "那个", "的", "了", "是", "在", "和", "等",
+)
+_STOP_BIGRAMS = frozenset(g for phrase in _BOILERPLATE for g in
+                          (normalize(phrase)[i:i + 2] for i in range(len(normalize(phrase)) - 1)))
+
+
+def _bigram_code(text: str) -> str:
+    """Sorted distinct hashed bigrams, one code point each.
+
+    With sorted distinct symbols the longest common subsequence is the intersection, so
+    rapidfuzz's Indel ratio of two codes is the Dice coefficient of the bigram sets, which does
+    not care about word order. The first SKETCH_SIZE symbols are a bottom-k sketch of the set.
+    """
+    grams = {text[i:i + 2] for i in range(len(text) - 1)} - _STOP_BIGRAMS
+    codes = set()
+    for gram in grams:
+        # A fixed multiplicative hash (not hash(), which changes per process) spreads bigrams
+        # evenly, so the lowest codes are a fair sample of the set.
+        value = (ord(gram[0]) << 21) | ord(gram[1])
+        point = (((value * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF) >> 44) + 0x100
+        codes.add(point + 0x800 if point >= 0xD800 else point)  # skip the surrogate block
+    return "".join(map(chr, sorted(codes)))
+
+
+# ------------------------------------------------------------------------------------------
+# Features
+
+
+@dataclass
+class PetitionFeatures:
+    """What the repeat check compares: the accused, place, category, text and date."""
+    petition_id: int
+    accused: list[dict] = field(default_factory=list)  # [{"name", "post", "unit"}]
+    township: str = ""      # unit code, e.g. "town-a"
+    village: str = ""
+    category: str = ""
+    content: str = ""
+    received_at: datetime | None = None  # aware
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> "PetitionFeatures":
+        """Build from a plain dict with the same keys (missing keys are empty)."""
+        return cls(petition_id=int(data["petition_id"]),
+                   accused=[dict(a) for a in data.get("accused") or []],
+                   township=data.get("township") or "", village=data.get("village") or "",
+                   category=data.get("category") or "", content=data.get("content") or "",
+                   received_at=data.get("received_at"))
+
+
+@dataclass(frozen=True)
+class _Accused:
+    name: _Name | None
+    post: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A petition normalized once, so scoring it many times is cheap."""
+    petition_id: int
+    accused: tuple[_Accused, ...]
+    township: str
+    village: str
+    category: str
+    group: str
+    code: str
+    received_at: datetime | None
+
+    @property
+    def sketch(self) -> str:
+        return self.code[:SKETCH_SIZE]
+
+    def full_names(self) -> set[str]:
+        return {a.name.text for a in self.accused if a.name and not a.name.surname_only}
+
+
+def _prepare(petition: PetitionFeatures | Mapping[str, Any] | _Prepared) -> _Prepared:
+    """Normalize every field of a petition once."""
+    if isinstance(petition, _Prepared):
+        return petition
+    if not isinstance(petition, PetitionFeatures):
+        petition = PetitionFeatures.from_mapping(petition)
+    accused = tuple(
+        _Accused(_name(a.get("name")), _post(a.get("post")), _place(a.get("unit")))
+        for a in petition.accused)
+    category = normalize(petition.category)
+    return _Prepared(petition.petition_id,
+                     tuple(a for a in accused if a.name or a.post or a.unit),
+                     normalize(petition.township), _place(petition.village), category,
+                     _category_group(category), _bigram_code(normalize(petition.content)),
+                     petition.received_at)
+
+
+# ------------------------------------------------------------------------------------------
+# Scoring
+
+
+def _name_similarity(a: _Name, b: _Name) -> float:
+    """1 for the same name; high for one typo or homophone; near 0 for another person."""
+    if a.surname_only or b.surname_only:
+        # "王某某" or "赵村长": the surname is all that can agree.
+        return 0.6 if a.text[0] == b.text[0] else 0.0
+    if a.text == b.text:
+        return 1.0
+    distance = Levenshtein.distance(a.text, b.text, score_cutoff=2)
+    if distance == 1:
+        if len(a.text) != len(b.text):
+            return 0.6   # "李明" / "李小明": often another person
+        if a.text[0] != b.text[0]:
+            return 0.6   # surname miswritten ("章" for "张")
+        return 0.8 if len(a.text) >= 3 else 0.65  # one given-name character (homophone)
+    # Sharing only a surname or one character is normal between different people in a village.
+    return 0.25 * Levenshtein.normalized_similarity(a.text, b.text)
+
+
+def _text_similarity(a: str, b: str) -> float | None:
+    """1 for equal, high when one contains the other, None when either is unknown."""
+    if not a or not b:
+        return None
+    if a == b:
+        return 1.0
+    return 0.8 * fuzz.partial_ratio(a, b) / 100 if min(len(a), len(b)) >= 2 else 0.0
+
+
+def _role_similarity(a: _Accused, b: _Accused) -> float | None:
+    """How well post and unit agree, or None when neither can be compared."""
+    parts = [s for s in (_text_similarity(a.post, b.post), _text_similarity(a.unit, b.unit))
+             if s is not None]
+    return sum(parts) / len(parts) if parts else None
+
+
+def _person_similarity(a: _Accused, b: _Accused) -> float | None:
+    """Whether two accused are the same person: the name decides, post and unit confirm."""
+    role = _role_similarity(a, b)
+    if a.name and b.name:
+        name = _name_similarity(a.name, b.name)
+        # The same post in the same village held by another name is another person (a
+        # successor, a colleague), so role only scales the name, never replaces it.
+        return name if role is None else name * (0.8 + 0.2 * role)
+    return None if role is None else UNNAMED_PERSON_CAP * role
+
+
+def _mean(parts: Iterable[tuple[float, float | None]]) -> float | None:
+    """Weighted mean over the parts that are known."""
+    known = [(w, v) for w, v in parts if v is not None]
+    total = sum(w for w, _ in known)
+    return sum(w * v for w, v in known) / total if total else None
+
+
+def _exact(a: str, b: str) -> float | None:
+    """1 or 0, or None when either side is unknown."""
+    return None if not a or not b else float(a == b)
+
+
+def components(query: PetitionFeatures | Mapping | _Prepared,
+               candidate: PetitionFeatures | Mapping | _Prepared) -> dict[str, float | None]:
+    """The parts score() combines (None: not stated on one side), for tuning and display."""
+    q, c = _prepare(query), _prepare(candidate)
+    person = max((s for qa in q.accused for ca in c.accused
+                  if (s := _person_similarity(qa, ca)) is not None), default=None)
+    township = _exact(q.township, c.township)
+    village = _text_similarity(q.village, c.village)
+    if q.category and c.category:
+        category = 1.0 if q.category == c.category else 0.5 if q.group == c.group else 0.0
+    else:
+        category = None
+    dice = fuzz.ratio(q.code, c.code) / 100 if q.code and c.code else None
+    content = None if dice is None else min(1.0, dice / CONTENT_FULL_DICE)
+    if q.received_at and c.received_at:
+        days = abs((q.received_at - c.received_at).total_seconds()) / 86400
+        recency = 1 - (1 - STALE_FACTOR) * min(1.0, max(0.0, days - RECENT_DAYS)
+                                               / (STALE_DAYS - RECENT_DAYS))
+    else:
+        recency = 1.0
+    return {"person": person, "township": township, "village": village, "category": category,
+            "dice": dice, "content": content, "recency": recency}
+
+
+def _combine(parts: dict[str, float | None]) -> float:
+    """Identity and matter, each a weighted mean, joined by a geometric mean."""
+    place = _mean([(TOWNSHIP_WEIGHT, parts["township"]), (VILLAGE_WEIGHT, parts["village"])])
+    identity = _mean([(PERSON_WEIGHT, parts["person"]), (PLACE_WEIGHT, place)])
+    matter = _mean([(CATEGORY_WEIGHT, parts["category"]), (CONTENT_WEIGHT, parts["content"])])
+    if identity is None or matter is None:
+        return 0.0  # nothing to compare on one axis: never claim a repeat
+    if parts["person"] is None:
+        identity *= UNNAMED_PERSON_CAP  # only the place agrees: weaker evidence of a person
+    # Geometric, not arithmetic: the same cadre on another matter, or the same matter type
+    # about another cadre, must both fail; a repeat needs who AND what to agree.
+    return math.sqrt(identity * matter) * parts["recency"]
+
+
+def score(query: PetitionFeatures | Mapping[str, Any],
+          candidate: PetitionFeatures | Mapping[str, Any]) -> float:
+    """How likely `query` repeats `candidate`, in [0, 1]."""
+    return _combine(components(query, candidate))
+
+
+# ------------------------------------------------------------------------------------------
+# Index
+
+
+class RepeatIndex:
+    """In-memory candidates for the repeat check; `search` ranks them against a new petition."""
+
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD):
+        self.threshold = threshold
+        self._lock = threading.Lock()
+        self._items: dict[int, _Prepared] = {}
+        # Parallel lists, one slot per petition, so rapidfuzz scores them all in one C++ call;
+        # removed slots become (None, "") until the next compaction.
+        self._ids: list[int | None] = []
+        self._sketches: list[str] = []
+        self._slot: dict[int, int] = {}
+        # Distinct full names (never shrunk between compactions) and who is accused under them.
+        self._names: list[str] = []
+        self._name_seen: set[str] = set()
+        self._by_name: dict[str, set[int]] = {}
+        self._holes = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, petition_id: int) -> bool:
+        return petition_id in self._items
+
+    def add(self, features: PetitionFeatures | Mapping[str, Any]) -> None:
+        """Index a petition (replacing one with the same id)."""
+        prepared = _prepare(features)  # outside the lock: the slow part
+        with self._lock:
+            self._add_locked(prepared)
+
+    def add_many(self, petitions: Iterable[PetitionFeatures | Mapping[str, Any]]) -> None:
+        """Index many petitions."""
+        prepared = [_prepare(p) for p in petitions]
+        with self._lock:
+            for p in prepared:
+                self._add_locked(p)
+
+    def remove(self, petition_id: int) -> None:
+        """Forget a petition (closed long ago, merged, deleted); unknown ids are ignored."""
+        with self._lock:
+            self._remove_locked(petition_id)
+            if self._holes > 1000 and self._holes > len(self._ids) // 4:
+                self._compact_locked()
+
+    def search(self, query: PetitionFeatures | Mapping[str, Any],
+               limit: int = 10) -> list[tuple[int, float]]:
+        """(petition_id, score) of likely repeats, best first, only scores ≥ the threshold."""
+        q = _prepare(query)
+        names = q.full_names()
+        with self._lock:
+            # Slices copy references only (~1 ms per 100,000), so an `add` during the slow part
+            # below cannot change what rapidfuzz iterates.
+            ids, sketches = self._ids[:], self._sketches[:]
+            known_names = self._names[:]
+        candidates: set[int] = set()
+        if q.code:
+            for _, _, slot in process.extract(q.sketch, sketches, scorer=fuzz.ratio,
+                                              limit=CONTENT_SHORTLIST,
+                                              score_cutoff=SKETCH_CUTOFF):
+                if ids[slot] is not None:
+                    candidates.add(ids[slot])
+        for name in names:
+            similar = [n for n, _, _ in process.extract(name, known_names,
+                                                        scorer=Levenshtein.distance,
+                                                        score_cutoff=1, limit=None)]
+            with self._lock:
+                exact = set(self._by_name.get(name, ()))
+                near = set().union(*(self._by_name.get(n, ()) for n in similar if n != name))
+            candidates |= self._closest(q, exact, NAME_SHORTLIST)
+            candidates |= self._closest(q, near - exact, NAME_SHORTLIST // 2)
+        candidates.discard(q.petition_id)
+        scored = []
+        for pid in candidates:
+            item = self._items.get(pid)
+            if item is not None and (s := _combine(components(q, item))) >= self.threshold:
+                scored.append((pid, round(s, 4)))
+        scored.sort(key=lambda r: (-r[1], -r[0]))  # ties: the newer id first
+        return scored[:limit]
+
+    def _closest(self, q: _Prepared, pids: set[int], keep: int) -> set[int]:
+        """The `keep` of `pids` whose wording is closest to q (a common name has many)."""
+        if len(pids) <= keep:
+            return pids
+        items = [(pid, self._items.get(pid)) for pid in pids]
+        choices = {pid: item.sketch for pid, item in items if item is not None}
+        return {pid for _, _, pid in process.extract(q.sketch, choices, scorer=fuzz.ratio,
+                                                     limit=keep)}
+
+    def _add_locked(self, p: _Prepared) -> None:
+        if p.petition_id in self._items:
+            self._remove_locked(p.petition_id)
+        self._items[p.petition_id] = p
+        self._slot[p.petition_id] = len(self._ids)
+        self._ids.append(p.petition_id)
+        self._sketches.append(p.sketch)
+        for name in p.full_names():
+            if name not in self._name_seen:
+                self._name_seen.add(name)
+                self._names.append(name)
+            self._by_name.setdefault(name, set()).add(p.petition_id)
+
+    def _remove_locked(self, petition_id: int) -> None:
+        p = self._items.pop(petition_id, None)
+        if p is None:
+            return
+        slot = self._slot.pop(petition_id)
+        self._ids[slot], self._sketches[slot] = None, ""
+        self._holes += 1
+        for name in p.full_names():
+            holders = self._by_name.get(name)
+            if holders is not None:
+                holders.discard(petition_id)
+                if not holders:
+                    del self._by_name[name]
+
+    def _compact_locked(self) -> None:
+        # New list objects, never in-place edits: a search may still hold the old ones.
+        self._ids = [pid for pid in self._ids if pid is not None]
+        self._sketches = [self._items[pid].sketch for pid in self._ids]
+        self._slot = {pid: i for i, pid in enumerate(self._ids)}
+        self._names = list(self._by_name)
+        self._name_seen = set(self._names)
+        self._holes = 0
+
+
+__all__ = ["DEFAULT_THRESHOLD", "PetitionFeatures", "RepeatIndex", "components", "normalize",
+           "score"]
+

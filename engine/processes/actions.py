@@ -1,0 +1,66 @@
+"""Domain actions named by BPMN tasks (task property `action`).
+
+When a person completes a task that names an action, the action runs in the same transaction,
+before the engine moves on: it records what the form decided in the domain tables (a repeat
+link, a classification, a disposition), may refuse with field errors, and may return values that
+join the process data (so gateways can route on them). Designers see in the diagram which step
+does what; `deploy` refuses a file that names an unknown action.
+"""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+# Packages whose `actions` module registers domain actions.
+DOMAIN_MODULES = ("engine.petitions.actions",)
+
+_REGISTRY: dict[str, Callable[["ActionContext"], dict | None]] = {}
+_loaded = False
+
+
+@dataclass
+class ActionContext:
+    session: Session
+    runtime: Any
+    user: Any
+    task: Any
+    instance: Any
+    case: Any
+    data: dict           # what the person submitted (already validated against the form)
+    process_data: dict   # the instance's process-scope data before this step
+
+
+def action(name: str):
+    """Register a domain action under `name` (e.g. "petition.classify")."""
+    def wrap(fn):
+        _REGISTRY[name] = fn
+        return fn
+    return wrap
+
+
+def _load() -> None:
+    global _loaded
+    if not _loaded:
+        for module in DOMAIN_MODULES:
+            importlib.import_module(module)
+        _loaded = True
+
+
+def known(name: str) -> bool:
+    _load()
+    return name in _REGISTRY
+
+
+def names() -> list[str]:
+    _load()
+    return sorted(_REGISTRY)
+
+
+def run(name: str, ctx: ActionContext) -> dict:
+    """Run the named action; return the values it adds to the process data."""
+    _load()
+    return _REGISTRY[name](ctx) or {}
