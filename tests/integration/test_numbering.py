@@ -1,0 +1,43 @@
+"""Concurrent registrations never share or skip a number (petitions and their cases)."""
+from __future__ import annotations
+
+import threading
+
+from tests.api_client import ApiClient
+from tests.integration.support import ROOT, dispose_app, issue_tokens, make_app
+
+THREADS, EACH = 6, 5
+
+
+def test_concurrent_registrations_get_consecutive_unique_numbers(backend, scratch):
+    url = scratch.create(backend)
+    tokens = issue_tokens(url, ["designer", "clerk"])
+    app = make_app(url)
+    try:
+        designer = ApiClient(app.test_client(), tokens, "designer")
+        xml = (ROOT / "bpmn" / "petition_intake.bpmn").read_bytes()
+        assert designer.deploy(xml, "petition_intake.bpmn").status == 201
+        barrier = threading.Barrier(THREADS)
+        results: list[dict] = []
+        errors: list = []
+
+        def register():
+            clerk = ApiClient(app.test_client(), tokens, "clerk")
+            barrier.wait()
+            for i in range(EACH):
+                resp = clerk.post("/petitions", json={
+                    "channel": "online", "reporter": {"anonymous": True},
+                    "content": f"并发登记 {threading.get_ident()} {i}"})
+                (results if resp.status == 201 else errors).append(resp.json)
+        threads = [threading.Thread(target=register) for _ in range(THREADS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert errors == []
+        numbers = sorted(int(r["number"].rsplit("-", 1)[1]) for r in results)
+        assert numbers == list(range(1, THREADS * EACH + 1))
+        cases = sorted(r["case_id"] for r in results)
+        assert len(set(cases)) == THREADS * EACH
+    finally:
+        dispose_app(app)
