@@ -10,3 +10,10 @@ from engine.calendar.models import CalendarDay, CalendarYear  # noqa: F401
 from engine.deadlines.models import ConfigState, Deadline  # noqa: F401
 from engine.notifications.models import Notification  # noqa: F401
 from engine.petitions.models import AccusedPerson, Petition  # noqa: F401
+from engine.attachments.models import Attachment  # noqa: F401
+from engine.clarifications.models import AccusationReferral, Clarification  # noqa: F401
+from engine.clues.models import Clue  # noqa: F401
+from engine.recusal.models import Relation  # noqa: F401
+from engine.reviews.models import JointReview, JointReviewOpinion  # noqa: F401
+from engine.visits.models import ReturnVisit  # noqa: F401
+from engine.zones.models import ZoneEscalation  # noqa: F401

@@ -28,6 +28,15 @@ class Case(Base):
     # an approved transfer moves the handling elsewhere.
     first_handling_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     handling_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    # 领导包案: a supervisor takes the case personally.
+    taken_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Decision (处分/处置) of a filed case; statistics count people disciplined by decided_at.
+    sanction: Mapped[str | None] = mapped_column(String(64))
+    people_disciplined: Mapped[int] = mapped_column(Integer, default=0)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_reason: Mapped[str | None] = mapped_column(String(500))
 
 
 class NumberSequence(Base):

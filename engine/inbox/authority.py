@@ -39,6 +39,12 @@ def candidates_for(session: Session, runtime, *, process_key: str, lane: str | N
     entry = mapping.get(lane or "") if mapping else None
     if not entry:
         return Candidates(None, None, starter_id)
+    if entry.get("user_from"):
+        username = _lookup(task_data, entry["user_from"])
+        user_id = session.scalar(select(User.id).where(User.username == username,
+                                                       User.active.is_(True))) \
+            if isinstance(username, str) else None
+        return Candidates(None, entry.get("role"), user_id or starter_id)
     code = entry.get("unit") or (_lookup(task_data, entry["unit_from"])
                                  if entry.get("unit_from") else None)
     unit_id = runtime.names.unit_id(session, code) if isinstance(code, str) else None

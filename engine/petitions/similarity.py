@@ -1,7 +1,6 @@
 """Repeat-petition ranking: how likely a new petition is the same matter as an indexed one."""
 from __future__ import annotations
 
-import math
 import threading
 import unicodedata
 from dataclasses import dataclass, field
@@ -11,21 +10,32 @@ from typing import Any, Iterable, Mapping
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-# A suggestion below this is not shown. Calibrated on tests/fixtures/repeat_pairs.yaml: true
-# repeats score 0.6-1.0; the same cadre on another matter, or another cadre of the same village
-# on the same kind of matter, stays below 0.45 (see the weights below for why).
-DEFAULT_THRESHOLD = 0.5
+# A suggestion below this is not shown. On tests/fixtures/repeat_pairs.yaml true repeats score
+# 0.51-1.0, while the same cadre on another matter and another cadre of the same village on the
+# same kind of matter stay below 0.44 (see _combine). Set nearer the repeats than the middle:
+# a missed repeat is double-counted, a wrong suggestion only costs the clerk a glance.
+DEFAULT_THRESHOLD = 0.45
 
-# Identity (who and where) and matter (what) are each a weighted mean of what both petitions
-# state; fields missing on either side drop out of the mean instead of counting as a mismatch.
-PERSON_WEIGHT, PLACE_WEIGHT = 0.75, 0.25
+# Identity (who): the person, confirmed by the place. The place only scales the person (down to
+# PLACE_FLOOR when it disagrees), because a village has many cadres: another named person in the
+# same village is another person. Fields missing on either side drop out of the means instead
+# of counting as a mismatch.
+PLACE_FLOOR = 0.8
 TOWNSHIP_WEIGHT, VILLAGE_WEIGHT = 0.5, 0.5
-CATEGORY_WEIGHT, CONTENT_WEIGHT = 0.25, 0.75
-# Bigram Dice of two wordings of the same matter is rarely above this (different words, added
-# details), so it already counts as a full content match.
-CONTENT_FULL_DICE = 0.55
-# An accused known only by post and unit ("石桥村支书") is likely but not surely the same person.
+# score = identity^IDENTITY_EXPONENT * matter^MATTER_EXPONENT: the matter weighs more, because
+# the same cadre is often reported again for something else.
+IDENTITY_EXPONENT, MATTER_EXPONENT = 0.4, 0.6
+# Content is compared without the names, posts and places (those are identity, and would make
+# every petition about one cadre look alike). Two wordings of the same matter seldom share more
+# than this bigram Dice, so it already counts as a full content match.
+CONTENT_FULL_DICE = 0.4
+# A different category (not even the same group) takes this share off the content match; it
+# does not add when equal, since one cadre's petitions tend to share a category anyway.
+CATEGORY_PENALTY = 0.3
+# An accused known only by post and unit ("石桥村支书") is likely but not surely the same person;
+# with no accused to compare at all, the place is all there is.
 UNNAMED_PERSON_CAP = 0.8
+NO_PERSON_CAP = 0.5
 # Petitions more than a year apart are less likely to be the same open matter.
 RECENT_DAYS, STALE_DAYS, STALE_FACTOR = 365, 3 * 365, 0.85
 
@@ -34,6 +44,8 @@ SKETCH_SIZE = 24          # bottom-k bigram sketch: strings this short score fas
 CONTENT_SHORTLIST = 80
 NAME_SHORTLIST = 200
 SKETCH_CUTOFF = 8.0       # sketch Dice (0-100) below this is noise
+# Removed slots stay as holes (cheap) until they are this many and a quarter of all slots.
+COMPACT_MIN_HOLES = 1000
 
 # ------------------------------------------------------------------------------------------
 # Normalisation
@@ -140,10 +152,22 @@ _CATEGORY_GROUPS = {
     "gambling": ("赌博",),
     "petty": ("吃拿卡要", "优亲厚友", "微腐败"),
 }
+# The category codes of engine/petitions/models.py, so codes and Chinese labels compare.
+_CATEGORY_CODES = {
+    "welfare_funds": "welfare", "collective_assets": "assets", "land_requisition": "land",
+    "construction_bidding": "projects", "eight_rules": "style", "organised_crime": "gangs",
+    "election_discipline": "elections", "gambling": "gambling", "service_window": "petty",
+}
+
+
+# "Other" says nothing about the matter; comparing it would reward two unclassified petitions.
+_UNKNOWN_CATEGORIES = {"", "other", "其他", "其它"}
 
 
 def _category_group(category: str) -> str:
     """The group a normalized category belongs to, or the category itself."""
+    if category in _CATEGORY_CODES:
+        return _CATEGORY_CODES[category]
     for group, words in _CATEGORY_GROUPS.items():
         if any(normalize(w) in category for w in words):
             return group
@@ -158,18 +182,33 @@ _BOILERPLATE = (
     "利用职务便利", "职务之便", "存在", "进行", "没有", "一直", "至今", "以来", "其中",
     "工作", "组织", "这个", "那个", "的", "了", "是", "在", "和", "等",
 )
+# Posts as they appear inside content: identity, not matter, so they are cut out of it.
+_POST_WORDS = sorted({normalize(w) for w in (
+    "党总支书记", "党支部书记", "村支书", "支书", "副书记", "书记", "村委会主任", "村主任",
+    "副主任", "主任", "村委会委员", "村委委员", "委员", "村委会", "村委", "会计", "报账员",
+    "出纳", "文书", "组长", "村长", "镇长", "副镇长", "乡长", "所长", "副所长", "站长",
+    "协理员", "网格员", "干部", "村干部")}, key=len, reverse=True)
 _STOP_BIGRAMS = frozenset(g for phrase in _BOILERPLATE for g in
                           (normalize(phrase)[i:i + 2] for i in range(len(normalize(phrase)) - 1)))
 
 
-def _bigram_code(text: str) -> str:
-    """Sorted distinct hashed bigrams, one code point each.
+def _matter_text(content: str, identity_words: Iterable[str]) -> list[str]:
+    """The normalized content cut at every name, post and place: what the petition is about."""
+    pieces = [normalize(content)]
+    for word in sorted({w for w in identity_words if len(w) >= 2} | set(_POST_WORDS),
+                       key=len, reverse=True):
+        pieces = [part for piece in pieces for part in piece.split(word) if part]
+    return pieces
+
+
+def _bigram_code(pieces: list[str]) -> str:
+    """Sorted distinct hashed bigrams, one code point each (no bigram spans a cut).
 
     With sorted distinct symbols the longest common subsequence is the intersection, so
     rapidfuzz's Indel ratio of two codes is the Dice coefficient of the bigram sets, which does
     not care about word order. The first SKETCH_SIZE symbols are a bottom-k sketch of the set.
     """
-    grams = {text[i:i + 2] for i in range(len(text) - 1)} - _STOP_BIGRAMS
+    grams = {text[i:i + 2] for text in pieces for i in range(len(text) - 1)} - _STOP_BIGRAMS
     codes = set()
     for gram in grams:
         # A fixed multiplicative hash (not hash(), which changes per process) spreads bigrams
@@ -242,10 +281,18 @@ def _prepare(petition: PetitionFeatures | Mapping[str, Any] | _Prepared) -> _Pre
         _Accused(_name(a.get("name")), _post(a.get("post")), _place(a.get("unit")))
         for a in petition.accused)
     category = normalize(petition.category)
+    if category in _UNKNOWN_CATEGORIES:
+        category = ""
+    village = _place(petition.village)
+    identity_words = [village, normalize(petition.village)]
+    for raw, a in zip(petition.accused, accused):
+        identity_words += [normalize(raw.get("name")), normalize(raw.get("unit")), a.unit]
+        if a.name and not a.name.surname_only:
+            identity_words.append(a.name.text)
     return _Prepared(petition.petition_id,
                      tuple(a for a in accused if a.name or a.post or a.unit),
-                     normalize(petition.township), _place(petition.village), category,
-                     _category_group(category), _bigram_code(normalize(petition.content)),
+                     normalize(petition.township), village, category, _category_group(category),
+                     _bigram_code(_matter_text(petition.content, identity_words)),
                      petition.received_at)
 
 
@@ -265,7 +312,8 @@ def _name_similarity(a: _Name, b: _Name) -> float:
         if len(a.text) != len(b.text):
             return 0.6   # "李明" / "李小明": often another person
         if a.text[0] != b.text[0]:
-            return 0.6   # surname miswritten ("章" for "张")
+            # Surname miswritten ("章" for "张"), but a shared given name ("春华") is common.
+            return 0.5
         return 0.8 if len(a.text) >= 3 else 0.65  # one given-name character (homophone)
     # Sharing only a surname or one character is normal between different people in a village.
     return 0.25 * Levenshtein.normalized_similarity(a.text, b.text)
@@ -278,6 +326,15 @@ def _text_similarity(a: str, b: str) -> float | None:
     if a == b:
         return 1.0
     return 0.8 * fuzz.partial_ratio(a, b) / 100 if min(len(a), len(b)) >= 2 else 0.0
+
+
+def _village_similarity(a: str, b: str) -> float | None:
+    """Villages are the same or not: "桂花" and "莲花" are neighbours, not spellings."""
+    if not a or not b:
+        return None
+    if a == b:
+        return 1.0
+    return 0.9 if a in b or b in a else 0.0  # "甲镇红旗" / "红旗"
 
 
 def _role_similarity(a: _Accused, b: _Accused) -> float | None:
@@ -317,7 +374,7 @@ def components(query: PetitionFeatures | Mapping | _Prepared,
     person = max((s for qa in q.accused for ca in c.accused
                   if (s := _person_similarity(qa, ca)) is not None), default=None)
     township = _exact(q.township, c.township)
-    village = _text_similarity(q.village, c.village)
+    village = _village_similarity(q.village, c.village)
     if q.category and c.category:
         category = 1.0 if q.category == c.category else 0.5 if q.group == c.group else 0.0
     else:
@@ -335,17 +392,21 @@ def components(query: PetitionFeatures | Mapping | _Prepared,
 
 
 def _combine(parts: dict[str, float | None]) -> float:
-    """Identity and matter, each a weighted mean, joined by a geometric mean."""
+    """Identity (who, where) and matter (what), joined by a weighted geometric mean."""
     place = _mean([(TOWNSHIP_WEIGHT, parts["township"]), (VILLAGE_WEIGHT, parts["village"])])
-    identity = _mean([(PERSON_WEIGHT, parts["person"]), (PLACE_WEIGHT, place)])
-    matter = _mean([(CATEGORY_WEIGHT, parts["category"]), (CONTENT_WEIGHT, parts["content"])])
-    if identity is None or matter is None:
-        return 0.0  # nothing to compare on one axis: never claim a repeat
-    if parts["person"] is None:
-        identity *= UNNAMED_PERSON_CAP  # only the place agrees: weaker evidence of a person
-    # Geometric, not arithmetic: the same cadre on another matter, or the same matter type
+    person, matter = parts["person"], parts["content"]
+    if person is not None:
+        identity = person * (1.0 if place is None else PLACE_FLOOR + (1 - PLACE_FLOOR) * place)
+    elif place is not None:
+        identity = NO_PERSON_CAP * place
+    else:
+        return 0.0  # nothing about who: never claim a repeat
+    if not matter:
+        return 0.0
+        matter *= 1 - CATEGORY_PENALTY * (1 - parts["category"])
+    # Geometric, not arithmetic: the same cadre on another matter, or the same kind of matter
     # about another cadre, must both fail; a repeat needs who AND what to agree.
-    return math.sqrt(identity * matter) * parts["recency"]
+    return (identity ** IDENTITY_EXPONENT) * (matter ** MATTER_EXPONENT) * parts["recency"]
 
 
 def score(query: PetitionFeatures | Mapping[str, Any],
@@ -399,7 +460,7 @@ class RepeatIndex:
         """Forget a petition (closed long ago, merged, deleted); unknown ids are ignored."""
         with self._lock:
             self._remove_locked(petition_id)
-            if self._holes > 1000 and self._holes > len(self._ids) // 4:
+            if self._holes > max(COMPACT_MIN_HOLES, len(self._ids) // 4):
                 self._compact_locked()
 
     def search(self, query: PetitionFeatures | Mapping[str, Any],

@@ -299,11 +299,11 @@ def _sync_tasks(session: Session, runtime: Runtime, instance: ProcessInstance, r
     created = []
     for task_id in new_ids:
         view = ready[task_id]
-        cand = authority.candidates_for(session, runtime, process_key=instance.process_key,
+        cand = authority.candidates_for(session, runtime, process_key=view.process_id,
                                         lane=view.lane, task_data=view.data,
                                         starter_id=instance.started_by_id)
         row = Task(id=task_id, instance_id=instance.id, case_id=instance.case_id,
-                   process_key=instance.process_key, element_id=view.element_id, name=view.name,
+                   process_key=view.process_id, element_id=view.element_id, name=view.name,
                    lane=view.lane, kind=view.kind, status="open", candidate_unit_id=cand.unit_id,
                    candidate_role=cand.role, candidate_user_id=cand.user_id, created_at=now,
                    deadline_key=view.properties.get("deadline"), version=1,

@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
@@ -189,6 +190,7 @@ class TaskView:
     kind: str
     data: dict
     properties: dict
+    process_id: str  # the process (top level or call-activity target) the task belongs to
 
 
 @dataclass
@@ -307,8 +309,19 @@ class Run:
             info = self.compiled.human_tasks.get(task.task_spec.bpmn_id) or _task_info(task.task_spec)
             views.append(TaskView(id=str(task.id), element_id=task.task_spec.bpmn_id,
                                   name=info["name"], lane=task.task_spec.lane, kind=info["kind"],
-                                  data=task.data, properties=info["properties"]))
+                                  data=task.data, properties=info["properties"],
+                                  process_id=self._process_of(task)))
         return views
+
+    def _process_of(self, task) -> str:
+        """Embedded sub-processes belong to their parent process; call activities do not."""
+        workflow = task.workflow
+        while workflow.parent_workflow is not None:
+            parent = self.wf.get_task_from_id(workflow.parent_task_id)
+            if isinstance(parent.task_spec, CallActivity):
+                break
+            workflow = workflow.parent_workflow
+        return workflow.spec.name
 
     def waiting_timers(self) -> list[TimerView]:
         views = []

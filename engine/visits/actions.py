@@ -1,0 +1,4 @@
+"""Domain actions of the visits processes (named by their tasks' `action` property)."""
+from __future__ import annotations
+
+from engine.processes.actions import ActionContext, action  # noqa: F401
