@@ -53,3 +53,16 @@ class ApiClient:
     def complete(self, task: dict, data: dict | None = None) -> Response:
         return self.post(f"/tasks/{task['id']}/complete",
                          json={"data": data or {}, "version": task["version"]})
+
+
+def deploy_all(api: ApiClient, paths) -> Response:
+    """Deploy several BPMN files in one multipart request (call activities resolve together)."""
+    files = [(open(p, "rb"), p.name) for p in paths]
+    try:
+        resp = api.client.post("/api/v1/process-definitions", data={"bpmn": files},
+                               content_type="multipart/form-data",
+                               headers=api._headers())
+    finally:
+        for f, _ in files:
+            f.close()
+    return Response(resp.status_code, resp.get_json(silent=True), resp.get_data(as_text=True))

@@ -331,7 +331,7 @@ def request_extension(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: 
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound(f"task {task_id} not found")
-    if not authority.may_work(user, task) and not authority.may_supervise(session, user, task):
+    if not authority.may_work(user, task, session) and not authority.may_supervise(session, user, task):
         raise Forbidden("you may not ask for more time on this task")
     if unit not in ("working_days", "days"):
         raise Invalid("unit must be working_days or days", fields={"unit": ["invalid"]})

@@ -10,6 +10,7 @@ from engine.cases.models import Case
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
 from engine.processes.models import ProcessInstance
+from engine.recusal import service as recusal
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,11 @@ def candidates_for(session: Session, runtime, *, process_key: str, lane: str | N
     return Candidates(unit_id, entry.get("role"), None)
 
 
-def may_work(user: User, task: Task) -> bool:
-    """Claim or complete: assigned to the user, or offered to them (their unit and role)."""
+def may_work(user: User, task: Task, session: Session | None = None) -> bool:
+    """Claim or complete: assigned to the user, or offered to them (their unit and role), and
+    never a task of a case the user is recused from."""
+    if session is not None and recusal.is_recused(session, user_id=user.id, case_id=task.case_id):
+        return False
     if task.assignee_id is not None:
         return task.assignee_id == user.id
     if task.candidate_user_id is not None:
@@ -85,9 +89,9 @@ def visible_clause(session: Session, user: User, scope: str) -> ColumnElement[bo
     if "supervisor" not in roles:
         unit = and_(unit, Task.candidate_role.in_(list(roles)))
     if scope == "mine":
-        return mine
+        return _not_recused(session, user, mine)
     if scope == "unit":
-        return unit
+        return _not_recused(session, user, unit)
     parts = [mine, unit, Task.candidate_user_id == user.id]
     if "supervisor" in roles:
         path = _unit_path(session, user.unit_id)
@@ -98,7 +102,12 @@ def visible_clause(session: Session, user: User, scope: str) -> ColumnElement[bo
     if "intake_clerk" in roles:
         parts.append(Task.case_id.in_(select(Case.id).where(
             Case.registered_unit_id == user.unit_id)))
-    return or_(*parts)
+    return _not_recused(session, user, or_(*parts))
+
+
+def _not_recused(session: Session, user: User, clause: ColumnElement[bool]):
+    recused = recusal.recused_case_ids(session, user.id)
+    return and_(clause, Task.case_id.notin_(recused)) if recused else clause
 
 
 def may_see(session: Session, user: User, task: Task) -> bool:
@@ -107,9 +116,11 @@ def may_see(session: Session, user: User, task: Task) -> bool:
                                                 visible_clause(session, user, "all"))) is not None
 
 
-def eligible(user: User, task: Task) -> bool:
-    """Could this user work the task if it were given to them?"""
+def eligible(user: User, task: Task, session: Session | None = None) -> bool:
+    """Could this user work the task if it were given to them (recusal included)?"""
     if not user.active:
+        return False
+    if session is not None and recusal.is_recused(session, user_id=user.id, case_id=task.case_id):
         return False
     if task.candidate_unit_id is None:
         return task.candidate_user_id in (None, user.id)

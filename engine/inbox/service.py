@@ -118,7 +118,7 @@ def claim(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: User,
         raise Conflict(f"task is {task.status}")
     if task.assignee_id is not None and task.assignee_id != user.id:
         raise Conflict("task is held by someone else")
-    if not authority.may_work(user, task):
+    if not authority.may_work(user, task, uow.session):
         raise Forbidden("you may not claim this task")
     if task.assignee_id != user.id:
         task.assignee_id = user.id
@@ -163,7 +163,7 @@ def reassign(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: User, ass
     target = session.scalar(select(User).where(User.username == assignee))
     if target is None:
         raise Invalid(f"no user {assignee!r}", fields={"assignee": ["unknown user"]})
-    if not authority.eligible(target, task):
+    if not authority.eligible(target, task, session):
         raise Invalid(f"{assignee} may not work this task",
                       fields={"assignee": ["not eligible for this task"]})
     previous = session.get(User, task.assignee_id).username if task.assignee_id else None

@@ -56,7 +56,7 @@ def classify(ctx: ActionContext) -> dict:
             deadlines.settle(ctx.session, ctx.runtime, case_id=ctx.case.id,
                              key="forward_elsewhere", status="cancelled",
                              actor=ctx.user.username, reason="within this agency's scope")
-        result.update(first_handling_unit=unit.code,
+        result.update(first_handling_unit=unit.code, handling_unit=unit.code,
                       concerns_official=bool(ctx.data.get("concerns_official")))
     elif ctx.case is not None:
         deadlines.settle(ctx.session, ctx.runtime, case_id=ctx.case.id, key="acceptance_notice",

@@ -11,9 +11,10 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 # A suggestion below this is not shown. On tests/fixtures/repeat_pairs.yaml true repeats score
-# 0.51-1.0, while the same cadre on another matter and another cadre of the same village on the
-# same kind of matter stay below 0.44 (see _combine). Set nearer the repeats than the middle:
-# a missed repeat is double-counted, a wrong suggestion only costs the clerk a glance.
+# 0.48-1.0 against their original, while no non-repeat scores above 0.42 against anything (the
+# same cadre on another matter, another cadre of the same village on the same kind of matter).
+# Set a little nearer the repeats than the middle of that gap: a missed repeat is counted twice,
+# a wrong suggestion only costs the clerk a glance.
 DEFAULT_THRESHOLD = 0.45
 
 # Identity (who): the person, confirmed by the place. The place only scales the person (down to
@@ -202,12 +203,11 @@ def _matter_text(content: str, identity_words: Iterable[str]) -> list[str]:
 
 
 def _bigram_code(pieces: list[str]) -> str:
-    """Sorted distinct hashed bigrams, one code point each (no bigram spans a cut).
-
-    With sorted distinct symbols the longest common subsequence is the intersection, so
-    rapidfuzz's Indel ratio of two codes is the Dice coefficient of the bigram sets, which does
-    not care about word order. The first SKETCH_SIZE symbols are a bottom-k sketch of the set.
-    """
+    """Sorted distinct hashed bigrams of the pieces, one code point per bigram."""
+    # Chinese has no spaces, so bigrams stand in for words. With sorted distinct symbols the
+    # longest common subsequence is the intersection, so rapidfuzz's Indel ratio of two codes
+    # (C++, bit-parallel) is the Dice coefficient of the bigram sets, which ignores word order.
+    # The first SKETCH_SIZE symbols are a bottom-k sketch of the set, for the fast shortlist.
     grams = {text[i:i + 2] for text in pieces for i in range(len(text) - 1)} - _STOP_BIGRAMS
     codes = set()
     for gram in grams:
@@ -238,7 +238,7 @@ class PetitionFeatures:
     def from_mapping(cls, data: Mapping[str, Any]) -> "PetitionFeatures":
         """Build from a plain dict with the same keys (missing keys are empty)."""
         return cls(petition_id=int(data["petition_id"]),
-                   accused=[dict(a) for a in data.get("accused") or []],
+                   accused=list(data.get("accused") or []),
                    township=data.get("township") or "", village=data.get("village") or "",
                    category=data.get("category") or "", content=data.get("content") or "",
                    received_at=data.get("received_at"))
@@ -271,6 +271,12 @@ class _Prepared:
         return {a.name.text for a in self.accused if a.name and not a.name.surname_only}
 
 
+def _get(accused: Any, key: str) -> str:
+    """A field of an accused person given as a dict or as an object (e.g. AccusedPerson)."""
+    value = accused.get(key) if isinstance(accused, Mapping) else getattr(accused, key, None)
+    return value or ""
+
+
 def _prepare(petition: PetitionFeatures | Mapping[str, Any] | _Prepared) -> _Prepared:
     """Normalize every field of a petition once."""
     if isinstance(petition, _Prepared):
@@ -278,7 +284,7 @@ def _prepare(petition: PetitionFeatures | Mapping[str, Any] | _Prepared) -> _Pre
     if not isinstance(petition, PetitionFeatures):
         petition = PetitionFeatures.from_mapping(petition)
     accused = tuple(
-        _Accused(_name(a.get("name")), _post(a.get("post")), _place(a.get("unit")))
+        _Accused(_name(_get(a, "name")), _post(_get(a, "post")), _place(_get(a, "unit")))
         for a in petition.accused)
     category = normalize(petition.category)
     if category in _UNKNOWN_CATEGORIES:
@@ -286,7 +292,7 @@ def _prepare(petition: PetitionFeatures | Mapping[str, Any] | _Prepared) -> _Pre
     village = _place(petition.village)
     identity_words = [village, normalize(petition.village)]
     for raw, a in zip(petition.accused, accused):
-        identity_words += [normalize(raw.get("name")), normalize(raw.get("unit")), a.unit]
+        identity_words += [normalize(_get(raw, "name")), normalize(_get(raw, "unit")), a.unit]
         if a.name and not a.name.surname_only:
             identity_words.append(a.name.text)
     return _Prepared(petition.petition_id,
@@ -402,7 +408,8 @@ def _combine(parts: dict[str, float | None]) -> float:
     else:
         return 0.0  # nothing about who: never claim a repeat
     if not matter:
-        return 0.0
+        return 0.0  # nothing in common about what happened
+    if parts["category"] is not None:
         matter *= 1 - CATEGORY_PENALTY * (1 - parts["category"])
     # Geometric, not arithmetic: the same cadre on another matter, or the same kind of matter
     # about another cadre, must both fail; a repeat needs who AND what to agree.

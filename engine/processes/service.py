@@ -404,7 +404,7 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
         raise Conflict(f"task {task_id} has changed (version {row.version}, you sent {version})")
     if row.assignee_id is not None and row.assignee_id != user.id:
         raise Conflict("task is held by someone else")
-    if not authority.may_work(user, row):
+    if not authority.may_work(user, row, session):
         raise Forbidden("you may not complete this task")
     compiled = compiled_for(session, runtime, instance.definition_id)
     errors = forms.validate(compiled.form(row.element_id), data)

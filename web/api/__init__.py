@@ -3,4 +3,5 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from web.api import cases, deadlines, health, petitions, processes, tasks  # noqa: E402,F401
+from web.api import (cases, clarifications, clues, deadlines, health, petitions,  # noqa: E402,F401
+                     processes, reviews, tasks, visits, zones)
