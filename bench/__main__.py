@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bench import api, deadlines, scratch, server
+from bench import api, deadlines, repeats, scratch, server
 from bench.baseline import RawSpiff
 from bench.common import CHAIN_FILE, PROCESS_KEY, STEPS, Timings, log
 from bench.table import Row, render, skipped_row
@@ -144,6 +144,7 @@ def main(argv=None) -> None:
             rows += deadlines.measure("sqlite", lambda: scratch.sqlite_database(tmp), quick)
         else:
             rows += deadlines.measure("postgresql", scratch.postgres_database, quick)
+    rows += repeats.measure(quick)
     print(render(rows))
 
 

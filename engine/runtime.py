@@ -36,6 +36,7 @@ class Runtime:
         self.definition_cache = LRU(1024)
         self.token_cache = LRU(4096)
         self.names = Names()
+        self.repeat_finder = None  # engine.petitions.repeats.RepeatFinder, built on first use
         if connection is not None:
             # Tests: join an outer transaction; each commit only releases a savepoint.
             factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",

@@ -251,6 +251,11 @@ class PetitionIn(Strict):
     content = fields.String(load_default="", validate=validate.Length(max=20000))
 
 
+class RepeatCheckIn(PetitionIn):
+    channel = fields.String(validate=validate.OneOf(
+        ["letter", "visit", "online", "phone", "transfer", "inspection", "audit", "supervision"]))
+
+
 class PetitionCreated(Schema):
     id = fields.Integer()
     number = fields.String()

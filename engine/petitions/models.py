@@ -44,7 +44,7 @@ class Petition(Base):
     forwarded_to: Mapped[str | None] = mapped_column(String(200))
     forwarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
     accused: Mapped[list["AccusedPerson"]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="AccusedPerson.id")

@@ -256,3 +256,36 @@ def link_repeat(uow: UnitOfWork, *, runtime: Runtime, user: User, petition_id: i
         processes.cancel_instance(uow, runtime=runtime, instance_id=case.instance_id,
                                   actor=user.username, reason="merged as a repeat")
     return petition
+
+
+def _finder(runtime: Runtime):
+    from engine.petitions.repeats import RepeatFinder
+    finder = getattr(runtime, "repeat_finder", None)
+    if finder is None:
+        finder = runtime.repeat_finder = RepeatFinder(int(runtime.settings.get(
+            "petitions", "repeat_window_days", default=365)))
+    return finder
+
+
+def repeat_check(session: Session, runtime: Runtime, *, user: User, fields: dict) -> list[dict]:
+    """Likely repeats of petition fields that are not saved (the intake form, before saving)."""
+    from engine.petitions.similarity import PetitionFeatures
+    if not {"intake_clerk", "supervisor"} & user.roles:
+        raise Forbidden("only intake clerks and supervisors check for repeats")
+    query = PetitionFeatures(petition_id=-1, accused=fields.get("accused") or [],
+                             township=fields.get("township") or "",
+                             village=fields.get("village") or "",
+                             category=fields.get("category") or "",
+                             content=fields.get("content") or "",
+                             received_at=fields.get("received_at") or runtime.clock.now())
+    return _finder(runtime).search(session, query, runtime.clock.now())
+
+
+def repeat_candidates(session: Session, runtime: Runtime, *, user: User,
+                      petition_id: int) -> list[dict]:
+    """Likely repeats of a registered petition (never itself)."""
+    from engine.petitions.repeats import features_of
+    petition = for_user(session, user, petition_id)
+    query = features_of(petition, _unit_code(session, petition.township_id))
+    return [hit for hit in _finder(runtime).search(session, query, runtime.clock.now())
+            if hit["petition_id"] != petition.id]

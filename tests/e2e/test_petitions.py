@@ -209,3 +209,39 @@ def test_a_sealed_forward_keeps_only_the_fact_of_forwarding(intake):
     assert forwarded[0]["detail"] == {"petition": created["number"], "to": "市纪委监委",
                                       "sealed": True}
     assert "低保" not in str(events)
+
+
+def test_repeat_suggestions_rank_the_same_matter_first(intake):
+    original = register(intake)
+    other_person = register(intake, accused=[{"name": "赵六", "post": "村会计", "level": "village"}],
+                            content="东村会计赵六挪用集体资金用于赌博。", category="gambling")
+    same_person_other_matter = register(
+        intake, content="李四在村道硬化工程招投标中收受施工方好处费。",
+        category="construction_bidding")
+    query = petition(channel="visit", content="反映李四 虚报低保名单、套取低保金的问题",
+                     accused=[{"name": "李 四", "post": "村主任", "level": "village"}])
+    resp = intake.as_("clerk").post("/petitions/repeat-check", json=query)
+    assert resp.status == 200, resp.json
+    assert resp.json[0]["petition_id"] == original["id"]
+    assert resp.json[0]["number"] == original["number"]
+    assert resp.json[0]["case_id"] == original["case_id"]
+    assert other_person["id"] not in [c["petition_id"] for c in resp.json]
+    ranked = [c["petition_id"] for c in resp.json]
+    if same_person_other_matter["id"] in ranked:
+        assert ranked.index(same_person_other_matter["id"]) > 0
+    # Nothing was saved by the check.
+    again = register(intake, channel="visit", content="反映李四虚报低保名单、套取低保金。")
+    candidates = intake.as_("clerk").get(f"/petitions/{again['id']}/repeat-candidates").json
+    assert candidates[0]["petition_id"] == original["id"]
+    assert again["id"] not in [c["petition_id"] for c in candidates]
+    assert intake.as_("a-worker").post("/petitions/repeat-check", json=query).status == 403
+
+
+def test_a_merged_petition_is_never_suggested_its_original_is(intake):
+    original = register(intake)
+    repeat = register(intake)
+    intake.as_("clerk").post(f"/petitions/{repeat['id']}/repeat-of",
+                             json={"petition_id": original["id"]})
+    hits = intake.as_("clerk").post("/petitions/repeat-check", json=petition()).json
+    ids = [h["petition_id"] for h in hits]
+    assert ids[0] == original["id"] and repeat["id"] not in ids

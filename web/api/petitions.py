@@ -28,6 +28,27 @@ def register_petition():
     return dump(schemas.PetitionCreated, rt.transact(work)), 201
 
 
+@bp.post("/petitions/repeat-check")
+@doc(body=schemas.RepeatCheckIn, responses={200: [schemas.RepeatCandidate]})
+def repeat_check():
+    """Likely repeats of petition fields (not saved), most likely first, at most 10."""
+    user = current_user()
+    fields = _localize(json_body(schemas.RepeatCheckIn))
+    rt = runtime()
+    return dump(schemas.RepeatCandidate, rt.read(lambda uow: petitions.repeat_check(
+        uow.session, rt, user=user, fields=fields)), many=True)
+
+
+@bp.get("/petitions/<int:petition_id>/repeat-candidates")
+@doc(responses={200: [schemas.RepeatCandidate]})
+def repeat_candidates(petition_id):
+    """Likely repeats of a registered petition, most likely first, at most 10."""
+    user = current_user()
+    rt = runtime()
+    return dump(schemas.RepeatCandidate, rt.read(lambda uow: petitions.repeat_candidates(
+        uow.session, rt, user=user, petition_id=petition_id)), many=True)
+
+
 @bp.get("/petitions/<int:petition_id>")
 @doc(responses={200: schemas.PetitionOut})
 def get_petition(petition_id):
