@@ -43,6 +43,9 @@ class ApiClient:
     def delete(self, path, **kw) -> Response:
         return self.request("DELETE", path, **kw)
 
+    def patch(self, path, **kw) -> Response:
+        return self.request("PATCH", path, **kw)
+
     def deploy(self, xml: bytes, name: str = "upload.bpmn") -> Response:
         return self.post("/process-definitions", data=xml,
                          headers={"Content-Type": "application/xml", "X-File-Name": name})

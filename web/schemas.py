@@ -311,3 +311,51 @@ class RepeatCandidate(Schema):
     case_id = fields.Integer(allow_none=True)
     number = fields.String()
     score = fields.Float()
+
+
+class PetitionPatchIn(Strict):
+    channel = fields.String(validate=validate.OneOf(
+        ["letter", "visit", "online", "phone", "transfer", "inspection", "audit", "supervision"]))
+    received_at = fields.DateTime()
+    reporter = fields.Nested(ReporterIn)
+    accused = fields.List(fields.Nested(AccusedIn), validate=validate.Length(max=50))
+    township = fields.String(validate=validate.Length(max=64))
+    village = fields.String(validate=validate.Length(max=100))
+    category = fields.String(validate=validate.Length(max=32))
+    content = fields.String(validate=validate.Length(max=20000))
+
+
+class ReasonIn(Strict):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class OptionalReasonIn(Strict):
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class RelationIn(Strict):
+    username = fields.String(metadata={"description": "default: the caller"})
+    person_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    person_kind = fields.String(required=True, validate=validate.OneOf(["accused", "reporter"]))
+    relation = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+    requested = fields.Boolean(load_default=False, metadata={
+        "description": "asked for by a reporter or accused: a supervisor decides"})
+
+
+class RelationOut(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    person_name = fields.String()
+    person_kind = fields.String()
+    relation = fields.String()
+    reason = fields.String()
+    status = fields.String()
+    declared_by = fields.String()
+    created_at = fields.AwareDateTime()
+    ended_at = fields.AwareDateTime(allow_none=True)
+
+
+class DecisionIn(Strict):
+    approve = fields.Boolean(required=True)
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from engine.audit import service as audit
 from engine.cases.models import Case, NumberSequence
 from engine.deadlines import service as deadlines
-from engine.errors import Forbidden, NotFound
+from engine.errors import Forbidden, Invalid, NotFound
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
 from engine.processes import service as processes
@@ -102,4 +102,71 @@ def case_for_user(session: Session, user: User, case_id: int) -> Case:
     case = get_case(session, case_id)
     if not may_see_case(session, user, case):
         raise Forbidden("you may not see this case")
+    return case
+
+
+def _supervises(session: Session, user: User, case: Case) -> bool:
+    """A supervisor over the case's handling, first-handling or registering unit."""
+    if "supervisor" not in user.roles:
+        return False
+    path = session.scalar(select(Unit.path).where(Unit.id == user.unit_id))
+    units = {case.handling_unit_id, case.first_handling_unit_id, case.registered_unit_id}
+    units.discard(None)
+    return bool(units) and session.scalar(select(Unit.id).where(
+        Unit.id.in_(units), Unit.path.startswith(path)).limit(1)) is not None
+
+
+def supervised_case(session: Session, user: User, case_id: int) -> Case:
+    """The case, if the user supervises it."""
+    case = get_case(session, case_id)
+    if not _supervises(session, user, case):
+        raise Forbidden("only a supervisor over this case's units may do this")
+    return case
+
+
+def take_personally(session: Session, runtime: Runtime, *, user: User, case_id: int) -> Case:
+    """领导包案: a supervisor takes the case personally."""
+    case = supervised_case(session, user, case_id)
+    now = runtime.clock.now()
+    case.taken_by_id, case.taken_at = user.id, now
+    audit.record(session, at=now, actor=user.username, action="case_taken", case_id=case.id)
+    return case
+
+
+def mark_supervised(session: Session, runtime: Runtime, *, user: User, case_id: int,
+                    reason: str, on: bool = True) -> Case:
+    """督办: put the case on (or take it off) the supervised list."""
+    case = supervised_case(session, user, case_id)
+    if on and not (reason or "").strip():
+        raise Invalid("a reason is required", fields={"reason": ["required"]})
+    now = runtime.clock.now()
+    case.supervised_at = now if on else None
+    audit.record(session, at=now, actor=user.username,
+                 action="case_supervised" if on else "case_unsupervised", case_id=case.id,
+                 detail={"reason": reason or ""})
+    return case
+
+
+def cancel_case(uow: UnitOfWork, *, runtime: Runtime, user: User, case_id: int,
+                reason: str) -> Case:
+    """A supervisor cancels a case with a reason; its tasks and deadlines stop, history stays."""
+    session = uow.session
+    case = supervised_case(session, user, case_id)
+    if not (reason or "").strip():
+        raise Invalid("a reason is required", fields={"reason": ["required"]})
+    if case.status != "open":
+        raise Invalid(f"case is {case.status}", fields={"status": [case.status]})
+    now = runtime.clock.now()
+    case.status, case.closed_at, case.cancelled_reason = "cancelled", now, reason.strip()
+    for instance_id in session.scalars(select(ProcessInstance.id).where(
+            ProcessInstance.case_id == case.id, ProcessInstance.status != "completed")):
+        processes.cancel_instance(uow, runtime=runtime, instance_id=instance_id,
+                                  actor=user.username, reason=reason)
+    from engine.deadlines.models import Deadline
+    for row in session.scalars(select(Deadline).where(Deadline.case_id == case.id,
+                                                      Deadline.status.in_(("open", "suspended")))):
+        deadlines.settle(session, runtime, case_id=case.id, key=row.key, status="cancelled",
+                         actor=user.username, reason="case cancelled")
+    audit.record(session, at=now, actor=user.username, action="case_cancelled", case_id=case.id,
+                 detail={"reason": reason.strip()})
     return case

@@ -289,3 +289,88 @@ def repeat_candidates(session: Session, runtime: Runtime, *, user: User,
     query = features_of(petition, _unit_code(session, petition.township_id))
     return [hit for hit in _finder(runtime).search(session, query, runtime.clock.now())
             if hit["petition_id"] != petition.id]
+
+
+EDITABLE = ("channel", "received_at", "township", "village", "category", "content", "accused",
+            "reporter")
+
+
+def _may_correct(session: Session, user: User, petition: Petition) -> bool:
+    roles = user.roles
+    if "intake_clerk" in roles and petition.unit_id == user.unit_id:
+        return True
+    return "supervisor" in roles and may_see(session, user, petition)
+
+
+def correct(session: Session, runtime: Runtime, *, user: User, petition_id: int,
+            changes: dict) -> Petition:
+    """Edit a registration; each changed field's old and new value is audited (reporter
+    identity only as "changed", never its values)."""
+    petition = for_user(session, user, petition_id)
+    if not _may_correct(session, user, petition):
+        raise Forbidden("only the registering unit's clerks or a supervisor may correct this")
+    if petition.sealed:
+        raise Invalid("a sealed forward keeps no content to correct", fields={"sealed": ["yes"]})
+    now = runtime.clock.now()
+    merged = {"channel": petition.channel, "received_at": petition.received_at,
+              "township": _unit_code(session, petition.township_id),
+              "category": petition.category, "accused": [], **changes}
+    clean = _validate(session, {**merged, "reporter": changes.get("reporter") or (
+        {"anonymous": True} if petition.anonymous else {"name": petition.reporter_name})}, now)
+    diff: dict[str, dict] = {}
+
+    def change(field: str, old, new):
+        if old != new:
+            diff[field] = {"from": old, "to": new}
+
+    if "channel" in changes:
+        change("channel", petition.channel, changes["channel"])
+        petition.channel = changes["channel"]
+    if "received_at" in changes:
+        change("received_at", runtime.clock.local(petition.received_at).isoformat(),
+               runtime.clock.local(clean["received_at"]).isoformat())
+        petition.received_at = clean["received_at"]
+    if "township" in changes:
+        change("township", _unit_code(session, petition.township_id), changes["township"])
+        petition.township_id = clean["township_id"]
+    for field in ("village", "category", "content"):
+        if field in changes:
+            change(field, getattr(petition, field), changes[field])
+            setattr(petition, field, changes[field])
+    if "accused" in changes:
+        old = [a.name for a in petition.accused]
+        petition.accused = [AccusedPerson(name=p["name"].strip(), post=p.get("post") or "",
+                                          unit=p.get("unit") or "",
+                                          level=p.get("level") or "other")
+                            for p in changes["accused"]]
+        change("accused", old, [a.name for a in petition.accused])
+    if "reporter" in changes:
+        reporter = changes["reporter"]
+        petition.anonymous = bool(reporter.get("anonymous"))
+        for key in ("name", "id_number", "phone", "address"):
+            setattr(petition, f"reporter_{key}", None if petition.anonymous else reporter.get(key))
+        diff["reporter"] = {"changed": True}
+    if not diff:
+        return petition
+    petition.updated_at = now
+    audit.record(session, at=now, actor=user.username, action="petition_corrected",
+                 case_id=petition.case_id, detail={"petition": petition.number, "changes": diff})
+    return petition
+
+
+def withdraw(session: Session, runtime: Runtime, *, user: User, petition_id: int,
+             reason: str) -> Petition:
+    """Record that the reporter withdrew the petition (the matter may still be pursued)."""
+    petition = for_user(session, user, petition_id)
+    if not _may_correct(session, user, petition):
+        raise Forbidden("only the registering unit's clerks or a supervisor may record this")
+    if not (reason or "").strip():
+        raise Invalid("a reason is required", fields={"reason": ["required"]})
+    if petition.withdrawn_at is not None:
+        raise Invalid("already withdrawn", fields={"petition": ["withdrawn"]})
+    now = runtime.clock.now()
+    petition.withdrawn_at, petition.status, petition.updated_at = now, "withdrawn", now
+    audit.record(session, at=now, actor=user.username, action="petition_withdrawn",
+                 case_id=petition.case_id,
+                 detail={"petition": petition.number, "reason": reason.strip()})
+    return petition

@@ -4,4 +4,4 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from web.api import (cases, clarifications, clues, deadlines, health, petitions,  # noqa: E402,F401
-                     processes, reviews, tasks, visits, zones)
+                     processes, relations, reviews, tasks, visits, zones)

@@ -6,7 +6,7 @@ from engine.processes import service as processes
 from engine.processes.models import ProcessInstance
 from web import schemas
 from web.api import bp
-from web.api.common import dump
+from web.api.common import dump, json_body
 from web.auth import current_user, runtime
 from web.openapi import doc
 
@@ -58,3 +58,52 @@ def case_history(case_id):
                  "task": e.task_name or e.task_id, "detail": e.detail}
                 for e in audit.history(uow.session, case_id=case_id)]
     return dump(schemas.HistoryEvent, rt.read(read), many=True)
+
+
+def _case_body(uow, case) -> dict:
+    return {"id": case.id, "number": case.number, "status": case.status}
+
+
+@bp.post("/cases/<int:case_id>/take")
+@doc(responses={200: schemas.CaseSummary})
+def take_case(case_id):
+    """领导包案: a supervisor takes the case personally."""
+    user = current_user()
+    rt = runtime()
+    return dump(schemas.CaseSummary, rt.transact(lambda uow: _case_body(
+        uow, cases.take_personally(uow.session, rt, user=user, case_id=case_id))))
+
+
+@bp.post("/cases/<int:case_id>/supervised")
+@doc(body=schemas.ReasonIn, responses={200: schemas.CaseSummary})
+def supervise_case(case_id):
+    """督办: put the case on the supervised list, with a reason."""
+    user = current_user()
+    args = json_body(schemas.ReasonIn)
+    rt = runtime()
+    return dump(schemas.CaseSummary, rt.transact(lambda uow: _case_body(
+        uow, cases.mark_supervised(uow.session, rt, user=user, case_id=case_id,
+                                   reason=args["reason"]))))
+
+
+@bp.delete("/cases/<int:case_id>/supervised")
+@doc(responses={200: schemas.CaseSummary})
+def unsupervise_case(case_id):
+    """Take the case off the supervised list."""
+    user = current_user()
+    rt = runtime()
+    return dump(schemas.CaseSummary, rt.transact(lambda uow: _case_body(
+        uow, cases.mark_supervised(uow.session, rt, user=user, case_id=case_id, reason="",
+                                   on=False))))
+
+
+@bp.post("/cases/<int:case_id>/cancel")
+@doc(body=schemas.ReasonIn, responses={200: schemas.CaseSummary})
+def cancel_case(case_id):
+    """A supervisor cancels the case with a reason; history is kept."""
+    user = current_user()
+    args = json_body(schemas.ReasonIn)
+    rt = runtime()
+    return dump(schemas.CaseSummary, rt.transact(lambda uow: _case_body(
+        uow, cases.cancel_case(uow, runtime=rt, user=user, case_id=case_id,
+                               reason=args["reason"]))))

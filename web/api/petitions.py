@@ -96,3 +96,27 @@ def unlink_repeat(petition_id):
         petition = petitions.undo_repeat(uow, runtime=rt, user=user, petition_id=petition_id)
         return petitions.describe(uow.session, petition, rt)
     return dump(schemas.PetitionOut, rt.transact(work))
+
+
+@bp.patch("/petitions/<int:petition_id>")
+@doc(body=schemas.PetitionPatchIn, responses={200: schemas.PetitionOut})
+def correct_petition(petition_id):
+    """Correct a registration; old and new values are audited."""
+    user = current_user()
+    changes = _localize(json_body(schemas.PetitionPatchIn))
+    rt = runtime()
+    return dump(schemas.PetitionOut, rt.transact(lambda uow: petitions.describe(
+        uow.session, petitions.correct(uow.session, rt, user=user, petition_id=petition_id,
+                                       changes=changes), rt)))
+
+
+@bp.post("/petitions/<int:petition_id>/withdraw")
+@doc(body=schemas.ReasonIn, responses={200: schemas.PetitionOut})
+def withdraw_petition(petition_id):
+    """Record the reporter's withdrawal, with a reason."""
+    user = current_user()
+    args = json_body(schemas.ReasonIn)
+    rt = runtime()
+    return dump(schemas.PetitionOut, rt.transact(lambda uow: petitions.describe(
+        uow.session, petitions.withdraw(uow.session, rt, user=user, petition_id=petition_id,
+                                        reason=args["reason"]), rt)))

@@ -1,0 +1,150 @@
+"""Corrections, withdrawal, cancellation, supervisor actions and recusal, through HTTP."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.org import service as org
+from engine.processes import service as processes
+from tests.conftest import FIXTURES
+from tests.e2e.test_petitions import petition, register
+
+ROOT = Path(__file__).resolve().parents[2]
+LANES = {"notice": {"登记人员": {"role": "intake_clerk", "unit": "petition-office"},
+                    "承办人": {"role": "caseworker", "unit": "town-a"}}}
+
+
+@pytest.fixture
+def settings_overrides():
+    return {"lanes": LANES}
+
+
+@pytest.fixture
+def intake(api):
+    for name in ("petition_intake.bpmn", "deadline_extension.bpmn"):
+        assert api.as_("designer").deploy((ROOT / "bpmn" / name).read_bytes(), name).status == 201
+    assert api.as_("designer").deploy((FIXTURES / "notice.bpmn").read_bytes()).status == 201
+    return api
+
+
+def history(api, case_id):
+    return api.as_("chief").get(f"/cases/{case_id}/history").json
+
+
+def town_task(api, runtime, case_id):
+    """A task of the case offered to town-a's caseworkers (the `notice` fixture's `verify`)."""
+    def start(uow):
+        clerk = org.get_user(uow.session, "clerk")
+        processes.start_instance(uow, runtime=runtime, key="notice", data={}, user=clerk,
+                                 case_id=case_id)
+    runtime.transact(start)
+    (notice,) = [t for t in api.as_("clerk").get("/tasks").json["items"]
+                 if t["case_id"] == case_id and t["element_id"] == "send_notice"]
+    done = api.as_("clerk").complete(notice)
+    assert done.status == 200
+    (verify,) = done.json["next_tasks"]
+    return verify
+
+
+def test_a_correction_is_audited_with_old_and_new_values(intake):
+    created = register(intake)
+    resp = intake.as_("clerk").patch(f"/petitions/{created['id']}",
+                                     json={"village": "西村", "category": "collective_assets",
+                                           "reporter": {"anonymous": False, "name": "王晓明"}})
+    assert resp.status == 200, resp.json
+    assert resp.json["village"] == "西村" and resp.json["category"] == "collective_assets"
+    (event,) = [e for e in history(intake, created["case_id"])
+                if e["action"] == "petition_corrected"]
+    assert event["detail"]["changes"]["village"] == {"from": "东村", "to": "西村"}
+    assert event["detail"]["changes"]["reporter"] == {"changed": True}
+    assert "王晓明" not in str(event) and "王小明" not in str(event)
+    assert intake.as_("a-worker").patch(f"/petitions/{created['id']}",
+                                        json={"village": "x"}).status == 403
+    bad = intake.as_("clerk").patch(f"/petitions/{created['id']}", json={"township": "city"})
+    assert bad.status == 422
+
+
+def test_a_withdrawal_is_recorded_without_losing_the_petition(intake):
+    created = register(intake)
+    assert intake.as_("clerk").post(f"/petitions/{created['id']}/withdraw",
+                                    json={"reason": ""}).status == 422
+    resp = intake.as_("clerk").post(f"/petitions/{created['id']}/withdraw",
+                                    json={"reason": "举报人书面撤回"})
+    assert resp.status == 200 and resp.json["status"] == "withdrawn"
+    assert resp.json["content"]  # nothing is erased
+    assert "petition_withdrawn" in [e["action"] for e in history(intake, created["case_id"])]
+
+
+def test_a_supervisor_cancels_a_case_with_a_reason(intake):
+    created = register(intake)
+    case_id = created["case_id"]
+    assert intake.as_("a-worker").post(f"/cases/{case_id}/cancel",
+                                       json={"reason": "x"}).status == 403
+    resp = intake.as_("chief").post(f"/cases/{case_id}/cancel", json={"reason": "重复登记"})
+    assert resp.status == 200 and resp.json["status"] == "cancelled"
+    case = intake.as_("chief").get(f"/cases/{case_id}").json
+    assert case["current_tasks"] == []
+    assert {d["status"] for d in case["deadlines"]} == {"cancelled"}
+    assert intake.as_("clerk").get("/tasks").json["items"] == []
+    actions = [e["action"] for e in history(intake, case_id)]
+    assert "case_cancelled" in actions and "instance_cancelled" in actions
+    assert intake.as_("chief").post(f"/cases/{case_id}/cancel",
+                                    json={"reason": "again"}).status == 422
+
+
+def test_take_personally_and_mark_supervised(intake):
+    created = register(intake)
+    case_id = created["case_id"]
+    assert intake.as_("a-head").post(f"/cases/{case_id}/take").status == 403  # not its unit
+    assert intake.as_("chief").post(f"/cases/{case_id}/take").status == 200
+    assert intake.as_("chief").post(f"/cases/{case_id}/supervised",
+                                    json={"reason": ""}).status == 422
+    assert intake.as_("chief").post(f"/cases/{case_id}/supervised",
+                                    json={"reason": "群众反映强烈"}).status == 200
+    assert intake.as_("chief").get(f"/cases/{case_id}").json["supervised_at"] is not None
+    assert intake.as_("chief").delete(f"/cases/{case_id}/supervised").status == 200
+    assert intake.as_("chief").get(f"/cases/{case_id}").json["supervised_at"] is None
+    actions = [e["action"] for e in history(intake, case_id)]
+    assert {"case_taken", "case_supervised", "case_unsupervised"} <= set(actions)
+
+
+def test_a_recused_user_is_never_offered_or_given_the_task(intake, runtime):
+    created = register(intake)
+    case_id = created["case_id"]
+    declared = intake.as_("a-worker2").post("/relations", json={
+        "person_name": "李 四", "person_kind": "accused", "relation": "kin",
+        "reason": "李四是我的表哥"})
+    assert declared.status == 201 and declared.json["status"] == "active"
+    verify = town_task(intake, runtime, case_id)
+    assert [t["id"] for t in intake.as_("a-worker").get("/tasks").json["items"]] == [verify["id"]]
+    assert intake.as_("a-worker2").get("/tasks").json["items"] == []
+    assert intake.as_("a-worker2").post(f"/tasks/{verify['id']}/claim").status == 403
+    refused = intake.as_("a-head").post(f"/tasks/{verify['id']}/reassign",
+                                        json={"assignee": "a-worker2", "reason": "workload"})
+    assert refused.status == 422 and "assignee" in refused.json["error"]["fields"]
+    ok = intake.as_("a-head").post(f"/tasks/{verify['id']}/reassign",
+                                   json={"assignee": "a-worker", "reason": "workload"})
+    assert ok.status == 200
+    listed = intake.as_("a-worker2").get("/relations").json
+    assert [r["person_name"] for r in listed] == ["李 四"]
+
+
+def test_a_requested_recusal_takes_effect_when_a_supervisor_approves_it(intake, runtime):
+    created = register(intake)
+    case_id = created["case_id"]
+    asked = intake.as_("a-head").post("/relations", json={
+        "username": "a-worker", "person_name": "王小明", "person_kind": "reporter",
+        "relation": "neighbour", "reason": "举报人申请回避", "requested": True})
+    assert asked.status == 201 and asked.json["status"] == "requested"
+    verify = town_task(intake, runtime, case_id)
+    assert [t["id"] for t in intake.as_("a-worker").get("/tasks").json["items"]] == [verify["id"]]
+    assert intake.as_("b-worker").post(f"/relations/{asked.json['id']}/decision",
+                                       json={"approve": True}).status == 403
+    decided = intake.as_("a-head").post(f"/relations/{asked.json['id']}/decision",
+                                        json={"approve": True, "reason": "邻居关系属实"})
+    assert decided.status == 200 and decided.json["status"] == "active"
+    assert intake.as_("a-worker").get("/tasks").json["items"] == []
+    ended = intake.as_("a-head").post(f"/relations/{asked.json['id']}/end")
+    assert ended.status == 200 and ended.json["status"] == "ended"
+    assert [t["id"] for t in intake.as_("a-worker").get("/tasks").json["items"]] == [verify["id"]]

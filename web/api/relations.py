@@ -1,0 +1,76 @@
+from sqlalchemy import select
+
+from engine.org import service as org
+from engine.org.models import User
+from engine.recusal import service as recusal
+from engine.recusal.models import Relation
+from web import schemas
+from web.api import bp
+from web.api.common import dump, json_body
+from web.auth import current_user, runtime
+from web.openapi import doc
+
+
+def _describe(uow, rows) -> list[dict]:
+    names = runtime().names.usernames(uow.session, {r.user_id for r in rows} |
+                                      {r.declared_by_id for r in rows})
+    return [{"id": r.id, "username": names.get(r.user_id), "person_name": r.person_name,
+             "person_kind": r.person_kind, "relation": r.relation, "reason": r.reason,
+             "status": r.status, "declared_by": names.get(r.declared_by_id),
+             "created_at": r.created_at, "ended_at": r.ended_at} for r in rows]
+
+
+@bp.get("/relations")
+@doc(responses={200: [schemas.RelationOut]})
+def list_relations():
+    """Declared relations: the caller's own; supervisors and administrators see all."""
+    user = current_user()
+    rt = runtime()
+
+    def read(uow):
+        stmt = select(Relation).order_by(Relation.created_at, Relation.id)
+        if not {"supervisor", "administrator"} & user.roles:
+            stmt = stmt.where(Relation.user_id == user.id)
+        return _describe(uow, list(uow.session.scalars(stmt)))
+    return dump(schemas.RelationOut, rt.read(read), many=True)
+
+
+@bp.post("/relations")
+@doc(body=schemas.RelationIn, responses={201: schemas.RelationOut})
+def declare_relation():
+    """Declare a relation to an accused person or a reporter (recusal)."""
+    actor = current_user()
+    args = json_body(schemas.RelationIn)
+    rt = runtime()
+
+    def work(uow):
+        subject = org.get_user(uow.session, args["username"]) if args.get("username") else \
+            uow.session.get(User, actor.id)
+        row = recusal.declare(uow.session, rt, actor=actor, user=subject,
+                              person_name=args["person_name"], person_kind=args["person_kind"],
+                              relation=args["relation"], reason=args["reason"],
+                              requested=args["requested"])
+        return _describe(uow, [row])[0]
+    return dump(schemas.RelationOut, rt.transact(work)), 201
+
+
+@bp.post("/relations/<int:relation_id>/decision")
+@doc(body=schemas.DecisionIn, responses={200: schemas.RelationOut})
+def decide_relation(relation_id):
+    """A supervisor approves or rejects a requested recusal."""
+    actor = current_user()
+    args = json_body(schemas.DecisionIn)
+    rt = runtime()
+    return dump(schemas.RelationOut, rt.transact(lambda uow: _describe(uow, [recusal.decide(
+        uow.session, rt, actor=actor, relation_id=relation_id, approve=args["approve"],
+        reason=args["reason"])])[0]))
+
+
+@bp.post("/relations/<int:relation_id>/end")
+@doc(responses={200: schemas.RelationOut})
+def end_relation(relation_id):
+    """End a relation (kept in the history)."""
+    actor = current_user()
+    rt = runtime()
+    return dump(schemas.RelationOut, rt.transact(lambda uow: _describe(uow, [recusal.end(
+        uow.session, rt, actor=actor, relation_id=relation_id)])[0]))
