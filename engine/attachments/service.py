@@ -1,0 +1,126 @@
+"""Attachments: stored in the configured folder, limited in size and type, downloads audited."""
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.attachments.models import Attachment
+from engine.audit import service as audit
+from engine.cases import service as cases
+from engine.config import ROOT
+from engine.errors import Forbidden, Invalid, NotFound
+from engine.org.models import User
+from engine.petitions import service as petitions
+from engine.petitions.models import Petition
+from engine.runtime import Runtime
+
+# The first bytes each allowed type must start with (text has no signature: it must decode).
+SIGNATURES = {
+    "application/pdf": (b"%PDF-",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/tiff": (b"II*\x00", b"MM\x00*"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (b"PK\x03\x04",),
+}
+
+
+def storage_dir(runtime: Runtime) -> Path:
+    path = Path(runtime.settings.get("storage", "path", default="instance/attachments"))
+    return path if path.is_absolute() else ROOT / path
+
+
+def _check_type(content_type: str, data: bytes, allowed) -> None:
+    if content_type not in allowed:
+        raise Invalid(f"files of type {content_type or 'unknown'} are not accepted",
+                      fields={"file": [f"allowed: {', '.join(allowed)}"]})
+    if content_type == "text/plain":
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Invalid("a text file must be UTF-8", fields={"file": ["not UTF-8 text"]}) \
+                from None
+        return
+    if not data.startswith(SIGNATURES.get(content_type, (b"",))):
+        raise Invalid("the file's content does not match its type",
+                      fields={"file": ["content does not match the type"]})
+
+
+def upload(session: Session, runtime: Runtime, *, user: User, case_id: int, file_name: str,
+           content_type: str, data: bytes, identifies_reporter: bool,
+           petition_id: int | None = None) -> Attachment:
+    """Store a file for a case the user may see; write it durably before the row is committed."""
+    case = cases.case_for_user(session, user, case_id)
+    limit = int(runtime.settings.get("storage", "max_bytes", default=20 * 1024 * 1024))
+    if not data:
+        raise Invalid("the file is empty", fields={"file": ["empty"]})
+    if len(data) > limit:
+        raise Invalid(f"the file is larger than {limit // (1024 * 1024)} MB",
+                      fields={"file": ["too large"]})
+    _check_type(content_type, data, runtime.settings.get("storage", "types", default=()))
+    if petition_id is not None:
+        petition = session.get(Petition, petition_id)
+        if petition is None or petition.case_id != case.id:
+            raise Invalid("that petition is not part of this case",
+                          fields={"petition_id": ["not in this case"]})
+    key = uuid.uuid4().hex
+    folder = storage_dir(runtime)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{key}.part"
+    with open(tmp, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, folder / key)
+    now = runtime.clock.now()
+    row = Attachment(case_id=case.id, petition_id=petition_id,
+                     file_name=Path(file_name).name[:255] or "file", content_type=content_type,
+                     size=len(data), sha256=hashlib.sha256(data).hexdigest(), storage_key=key,
+                     identifies_reporter=identifies_reporter, uploaded_by_id=user.id,
+                     uploaded_at=now)
+    session.add(row)
+    session.flush()
+    audit.record(session, at=now, actor=user.username, action="attachment_uploaded",
+                 case_id=case.id, detail={"attachment_id": row.id, "size": row.size,
+                                          "identifies_reporter": identifies_reporter})
+    return row
+
+
+def list_for(session: Session, *, user: User, case_id: int) -> list[Attachment]:
+    cases.case_for_user(session, user, case_id)
+    return list(session.scalars(select(Attachment).where(Attachment.case_id == case_id)
+                                .order_by(Attachment.uploaded_at, Attachment.id)))
+
+
+def download(session: Session, runtime: Runtime, *, user: User, attachment_id: int,
+             reason: str | None) -> tuple[Attachment, bytes]:
+    """The file, for those who may see its case; an identifying file needs a reveal's reason."""
+    row = session.get(Attachment, attachment_id)
+    if row is None:
+        raise NotFound(f"attachment {attachment_id} not found")
+    case = cases.case_for_user(session, user, row.case_id)
+    if row.identifies_reporter:
+        petition = session.get(Petition, row.petition_id) if row.petition_id else \
+            session.scalar(select(Petition).where(Petition.case_id == case.id).limit(1))
+        if petition is None or not petitions.may_reveal(session, user, petition):
+            raise Forbidden("this file identifies the reporter")
+        if not (reason or "").strip():
+            raise Invalid("a reason is required to open a file that identifies the reporter",
+                          fields={"reason": ["required"]})
+    data = (storage_dir(runtime) / row.storage_key).read_bytes()
+    action = "reporter_revealed" if row.identifies_reporter else "attachment_downloaded"
+    audit.record(session, at=runtime.clock.now(), actor=user.username, action=action,
+                 case_id=case.id, detail={"attachment_id": row.id, "reason": reason or ""})
+    return row, data
+
+
+def describe(row: Attachment) -> dict:
+    """An attachment as listed: an identifying file's name is masked."""
+    return {"id": row.id, "case_id": row.case_id, "petition_id": row.petition_id,
+            "file_name": "（涉及举报人身份信息）" if row.identifies_reporter else row.file_name,
+            "content_type": row.content_type, "size": row.size,
+            "identifies_reporter": row.identifies_reporter, "uploaded_at": row.uploaded_at}
