@@ -44,6 +44,13 @@ def build(app: Flask) -> dict:
                 schemas.__name__ and name not in ("Strict",) and \
                 name not in spec.components.schemas:  # nested ones register themselves
             spec.components.schema(name, schema=obj)
+    def register(schema) -> None:
+        """Schemas defined beside their views (not in web.schemas) are registered on use."""
+        cls = schema[0] if isinstance(schema, list) else schema
+        if isinstance(cls, type) and issubclass(cls, schemas.Schema) and \
+                cls.__name__ not in spec.components.schemas:
+            spec.components.schema(cls.__name__, schema=cls)
+
     paths: dict[str, dict] = {}
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(API_PREFIX) or rule.endpoint == "static":
@@ -59,6 +66,9 @@ def build(app: Flask) -> dict:
                         "parameters": list(params), "responses": {}}
             if meta.get("query") is not None:
                 op["parameters"].append({"in": "query", "schema": meta["query"]})
+            for schema in [meta.get("body"), *meta["responses"].values()]:
+                if schema is not None and not isinstance(schema, dict):
+                    register(schema)
             if meta.get("body") is not None:
                 ctype = meta["content_type"]
                 body = meta["body"]
