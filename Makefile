@@ -16,8 +16,8 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/cluedesk init-db
-	$(BIN)/cluedesk demo
 	$(BIN)/cluedesk deploy
+	$(BIN)/cluedesk demo
 	@echo ""
 	@echo "cluedesk: http://127.0.0.1:5000/  (API: http://127.0.0.1:5000/api/v1/openapi.json)"
 	@echo "demo logins (password 'demo'): clerk, a-worker, a-head, chief, designer, admin"

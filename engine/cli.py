@@ -112,12 +112,21 @@ def lint(paths):
 
 
 @main.command()
-def demo():
-    """Load the demo organisation (idempotent)."""
-    from engine.demo import load_organisation
+@click.option("--no-samples", is_flag=True, help="only the organisation and users")
+def demo(no_samples):
+    """Load the demo organisation and sample petitions in every state (idempotent)."""
+    from engine.demo import load_organisation, load_samples
     rt = _runtime()
     created = load_organisation(rt)
     click.echo(f"demo organisation ready ({created} users created)")
+    if not no_samples:
+        try:
+            samples = load_samples(rt)
+        except Exception as exc:  # e.g. processes not deployed yet: say so, keep the org
+            raise click.ClickException(f"sample petitions not loaded: {exc}; run "
+                                       "`cluedesk deploy` first") from None
+        click.echo(f"sample petitions: {samples} created" if samples else
+                   "sample petitions already present")
 
 
 @main.command()
