@@ -44,6 +44,15 @@ USERS = [
     ("reviewer", "joint_reviewer", "supervision-office", "监督检查室联审员"),
     ("reviewer-org", "joint_reviewer", "org-dept", "组织部联审员"),
     ("reviewer-police", "joint_reviewer", "police", "公安局联审员"),
+    # Beyond API.md's list: so that every lane of every process has someone to work it.
+    ("b-head", "supervisor", "town-b", "乙镇纪委书记"),
+    ("c-worker", "caseworker", "town-c", "丙镇承办人"),
+    ("d-head", "supervisor", "town-d", "丁镇纪委书记"),
+    ("s-officer", "caseworker", "supervision-office", "监督检查室干部"),
+    ("trial-officer", "caseworker", "trial-office", "案件审理室干部"),
+    ("reviewer-law", "joint_reviewer", "politics-law", "政法委联审员"),
+    ("reviewer-civil", "joint_reviewer", "civil-affairs", "民政局联审员"),
+    ("reviewer-petition", "joint_reviewer", "petition-office", "信访室联审员"),
 ]
 
 PASSWORD = "demo"

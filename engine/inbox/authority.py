@@ -33,8 +33,18 @@ def _lookup(data: dict, path: str):
     return value
 
 
+def _case_unit(session: Session, case_id: int | None, attribute: str) -> str | None:
+    """`case.<attribute>` in a lane mapping: the unit the case record holds (e.g. the handling
+    unit, which an approved transfer changes while the case's processes run)."""
+    if case_id is None or attribute not in ("handling_unit", "first_handling_unit"):
+        return None
+    unit_id = session.scalar(select(getattr(Case, f"{attribute}_id")).where(Case.id == case_id))
+    return session.scalar(select(Unit.code).where(Unit.id == unit_id)) if unit_id else None
+
+
 def candidates_for(session: Session, runtime, *, process_key: str, lane: str | None,
-                   task_data: dict, starter_id: int | None) -> Candidates:
+                   task_data: dict, starter_id: int | None,
+                   case_id: int | None = None) -> Candidates:
     """Where a new task is offered: its lane's role and unit, or the starter when unmapped."""
     mapping = lane_mapping(runtime.settings, process_key)
     entry = mapping.get(lane or "") if mapping else None
@@ -46,8 +56,13 @@ def candidates_for(session: Session, runtime, *, process_key: str, lane: str | N
                                                        User.active.is_(True))) \
             if isinstance(username, str) else None
         return Candidates(None, entry.get("role"), user_id or starter_id)
-    code = entry.get("unit") or (_lookup(task_data, entry["unit_from"])
-                                 if entry.get("unit_from") else None)
+    path = entry.get("unit_from") or ""
+    code = entry.get("unit")
+    if path.startswith("case."):
+        # The case record first; the same name in the task data when the case has none.
+        code = _case_unit(session, case_id, path[5:]) or _lookup(task_data, path[5:])
+    elif path:
+        code = _lookup(task_data, path)
     unit_id = runtime.names.unit_id(session, code) if isinstance(code, str) else None
     if unit_id is None:
         return Candidates(None, entry.get("role"), starter_id)

@@ -197,3 +197,19 @@ def describe(session: Session, tasks: list[Task], runtime: Runtime) -> list[dict
         "deadline_key": t.deadline_key,
         "warning": warning_of(t, now), "status": t.status, "version": t.version,
     } for t in tasks]
+
+
+def move_case_tasks(session: Session, *, case_id: int, from_unit_id: int, to_unit_id: int,
+                    actor: str, now: datetime) -> int:
+    """A transferred case: its open tasks offered to the old handling unit move to the new one
+    (unassigned, so the new unit's people pick them up); audited per task."""
+    moved = 0
+    for task in session.scalars(select(Task).where(Task.case_id == case_id, Task.status == "open",
+                                                   Task.candidate_unit_id == from_unit_id)):
+        task.candidate_unit_id, task.assignee_id = to_unit_id, None
+        task.version += 1
+        moved += 1
+        audit.record(session, at=now, actor=actor, action="task_moved", case_id=case_id,
+                     instance_id=task.instance_id, task_id=task.id, task_name=task.name,
+                     detail={"reason": "case transferred"})
+    return moved

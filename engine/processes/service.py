@@ -259,7 +259,8 @@ def _save(uow: UnitOfWork, runtime: Runtime, instance: ProcessInstance, run: Run
         instance.completed_at = now
         audit.record(session, at=now, actor=actor, action="instance_completed",
                      case_id=instance.case_id, instance_id=instance.id)
-        if case is not None and case.status == "open" and case.instance_id == instance.id:
+        # The case's own process (not an approval or other side process) closes the case.
+        if case is not None and case.status == "open" and case.instance_id in (None, instance.id):
             case.status, case.closed_at = "closed", now
         deadlines.instance_completed(session, runtime, process_key=instance.process_key,
                                      data=instance.data, actor=actor)
@@ -301,7 +302,8 @@ def _sync_tasks(session: Session, runtime: Runtime, instance: ProcessInstance, r
         view = ready[task_id]
         cand = authority.candidates_for(session, runtime, process_key=view.process_id,
                                         lane=view.lane, task_data=view.data,
-                                        starter_id=instance.started_by_id)
+                                        starter_id=instance.started_by_id,
+                                        case_id=instance.case_id)
         row = Task(id=task_id, instance_id=instance.id, case_id=instance.case_id,
                    process_key=view.process_id, element_id=view.element_id, name=view.name,
                    lane=view.lane, kind=view.kind, status="open", candidate_unit_id=cand.unit_id,
