@@ -69,3 +69,11 @@ def deploy_all(api: ApiClient, paths) -> Response:
         for f, _ in files:
             f.close()
     return Response(resp.status_code, resp.get_json(silent=True), resp.get_data(as_text=True))
+
+
+def deploy_processes(api: ApiClient) -> None:
+    """Deploy every file in bpmn/ in one request, as `cluedesk deploy` does."""
+    from pathlib import Path
+    paths = sorted((Path(__file__).resolve().parents[1] / "bpmn").glob("*.bpmn"))
+    resp = deploy_all(api.as_("designer"), paths)
+    assert resp.status in (200, 201), resp.json

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine.audit import service as audit
+from engine.clues import service as clues
 from engine.deadlines import service as deadlines
 from engine.errors import Invalid
 from engine.org.models import Unit
@@ -43,7 +44,7 @@ def classify(ctx: ActionContext) -> dict:
     in_scope = bool(ctx.data.get("in_scope"))
     if ctx.data.get("category"):
         petition.category = ctx.data["category"]
-    result = {"in_scope": in_scope, "category": petition.category}
+    result = {"in_scope": in_scope, "category": petition.category, "clue_id": None}
     if in_scope:
         code = (ctx.data.get("first_handling_unit") or "").strip()
         unit = ctx.session.scalar(select(Unit).where(Unit.code == code, Unit.active.is_(True)))
@@ -56,8 +57,14 @@ def classify(ctx: ActionContext) -> dict:
             deadlines.settle(ctx.session, ctx.runtime, case_id=ctx.case.id,
                              key="forward_elsewhere", status="cancelled",
                              actor=ctx.user.username, reason="within this agency's scope")
+        concerns_official = bool(ctx.data.get("concerns_official"))
         result.update(first_handling_unit=unit.code, handling_unit=unit.code,
-                      concerns_official=bool(ctx.data.get("concerns_official")))
+                      concerns_official=concerns_official)
+        if concerns_official:
+            # A matter about a party member or official enters the handling unit's clue ledger.
+            clue = clues.create_from_petition(ctx.session, ctx.runtime, petition=petition,
+                                              unit=unit, actor=ctx.user.username)
+            result["clue_id"] = clue.id
     elif ctx.case is not None:
         deadlines.settle(ctx.session, ctx.runtime, case_id=ctx.case.id, key="acceptance_notice",
                          status="not_applicable", actor=ctx.user.username,

@@ -209,6 +209,15 @@ def confirm_repeat(session: Session, runtime: Runtime, *, user: User, petition: 
         audit.record(session, at=now, actor=user.username, action="repeat_linked",
                      case_id=original.case_id,
                      detail={"petition": petition.number, "repeat_case_id": petition.case_id})
+        # 首办责任制: the repeat goes back to the unit that first handled the matter.
+        original_case = session.get(Case, original.case_id)
+        unit_id = original_case.first_handling_unit_id or original_case.handling_unit_id
+        if unit_id is not None:
+            from engine.notifications import service as notifications
+            notifications.notify(
+                session, user_ids=notifications.supervisors_of(session, unit_id),
+                kind="repeat_received", now=now, case_id=original.case_id,
+                message=f"{original_case.number}: 收到重复件 {petition.number}，请首办单位继续办理")
 
 
 def undo_repeat(uow: UnitOfWork, *, runtime: Runtime, user: User, petition_id: int) -> Petition:

@@ -183,13 +183,15 @@ def _resolve_sources(session: Session, name: str, roots: dict, data_by_name: dic
 def lint_warnings(settings, key: str, compiled: CompiledSpec) -> list[Problem]:
     """Domain findings that do not stop the engine (they never refuse a deployment)."""
     warnings = []
-    mapping = authority.lane_mapping(settings, key)
-    if mapping:
-        for element_id, info in compiled.human_tasks.items():
-            if (info["lane"] or "") not in mapping:
-                warnings.append(Problem(f"lane {info['lane']!r} maps to no role or unit; the task "
-                                        "will be offered to the instance's starter",
-                                        element_id=element_id))
+    for element_id, info in compiled.human_tasks.items():
+        # A task is governed by its own process's lanes (a called process has its own mapping;
+        # an embedded sub-process uses its parent's).
+        mapping = authority.lane_mapping(settings, info.get("process") or key) or \
+            authority.lane_mapping(settings, key)
+        if mapping and (info["lane"] or "") not in mapping:
+            warnings.append(Problem(f"lane {info['lane']!r} maps to no role or unit; the task "
+                                    "will be offered to the instance's starter",
+                                    element_id=element_id))
     return warnings
 
 

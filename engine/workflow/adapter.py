@@ -105,6 +105,7 @@ def compile_spec(key: str, sources: list[tuple[str, bytes]]) -> CompiledSpec:
     except Exception as exc:
         raise BpmnInvalid([locate(sources, problem_from(exc, None))]) from None
     compiled = CompiledSpec(key=key, spec=spec, subprocess_specs=subprocess_specs)
+    duplicates = []
     for s in [spec, *subprocess_specs.values()]:
         for task_spec in s.task_specs.values():
             event_def = getattr(task_spec, "event_definition", None)
@@ -112,9 +113,20 @@ def compile_spec(key: str, sources: list[tuple[str, bytes]]) -> CompiledSpec:
                 if isinstance(d, TimerEventDefinition):
                     compiled.has_timers = True
             if getattr(task_spec, "manual", False) and getattr(task_spec, "bpmn_id", None):
-                compiled.human_tasks[task_spec.bpmn_id] = _task_info(task_spec)
+                if task_spec.bpmn_id in compiled.human_tasks:
+                    # Forms and actions are found by element id: it must be unique in the tree.
+                    duplicates.append(Problem(
+                        f"element id {task_spec.bpmn_id!r} is used in both "
+                        f"{compiled.human_tasks[task_spec.bpmn_id]['process']!r} and {s.name!r}; "
+                        "task ids must be unique across a process and the processes it calls",
+                        element_id=task_spec.bpmn_id))
+                    continue
+                compiled.human_tasks[task_spec.bpmn_id] = {**_task_info(task_spec),
+                                                           "process": s.name}
                 if task_spec.lane:
                     compiled.lanes.add(task_spec.lane)
+    if duplicates:
+        raise BpmnInvalid(duplicates)
     _check_expressions(compiled)
     return compiled
 

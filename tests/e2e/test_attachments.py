@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.api_client import deploy_processes
 from tests.e2e.test_petitions import register
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,8 +21,7 @@ def settings_overrides(tmp_path):
 
 @pytest.fixture
 def case(api):
-    xml = (ROOT / "bpmn" / "petition_intake.bpmn").read_bytes()
-    assert api.as_("designer").deploy(xml, "petition_intake.bpmn").status == 201
+    deploy_processes(api)
     return register(api)
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from engine.org import service as org
 from engine.processes import service as processes
+from tests.api_client import deploy_processes
 from tests.conftest import FIXTURES
 from tests.e2e.test_petitions import petition, register
 
@@ -22,8 +23,7 @@ def settings_overrides():
 
 @pytest.fixture
 def intake(api):
-    for name in ("petition_intake.bpmn", "deadline_extension.bpmn"):
-        assert api.as_("designer").deploy((ROOT / "bpmn" / name).read_bytes(), name).status == 201
+    deploy_processes(api)
     assert api.as_("designer").deploy((FIXTURES / "notice.bpmn").read_bytes()).status == 201
     return api
 

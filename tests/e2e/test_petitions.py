@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.api_client import deploy_processes
+
 ROOT = Path(__file__).resolve().parents[2]
 REAL_NAME = {"anonymous": False, "name": "王小明", "id_number": "330481199001011234",
              "phone": "13812345678", "address": "浙江省海宁市甲镇东村5组12号"}
@@ -25,8 +27,7 @@ def petition(**over) -> dict:
 
 @pytest.fixture
 def intake(api):
-    for name in ("petition_intake.bpmn", "deadline_extension.bpmn"):
-        assert api.as_("designer").deploy((ROOT / "bpmn" / name).read_bytes(), name).status == 201
+    deploy_processes(api)
     return api
 
 
@@ -140,7 +141,8 @@ def test_an_anonymous_report_has_no_acceptance_notice(intake):
     case_id = created["case_id"]
     intake.as_("clerk").complete(task_of(intake, case_id, "repeat_check"), {"is_repeat": False})
     result = classify(intake, case_id)
-    assert result["next_tasks"] == []
+    # No acceptance notice: the clue goes straight to the first-handling unit's disposition.
+    assert [t["element_id"] for t in result["next_tasks"]] == ["propose_disposition"]
     case = intake.as_("chief").get(f"/cases/{case_id}").json
     assert {d["key"]: d["status"] for d in case["deadlines"]}["acceptance_notice"] == \
         "not_applicable"
@@ -245,3 +247,18 @@ def test_a_merged_petition_is_never_suggested_its_original_is(intake):
     hits = intake.as_("clerk").post("/petitions/repeat-check", json=petition()).json
     ids = [h["petition_id"] for h in hits]
     assert ids[0] == original["id"] and repeat["id"] not in ids
+
+
+def test_a_repeat_goes_back_to_the_first_handling_unit(intake):
+    first = register(intake)
+    intake.as_("clerk").complete(task_of(intake, first["case_id"], "repeat_check"),
+                                 {"is_repeat": False})
+    classify(intake, first["case_id"], concerns_official=False, first_handling_unit="town-a")
+    repeat = register(intake, channel="visit")
+    done = intake.as_("clerk").complete(task_of(intake, repeat["case_id"], "repeat_check"),
+                                        {"is_repeat": True, "original_number": first["number"]})
+    assert done.status == 200
+    notes = intake.as_("a-head").get("/notifications").json
+    assert notes["unread"] == 1 and notes["items"][0]["kind"] == "repeat_received"
+    assert notes["items"][0]["case_id"] == first["case_id"]
+    assert repeat["number"] in notes["items"][0]["message"]

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import threading
 
-from tests.api_client import ApiClient
-from tests.integration.support import ROOT, dispose_app, issue_tokens, make_app
+from tests.api_client import ApiClient, deploy_processes
+from tests.integration.support import dispose_app, issue_tokens, make_app
 
 THREADS, EACH = 6, 5
 
@@ -14,9 +14,7 @@ def test_concurrent_registrations_get_consecutive_unique_numbers(backend, scratc
     tokens = issue_tokens(url, ["designer", "clerk"])
     app = make_app(url)
     try:
-        designer = ApiClient(app.test_client(), tokens, "designer")
-        xml = (ROOT / "bpmn" / "petition_intake.bpmn").read_bytes()
-        assert designer.deploy(xml, "petition_intake.bpmn").status == 201
+        deploy_processes(ApiClient(app.test_client(), tokens, "designer"))
         barrier = threading.Barrier(THREADS)
         results: list[dict] = []
         errors: list = []
