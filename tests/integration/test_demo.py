@@ -1,0 +1,144 @@
+"""`cluedesk demo` on an empty database, run for real (`python -m engine.cli` in a subprocess):
+after `init-db` and `deploy` it leaves sample cases waiting at every step of every process, driven
+through the real processes; a second run changes nothing. Checked in the database and in the
+inbox of the HTTP API.
+
+SQLite only (no `backend` fixture): this is about the command line on a fresh file, which is what
+`make run` does; the processes themselves are tested on both databases in tests/e2e."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.api_client import ApiClient
+from tests.integration.support import cli, dispose_app, issue_tokens, make_app
+
+pytestmark = pytest.mark.timeout(300)
+
+# (process, element) pairs where the demo leaves open tasks, as in tests/e2e.
+WAITING = {
+    ("petition_intake", "repeat_check"),
+    ("petition_intake", "notify_forward"),          # sealed forward: tell the reporter
+    ("petition_intake", "acceptance_notice"),
+    ("clue_disposition", "propose_disposition"),    # also the one sent back
+    ("clue_disposition", "approve_disposition"),
+    ("feedback_visit", "result_feedback"),          # after a clue closed with its reason
+    ("feedback_visit", "review"),                   # a dissatisfied return visit
+    ("inquiry", "register_inquiry_reply"),
+    ("preliminary_verification", "approve_verification_plan"),
+    ("preliminary_verification", "gather_evidence"),
+    ("joint_review", "member_opinion"),
+    ("case_filing", "investigate_case"),
+    ("case_filing", "trial_case"),
+    ("case_filing", "announce_decision"),
+    ("clarification", "approve"),
+    ("false_accusation", "city_approve"),
+    ("zone_escalation", "zone_decide"),
+    ("first_handling_transfer", "approve"),
+}
+
+
+def out(proc) -> str:
+    return f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory):
+    """A fresh SQLite file: init-db, deploy, demo (timed), then demo again."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'cluedesk.db'}"
+    for args in (["init-db"], ["deploy"]):
+        proc = cli(url, *args)
+        assert proc.returncode == 0, out(proc)
+    started = time.monotonic()
+    first = cli(url, "demo", timeout=120)
+    elapsed = time.monotonic() - started
+    assert first.returncode == 0, out(first)
+    assert "demo organisation ready (23 users created)" in first.stdout, out(first)
+    assert "sample petitions: " in first.stdout and " created" in first.stdout, out(first)
+    assert elapsed < 60, f"cluedesk demo took {elapsed:.1f}s"
+    again = cli(url, "demo", timeout=120)
+    assert again.returncode == 0, out(again)
+    assert "(0 users created)" in again.stdout, out(again)
+    assert "sample petitions already present" in again.stdout, out(again)
+    return url
+
+
+@pytest.fixture(scope="module")
+def db(demo_url):
+    engine = create_engine(demo_url)
+
+    def rows(sql: str, **params) -> list[tuple]:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(sql), params)]
+    yield rows
+    engine.dispose()
+
+
+def test_tasks_wait_at_every_step(db):
+    waiting = set(db("SELECT process_key, element_id FROM tasks WHERE status = 'open'"))
+    assert WAITING <= waiting, sorted(WAITING - waiting)
+
+
+def test_cases_merged_closed_and_supervised(db):
+    statuses = {s for (s,) in db("SELECT status FROM cases")}
+    assert {"open", "merged", "closed"} <= statuses, statuses
+    (supervised,) = db("SELECT id FROM cases WHERE supervised_at IS NOT NULL")
+    breached = db("SELECT d.key FROM deadlines d WHERE d.status = 'breached'")
+    assert breached == [("acceptance_notice",)]
+    # The supervised case is the one whose acceptance notice is overdue.
+    assert db("SELECT element_id FROM tasks WHERE case_id = :c AND status = 'open'",
+              c=supervised[0]) == [("acceptance_notice",)]
+    # The filed and decided case keeps its sanction.
+    assert ("serious_warning", 1) in db("SELECT sanction, people_disciplined FROM cases "
+                                        "WHERE decided_at IS NOT NULL")
+    assert db("SELECT COUNT(*) FROM petitions")[0][0] >= 20
+
+
+def test_the_states_behind_the_tasks(db):
+    clues = db("SELECT status, closed_reason FROM clues")
+    assert "shelved" in {status for status, _ in clues}
+    assert any(status == "closed" and reason.startswith("予以了结：") for status, reason in clues)
+    assert db("SELECT COUNT(*) FROM timers WHERE status = 'pending'") == [(1,)]  # shelved review
+    assert db("SELECT COUNT(*) FROM audit_events WHERE action = 'clue_disposition_returned'") \
+        == [(1,)]
+    assert db("SELECT COUNT(*) FROM return_visits WHERE satisfaction = 'dissatisfied'") == [(1,)]
+    assert db("SELECT status FROM petitions WHERE sealed") == [("forwarded",)]
+    # The key verification's joint review: one member disagreed with a reason, two owe theirs.
+    (review_case,) = db("SELECT case_id FROM joint_reviews WHERE case_id IS NOT NULL")
+    opinions = db("SELECT o.position, o.reason FROM joint_review_opinions o JOIN joint_reviews r "
+                  "ON r.id = o.review_id WHERE r.case_id = :c AND o.position IS NOT NULL",
+                  c=review_case[0])
+    assert [p for p, _ in opinions] == ["disagree"] and opinions[0][1]
+    assert db("SELECT COUNT(*) FROM tasks WHERE case_id = :c AND element_id = 'member_opinion' "
+              "AND status = 'open'", c=review_case[0]) == [(2,)]
+    # The village cadre qualification review has no case; its six members all owe a position.
+    assert db("SELECT COUNT(*) FROM tasks WHERE case_id IS NULL AND process_key = 'joint_review' "
+              "AND element_id = 'member_opinion' AND status = 'open'") == [(6,)]
+    assert db("SELECT COUNT(*) FROM zone_escalations WHERE decision IS NULL") == [(1,)]
+
+
+def test_the_inboxes_show_the_work(demo_url):
+    users = ["clerk", "a-worker", "a-head", "b-head", "d-head", "east-head", "city-chief",
+             "trial-officer", "reviewer-org", "reviewer-civil"]
+    app = make_app(demo_url)
+    try:
+        api = ApiClient(app.test_client(), issue_tokens(demo_url, users))
+
+        def inbox(user: str) -> list[dict]:
+            resp = api.as_(user).get("/tasks", query={"per_page": 100})
+            assert resp.status == 200, resp.json
+            return resp.json["items"]
+        clerk = inbox("clerk")
+        assert [t["element_id"] for t in clerk if t["warning"] == "red"] == ["acceptance_notice"]
+        for user in users:
+            assert inbox(user), f"{user} has nothing to do"
+        # Supervisors also see the work of the units below theirs.
+        assert "zone_decide" in {t["element_id"] for t in inbox("east-head")}
+        assert "city_approve" in {t["element_id"] for t in inbox("city-chief")}
+        assert not {t["element_id"] for t in inbox("a-head")} & {"zone_decide", "city_approve"}
+        # The review chaired by the zone has answered for org-dept; the village review has not.
+        assert [t["case_id"] for t in inbox("reviewer-org")] == [None]
+    finally:
+        dispose_app(app)
