@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bench import api, deadlines, repeats, scratch, server
+from bench import api, deadlines, reports, repeats, scratch, server
 from bench.baseline import RawSpiff
 from bench.common import CHAIN_FILE, PROCESS_KEY, STEPS, Timings, log
 from bench.table import Row, render, skipped_row
@@ -145,6 +145,8 @@ def main(argv=None) -> None:
         else:
             rows += deadlines.measure("postgresql", scratch.postgres_database, quick)
     rows += repeats.measure(quick)
+    if not reason:
+        rows += reports.measure(quick)
     print(render(rows))
 
 

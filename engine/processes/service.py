@@ -263,7 +263,8 @@ def _save(uow: UnitOfWork, runtime: Runtime, instance: ProcessInstance, run: Run
                      case_id=instance.case_id, instance_id=instance.id)
         # The case's own process (not an approval or other side process) closes the case.
         if case is not None and case.status == "open" and case.instance_id in (None, instance.id):
-            case.status, case.closed_at = "closed", now
+            # 结案 may have been recorded earlier (case_filing concludes before the feedback).
+            case.status, case.closed_at = "closed", case.closed_at or now
         deadlines.instance_completed(session, runtime, process_key=instance.process_key,
                                      data=instance.data, actor=actor)
     if instance.status == "error" and previous_status != "error":

@@ -1,0 +1,482 @@
+"""Ledgers (台账) as Excel workbooks: the petition register (信访件登记台账), the clue ledger
+(问题线索台账) and the monthly report (月报表).
+
+Rows come from the database in chunks (`yield_per`) and go to openpyxl's write-only worksheet,
+which writes each row out to a temporary file at once: memory does not grow with the number of
+rows. Reporter identity is always masked. Background jobs build large files into the instance
+folder and report their progress; their state lives in this process's memory (one server
+process), so a restart forgets them.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session, aliased
+
+from engine.cases.models import Case
+from engine.clues.models import Clue
+from engine.config import ROOT
+from engine.errors import Conflict, Invalid, NotFound
+from engine.org.models import User
+from engine.petitions import masking
+from engine.petitions.models import CATEGORIES, CHANNELS, AccusedPerson, Petition
+from engine.reports import service
+from engine.reports.service import Period, Tree, UnitInfo
+from engine.runtime import Runtime
+
+log = logging.getLogger("cluedesk.reports")
+
+CHUNK = 1000
+CONTENT_CHARS = 200
+
+CHANNEL_LABELS = {"letter": "来信", "visit": "来访", "online": "网络举报", "phone": "电话举报",
+                  "transfer": "上级交办转办", "inspection": "巡察移交", "audit": "审计移送",
+                  "supervision": "监督检查发现"}
+CATEGORY_LABELS = {"welfare_funds": "惠民资金(扶贫、低保)", "collective_assets": "集体“三资”",
+                   "land_requisition": "征地拆迁", "construction_bidding": "工程建设与招投标",
+                   "eight_rules": "违反中央八项规定精神", "organised_crime": "涉黑涉恶及“保护伞”",
+                   "election_discipline": "换届纪律", "gambling": "赌博",
+                   "service_window": "吃拿卡要、不作为乱作为", "other": "其他"}
+LEVEL_LABELS = {"village": "村干部", "township": "乡镇干部", "other": "其他"}
+PETITION_STATUS = {"registered": "已登记", "accepted": "已受理", "forwarded": "已转送",
+                   "merged": "重复件合并办理", "withdrawn": "已撤回", "cancelled": "已撤销"}
+CASE_STATUS = {"open": "办理中", "closed": "已办结", "merged": "合并办理", "cancelled": "已撤销"}
+SOURCE_LABELS = {"petition": "信访举报", "inspection": "巡察移交", "audit": "审计移送",
+                 "supervision": "监督检查发现", "other": "其他"}
+DISPOSITION_LABELS = {"inquiry": "谈话函询", "verification": "初步核实", "shelved": "暂存待查",
+                      "closed": "予以了结"}
+FINDING_LABELS = {"true": "属实", "partly_true": "部分属实", "untrue": "不属实",
+                  "unverifiable": "无法查实"}
+CLUE_STATUS = {"pending": "待处置", "inquiry": "谈话函询", "verification": "初步核实",
+               "shelved": "暂存待查", "closed": "已了结", "filed": "已立案"}
+SATISFACTION_LABELS = {"satisfied": "回访满意", "basically_satisfied": "回访基本满意",
+                       "dissatisfied": "回访不满意"}
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str
+    title: str
+    items: bool  # lists items (not only aggregates): administrators may not export it
+
+
+KINDS = {k.key: k for k in (Kind("petition-register", "信访件登记台账", True),
+                            Kind("clue-ledger", "问题线索台账", True),
+                            Kind("monthly-report", "月报表", False))}
+
+PETITION_HEADERS = ["序号", "信访件编号", "收件日期", "来源渠道", "举报人", "联系电话",
+                    "被反映人", "职务", "被反映人单位", "层级", "所属乡镇", "村(社区)", "问题类别",
+                    "主要问题", "初信/重复", "原件编号", "登记单位", "首办单位", "承办单位",
+                    "办理状态", "办结日期"]
+CLUE_HEADERS = ["序号", "线索编号", "受理日期", "线索来源", "关联信访件编号", "反映人", "被反映人",
+                "职务", "被反映人单位", "层级", "主要问题", "承办单位", "处置方式", "处置理由",
+                "处置审批日期", "初核结论", "初核认定日期", "重点初核件", "线索状态", "了结情况",
+                "了结日期", "立案日期"]
+MONTHLY_FIGURES = [
+    ("信访件次", "petitions"), ("初信初访", "petitions_first_time"),
+    ("重复件", "petitions_repeat"), ("初次件办结", "first_time_cleared"),
+    ("问题线索", "clues"),
+    *((DISPOSITION_LABELS[k], f"clues_by_disposition.{k}") for k in DISPOSITION_LABELS),
+    ("初步核实完成", "verifications"),
+    *((f"初核{FINDING_LABELS[k]}", f"verifications_by_finding.{k}") for k in FINDING_LABELS),
+    ("立案数", "cases_filed"), ("结案数", "cases_closed"), ("处分人数", "people_disciplined"),
+    ("澄清正名人数", "people_clarified"), ("诬告陷害移送", "malicious_referred"),
+    ("到期时限", "deadlines_due"), ("超期", "deadlines_breached"), ("超期率", "overdue_rate"),
+    *((SATISFACTION_LABELS[k], f"return_visits.{k}") for k in SATISFACTION_LABELS),
+    *((CHANNEL_LABELS[k], f"petitions_by_channel.{k}") for k in CHANNELS),
+    *((CATEGORY_LABELS[k], f"petitions_by_category.{k}") for k in CATEGORIES),
+]
+MONTHLY_HEADERS = ["序号", "单位", *(label for label, _ in MONTHLY_FIGURES)]
+
+Progress = Callable[[int, int], None]
+
+
+def kind_of(key: str) -> Kind:
+    """The ledger kind, or NotFound."""
+    kind = KINDS.get(key)
+    if kind is None:
+        raise NotFound(f"no ledger {key!r}; ledgers are {', '.join(KINDS)}")
+    return kind
+
+
+def file_names(kind: Kind, unit: UnitInfo, p: Period) -> tuple[str, str]:
+    """(Chinese file name, ASCII fallback) of a ledger file."""
+    span = f"{p.first.isoformat()}_{p.last.isoformat()}"
+    return f"{kind.title}_{unit.name}_{span}.xlsx", f"{kind.key}_{unit.code}_{span}.xlsx"
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+class Sheet:
+    """A write-only worksheet with a bold, frozen header row."""
+
+    def __init__(self, workbook: Workbook, title: str, headers: list[str],
+                 widths: dict[int, int] | None = None):
+        self.ws = workbook.create_sheet(title=title)
+        for index, width in (widths or {}).items():
+            self.ws.column_dimensions[_column(index)].width = width
+        self.ws.freeze_panes = "A2"
+        bold = Font(bold=True)
+        row = []
+        for text in headers:
+            cell = WriteOnlyCell(self.ws, value=text)
+            cell.font = bold
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            row.append(cell)
+        self.ws.append(row)
+        self.rows = 0
+
+    def append(self, values: list) -> None:
+        self.rows += 1
+        self.ws.append([self.rows, *values])
+
+
+def _column(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+    return get_column_letter(index)
+
+
+def _workbook(title: str) -> Workbook:
+    wb = Workbook(write_only=True)
+    wb.properties.title = title
+    wb.properties.creator = "cluedesk"
+    return wb
+
+
+def _local_date(runtime: Runtime, value: datetime | None) -> date | None:
+    return runtime.clock.local(value).date() if value is not None else None
+
+
+def _chunks(session: Session, stmt):
+    """The statement's rows, fetched from the database CHUNK at a time."""
+    result = session.execute(stmt.execution_options(yield_per=CHUNK))
+    yield from result.partitions(CHUNK)
+
+
+def _unit_name(tree: Tree, unit_id: int | None) -> str:
+    unit = tree.by_id.get(unit_id) if unit_id is not None else None
+    return unit.name if unit else ""
+
+
+def _subtree_ids(tree: Tree, unit: UnitInfo) -> list[int]:
+    return [u.id for u in tree.below(unit)]
+
+
+def _petition_select(tree: Tree, unit: UnitInfo, p: Period):
+    c, o, oc = aliased(Case), aliased(Petition), aliased(Case)
+    unit_expr = case((Petition.repeat_of_id.is_(None),
+                      func.coalesce(service.case_unit(c), Petition.unit_id)),
+                     else_=func.coalesce(service.case_unit(oc), Petition.unit_id))
+    where = and_(Petition.received_at >= p.start, Petition.received_at < p.end,
+                 unit_expr.in_(_subtree_ids(tree, unit)))
+    base = (select(Petition.id).select_from(Petition).outerjoin(c, c.id == Petition.case_id)
+            .outerjoin(o, o.id == Petition.repeat_of_id).outerjoin(oc, oc.id == o.case_id)
+            .where(where))
+    rows = base.with_only_columns(
+        Petition.id, Petition.number, Petition.received_at, Petition.channel, Petition.anonymous,
+        Petition.reporter_name, Petition.reporter_phone, Petition.township_id, Petition.village,
+        Petition.category, Petition.content, Petition.sealed, Petition.repeat_of_id,
+        o.number.label("original_number"), Petition.unit_id, Petition.status,
+        c.first_handling_unit_id, unit_expr.label("handling_unit_id"),
+        c.status.label("case_status"), c.closed_at).order_by(Petition.received_at, Petition.id)
+    total = base.with_only_columns(func.count())
+    return rows, total
+
+
+def _accused(session: Session, petition_ids: list[int]) -> dict[int, list[AccusedPerson]]:
+    out: dict[int, list] = {}
+    for person in session.execute(select(AccusedPerson.petition_id, AccusedPerson.name,
+                                         AccusedPerson.post, AccusedPerson.unit,
+                                         AccusedPerson.level)
+                                  .where(AccusedPerson.petition_id.in_(petition_ids))
+                                  .order_by(AccusedPerson.id)):
+        out.setdefault(person.petition_id, []).append(person)
+    return out
+
+
+def _people(people: list, attr: str, labels: dict | None = None) -> str:
+    values = [getattr(x, attr) or "" for x in people]
+    if labels:
+        values = [labels.get(v, v) for v in values]
+    return "、".join(dict.fromkeys(v for v in values if v))
+
+
+def write_petition_register(session: Session, runtime: Runtime, *, tree: Tree, unit: UnitInfo,
+                            p: Period, out: IO[bytes] | str, progress: Progress) -> int:
+    """信访件登记台账: every petition received in the period that counts for the unit."""
+    rows_stmt, total_stmt = _petition_select(tree, unit, p)
+    total = session.scalar(total_stmt) or 0
+    progress(0, total)
+    wb = _workbook(KINDS["petition-register"].title)
+    sheet = Sheet(wb, "信访件登记台账", PETITION_HEADERS,
+                  {1: 6, 2: 28, 3: 12, 14: 50, 16: 28})
+    for chunk in _chunks(session, rows_stmt):
+        accused = _accused(session, [r.id for r in chunk])
+        for r in chunk:
+            people = accused.get(r.id, [])
+            closed = r.closed_at if r.case_status == "closed" else None
+            sheet.append([
+                r.number, _local_date(runtime, r.received_at),
+                CHANNEL_LABELS.get(r.channel, r.channel),
+                "匿名" if r.anonymous else (masking.name(r.reporter_name) or ""),
+                "" if r.anonymous else (masking.phone(r.reporter_phone) or ""),
+                _people(people, "name"), _people(people, "post"), _people(people, "unit"),
+                _people(people, "level", LEVEL_LABELS), _unit_name(tree, r.township_id), r.village,
+                CATEGORY_LABELS.get(r.category, r.category),
+                "（密封转送，不载内容）" if r.sealed else (r.content or "")[:CONTENT_CHARS],
+                "初信初访" if r.repeat_of_id is None else "重复件", r.original_number or "",
+                _unit_name(tree, r.unit_id), _unit_name(tree, r.first_handling_unit_id),
+                _unit_name(tree, r.handling_unit_id), PETITION_STATUS.get(r.status, r.status),
+                _local_date(runtime, closed)])
+        progress(sheet.rows, total)
+    wb.save(out)
+    return sheet.rows
+
+
+def _clue_select(tree: Tree, unit: UnitInfo, p: Period):
+    c = aliased(Case)
+    unit_expr = service.clue_unit(c)
+    base = (select(Clue.id).select_from(Clue).outerjoin(c, c.id == Clue.case_id)
+            .outerjoin(Petition, Petition.id == Clue.petition_id)
+            .where(Clue.created_at >= p.start, Clue.created_at < p.end,
+                   unit_expr.in_(_subtree_ids(tree, unit))))
+    rows = base.with_only_columns(
+        Clue.number, Clue.created_at, Clue.source, Petition.number.label("petition_number"),
+        Petition.anonymous, Petition.reporter_name, Clue.accused_name, Clue.accused_post,
+        Clue.accused_unit, Clue.accused_level, Clue.summary, unit_expr.label("unit_id"),
+        Clue.disposition, Clue.disposition_reason, Clue.approved_at, Clue.finding,
+        Clue.finding_at, Clue.key_verification, Clue.status, Clue.closed_reason, Clue.closed_at,
+        c.filed_at).order_by(Clue.created_at, Clue.id)
+    return rows, base.with_only_columns(func.count())
+
+
+def write_clue_ledger(session: Session, runtime: Runtime, *, tree: Tree, unit: UnitInfo,
+                      p: Period, out: IO[bytes] | str, progress: Progress) -> int:
+    """问题线索台账: every clue registered in the period that counts for the unit."""
+    rows_stmt, total_stmt = _clue_select(tree, unit, p)
+    total = session.scalar(total_stmt) or 0
+    progress(0, total)
+    wb = _workbook(KINDS["clue-ledger"].title)
+    sheet = Sheet(wb, "问题线索台账", CLUE_HEADERS, {1: 6, 2: 26, 3: 12, 5: 28, 11: 50, 14: 30,
+                                                     20: 30})
+    for chunk in _chunks(session, rows_stmt):
+        for r in chunk:
+            if r.petition_number is None:
+                reporter = ""
+            else:
+                reporter = "匿名" if r.anonymous else (masking.name(r.reporter_name) or "")
+            approved = r.approved_at if r.disposition else None
+            sheet.append([
+                r.number, _local_date(runtime, r.created_at), SOURCE_LABELS.get(r.source, r.source),
+                r.petition_number or "", reporter, r.accused_name, r.accused_post, r.accused_unit,
+                LEVEL_LABELS.get(r.accused_level, r.accused_level), r.summary or "",
+                _unit_name(tree, r.unit_id),
+                DISPOSITION_LABELS.get(r.disposition, r.disposition or "") if approved else "",
+                (r.disposition_reason or "") if approved else "", _local_date(runtime, approved),
+                FINDING_LABELS.get(r.finding, r.finding or ""), _local_date(runtime, r.finding_at),
+                "是" if r.key_verification else "否", CLUE_STATUS.get(r.status, r.status),
+                r.closed_reason or "", _local_date(runtime, r.closed_at),
+                _local_date(runtime, r.filed_at)])
+        progress(sheet.rows, total)
+    wb.save(out)
+    return sheet.rows
+
+
+def _figure(summary: dict, path: str):
+    value = summary
+    for part in path.split("."):
+        value = value[part]
+    return value
+
+
+def write_monthly_report(session: Session, runtime: Runtime, *, tree: Tree, unit: UnitInfo,
+                         p: Period, out: IO[bytes] | str, progress: Progress) -> int:
+    """月报表: the summary's figures for the unit (first row, everything below it) and for each
+    unit directly below it."""
+    units = [unit, *tree.children(unit)]
+    progress(0, len(units))
+    summaries = service.figures(session, runtime, tree=tree, units=units, p=p)
+    wb = _workbook(KINDS["monthly-report"].title)
+    sheet = Sheet(wb, "月报表", MONTHLY_HEADERS, {1: 6, 2: 22})
+    for s in summaries:
+        row = [s["unit_name"]]
+        for _label, path in MONTHLY_FIGURES:
+            value = _figure(s, path)
+            row.append("—" if value is None else value)
+        sheet.append(row)
+    progress(sheet.rows, len(units))
+    wb.save(out)
+    return sheet.rows
+
+
+WRITERS = {"petition-register": write_petition_register, "clue-ledger": write_clue_ledger,
+           "monthly-report": write_monthly_report}
+
+
+def write(session: Session, runtime: Runtime, *, user: User, kind: str, unit_code: str | None,
+          p: Period, out: IO[bytes] | str, progress: Progress | None = None) -> dict:
+    """Write a ledger the user may see into `out` (a path or a binary file); return its names."""
+    k = kind_of(kind)
+    tree, unit = service.report_unit(session, user=user, unit_code=unit_code, items=k.items)
+    service.tune(session, runtime)
+    rows = WRITERS[k.key](session, runtime, tree=tree, unit=unit, p=p, out=out,
+                          progress=progress or (lambda written, total: None))
+    name, ascii_name = file_names(k, unit, p)
+    return {"rows": rows, "filename": name, "ascii_filename": ascii_name}
+
+
+# ---------------------------------------------------------------------------------------------
+# Background jobs
+
+
+MAX_RUNNING_PER_USER = 2
+KEEP_SECONDS = 24 * 3600
+
+
+@dataclass
+class Job:
+    id: str
+    kind: str
+    user_id: int
+    unit: str | None
+    period: Period
+    status: str = "queued"  # queued, running, done, failed
+    rows_written: int = 0
+    rows_total: int | None = None
+    path: Path | None = None
+    filename: str | None = None
+    ascii_filename: str | None = None
+    error: str | None = None
+    created: float = 0.0
+    finished: float | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def describe(self) -> dict:
+        with self.lock:
+            return {"id": self.id, "kind": self.kind, "status": self.status,
+                    "rows_written": self.rows_written, "rows_total": self.rows_total,
+                    "download": f"/api/v1/reports/jobs/{self.id}/download"
+                    if self.status == "done" else None,
+                    "filename": self.filename, "error": self.error}
+
+
+class Jobs:
+    """Ledger jobs of this process, in memory."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._jobs: dict[str, Job] = {}
+
+    def add(self, job: Job) -> None:
+        with self._lock:
+            running = sum(1 for j in self._jobs.values()
+                          if j.user_id == job.user_id and j.status in ("queued", "running"))
+            if running >= MAX_RUNNING_PER_USER:
+                raise Conflict(f"you already have {running} ledgers being built; wait for one")
+            self._jobs[job.id] = job
+
+    def get(self, job_id: str, user: User) -> Job:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None or job.user_id != user.id:  # someone else's job does not exist for you
+            raise NotFound(f"job {job_id} not found")
+        return job
+
+    def prune(self, now: float) -> None:
+        """Forget finished jobs older than a day and remove their files."""
+        with self._lock:
+            old = [j for j in self._jobs.values()
+                   if j.finished is not None and now - j.finished > KEEP_SECONDS]
+            for job in old:
+                del self._jobs[job.id]
+        for job in old:
+            if job.path is not None:
+                job.path.unlink(missing_ok=True)
+
+
+JOBS = Jobs()
+
+
+def jobs_dir(runtime: Runtime) -> Path:
+    """Where background ledgers are written (`reports.path`, default instance/reports)."""
+    path = Path(runtime.settings.get("reports", "path", default="instance/reports"))
+    path = path if path.is_absolute() else ROOT / path
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _run(runtime: Runtime, job: Job, user: User) -> None:
+    with job.lock:
+        job.status = "running"
+
+    def progress(written: int, total: int) -> None:
+        with job.lock:
+            job.rows_written, job.rows_total = written, total
+
+    partial = job.path.with_suffix(".part")
+    try:
+        names = runtime.read(lambda uow: write(uow.session, runtime, user=user, kind=job.kind,
+                                               unit_code=job.unit, p=job.period,
+                                               out=str(partial), progress=progress))
+        os.replace(partial, job.path)
+        with job.lock:
+            job.status, job.filename = "done", names["filename"]
+            job.ascii_filename = names["ascii_filename"]
+            job.rows_written = names["rows"]
+    except Exception as exc:  # the job reports the failure; the server goes on
+        log.exception("ledger job %s failed", job.id)
+        partial.unlink(missing_ok=True)
+        with job.lock:
+            job.status = "failed"
+            job.error = exc.message if hasattr(exc, "message") else "the ledger could not be built"
+    finally:
+        with job.lock:
+            job.finished = runtime.clock.wall().timestamp()
+
+
+def start_job(runtime: Runtime, *, user: User, kind: str, unit_code: str | None,
+              p: Period) -> Job:
+    """Check the user may have this ledger, then build it in a background thread (inline when
+    the runtime is bound to one connection, as in tests: a connection is not shared between
+    threads)."""
+    k = kind_of(kind)
+    runtime.read(lambda uow: service.report_unit(uow.session, user=user, unit_code=unit_code,
+                                                 items=k.items))
+    now = runtime.clock.wall().timestamp()
+    JOBS.prune(now)
+    job_id = uuid.uuid4().hex
+    job = Job(id=job_id, kind=k.key, user_id=user.id, unit=unit_code, period=p,
+              path=jobs_dir(runtime) / f"{job_id}.xlsx", created=now)
+    JOBS.add(job)
+    if runtime.connection is not None:
+        _run(runtime, job, user)
+    else:
+        threading.Thread(target=_run, args=(runtime, job, user), name=f"ledger-{job_id[:8]}",
+                         daemon=True).start()
+    return job
+
+
+def job_file(*, user: User, job_id: str) -> Job:
+    """A finished job's file, for the user who asked for it."""
+    job = JOBS.get(job_id, user)
+    with job.lock:
+        if job.status != "done":
+            raise Invalid(f"the ledger is {job.status}", fields={"status": [job.status]})
+    if job.path is None or not job.path.exists():
+        raise NotFound("the file is gone; build the ledger again")
+    return job
+

@@ -1,0 +1,592 @@
+"""Periodic statistics (定期通报) per unit and period, and the flags of periodic obligations.
+
+Every figure is one SQL aggregate grouped by the unit an item counts for (README "Statistics"),
+then rolled up the unit tree in Python (a handful of groups, never the rows). The unit of an item
+is the unit handling its case: `cases.handling_unit_id`, else `first_handling_unit_id`, else
+`registered_unit_id`; a repeat petition takes its original's case; a clue without a case its own
+unit; a deadline the unit that must meet it.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import Integer, String, and_, case, func, literal, or_, select, text, union_all
+from sqlalchemy.orm import Session, aliased
+
+from engine.audit import service as audit
+from engine.audit.models import AuditEvent
+from engine.cases.models import Case
+from engine.clarifications.models import AccusationReferral, Clarification
+from engine.clues.models import DISPOSITIONS, FINDINGS, Clue
+from engine.deadlines.models import Deadline
+from engine.errors import Forbidden, Invalid, NotFound
+from engine.org.models import Unit, User
+from engine.petitions.models import CATEGORIES, CHANNELS, Petition
+from engine.runtime import Runtime
+from engine.visits.models import SATISFACTION, ReturnVisit
+
+PERIOD_KINDS = ("month", "quarter", "year")
+SUBMISSION_KINDS = ("key_verification_report", "quarterly_feedback")
+SUBMITTED = "periodic_report_submitted"
+# Deadlines that can fall due; cancelled / not_applicable never do, suspended ones are paused.
+DUE_STATUSES = ("open", "met", "breached")
+# Reports: own unit for these roles, own subtree for supervisors, everything for administrators.
+OWN_UNIT_ROLES = ("intake_clerk", "caseworker")
+MAX_DAYS = 366 * 20
+
+
+# ---------------------------------------------------------------------------------------------
+# Periods
+
+
+@dataclass(frozen=True)
+class Period:
+    """Dates `first`..`last` (both included) in the deployment's time zone, and the UTC instants
+    [start, end) they cover."""
+    first: date
+    last: date
+    start: datetime
+    end: datetime
+
+    def as_dict(self) -> dict:
+        return {"from": self.first, "to": self.last}
+
+
+def period(runtime: Runtime, *, first: date, last: date) -> Period:
+    """The period of these dates (both included), in the deployment's time zone."""
+    if last < first:
+        raise Invalid("`to` is before `from`", fields={"to": ["must not be before from"]})
+    if (last - first).days > MAX_DAYS:
+        raise Invalid("the period is too long", fields={"to": ["at most 20 years"]})
+    tz = runtime.clock.tz
+    start = datetime.combine(first, time(0), tzinfo=tz).astimezone(timezone.utc)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz).astimezone(timezone.utc)
+    return Period(first, last, start, end)
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def calendar_period(runtime: Runtime, *, kind: str, on: date, months: int | None = None,
+                    back: int = 0) -> Period:
+    """The month / quarter / year (or block of `months` months aligned on January) containing
+    `on`; `back=1` gives the one before it."""
+    size = months or {"month": 1, "quarter": 3, "year": 12}.get(kind)
+    if size is None:
+        raise Invalid(f"unknown period {kind!r}", fields={"period": list(PERIOD_KINDS)})
+    first = date(on.year, (on.month - 1) // size * size + 1, 1)
+    first = _add_months(first, -size * back)
+    last = _add_months(first, size) - timedelta(days=1)
+    return period(runtime, first=first, last=last)
+
+
+def resolve_period(runtime: Runtime, *, first: date | None, last: date | None,
+                   kind: str | None, on: date | None) -> Period:
+    """`from`/`to` when given (custom), else the `kind` period (default month) containing `on`
+    (default today)."""
+    if first is not None or last is not None:
+        if first is None or last is None:
+            missing = "from" if first is None else "to"
+            raise Invalid("give both `from` and `to`",
+                          fields={missing: ["required with the other"]})
+        return period(runtime, first=first, last=last)
+    today = runtime.clock.local(runtime.clock.now()).date()
+    return calendar_period(runtime, kind=kind or "month", on=on or today)
+
+
+# ---------------------------------------------------------------------------------------------
+# Units and authority
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    id: int
+    code: str
+    name: str
+    kind: str
+    parent_id: int | None
+    path: str
+    active: bool
+
+    @property
+    def ancestry(self) -> list[int]:
+        """This unit's id and every id above it."""
+        return [int(part) for part in self.path.strip("/").split("/") if part]
+
+
+class Tree:
+    """Every unit, read once per report (there are tens, not thousands)."""
+
+    def __init__(self, session: Session):
+        rows = session.execute(select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id,
+                                      Unit.path, Unit.active)).all()
+        self.by_id = {r.id: UnitInfo(*r) for r in rows}
+        self.by_code = {u.code: u for u in self.by_id.values()}
+
+    def get(self, code: str) -> UnitInfo:
+        unit = self.by_code.get(code)
+        if unit is None:
+            raise NotFound(f"unit {code!r} not found", fields={"unit": ["unknown unit"]})
+        return unit
+
+    def children(self, unit: UnitInfo) -> list[UnitInfo]:
+        return sorted((u for u in self.by_id.values() if u.parent_id == unit.id),
+                      key=lambda u: u.id)
+
+    def below(self, unit: UnitInfo, *, kind: str | None = None) -> list[UnitInfo]:
+        """The unit and every unit under it (of one kind), in id order."""
+        return sorted((u for u in self.by_id.values() if u.path.startswith(unit.path)
+                       and (kind is None or u.kind == kind)), key=lambda u: u.id)
+
+    def ancestry(self, unit_id: int | None) -> list[int]:
+        unit = self.by_id.get(unit_id) if unit_id is not None else None
+        return unit.ancestry if unit else []
+
+    def contains(self, outer: UnitInfo, unit_id: int | None) -> bool:
+        return outer.id in self.ancestry(unit_id)
+
+
+def check_authority(tree: Tree, *, user: User, unit: UnitInfo, items: bool = False) -> None:
+    """API.md "Authority" for reports: clerks and caseworkers their unit, supervisors their
+    subtree, administrators everything but aggregates only (`items=True`: item ledgers)."""
+    roles = user.roles
+    if "supervisor" in roles and tree.contains(tree.by_id[user.unit_id], unit.id):
+        return
+    if set(OWN_UNIT_ROLES) & roles and unit.id == user.unit_id:
+        return
+    if "administrator" in roles:
+        if items:
+            raise Forbidden("administrators see aggregates only, not item ledgers")
+        return
+    if not ({"supervisor", "administrator"} | set(OWN_UNIT_ROLES)) & roles:
+        raise Forbidden("your role sees no reports")
+    raise Forbidden("you may not see reports of this unit")
+
+
+def report_unit(session: Session, *, user: User, unit_code: str | None,
+                items: bool = False) -> tuple[Tree, UnitInfo]:
+    """The unit a report is about (default: the caller's), if the caller may see it."""
+    tree = Tree(session)
+    unit = tree.get(unit_code) if unit_code else tree.by_id[user.unit_id]
+    check_authority(tree, user=user, unit=unit, items=items)
+    return tree, unit
+
+
+# ---------------------------------------------------------------------------------------------
+# Attribution and the aggregates. Each item table is read once; the items of several tables go
+# through ONE join with `cases` (a union of narrow rows), which is what costs at scale.
+
+
+def case_unit(c) -> object:
+    """The unit handling a case: handling unit, else first-handling unit, else registering."""
+    return func.coalesce(c.handling_unit_id, c.first_handling_unit_id, c.registered_unit_id)
+
+
+def clue_unit(c) -> object:
+    """A clue's unit: its case's handling unit, else the clue's own unit, else the case's."""
+    return func.coalesce(c.handling_unit_id, Clue.unit_id, c.first_handling_unit_id,
+                         c.registered_unit_id)
+
+
+def _in(column, p: Period):
+    return and_(column >= p.start, column < p.end)
+
+
+def tune(session: Session, runtime: Runtime) -> None:
+    """PostgreSQL: memory for the report's hash joins and aggregates (this transaction only),
+    and no JIT compilation for these short queries."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    work_mem = str(runtime.settings.get("reports", "work_mem", default="16MB"))
+    if not re.fullmatch(r"\d{1,6}(kB|MB|GB)", work_mem):  # it goes into SQL text
+        work_mem = "16MB"
+    session.execute(text(f"SET LOCAL work_mem = '{work_mem}'"))
+    session.execute(text("SET LOCAL jit = off"))
+    # Index lookups into `cases` for the items of a short period, rather than hashing every
+    # case: the rows a report reads are mostly cached (the usual setting for SSDs, too).
+    session.execute(text("SET LOCAL random_page_cost = 1.1"))
+
+
+def petition_groups(session: Session, *, p: Period) -> list:
+    """(unit, channel, category, repeat, cleared, count) of petitions received in the period. A
+    first-time petition counts for its own case's unit and is cleared when that case closed
+    before the period's end; a repeat counts for its original's case's unit."""
+    c = aliased(Case)
+    unit = func.coalesce(case_unit(c), Petition.unit_id)
+    cleared = case((and_(c.status == "closed", c.closed_at < p.end), 1), else_=0)
+    first = session.execute(
+        select(unit, Petition.channel, Petition.category, literal(0), cleared, func.count())
+        .select_from(Petition).outerjoin(c, c.id == Petition.case_id)
+        .where(_in(Petition.received_at, p), Petition.repeat_of_id.is_(None))
+        .group_by(unit, Petition.channel, Petition.category, cleared)).all()
+    o = aliased(Petition)
+    repeats = session.execute(
+        select(unit, Petition.channel, Petition.category, literal(1), literal(0), func.count())
+        .select_from(Petition).join(o, o.id == Petition.repeat_of_id)
+        .outerjoin(c, c.id == o.case_id)
+        .where(_in(Petition.received_at, p), Petition.repeat_of_id.is_not(None))
+        .group_by(unit, Petition.channel, Petition.category)).all()
+    return [*first, *repeats]
+
+
+def item_groups(session: Session, *, p: Period) -> list:
+    """(unit, figure, key, count, sum) of the items that count through their case: clue
+    dispositions approved, verification findings, people clarified, malicious accusations
+    referred, reporters' return visits."""
+    def arm(figure: str, model, key, own_unit, value, *where):
+        return select(model.case_id.label("case_id"), literal(figure).label("figure"),
+                      key.label("key"), own_unit.label("own_unit"),
+                      value.label("value")).where(*where)
+
+    none_text, none_int = literal(None, String()), literal(None, Integer())
+    rows = union_all(
+        arm("clue", Clue, Clue.disposition, Clue.unit_id, literal(1),
+            _in(Clue.approved_at, p), Clue.disposition.is_not(None)),
+        arm("finding", Clue, Clue.finding, Clue.unit_id, literal(1),
+            _in(Clue.finding_at, p), Clue.finding.is_not(None)),
+        arm("clarified", Clarification, none_text, none_int,
+            func.coalesce(Clarification.people, 0), _in(Clarification.carried_out_at, p)),
+        arm("malicious", AccusationReferral, none_text, none_int, literal(1),
+            AccusationReferral.kind == "malicious", AccusationReferral.status == "referred",
+            _in(AccusationReferral.decided_at, p)),
+        arm("visit", ReturnVisit, ReturnVisit.satisfaction, none_int, literal(1),
+            ReturnVisit.kind == "reporter", ReturnVisit.satisfaction.is_not(None),
+            _in(ReturnVisit.visited_at, p)),
+    ).subquery("i")
+    c = aliased(Case)
+    unit = func.coalesce(c.handling_unit_id, rows.c.own_unit, c.first_handling_unit_id,
+                         c.registered_unit_id)
+    return session.execute(
+        select(unit, rows.c.figure, rows.c.key, func.count(), func.sum(rows.c.value))
+        .select_from(rows).outerjoin(c, c.id == rows.c.case_id)
+        .group_by(unit, rows.c.figure, rows.c.key)).all()
+
+
+def case_groups(session: Session, *, p: Period) -> list:
+    """Per unit: cases filed, filed cases closed, people disciplined in the period."""
+    unit = case_unit(Case)
+    filed = _in(Case.filed_at, p)
+    # 结案: a filed case concluded (closed_at is set at conclusion); a cancelled one is not.
+    closed = and_(_in(Case.closed_at, p), Case.status != "cancelled", Case.filed_at.is_not(None))
+    decided = _in(Case.decided_at, p)
+    return session.execute(
+        select(unit, func.sum(case((filed, 1), else_=0)), func.sum(case((closed, 1), else_=0)),
+               func.sum(case((decided, func.coalesce(Case.people_disciplined, 0)), else_=0)))
+        .where(or_(filed, closed, decided)).group_by(unit)).all()
+
+
+def deadline_groups(session: Session, *, p: Period, now: datetime) -> list:
+    """Per unit: deadlines that fell due in the period (and by now), and how many breached. A
+    deadline counts for its own unit; only those without one are joined to their case."""
+    until = min(p.end, now + timedelta(microseconds=1))
+    due = and_(Deadline.status.in_(DUE_STATUSES), Deadline.due_at >= p.start,
+               Deadline.due_at < until)
+    breached = func.sum(case((Deadline.status == "breached", 1), else_=0))
+    own = (select(Deadline.unit_id, func.count(), breached)
+           .where(due, Deadline.unit_id.is_not(None)).group_by(Deadline.unit_id))
+    c = aliased(Case)
+    unit = case_unit(c)
+    by_case = (select(unit, func.count(), breached).select_from(Deadline)
+               .outerjoin(c, c.id == Deadline.case_id)
+               .where(due, Deadline.unit_id.is_(None)).group_by(unit))
+    return [*session.execute(own).all(), *session.execute(by_case).all()]
+
+
+# ---------------------------------------------------------------------------------------------
+# The summary
+
+
+def empty_summary(unit: UnitInfo) -> dict:
+    return {
+        "unit": unit.code, "unit_name": unit.name, "unit_kind": unit.kind,
+        "petitions": 0, "petitions_first_time": 0, "petitions_repeat": 0,
+        "petitions_by_channel": dict.fromkeys(CHANNELS, 0),
+        "petitions_by_category": dict.fromkeys(CATEGORIES, 0),
+        "first_time_cleared": 0,
+        "clues": 0, "clues_by_disposition": dict.fromkeys(DISPOSITIONS, 0),
+        "verifications": 0, "verifications_by_finding": dict.fromkeys(FINDINGS, 0),
+        "cases_filed": 0, "cases_closed": 0, "people_disciplined": 0, "people_clarified": 0,
+        "malicious_referred": 0, "deadlines_due": 0, "deadlines_breached": 0,
+        "overdue_rate": None, "return_visits": dict.fromkeys(SATISFACTION, 0),
+    }
+
+
+def _bump(target: dict, key: str, n: int, sub: str | None = None) -> None:
+    if sub is None:
+        target[key] += n
+    elif sub in target[key]:
+        target[key][sub] += n
+    else:  # a value outside the known list still counts in the total
+        target[key][sub] = target[key].get(sub, 0) + n
+
+
+ITEM_FIGURES = {"clue": ("clues", "clues_by_disposition"),
+                "finding": ("verifications", "verifications_by_finding"),
+                "visit": (None, "return_visits")}
+
+
+def figures(session: Session, runtime: Runtime, *, tree: Tree, units: list[UnitInfo],
+            p: Period) -> list[dict]:
+    """The summary of each of `units` for the period (each unit with everything below it)."""
+    tune(session, runtime)
+    out = {u.id: empty_summary(u) for u in units}
+    wanted = set(out)
+
+    def targets(unit_id):
+        return [out[i] for i in tree.ancestry(unit_id) if i in wanted]
+
+    for unit_id, channel, category, repeat, cleared, n in petition_groups(session, p=p):
+        for s in targets(unit_id):
+            _bump(s, "petitions", n)
+            _bump(s, "petitions_by_channel", n, channel)
+            _bump(s, "petitions_by_category", n, category)
+            _bump(s, "petitions_repeat" if repeat else "petitions_first_time", n)
+            if cleared:
+                _bump(s, "first_time_cleared", n)
+    for unit_id, figure, key, n, total in item_groups(session, p=p):
+        for s in targets(unit_id):
+            if figure == "clarified":
+                _bump(s, "people_clarified", int(total or 0))
+            elif figure == "malicious":
+                _bump(s, "malicious_referred", n)
+            else:
+                count, breakdown = ITEM_FIGURES[figure]
+                if count:
+                    _bump(s, count, n)
+                _bump(s, breakdown, n, key)
+    for unit_id, filed, closed, people in case_groups(session, p=p):
+        for s in targets(unit_id):
+            _bump(s, "cases_filed", int(filed or 0))
+            _bump(s, "cases_closed", int(closed or 0))
+            _bump(s, "people_disciplined", int(people or 0))
+    for unit_id, due, breached in deadline_groups(session, p=p, now=runtime.clock.now()):
+        for s in targets(unit_id):
+            _bump(s, "deadlines_due", int(due or 0))
+            _bump(s, "deadlines_breached", int(breached or 0))
+    for s in out.values():
+        if s["deadlines_due"]:
+            s["overdue_rate"] = round(s["deadlines_breached"] / s["deadlines_due"], 4)
+    return [out[u.id] for u in units]
+
+
+def summary(session: Session, runtime: Runtime, *, unit_code: str, start: date,
+            end: date) -> dict:
+    """One unit's figures (the unit and everything below it) for the dates start..end."""
+    tree = Tree(session)
+    (result,) = figures(session, runtime, tree=tree, units=[tree.get(unit_code)],
+                        p=period(runtime, first=start, last=end))
+    return result
+
+
+def report(session: Session, runtime: Runtime, *, user: User, unit_code: str | None,
+           p: Period) -> dict:
+    """`{"from", "to", "units"}`: the unit and each unit directly below it, if the user may."""
+    tree, unit = report_unit(session, user=user, unit_code=unit_code)
+    units = [unit, *tree.children(unit)]
+    return {**p.as_dict(), "units": figures(session, runtime, tree=tree, units=units, p=p)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Flags and periodic obligations
+
+
+def _months(runtime: Runtime, key: str, default: int) -> int:
+    value = runtime.settings.get("reports", key, default=default)
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        return default
+    return value if value in (1, 2, 3, 4, 6, 12) else default
+
+
+def _township_of(tree: Tree, unit_id: int | None) -> UnitInfo | None:
+    for i in reversed(tree.ancestry(unit_id)):
+        if tree.by_id[i].kind == "township":
+            return tree.by_id[i]
+    return None
+
+
+def _entry(unit: UnitInfo) -> dict:
+    return {"unit": unit.code, "name": unit.name}
+
+
+def repeat_townships(session: Session, runtime: Runtime, *, tree: Tree, scope: UnitInfo,
+                     p: Period, top: int = 3) -> dict:
+    """The townships (in scope) with the most repeat petitions: the top `top`, ties included."""
+    counts: dict[int, int] = defaultdict(int)
+    for unit_id, _channel, _category, repeat, _cleared, n in petition_groups(session, p=p):
+        town = _township_of(tree, unit_id) if repeat else None
+        if town is not None and tree.contains(scope, town.id):
+            counts[town.id] += n
+    ranked = top_with_ties({tree.by_id[i].code: n for i, n in counts.items()}, top)
+    return {**p.as_dict(), "items": [{**_entry(tree.by_code[code]), "repeats": n}
+                                     for code, n in ranked]}
+
+
+def top_with_ties(counts: dict[str, int], top: int) -> list[tuple[str, int]]:
+    """The `top` largest positive counts, most first (then by key), and every one tied with the
+    last of them."""
+    ranked = sorted(((k, n) for k, n in counts.items() if n > 0), key=lambda kv: (-kv[1], kv[0]))
+    if len(ranked) > top:
+        ranked = [(k, n) for k, n in ranked if n >= ranked[top - 1][1]]
+    return ranked
+
+
+def zero_case_townships(session: Session, runtime: Runtime, *, tree: Tree, scope: UnitInfo,
+                        p: Period) -> dict:
+    """Active townships in scope with no case filed that counts for them in the period."""
+    filed: dict[int, int] = defaultdict(int)
+    for unit_id, n_filed, _closed, _people in case_groups(session, p=p):
+        town = _township_of(tree, unit_id)
+        if town is not None:
+            filed[town.id] += int(n_filed or 0)
+    items = [_entry(t) for t in tree.below(scope, kind="township")
+             if t.active and not filed.get(t.id)]
+    return {**p.as_dict(), "items": items}
+
+
+def _submissions(session: Session, *, kind: str, p: Period) -> dict[str, list[AuditEvent]]:
+    """Submitted periodic reports of this kind and period, by unit code, oldest first."""
+    out: dict[str, list[AuditEvent]] = defaultdict(list)
+    events = session.scalars(select(AuditEvent).where(AuditEvent.action == SUBMITTED)
+                             .order_by(AuditEvent.at, AuditEvent.id))
+    for event in events:
+        d = event.detail or {}
+        if d.get("kind") == kind and d.get("from") == p.first.isoformat() and \
+                d.get("to") == p.last.isoformat():
+            out[d.get("unit")].append(event)
+    return out
+
+
+def key_verification_items(session: Session, *, tree: Tree, p: Period) -> dict[int, list[str]]:
+    """Per township id: numbers of its key verifications in progress during the period."""
+    c = aliased(Case)
+    rows = session.execute(
+        select(clue_unit(c), Clue.number).select_from(Clue).outerjoin(c, c.id == Clue.case_id)
+        .where(Clue.key_verification.is_(True), Clue.created_at < p.end,
+               or_(Clue.finding_at.is_(None), Clue.finding_at >= p.start))
+        .order_by(Clue.id)).all()
+    out: dict[int, list[str]] = defaultdict(list)
+    for unit_id, number in rows:
+        town = _township_of(tree, unit_id)
+        if town is not None:
+            out[town.id].append(number)
+    return out
+
+
+def key_verification_reports(session: Session, runtime: Runtime, *, tree: Tree,
+                             scope: UnitInfo, p: Period) -> dict:
+    """Each township's key verifications of the period and whether it reported them."""
+    items = key_verification_items(session, tree=tree, p=p)
+    submitted = _submissions(session, kind="key_verification_report", p=p)
+    rows = []
+    for town in tree.below(scope, kind="township"):
+        numbers = items.get(town.id, [])
+        events = submitted.get(town.code, [])
+        covered = {n for e in events for n in (e.detail or {}).get("items", [])}
+        missing = [n for n in numbers if n not in covered]
+        rows.append({**_entry(town), "key_verifications": numbers, "reported": bool(events),
+                     "reported_at": runtime.clock.local(events[-1].at) if events else None,
+                     "missing": missing,
+                     "flagged": bool(numbers) and (not events or bool(missing))})
+    return {**p.as_dict(), "items": rows}
+
+
+def feedback_items(session: Session, *, p: Period) -> dict[int, list[str]]:
+    """Per handling unit id: numbers of petition cases it closed in the period (for units other
+    than the one that registered the petition)."""
+    unit = case_unit(Case)
+    rows = session.execute(
+        select(unit, Case.number).select_from(Case)
+        .join(Petition, and_(Petition.case_id == Case.id, Petition.repeat_of_id.is_(None)))
+        .where(Case.status == "closed", _in(Case.closed_at, p),
+               unit != func.coalesce(Case.registered_unit_id, Petition.unit_id))
+        .order_by(Case.id)).all()
+    out: dict[int, list[str]] = defaultdict(list)
+    for unit_id, number in rows:
+        out[unit_id].append(number)
+    return out
+
+
+def quarterly_feedback(session: Session, runtime: Runtime, *, tree: Tree, scope: UnitInfo,
+                       p: Period) -> dict:
+    """Units that closed petition items in the quarter and whether they reported them back."""
+    items = feedback_items(session, p=p)
+    submitted = _submissions(session, kind="quarterly_feedback", p=p)
+    rows = []
+    for unit_id, numbers in sorted(items.items()):
+        unit = tree.by_id.get(unit_id)
+        if unit is None or not tree.contains(scope, unit_id):
+            continue
+        events = submitted.get(unit.code, [])
+        rows.append({**_entry(unit), "closed_items": len(numbers), "reported": bool(events),
+                     "reported_at": runtime.clock.local(events[-1].at) if events else None,
+                     "flagged": not events})
+    return {**p.as_dict(), "items": rows}
+
+
+def flags(session: Session, runtime: Runtime, *, user: User, on: date | None,
+          unit_code: str | None) -> dict:
+    """Every flag for the last complete periods before `on` (default today), in the scope of
+    the unit (default: the caller's)."""
+    tree, scope = report_unit(session, user=user, unit_code=unit_code)
+    tune(session, runtime)
+    on = on or runtime.clock.local(runtime.clock.now()).date()
+    quarter = calendar_period(runtime, kind="quarter", on=on,
+                              months=_months(runtime, "feedback_months", 3), back=1)
+    zero_months = _months(runtime, "zero_case_months", 3)
+    this_month = date(on.year, on.month, 1)
+    zero = period(runtime, first=_add_months(this_month, -zero_months),
+                  last=this_month - timedelta(days=1))
+    bimonth = calendar_period(runtime, kind="month", on=on,
+                              months=_months(runtime, "key_verification_months", 2), back=1)
+    repeat_period = calendar_period(runtime, kind="quarter", on=on, back=1)
+    return {"date": on, "unit": scope.code,
+            "repeat_townships": repeat_townships(session, runtime, tree=tree, scope=scope,
+                                                 p=repeat_period),
+            "zero_case_townships": zero_case_townships(session, runtime, tree=tree, scope=scope,
+                                                       p=zero),
+            "key_verification_reports": key_verification_reports(session, runtime, tree=tree,
+                                                                 scope=scope, p=bimonth),
+            "quarterly_feedback": quarterly_feedback(session, runtime, tree=tree, scope=scope,
+                                                     p=quarter)}
+
+
+def submit(session: Session, runtime: Runtime, *, user: User, kind: str,
+           on: date | None) -> dict:
+    """A unit submits its periodic report (key verifications every two months, or the quarterly
+    feedback to the petition office) for the period containing `on` (default: the last complete
+    one); recorded in the audit trail with the item numbers it covers."""
+    if kind not in SUBMISSION_KINDS:
+        raise Invalid(f"unknown report {kind!r}", fields={"kind": list(SUBMISSION_KINDS)})
+    if not {"supervisor", "caseworker"} & user.roles:
+        raise Forbidden("a supervisor or caseworker of the unit submits its periodic reports")
+    tree = Tree(session)
+    unit = tree.by_id[user.unit_id]
+    today = runtime.clock.local(runtime.clock.now()).date()
+    if kind == "key_verification_report":
+        if unit.kind != "township":
+            raise Invalid("key verifications are reported by townships",
+                          fields={"kind": ["your unit is not a township"]})
+        months = _months(runtime, "key_verification_months", 2)
+    else:
+        months = _months(runtime, "feedback_months", 3)
+    p = calendar_period(runtime, kind="month", on=on or today, months=months,
+                        back=0 if on else 1)
+    if p.first > today:
+        raise Invalid("that period has not begun", fields={"date": ["in the future"]})
+    if kind == "key_verification_report":
+        numbers = key_verification_items(session, tree=tree, p=p).get(unit.id, [])
+    else:
+        numbers = feedback_items(session, p=p).get(unit.id, [])
+    now = runtime.clock.now()
+    audit.record(session, at=now, actor=user.username, action=SUBMITTED,
+                 detail={"kind": kind, "unit": unit.code, "from": p.first.isoformat(),
+                         "to": p.last.isoformat(), "items": numbers})
+    return {"kind": kind, "unit": unit.code, **p.as_dict(), "items": numbers,
+            "submitted_at": runtime.clock.local(now), "submitted_by": user.username}
