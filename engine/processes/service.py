@@ -377,9 +377,14 @@ def get_instance(session: Session, instance_id: str) -> ProcessInstance:
     return instance
 
 
-def may_drive_instance(user: User, instance: ProcessInstance) -> bool:
-    """Messages, retry, reading: the designer who started it, or a supervisor."""
-    return instance.started_by_id == user.id or bool({"supervisor", "process_designer"} & user.roles)
+def may_drive_instance(session: Session, user: User, instance: ProcessInstance) -> bool:
+    """Messages, retry, reading: whoever started it, or a supervisor who may see its case."""
+    if instance.started_by_id == user.id:
+        return True
+    if "supervisor" not in user.roles or instance.case_id is None:
+        return False
+    from engine.cases import service as cases  # cases build on processes
+    return cases.may_see_case(session, user, session.get(Case, instance.case_id))
 
 
 def open_tasks(session: Session, instance_id: str) -> list[Task]:
@@ -446,7 +451,7 @@ def send_message(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, name: s
     session = uow.session
     now = runtime.clock.now()
     instance = _lock_instance(session, runtime, instance_id)
-    if not may_drive_instance(user, instance):
+    if not may_drive_instance(session, user, instance):
         raise Forbidden("you may not send messages to this instance")
     if instance.status != "running":
         raise Conflict(f"instance is {instance.status}; nothing waits for {name!r}")
@@ -468,7 +473,7 @@ def retry_instance(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, data:
     session = uow.session
     now = runtime.clock.now()
     instance = _lock_instance(session, runtime, instance_id)
-    if not may_drive_instance(user, instance):
+    if not may_drive_instance(session, user, instance):
         raise Forbidden("you may not retry this instance")
     if instance.status != "error":
         raise Conflict(f"instance is {instance.status}, not in error")

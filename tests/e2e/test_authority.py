@@ -114,3 +114,13 @@ def test_case_numbers_are_sequential_per_unit_and_year(api, runtime, lanes_case)
     numbers = runtime.transact(open_more)
     seq = [int(n.rsplit("-", 1)[1].lstrip("C")) for n in [first, *numbers]]
     assert seq == [seq[0], seq[0] + 1, seq[0] + 2]
+
+
+def test_only_the_starter_or_a_supervisor_of_the_case_reads_an_instance(api, lanes_case):
+    case = api.as_("chief").get(f"/cases/{lanes_case}").json
+    path = f"/process-instances/{case['instance_id']}"
+    assert api.as_("chief").get(path).status == 200
+    assert api.as_("a-head").get(path).status == 200      # town-a holds the case's task
+    assert api.as_("d-head").get(path).status == 403      # another township
+    assert api.as_("designer").get(path).status == 403    # did not start it
+    assert api.as_("a-worker").get(path).status == 403

@@ -90,7 +90,7 @@ def get_instance(instance_id):
 
     def read(uow):
         instance = processes.get_instance(uow.session, instance_id)
-        if not processes.may_drive_instance(user, instance):
+        if not processes.may_drive_instance(uow.session, user, instance):
             raise Forbidden("you may not see this instance")
         return instance_body(uow, instance)
     return rt.read(read)
