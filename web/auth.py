@@ -31,7 +31,8 @@ def register(app: Flask) -> None:
         if header.lower().startswith("bearer "):
             g.user = _token_user(rt, header[7:].strip())
         elif session.get("user_id"):
-            g.user = rt.read(lambda uow: _detach(uow.session.get(User, session["user_id"])))
+            user = rt.read(lambda uow: _detach(uow.session.get(User, session["user_id"])))
+            g.user = user if user is not None and user.active else None
         if request.endpoint and request.endpoint.startswith("api.") and \
                 request.endpoint not in PUBLIC and g.user is None:
             raise Unauthorized("authentication required: send Authorization: Bearer <token>")

@@ -7,3 +7,4 @@ from web.api import (cases, clarifications, clues, deadlines, health, petitions,
                      processes, relations, reviews, tasks, visits, zones)
 from web.api import attachments  # noqa: E402,F401
 from web.api import reports  # noqa: E402,F401
+from web.api import admin  # noqa: E402,F401

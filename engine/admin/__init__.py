@@ -1,0 +1,1 @@
+"""Administration: units, users, lane mapping, calendars and configuration (issue 10)."""

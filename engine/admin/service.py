@@ -1,0 +1,433 @@
+"""Administration: units, users and their tasks, lane mapping, calendars, deadline table.
+Every change is audited; administrators never see case contents."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from engine.audit import service as audit
+from engine.cases.models import Case
+from engine.deadlines import service as deadlines
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.inbox import authority
+from engine.inbox.models import Task
+from engine.org import service as org
+from engine.org.models import ROLES, ApiToken, Unit, User, UserRole
+from engine.processes import service as processes
+from engine.processes.models import ProcessDefinition, ProcessInstance
+from engine.recusal import service as recusal
+from engine.runtime import Runtime
+
+ADMIN = "administrator"
+UNIT_KINDS = ("commission", "office", "zone", "township", "village", "external")
+
+
+def require_admin(user: User) -> None:
+    """Only administrators manage the organisation."""
+    if ADMIN not in user.roles:
+        raise Forbidden("this needs the administrator role")
+
+
+# ---------------------------------------------------------------------------------------------
+# Eligible assignees
+
+
+def _describe_users(session: Session, users: list[User]) -> list[dict]:
+    codes = dict(session.execute(select(Unit.id, Unit.code)).all()) if users else {}
+    return [{"username": u.username, "display_name": u.display_name, "unit": codes.get(u.unit_id),
+             "roles": sorted(u.roles), "active": u.active, "created_at": u.created_at}
+            for u in users]
+
+
+def _may_take(session: Session, user: User, task: Task, recused: set[int]) -> bool:
+    if not user.active or user.id in recused:
+        return False
+    return authority.eligible(user, task)
+
+
+def eligible_assignees(session: Session, *, user: User, task_id: str) -> list[dict]:
+    """Who may take the task (recused users never appear); for supervisors over its unit."""
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    if not authority.may_supervise(session, user, task) and ADMIN not in user.roles:
+        raise Forbidden("only a supervisor of the task's unit may list who can take it")
+    recused = recusal.recused_user_ids(session, task.case_id)
+    if task.candidate_unit_id is not None:
+        pool = session.scalars(select(User).where(User.unit_id == task.candidate_unit_id,
+                                                  User.active.is_(True)))
+    elif task.candidate_user_id is not None:
+        pool = session.scalars(select(User).where(User.id == task.candidate_user_id))
+    else:
+        pool = []
+    found = sorted((u for u in pool if _may_take(session, u, task, recused)),
+                   key=lambda u: u.username)
+    return _describe_users(session, found)
+
+
+# ---------------------------------------------------------------------------------------------
+# Units
+
+
+def _unit_dict(unit: Unit, codes: dict[int, str]) -> dict:
+    return {"code": unit.code, "name": unit.name, "kind": unit.kind,
+            "parent": codes.get(unit.parent_id), "active": unit.active,
+            "depth": unit.path.count("/") - 2}
+
+
+def list_units(session: Session, *, actor: User) -> list[dict]:
+    """Every unit in tree order (a unit is followed by the units below it)."""
+    require_admin(actor)
+    units = list(session.scalars(select(Unit).order_by(Unit.path)))
+    codes = {u.id: u.code for u in units}
+    return [_unit_dict(u, codes) for u in units]
+
+
+def describe_unit(session: Session, unit: Unit) -> dict:
+    """One unit as the API lists it."""
+    parent = session.get(Unit, unit.parent_id) if unit.parent_id else None
+    return _unit_dict(unit, {parent.id: parent.code} if parent else {})
+
+
+def _active_unit(session: Session, code: str, field: str) -> Unit:
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise Invalid(f"unit {code!r} not found", fields={field: ["unknown unit"]})
+    if not unit.active:
+        raise Invalid(f"unit {code!r} is retired", fields={field: ["retired unit"]})
+    return unit
+
+
+def create_unit(session: Session, runtime: Runtime, *, actor: User, code: str, name: str,
+                kind: str, parent: str | None) -> Unit:
+    """A new unit below `parent` (or a new root)."""
+    require_admin(actor)
+    code, name = (code or "").strip(), (name or "").strip()
+    if not code or not name:
+        raise Invalid("code and name are required",
+                      fields={("name" if code else "code"): ["required"]})
+    if kind not in UNIT_KINDS:
+        raise Invalid(f"unknown kind {kind!r}",
+                      fields={"kind": [f"one of {', '.join(UNIT_KINDS)}"]})
+    if session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
+        raise Invalid(f"unit {code!r} exists", fields={"code": ["already exists"]})
+    if parent:
+        _active_unit(session, parent, "parent")
+    unit = org.ensure_unit(session, code=code, name=name, kind=kind, parent_code=parent or None)
+    audit.record(session, at=runtime.clock.now(), actor=actor.username, action="unit_created",
+                 detail={"code": code, "name": name, "kind": kind, "parent": parent or None})
+    return unit
+
+
+def update_unit(session: Session, runtime: Runtime, *, actor: User, code: str,
+                name: str | None = None, parent: str | None = None) -> Unit:
+    """Rename a unit, or move it (with its whole subtree) below another unit."""
+    require_admin(actor)
+    unit = org.get_unit(session, code)
+    now = runtime.clock.now()
+    if name is not None and name.strip() and name.strip() != unit.name:
+        old = unit.name
+        unit.name = name.strip()
+        audit.record(session, at=now, actor=actor.username, action="unit_renamed",
+                     detail={"code": code, "from": old, "to": unit.name})
+    if parent is not None:
+        target = _active_unit(session, parent, "parent")
+        if target.path.startswith(unit.path):
+            raise Invalid(f"{code} cannot move below itself or a unit below it",
+                          fields={"parent": ["inside the unit's own subtree"]})
+        if target.id != unit.parent_id:
+            old_parent = session.get(Unit, unit.parent_id) if unit.parent_id else None
+            old_path, new_path = unit.path, f"{target.path}{unit.id}/"
+            for row in session.scalars(select(Unit).where(Unit.path.startswith(old_path))):
+                row.path = new_path + row.path[len(old_path):]
+            unit.parent_id = target.id
+            audit.record(session, at=now, actor=actor.username, action="unit_moved",
+                         detail={"code": code, "from": old_parent.code if old_parent else None,
+                                 "to": target.code})
+    session.flush()
+    return unit
+
+
+def retire_unit(session: Session, runtime: Runtime, *, actor: User, code: str) -> Unit:
+    """Retire a unit and the units below it; refused while any has open tasks or active users."""
+    require_admin(actor)
+    unit = org.get_unit(session, code)
+    if not unit.active:
+        raise Conflict(f"unit {code!r} is already retired")
+    ids = org.subtree_ids(session, unit)
+    tasks = session.scalar(select(func.count(Task.id)).where(
+        Task.status == "open", Task.candidate_unit_id.in_(ids))) or 0
+    people = list(session.scalars(select(User.username).where(
+        User.unit_id.in_(ids), User.active.is_(True)).order_by(User.username)))
+    if tasks or people:
+        reasons = ([f"{tasks} open task(s)"] if tasks else []) + \
+                  ([f"active users {', '.join(people)}"] if people else [])
+        raise Conflict(f"unit {code} cannot be retired: it or a unit below it has "
+                       + " and ".join(reasons) + "; move them first",
+                       fields={"unit": reasons})
+    session.execute(update(Unit).where(Unit.id.in_(ids)).values(active=False))
+    session.refresh(unit)
+    audit.record(session, at=runtime.clock.now(), actor=actor.username, action="unit_retired",
+                 detail={"code": code, "units": len(ids)})
+    return unit
+
+
+# ---------------------------------------------------------------------------------------------
+# Users
+
+
+def list_users(session: Session, *, actor: User) -> list[dict]:
+    """Every user, active or not, by username."""
+    require_admin(actor)
+    return _describe_users(session, list(session.scalars(select(User).order_by(User.username))))
+
+
+def describe_user(session: Session, user: User) -> dict:
+    """One user as the API lists it."""
+    return _describe_users(session, [user])[0]
+
+
+def _check_roles(roles: list[str]) -> list[str]:
+    bad = [r for r in roles if r not in ROLES]
+    if bad or not roles:
+        raise Invalid(f"roles are {', '.join(ROLES)}",
+                      fields={"roles": [f"unknown role {bad[0]}" if bad else "at least one"]})
+    return list(dict.fromkeys(roles))
+
+
+def create_user(session: Session, runtime: Runtime, *, actor: User, username: str,
+                display_name: str, unit: str, roles: list[str], password: str) -> User:
+    """A new user with one or more roles in an active unit."""
+    require_admin(actor)
+    _active_unit(session, unit, "unit")
+    return org.create_user(session, username=(username or "").strip(), roles=_check_roles(roles),
+                           unit_code=unit, password=password, now=runtime.clock.now(),
+                           actor=actor.username, display_name=display_name or "")
+
+
+def update_user(session: Session, runtime: Runtime, *, actor: User, username: str,
+                display_name: str | None = None, unit: str | None = None,
+                roles: list[str] | None = None) -> User:
+    """Change a user's name, unit or roles."""
+    require_admin(actor)
+    user = org.get_user(session, username)
+    changes: dict = {}
+    if display_name is not None and display_name != user.display_name:
+        changes["display_name"] = {"from": user.display_name, "to": display_name}
+        user.display_name = display_name
+    if unit is not None:
+        target = _active_unit(session, unit, "unit")
+        if target.id != user.unit_id:
+            changes["unit"] = {"from": session.get(Unit, user.unit_id).code, "to": unit}
+            user.unit_id = target.id
+    if roles is not None:
+        wanted = _check_roles(roles)
+        if set(wanted) != user.roles:
+            changes["roles"] = {"from": sorted(user.roles), "to": sorted(wanted)}
+            keep = [r for r in user.role_rows if r.role in wanted]
+            have = {r.role for r in keep}
+            user.role_rows = keep + [UserRole(role=r) for r in wanted if r not in have]
+    session.flush()
+    if changes:
+        audit.record(session, at=runtime.clock.now(), actor=actor.username, action="user_updated",
+                     detail={"username": username, "changes": changes})
+    session.refresh(user)
+    return user
+
+
+def set_password(session: Session, runtime: Runtime, *, actor: User, username: str,
+                 password: str) -> User:
+    """Reset a user's password (stored as an argon2 hash)."""
+    require_admin(actor)
+    if not password or len(password) < 4:
+        raise Invalid("the password needs at least 4 characters",
+                      fields={"password": ["too short"]})
+    user = org.get_user(session, username)
+    user.password_hash = org._hasher.hash(password)
+    audit.record(session, at=runtime.clock.now(), actor=actor.username,
+                 action="user_password_reset", detail={"username": username})
+    return user
+
+
+def held_tasks(session: Session, user: User) -> list[Task]:
+    """Open tasks the user holds: assigned to them, or offered to them alone."""
+    return list(session.scalars(select(Task).where(Task.status == "open", or_(
+        Task.assignee_id == user.id,
+        (Task.candidate_user_id == user.id) & Task.assignee_id.is_(None))).order_by(
+        Task.created_at, Task.id)))
+
+
+def _task_refs(session: Session, tasks: list[Task]) -> list[dict]:
+    ids = {t.case_id for t in tasks if t.case_id}
+    numbers = dict(session.execute(select(Case.id, Case.number).where(Case.id.in_(ids))).all()) \
+        if ids else {}
+    return [{"task_id": t.id, "name": t.name, "process_key": t.process_key,
+             "case_number": numbers.get(t.case_id)} for t in tasks]
+
+
+def _lock_instance(session: Session, runtime: Runtime, instance_id: str) -> None:
+    if not runtime.sqlite:
+        session.execute(select(ProcessInstance.id).where(ProcessInstance.id == instance_id)
+                        .with_for_update())
+
+
+def deactivate_user(session: Session, runtime: Runtime, *, actor: User, username: str,
+                    transfers: list[dict] | None = None, all_to: str | None = None) -> dict:
+    """Deactivate a user, first giving each open task they hold to an eligible user."""
+    require_admin(actor)
+    user = org.get_user(session, username)
+    if not user.active:
+        raise Conflict(f"user {username!r} is already inactive")
+    if user.id == actor.id:
+        raise Invalid("you cannot deactivate yourself", fields={"username": ["yourself"]})
+    held = held_tasks(session, user)
+    by_id = {t.id: t for t in held}
+    plan: dict[str, str] = {}
+    for item in transfers or []:
+        if item["task_id"] not in by_id:
+            raise Invalid(f"task {item['task_id']} is not an open task of {username}",
+                          fields={"transfers": [f"{item['task_id']}: not held by {username}"]})
+        plan[item["task_id"]] = item["to"]
+    for task in held:
+        if task.id not in plan and all_to:
+            plan[task.id] = all_to
+    missing = [t for t in held if t.id not in plan]
+    if missing:
+        refs = _task_refs(session, missing)
+        raise Conflict(f"{username} holds {len(missing)} open task(s) that must be transferred "
+                       "first: " + ", ".join(f"{r['name']} ({r['case_number'] or r['task_id']})"
+                                             for r in refs),
+                       fields={"transfers": [r["task_id"] for r in refs]}, details=refs)
+    now = runtime.clock.now()
+    targets: dict[str, User] = {}
+    errors: list[str] = []
+    for task_id, to in plan.items():
+        task = by_id[task_id]
+        target = targets.get(to) or session.scalar(select(User).where(User.username == to))
+        if target is None:
+            errors.append(f"{task_id}: unknown user {to}")
+            continue
+        targets[to] = target
+        recused = recusal.recused_user_ids(session, task.case_id)
+        alone = task.candidate_unit_id is None and task.candidate_user_id == user.id
+        ok = target.id != user.id and (
+            (target.active and target.id not in recused) if alone
+            else _may_take(session, target, task, recused))
+        if not ok:
+            errors.append(f"{task_id}: {to} may not work this task")
+    if errors:
+        raise Invalid("some transfer targets are not eligible", fields={"transfers": errors})
+    moved = []
+    for task_id, to in plan.items():
+        task, target = by_id[task_id], targets[to]
+        _lock_instance(session, runtime, task.instance_id)
+        session.refresh(task)
+        if task.status != "open":
+            raise Conflict(f"task {task_id} is {task.status}")
+        if task.candidate_unit_id is None and task.candidate_user_id == user.id:
+            task.candidate_user_id = target.id
+        if task.assignee_id is not None or task.candidate_unit_id is not None:
+            task.assignee_id = target.id
+        task.version += 1
+        moved.append({"task_id": task.id, "to": to})
+        audit.record(session, at=now, actor=actor.username, action="task_transferred",
+                     case_id=task.case_id, instance_id=task.instance_id, task_id=task.id,
+                     task_name=task.name,
+                     detail={"from": username, "to": to, "reason": "user deactivated"})
+    user.active = False
+    session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
+                                           ApiToken.revoked_at.is_(None)).values(revoked_at=now))
+    audit.record(session, at=now, actor=actor.username, action="user_deactivated",
+                 detail={"username": username, "transferred": len(moved)})
+    session.flush()
+    return {"user": describe_user(session, user), "transferred": moved}
+
+
+# ---------------------------------------------------------------------------------------------
+# Lanes, calendars, deadline table
+
+
+def lanes(session: Session, runtime: Runtime, *, actor: User) -> list[dict]:
+    """Per deployed process key and version: each lane of its user tasks and how it maps."""
+    require_admin(actor)
+    out = []
+    for definition in session.scalars(select(ProcessDefinition).order_by(
+            ProcessDefinition.key, ProcessDefinition.version)):
+        compiled = processes.compiled_for(session, runtime, definition.id)
+        groups: dict[tuple[str, str | None], list[str]] = {}
+        for element_id, info in compiled.human_tasks.items():
+            groups.setdefault((info.get("process") or definition.key, info["lane"]),
+                              []).append(element_id)
+        rows = []
+        for (process, lane), elements in sorted(groups.items(),
+                                                key=lambda kv: (kv[0][0], kv[0][1] or "")):
+            mapping = authority.lane_mapping(runtime.settings, process) or \
+                authority.lane_mapping(runtime.settings, definition.key)
+            entry = mapping.get(lane or "") if mapping else None
+            warning = None
+            if not mapping:
+                warning = ("the process has no lane mapping: its tasks are offered to the user "
+                           "who started the instance")
+            elif not entry:
+                warning = (f"lane {lane!r} maps to no role or unit: its tasks are offered to the "
+                           "user who started the instance")
+            entry = entry or {}
+            rows.append({"process": process, "lane": lane, "tasks": sorted(elements),
+                         "mapped": bool(entry), "role": entry.get("role"),
+                         "unit": entry.get("unit"), "unit_from": entry.get("unit_from"),
+                         "user_from": entry.get("user_from"), "warning": warning})
+        out.append({"key": definition.key, "version": definition.version, "lanes": rows,
+                    "warnings": sum(1 for r in rows if not r["mapped"])})
+    return out
+
+
+def calendar_status(session: Session, runtime: Runtime, *, actor: User) -> dict:
+    """Which years are loaded and from where."""
+    require_admin(actor)
+    return deadlines.calendar_status(session, runtime)
+
+
+def _with_shifts(runtime: Runtime, result: dict) -> dict:
+    moved = []
+    for row in result["moved"]:
+        before = datetime.fromisoformat(row["from"]) if row["from"] else None
+        after = datetime.fromisoformat(row["to"])
+        shift = (after - before) if before else None
+        moved.append({**row,
+                      "from": runtime.clock.local(before) if before else None,
+                      "to": runtime.clock.local(after),
+                      "shift_days": (runtime.clock.local(after).date() -
+                                     runtime.clock.local(before).date()).days if before else None,
+                      "shift_seconds": int(shift.total_seconds()) if shift else None})
+    return {"year": result["year"], "days": result["days"], "count": len(moved), "moved": moved}
+
+
+def preview_calendar(runtime: Runtime, *, actor: User, text: str, file_name: str) -> dict:
+    """What loading the file would do (year, days, moved deadlines); nothing is changed."""
+    require_admin(actor)
+    try:
+        # A read is always rolled back: load for real, look, and let it go.
+        result = runtime.read(lambda uow: deadlines.load_calendar(
+            uow.session, runtime, text=text, file_name=file_name, actor=actor.username))
+    finally:
+        runtime._calendar = None  # the cached calendar may hold the previewed year
+    return {**_with_shifts(runtime, result), "applied": False}
+
+
+def apply_calendar(session: Session, runtime: Runtime, *, actor: User, text: str,
+                   file_name: str) -> dict:
+    """Load the year's arrangement and recompute open deadlines (audited)."""
+    require_admin(actor)
+    result = deadlines.load_calendar(session, runtime, text=text, file_name=file_name,
+                                     actor=actor.username)
+    return {**_with_shifts(runtime, result), "applied": True}
+
+
+def deadline_table(runtime: Runtime, *, actor: User) -> list[dict]:
+    """The effective deadline table from config.yaml (read-only)."""
+    require_admin(actor)
+    return [{"key": key, "amount": int(c.get("amount", 0)), "unit": c.get("unit"),
+             "starts": c.get("starts"), "extendable": bool(c.get("extendable")),
+             "basis": c.get("basis")} for key, c in deadlines.config(runtime).items()]
