@@ -253,5 +253,120 @@ def calendar_load(file, actor):
                f"{len(result['moved'])} open deadlines moved")
 
 
+# --- consistency and backups -----------------------------------------------------------------
+
+
+@main.command("check")
+def check_cmd():
+    """Verify workflows agree with inbox, timer, deadline, case and audit rows; exit 1 on any."""
+    from engine.check import run_check
+    rt = _runtime()
+    try:
+        result = run_check(runtime=rt)
+    finally:
+        rt.dispose()
+    for problem in result.problems:
+        click.echo(f"problem: {problem}")
+    if result.problems:
+        click.echo(f"{len(result.problems)} problem(s) found", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {result.instances} instances, {result.tasks} tasks checked")
+
+
+PG_DUMP_HINT = ("PostgreSQL: back up with `pg_dump --format=custom --file=FILE {url}` and "
+                "restore into an empty database with `pg_restore --no-owner --dbname={url} FILE`, "
+                "then run `cluedesk check` (README, \"Backups and consistency\")")
+
+
+def _pg_hint(rt: Runtime) -> str:
+    url = rt.engine.url.set(drivername="postgresql").render_as_string(hide_password=True)
+    return PG_DUMP_HINT.format(url=url)
+
+
+def _sqlite_path(rt: Runtime) -> Path | None:
+    """The database file of a SQLite runtime; None on other databases."""
+    if not rt.sqlite:
+        return None
+    database = rt.engine.url.database
+    if not database or database == ":memory:":
+        raise click.ClickException("the configured SQLite database is in memory: nothing to copy")
+    return Path(database)
+
+
+def _sqlite_copy(src: Path, dst: Path) -> int:
+    """Copy one SQLite database into another with the online backup API; return its pages."""
+    import sqlite3
+    source = sqlite3.connect(f"file:{src}?mode=ro", uri=True, timeout=30)
+    target = sqlite3.connect(str(dst), timeout=30)
+    try:
+        source.backup(target)
+        return target.execute("PRAGMA page_count").fetchone()[0]
+    finally:
+        target.close()
+        source.close()
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+def backup(file):
+    """Copy the SQLite database to FILE (safe while the server runs); PostgreSQL: see pg_dump."""
+    rt = _runtime()
+    try:
+        path = _sqlite_path(rt)
+        hint = None if path else _pg_hint(rt)
+    finally:
+        rt.dispose()
+    if path is None:
+        click.echo(f"cluedesk backup copies SQLite databases only. {hint}", err=True)
+        sys.exit(2)
+    if not path.exists():
+        raise click.ClickException(f"no database file at {path}")
+    target = Path(file)
+    if target.resolve() == path.resolve():
+        raise click.ClickException("the backup file is the database itself")
+    if target.exists():
+        target.unlink()  # a backup is a fresh copy, never merged into an older file
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pages = _sqlite_copy(path, target)
+    click.echo(f"backed up {path} to {target} ({pages} pages)")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="confirm: the configured database is overwritten")
+def restore(file, yes):
+    """Overwrite the configured SQLite database with the backup FILE (stop the server first)."""
+    import sqlite3
+    rt = _runtime()
+    try:
+        path = _sqlite_path(rt)
+        hint = None if path else _pg_hint(rt)
+    finally:
+        rt.dispose()
+    if path is None:
+        click.echo(f"cluedesk restore handles SQLite databases only. {hint}", err=True)
+        sys.exit(2)
+    source = Path(file)
+    if source.resolve() == path.resolve():
+        raise click.ClickException("the backup file is the database itself")
+    try:
+        con = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            ok = con.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise click.ClickException(f"{source} is not a SQLite database: {exc}") from None
+    if ok != "ok":
+        raise click.ClickException(f"{source} is damaged: {ok}")
+    if not yes:
+        click.echo(f"this overwrites {path} with {source}; stop the server and run again with "
+                   "--yes", err=True)
+        sys.exit(2)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pages = _sqlite_copy(source, path)
+    click.echo(f"restored {source} into {path} ({pages} pages); run `cluedesk check`")
+
+
 if __name__ == "__main__":
     main()
