@@ -29,4 +29,17 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
     auth.register(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(pages.bp)
+
+    @app.after_request
+    def _security_headers(response):
+        # Every script and style is served by cluedesk itself (intranets, no CDN).
+        response.headers.setdefault("Content-Security-Policy",
+                                    "default-src 'self'; img-src 'self' data:; "
+                                    "object-src 'none'; frame-ancestors 'none'; base-uri 'self'")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if response.mimetype == "application/json":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
     return app
