@@ -37,6 +37,8 @@ class Runtime:
         self.token_cache = LRU(4096)
         self.names = Names()
         self.repeat_finder = None  # engine.petitions.repeats.RepeatFinder, built on first use
+        # (fingerprint of the loaded years, WorkCalendar); see engine.deadlines.service.calendar
+        self.calendar_cache = None
         if connection is not None:
             # Tests: join an outer transaction; each commit only releases a savepoint.
             factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",

@@ -412,7 +412,7 @@ def preview_calendar(runtime: Runtime, *, actor: User, text: str, file_name: str
         result = runtime.read(lambda uow: deadlines.load_calendar(
             uow.session, runtime, text=text, file_name=file_name, actor=actor.username))
     finally:
-        runtime._calendar = None  # the cached calendar may hold the previewed year
+        runtime.calendar_cache = None  # the cached calendar may hold the previewed year
     return {**_with_shifts(runtime, result), "applied": False}
 
 

@@ -51,7 +51,7 @@ def calendar(session: Session, runtime: Runtime) -> workdays.WorkCalendar:
     count, latest = session.execute(select(func.count(CalendarYear.year),
                                            func.max(CalendarYear.loaded_at))).one()
     fingerprint = (count, latest)
-    cached = getattr(runtime, "_calendar", None)
+    cached = runtime.calendar_cache
     if cached is not None and cached[0] == fingerprint:
         return cached[1]
     loaded: dict[int, dict[date, str]] = {}
@@ -60,7 +60,7 @@ def calendar(session: Session, runtime: Runtime) -> workdays.WorkCalendar:
     for row in session.scalars(select(CalendarDay)):
         loaded.setdefault(row.year, {})[row.day] = row.kind
     cal = workdays.WorkCalendar(loaded=loaded)
-    runtime._calendar = (fingerprint, cal)
+    runtime.calendar_cache = (fingerprint, cal)
     return cal
 
 
@@ -135,7 +135,7 @@ def load_calendar(session: Session, runtime: Runtime, *, text: str, file_name: s
     for day, kind, name in sorted(set(days)):
         session.add(CalendarDay(day=day, year=year, kind=kind, name=name[:64]))
     session.flush()
-    runtime._calendar = None
+    runtime.calendar_cache = None
     audit.record(session, at=now, actor=actor, action="calendar_loaded",
                  detail={"year": year, "file": file_name, "days": len(days)})
     moved = recompute_open(session, runtime, actor=actor, reason=f"calendar {year} loaded",

@@ -4,19 +4,15 @@ calendars and the deadline table; plus who may take a task. Administrators only,
 from __future__ import annotations
 
 from flask import request
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 from engine.admin import service as admin
 from engine.errors import Invalid
 from web.api import bp
+from web.schemas import Strict
 from web.api.common import dump, json_body
 from web.auth import current_user, runtime
 from web.openapi import doc
-
-
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 class AdminUserOut(Schema):
@@ -37,19 +33,19 @@ class AdminUnitOut(Schema):
     depth = fields.Integer(metadata={"description": "0 for a root unit"})
 
 
-class AdminUnitIn(_Strict):
+class AdminUnitIn(Strict):
     code = fields.String(required=True, validate=validate.Length(min=1, max=64))
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(required=True, validate=validate.OneOf(admin.UNIT_KINDS))
     parent = fields.String(allow_none=True, load_default=None)
 
 
-class AdminUnitPatch(_Strict):
+class AdminUnitPatch(Strict):
     name = fields.String(validate=validate.Length(min=1, max=200))
     parent = fields.String(metadata={"description": "move below this unit (with the subtree)"})
 
 
-class AdminUserIn(_Strict):
+class AdminUserIn(Strict):
     username = fields.String(required=True, validate=validate.Length(min=1, max=64))
     display_name = fields.String(load_default="", validate=validate.Length(max=200))
     unit = fields.String(required=True)
@@ -57,22 +53,22 @@ class AdminUserIn(_Strict):
     password = fields.String(required=True, validate=validate.Length(min=4))
 
 
-class AdminUserPatch(_Strict):
+class AdminUserPatch(Strict):
     display_name = fields.String(validate=validate.Length(max=200))
     unit = fields.String()
     roles = fields.List(fields.String(), validate=validate.Length(min=1))
 
 
-class AdminPasswordIn(_Strict):
+class AdminPasswordIn(Strict):
     password = fields.String(required=True, validate=validate.Length(min=4))
 
 
-class AdminTransferIn(_Strict):
+class AdminTransferIn(Strict):
     task_id = fields.String(required=True)
     to = fields.String(required=True)
 
 
-class AdminDeactivateIn(_Strict):
+class AdminDeactivateIn(Strict):
     transfers = fields.List(fields.Nested(AdminTransferIn), load_default=list)
     all_to = fields.String(allow_none=True, load_default=None,
                            metadata={"description": "give every task not listed to this user"})
@@ -107,7 +103,7 @@ class AdminProcessLanesOut(Schema):
     warnings = fields.Integer(metadata={"description": "how many lanes are unmapped"})
 
 
-class AdminCalendarIn(_Strict):
+class AdminCalendarIn(Strict):
     file_name = fields.String(required=True, validate=validate.Length(min=1, max=255))
     text = fields.String(required=True)
 
