@@ -39,3 +39,15 @@ class Task(Base):
     deadline_key: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
     properties: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+
+class SavedFilter(Base):
+    """A user's named inbox filter (the query string of the inbox page)."""
+    __tablename__ = "saved_filters"
+    __table_args__ = (Index("ux_saved_filters_user_name", "user_id", "name", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    query: Mapped[dict] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -35,6 +35,9 @@ class User(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Login throttling: consecutive failures, and until when further attempts are refused.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit] = relationship(lazy="joined")
     role_rows: Mapped[list["UserRole"]] = relationship(lazy="selectin", cascade="all, delete-orphan")
