@@ -241,7 +241,6 @@ def _save(uow: UnitOfWork, runtime: Runtime, instance: ProcessInstance, run: Run
           now: datetime) -> list[Task]:
     """Serialize the workflow, copy out tasks and timers, append audit events; return new tasks."""
     session = uow.session
-    instance.state = run.dump()
     instance.serializer_version = SERIALIZER_VERSION
     instance.revision = (instance.revision or 0) + 1
     instance.updated_at = now
@@ -256,6 +255,9 @@ def _save(uow: UnitOfWork, runtime: Runtime, instance: ProcessInstance, run: Run
     new_tasks = _sync_tasks(session, runtime, instance, run, now)
     if run.compiled.has_timers:
         _sync_timers(session, instance, run, now)
+    # After the copy-out, which asks the workflow about tasks that left the inbox: dumping
+    # drops the finished history.
+    instance.state = run.dump()
     case = session.get(Case, instance.case_id) if instance.case_id else None
     if instance.status == "completed" and previous_status != "completed":
         instance.completed_at = now

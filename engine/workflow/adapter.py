@@ -25,7 +25,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from . import forms
+from . import forms, scripting
 from .engine_clock import engine_time
 from .parser import BpmnInvalid, Problem, load_sources, locate, new_parser, problem_from
 
@@ -145,11 +145,8 @@ def _check_expressions(compiled: CompiledSpec) -> None:
                 if isinstance(expression, str):
                     texts.append(("eval", expression))
             for mode, text in texts:
-                try:
-                    compile(text, task_spec.bpmn_id or task_spec.name, mode)
-                except SyntaxError as exc:
-                    problems.append(Problem(f"invalid expression: {exc.msg}",
-                                            element_id=getattr(task_spec, "bpmn_id", None)))
+                problems.extend(Problem(f.message, element_id=getattr(task_spec, "bpmn_id", None))
+                                for f in scripting.check(text, mode))
     if problems:
         raise BpmnInvalid(problems)
 
@@ -243,7 +240,7 @@ class Run:
     # -- lifecycle
     @classmethod
     def start(cls, compiled: CompiledSpec, data: dict | None, now: datetime) -> "Run":
-        wf = BpmnWorkflow(compiled.spec, compiled.subprocess_specs)
+        wf = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=scripting.ENGINE)
         run = cls(compiled, wf, dict(data or {}))
         if data:
             wf.task_tree.data.update(data)
@@ -258,12 +255,15 @@ class Run:
         process_data = _serializer.registry.restore(dct.pop("cluedesk_data", {}))
         wf = _serializer.registry.restore(dct, spec=compiled.spec,
                                           subprocess_specs=compiled.subprocess_specs)
+        wf.script_engine = scripting.ENGINE
         run = cls(compiled, wf, process_data)
         if error:
             run.error = ErrorView(**error)
         return run
 
     def dump(self) -> str:
+        """The serialized state, after dropping the finished history (see `prune`)."""
+        self.prune()
         _serializer.registry._encoder_mode = True
         try:
             dct = _serializer.registry.convert(self.wf)
@@ -274,6 +274,18 @@ class Run:
         if self.error:
             dct["cluedesk_error"] = self.error.__dict__
         return json.dumps(dct, cls=_serializer._encoder_cls, separators=(",", ":"))
+
+    def prune(self) -> None:
+        """Drop finished tasks that lie behind everything still live.
+
+        SpiffWorkflow never forgets a task: every pass around a loop deepens the task tree, so a
+        step costs more each time and at depth 1000 `get_tasks()` stops looking and the workflow
+        stalls silently (ENGINE-NOTES.md, iteration 333 of a send-back loop). What was done is
+        kept in the audit trail and the task rows; the engine only needs the live part of the tree.
+        """
+        for workflow in [self.wf, *self.wf.subprocesses.values()]:
+            if workflow.task_tree is not None:
+                _prune_tree(self.wf, workflow)
 
     # -- stepping
     def step(self, now: datetime) -> None:
@@ -439,6 +451,35 @@ class Run:
             if bpmn_id:
                 ids.append(bpmn_id)
         return ids
+
+
+# Finished tasks kept just above the live part of a pruned tree: the gateways and joins that
+# look at a task's parent find it.
+PRUNE_KEEP = 2
+
+
+def _prune_tree(top: BpmnWorkflow, workflow) -> None:
+    """Splice out the run of completed single-child tasks below the root of `workflow`."""
+    root = workflow.task_tree
+    if root.state != TaskState.COMPLETED or len(root._children) != 1:
+        return
+    finished = []
+    task = root.children[0]
+    while task.state == TaskState.COMPLETED and len(task._children) == 1:
+        finished.append(task)
+        task = task.children[0]
+    cut = len(finished) - PRUNE_KEEP
+    if cut <= 0:
+        return
+    removed, first_kept = finished[:cut], finished[cut]
+    for gone in removed:
+        if gone.id in top.subprocesses:
+            top.delete_subprocess(gone)
+        del workflow.tasks[gone.id]
+    root._children = [first_kept.id]
+    first_kept._parent = root.id
+    if workflow.last_task is not None and workflow.last_task.id not in workflow.tasks:
+        workflow.last_task = None
 
 
 def _plain(value: Any) -> Any:
