@@ -25,7 +25,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from . import forms, scripting
+from . import forms
 from .engine_clock import engine_time
 from .parser import BpmnInvalid, Problem, load_sources, locate, new_parser, problem_from
 
@@ -145,8 +145,11 @@ def _check_expressions(compiled: CompiledSpec) -> None:
                 if isinstance(expression, str):
                     texts.append(("eval", expression))
             for mode, text in texts:
-                problems.extend(Problem(f.message, element_id=getattr(task_spec, "bpmn_id", None))
-                                for f in scripting.check(text, mode))
+                try:
+                    compile(text, task_spec.bpmn_id or task_spec.name, mode)
+                except SyntaxError as exc:
+                    problems.append(Problem(f"invalid expression: {exc.msg}",
+                                            element_id=getattr(task_spec, "bpmn_id", None)))
     if problems:
         raise BpmnInvalid(problems)
 
@@ -240,7 +243,7 @@ class Run:
     # -- lifecycle
     @classmethod
     def start(cls, compiled: CompiledSpec, data: dict | None, now: datetime) -> "Run":
-        wf = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=scripting.ENGINE)
+        wf = BpmnWorkflow(compiled.spec, compiled.subprocess_specs)
         run = cls(compiled, wf, dict(data or {}))
         if data:
             wf.task_tree.data.update(data)
@@ -255,7 +258,6 @@ class Run:
         process_data = _serializer.registry.restore(dct.pop("cluedesk_data", {}))
         wf = _serializer.registry.restore(dct, spec=compiled.spec,
                                           subprocess_specs=compiled.subprocess_specs)
-        wf.script_engine = scripting.ENGINE
         run = cls(compiled, wf, process_data)
         if error:
             run.error = ErrorView(**error)
