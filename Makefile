@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install clean
+.PHONY: run test bench install assets clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,9 +12,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+ASSETS := web/static/vendor/.installed
 
-run: $(STAMP)
+# Front-end packages from the npm registry, pinned by web/assets/package-lock.json, copied into
+# web/static/vendor/ (served by cluedesk itself; never committed, never a CDN).
+$(ASSETS): web/assets/package.json web/assets/package-lock.json
+	cd web/assets && npm ci --no-audit --no-fund --loglevel=error
+	rm -rf web/static/vendor && mkdir -p web/static/vendor/bpmn-js
+	cp web/assets/node_modules/htmx.org/dist/htmx.min.js web/static/vendor/
+	cp web/assets/node_modules/echarts/dist/echarts.min.js web/static/vendor/
+	cp web/assets/node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js \
+	   web/assets/node_modules/bpmn-js/dist/bpmn-modeler.production.min.js web/static/vendor/bpmn-js/
+	cp -r web/assets/node_modules/bpmn-js/dist/assets/. web/static/vendor/bpmn-js/
+	touch $(ASSETS)
+
+install: $(STAMP) $(ASSETS)
+
+assets: $(ASSETS)
+
+run: $(STAMP) $(ASSETS)
 	$(BIN)/cluedesk init-db
 	$(BIN)/cluedesk deploy
 	$(BIN)/cluedesk demo
@@ -25,11 +41,11 @@ run: $(STAMP)
 	@echo ""
 	$(BIN)/cluedesk serve --host 127.0.0.1 --port 5000
 
-test: $(STAMP)
+test: $(STAMP) $(ASSETS)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache web/static/vendor web/assets/node_modules

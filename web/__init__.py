@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -13,28 +14,40 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
     """Build the app; never starts a scheduler (only `serve` and `scheduler` do)."""
     runtime = runtime or Runtime.from_config(overrides)
     app = Flask(__name__)
-    app.config.update(SECRET_KEY=runtime.settings.server.secret_key,
-                      MAX_CONTENT_LENGTH=int(runtime.settings.get(
+    settings = runtime.settings
+    secure = bool(settings.get("server", "cookie_secure", default=False))
+    app.config.update(SECRET_KEY=settings.server.secret_key,
+                      MAX_CONTENT_LENGTH=int(settings.get(
                           "server", "max_upload_bytes", default=25 * 1024 * 1024)),
-                      JSON_SORT_KEYS=False, SESSION_COOKIE_HTTPONLY=True,
-                      SESSION_COOKIE_SAMESITE="Lax")
+                      JSON_SORT_KEYS=False,
+                      # The session cookie: never readable by scripts, not sent cross-site,
+                      # HTTPS-only (and __Host- bound to this host) when served over TLS.
+                      SESSION_COOKIE_NAME="__Host-cluedesk" if secure else "cluedesk",
+                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=secure,
+                      PERMANENT_SESSION_LIFETIME=timedelta(
+                          hours=float(settings.get("server", "session_hours", default=10))),
+                      WTF_CSRF_TIME_LIMIT=None, WTF_CSRF_SSL_STRICT=secure)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.extensions["cluedesk"] = runtime
     logging.getLogger("cluedesk").setLevel(logging.INFO)
 
-    from web import auth, errors, pages
+    from web import auth, errors, i18n, ui
     from web.api import bp as api_bp
     errors.register(app)
+    i18n.register(app)
     auth.register(app)
     app.register_blueprint(api_bp)
-    app.register_blueprint(pages.bp)
+    ui.register(app)
 
     @app.after_request
     def _security_headers(response):
         # Every script and style is served by cluedesk itself (intranets, no CDN).
         response.headers.setdefault("Content-Security-Policy",
                                     "default-src 'self'; img-src 'self' data:; "
+                                    # bpmn-js and ECharts set style attributes on SVG nodes.
+                                    "style-src 'self' 'unsafe-inline'; "
                                     "object-src 'none'; frame-ancestors 'none'; base-uri 'self'")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")

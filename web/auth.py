@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, g, request, session
+from flask_wtf.csrf import CSRFProtect
 
 from engine.errors import Unauthorized
 from engine.org import service as org
@@ -9,6 +10,8 @@ from engine.org.models import User
 from engine.runtime import Runtime
 
 PUBLIC = {"api.health", "api.openapi"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+csrf = CSRFProtect()
 
 
 def runtime() -> Runtime:
@@ -23,12 +26,19 @@ def current_user() -> User:
 
 
 def register(app: Flask) -> None:
+    # Every form and every page action carries the CSRF token (pages: a hidden field or the
+    # X-CSRFToken header set by app.js). The API is exempt only for Bearer-token callers: a
+    # browser session calling the API must send the token too.
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    csrf.init_app(app)
+
     @app.before_request
     def _authenticate():
         g.user = None
         header = request.headers.get("Authorization", "")
         rt = runtime()
-        if header.lower().startswith("bearer "):
+        bearer = header.lower().startswith("bearer ")
+        if bearer:
             g.user = _token_user(rt, header[7:].strip())
         elif session.get("user_id"):
             user = rt.read(lambda uow: _detach(uow.session.get(User, session["user_id"])))
@@ -36,6 +46,8 @@ def register(app: Flask) -> None:
         if request.endpoint and request.endpoint.startswith("api.") and \
                 request.endpoint not in PUBLIC and g.user is None:
             raise Unauthorized("authentication required: send Authorization: Bearer <token>")
+        if not bearer and request.method not in SAFE_METHODS:
+            csrf.protect()
 
 
 def _token_user(rt: Runtime, token: str) -> User:

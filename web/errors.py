@@ -20,6 +20,9 @@ STATUS = {
 
 def envelope(status: int, code: str, message: str, fields: dict | None = None,
              details: list | None = None):
+    if not request.path.startswith("/api/"):
+        from web.ui import error_page  # pages answer in HTML, in the user's language
+        return error_page(status, code, message, fields)
     body = {"error": {"code": code, "message": message}}
     if fields:
         body["error"]["fields"] = fields

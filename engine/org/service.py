@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -86,6 +87,40 @@ def authenticate(session: Session, username: str, password: str) -> User:
     except (VerificationError, InvalidHashError):
         raise Unauthorized("wrong username or password") from None
     return user
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    refused: str | None  # None, "wrong" or "throttled"
+
+
+def login(session: Session, *, username: str, password: str, now: datetime,
+          max_failures: int = 5, lock_minutes: int = 15) -> LoginResult:
+    """Check a login; after `max_failures` consecutive failures the account refuses every
+    attempt, right or wrong, for `lock_minutes`. Failures and lock-outs are audited."""
+    user = session.scalar(select(User).where(User.username == username).with_for_update())
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        _hasher.hash(password)  # the same time as a real check: no timing hint
+        audit.record(session, at=now, actor=username[:64], action="login_refused",
+                     detail={"reason": "throttled"})
+        return LoginResult(None, "throttled")
+    try:
+        user = authenticate(session, username, password)
+    except Unauthorized:
+        if user is not None:
+            user.failed_logins += 1
+            if user.failed_logins >= max_failures:
+                user.locked_until = now + timedelta(minutes=lock_minutes)
+                user.failed_logins = 0
+                audit.record(session, at=now, actor=username[:64], action="user_locked_out",
+                             detail={"minutes": lock_minutes})
+        audit.record(session, at=now, actor=username[:64] or "?", action="login_failed")
+        return LoginResult(None, "wrong")
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(session, at=now, actor=user.username, action="user_logged_in")
+    return LoginResult(user, None)
 
 
 def _token_hash(token: str) -> str:

@@ -34,15 +34,16 @@ def test_deploy_and_start_lanes(api):
     assert task["element_id"] == "Activity_A1" and task["lane"] == "A"
 
 
-def test_the_start_page_points_to_the_api(app):
-    resp = app.test_client().get("/")
+def test_the_login_page_points_to_the_api(app):
+    assert app.test_client().get("/").headers["Location"].startswith("/login")
+    resp = app.test_client().get("/login")
     assert resp.status_code == 200
     page = resp.get_data(as_text=True)
     assert "/api/v1/openapi.json" in page and "信访举报" in page
 
 
 def test_responses_carry_security_headers(app, api):
-    for resp in (app.test_client().get("/"), app.test_client().get("/api/v1/health")):
+    for resp in (app.test_client().get("/login"), app.test_client().get("/api/v1/health")):
         assert resp.headers["X-Content-Type-Options"] == "nosniff"
         assert resp.headers["X-Frame-Options"] == "DENY"
         assert "default-src 'self'" in resp.headers["Content-Security-Policy"]

@@ -1,0 +1,22 @@
+"""Every user-visible string of the pages has a Chinese and an English translation."""
+from web import i18n
+
+
+def test_every_page_string_is_translated_into_chinese_and_english():
+    strings = i18n.source_strings()
+    assert len(strings) > 30  # extraction found the templates and page modules
+    gaps = i18n.missing()
+    assert gaps == {lang: [] for lang in i18n.LANGUAGES}, (
+        "untranslated strings (python -m web.i18n update AREA, then write the Chinese):\n"
+        + "\n".join(f"{lang}: {item}" for lang, items in gaps.items() for item in items))
+
+
+def test_the_check_sees_a_new_untranslated_string(tmp_path, monkeypatch):
+    template = i18n.ROOT / "templates" / "ui" / "_probe_untranslated.html"
+    template.write_text('{{ _("A sentence nobody translated") }}', encoding="utf-8")
+    try:
+        gaps = i18n.missing()
+    finally:
+        template.unlink()
+    assert any("A sentence nobody translated" in item for item in gaps["zh"])
+    assert any("A sentence nobody translated" in item for item in gaps["en"])

@@ -1,0 +1,148 @@
+"""Server-rendered pages. Each area is one module; every action is one request that returns the
+HTML fragment it changes (htmx), so pages never make a second round trip for their update.
+
+Conventions for page modules:
+- `@page(roles=...)` on every view: login required (a full page redirects to the login page, an
+  htmx request gets a 401 fragment), optional role check (403 page).
+- Read with `runtime().read(fn)`, change with `runtime().transact(fn)`; call services only.
+- Actions answer with the fragment to swap; `toast(response, message)` adds a message shown by
+  `app.js`; `retarget_error` sends a domain error to the page's `#flash` region.
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+import pkgutil
+from collections.abc import Callable, Iterable
+
+from flask import (Blueprint, Response, abort, g, make_response, redirect, request, url_for)
+
+bp = Blueprint("ui", __name__)
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def page(roles: Iterable[str] | None = None) -> Callable:
+    """Login (and, when given, one of `roles`) required for this view."""
+    wanted = set(roles or ())
+
+    def wrap(view):
+        @functools.wraps(view)
+        def inner(*args, **kwargs):
+            user = g.get("user")
+            if user is None:
+                if is_htmx():
+                    response = make_response("", 401)
+                    response.headers["HX-Redirect"] = url_for("ui.login", next=request.path)
+                    return response
+                return redirect(url_for("ui.login", next=request.full_path.rstrip("?")))
+            if wanted and not (wanted & user.roles):
+                abort(403)
+            return view(*args, **kwargs)
+        return inner
+    return wrap
+
+
+def toast(response: Response | str, message: str, level: str = "success") -> Response:
+    """Attach a message that `app.js` shows after the swap (no extra request)."""
+    response = make_response(response)
+    response.headers["HX-Trigger"] = json.dumps({"cd-toast": {"message": message,
+                                                              "level": level}},
+                                                ensure_ascii=True)
+    return response
+
+
+def error_page(status: int, code: str, message: str, fields: dict | None = None):
+    """An error as a page, or as a fragment in `#flash` for an htmx action."""
+    from flask import render_template
+    if is_htmx():
+        response = make_response(render_template("ui/_error.html", status=status, code=code,
+                                                 message=message, fields=fields), status)
+        response.headers["HX-Retarget"] = "#flash"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    return make_response(render_template("ui/error.html", status=status, code=code,
+                                         message=message, fields=fields), status)
+
+
+def register(app) -> None:
+    """The pages blueprint and what every template can use."""
+    from flask_babel import get_locale
+    from flask_wtf.csrf import generate_csrf
+
+    from web.i18n import LANGUAGES
+    # Every module of this package is a page area; importing it adds its views to `bp`.
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+    app.register_blueprint(bp)
+
+    app.add_template_filter(_localtime, "localtime")
+    app.add_template_filter(_localdate, "localdate")
+
+    @app.context_processor
+    def _globals():
+        user = g.get("user")
+        return {"current_user": user, "languages": LANGUAGES, "csrf_token": generate_csrf,
+                "locale": str(get_locale() or "zh"), "nav": _nav(user) if user else [],
+                "unread_count": (lambda: _unread(user)) if user else (lambda: 0),
+                "status_text": _status_text, "view_functions": app.view_functions}
+
+
+def N_(message: str) -> str:
+    """Mark a string for translation where it is defined; translated where it is shown."""
+    return message
+
+
+# (endpoint, label msgid, roles that see it); a link appears once its page module exists.
+NAV = [
+    ("ui.inbox", N_("Inbox"), {"caseworker", "supervisor", "intake_clerk", "joint_reviewer"}),
+    ("ui.intake", N_("Register petition"), {"intake_clerk", "supervisor"}),
+    ("ui.overdue_board", N_("Overdue board"), {"supervisor"}),
+    ("ui.dashboard", N_("Statistics"), {"supervisor", "caseworker", "intake_clerk"}),
+    ("ui.designer", N_("Process designer"), {"process_designer"}),
+    ("ui.admin_home", N_("Administration"), {"administrator"}),
+]
+
+
+def _nav(user) -> list[tuple[str, str]]:
+    from flask import current_app
+    from flask_babel import gettext
+    return [(endpoint, gettext(label)) for endpoint, label, roles in NAV
+            if endpoint in current_app.view_functions and roles & user.roles]
+
+
+def _unread(user) -> int:
+    from engine.notifications import service as notifications
+    from web.auth import runtime
+    return runtime().read(lambda uow: notifications.unread_count(uow.session, user.id))
+
+
+STATUS_TEXT = {400: N_("Bad request."), 401: N_("Please log in."), 403: N_("Not allowed."),
+               404: N_("Not found."), 409: N_("Someone else changed this first; reload."),
+               413: N_("The file is too large."), 422: N_("Please check the input."),
+               429: N_("Too many requests."), 500: N_("Server error; it has been logged.")}
+
+
+def _status_text(status: int) -> str:
+    from flask_babel import gettext
+    return gettext(STATUS_TEXT.get(status, N_("Error.")))
+
+
+def _localtime(value) -> str:
+    """An instant in the deployment's time zone, to the minute."""
+    if value is None:
+        return ""
+    from web.auth import runtime
+    return value.astimezone(runtime().clock.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _localdate(value) -> str:
+    if value is None:
+        return ""
+    from web.auth import runtime
+    if hasattr(value, "astimezone"):
+        value = value.astimezone(runtime().clock.tz)
+    return value.strftime("%Y-%m-%d")
