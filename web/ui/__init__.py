@@ -6,7 +6,7 @@ Conventions for page modules:
   htmx request gets a 401 fragment), optional role check (403 page).
 - Read with `runtime().read(fn)`, change with `runtime().transact(fn)`; call services only.
 - Actions answer with the fragment to swap; `toast(response, message)` adds a message shown by
-  `app.js`; `retarget_error` sends a domain error to the page's `#flash` region.
+  `app.js`; a domain error raised in an htmx action lands in the page's `#flash` region.
 """
 from __future__ import annotations
 
@@ -59,8 +59,12 @@ def error_page(status: int, code: str, message: str, fields: dict | None = None)
     """An error as a page, or as a fragment in `#flash` for an htmx action."""
     from flask import render_template
     if is_htmx():
+        # An expected refusal of an action is part of the page, not a failed load: answered
+        # 200 (browsers log every 4xx/5xx fetch as a console error) with the real status in
+        # X-Cluedesk-Status.
         response = make_response(render_template("ui/_error.html", status=status, code=code,
-                                                 message=message, fields=fields), status)
+                                                 message=message, fields=fields), 200)
+        response.headers["X-Cluedesk-Status"] = str(status)
         response.headers["HX-Retarget"] = "#flash"
         response.headers["HX-Reswap"] = "innerHTML"
         return response
