@@ -265,12 +265,56 @@ def check_cmd():
         result = run_check(runtime=rt)
     finally:
         rt.dispose()
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     for problem in result.problems:
         click.echo(f"problem: {problem}")
     if result.problems:
         click.echo(f"{len(result.problems)} problem(s) found", err=True)
         sys.exit(1)
-    click.echo(f"ok: {result.instances} instances, {result.tasks} tasks checked")
+    click.echo(f"ok: {result.instances} instances, {result.audit_events} audit events, "
+               f"{result.tasks} tasks checked")
+
+
+@main.group("audit")
+def audit_group():
+    """The tamper-evident audit trail."""
+
+
+@audit_group.command("verify")
+def audit_verify():
+    """Recompute the audit chain and compare it with the anchors; exit 1 naming the first break."""
+    from engine.audit import chain
+    rt = _runtime()
+    try:
+        result = chain.verify(rt)
+    finally:
+        rt.dispose()
+    warning = chain.key_warning(rt.settings)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    for problem in result.problems:
+        click.echo(f"problem: {problem}")
+    if result.problems:
+        sys.exit(1)
+    seq, event_id, digest = result.head
+    click.echo(f"ok: {result.events} audit events chained, head seq {seq} (event {event_id}, "
+               f"{digest[:16]}…), {result.anchors} anchor(s) match")
+
+
+@audit_group.command("anchor")
+def audit_anchor():
+    """Append the chain head to the anchor file (`audit.anchor_path`)."""
+    from engine.audit import chain
+    rt = _runtime()
+    try:
+        item = chain.anchor(rt)
+    finally:
+        rt.dispose()
+    if item is None:
+        click.echo("the audit trail is empty: nothing to anchor")
+        return
+    click.echo(f"anchored seq {item['seq']} (event {item['id']}) in {chain.anchor_path(rt.settings)}")
 
 
 PG_DUMP_HINT = ("PostgreSQL: back up with `pg_dump --format=custom --file=FILE {url}` and "

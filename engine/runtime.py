@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import models  # noqa: F401  (configure every mapper)
+from engine.audit import chain as audit_chain
 from engine.clock import Clock
 from engine.config import Settings, load_settings
 from engine.db import is_sqlite, make_engine
@@ -42,12 +43,13 @@ class Runtime:
         if connection is not None:
             # Tests: join an outer transaction; each commit only releases a savepoint.
             factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
-                                   expire_on_commit=False)
+                                   expire_on_commit=False, info=audit_chain.session_info(settings))
             self._session: Callable[[bool], Session] = lambda write: factory()
         else:
-            reader = sessionmaker(bind=self.engine, expire_on_commit=False)
+            info = audit_chain.session_info(settings)  # the audit key, never in the database
+            reader = sessionmaker(bind=self.engine, expire_on_commit=False, info=info)
             writer = sessionmaker(bind=self.engine.execution_options(sqlite_immediate=True),
-                                  expire_on_commit=False) if self.sqlite else reader
+                                  expire_on_commit=False, info=info) if self.sqlite else reader
             self._session = lambda write: (writer if write else reader)()
 
     @classmethod

@@ -21,3 +21,7 @@ class AuditEvent(Base):
     task_id: Mapped[str | None] = mapped_column(String(36))
     task_name: Mapped[str | None] = mapped_column(String(255))
     detail: Mapped[dict] = mapped_column(JSONType, default=dict)
+    # Position in the chain and HMAC-SHA256 over the previous hash and this event
+    # (engine/audit/chain.py); set when the transaction that wrote the event commits.
+    chain_seq: Mapped[int | None] = mapped_column(Integer, unique=True)
+    hash: Mapped[str | None] = mapped_column(String(64))

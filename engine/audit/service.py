@@ -1,4 +1,4 @@
-"""Append audit events; read a case's or an instance's history."""
+"""Append audit events; read a case's or an instance's history; who viewed which case."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,7 +6,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.audit import chain
 from engine.audit.models import AuditEvent
+
+VIEWED = "case_viewed"
 
 
 def record(session: Session, *, at: datetime, actor: str, action: str, case_id: int | None = None,
@@ -17,15 +20,30 @@ def record(session: Session, *, at: datetime, actor: str, action: str, case_id: 
                        instance_id=instance_id, task_id=task_id, task_name=task_name,
                        detail=detail or {})
     session.add(event)
+    chain.pending(session, event)
     return event
 
 
 def history(session: Session, *, case_id: int | None = None,
             instance_id: str | None = None) -> list[AuditEvent]:
-    """Events of a case (or an instance), oldest first."""
-    stmt = select(AuditEvent)
+    """Events of a case (or an instance), oldest first; reads of the case are listed apart."""
+    stmt = select(AuditEvent).where(AuditEvent.action != VIEWED)
     if case_id is not None:
         stmt = stmt.where(AuditEvent.case_id == case_id)
     if instance_id is not None:
         stmt = stmt.where(AuditEvent.instance_id == instance_id)
     return list(session.scalars(stmt.order_by(AuditEvent.at, AuditEvent.id)))
+
+
+def record_view(session: Session, *, at: datetime, actor: str, case_id: int, via: str,
+                record_id: int | None = None) -> None:
+    """Note that `actor` read a case's details (`via` names what was read: case, petition)."""
+    record(session, at=at, actor=actor, action=VIEWED, case_id=case_id,
+           detail={"via": via, "id": record_id} if record_id is not None else {"via": via})
+
+
+def views(session: Session, *, case_id: int) -> list[AuditEvent]:
+    """Who read a case's details, oldest first."""
+    return list(session.scalars(select(AuditEvent).where(
+        AuditEvent.case_id == case_id, AuditEvent.action == VIEWED)
+        .order_by(AuditEvent.at, AuditEvent.id)))

@@ -11,6 +11,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from engine.audit import chain as audit_chain
 from engine.runtime import Runtime
 from engine.timers import service
 
@@ -42,6 +43,15 @@ def build_scheduler(runtime: Runtime, *, blocking: bool = False):
         except Exception:
             log.exception("heartbeat failed")
 
+    def anchor():
+        try:
+            audit_chain.anchor(runtime)
+        except Exception:  # an unwritable anchor file must not stop the timers
+            log.exception("audit anchor failed")
+
+    anchor_minutes = float(runtime.settings.get("audit", "anchor_minutes", default=60))
     scheduler.add_job(poll_due, "interval", seconds=poll, id="poll", next_run_time=started)
+    scheduler.add_job(anchor, "interval", minutes=anchor_minutes, id="audit_anchor",
+                      next_run_time=started)
     scheduler.add_job(beat, "interval", seconds=heartbeat, id="heartbeat", next_run_time=started)
     return scheduler

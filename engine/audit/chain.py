@@ -1,0 +1,237 @@
+"""The tamper-evident audit trail: every event carries an HMAC-SHA256 over its content and the
+previous event's hash, keyed with a secret that is not stored in the database; the chain head is
+anchored in a file outside the database from time to time.
+
+Appends are serialised: events are chained in the committing transaction, after everything
+else is flushed, under a PostgreSQL transaction-level advisory lock (SQLite writers are already
+serialised), so the lock is held only for the few statements that chain this transaction's events.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session
+
+from engine.audit.models import AuditEvent
+from engine.config import ROOT, Settings
+
+log = logging.getLogger("cluedesk.audit")
+
+# Public on purpose: a deployment that keeps it proves nothing. `check` and `audit verify` warn.
+DEV_KEY = "cluedesk-development-audit-key-not-secret"
+GENESIS = "0" * 64
+LOCK_ID = 0x6175646974  # "audit": one advisory lock for the whole trail
+PENDING = "audit_pending"
+KEY = "audit_key"
+
+
+def audit_key(settings: Settings) -> tuple[bytes, bool]:
+    """The HMAC key (`audit.key`, env CLUEDESK_AUDIT_KEY) and whether it is the development default."""
+    configured = str(settings.get("audit", "key", default="") or "")
+    return (configured or DEV_KEY).encode(), not configured
+
+
+def session_info(settings: Settings) -> dict:
+    """What a session needs to chain the events it commits."""
+    return {KEY: audit_key(settings)[0]}
+
+
+def content(ev: AuditEvent) -> str:
+    """The canonical text of an event as the database gives it back (UTC instant, JSON detail)."""
+    at = ev.at.astimezone(timezone.utc).isoformat(timespec="microseconds") if ev.at else None
+    detail = json.loads(json.dumps(ev.detail if ev.detail is not None else {}))
+    return json.dumps([ev.chain_seq, ev.id, at, ev.actor, ev.action, ev.case_id, ev.instance_id,
+                       ev.task_id, ev.task_name, detail],
+                      sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def digest(key: bytes, previous: str, ev: AuditEvent) -> str:
+    """HMAC-SHA256 of the previous hash and this event's content."""
+    return hmac.new(key, f"{previous}\n{content(ev)}".encode(), hashlib.sha256).hexdigest()
+
+
+def pending(session: Session, ev: AuditEvent) -> None:
+    """Remember an event so that this transaction's commit chains it."""
+    session.info.setdefault(PENDING, []).append(ev)
+
+
+def head(session: Session) -> tuple[int, int | None, str]:
+    """(seq, event id, hash) of the last chained event; (0, None, GENESIS) for an empty trail."""
+    row = session.execute(select(AuditEvent.chain_seq, AuditEvent.id, AuditEvent.hash)
+                          .where(AuditEvent.chain_seq.is_not(None))
+                          .order_by(AuditEvent.chain_seq.desc()).limit(1)).first()
+    return (row[0], row[1], row[2]) if row else (0, None, GENESIS)
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_on_commit(session: Session) -> None:
+    events = session.info.pop(PENDING, None)
+    if not events:
+        return
+    # Everything else first: once the lock is held this transaction touches only its own rows,
+    # so it can never wait on another transaction that waits for the lock.
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_ID})
+    key = session.info.get(KEY) or DEV_KEY.encode()
+    seq, _, previous = head(session)
+    for ev in sorted(events, key=lambda e: e.id):
+        seq += 1
+        ev.chain_seq = seq
+        ev.hash = previous = digest(key, previous, ev)
+    session.flush()
+
+
+# ---------------------------------------------------------------- verification and anchors
+
+@dataclass
+class Verification:
+    events: int = 0
+    head: tuple[int, int | None, str] = (0, None, GENESIS)
+    problems: list[str] = field(default_factory=list)
+    anchors: int = 0
+
+
+def _events(session: Session, batch: int = 2000) -> Iterator[AuditEvent]:
+    last = 0
+    while True:
+        rows = list(session.scalars(select(AuditEvent).where(AuditEvent.chain_seq > last)
+                                    .order_by(AuditEvent.chain_seq).limit(batch)))
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].chain_seq
+        session.expunge_all()
+
+
+def verify_chain(session: Session, key: bytes) -> Verification:
+    """Recompute the chain; name the first broken event, unchained events and gaps."""
+    result = Verification()
+    unchained = list(session.scalars(select(AuditEvent.id).where(AuditEvent.chain_seq.is_(None))
+                                     .order_by(AuditEvent.id).limit(11)))
+    if unchained:
+        more = ", …" if len(unchained) > 10 else ""
+        result.problems.append("audit events outside the chain (inserted without the "
+                               f"application): {', '.join(map(str, unchained[:10]))}{more}")
+    previous, expected, broken = GENESIS, 1, 0
+    for ev in _events(session):
+        result.events += 1
+        if ev.chain_seq != expected:
+            result.problems.append(f"audit chain: events {expected}–{ev.chain_seq - 1} are "
+                                   f"missing before event {ev.id} (seq {ev.chain_seq})")
+        elif ev.hash != digest(key, previous, ev):
+            broken += 1
+            if broken == 1:
+                result.problems.append(
+                    f"audit event {ev.id} (seq {ev.chain_seq}, {ev.action} at "
+                    f"{ev.at.isoformat() if ev.at else '?'}) does not match its hash: "
+                    "it, or its hash, was changed without the audit key")
+        expected = ev.chain_seq + 1
+        previous = ev.hash or ""
+        result.head = (ev.chain_seq, ev.id, ev.hash)
+    if broken > 1:
+        result.problems.append(f"audit chain: {broken - 1} more event(s) after it do not match")
+    return result
+
+
+def anchor_path(settings: Settings) -> Path:
+    path = Path(str(settings.get("audit", "anchor_path", default="instance/audit-anchors.log")))
+    return path if path.is_absolute() else ROOT / path
+
+
+def database_label(url: str) -> str:
+    """The database an anchor belongs to (no password)."""
+    from sqlalchemy.engine import make_url
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def read_anchors(path: Path, database: str) -> list[dict]:
+    """This database's anchors, oldest first (unreadable lines are skipped and reported)."""
+    if not path.exists():
+        return []
+    anchors = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError:
+            anchors.append({"line": number, "invalid": True})
+            continue
+        if item.get("database") == database:
+            anchors.append({**item, "line": number})
+    return anchors
+
+
+def write_anchor(session: Session, *, path: Path, database: str, now: datetime) -> dict | None:
+    """Append the chain head to the anchor file, unless the last anchor already names it."""
+    seq, event_id, digest_ = head(session)
+    if seq == 0:
+        return None
+    last = [a for a in read_anchors(path, database) if not a.get("invalid")]
+    if last and last[-1].get("seq") == seq and last[-1].get("hash") == digest_:
+        return last[-1]
+    item = {"at": now.isoformat(), "database": database, "seq": seq, "id": event_id,
+            "hash": digest_}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+        fh.flush()
+    return item
+
+
+def check_anchors(session: Session, anchors: list[dict], result: Verification) -> None:
+    """Each anchor's event still exists with the anchored hash (no truncation, no rewrite)."""
+    for item in anchors:
+        result.anchors += 1
+        if item.get("invalid"):
+            result.problems.append(f"anchor file line {item['line']} is not valid JSON")
+            continue
+        row = session.execute(select(AuditEvent.id, AuditEvent.hash)
+                              .where(AuditEvent.chain_seq == item["seq"])).first()
+        if row is None:
+            result.problems.append(
+                f"anchor of {item['at']} names event {item['id']} (seq {item['seq']}) but the "
+                f"trail ends at seq {result.head[0]}: events were removed")
+        elif row[1] != item["hash"] or row[0] != item["id"]:
+            result.problems.append(
+                f"anchor of {item['at']}: event seq {item['seq']} is now event {row[0]} with "
+                "another hash: the trail was rewritten")
+
+
+# ---------------------------------------------------------------- use cases (CLI, worker, check)
+
+def verify(runtime) -> Verification:
+    """Recompute the whole chain and compare it with every anchor of this database."""
+    key, _ = audit_key(runtime.settings)
+    database = database_label(runtime.settings.database.url)
+
+    def work(uow):
+        result = verify_chain(uow.session, key)
+        check_anchors(uow.session, read_anchors(anchor_path(runtime.settings), database), result)
+        return result
+    return runtime.read(work)
+
+
+def anchor(runtime) -> dict | None:
+    """Append the chain head to the anchor file (the timer worker and `cluedesk audit anchor`)."""
+    path = anchor_path(runtime.settings)
+    database = database_label(runtime.settings.database.url)
+    return runtime.read(lambda uow: write_anchor(uow.session, path=path, database=database,
+                                                 now=runtime.clock.wall()))
+
+
+def key_warning(settings: Settings) -> str | None:
+    """A warning when the audit key is the public development default."""
+    if audit_key(settings)[1]:
+        return ("the audit key is the public development default: set CLUEDESK_AUDIT_KEY "
+                "(audit.key) to a long random secret kept outside the database")
+    return None
