@@ -16,7 +16,7 @@ from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.inbox import authority
 from engine.inbox.models import Task
 from engine.org.models import User
-from engine.processes import actions
+from engine.processes import actions, scripts
 from engine.processes.models import BpmnSource, ProcessDefinition, ProcessInstance
 from engine.runtime import Runtime
 from engine.timers.models import Timer
@@ -88,7 +88,7 @@ def deploy(uow: UnitOfWork, *, runtime: Runtime, files: list[tuple[str, bytes]],
         try:
             compiled = compile_spec(pid, sources)
         except BpmnInvalid as exc:
-            problems.extend(exc.problems)
+            problems.extend(bpmn.locate(sources, p) for p in exc.problems)
             continue
         unknown = [Problem(f"unknown action {info['properties']['action']!r}; known actions: "
                            f"{', '.join(actions.names())}", element_id=element_id, file_name=name)
@@ -231,6 +231,7 @@ def _lock_instance(session: Session, runtime: Runtime, instance_id: str) -> Proc
 
 def _load(session: Session, runtime: Runtime, instance: ProcessInstance) -> Run:
     """The workflow at the instance's revision: the cached one if current, else deserialized."""
+    scripts.use(session, runtime)  # script helpers look things up in this transaction
     cached = runtime.workflow_cache.pop(instance.id)
     if cached is not None and cached[0] == instance.revision:
         return cached[1]
@@ -357,6 +358,7 @@ def start_instance(uow: UnitOfWork, *, runtime: Runtime, key: str, version: int 
     now = runtime.clock.now()
     definition = get_definition(session, key, version)
     compiled = compiled_for(session, runtime, definition.id)
+    scripts.use(session, runtime)
     run = Run.start(compiled, data or {}, now)
     instance = ProcessInstance(id=str(uuid.uuid4()), definition_id=definition.id,
                                process_key=definition.key, version=definition.version,

@@ -25,7 +25,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from . import forms
+from . import forms, scripting
 from .engine_clock import engine_time
 from .parser import BpmnInvalid, Problem, load_sources, locate, new_parser, problem_from
 
@@ -145,11 +145,8 @@ def _check_expressions(compiled: CompiledSpec) -> None:
                 if isinstance(expression, str):
                     texts.append(("eval", expression))
             for mode, text in texts:
-                try:
-                    compile(text, task_spec.bpmn_id or task_spec.name, mode)
-                except SyntaxError as exc:
-                    problems.append(Problem(f"invalid expression: {exc.msg}",
-                                            element_id=getattr(task_spec, "bpmn_id", None)))
+                problems.extend(Problem(f.message, element_id=getattr(task_spec, "bpmn_id", None))
+                                for f in scripting.check(text, mode))
     if problems:
         raise BpmnInvalid(problems)
 
@@ -243,7 +240,7 @@ class Run:
     # -- lifecycle
     @classmethod
     def start(cls, compiled: CompiledSpec, data: dict | None, now: datetime) -> "Run":
-        wf = BpmnWorkflow(compiled.spec, compiled.subprocess_specs)
+        wf = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=scripting.ENGINE)
         run = cls(compiled, wf, dict(data or {}))
         if data:
             wf.task_tree.data.update(data)
@@ -258,6 +255,7 @@ class Run:
         process_data = _serializer.registry.restore(dct.pop("cluedesk_data", {}))
         wf = _serializer.registry.restore(dct, spec=compiled.spec,
                                           subprocess_specs=compiled.subprocess_specs)
+        wf.script_engine = scripting.ENGINE
         run = cls(compiled, wf, process_data)
         if error:
             run.error = ErrorView(**error)

@@ -1,0 +1,736 @@
+"""The restricted evaluator for BPMN scripts, conditions and timer expressions.
+
+SpiffWorkflow runs scripts with plain `exec` and full builtins. This module replaces its script
+environment: code is parsed, checked against an AST policy, instrumented and compiled once per
+text, then run with an explicit set of helpers and safe builtins. The bounds:
+
+- policy (refused before running): no imports, classes, defs, try/with, global, async, yield;
+  no name starting with `__`; attributes only from an allow-list (no frame, code or function
+  internals, no `format`); lambdas without defaults; f-string format specs only small constants.
+- work: every loop iteration, comprehension item and lambda call is a tick (at most
+  `MAX_TICKS`, and the wall time is checked every tick against `MAX_SECONDS`); `range` is
+  bounded; each C-level operation gets only bounded input (see below), so no single step is long.
+- memory: every operation that builds a sequence (`*`, `+`, `**`, `<<`, `%`, calls of builtins
+  and methods) is checked *before* it runs against `MAX_ITEMS` items per value and `MAX_CELLS`
+  of nested size; calls charge what they return to a total of `MAX_ALLOCATED` per evaluation;
+  comparisons, hashing, formatting and the task data written back are walked (with a cut-off) so
+  shared-structure tricks (`x = [x, x]` thirty times) cannot expand.
+
+A refused or exhausted script raises `ScriptRefused`, which the engine reports as the element's
+error (the instance goes to `error`, like any failing script).
+"""
+from __future__ import annotations
+
+import ast
+import contextlib
+import contextvars
+import re
+import time
+import types
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from typing import Any, Callable
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+MAX_TICKS = 100_000
+MAX_SECONDS = 1.0
+MAX_ITEMS = 100_000          # items of one list/str/dict built by an operation
+MAX_CELLS = 200_000          # nested (expanded) size of any value walked
+MAX_ALLOCATED = 2_000_000    # items built by all calls and operations of one evaluation
+MAX_INT_BITS = 10_000
+MAX_SOURCE = 20_000
+MAX_FSTRING_PARTS = 20
+
+ALLOWED_ATTRIBUTES = frozenset("""
+    get keys values items copy setdefault pop append extend insert remove index count sort reverse
+    clear update add discard union intersection difference issubset issuperset
+    lower upper strip lstrip rstrip split rsplit splitlines startswith endswith find rfind
+    isdigit isalpha isalnum isspace isnumeric isdecimal title capitalize casefold join partition
+    rpartition removeprefix removesuffix replace zfill ljust rjust center
+    year month day hour minute second microsecond tzinfo weekday isoweekday isoformat
+    strftime date time astimezone timestamp days seconds microseconds total_seconds
+    real imag
+""".split())
+# Methods whose result can be much larger than their inputs: checked before they run.
+_GROWING = {"join", "replace", "zfill", "ljust", "rjust", "center", "extend", "update", "insert",
+            "append", "setdefault"}
+_FORBIDDEN_NODES = {
+    ast.Import: "import", ast.ImportFrom: "import", ast.ClassDef: "class",
+    ast.FunctionDef: "def (use a lambda)", ast.AsyncFunctionDef: "async", ast.AsyncFor: "async",
+    ast.AsyncWith: "async", ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield",
+    ast.Global: "global", ast.Nonlocal: "nonlocal", ast.Try: "try/except", ast.With: "with",
+    ast.Raise: "raise", ast.Match: "match",
+}
+if hasattr(ast, "TryStar"):
+    _FORBIDDEN_NODES[ast.TryStar] = "try/except"
+# Builtins a script might reach for; named in the refusal so the designer knows why.
+_UNAVAILABLE = frozenset("""open eval exec compile getattr setattr delattr globals locals vars dir
+    type object super help input breakpoint memoryview classmethod staticmethod property iter next
+    map filter print exit quit hasattr id hash callable isinstance issubclass chr ord format
+    bytearray frozenset""".split())
+_GUARDED_OPS = {ast.Pow: "**", ast.Mult: "*", ast.LShift: "<<", ast.Add: "+", ast.Mod: "%"}
+_SCALARS = (int, float, bool, str, type(None), date, datetime, timedelta, bytes)
+_CONTAINERS = (list, tuple, dict, set, frozenset)
+
+
+class ScriptRefused(Exception):
+    """A script or expression broke the policy or exhausted its budget."""
+
+    def __init__(self, reason: str, line: int | None = None):
+        self.reason, self.line = reason, line
+        super().__init__(f"{reason} (line {line})" if line else reason)
+
+
+# ---------------------------------------------------------------------------------------------
+# Policy and instrumentation
+
+
+@dataclass
+class Finding:
+    message: str
+    line: int | None
+
+
+class _Policy(ast.NodeVisitor):
+    """Collect every policy violation (for lint) rather than stopping at the first."""
+
+    def __init__(self):
+        self.findings: list[Finding] = []
+
+    def refuse(self, node, message):
+        self.findings.append(Finding(message, getattr(node, "lineno", None)))
+
+    def generic_visit(self, node):
+        for kind, what in _FORBIDDEN_NODES.items():
+            if isinstance(node, kind):
+                self.refuse(node, f"{what} is not allowed in scripts")
+        super().generic_visit(node)
+
+    def visit_Name(self, node):
+        if node.id.startswith("__") or node.id.startswith("_cd_"):
+            self.refuse(node, f"the name {node.id!r} is not allowed")
+        elif node.id in _UNAVAILABLE and isinstance(node.ctx, ast.Load):
+            self.refuse(node, f"{node.id!r} is not available in scripts")
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)  # innermost first: `().__class__.__base__` names `__class__`
+        if not isinstance(node.ctx, ast.Load):
+            self.refuse(node, f"assigning the attribute {node.attr!r} is not allowed")
+        elif node.attr not in ALLOWED_ATTRIBUTES:
+            self.refuse(node, f"the attribute {node.attr!r} is not allowed")
+
+    def visit_Lambda(self, node):
+        if node.args.defaults or node.args.kw_defaults and any(node.args.kw_defaults):
+            self.refuse(node, "lambda default values are not allowed")
+        self.generic_visit(node)
+
+    def visit_JoinedStr(self, node):
+        parts = [v for v in node.values if isinstance(v, ast.FormattedValue)]
+        if len(parts) > MAX_FSTRING_PARTS:
+            self.refuse(node, f"an f-string may have at most {MAX_FSTRING_PARTS} fields")
+        for part in parts:
+            spec = part.format_spec
+            if spec is None:
+                continue
+            if not all(isinstance(v, ast.Constant) for v in spec.values):
+                self.refuse(node, "computed format specifications are not allowed")
+                continue
+            text = "".join(str(v.value) for v in spec.values)
+            if any(int(n) > 1000 for n in re.findall(r"\d+", text)):
+                self.refuse(node, "format widths above 1000 are not allowed")
+        self.generic_visit(node)
+
+    def visit_Constant(self, node):
+        if isinstance(node.value, str) and len(node.value) > MAX_ITEMS:
+            self.refuse(node, "string constant too long")
+
+
+class _Instrument(ast.NodeTransformer):
+    """Route growing operations, calls and comparisons through the guards; tick in loops."""
+
+    @staticmethod
+    def _call(name, *args, node=None):
+        call = ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=list(args), keywords=[])
+        return ast.copy_location(call, node) if node is not None else call
+
+    def _guard(self, expr):
+        if isinstance(expr, ast.Constant):
+            return expr
+        return self._call("_cd_g", expr, node=expr)
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        op = _GUARDED_OPS.get(type(node.op))
+        if op is None:
+            return node
+        return self._call("_cd_binop", ast.Constant(op), node.left, node.right, node=node)
+
+    def visit_AugAssign(self, node):
+        self.generic_visit(node)
+        op = _GUARDED_OPS.get(type(node.op))
+        if op is None:
+            return node
+        target = _as_load(node.target)
+        node.value = self._call("_cd_aug", ast.Constant(op), target, node.value, node=node)
+        return node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        return ast.copy_location(ast.Call(func=ast.Name(id="_cd_call", ctx=ast.Load()),
+                                          args=[node.func, *node.args],
+                                          keywords=node.keywords), node)
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        node.left = self._guard(node.left)
+        node.comparators = [self._guard(c) for c in node.comparators]
+        return node
+
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        if not isinstance(node.slice, ast.Slice):
+            node.slice = self._guard(node.slice)
+        return node
+
+    def visit_Set(self, node):
+        self.generic_visit(node)
+        node.elts = [self._guard(e) for e in node.elts]
+        return node
+
+    def visit_Dict(self, node):
+        self.generic_visit(node)
+        node.keys = [self._guard(k) if k is not None else None for k in node.keys]
+        return node
+
+    def visit_FormattedValue(self, node):
+        self.generic_visit(node)
+        node.value = self._guard(node.value)
+        return node
+
+    def visit_JoinedStr(self, node):
+        self.generic_visit(node)
+        return self._call("_cd_g", node, node=node)
+
+    def _tick_body(self, node):
+        self.generic_visit(node)
+        tick = ast.copy_location(ast.Expr(self._call("_cd_tick")), node)
+        node.body = [tick, *node.body]
+        return node
+
+    visit_For = visit_While = _tick_body
+
+    def visit_comprehension(self, node):
+        self.generic_visit(node)
+        node.ifs = [*node.ifs, self._call("_cd_tick", node=node.iter)]
+        return node
+
+    def visit_Lambda(self, node):
+        self.generic_visit(node)
+        node.body = ast.copy_location(
+            ast.BoolOp(op=ast.And(), values=[self._call("_cd_tick", node=node), node.body]), node)
+        return node
+
+
+def _as_load(target):
+    target = ast.parse(ast.unparse(target), mode="eval").body
+    return target
+
+
+def check(text: str, mode: str = "exec") -> list[Finding]:
+    """Every policy violation in a script (`exec`) or expression (`eval`); empty when allowed."""
+    if len(text) > MAX_SOURCE:
+        return [Finding(f"longer than {MAX_SOURCE} characters", None)]
+    try:
+        tree = ast.parse(text, mode=mode)
+    except SyntaxError as exc:
+        return [Finding(f"invalid expression: {exc.msg}", exc.lineno)]
+    policy = _Policy()
+    policy.visit(tree)
+    return policy.findings
+
+
+def called_names(text: str, mode: str = "exec") -> list[tuple[str, int]]:
+    """Names called as functions that the script does not define itself (for lint)."""
+    try:
+        tree = ast.parse(text, mode=mode)
+    except SyntaxError:
+        return []
+    assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+                and isinstance(n.ctx, ast.Store)}
+    assigned |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.Lambda)
+                 for a in n.args.args}
+    return [(n.func.id, n.lineno) for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+            and n.func.id not in assigned]
+
+
+def read_names(text: str, mode: str = "exec") -> set[str]:
+    """Names a script or expression reads (for the unused-form-field lint)."""
+    try:
+        tree = ast.parse(text, mode=mode)
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)}
+
+
+_code_cache: dict[tuple[str, str], types.CodeType] = {}
+_SCRIPT_FILE = "<bpmn-script>"
+
+
+def compile_checked(text: str, mode: str) -> types.CodeType:
+    """Check, instrument and compile once per text (scripts are few and reused)."""
+    key = (text, mode)
+    code = _code_cache.get(key)
+    if code is not None:
+        return code
+    findings = check(text, mode)
+    if findings:
+        raise ScriptRefused(findings[0].message, findings[0].line)
+    tree = _Instrument().visit(ast.parse(text, mode=mode))
+    ast.fix_missing_locations(tree)
+    code = compile(tree, _SCRIPT_FILE, mode)
+    if len(_code_cache) > 2048:
+        _code_cache.clear()
+    _code_cache[key] = code
+    return code
+
+
+# ---------------------------------------------------------------------------------------------
+# Guards (run inside the script)
+
+
+class _Budget:
+    __slots__ = ("ticks", "allocated", "deadline")
+
+    def __init__(self):
+        self.ticks = 0
+        self.allocated = 0
+        self.deadline = time.monotonic() + MAX_SECONDS
+
+    def tick(self):
+        self.ticks += 1
+        if self.ticks > MAX_TICKS:
+            raise ScriptRefused(f"operation budget exhausted ({MAX_TICKS} loop steps)")
+        if time.monotonic() > self.deadline:
+            raise ScriptRefused(f"time budget exhausted ({MAX_SECONDS:g} s)")
+        return True
+
+    def charge(self, n: int):
+        self.allocated += n
+        if self.allocated > MAX_ALLOCATED:
+            raise ScriptRefused(f"memory budget exhausted ({MAX_ALLOCATED} items)")
+
+
+def _size(value, limit: int = MAX_CELLS) -> int:
+    """Expanded size of a value (shared parts counted each time), cut off above `limit`."""
+    if isinstance(value, _SCALARS):
+        return len(value) if isinstance(value, (str, bytes)) else 1
+    total, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        total += 1
+        if isinstance(item, (str, bytes)):
+            total += len(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+        if total > limit:
+            raise ScriptRefused(f"value too large (more than {limit} items)")
+    return total
+
+
+def _check_len(n: int, what: str) -> None:
+    if n > MAX_ITEMS:
+        raise ScriptRefused(f"{what} would be too large ({n} items, at most {MAX_ITEMS})")
+
+
+class _Guards:
+    """The `_cd_*` functions an instrumented script calls; one instance per evaluation."""
+
+    def __init__(self, allowed: set[int]):
+        self.budget = _Budget()
+        self.allowed = allowed
+
+    def g(self, value):
+        if not isinstance(value, _SCALARS):
+            _size(value)
+        return value
+
+    def tick(self):
+        return self.budget.tick()
+
+    def binop(self, op, left, right):
+        if op == "**":
+            if isinstance(left, int) and isinstance(right, int) and right > 0 and \
+                    abs(left) > 1 and right * max(left.bit_length(), 1) > MAX_INT_BITS:
+                raise ScriptRefused(f"{left.bit_length()}-bit number ** {right} is too large")
+            return left ** right
+        if op == "<<":
+            if isinstance(right, int) and isinstance(left, int) and \
+                    right + left.bit_length() > MAX_INT_BITS:
+                raise ScriptRefused(f"<< {right} is too large")
+            return left << right
+        if op == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, (str, bytes, list, tuple)) and isinstance(times, int):
+                    n = len(seq) * max(times, 0)
+                    _check_len(n, "repetition")
+                    self.budget.charge(n)
+            if isinstance(left, int) and isinstance(right, int) and \
+                    left.bit_length() + right.bit_length() > MAX_INT_BITS:
+                raise ScriptRefused("product of numbers is too large")
+            return left * right
+        if op == "+":
+            if isinstance(left, (str, bytes, list, tuple)) and isinstance(right, type(left)):
+                n = len(left) + len(right)
+                _check_len(n, "concatenation")
+                self.budget.charge(n)
+            return left + right
+        # "%": string formatting grows with its arguments
+        if isinstance(left, str):
+            _size(right)
+            if re.search(r"%[-+ #0]*(\*|\d{4,})", left) or re.search(r"\.(\*|\d{4,})", left):
+                raise ScriptRefused("format widths above 999 are not allowed")
+        return left % right
+
+    def aug(self, op, current, value):
+        if op == "+" and isinstance(current, list) and isinstance(value, (list, tuple)):
+            _check_len(len(current) + len(value), "concatenation")
+            self.budget.charge(len(value))
+            return value
+        self.binop(op, current, value)  # the same checks; the in-place operation then runs
+        return value
+
+    def call(self, fn, *args, **kwargs):
+        if isinstance(fn, types.BuiltinMethodType) and not isinstance(
+                getattr(fn, "__self__", None), types.ModuleType):
+            self._check_method(fn, args, kwargs)
+        elif isinstance(fn, types.FunctionType) and fn.__code__.co_filename == _SCRIPT_FILE:
+            pass  # a lambda of this script: its body is instrumented
+        elif id(fn) not in self.allowed:
+            raise ScriptRefused(f"calling {getattr(fn, '__name__', type(fn).__name__)!r} "
+                                "is not allowed")
+        else:
+            for a in (*args, *kwargs.values()):
+                if not isinstance(a, _SCALARS):
+                    _size(a)
+        result = fn(*args, **kwargs)
+        if isinstance(result, (str, bytes, list, tuple, dict, set, frozenset)):
+            self.budget.charge(len(result))
+        return result
+
+    def _check_method(self, fn, args, kwargs):
+        owner = fn.__self__
+        if isinstance(owner, type) or not isinstance(owner, (*_SCALARS, *_CONTAINERS)):
+            raise ScriptRefused(f"calling {fn.__name__!r} is not allowed")
+        name = fn.__name__
+        if name not in ALLOWED_ATTRIBUTES:
+            raise ScriptRefused(f"calling {name!r} is not allowed")
+        for a in (*args, *kwargs.values()):
+            if not isinstance(a, _SCALARS):
+                _size(a)
+        self.budget.tick()
+        if name not in _GROWING:
+            if isinstance(owner, (list, tuple, dict, set, str)):
+                self.budget.charge(len(owner) // 100)
+            return
+        if name == "join":
+            items = list(args[0]) if args else []
+            n = len(owner) * max(len(items) - 1, 0) + sum(len(x) for x in items
+                                                           if isinstance(x, str))
+        elif name == "replace" and isinstance(owner, str):
+            old, new = (list(args) + ["", ""])[:2]
+            hits = owner.count(old) if isinstance(old, str) else 0
+            n = len(owner) + hits * max(len(new) - len(old), 0) if isinstance(new, str) else 0
+        elif name in ("zfill", "ljust", "rjust", "center"):
+            n = args[0] if args and isinstance(args[0], int) else 0
+        elif name in ("extend", "update"):
+            n = len(owner) + (len(args[0]) if args and hasattr(args[0], "__len__") else MAX_ITEMS)
+        else:
+            n = len(owner) + 1
+        _check_len(n, f".{name}()")
+        self.budget.charge(max(n - len(owner), 0) if name in ("extend", "update", "append",
+                                                               "insert", "setdefault") else n)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers and builtins
+
+
+@dataclass
+class ScriptContext:
+    """What helpers may look up: bound by the service around engine calls (see `bound`)."""
+    calendar: Any = None            # a WorkCalendar, or a function returning one (lazy)
+    tz: tzinfo = timezone.utc
+    deadlines: dict = field(default_factory=dict)   # key -> config
+    unit_name: Callable[[str], str | None] | None = None
+    user_name: Callable[[str], str | None] | None = None
+    now: Callable[[], datetime] | None = None
+
+
+_context: contextvars.ContextVar[ScriptContext | None] = contextvars.ContextVar(
+    "cluedesk_script_context", default=None)
+
+
+def use(context: ScriptContext) -> None:
+    """Helpers in this thread look things up in `context` until the next `use` (the service
+    sets it whenever it loads or starts a workflow, before any engine step)."""
+    _context.set(context)
+
+
+@contextlib.contextmanager
+def bound(context: ScriptContext):
+    """Helpers inside this block look things up in `context`."""
+    token = _context.set(context)
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def _ctx() -> ScriptContext:
+    ctx = _context.get()
+    if ctx is None:
+        from engine.calendar.workdays import WorkCalendar
+        from .engine_clock import _timer_module
+        ctx = ScriptContext(calendar=WorkCalendar(), tz=_timer_module.LOCALTZ)
+    return ctx
+
+
+def _calendar():
+    cal = _ctx().calendar
+    return cal() if callable(cal) else cal
+
+
+def _as_date(value) -> date:
+    if isinstance(value, datetime):
+        return value.astimezone(_ctx().tz).date() if value.tzinfo else value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        return parse_date(value)
+    raise ScriptRefused(f"not a date: {value!r}")
+
+
+def now() -> datetime:
+    """The instant of the current engine call (the application clock)."""
+    from .engine_clock import _engine_now
+    instant = _engine_now.get()
+    if instant is None:
+        raise ScriptRefused("now() is only available while the engine runs")
+    return instant
+
+
+def today() -> date:
+    """Today's date in the deployment's time zone."""
+    return now().astimezone(_ctx().tz).date()
+
+
+def parse_date(text: str) -> date:
+    """A date from an ISO text (a datetime text gives its date)."""
+    if not isinstance(text, str) or len(text) > 40:
+        raise ScriptRefused(f"not a date text: {text!r}")
+    try:
+        if len(text) > 10:
+            return _as_date(datetime.fromisoformat(text))
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ScriptRefused(f"not a date text: {text!r}") from None
+
+
+def add_days(day, n: int) -> date:
+    """The calendar day `n` days after `day`."""
+    return _as_date(day) + timedelta(days=int(n))
+
+
+def is_working_day(day) -> bool:
+    """Whether `day` is a working day (State Council arrangement, loaded calendars)."""
+    return _calendar().is_workday(_as_date(day))
+
+
+def add_working_days(day, n: int) -> date:
+    """The `n`th working day after `day` (the day itself not counted)."""
+    if not 0 <= int(n) <= 3660:
+        raise ScriptRefused("working days must be between 0 and 3660")
+    return _calendar().add_workdays(_as_date(day), int(n))
+
+
+def working_days_between(start, end) -> int:
+    """Working days after `start` up to and including `end`."""
+    a, b = _as_date(start), _as_date(end)
+    if abs((b - a).days) > 3660 * 2:
+        raise ScriptRefused("range of working days too long")
+    return _calendar().workdays_between(a, b)
+
+
+def deadline_due(key: str, start=None) -> date:
+    """The last day of statutory deadline `key` started on `start` (default today)."""
+    from engine.calendar import workdays
+    conf = _ctx().deadlines.get(key)
+    if conf is None:
+        raise ScriptRefused(f"deadline key {key!r} is not configured")
+    begin = _as_date(start) if start is not None else today()
+    return workdays.due_date(_calendar(), begin, int(conf["amount"]), conf["unit"])
+
+
+def unit_name(code: str) -> str | None:
+    """The name of the unit with this code (None when unknown)."""
+    lookup = _ctx().unit_name
+    if lookup is None:
+        raise ScriptRefused("unit_name() is not available here")
+    return lookup(str(code))
+
+
+def user_name(username: str) -> str | None:
+    """The display name of a user (None when unknown)."""
+    lookup = _ctx().user_name
+    if lookup is None:
+        raise ScriptRefused("user_name() is not available here")
+    return lookup(str(username))
+
+
+def _range(*args):
+    r = range(*args)
+    _check_len(len(r), "range")
+    return r
+
+
+def _key_fn(fn, name):
+    def call(*args, key=None, **kwargs):
+        if key is not None and not (isinstance(key, types.FunctionType)
+                                    and key.__code__.co_filename == _SCRIPT_FILE):
+            raise ScriptRefused(f"{name}(key=...) takes a lambda")
+        if key is not None:
+            kwargs["key"] = key
+        return fn(*args, **kwargs)
+    call.__name__ = name
+    return call
+
+
+HELPERS: dict[str, Any] = {f.__name__: f for f in (
+    now, today, parse_date, add_days, is_working_day, add_working_days, working_days_between,
+    deadline_due, unit_name, user_name)}
+HELPERS.update(date=date, timedelta=timedelta)
+SAFE_BUILTINS: dict[str, Any] = {
+    "len": len, "abs": abs, "round": round, "sum": sum, "any": any, "all": all,
+    "str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict,
+    "set": set, "tuple": tuple, "enumerate": enumerate, "zip": zip, "reversed": reversed,
+    "range": _range, "min": _key_fn(min, "min"), "max": _key_fn(max, "max"),
+    "sorted": _key_fn(sorted, "sorted"), "True": True, "False": False, "None": None,
+}
+ALLOWED_NAMES = frozenset(HELPERS) | frozenset(SAFE_BUILTINS)
+_ALLOWED_IDS = {id(v) for v in (*HELPERS.values(), *SAFE_BUILTINS.values()) if callable(v)}
+
+
+# ---------------------------------------------------------------------------------------------
+# The SpiffWorkflow environment and engine
+
+
+def _globals(guards: _Guards) -> dict:
+    builtins = {**SAFE_BUILTINS, **HELPERS, "_cd_g": guards.g, "_cd_tick": guards.tick,
+                "_cd_binop": guards.binop, "_cd_aug": guards.aug, "_cd_call": guards.call}
+    return {"__builtins__": builtins}
+
+
+def _run(code, scope: dict, mode: str):
+    try:
+        if mode == "eval":
+            return eval(code, scope)  # noqa: S307 — checked and instrumented code only
+        exec(code, scope)  # noqa: S102
+    except RecursionError:
+        raise ScriptRefused("recursion too deep") from None
+    except MemoryError:
+        raise ScriptRefused("out of memory") from None
+
+
+class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
+    """Task data in, task data out; only the helpers, the safe builtins and the guards."""
+
+    def evaluate(self, expression, context, external_context=None):
+        code = compile_checked(expression, "eval")
+        scope = _globals(_Guards(_ALLOWED_IDS))
+        scope.update(external_context or {})
+        scope.update(context)
+        result = _run(code, scope, "eval")
+        _size(result)
+        return result
+
+    def execute(self, script, context, external_context=None):
+        code = compile_checked(script, "exec")
+        scope = _globals(_Guards(_ALLOWED_IDS))
+        scope.update(external_context or {})
+        scope.update(context)
+        _run(code, scope, "exec")
+        for key in list(context):
+            if key not in scope:
+                del context[key]
+        for key, value in scope.items():
+            if key == "__builtins__" or callable(value) or (external_context and
+                                                            key in external_context):
+                continue
+            if context.get(key, _MISSING) is not value:
+                _size(value)  # nothing huge (or exponentially shared) reaches the task data
+                context[key] = value
+        return True
+
+    def call_service(self, context, **kwargs):
+        raise ScriptRefused("service tasks are not supported")
+
+
+_MISSING = object()
+
+
+class RestrictedScriptEngine(PythonScriptEngine):
+    """SpiffWorkflow's script engine on the restricted environment; errors name the element."""
+
+    def __init__(self):
+        super().__init__(environment=RestrictedEnvironment())
+
+    def validate(self, expression):
+        compile_checked(expression, "eval")
+
+    def evaluate(self, task, expression, external_context=None):
+        try:
+            return self.environment.evaluate(expression, task.data, external_context)
+        except ScriptRefused as exc:
+            raise _refused(task, exc, expression) from None
+        except Exception as exc:
+            raise WorkflowTaskException(f"Error evaluating expression '{expression}'",
+                                        task=task, exception=exc) from None
+
+    def execute(self, task, script, external_context=None):
+        try:
+            return self.environment.execute(script, task.data, external_context or {})
+        except ScriptRefused as exc:
+            raise _refused(task, exc, script) from None
+        except Exception as exc:
+            raise self.create_task_exec_exception(task, script, exc) from None
+
+
+def _refused(task, exc: ScriptRefused, text: str) -> WorkflowTaskException:
+    element = getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name
+    return WorkflowTaskException(f"script refused in {element}: {exc}", task=task, exception=exc,
+                                 line_number=exc.line or 0)
+
+
+ENGINE = RestrictedScriptEngine()
+
+
+def run_script(text: str, data: dict | None = None, *, mode: str = "exec") -> Any:
+    """Run a script (or evaluate an expression) on `data` outside any workflow; for tests/lint."""
+    env = ENGINE.environment
+    data = dict(data or {})
+    if mode == "eval":
+        return env.evaluate(text, data)
+    env.execute(text, data)
+    return data
+
+
+__all__ = ["ALLOWED_NAMES", "ENGINE", "Finding", "RestrictedScriptEngine", "ScriptContext",
+           "ScriptRefused", "bound", "use", "called_names", "check", "read_names", "run_script"]

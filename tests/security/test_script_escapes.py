@@ -1,0 +1,160 @@
+"""The escape corpus: scripts that try to leave the restricted evaluator or exhaust the machine.
+
+Each attempt must end in `ScriptRefused` with a message that says why, and must not allocate more
+than a bounded amount of memory on the way (measured with tracemalloc). Scripts from the
+conformance corpus and bpmn/ still run (tests/e2e/test_conformance.py); the allowed helpers are
+exercised at the end.
+"""
+from __future__ import annotations
+
+import tracemalloc
+from datetime import date
+
+import pytest
+
+from engine.workflow.scripting import ScriptRefused, check, run_script
+from tests.conftest import FROZEN
+
+ESCAPES = {
+    "import": ("import os\nos.system('id')", "import is not allowed"),
+    "from-import": ("from subprocess import run", "import is not allowed"),
+    "dunder-import": ("__import__('os')", "'__import__' is not allowed"),
+    "subclasses-walk": ("x = ().__class__.__base__.__subclasses__()", "'__class__' is not allowed"),
+    "globals-of-helper": ("g = today.__globals__", "'__globals__' is not allowed"),
+    "builtins-name": ("b = __builtins__", "'__builtins__' is not allowed"),
+    "builtins-via-dict": ("b = {}.__class__", "'__class__' is not allowed"),
+    "getattr-dunder": ("getattr((), '__cl' + 'ass__')", "'getattr' is not available"),
+    "format-attribute": ("s = '{0.__class__}'.format(1)", "'format' is not allowed"),
+    "format-map": ("s = '{x.__class__}'.format_map({'x': 1})", "'format_map' is not allowed"),
+    "fstring-huge-width": ("s = f'{1:>999999999}'", "format widths above 1000"),
+    "percent-huge-width": ("s = '%999999999d' % 1", "format widths above 999"),
+    "open": ("open('/etc/passwd').read()", "'open' is not available"),
+    "eval": ("eval('1+1')", "'eval' is not available"),
+    "exec": ("exec('x = 1')", "'exec' is not available"),
+    "compile": ("compile('1', 'f', 'eval')", "'compile' is not available"),
+    "type-new-class": ("t = type('X', (), {})", "'type' is not available"),
+    "huge-power": ("x = 10**10**8", "is too large"),
+    "huge-shift": ("x = 1 << 10**9", "is too large"),
+    "huge-repeat": ("s = 'a' * 10**10", "repetition would be too large"),
+    "huge-list-repeat": ("x = [0] * 10**9", "repetition would be too large"),
+    "doubling-concat": ("x = [1]\nfor i in range(40):\n    x = x + x", "concatenation would be"),
+    "doubling-augmented": ("x = 'ab'\nfor i in range(40):\n    x += x", "would be too large"),
+    "doubling-extend": ("x = [1]\nfor i in range(40):\n    x.extend(x)", ".extend() would be"),
+    "infinite-while": ("while True:\n    pass", "operation budget exhausted"),
+    "infinite-comprehension": ("x = [1 for a in range(100000) for b in range(100000)]",
+                               "operation budget exhausted"),
+    "huge-range": ("x = list(range(10**9))", "range would be too large"),
+    "many-big-lists": ("x = [0] * 100000\ny = [list(x) for _ in range(1000)]",
+                       "budget exhausted"),
+    "shared-structure": ("x = [1]\nfor i in range(60):\n    x = [x, x]\ny = str(x)",
+                         "value too large"),
+    "shared-structure-compare": ("x = [1]\ny = [1]\nfor i in range(60):\n    x = [x, x]\n"
+                                 "    y = [y, y]\nz = x == y", "value too large"),
+    "shared-structure-output": ("x = [1]\nfor i in range(60):\n    x = [x, x]", "value too large"),
+    "replace-explosion": ("s = 'a' * 100000\nt = s.replace('', s)", ".replace() would be"),
+    "join-explosion": ("s = 'a' * 100000\nt = s.join([s] * 1000)", "too large"),
+    "join-explosion-small-parts": ("s = 'a' * 300\nt = s.join([s] * 500)", ".join() would be"),
+    "ljust-explosion": ("s = 'a'.ljust(10**10)", ".ljust() would be"),
+    "lambda-recursion": ("f = lambda n: f(n + 1)\nf(0)", "recursion too deep"),
+    "lambda-default-trick": ("f = lambda g=today: g.__globals__", "lambda default values"),
+    "generator-frame": ("g = (i for i in range(3))\nf = g.gi_frame.f_back", "'gi_frame' is not"),
+    "generator-code": ("g = (i for i in range(3))\nc = g.gi_code", "'gi_code' is not allowed"),
+    "lambda-code": ("f = lambda: 1\nc = f.func_globals", "'func_globals' is not allowed"),
+    "method-self": ("s = 'x'.upper.__self__", "'__self__' is not allowed"),
+    "type-attribute": ("m = str.mro()", "'mro' is not allowed"),
+    "unbound-method": ("s = str.ljust('a', 10**10)", "calling 'ljust' is not allowed"),
+    "sorted-key-builtin": ("x = sorted(['a'], key=str.upper)", "takes a lambda"),
+    "def": ("def f():\n    return 1", "def (use a lambda) is not allowed"),
+    "class": ("class X:\n    pass", "class is not allowed"),
+    "try-swallow-budget": ("try:\n    while True:\n        pass\nexcept BaseException:\n    pass",
+                           "try/except is not allowed"),
+    "attribute-store": ("x = [1]\nx.append = 1", "assigning the attribute"),
+    "global": ("global x\nx = 1", "global is not allowed"),
+    "yield": ("x = [(yield 1)]", "not allowed"),
+    "hidden-guard-name": ("_cd_call = 1", "'_cd_call' is not allowed"),
+}
+
+
+def test_the_corpus_is_large_enough():
+    assert len(ESCAPES) >= 25
+
+
+@pytest.mark.parametrize("name", sorted(ESCAPES))
+def test_escape_is_refused_with_a_clear_error_in_bounded_memory(name):
+    script, reason = ESCAPES[name]
+    tracemalloc.start()
+    try:
+        with pytest.raises(ScriptRefused) as refused:
+            run_script(script, {})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert reason in str(refused.value)
+    assert peak < 64 * 1024 * 1024, f"{name} allocated {peak} bytes before it was refused"
+
+
+def test_policy_violations_are_found_without_running_and_name_the_line():
+    findings = check("x = 1\ny = ().__class__\nimport os")
+    assert [(f.line, f.message) for f in findings] == [
+        (2, "the attribute '__class__' is not allowed"), (3, "import is not allowed in scripts")]
+
+
+def test_ordinary_scripts_and_expressions_still_run():
+    data = run_script(
+        "v = 1\nv += 1\nitems = [x * 2 for x in range(5) if x != 3]\n"
+        "ranked = sorted(items, key=lambda x: -x)\nparts = 'a, b'.split(',')\n"
+        "names = [p.strip().upper() for p in parts]\ntotal = sum(items) + max(items)\n"
+        "label = f'{total:>5}|{len(names)}'\nflags = {'ok': all(x >= 0 for x in items)}",
+        {"unused": 1})
+    assert data["v"] == 2 and data["ranked"] == [8, 4, 2, 0]
+    assert data["names"] == ["A", "B"] and data["label"] == "   22|2"
+    assert data["flags"] == {"ok": True} and data["unused"] == 1
+    assert run_script("x > 1 and name == 'a'", {"x": 2, "name": "a"}, mode="eval") is True
+
+
+def test_date_and_working_day_helpers():
+    data = run_script("due = add_working_days(date(2026, 9, 30), 3)\n"
+                      "n = working_days_between(date(2026, 9, 30), due)\n"
+                      "w = is_working_day('2026-10-01')\nnext_day = add_days('2026-02-28', 1)", {})
+    # National Day: 1–7 October 2026 are holidays; Saturday 10 October is a swapped working day.
+    assert data["due"] == date(2026, 10, 10) and data["n"] == 3
+    assert data["w"] is False and data["next_day"] == date(2026, 3, 1)
+
+
+def test_now_is_the_engine_instant_and_unavailable_outside_the_engine():
+    from engine.workflow.engine_clock import engine_time
+    with pytest.raises(ScriptRefused, match="only available while the engine runs"):
+        run_script("t = now()", {})
+    with engine_time(FROZEN):
+        assert run_script("t = now()", {})["t"] == FROZEN
+
+
+SCRIPTED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="escape_attempt" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:scriptTask id="evil_script" name="evil"><bpmn:incoming>f1</bpmn:incoming>
+      <bpmn:outgoing>f2</bpmn:outgoing><bpmn:script>SCRIPT</bpmn:script></bpmn:scriptTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="evil_script"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="evil_script" targetRef="end"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_deploy_refuses_a_policy_violation_naming_the_element(api):
+    resp = api.as_("designer").deploy(SCRIPTED.replace(b"SCRIPT", b"import os"), "evil.bpmn")
+    assert resp.status == 422
+    assert {"element_id": "evil_script", "message": "import is not allowed in scripts"}.items() \
+        <= resp.json["error"]["details"][0].items()
+    assert resp.json["error"]["details"][0]["line"] == 5
+
+
+def test_a_runaway_script_puts_the_instance_in_error_naming_the_element(api):
+    designer = api.as_("designer")
+    assert designer.deploy(SCRIPTED.replace(b"SCRIPT", b"while True:\n  n = 1"),
+                           "loop.bpmn").status == 201
+    inst = designer.start("escape_attempt").json
+    assert inst["status"] == "error"
+    assert inst["error"]["element_id"] == "evil_script"
+    assert "script refused in evil_script: operation budget exhausted" in inst["error"]["message"]
