@@ -99,7 +99,7 @@ def login(session: Session, *, username: str, password: str, now: datetime,
           max_failures: int = 5, lock_minutes: int = 15) -> LoginResult:
     """Check a login; after `max_failures` consecutive failures the account refuses every
     attempt, right or wrong, for `lock_minutes`. Failures and lock-outs are audited."""
-    user = session.scalar(select(User).where(User.username == username).with_for_update())
+    user = session.scalar(select(User).where(User.username == username).with_for_update(of=User))
     if user is not None and user.locked_until is not None and user.locked_until > now:
         _hasher.hash(password)  # the same time as a real check: no timing hint
         audit.record(session, at=now, actor=username[:64], action="login_refused",
