@@ -18,6 +18,7 @@ from engine.org.models import ROLES, ApiToken, Unit, User, UserRole
 from engine.processes import service as processes
 from engine.processes.models import ProcessDefinition, ProcessInstance
 from engine.recusal import service as recusal
+from engine.recusal.models import Relation
 from engine.runtime import Runtime
 
 ADMIN = "administrator"
@@ -45,6 +46,18 @@ def _may_take(session: Session, user: User, task: Task, recused: set[int]) -> bo
     if not user.active or user.id in recused:
         return False
     return authority.eligible(user, task)
+
+
+def _may_receive(session: Session, task: Task, departing: User, target: User,
+                 recused: set[int]) -> bool:
+    """May `target` carry on a task that `departing` holds?"""
+    if target.id == departing.id:
+        return False
+    if task.candidate_unit_id is None and task.candidate_user_id == departing.id:
+        # Offered to the departing user alone (a process without lane mapping): anyone active
+        # and not recused may carry it on.
+        return target.active and target.id not in recused
+    return _may_take(session, target, task, recused)
 
 
 def eligible_assignees(session: Session, *, user: User, task_id: str) -> list[dict]:
@@ -267,6 +280,25 @@ def _task_refs(session: Session, tasks: list[Task]) -> list[dict]:
              "case_number": numbers.get(t.case_id)} for t in tasks]
 
 
+def transfer_options(session: Session, *, actor: User, username: str) -> dict:
+    """The open tasks a user holds, each with who may take it over, and who may take them all."""
+    require_admin(actor)
+    user = org.get_user(session, username)
+    held = held_tasks(session, user)
+    refs = _task_refs(session, held)
+    active = list(session.scalars(select(User).where(User.active.is_(True))
+                                  .order_by(User.username))) if held else []
+    for task, ref in zip(held, refs):
+        recused = recusal.recused_user_ids(session, task.case_id)
+        ref["eligible"] = [{"username": u.username, "display_name": u.display_name}
+                           for u in active if _may_receive(session, task, user, u, recused)]
+    common = set.intersection(*({e["username"] for e in r["eligible"]} for r in refs)) \
+        if refs else set()
+    return {"user": describe_user(session, user), "tasks": refs,
+            "all_to": [{"username": u.username, "display_name": u.display_name}
+                       for u in active if u.username in common]}
+
+
 def _lock_instance(session: Session, runtime: Runtime, instance_id: str) -> None:
     if not runtime.sqlite:
         session.execute(select(ProcessInstance.id).where(ProcessInstance.id == instance_id)
@@ -310,12 +342,8 @@ def deactivate_user(session: Session, runtime: Runtime, *, actor: User, username
             errors.append(f"{task_id}: unknown user {to}")
             continue
         targets[to] = target
-        recused = recusal.recused_user_ids(session, task.case_id)
-        alone = task.candidate_unit_id is None and task.candidate_user_id == user.id
-        ok = target.id != user.id and (
-            (target.active and target.id not in recused) if alone
-            else _may_take(session, target, task, recused))
-        if not ok:
+        if not _may_receive(session, task, user, target,
+                            recusal.recused_user_ids(session, task.case_id)):
             errors.append(f"{task_id}: {to} may not work this task")
     if errors:
         raise Invalid("some transfer targets are not eligible", fields={"transfers": errors})
@@ -343,6 +371,28 @@ def deactivate_user(session: Session, runtime: Runtime, *, actor: User, username
                  detail={"username": username, "transferred": len(moved)})
     session.flush()
     return {"user": describe_user(session, user), "transferred": moved}
+
+
+# ---------------------------------------------------------------------------------------------
+# Relations (recusal data)
+
+
+def describe_relations(session: Session, runtime: Runtime, rows: list[Relation]) -> list[dict]:
+    """Relations as the API lists them: whose, to whom, declared by whom and why."""
+    names = runtime.names.usernames(session, {r.user_id for r in rows} |
+                                    {r.declared_by_id for r in rows})
+    return [{"id": r.id, "username": names.get(r.user_id), "person_name": r.person_name,
+             "person_kind": r.person_kind, "relation": r.relation, "reason": r.reason,
+             "status": r.status, "declared_by": names.get(r.declared_by_id),
+             "created_at": r.created_at, "ended_at": r.ended_at} for r in rows]
+
+
+def list_relations(session: Session, runtime: Runtime, *, actor: User) -> list[dict]:
+    """Declared relations: the caller's own; supervisors and administrators see all."""
+    stmt = select(Relation).order_by(Relation.created_at, Relation.id)
+    if not {"supervisor", ADMIN} & actor.roles:
+        stmt = stmt.where(Relation.user_id == actor.id)
+    return describe_relations(session, runtime, list(session.scalars(stmt)))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -84,6 +84,27 @@ class AdminDeactivateOut(Schema):
     transferred = fields.List(fields.Nested(AdminTransferOut))
 
 
+class AdminCandidate(Schema):
+    username = fields.String()
+    display_name = fields.String()
+
+
+class AdminHeldTask(Schema):
+    task_id = fields.String()
+    name = fields.String()
+    process_key = fields.String()
+    case_number = fields.String(allow_none=True)
+    eligible = fields.List(fields.Nested(AdminCandidate),
+                           metadata={"description": "who may take this task over"})
+
+
+class AdminOpenTasksOut(Schema):
+    user = fields.Nested(AdminUserOut)
+    tasks = fields.List(fields.Nested(AdminHeldTask))
+    all_to = fields.List(fields.Nested(AdminCandidate),
+                         metadata={"description": "who may take over every task at once"})
+
+
 class AdminLaneOut(Schema):
     process = fields.String()
     lane = fields.String(allow_none=True)
@@ -247,6 +268,16 @@ def admin_set_password(username):
     return dump(AdminUserOut, rt.transact(lambda uow: admin.describe_user(
         uow.session, admin.set_password(uow.session, rt, actor=user, username=username,
                                         password=args["password"]))))
+
+
+@bp.get("/admin/users/<username>/open-tasks")
+@doc(responses={200: AdminOpenTasksOut})
+def admin_user_open_tasks(username):
+    """The open tasks a user holds and who may take each over (before deactivating them)."""
+    user = current_user()
+    rt = runtime()
+    return dump(AdminOpenTasksOut, rt.read(lambda uow: admin.transfer_options(
+        uow.session, actor=user, username=username)))
 
 
 @bp.post("/admin/users/<username>/deactivate")

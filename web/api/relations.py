@@ -1,9 +1,8 @@
-from sqlalchemy import select
-
+"""Declared relations (recusal data): list, declare, decide a requested one, end."""
+from engine.admin import service as admin
 from engine.org import service as org
 from engine.org.models import User
 from engine.recusal import service as recusal
-from engine.recusal.models import Relation
 from web import schemas
 from web.api import bp
 from web.api.common import dump, json_body
@@ -12,12 +11,7 @@ from web.openapi import doc
 
 
 def _describe(uow, rows) -> list[dict]:
-    names = runtime().names.usernames(uow.session, {r.user_id for r in rows} |
-                                      {r.declared_by_id for r in rows})
-    return [{"id": r.id, "username": names.get(r.user_id), "person_name": r.person_name,
-             "person_kind": r.person_kind, "relation": r.relation, "reason": r.reason,
-             "status": r.status, "declared_by": names.get(r.declared_by_id),
-             "created_at": r.created_at, "ended_at": r.ended_at} for r in rows]
+    return admin.describe_relations(uow.session, runtime(), rows)
 
 
 @bp.get("/relations")
@@ -26,13 +20,8 @@ def list_relations():
     """Declared relations: the caller's own; supervisors and administrators see all."""
     user = current_user()
     rt = runtime()
-
-    def read(uow):
-        stmt = select(Relation).order_by(Relation.created_at, Relation.id)
-        if not {"supervisor", "administrator"} & user.roles:
-            stmt = stmt.where(Relation.user_id == user.id)
-        return _describe(uow, list(uow.session.scalars(stmt)))
-    return dump(schemas.RelationOut, rt.read(read), many=True)
+    return dump(schemas.RelationOut, rt.read(lambda uow: admin.list_relations(
+        uow.session, rt, actor=user)), many=True)
 
 
 @bp.post("/relations")
