@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bench import api, deadlines, reports, repeats, scratch, server
+from bench import api, deadlines, inbox, reports, repeats, scratch, server
 from bench.baseline import RawSpiff
 from bench.common import CHAIN_FILE, PROCESS_KEY, STEPS, Timings, log
 from bench.table import Row, render, skipped_row
@@ -91,7 +91,8 @@ def measure_database(database: str, url: str, raw: RawSpiff, plan: Plan, tmp: Pa
         via_client = interleaved(lambda t: api.run_case(client, t), raw.run_case, plan)
     finally:
         app.extensions["cluedesk"].dispose()
-    with server.serve(url, tmp) as port:
+    with server.serve(url, tmp) as served:
+        port = served.port
         log(f"{database}: cluedesk serve on port {port}")
         poster = api.KeepAlivePoster(server.HOST, port, token)
         try:
@@ -139,11 +140,13 @@ def main(argv=None) -> None:
         else:
             with scratch.postgres_database() as url:
                 rows += measure_database("postgresql", url, raw, plan, tmp)
-        # Timer rows: PostgreSQL is what scales out; SQLite only when no server answers.
+        # The big-data rows: PostgreSQL is what scales out; SQLite only when no server answers.
         if reason:
-            rows += deadlines.measure("sqlite", lambda: scratch.sqlite_database(tmp), quick)
+            big_db, make_big = "sqlite", lambda: scratch.sqlite_database(tmp)
         else:
-            rows += deadlines.measure("postgresql", scratch.postgres_database, quick)
+            big_db, make_big = "postgresql", scratch.postgres_database
+        rows += deadlines.measure(big_db, make_big, quick)
+        rows += inbox.measure(big_db, make_big, tmp, quick)
     rows += repeats.measure(quick)
     if not reason:
         rows += reports.measure(quick)

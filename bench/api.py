@@ -42,6 +42,15 @@ class KeepAlivePoster:
         data = resp.read()
         return resp.status, json.loads(data) if data else None
 
+    def get(self, path: str) -> tuple[int, object]:
+        """GET over the same connection."""
+        if self.conn.sock is None:
+            self.connects += 1
+        self.conn.request("GET", f"/api/v1{path}", headers=self.headers)
+        resp = self.conn.getresponse()
+        data = resp.read()
+        return resp.status, json.loads(data) if data else None
+
     def close(self) -> None:
         """Close the connection."""
         self.conn.close()

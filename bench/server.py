@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common import ROOT
@@ -59,19 +60,33 @@ def _wait_healthy(proc: subprocess.Popen, port: int, log_path: Path, timeout: fl
                        + log_path.read_text(errors="replace")[-2000:])
 
 
+@dataclass
+class Served:
+    port: int
+    pid: int
+
+    def rss_mb(self) -> float:
+        """The server process's resident memory now (Linux /proc), in MiB."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS in /proc status")
+
+
 @contextmanager
-def serve(url: str, log_dir: Path, *, timeout: float = 60) -> Iterator[int]:
-    """Run `cluedesk serve` on `url`; yield its port; terminate it on exit."""
+def serve(url: str, log_dir: Path, *, timeout: float = 60, env: dict | None = None
+          ) -> Iterator[Served]:
+    """Run `cluedesk serve` on `url`; yield its port and pid; terminate it on exit."""
     port = free_port()
     env = {**os.environ, "CLUEDESK_DATABASE_URL": url, "CLUEDESK_TIMERS_POLL_SECONDS": "3600",
-           "CLUEDESK_TIMERS_HEARTBEAT_SECONDS": "3600"}
+           "CLUEDESK_TIMERS_HEARTBEAT_SECONDS": "3600", **(env or {})}
     log_path = log_dir / f"serve-{port}.log"
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen([*_command(), "serve", "--host", HOST, "--port", str(port)],
                                 cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
         try:
             _wait_healthy(proc, port, log_path, timeout)
-            yield port
+            yield Served(port, proc.pid)
         finally:
             proc.terminate()
             try:

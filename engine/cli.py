@@ -253,6 +253,21 @@ def calendar_load(file, actor):
                f"{len(result['moved'])} open deadlines moved")
 
 
+@main.command("bench-seed")
+@click.option("--tasks", "count", type=int, required=True, help="how many open tasks to add")
+def bench_seed_cmd(count):
+    """Add COUNT open tasks with cases, petitions and deadlines (bulk SQL; for benchmarks)."""
+    from engine.bench_seed import seed
+    rt = _runtime()
+    try:
+        seed(rt, count, progress=lambda done: click.echo(f"seeded {done:,}/{count:,}", err=True))
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        rt.dispose()
+    click.echo(f"seeded {count} open tasks")
+
+
 # --- consistency and backups -----------------------------------------------------------------
 
 

@@ -74,7 +74,9 @@ def list_tasks(session: Session, *, user: User, now: datetime, scope: str = "all
     where = and_(*conds)
     counted = session.scalar(select(func.count()).select_from(
         select(Task.id).where(where).limit(TOTAL_CAP + 1).subquery())) or 0
-    order = (Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
+    # Soonest due first, tasks without a deadline last: the order of ix_tasks_open_unit_due,
+    # so a page is the first rows of an index range, however many tasks are open.
+    order = (Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
     items = list(session.scalars(select(Task).where(where).order_by(*order)
                                  .offset((page - 1) * per_page).limit(per_page)))
     return TaskPage(items, min(counted, TOTAL_CAP), counted > TOTAL_CAP, page, per_page)
