@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bench import api, deadlines, inbox, reports, repeats, scratch, server
+from bench import api, deadlines, inbox, loop, reports, repeats, scratch, server
 from bench.baseline import RawSpiff
 from bench.common import CHAIN_FILE, PROCESS_KEY, STEPS, Timings, log
 from bench.table import Row, render, skipped_row
@@ -89,6 +89,7 @@ def measure_database(database: str, url: str, raw: RawSpiff, plan: Plan, tmp: Pa
         log(f"{database}: test client")
         client = api.FlaskClientPoster(app, token)
         via_client = interleaved(lambda t: api.run_case(client, t), raw.run_case, plan)
+        loop_rows = loop.measure(database, app, token)
     finally:
         app.extensions["cluedesk"].dispose()
     with server.serve(url, tmp) as served:
@@ -102,7 +103,7 @@ def measure_database(database: str, url: str, raw: RawSpiff, plan: Plan, tmp: Pa
         log(f"  {poster.connects} TCP connection(s) for all requests")
     return [Row.per_step(STEP_CLIENT, database, *via_client, TARGET),
             Row.per_step(STEP_SERVE, database, *via_serve, TARGET),
-            Row.per_case(WHOLE_CASE, database, *via_serve, TARGET)]
+            Row.per_case(WHOLE_CASE, database, *via_serve, TARGET), *loop_rows]
 
 
 def postgres_skip_reason(try_postgres: bool) -> str | None:

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.audit import service as audit
@@ -288,10 +288,11 @@ def _save(uow: UnitOfWork, runtime: Runtime, instance: ProcessInstance, run: Run
 def _sync_tasks(session: Session, runtime: Runtime, instance: ProcessInstance, run: Run,
                 now: datetime) -> list[Task]:
     ready = {view.id: view for view in run.ready_human_tasks()}
-    # Open rows, and any row already written for a ready task (never reopened under its id).
+    # Open rows, and any row already written for a ready task (never reopened under its id);
+    # two index lookups, however many tasks the instance has completed.
+    is_open = and_(Task.instance_id == instance.id, Task.status == "open")
     rows = list(session.scalars(select(Task).where(
-        Task.instance_id == instance.id,
-        or_(Task.status == "open", Task.id.in_(list(ready))) if ready else Task.status == "open")))
+        or_(is_open, Task.id.in_(list(ready))) if ready else is_open)))
     open_rows = {row.id: row for row in rows if row.status == "open"}
     done = {row.id for row in rows if row.status != "open"}
     for task_id, row in open_rows.items():
