@@ -58,6 +58,9 @@ def init_db():
     rt = _runtime()
     upgrade(url=rt.settings.database.url)
     deadlines.sync_config(rt)
+    from engine.reports import rollup
+    if rollup.ensure(rt):
+        click.echo("statistics rollup built")
     click.echo(f"database ready: {rt.engine.url.render_as_string(hide_password=True)}")
 
 
@@ -89,21 +92,25 @@ def deploy(paths, actor, comment):
 @main.command()
 @click.argument("paths", nargs=-1)
 def lint(paths):
-    """Validate BPMN files; non-zero exit on errors or domain warnings."""
-    from engine.processes.service import lint_warnings
+    """Validate BPMN files; non-zero exit on errors, and on domain warnings for files in bpmn/."""
+    from engine.processes import lint as domain_lint
     from engine.workflow import parser as bpmn
     from engine.workflow.adapter import compile_spec
     rt = _runtime()
-    files = [(f.name, f.read_bytes()) for f in _bpmn_files(paths)]
+    paths_found = _bpmn_files(paths)
+    files = [(f.name, f.read_bytes()) for f in paths_found]
+    ours = {f.name for f in paths_found if f.resolve().parent == (ROOT / "bpmn").resolve()}
     failed = False
     for name, data in files:
         try:
             root = bpmn.parse_xml(data, name)
+            sources = domain_lint.bundle(name, files)
             for pid in bpmn.process_ids(root):
-                compiled = compile_spec(pid, files)
-                for w in lint_warnings(rt.settings, pid, compiled):
-                    failed = True
-                    click.echo(f"warning: {name} [{w.element_id}] {w.message}", err=True)
+                compiled = compile_spec(pid, sources)
+                for w in domain_lint.warnings(rt.settings, pid, compiled, sources):
+                    failed = failed or name in ours
+                    where = ":".join(str(x) for x in (w.file_name or name, w.line) if x)
+                    click.echo(f"warning: {where} [{w.element_id}] {w.message}", err=True)
         except BpmnInvalid as exc:
             _report_invalid(exc)
             failed = True

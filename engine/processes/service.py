@@ -24,7 +24,8 @@ from engine.uow import UnitOfWork
 from engine.workflow import forms
 from engine.workflow import parser as bpmn
 from engine.workflow.adapter import (BpmnInvalid, CompiledSpec, NothingWaits, Problem, Run,
-                                     SERIALIZER_VERSION, TaskNotReady, checksum, compile_spec)
+                                     SERIALIZER_VERSION, TaskNotReady, call_targets, checksum,
+                                     compile_spec)
 
 # ---------------------------------------------------------------------------------------------
 # Deploy
@@ -103,7 +104,8 @@ def deploy(uow: UnitOfWork, *, runtime: Runtime, files: list[tuple[str, bytes]],
         else:
             latest = latest_definition(session, pid)
             version, latest_sum = (latest.version, latest.checksum) if latest else (0, None)
-        warnings = [w.as_dict() for w in lint_warnings(runtime.settings, pid, compiled)]
+        warnings = [w.as_dict() for w in lint_warnings(runtime.settings, pid, compiled,
+                                                       sources)]
         if latest_sum == file_sum:
             results.append(DeployResult(pid, version, file_sum, False, warnings))
             continue
@@ -180,19 +182,11 @@ def _resolve_sources(session: Session, name: str, roots: dict, data_by_name: dic
     return sources, dep_sums
 
 
-def lint_warnings(settings, key: str, compiled: CompiledSpec) -> list[Problem]:
+def lint_warnings(settings, key: str, compiled: CompiledSpec,
+                  sources: list[tuple[str, bytes]] | None = None) -> list[Problem]:
     """Domain findings that do not stop the engine (they never refuse a deployment)."""
-    warnings = []
-    for element_id, info in compiled.human_tasks.items():
-        # A task is governed by its own process's lanes (a called process has its own mapping;
-        # an embedded sub-process uses its parent's).
-        mapping = authority.lane_mapping(settings, info.get("process") or key) or \
-            authority.lane_mapping(settings, key)
-        if mapping and (info["lane"] or "") not in mapping:
-            warnings.append(Problem(f"lane {info['lane']!r} maps to no role or unit; the task "
-                                    "will be offered to the instance's starter",
-                                    element_id=element_id))
-    return warnings
+    from engine.processes import lint  # lint reads this module's helpers' results only
+    return lint.warnings(settings, key, compiled, sources)
 
 
 def compiled_for(session: Session, runtime: Runtime, definition_id: int) -> CompiledSpec:
@@ -525,11 +519,23 @@ def cancel_instance(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, acto
     _save(uow, runtime, instance, run, actor=actor, now=now)
 
 
-def current_elements(session: Session, runtime: Runtime, instance: ProcessInstance) -> list[str]:
-    """Element ids where the instance's tokens are (for diagrams); loads the workflow."""
+def diagram(session: Session, runtime: Runtime, instance: ProcessInstance) -> dict:
+    """The instance's own process drawn: its BPMN XML, the elements where it is now and those it
+    has passed. A call activity stands for the process it calls (and that one's calls)."""
+    definition = session.get(ProcessDefinition, instance.definition_id)
+    xml = session.get(BpmnSource, definition.source_checksum).xml
     run = _load(session, runtime, instance)
     runtime.workflow_cache.put(instance.id, (instance.revision, run))
-    return run.current_element_ids()
+    current, done = run.diagram_elements()
+    # The tree forgets finished work (Run.prune); the task rows remember every completed step.
+    calls = call_targets(compiled_for(session, runtime, instance.definition_id))
+    for element_id, key in session.execute(select(Task.element_id, Task.process_key).where(
+            Task.instance_id == instance.id, Task.status == "completed")):
+        if key == instance.process_key:
+            done.add(element_id)
+        else:
+            done.update(call for call, reached in calls.items() if key in reached)
+    return {"xml": xml, "current": sorted(current), "done": sorted(done - current)}
 
 
 def count_definitions(session: Session) -> int:

@@ -277,6 +277,41 @@ def read_names(text: str, mode: str = "exec") -> set[str]:
             and isinstance(n.ctx, ast.Load)}
 
 
+def expressions(specs) -> list[tuple[str | None, str, str]]:
+    """(element id, mode, text) of every script and expression in these process specs."""
+    found = []
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            element = getattr(task_spec, "bpmn_id", None)
+            for attr in ("script", "prescript", "postscript"):
+                text = getattr(task_spec, attr, None)
+                if isinstance(text, str) and text.strip():
+                    found.append((element, "exec", text))
+            for attr in ("cardinality", "condition"):
+                text = getattr(task_spec, attr, None)
+                if isinstance(text, str) and text.strip():
+                    found.append((element, "eval", text))
+            for condition, _target in (getattr(task_spec, "cond_task_specs", None) or []):
+                text = (getattr(condition, "args", None) or [None])[0]
+                if isinstance(text, str):
+                    found.append((element, "eval", text))
+            event = getattr(task_spec, "event_definition", None)
+            for definition in getattr(event, "event_definitions", None) or [event]:
+                text = getattr(definition, "expression", None)
+                if isinstance(text, str) and text.strip():
+                    found.append((element, "eval", text))
+                for prop in getattr(definition, "correlation_properties", None) or []:
+                    text = getattr(prop, "retrieval_expression", None)
+                    if isinstance(text, str):
+                        found.append((element, "eval", text))
+            for attr in ("data_input", "data_output", "input_item", "output_item"):
+                ref = getattr(task_spec, attr, None)
+                name = getattr(ref, "bpmn_id", None)
+                if isinstance(name, str):
+                    found.append((element, "eval", name))
+    return found
+
+
 _code_cache: dict[tuple[str, str], types.CodeType] = {}
 _SCRIPT_FILE = "<bpmn-script>"
 
@@ -494,13 +529,15 @@ def bound(context: ScriptContext):
         _context.reset(token)
 
 
+def default_context() -> ScriptContext:
+    """The packaged working-day calendar and the deployment's time zone; no lookups."""
+    from engine.calendar.workdays import WorkCalendar
+    from .engine_clock import _timer_module
+    return ScriptContext(calendar=WorkCalendar(), tz=_timer_module.LOCALTZ)
+
+
 def _ctx() -> ScriptContext:
-    ctx = _context.get()
-    if ctx is None:
-        from engine.calendar.workdays import WorkCalendar
-        from .engine_clock import _timer_module
-        ctx = ScriptContext(calendar=WorkCalendar(), tz=_timer_module.LOCALTZ)
-    return ctx
+    return _context.get() or default_context()
 
 
 def _calendar():
@@ -726,11 +763,13 @@ def run_script(text: str, data: dict | None = None, *, mode: str = "exec") -> An
     """Run a script (or evaluate an expression) on `data` outside any workflow; for tests/lint."""
     env = ENGINE.environment
     data = dict(data or {})
-    if mode == "eval":
-        return env.evaluate(text, data)
-    env.execute(text, data)
+    with bound(default_context()):
+        if mode == "eval":
+            return env.evaluate(text, data)
+        env.execute(text, data)
     return data
 
 
 __all__ = ["ALLOWED_NAMES", "ENGINE", "Finding", "RestrictedScriptEngine", "ScriptContext",
-           "ScriptRefused", "bound", "use", "called_names", "check", "read_names", "run_script"]
+           "ScriptRefused", "bound", "called_names", "check", "expressions", "read_names",
+           "run_script", "use"]

@@ -1,13 +1,15 @@
-from flask import request
+from flask import Response, request
+from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from engine.errors import Forbidden, Invalid
 from engine.inbox import service as inbox
+from engine.processes import lint, migration, testrun, versions
 from engine.processes import service as processes
 from engine.processes.models import ProcessDefinition
 from web import schemas
 from web.api import bp
-from web.api.common import dump, json_body
+from web.api.common import dump, json_body, query_args
 from web.auth import current_user, runtime
 from web.openapi import doc
 
@@ -19,6 +21,16 @@ def _require(role: str):
     if role not in user.roles:
         raise Forbidden(f"this needs the {role} role")
     return user
+
+
+def _uploaded_files() -> list[tuple[str, bytes]]:
+    """BPMN from the body (XML, name in X-File-Name) or from the multipart field `bpmn`."""
+    if request.files:
+        files = [(f.filename or "upload.bpmn", f.read()) for f in request.files.getlist("bpmn")]
+        if not files:
+            raise Invalid("send the file in the multipart field `bpmn`", fields={"bpmn": ["required"]})
+        return files
+    return [(request.headers.get("X-File-Name", "upload.bpmn"), request.get_data())]
 
 
 def instance_body(uow, instance) -> dict:
@@ -51,12 +63,7 @@ def list_definitions():
 def deploy_definitions():
     """Validate and deploy BPMN; an unchanged file is not re-versioned."""
     user = _require(DESIGNER)
-    if request.files:
-        files = [(f.filename or "upload.bpmn", f.read()) for f in request.files.getlist("bpmn")]
-        if not files:
-            raise Invalid("send the file in the multipart field `bpmn`", fields={"bpmn": ["required"]})
-    else:
-        files = [(request.headers.get("X-File-Name", "upload.bpmn"), request.get_data())]
+    files = _uploaded_files()
     comment = request.args.get("comment", "")
     rt = runtime()
     results = rt.transact(lambda uow: processes.deploy(uow, runtime=rt, files=files,
@@ -117,3 +124,222 @@ def retry_instance(instance_id):
     rt = runtime()
     return rt.transact(lambda uow: instance_body(uow, processes.retry_instance(
         uow, runtime=rt, instance_id=instance_id, data=args.get("data"), user=user)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Process designer: validation, versions, diff, migration, test-runs
+
+
+class ValidationOut(Schema):
+    processes = fields.List(fields.String())
+    errors = fields.List(fields.Nested(schemas.ErrorDetail),
+                         metadata={"description": "the file cannot run; deploy would refuse it"})
+    warnings = fields.List(fields.Nested(schemas.ErrorDetail),
+                           metadata={"description": "domain lint; deploy accepts and returns them"})
+
+
+class VersionOut(schemas.DefinitionOut):
+    running_instances = fields.Integer()
+
+
+class DiffElement(Schema):
+    element_id = fields.String()
+    kind = fields.String(metadata={"description": "BPMN element name, e.g. userTask"})
+
+
+class DiffQuery(schemas.Strict):
+    from_version = fields.Integer(required=True, data_key="from", validate=validate.Range(min=1))
+    to_version = fields.Integer(required=True, data_key="to", validate=validate.Range(min=1))
+
+
+class DiffOut(Schema):
+    key = fields.String()
+    from_version = fields.Integer()
+    to_version = fields.Integer()
+    added = fields.List(fields.Nested(DiffElement))
+    removed = fields.List(fields.Nested(DiffElement))
+    changed = fields.List(fields.Nested(DiffElement),
+                          metadata={"description": "attributes, properties, forms or conditions"})
+
+
+class InstancesQuery(schemas.Strict):
+    version = fields.Integer(validate=validate.Range(min=1))
+
+
+class MigratableInstanceOut(Schema):
+    id = fields.String()
+    version = fields.Integer()
+    status = fields.String()
+    case_id = fields.Integer(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class MigrateIn(schemas.Strict):
+    instance_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=500))
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    mapping = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict,
+                          metadata={"description": "old element id -> element id in the target"})
+    dry_run = fields.Boolean(load_default=False)
+
+
+class MigrationReportOut(Schema):
+    instance_id = fields.String()
+    process_key = fields.String()
+    from_version = fields.Integer()
+    to_version = fields.Integer()
+    status = fields.String(metadata={"description": "migrated, would_migrate or refused"})
+    message = fields.String()
+    missing = fields.List(fields.String(), metadata={"description": "live elements the target lacks"})
+    moved = fields.Dict(keys=fields.String(), values=fields.String())
+    reset = fields.List(fields.String())
+    kept_timers = fields.List(fields.String())
+
+
+class TestRunTask(Schema):
+    id = fields.String()
+    element_id = fields.String()
+    name = fields.String()
+    lane = fields.String(allow_none=True)
+    form = fields.Dict(allow_none=True)
+
+
+class TestRunOut(Schema):
+    id = fields.String()
+    process_key = fields.String()
+    status = fields.String()
+    now = fields.AwareDateTime()
+    completed = fields.List(fields.String(), metadata={"description": "element ids done"})
+    current = fields.List(fields.String(), metadata={"description": "element ids with a token"})
+    ready_tasks = fields.List(fields.Nested(TestRunTask))
+    data = fields.Dict()
+    error = fields.Nested(schemas.InstanceError, allow_none=True)
+
+
+class TestRunStartQuery(schemas.Strict):
+    process = fields.String(validate=validate.Length(min=1, max=255))
+
+
+class TestRunCompleteIn(schemas.Strict):
+    data = fields.Dict(load_default=dict)
+
+
+class TestRunTimersIn(schemas.Strict):
+    now = fields.AwareDateTime(required=True)
+
+
+@bp.post("/process-definitions/validate")
+@doc(body={"type": "string", "description": "BPMN XML, or multipart files `bpmn`"},
+     content_type="application/xml", responses={200: ValidationOut})
+def validate_definitions():
+    """Errors and domain warnings of BPMN files, without deploying them."""
+    _require(DESIGNER)
+    files = _uploaded_files()
+    rt = runtime()
+    return dump(ValidationOut, rt.read(lambda uow: lint.validate(uow.session, rt, files)))
+
+
+@bp.get("/process-definitions/<key>/versions")
+@doc(responses={200: [VersionOut]})
+def list_versions(key):
+    """Every version of a process, newest first, with its running instances."""
+    _require(DESIGNER)
+    return dump(VersionOut, runtime().read(lambda uow: versions.list_versions(uow.session, key)),
+                many=True)
+
+
+@bp.get("/process-definitions/<key>/versions/<int:version>/bpmn")
+@doc(responses={200: None})
+def version_bpmn(key, version):
+    """The BPMN XML of one version (as deployed)."""
+    _require(DESIGNER)
+    name, xml = runtime().read(lambda uow: versions.source(uow.session, key, version))
+    return Response(xml, mimetype="application/xml",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/process-definitions/<key>/diff")
+@doc(query=DiffQuery, responses={200: DiffOut})
+def version_diff(key):
+    """Elements added, removed and changed between two versions (for the diagram)."""
+    _require(DESIGNER)
+    args = query_args(DiffQuery)
+    return dump(DiffOut, runtime().read(lambda uow: versions.diff(
+        uow.session, key, args["from_version"], args["to_version"])))
+
+
+@bp.get("/process-definitions/<key>/instances")
+@doc(query=InstancesQuery, responses={200: [MigratableInstanceOut]})
+def migratable_instances(key):
+    """Running (or failed) instances of a process, optionally of one version."""
+    _require(DESIGNER)
+    args = query_args(InstancesQuery)
+    return dump(MigratableInstanceOut, runtime().read(lambda uow: versions.running_instances(
+        uow.session, key, args.get("version"))), many=True)
+
+
+@bp.post("/process-instances/migrate")
+@doc(body=MigrateIn, responses={200: [MigrationReportOut], 409: schemas.Error})
+def migrate_instances():
+    """Move instances to another version (all or nothing); `dry_run` only reports."""
+    user = _require(DESIGNER)
+    args = json_body(MigrateIn)
+    rt = runtime()
+    work = lambda uow: migration.migrate_instances(  # noqa: E731
+        uow, runtime=rt, instance_ids=args["instance_ids"], version=args["version"],
+        mapping=args["mapping"], dry_run=args["dry_run"], user=user)
+    reports = rt.read(work) if args["dry_run"] else rt.transact(work)
+    return dump(MigrationReportOut, reports, many=True)
+
+
+@bp.post("/test-runs")
+@doc(body={"type": "string", "description": "draft BPMN XML (not deployed)"},
+     content_type="application/xml", query=TestRunStartQuery, responses={201: TestRunOut})
+def start_test_run():
+    """Start a throwaway in-memory instance of a draft; nothing is stored."""
+    user = _require(DESIGNER)
+    files = _uploaded_files()
+    args = query_args(TestRunStartQuery)
+    rt = runtime()
+    test = rt.read(lambda uow: testrun.start(uow.session, rt, files=files, user=user,
+                                            process=args.get("process")))
+    return dump(TestRunOut, testrun.view(test)), 201
+
+
+@bp.get("/test-runs/<test_id>")
+@doc(responses={200: TestRunOut})
+def get_test_run(test_id):
+    """A test-run's diagram state."""
+    user = _require(DESIGNER)
+    return dump(TestRunOut, testrun.view(testrun.get(test_id, user)))
+
+
+@bp.post("/test-runs/<test_id>/tasks/<task_id>/complete")
+@doc(body=TestRunCompleteIn, responses={200: TestRunOut})
+def complete_test_run_task(test_id, task_id):
+    """Complete a ready task of a test-run as any lane."""
+    user = _require(DESIGNER)
+    args = json_body(TestRunCompleteIn)
+    rt = runtime()
+    test = rt.read(lambda uow: testrun.complete(uow.session, rt, test_id=test_id,
+                                               task_id=task_id, data=args["data"], user=user))
+    return dump(TestRunOut, testrun.view(test))
+
+
+@bp.post("/test-runs/<test_id>/timers")
+@doc(body=TestRunTimersIn, responses={200: TestRunOut})
+def fire_test_run_timers(test_id):
+    """Fire the test-run's timers that are due at `now`."""
+    user = _require(DESIGNER)
+    args = json_body(TestRunTimersIn)
+    rt = runtime()
+    test = rt.read(lambda uow: testrun.fire_timers(uow.session, rt, test_id=test_id,
+                                                  now=args["now"], user=user))
+    return dump(TestRunOut, testrun.view(test))
+
+
+@bp.delete("/test-runs/<test_id>")
+@doc(responses={204: None})
+def discard_test_run(test_id):
+    """Forget a test-run."""
+    testrun.discard(test_id, _require(DESIGNER))
+    return "", 204

@@ -1,0 +1,147 @@
+"""Domain lint: findings that do not stop the engine but that a process designer must see.
+
+Errors (the file cannot run) come from parsing and compiling (`BpmnInvalid`); these are warnings.
+Each names its element and, where the sources are known, its file and line.
+
+- `lane_unmapped`: a human task whose lane maps to no role and unit in `config.yaml` `lanes:`
+  for its process (when that process has a mapping at all);
+- `deadline_unknown`: a task whose `deadline` property names a key not under `deadlines.keys`;
+- `gateway_no_default`: a diverging exclusive or inclusive gateway without a default flow (when
+  no condition holds the instance stops in error);
+- `field_unused`: a form field that nothing reads. A field is *used* when its name (the first
+  part of a dotted id) is read by a condition, script, timer, message, multi-instance or
+  correlation expression anywhere in the process or the processes it calls, or by a lane mapping
+  (`unit_from`/`user_from`), or when its task names an `action` (actions read the form data in
+  Python, which lint cannot see into) or a `result` property (the form is the process's result,
+  read by the application when the process ends: `deadline_extension`'s approval);
+- `script_unknown_function`: a script or expression calling a function that is neither an allowed
+  helper or builtin (`engine.workflow.scripting.ALLOWED_NAMES`) nor a lambda it defined.
+"""
+from __future__ import annotations
+
+from engine.inbox import authority
+from engine.workflow import parser as bpmn
+from engine.workflow.adapter import CompiledSpec, Problem
+from engine.workflow.scripting import ALLOWED_NAMES, called_names, expressions, read_names
+
+BPMN = {"bpmn": bpmn.BPMN_NS}
+
+
+def warnings(settings, key: str, compiled: CompiledSpec,
+             sources: list[tuple[str, bytes]] | None = None) -> list[Problem]:
+    """Every domain warning of process `key` (and what it calls), located in `sources`."""
+    found: list[Problem] = []
+    deadline_keys = set((settings.get("deadlines", "keys", default={}) or {}).keys())
+    texts = expressions([compiled.spec, *compiled.subprocess_specs.values()])  # (element id, mode, text)
+    read: set[str] = set()
+    for element_id, mode, text in texts:
+        read |= read_names(text, mode)
+        for name, line in called_names(text, mode):
+            if name not in ALLOWED_NAMES:
+                found.append(Problem(f"calls {name!r}, which is not an allowed function "
+                                     f"(script line {line})", element_id=element_id))
+    for element_id, info in compiled.human_tasks.items():
+        process = info.get("process") or key
+        # A task is governed by its own process's lanes (a called process has its own mapping;
+        # an embedded sub-process uses its parent's).
+        mapping = authority.lane_mapping(settings, process) or authority.lane_mapping(settings, key)
+        for rule in mapping.values():
+            for attr in ("unit_from", "user_from"):
+                if isinstance(rule, dict) and isinstance(rule.get(attr), str):
+                    read.add(rule[attr].split(".")[0])
+        if mapping and (info["lane"] or "") not in mapping:
+            found.append(Problem(f"lane {info['lane']!r} maps to no role or unit; the task "
+                                 "will be offered to the instance's starter",
+                                 element_id=element_id))
+        deadline = info["properties"].get("deadline")
+        if deadline and deadline not in deadline_keys:
+            found.append(Problem(f"deadline key {deadline!r} is not configured (config.yaml "
+                                 "deadlines.keys); no deadline will be started",
+                                 element_id=element_id))
+    for element_id, info in compiled.human_tasks.items():
+        if info["properties"].get("action") or info["properties"].get("result"):
+            continue
+        for field in ((info.get("form") or {}).get("properties") or {}):
+            if field.split(".")[0] not in read:
+                found.append(Problem(f"form field {field!r} is never used by a condition, "
+                                     "script, lane mapping or action", element_id=element_id))
+    names = {s.name for s in [compiled.spec, *compiled.subprocess_specs.values()]}
+    for name, data in sources or []:
+        try:
+            root = bpmn.parse_xml(data, name)
+        except bpmn.BpmnInvalid:
+            continue
+        for process in root.xpath("./bpmn:process", namespaces=BPMN):
+            if process.get("id") not in names:
+                continue
+            for gateway in process.xpath(".//bpmn:exclusiveGateway | .//bpmn:inclusiveGateway",
+                                         namespaces=BPMN):
+                outgoing = gateway.xpath("./bpmn:outgoing", namespaces=BPMN)
+                if len(outgoing) > 1 and not gateway.get("default"):
+                    found.append(Problem("gateway has no default flow; when no condition "
+                                         "holds the instance stops in error",
+                                         element_id=gateway.get("id"), line=gateway.sourceline,
+                                         file_name=name))
+    return [bpmn.locate(sources, p) if sources else p for p in found]
+
+
+def bundle(name: str, files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """File `name` plus the files among `files` that define what it calls, transitively."""
+    roots, defined = {}, {}
+    for other, data in files:
+        try:
+            roots[other] = bpmn.parse_xml(data, other)
+        except bpmn.BpmnInvalid:
+            continue
+        for pid in roots[other].xpath("./bpmn:process/@id", namespaces=BPMN):
+            defined.setdefault(pid, other)
+    data_of = dict(files)
+    chosen, pending = [name], [name]
+    while pending:
+        current = pending.pop()
+        if current not in roots:
+            continue
+        for called in bpmn.called_elements(roots[current]):
+            target = defined.get(called)
+            if target and target not in chosen:
+                chosen.append(target)
+                pending.append(target)
+    return [(n, data_of[n]) for n in chosen]
+
+
+def validate(session, runtime, files: list[tuple[str, bytes]]) -> dict:
+    """Errors and warnings of BPMN files as `deploy` would find them, deploying nothing."""
+    from engine.processes import actions
+    from engine.processes import service as processes
+    from engine.workflow.adapter import compile_spec
+    errors: list[Problem] = []
+    found: list[Problem] = []
+    roots = {}
+    for name, data in files:
+        try:
+            roots[name] = bpmn.parse_xml(data, name)
+        except bpmn.BpmnInvalid as exc:
+            errors.extend(exc.problems)
+    defined = {pid: n for n, r in roots.items() for pid in r.xpath("./bpmn:process/@id",
+                                                                   namespaces=BPMN)}
+    processes_found = []
+    for name, root in roots.items():
+        for pid in bpmn.process_ids(root):
+            processes_found.append(pid)
+            sources, _ = processes._resolve_sources(session, name, roots, dict(files), defined)
+            try:
+                compiled = compile_spec(pid, sources)
+            except bpmn.BpmnInvalid as exc:
+                errors.extend(bpmn.locate(sources, p) for p in exc.problems)
+                continue
+            errors.extend(bpmn.locate(sources, Problem(
+                f"unknown action {info['properties']['action']!r}", element_id=element_id,
+                file_name=name)) for element_id, info in compiled.human_tasks.items()
+                if info["properties"].get("action")
+                and not actions.known(info["properties"]["action"]))
+            found.extend(warnings(runtime.settings, pid, compiled, sources))
+    if roots and not processes_found:
+        errors.append(Problem("the file defines no executable process", file_name=files[0][0]))
+    unique = lambda items: list({(p.element_id, p.line, p.message): p for p in items}.values())
+    return {"processes": processes_found, "errors": [p.as_dict() for p in unique(errors)],
+            "warnings": [p.as_dict() for p in unique(found)]}

@@ -1,0 +1,51 @@
+"""Versions of a process: list, source XML, and the difference between two of them."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.processes import service as processes
+from engine.processes.models import BpmnSource, ProcessDefinition, ProcessInstance
+from engine.workflow import diagram
+
+
+def list_versions(session: Session, key: str) -> list[dict]:
+    """Every version of `key`, newest first, with how many instances run on each."""
+    rows = list(session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                                .order_by(ProcessDefinition.version.desc())))
+    if not rows:
+        processes.get_definition(session, key)  # raises NotFound
+    running = dict(session.execute(
+        select(ProcessInstance.definition_id, func.count(ProcessInstance.id))
+        .where(ProcessInstance.process_key == key,
+               ProcessInstance.status.in_(("running", "error")))
+        .group_by(ProcessInstance.definition_id)).all())
+    return [{"key": d.key, "name": d.name, "version": d.version, "checksum": d.checksum,
+             "deployed_at": d.deployed_at, "deployed_by": d.deployed_by, "comment": d.comment,
+             "running_instances": running.get(d.id, 0)} for d in rows]
+
+
+def source(session: Session, key: str, version: int) -> tuple[str, str]:
+    """(file name, BPMN XML) of one version."""
+    definition = processes.get_definition(session, key, version)
+    row = session.get(BpmnSource, definition.source_checksum)
+    return row.file_name, row.xml
+
+
+def diff(session: Session, key: str, old: int, new: int) -> dict:
+    """Elements added, removed and changed from version `old` to version `new`."""
+    _, old_xml = source(session, key, old)
+    _, new_xml = source(session, key, new)
+    return {"key": key, "from_version": old, "to_version": new,
+            **diagram.diff(old_xml.encode("utf-8"), new_xml.encode("utf-8"))}
+
+
+def running_instances(session: Session, key: str, version: int | None = None) -> list[dict]:
+    """Instances of `key` that can still move (running or in error)."""
+    stmt = select(ProcessInstance).where(ProcessInstance.process_key == key,
+                                         ProcessInstance.status.in_(("running", "error")))
+    if version is not None:
+        stmt = stmt.where(ProcessInstance.version == version)
+    return [{"id": i.id, "version": i.version, "status": i.status, "case_id": i.case_id,
+             "created_at": i.created_at}
+            for i in session.scalars(stmt.order_by(ProcessInstance.created_at).limit(500))]

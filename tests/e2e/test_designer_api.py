@@ -1,0 +1,178 @@
+"""The process designer's API: validation with errors and warnings pinned to elements, deploy
+returning warnings, versions and their diff, test-runs that leave no rows, `cluedesk lint`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from engine import models  # noqa: F401
+from engine.db import Base
+from tests.conftest import CONFORMANCE
+
+LANE_PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="{key}" isExecutable="true">
+    <bpmn:laneSet id="ls"><bpmn:lane id="lane1" name="{lane}"><bpmn:flowNodeRef>ask</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="ask" name="ask">
+      <bpmn:extensionElements>
+        <camunda:formData><camunda:formField id="answer" type="string"/><camunda:formField id="note" type="string"/></camunda:formData>
+        <camunda:properties><camunda:property name="deadline" value="{deadline}"/></camunda:properties>
+      </bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:exclusiveGateway id="choose"{default}><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>yes</bpmn:outgoing><bpmn:outgoing>no</bpmn:outgoing></bpmn:exclusiveGateway>
+    <bpmn:scriptTask id="compute"><bpmn:incoming>yes</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+      <bpmn:script>{script}</bpmn:script></bpmn:scriptTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming><bpmn:incoming>no</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="ask"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="ask" targetRef="choose"/>
+    <bpmn:sequenceFlow id="yes" sourceRef="choose" targetRef="compute"><bpmn:conditionExpression>answer == "yes"</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="no" sourceRef="choose" targetRef="end">{no_condition}</bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f3" sourceRef="compute" targetRef="end"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def process(key="designed", lane="承办人", deadline="acceptance_notice", default=' default="no"',
+            script="due = add_working_days(today(), 3)\nn = len(note or '')") -> bytes:
+    # Without a default, the engine needs a condition on every outgoing flow.
+    no_condition = "" if default else '<bpmn:conditionExpression>answer != "yes"</bpmn:conditionExpression>'
+    return LANE_PROCESS.format(key=key, lane=lane, deadline=deadline, default=default,
+                               script=script, no_condition=no_condition).encode()
+
+
+@pytest.fixture
+def settings_overrides():
+    return {"lanes": {"designed": {"承办人": {"role": "caseworker", "unit": "town-a"}}}}
+
+
+def validate(api, xml: bytes, user="designer"):
+    return api.as_(user).post("/process-definitions/validate", data=xml,
+                              headers={"Content-Type": "application/xml",
+                                       "X-File-Name": "designed.bpmn"})
+
+
+def test_a_clean_file_has_no_problems(api):
+    resp = validate(api, process())
+    assert resp.status == 200, resp.json
+    assert resp.json == {"processes": ["designed"], "errors": [], "warnings": []}
+
+
+def test_every_warning_names_its_element_and_line(api):
+    xml = process(lane="nobody", deadline="no_such_key", default="",
+                  script="due = add_working_days(today(), 3)\nx = shell('ls')")
+    warnings = validate(api, xml).json["warnings"]
+    found = {(w["element_id"], w["message"].split(" ")[0]) for w in warnings}
+    assert found == {("ask", "lane"), ("ask", "deadline"), ("choose", "gateway"),
+                     ("ask", "form"), ("compute", "calls")}
+    assert {w["message"] for w in warnings if w["element_id"] == "ask" and "form" in
+            w["message"]} == {"form field 'note' is never used by a condition, script, lane "
+                              "mapping or action"}
+    lines = {w["element_id"]: w["line"] for w in warnings}
+    assert lines == {"ask": 7, "choose": 13, "compute": 14}
+    assert all(w["file_name"] == "designed.bpmn" for w in warnings)
+
+
+def test_errors_are_separate_from_warnings_and_deploy_refuses_only_errors(api):
+    resp = validate(api, process(script="import os"))
+    assert [(e["element_id"], e["message"]) for e in resp.json["errors"]] == \
+        [("compute", "import is not allowed in scripts")]
+    broken = validate(api, b"<bpmn:definitions xmlns:bpmn='x'><oops></bpmn:definitions>")
+    assert broken.json["errors"][0]["line"] == 1 and broken.json["warnings"] == []
+    deployed = api.as_("designer").deploy(process(deadline="no_such_key"), "designed.bpmn")
+    assert deployed.status == 201
+    assert [w["element_id"] for w in deployed.json[0]["warnings"]] == ["ask"]
+
+
+def test_only_designers_use_the_designer_endpoints(api):
+    assert validate(api, process(), user="chief").status == 403
+    assert api.as_("chief").get("/process-definitions/petition_intake/versions").status == 403
+    assert api.as_("a-worker").post("/test-runs", data=process(),
+                                    headers={"Content-Type": "application/xml"}).status == 403
+
+
+def test_versions_record_who_when_and_why_and_the_diff_names_elements(api):
+    designer = api.as_("designer")
+    assert designer.post("/process-definitions", data=process(), query={"comment": "first"},
+                         headers={"Content-Type": "application/xml",
+                                  "X-File-Name": "designed.bpmn"}).status == 201
+    changed = process(script="n = 1").replace(
+        b'<bpmn:endEvent id="end">', b'<bpmn:manualTask id="extra"/><bpmn:endEvent id="end">')
+    changed = changed.replace(b'<bpmn:sequenceFlow id="no" sourceRef="choose" targetRef="end">'
+                              b'</bpmn:sequenceFlow>', b"")
+    assert designer.deploy(changed, "designed.bpmn").status == 201
+    versions = designer.get("/process-definitions/designed/versions").json
+    assert [(v["version"], v["comment"], v["deployed_by"], v["running_instances"])
+            for v in versions] == [(2, "", "designer", 0), (1, "first", "designer", 0)]
+    assert len(versions[0]["checksum"]) == 64 and versions[0]["deployed_at"]
+    xml = designer.get("/process-definitions/designed/versions/1/bpmn")
+    assert xml.status == 200 and xml.text.encode() == process()
+    diff = designer.get("/process-definitions/designed/diff", query={"from": 1, "to": 2}).json
+    assert diff["added"] == [{"element_id": "extra", "kind": "manualTask"}]
+    assert diff["removed"] == [{"element_id": "no", "kind": "sequenceFlow"}]
+    # Flows in and out are references, not properties: only the script changed.
+    assert diff["changed"] == [{"element_id": "compute", "kind": "scriptTask"}]
+
+
+def _row_counts(runtime) -> dict[str, int]:
+    def count(uow):
+        return {t.name: uow.session.scalar(select(func.count()).select_from(t))
+                for t in Base.metadata.sorted_tables}
+    return runtime.read(count)
+
+
+def test_a_test_run_goes_start_to_end_and_leaves_no_rows(api, runtime):
+    before = _row_counts(runtime)
+    designer = api.as_("designer")
+    run = designer.post("/test-runs", data=process(),
+                        headers={"Content-Type": "application/xml"})
+    assert run.status == 201, run.json
+    body = run.json
+    assert body["status"] == "running" and body["current"] == ["ask"]
+    assert body["completed"] == ["start"]
+    task = body["ready_tasks"][0]
+    assert task["lane"] == "承办人" and task["form"]["properties"].keys() == {"answer", "note"}
+    bad = designer.post(f"/test-runs/{body['id']}/tasks/{task['id']}/complete",
+                        json={"data": {"answer": 3}})
+    assert bad.status == 422
+    done = designer.post(f"/test-runs/{body['id']}/tasks/{task['id']}/complete",
+                         json={"data": {"answer": "yes", "note": "abc"}}).json
+    assert done["status"] == "completed" and done["current"] == []
+    assert done["completed"][:4] == ["start", "ask", "choose", "compute"]
+    assert done["data"]["n"] == 3 and done["data"]["due"]
+    assert api.as_("designer").get(f"/test-runs/{body['id']}").json["status"] == "completed"
+    assert _row_counts(runtime) == before
+    assert designer.delete(f"/test-runs/{body['id']}").status == 204
+    assert designer.get(f"/test-runs/{body['id']}").status == 404
+
+
+def test_every_conformance_file_validates_without_errors(api):
+    for path in sorted(CONFORMANCE.glob("*.bpmn*")) + sorted(CONFORMANCE.glob("*.xml")):
+        resp = validate(api, path.read_bytes())
+        assert resp.status == 200 and resp.json["errors"] == [], (path.name, resp.json)
+
+
+def test_cli_lint_fails_on_warnings_only_for_files_in_bpmn(tmp_path, monkeypatch):
+    from engine import cli
+    monkeypatch.setenv("CLUEDESK_DATABASE_URL", f"sqlite:///{tmp_path / 'lint.db'}")
+    runner = CliRunner()
+    good = runner.invoke(cli.main, ["lint", str(Path(cli.ROOT) / "bpmn")])
+    assert good.exit_code == 0, good.output
+    warned = tmp_path / "warned.bpmn"
+    warned.write_bytes(process(deadline="no_such_key"))
+    result = runner.invoke(cli.main, ["lint", str(warned)])
+    assert result.exit_code == 0 and "warning: warned.bpmn:7 [ask] deadline key" in result.output
+    monkeypatch.setattr(cli, "ROOT", tmp_path.parent)
+    (tmp_path.parent / "bpmn").mkdir(exist_ok=True)
+    ours = tmp_path.parent / "bpmn" / "warned.bpmn"
+    ours.write_bytes(process(deadline="no_such_key"))
+    result = runner.invoke(cli.main, ["lint", str(ours)])
+    assert result.exit_code == 1 and "lint failed" in result.output
+    bad = tmp_path / "bad.bpmn"
+    bad.write_bytes(process(script="import os"))
+    result = runner.invoke(cli.main, ["lint", str(bad)])
+    assert result.exit_code == 1 and "[compute] import is not allowed" in result.output
