@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bench import api, deadlines, inbox, loop, reports, repeats, scratch, server
+from bench import api, deadlines, inbox, loop, reports, repeats, scaleout, scratch, server
 from bench.baseline import RawSpiff
 from bench.common import CHAIN_FILE, PROCESS_KEY, STEPS, Timings, log
 from bench.table import Row, render, skipped_row
@@ -148,6 +148,8 @@ def main(argv=None) -> None:
             big_db, make_big = "postgresql", scratch.postgres_database
         rows += deadlines.measure(big_db, make_big, quick)
         rows += inbox.measure(big_db, make_big, tmp, quick)
+        if not reason:
+            rows += scaleout.measure(tmp, quick)
     rows += repeats.measure(quick)
     if not reason:
         rows += reports.measure(quick)
