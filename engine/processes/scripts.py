@@ -14,7 +14,7 @@ def context(session: Session, runtime: Runtime) -> scripting.ScriptContext:
     """A script context on this session; the calendar is read only when a helper needs it."""
     return scripting.ScriptContext(
         calendar=lambda: deadlines.calendar(session, runtime), tz=runtime.clock.tz,
-        deadlines=deadlines.config(runtime),
+        deadlines=lambda: deadlines.config(runtime),
         unit_name=lambda code: session.scalar(select(Unit.name).where(Unit.code == code)),
         user_name=lambda name: session.scalar(select(User.display_name)
                                               .where(User.username == name)))

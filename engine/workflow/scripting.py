@@ -503,7 +503,7 @@ class ScriptContext:
     """What helpers may look up: bound by the service around engine calls (see `bound`)."""
     calendar: Any = None            # a WorkCalendar, or a function returning one (lazy)
     tz: tzinfo = timezone.utc
-    deadlines: dict = field(default_factory=dict)   # key -> config
+    deadlines: Any = field(default_factory=dict)    # key -> config, or a function returning it
     unit_name: Callable[[str], str | None] | None = None
     user_name: Callable[[str], str | None] | None = None
     now: Callable[[], datetime] | None = None
@@ -609,7 +609,8 @@ def working_days_between(start, end) -> int:
 def deadline_due(key: str, start=None) -> date:
     """The last day of statutory deadline `key` started on `start` (default today)."""
     from engine.calendar import workdays
-    conf = _ctx().deadlines.get(key)
+    keys = _ctx().deadlines
+    conf = (keys() if callable(keys) else keys).get(key)
     if conf is None:
         raise ScriptRefused(f"deadline key {key!r} is not configured")
     begin = _as_date(start) if start is not None else today()
@@ -759,11 +760,12 @@ def _refused(task, exc: ScriptRefused, text: str) -> WorkflowTaskException:
 ENGINE = RestrictedScriptEngine()
 
 
-def run_script(text: str, data: dict | None = None, *, mode: str = "exec") -> Any:
+def run_script(text: str, data: dict | None = None, *, mode: str = "exec",
+               context: ScriptContext | None = None) -> Any:
     """Run a script (or evaluate an expression) on `data` outside any workflow; for tests/lint."""
     env = ENGINE.environment
     data = dict(data or {})
-    with bound(default_context()):
+    with bound(context or default_context()):
         if mode == "eval":
             return env.evaluate(text, data)
         env.execute(text, data)

@@ -158,3 +158,17 @@ def test_a_runaway_script_puts_the_instance_in_error_naming_the_element(api):
     assert inst["status"] == "error"
     assert inst["error"]["element_id"] == "evil_script"
     assert "script refused in evil_script: operation budget exhausted" in inst["error"]["message"]
+
+
+def test_lookup_helpers_read_units_users_and_deadlines_of_this_deployment(runtime):
+    from engine.processes import scripts
+
+    def run(script):
+        return runtime.read(lambda uow: run_script(
+            script, {}, context=scripts.context(uow.session, runtime)))
+    data = run("unit = unit_name('town-a')\nnobody = unit_name('nowhere')\n"
+               "who = user_name('a-worker')\ndue = deadline_due('acceptance_notice', '2026-03-02')")
+    assert data["unit"] and data["nobody"] is None and data["who"]
+    assert data["due"] == date(2026, 3, 23)  # 15 working days after Monday 2 March
+    with pytest.raises(ScriptRefused, match="deadline key 'nope' is not configured"):
+        run("d = deadline_due('nope')")
