@@ -105,7 +105,7 @@ def case_for_user(session: Session, user: User, case_id: int) -> Case:
     return case
 
 
-def _supervises(session: Session, user: User, case: Case) -> bool:
+def supervises(session: Session, user: User, case: Case) -> bool:
     """A supervisor over the case's handling, first-handling or registering unit."""
     if "supervisor" not in user.roles:
         return False
@@ -119,7 +119,7 @@ def _supervises(session: Session, user: User, case: Case) -> bool:
 def supervised_case(session: Session, user: User, case_id: int) -> Case:
     """The case, if the user supervises it."""
     case = get_case(session, case_id)
-    if not _supervises(session, user, case):
+    if not supervises(session, user, case):
         raise Forbidden("only a supervisor over this case's units may do this")
     return case
 

@@ -45,6 +45,12 @@ def subtree_ids(session: Session, unit: Unit) -> list[int]:
     return list(session.scalars(select(Unit.id).where(Unit.path.startswith(unit.path))))
 
 
+def units_of_kind(session: Session, kind: str) -> list[Unit]:
+    """The active units of a kind (e.g. every township), by code."""
+    return list(session.scalars(select(Unit).where(Unit.kind == kind, Unit.active.is_(True))
+                                .order_by(Unit.code)))
+
+
 def get_user(session: Session, username: str) -> User:
     """The user with this name."""
     user = session.scalar(select(User).where(User.username == username))

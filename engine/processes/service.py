@@ -24,7 +24,8 @@ from engine.uow import UnitOfWork
 from engine.workflow import forms
 from engine.workflow import parser as bpmn
 from engine.workflow.adapter import (BpmnInvalid, CompiledSpec, NothingWaits, Problem, Run,
-                                     SERIALIZER_VERSION, TaskNotReady, checksum, compile_spec)
+                                     SERIALIZER_VERSION, TaskNotReady, call_targets, checksum,
+                                     compile_spec)
 
 # ---------------------------------------------------------------------------------------------
 # Deploy
@@ -518,11 +519,23 @@ def cancel_instance(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, acto
     _save(uow, runtime, instance, run, actor=actor, now=now)
 
 
-def current_elements(session: Session, runtime: Runtime, instance: ProcessInstance) -> list[str]:
-    """Element ids where the instance's tokens are (for diagrams); loads the workflow."""
+def diagram(session: Session, runtime: Runtime, instance: ProcessInstance) -> dict:
+    """The instance's own process drawn: its BPMN XML, the elements where it is now and those it
+    has passed. A call activity stands for the process it calls (and that one's calls)."""
+    definition = session.get(ProcessDefinition, instance.definition_id)
+    xml = session.get(BpmnSource, definition.source_checksum).xml
     run = _load(session, runtime, instance)
     runtime.workflow_cache.put(instance.id, (instance.revision, run))
-    return run.current_element_ids()
+    current, done = run.diagram_elements()
+    # The tree forgets finished work (Run.prune); the task rows remember every completed step.
+    calls = call_targets(compiled_for(session, runtime, instance.definition_id))
+    for element_id, key in session.execute(select(Task.element_id, Task.process_key).where(
+            Task.instance_id == instance.id, Task.status == "completed")):
+        if key == instance.process_key:
+            done.add(element_id)
+        else:
+            done.update(call for call, reached in calls.items() if key in reached)
+    return {"xml": xml, "current": sorted(current), "done": sorted(done - current)}
 
 
 def count_definitions(session: Session) -> int:

@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
-from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity, SubWorkflowTask
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
@@ -129,6 +129,34 @@ def compile_spec(key: str, sources: list[tuple[str, bytes]]) -> CompiledSpec:
         raise BpmnInvalid(duplicates)
     _check_expressions(compiled)
     return compiled
+
+
+def call_targets(compiled: CompiledSpec) -> dict[str, set[str]]:
+    """Each call activity of the top-level process (or of its embedded sub-processes): the
+    processes it runs, directly or through their own call activities."""
+    specs = compiled.subprocess_specs
+
+    def reach(name: str, seen: set[str]) -> set[str]:
+        for task_spec in specs[name].task_specs.values() if name in specs else ():
+            target = getattr(task_spec, "spec", None)
+            if isinstance(task_spec, SubWorkflowTask) and target not in seen:
+                seen.add(target)
+                reach(target, seen)
+        return seen
+
+    found: dict[str, set[str]] = {}
+    pending, visited = [compiled.spec], set()
+    while pending:
+        spec = pending.pop()
+        for task_spec in spec.task_specs.values():
+            if not isinstance(task_spec, SubWorkflowTask):
+                continue
+            if isinstance(task_spec, CallActivity):
+                found[task_spec.bpmn_id] = reach(task_spec.spec, {task_spec.spec})
+            elif task_spec.spec in specs and task_spec.spec not in visited:
+                visited.add(task_spec.spec)  # embedded: drawn in the same diagram
+                pending.append(specs[task_spec.spec])
+    return found
 
 
 def _check_expressions(compiled: CompiledSpec) -> None:
@@ -443,14 +471,22 @@ class Run:
             self.wf.cancel()
         self.error = None
 
-    def current_element_ids(self) -> list[str]:
-        ids = []
-        for task in self.wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED
-                                      | TaskState.ERROR):
+    def diagram_elements(self) -> tuple[set[str], set[str]]:
+        """(current, completed) element ids of the top-level process and its embedded
+        sub-processes, as far as the live tree knows them (the finished history is pruned);
+        a call activity is current while the process it calls runs."""
+        top = self.wf.spec.name
+        live = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+        current, done = set(), set()
+        for task in self.wf.get_tasks():
             bpmn_id = getattr(task.task_spec, "bpmn_id", None)
-            if bpmn_id:
-                ids.append(bpmn_id)
-        return ids
+            if not bpmn_id or self._process_of(task) != top:
+                continue
+            if task.state & live:
+                current.add(bpmn_id)
+            elif task.state == TaskState.COMPLETED:
+                done.add(bpmn_id)
+        return current, done - current
 
 
 # Finished tasks kept just above the live part of a pruned tree: the gateways and joins that
