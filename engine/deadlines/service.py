@@ -367,10 +367,20 @@ def instance_completed(session: Session, runtime: Runtime, *, process_key: str, 
     now = runtime.clock.now()
     if row is None:
         return
+    requester = session.scalar(select(User.id).where(User.username == data.get("requested_by")))
+    number = session.scalar(select(Case.number).where(Case.id == row.case_id)) \
+        if row.case_id else None
+    label = f"{number} " if number else ""
     if not data.get("approved"):
         audit.record(session, at=now, actor=actor, action="deadline_extension_refused",
                      case_id=row.case_id, task_id=row.task_id,
                      detail={"key": row.key, "comment": data.get("comment", "")})
+        if requester is not None:
+            comment = (data.get("comment") or "").strip()
+            notifications.notify(session, user_ids=[requester], kind="refused", now=now,
+                                 case_id=row.case_id, task_id=row.task_id,
+                                 message=f"{label}期限 {row.key} 的延期申请未获批准"
+                                         f"{'：' + comment if comment else ''}")
         return
     old = row.due_at
     row.extensions = [*(row.extensions or []), {"amount": int(data["amount"]),
@@ -385,6 +395,11 @@ def instance_completed(session: Session, runtime: Runtime, *, process_key: str, 
                  task_id=row.task_id,
                  detail={"key": row.key, "from": old.isoformat(), "to": row.due_at.isoformat(),
                          "amount": data["amount"], "unit": data["time_unit"]})
+    if requester is not None:
+        due = runtime.clock.local(row.due_at).strftime("%Y-%m-%d")
+        notifications.notify(session, user_ids=[requester], kind="approved", now=now,
+                             case_id=row.case_id, task_id=row.task_id,
+                             message=f"{label}期限 {row.key} 的延期申请已批准，新的期限：{due}")
 
 
 def _supervised_row(session: Session, user: User, deadline_id: int) -> Deadline:

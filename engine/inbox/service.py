@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.audit import service as audit
@@ -12,7 +12,9 @@ from engine.cases.models import Case
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.inbox import authority
 from engine.inbox.models import Task
+from engine.notifications import service as notifications
 from engine.org.models import Unit, User
+from engine.petitions.models import AccusedPerson, Petition
 from engine.processes.models import ProcessInstance
 from engine.runtime import Runtime
 from engine.uow import UnitOfWork
@@ -50,11 +52,10 @@ class TaskPage:
     per_page: int
 
 
-def list_tasks(session: Session, *, user: User, now: datetime, scope: str = "all",
-               status: str = "open", due: str | None = None, process: str | None = None,
-               unit: str | None = None, q: str | None = None, page: int = 1,
-               per_page: int = 50) -> TaskPage:
-    """Tasks the user may see, filtered, soonest due first."""
+def task_filter(session: Session, *, user: User, now: datetime, scope: str = "all",
+                status: str = "open", due: str | None = None, process: str | None = None,
+                unit: str | None = None, q: str | None = None, where=()) -> ColumnElement[bool]:
+    """The condition of `list_tasks` (`where`: more conditions, e.g. the inbox page's tabs)."""
     if scope not in ("mine", "unit", "all"):
         raise Invalid(f"unknown scope {scope!r}", fields={"scope": ["mine, unit or all"]})
     if status not in ("open", "completed"):
@@ -70,13 +71,26 @@ def list_tasks(session: Session, *, user: User, now: datetime, scope: str = "all
     if q:
         like = f"%{q}%"
         conds.append(or_(Task.name.ilike(like), Task.case_id.in_(
-            select(Case.id).where(Case.number.ilike(like)))))
-    where = and_(*conds)
+            select(Case.id).where(Case.number.ilike(like))), Task.case_id.in_(
+            select(Petition.case_id).join(AccusedPerson, AccusedPerson.petition_id == Petition.id)
+            .where(AccusedPerson.name.ilike(like)))))
+    return and_(*conds, *where)
+
+
+def list_tasks(session: Session, *, user: User, now: datetime, scope: str = "all",
+               status: str = "open", due: str | None = None, process: str | None = None,
+               unit: str | None = None, q: str | None = None, page: int = 1,
+               per_page: int = 50, where=(), latest_due_first: bool = False) -> TaskPage:
+    """Tasks the user may see, filtered, soonest due first (or latest due first)."""
+    where = task_filter(session, user=user, now=now, scope=scope, status=status, due=due,
+                        process=process, unit=unit, q=q, where=where)
     counted = session.scalar(select(func.count()).select_from(
         select(Task.id).where(where).limit(TOTAL_CAP + 1).subquery())) or 0
     # Soonest due first, tasks without a deadline last: the order of ix_tasks_open_unit_due,
     # so a page is the first rows of an index range, however many tasks are open.
     order = (Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
+    if latest_due_first:
+        order = (Task.due_at.desc().nulls_last(), Task.created_at.desc(), Task.id.desc())
     items = list(session.scalars(select(Task).where(where).order_by(*order)
                                  .offset((page - 1) * per_page).limit(per_page)))
     return TaskPage(items, min(counted, TOTAL_CAP), counted > TOTAL_CAP, page, per_page)
@@ -138,6 +152,8 @@ def unclaim(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: User,
     _check_version(task, version)
     if task.status != "open":
         raise Conflict(f"task is {task.status}")
+    if not authority.may_see(uow.session, user, task):
+        raise Forbidden("you may not see this task")  # nor learn what it is from the reply
     if task.assignee_id is None:
         return task
     if task.assignee_id != user.id and not authority.may_supervise(uow.session, user, task):
@@ -171,10 +187,19 @@ def reassign(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: User, ass
     previous = session.get(User, task.assignee_id).username if task.assignee_id else None
     task.assignee_id = target.id
     task.version += 1
-    audit.record(session, at=runtime.clock.now(), actor=user.username, action="task_reassigned",
+    now = runtime.clock.now()
+    audit.record(session, at=now, actor=user.username, action="task_reassigned",
                  case_id=task.case_id, instance_id=task.instance_id, task_id=task.id,
                  task_name=task.name,
                  detail={"from": previous, "to": target.username, "reason": reason})
+    if target.id != user.id:
+        number = session.scalar(select(Case.number).where(Case.id == task.case_id)) \
+            if task.case_id else None
+        notifications.notify(session, user_ids=[target.id], kind="reassigned", now=now,
+                             case_id=task.case_id, task_id=task.id,
+                             message=f"{number + ' ' if number else ''}「{task.name}」由 "
+                                     f"{user.display_name or user.username} 交给您办理："
+                                     f"{reason.strip()}")
     return task
 
 

@@ -13,6 +13,7 @@ from engine.audit import service as audit
 from engine.cases import service as cases
 from engine.cases.models import Case
 from engine.errors import Conflict, Forbidden, Invalid
+from engine.notifications import service as notifications
 from engine.org.models import Unit, User
 from engine.processes import service as processes
 from engine.processes.models import ProcessInstance
@@ -78,6 +79,10 @@ def escalate(uow: UnitOfWork, *, runtime: Runtime, user: User, case_id: int,
             "investigations": []}
     instance, tasks = processes.start_instance(uow, runtime=runtime, key=PROCESS_KEY, data=data,
                                                user=user, case_id=case.id)
+    notifications.notify(session, user_ids=notifications.supervisors_of(session, zone.id),
+                         kind="escalated", now=now, case_id=case.id,
+                         message=f"{case.number}：{township.name}申请提级至{zone.name}办理："
+                                 f"{row.reason}")
     return row, instance, tasks
 
 

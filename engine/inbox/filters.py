@@ -1,0 +1,220 @@
+"""The inbox page: its tabs and filters over `service.list_tasks`, the case facts of its rows
+(accused, township, channel, received, working days left), and each user's saved filters."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.cases.models import Case
+from engine.deadlines import service as deadlines
+from engine.errors import Invalid, NotFound
+from engine.inbox import authority
+from engine.inbox import service as inbox
+from engine.inbox.models import SavedFilter, Task
+from engine.org.models import Unit, User
+from engine.petitions.models import CATEGORIES, AccusedPerson, Petition
+from engine.processes.models import ProcessDefinition
+from engine.runtime import Runtime
+
+# mine: assigned or offered to me personally; unit: my unit's tasks nobody has claimed;
+# supervised: tasks of cases on the supervised list (督办); overdue: past their due time.
+TABS = ("mine", "unit", "supervised", "overdue")
+# What a filter (and a saved filter) may hold: the inbox page's query string.
+KEYS = ("tab", "process", "step", "due", "township", "category", "q", "sort")
+SORTS = ("due", "-due")
+
+
+def clean(query: dict) -> dict:
+    """Only the known keys with non-empty values; values checked where they are closed sets."""
+    out = {k: str(query[k]).strip() for k in KEYS if query.get(k) not in (None, "")}
+    out = {k: v for k, v in out.items() if v}
+    if out.get("tab", "mine") not in TABS:
+        raise Invalid(f"unknown tab {out['tab']!r}", fields={"tab": [", ".join(TABS)]})
+    if out.get("sort", "due") not in SORTS:
+        raise Invalid(f"unknown sort {out['sort']!r}", fields={"sort": ["due or -due"]})
+    if out.get("category", "other") not in CATEGORIES:
+        raise Invalid(f"unknown category {out['category']!r}", fields={"category": ["unknown"]})
+    if len(out.get("q", "")) > 200:
+        raise Invalid("the search text is too long", fields={"q": ["at most 200 characters"]})
+    return out
+
+
+def _tab_args(tab: str) -> dict:
+    if tab == "mine":
+        return {"scope": "mine", "where": []}
+    if tab == "unit":
+        return {"scope": "unit", "where": [Task.assignee_id.is_(None)]}
+    if tab == "supervised":
+        return {"scope": "all", "where": [Task.case_id.in_(
+            select(Case.id).where(Case.supervised_at.isnot(None)))]}
+    return {"scope": "all", "where": [], "due": "red"}
+
+
+def _filter_args(session: Session, query: dict) -> dict:
+    where = []
+    if query.get("step"):
+        where.append(Task.element_id == query["step"])
+    if query.get("township"):
+        township = select(Unit.id).where(Unit.code == query["township"]).scalar_subquery()
+        where.append(Task.case_id.in_(select(Petition.case_id).where(
+            Petition.township_id == township)))
+    if query.get("category"):
+        where.append(Task.case_id.in_(select(Petition.case_id).where(
+            Petition.category == query["category"])))
+    return {"where": where, "due": query.get("due"), "process": query.get("process"),
+            "q": query.get("q")}
+
+
+def _args(session: Session, tab: str, query: dict) -> dict:
+    tab_args, filter_args = _tab_args(tab), _filter_args(session, query)
+    due = tab_args.get("due")
+    if filter_args["due"] and due and filter_args["due"] != due:
+        # Overdue and (say) green at once: nothing; say so with an impossible condition.
+        filter_args["where"].append(Task.id.is_(None))
+    return {"scope": tab_args["scope"], "due": filter_args["due"] or due,
+            "process": filter_args["process"], "q": filter_args["q"],
+            "where": [*tab_args["where"], *filter_args["where"]]}
+
+
+@dataclass
+class InboxPage:
+    tab: str
+    query: dict
+    counts: dict[str, int]
+    rows: list[dict]
+    total: int
+    page: int
+    pages: int
+
+
+def inbox_page(session: Session, runtime: Runtime, *, user: User, query: dict, page: int = 1,
+               per_page: int = 25) -> InboxPage:
+    """One page of a tab, the count of every tab under the same filters, rows with case facts."""
+    query = clean(query)
+    tab = query.get("tab", "mine")
+    now = runtime.clock.now()
+    counts = {}
+    for name in TABS:
+        condition = inbox.task_filter(session, user=user, now=now, **_args(session, name, query))
+        counts[name] = session.scalar(select(func.count()).select_from(
+            select(Task.id).where(condition).limit(inbox.TOTAL_CAP + 1).subquery())) or 0
+    found = inbox.list_tasks(session, user=user, now=now, page=max(page, 1), per_page=per_page,
+                             latest_due_first=query.get("sort") == "-due",
+                             **_args(session, tab, query))
+    rows = rows_of(session, runtime, found.items)
+    pages = max(1, -(-found.total // per_page))
+    return InboxPage(tab, query, counts, rows, found.total, found.page, pages)
+
+
+def rows_of(session: Session, runtime: Runtime, tasks: list[Task]) -> list[dict]:
+    """Tasks as `service.describe` gives them plus their case's facts, in four queries."""
+    described = inbox.describe(session, tasks, runtime)
+    facts = case_facts(session, runtime, [t.case_id for t in tasks if t.case_id])
+    left = working_days_left(session, runtime, [t.due_at for t in tasks])
+    for row, days in zip(described, left):
+        row.update(facts.get(row["case_id"], {}), days_left=days)
+    return described
+
+
+def case_facts(session: Session, runtime: Runtime, case_ids: list[int]) -> dict[int, dict]:
+    """Per case: the first petition's accused (none for a sealed one), township, channel,
+    category and received time."""
+    if not case_ids:
+        return {}
+    rows = session.execute(
+        select(Petition.case_id, Petition.id, Petition.channel, Petition.received_at,
+               Petition.category, Petition.sealed, Unit.code, Unit.name)
+        .outerjoin(Unit, Unit.id == Petition.township_id)
+        .where(Petition.case_id.in_(set(case_ids))).order_by(Petition.id)).all()
+    first: dict[int, tuple] = {}
+    for row in rows:
+        first.setdefault(row.case_id, row)
+    accused: dict[int, list[str]] = {}
+    petition_ids = [r.id for r in first.values() if not r.sealed]
+    if petition_ids:
+        for pid, name in session.execute(
+                select(AccusedPerson.petition_id, AccusedPerson.name)
+                .where(AccusedPerson.petition_id.in_(petition_ids)).order_by(AccusedPerson.id)):
+            accused.setdefault(pid, []).append(name)
+    return {case_id: {"petition_id": r.id, "channel": r.channel,
+                      "received_at": runtime.clock.local(r.received_at), "category": r.category,
+                      "township": r.code, "township_name": r.name,
+                      "accused": accused.get(r.id, [])}
+            for case_id, r in first.items()}
+
+
+def working_days_left(session: Session, runtime: Runtime,
+                      due: list[datetime | None]) -> list[int | None]:
+    """Working days from today to each due day (0: due today; negative: working days late)."""
+    cal = deadlines.calendar(session, runtime)
+    tz = runtime.clock.tz
+    today = runtime.clock.now().astimezone(tz).date()
+    memo: dict = {}
+
+    def left(at: datetime | None) -> int | None:
+        if at is None:
+            return None
+        day = at.astimezone(tz).date()
+        if day not in memo:
+            memo[day] = cal.workdays_between(today, day) if day >= today else \
+                -max(cal.workdays_between(day, today), 1)
+        return memo[day]
+    return [left(at) for at in due]
+
+
+def choices(session: Session, user: User) -> dict:
+    """What the filters offer: the processes and steps of the user's open tasks, townships."""
+    visible = authority.visible_clause(session, user, "all")
+    steps = session.execute(select(Task.process_key, Task.element_id, Task.name)
+                            .where(Task.status == "open", visible)
+                            .group_by(Task.process_key, Task.element_id, Task.name)
+                            .order_by(Task.process_key, Task.element_id)).all()
+    keys = sorted({s.process_key for s in steps})
+    names = dict(session.execute(select(ProcessDefinition.key, func.max(ProcessDefinition.name))
+                                 .where(ProcessDefinition.key.in_(keys))
+                                 .group_by(ProcessDefinition.key)).all()) if keys else {}
+    townships = session.execute(select(Unit.code, Unit.name).where(
+        Unit.kind == "township", Unit.active.is_(True)).order_by(Unit.code)).all()
+    return {"processes": [(k, names.get(k) or k) for k in keys],
+            "steps": list(dict.fromkeys((s.element_id, s.name) for s in steps)),
+            "townships": [(t.code, t.name) for t in townships], "categories": CATEGORIES}
+
+
+# ---------------------------------------------------------------------------------------------
+# Saved filters
+
+
+def saved(session: Session, user_id: int) -> list[SavedFilter]:
+    """The user's saved filters by name."""
+    return list(session.scalars(select(SavedFilter).where(SavedFilter.user_id == user_id)
+                                .order_by(SavedFilter.name, SavedFilter.id)))
+
+
+def save(session: Session, *, user: User, name: str, query: dict, now: datetime) -> SavedFilter:
+    """Save (or replace) a named filter of the user's inbox."""
+    name = (name or "").strip()
+    if not name:
+        raise Invalid("give the filter a name", fields={"name": ["required"]})
+    if len(name) > 100:
+        raise Invalid("the name is too long", fields={"name": ["at most 100 characters"]})
+    query = clean(query)
+    row = session.scalar(select(SavedFilter).where(SavedFilter.user_id == user.id,
+                                                   SavedFilter.name == name))
+    if row is None:
+        row = SavedFilter(user_id=user.id, name=name, created_at=now)
+        session.add(row)
+    row.query = query
+    session.flush()
+    return row
+
+
+def delete(session: Session, *, user: User, filter_id: int) -> None:
+    """Delete one of the user's saved filters."""
+    row = session.get(SavedFilter, filter_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound(f"saved filter {filter_id} not found")
+    session.delete(row)
+    session.flush()

@@ -1,0 +1,100 @@
+"""What the task page shows: the task with its case's facts, its form, what the user may do
+with it, the case's petition (reporter masked), attachments and timeline."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.attachments import service as attachments
+from engine.audit import service as audit
+from engine.cases.models import Case
+from engine.deadlines import service as deadlines
+from engine.errors import Invalid
+from engine.inbox import authority, filters
+from engine.inbox import service as inbox
+from engine.inbox.models import Task
+from engine.org.models import Unit, User
+from engine.petitions import service as petitions
+from engine.processes import service as processes
+from engine.processes.models import ProcessDefinition, ProcessInstance
+from engine.runtime import Runtime
+
+
+def task_view(session: Session, runtime: Runtime, *, user: User, task_id: str,
+              record_view: bool = False) -> dict:
+    """The task page for a user who may see the task (NotFound / Forbidden otherwise);
+    `record_view` notes in the audit trail that the user read the case's details."""
+    task = inbox.get_task(session, user=user, task_id=task_id)
+    instance = session.get(ProcessInstance, task.instance_id)
+    form = processes.compiled_for(session, runtime, instance.definition_id).form(task.element_id)
+    row = filters.rows_of(session, runtime, [task])[0]
+    case = session.get(Case, task.case_id) if task.case_id else None
+    petition, may_reveal = None, False
+    if row.get("petition_id"):
+        found = petitions.get(session, row["petition_id"])
+        petition = petitions.describe(session, found, runtime)
+        may_reveal = not found.anonymous and petitions.may_reveal(session, user, found)
+    if case is not None and record_view:
+        audit.record_view(session, at=runtime.clock.now(), actor=user.username,
+                          case_id=case.id, via="task")
+    is_open = task.status == "open"
+    works = is_open and authority.may_work(user, task, session)
+    supervises = is_open and authority.may_supervise(session, user, task)
+    extendable = bool(task.deadline_key and task.due_at and (works or supervises) and
+                      task.deadline_key in deadlines.config(runtime) and
+                      deadlines.key_config(runtime, task.deadline_key).get("extendable"))
+    return {
+        "task": row, "form": form, "petition": petition, "may_reveal": may_reveal,
+        "case": {"id": case.id, "number": case.number, "status": case.status,
+                 "supervised": case.supervised_at is not None} if case else None,
+        "may_claim": works and task.assignee_id is None,
+        "may_unclaim": is_open and task.assignee_id is not None and (
+            task.assignee_id == user.id or supervises),
+        "may_complete": works, "extendable": extendable,
+        "attachments": [attachments.describe(a) for a in
+                        attachments.list_for(session, user=user, case_id=case.id)] if case else [],
+        "timeline": timeline(session, case_id=case.id) if case else [],
+    }
+
+
+def timeline(session: Session, *, case_id: int) -> list[dict]:
+    """The case's audit events, oldest first, with the actors' display names."""
+    events = audit.history(session, case_id=case_id)
+    actors = {e.actor for e in events}
+    names = dict(session.execute(select(User.username, User.display_name)
+                                 .where(User.username.in_(actors))).all()) if actors else {}
+    keys = {e.detail.get("key") for e in events if e.action == "instance_started" and e.detail}
+    processes_named = dict(session.execute(
+        select(ProcessDefinition.key, func.max(ProcessDefinition.name))
+        .where(ProcessDefinition.key.in_(keys)).group_by(ProcessDefinition.key)).all()) \
+        if keys else {}
+    out = []
+    for e in events:
+        detail = dict(e.detail or {})
+        if e.action == "instance_started":
+            detail["process_name"] = processes_named.get(detail.get("key")) or detail.get("key")
+        out.append({"at": e.at, "actor": names.get(e.actor) or e.actor, "action": e.action,
+                    "task": e.task_name or "", "detail": detail})
+    return out
+
+
+def next_steps(session: Session, *, user: User, tasks: list[Task]) -> list[dict]:
+    """After a completion: the new tasks, with whether this user may open them and where the
+    others went."""
+    units = dict(session.execute(select(Unit.id, Unit.name).where(
+        Unit.id.in_({t.candidate_unit_id for t in tasks if t.candidate_unit_id}))).all()) \
+        if tasks else {}
+    return [{"id": t.id, "name": t.name, "visible": authority.may_see(session, user, t),
+             "unit": units.get(t.candidate_unit_id), "role": t.candidate_role} for t in tasks]
+
+
+def reveal_for_task(session: Session, runtime: Runtime, *, user: User, task_id: str,
+                    reason: str) -> dict:
+    """Reveal the reporter of the task's case (`petitions.reveal`: allowed roles, audited)."""
+    task = inbox.get_task(session, user=user, task_id=task_id)
+    row = filters.case_facts(session, runtime, [task.case_id]).get(task.case_id) \
+        if task.case_id else None
+    if row is None:
+        raise Invalid("this task's case has no petition", fields={"reason": ["no petition"]})
+    return petitions.reveal(session, runtime, user=user, petition_id=row["petition_id"],
+                            reason=reason)

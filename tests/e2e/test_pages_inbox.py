@@ -1,0 +1,266 @@
+"""The inbox and task pages through the Flask test client (login session, CSRF), per role:
+tabs, filters, saved filters, the task form with server-side field errors, claim, the audited
+reveal; and the notifications the engine sends for reassignments, extension decisions and
+escalations (through the API)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from engine.audit.models import AuditEvent
+from engine.cases import service as cases
+from engine.org import service as org
+from tests.api_client import deploy_processes
+from tests.conftest import FIXTURES
+from tests.e2e.test_deadlines import LANES, ROOT, _to_verify, at
+from tests.e2e.test_petitions import petition
+
+
+@pytest.fixture
+def settings_overrides():
+    return {"lanes": LANES}
+
+
+@pytest.fixture
+def flow(api):
+    deploy_processes(api)
+    return api
+
+
+class Browser:
+    """A logged-in session on the pages, sending htmx requests as the page would."""
+
+    def __init__(self, app, username: str):
+        self.client = app.test_client()
+        page = self.client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        resp = self.client.post("/login", data={"username": username, "password": "demo",
+                                                "csrf_token": token})
+        assert resp.status_code == 302, username
+        page = self.client.get("/notifications").get_data(as_text=True)
+        self.csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+    def get(self, path, htmx=False, **query):
+        headers = {"HX-Request": "true"} if htmx else {}
+        return self.client.get(path, query_string=query, headers=headers)
+
+    def post(self, path, data=None, **kw):
+        return self.client.post(path, data=data or {}, headers={
+            "HX-Request": "true", "X-CSRFToken": self.csrf}, **kw)
+
+    def delete(self, path):
+        return self.client.delete(path, headers={"HX-Request": "true", "X-CSRFToken": self.csrf})
+
+
+def text(resp) -> str:
+    return resp.get_data(as_text=True)
+
+
+def register_to_town(api, township="town-a", anonymous=False, accused="李四", **over) -> dict:
+    """A petition registered by the clerk and classified to `township`; returns the case's
+    propose_disposition task (after the acceptance notice for a real-name report)."""
+    fields = petition(township=township, accused=[{"name": accused, "post": "村委会主任",
+                                                   "level": "village"}], **over)
+    if anonymous:
+        fields["reporter"] = {"anonymous": True}
+    created = api.as_("clerk").post("/petitions", json=fields).json
+    case_id = created["case_id"]
+
+    def clerk_task(element):
+        (task,) = [t for t in api.as_("clerk").get("/tasks", query={"per_page": 500}).json["items"]
+                   if t["case_id"] == case_id and t["element_id"] == element]
+        return task
+    assert api.as_("clerk").complete(clerk_task("repeat_check"), {"is_repeat": False}).status == 200
+    done = api.as_("clerk").complete(clerk_task("classify"), {
+        "in_scope": True, "concerns_official": True,
+        "category": over.get("category", "welfare_funds"),
+        "first_handling_unit": township}).json
+    if not anonymous:
+        done = api.as_("clerk").complete(done["next_tasks"][0], {"method": "phone"}).json
+    (task,) = [t for t in done["next_tasks"] if t["element_id"] == "propose_disposition"]
+    return {**task, "petition_id": created["id"], "number": created["number"]}
+
+
+def test_the_inbox_has_tabs_with_counts_filters_and_htmx_fragments(app, flow):
+    first = register_to_town(flow, accused="李四")
+    second = register_to_town(flow, accused="赵六", category="gambling",
+                              content="赵六参与赌博。")
+    other = register_to_town(flow, township="town-b", accused="钱七")
+    worker = Browser(app, "a-worker")
+    page = text(worker.get("/inbox", tab="unit"))
+    assert "<html" in page and first["case_number"] in page and second["case_number"] in page
+    assert other["case_number"] not in page  # town-b's task is not town-a's business
+    assert re.search(r'data-testid="count-unit">(\d+)<', page).group(1) == "2"
+    assert re.search(r'data-testid="count-mine">(\d+)<', page).group(1) == "0"
+    assert "李四" in page and "甲镇纪委" in page and "来信" in page
+    assert 'data-warning="green"' in page
+
+    # One htmx request: the fragment only, filtered, with the counts under the filter.
+    fragment = text(worker.get("/inbox", htmx=True, tab="unit", q="赵六"))
+    assert "<html" not in fragment
+    assert second["case_number"] in fragment and first["case_number"] not in fragment
+    assert re.search(r'data-testid="count-unit">(\d+)<', fragment).group(1) == "1"
+    by_category = text(worker.get("/inbox", htmx=True, tab="unit", category="gambling"))
+    assert second["case_number"] in by_category and first["case_number"] not in by_category
+    by_step = text(worker.get("/inbox", htmx=True, tab="unit", step="approve_disposition"))
+    assert 'data-testid="empty"' in by_step
+    assert first["case_number"] in text(worker.get("/inbox", htmx=True, tab="unit",
+                                                   township="town-a", due="green"))
+    assert 'data-testid="empty"' in text(worker.get("/inbox", htmx=True, tab="overdue"))
+    # Latest due first, and a page of one.
+    assert worker.get("/inbox", tab="unit", sort="-due", page="2").status_code == 200
+    assert worker.get("/inbox", tab="nope").status_code == 422
+
+    b_page = text(Browser(app, "b-worker").get("/inbox", tab="unit"))
+    assert other["case_number"] in b_page and first["case_number"] not in b_page
+    assert "李四" not in b_page
+    # An administrator has no inbox.
+    assert Browser(app, "admin").get("/inbox").status_code == 403
+
+
+def test_saved_filters_belong_to_their_user(app, flow):
+    worker = Browser(app, "a-worker")
+    resp = worker.post("/inbox/filters", {"name": "周一要办", "tab": "unit", "category": "gambling",
+                                          "q": ""})
+    assert resp.status_code == 200 and "周一要办" in text(resp)
+    assert "cd-toast" in resp.headers["HX-Trigger"]
+    link = re.search(r'href="(/inbox\?[^"]+)"', text(resp)).group(1)
+    assert "category=gambling" in link and "tab=unit" in link and "q=" not in link
+    assert "周一要办" in text(worker.get("/inbox"))
+    assert "周一要办" not in text(Browser(app, "a-worker2").get("/inbox"))
+    refused = worker.post("/inbox/filters", {"name": "  ", "tab": "unit"})
+    assert refused.status_code == 200 and refused.headers["X-Cluedesk-Status"] == "422"
+    filter_id = re.search(r'/inbox/filters/(\d+)', text(resp)).group(1)
+    assert Browser(app, "a-worker2").delete(f"/inbox/filters/{filter_id}") \
+        .headers["X-Cluedesk-Status"] == "404"
+    gone = worker.delete(f"/inbox/filters/{filter_id}")
+    assert gone.status_code == 200 and "周一要办" not in text(gone)
+
+
+def test_a_task_page_shows_only_what_the_user_may_see(app, flow, runtime):
+    task = register_to_town(flow)
+    path = f"/tasks/{task['id']}"
+    worker = Browser(app, "a-worker")
+    page = text(worker.get(path))
+    assert task["case_number"] in page and "李四" in page and "虚报低保" in page
+    assert "王**" in page and "王小明" not in page and "13812345678" not in page
+    assert 'data-testid="reveal-form"' not in page  # not holding a task of the case
+    assert 'data-testid="claim"' in page and 'name="disposition"' in page
+    assert "信访登记员 办结了“受理告知”。" in page  # the timeline, in plain language
+
+    for outsider in ("b-worker", "reviewer", "admin", "d-worker"):
+        resp = Browser(app, outsider).get(path)
+        assert resp.status_code in (403, 404), outsider
+        body = text(resp)
+        assert task["case_number"] not in body and "李四" not in body and "王" not in body
+    assert Browser(app, "b-worker").post(f"{path}/claim").headers["X-Cluedesk-Status"] in \
+        ("403", "404")
+
+    claimed = worker.post(f"{path}/claim", {"version": task["version"]})
+    assert claimed.status_code == 200 and 'data-testid="unclaim"' in text(claimed)
+    assert 'hx-swap-oob="true"' in text(claimed) and 'data-testid="reveal-form"' in text(claimed)
+    # A colleague of the same unit, not holding it: masked, no reveal, cannot complete.
+    colleague = text(Browser(app, "a-worker2").get(path))
+    assert "王**" in colleague and 'data-testid="reveal-form"' not in colleague
+    assert 'data-testid="task-form"' not in colleague
+
+    empty = worker.post(f"{path}/reveal", {"reason": " "})
+    assert empty.headers["X-Cluedesk-Status"] == "422" and "王小明" not in text(empty)
+    shown = worker.post(f"{path}/reveal", {"reason": "核实举报人身份"})
+    assert shown.status_code == 200 and "王小明" in text(shown) and "13812345678" in text(shown)
+    assert "王小明" not in text(worker.get(path))  # shown once, for that view
+    reveals = runtime.read(lambda uow: [(e.actor, e.detail["reason"]) for e in uow.session.scalars(
+        select(AuditEvent).where(AuditEvent.case_id == task["case_id"],
+                                 AuditEvent.action == "reporter_revealed"))])
+    assert reveals == [("a-worker", "核实举报人身份")]
+    views = runtime.read(lambda uow: uow.session.scalars(select(AuditEvent.actor).where(
+        AuditEvent.case_id == task["case_id"], AuditEvent.action == "case_viewed")).all())
+    assert "a-worker" in views and "b-worker" not in views
+    # The supervisor of the township may reveal too; the timeline says who looked and why.
+    head = Browser(app, "a-head")
+    assert 'data-testid="reveal-form"' in text(head.get(path))
+    timeline = text(head.get(path))
+    assert "甲镇承办人 查看了举报人身份信息（事由：核实举报人身份）" in timeline
+
+
+def test_completing_with_errors_shows_them_at_the_fields_then_completes(app, flow):
+    task = register_to_town(flow, anonymous=True)
+    path = f"/tasks/{task['id']}"
+    worker = Browser(app, "a-worker")
+    assert "匿名举报" in text(worker.get(path))
+    bad = worker.post(f"{path}/complete", {"version": task["version"], "disposition": ""})
+    assert bad.status_code == 200 and bad.headers["X-Cluedesk-Status"] == "422"
+    body = text(bad)
+    assert 'data-testid="error-disposition"' in body and 'data-testid="error-disposition_reason"' in body
+    assert "必填。" in body and 'data-testid="task-form"' in body
+    wrong = worker.post(f"{path}/complete", {"version": task["version"],
+                                             "disposition": "nonsense",
+                                             "disposition_reason": "x"})
+    assert "请选择一个选项。" in text(wrong) and '>x</textarea>' in text(wrong)
+    done = worker.post(f"{path}/complete", {"version": task["version"],
+                                            "disposition": "verification",
+                                            "disposition_reason": "反映问题具体，有可查性"})
+    assert done.status_code == 200 and "X-Cluedesk-Status" not in done.headers
+    body = text(done)
+    assert 'data-testid="done"' in body and "审批处置意见" in body and "甲镇纪委" in body
+    assert Browser(app, "a-worker").get(path).status_code == 200  # still readable, finished
+    assert 'data-testid="task-form"' not in text(worker.get(path))
+
+
+def test_extension_request_from_the_page_and_the_decision_notifies_the_requester(
+        app, api, runtime):
+    runtime.clock.set(at("2026-09-28T10:05:00+08:00"))
+    designer = api.as_("designer")
+    assert designer.deploy((FIXTURES / "notice.bpmn").read_bytes()).status == 201
+    assert designer.deploy((ROOT / "bpmn" / "deadline_extension.bpmn").read_bytes()).status == 201
+
+    def open_case(uow):
+        return cases.open_case(uow, runtime=runtime, process_key="notice", data={},
+                               user=org.get_user(uow.session, "clerk")).id
+    case_id = runtime.transact(open_case)
+    verify = _to_verify(api, runtime, case_id)
+    worker = Browser(app, "a-worker")
+    page = text(worker.get(f"/tasks/{verify['id']}"))
+    assert 'data-testid="extension"' in page
+    missing = worker.post(f"/tasks/{verify['id']}/extension", {"amount": "", "reason": ""})
+    assert missing.headers["X-Cluedesk-Status"] == "422"
+    assert 'data-testid="error-amount"' in text(missing)
+    asked = worker.post(f"/tasks/{verify['id']}/extension",
+                        {"amount": "3", "unit": "working_days", "reason": "等待外调材料"})
+    assert 'data-testid="extension-requested"' in text(asked)
+    (approval,) = [t for t in api.as_("a-head").get("/tasks").json["items"]
+                   if t["process_key"] == "deadline_extension"]
+    assert api.as_("a-head").complete(approval, {"approved": True}).status == 200
+    notes = api.as_("a-worker").get("/notifications").json
+    assert notes["items"][0]["kind"] == "approved" and "新的期限" in notes["items"][0]["message"]
+
+    again = api.as_("a-worker").post(f"/tasks/{verify['id']}/extension",
+                                     json={"amount": 2, "unit": "days", "reason": "再延"})
+    assert api.as_("a-head").complete(again.json, {"approved": False,
+                                                   "comment": "不同意"}).status == 200
+    notes = api.as_("a-worker").get("/notifications").json
+    assert notes["items"][0]["kind"] == "refused" and "不同意" in notes["items"][0]["message"]
+    assert api.as_("a-head").get("/notifications").json["unread"] == 0
+
+
+def test_reassignment_and_escalation_notify_the_people_concerned(flow):
+    task = register_to_town(flow, anonymous=True)
+    resp = flow.as_("a-head").post(f"/tasks/{task['id']}/reassign",
+                                   json={"assignee": "a-worker2", "reason": "a-worker 休假"})
+    assert resp.status == 200, resp.json
+    notes = flow.as_("a-worker2").get("/notifications").json
+    assert notes["unread"] == 1 and notes["items"][0]["kind"] == "reassigned"
+    assert notes["items"][0]["task_id"] == task["id"]
+    assert task["case_number"] in notes["items"][0]["message"]
+    assert "a-worker 休假" in notes["items"][0]["message"]
+    assert flow.as_("a-worker").get("/notifications").json["unread"] == 0
+
+    applied = flow.as_("a-worker").post(f"/cases/{task['case_id']}/escalate",
+                                        json={"reason": "涉及乡镇干部，本镇办理存在干扰"})
+    assert applied.status == 201, applied.json
+    notes = flow.as_("east-head").get("/notifications").json
+    assert notes["items"][0]["kind"] == "escalated"
+    assert notes["items"][0]["case_id"] == task["case_id"]
+    assert flow.as_("d-head").get("/notifications").json["unread"] == 0
