@@ -284,9 +284,12 @@ def _sync_tasks(session: Session, runtime: Runtime, instance: ProcessInstance, r
     ready = {view.id: view for view in run.ready_human_tasks()}
     # Open rows, and any row already written for a ready task (never reopened under its id);
     # two index lookups, however many tasks the instance has completed.
+    # No autoflush: what this step changed so far is written once, with the rest, at the end
+    # (the identity map already answers for the rows this step touched).
     is_open = and_(Task.instance_id == instance.id, Task.status == "open")
-    rows = list(session.scalars(select(Task).where(
-        or_(is_open, Task.id.in_(list(ready))) if ready else is_open)))
+    with session.no_autoflush:
+        rows = list(session.scalars(select(Task).where(
+            or_(is_open, Task.id.in_(list(ready))) if ready else is_open)))
     open_rows = {row.id: row for row in rows if row.status == "open"}
     done = {row.id for row in rows if row.status != "open"}
     for task_id, row in open_rows.items():
