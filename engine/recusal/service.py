@@ -119,8 +119,13 @@ def end(session: Session, runtime: Runtime, *, actor: User, relation_id: int):
     row = session.get(Relation, relation_id)
     if row is None:
         raise NotFound(f"relation {relation_id} not found")
-    if actor.id != row.user_id and not {"supervisor", "administrator"} & actor.roles:
-        raise Forbidden("you may not end this relation")
+    if actor.id != row.user_id and "administrator" not in actor.roles:
+        # A supervisor of another unit must not lift someone's recusal (as in decide()).
+        subject = session.get(User, row.user_id)
+        path = session.scalar(select(Unit.path).where(Unit.id == actor.unit_id))
+        target = session.scalar(select(Unit.path).where(Unit.id == subject.unit_id))
+        if "supervisor" not in actor.roles or not target.startswith(path):
+            raise Forbidden("you may not end this relation")
     now = runtime.clock.now()
     row.status, row.ended_at = "ended", now
     audit.record(session, at=now, actor=actor.username, action="relation_ended",

@@ -99,11 +99,17 @@ def parse_xml(data: bytes, file_name: str) -> etree._Element:
         raise BpmnInvalid([Problem("DOCTYPE and entity declarations are not allowed",
                                    file_name=file_name, line=1)])
     try:
-        return etree.fromstring(data, etree.XMLParser(**_SAFE_XML))
+        root = etree.fromstring(data, etree.XMLParser(**_SAFE_XML))
     except etree.XMLSyntaxError as exc:
         line = exc.position[0] if getattr(exc, "position", None) else exc.lineno
         raise BpmnInvalid([Problem(f"XML syntax error: {exc.msg}", line=line,
                                    file_name=file_name)]) from None
+    # The byte test above misses other encodings (UTF-16) and a DOCTYPE after a long comment.
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise BpmnInvalid([Problem("DOCTYPE and entity declarations are not allowed",
+                                   file_name=file_name, line=1)])
+    return root
 
 
 def _problem_from(exc: Exception, file_name: str | None) -> Problem:

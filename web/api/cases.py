@@ -1,3 +1,5 @@
+from marshmallow import Schema, fields
+
 from engine.audit import service as audit
 from engine.cases import service as cases
 from engine.deadlines import service as deadlines
@@ -31,6 +33,9 @@ def get_case(case_id):
     def read(uow):
         session = uow.session
         case = cases.case_for_user(session, user, case_id)
+        # Who read which case is part of the record (reporter protection, README "Security").
+        audit.record_view(session, at=rt.clock.now(), actor=user.username, case_id=case.id,
+                          via="case")
         instance = session.get(ProcessInstance, case.instance_id) if case.instance_id else None
         tasks = processes.open_tasks(session, instance.id) if instance else []
         return {"id": case.id, "number": case.number, "status": case.status,
@@ -42,7 +47,24 @@ def get_case(case_id):
                 "deadlines": describe_deadlines(deadlines.for_case(session, case.id)),
                 "filed_at": case.filed_at, "created_at": case.created_at,
                 "supervised_at": case.supervised_at}
-    return dump(schemas.CaseOut, rt.read(read))
+    return dump(schemas.CaseOut, rt.transact(read))
+
+
+class CaseViewOut(Schema):
+    at = fields.AwareDateTime()
+    actor = fields.String()
+    via = fields.String(metadata={"description": "what was read: case or petition"})
+
+
+@bp.get("/cases/<int:case_id>/views")
+@doc(responses={200: [CaseViewOut]})
+def case_views(case_id):
+    """Who read the case's details and when, oldest first (supervisors over the case)."""
+    user = current_user()
+    rt = runtime()
+    return dump(CaseViewOut, rt.read(lambda uow: [
+        {"at": e.at, "actor": e.actor, "via": e.detail.get("via")}
+        for e in audit.case_views(uow.session, user=user, case_id=case_id)]), many=True)
 
 
 @bp.get("/cases/<int:case_id>/history")

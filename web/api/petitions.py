@@ -1,3 +1,4 @@
+from engine.audit import service as audit
 from engine.petitions import service as petitions
 from web import schemas
 from web.api import bp
@@ -55,8 +56,14 @@ def get_petition(petition_id):
     """A petition; the reporter's identity is always masked here."""
     user = current_user()
     rt = runtime()
-    return dump(schemas.PetitionOut, rt.read(lambda uow: petitions.describe(
-        uow.session, petitions.for_user(uow.session, user, petition_id), rt)))
+
+    def read(uow):
+        petition = petitions.for_user(uow.session, user, petition_id)
+        if petition.case_id is not None:
+            audit.record_view(uow.session, at=rt.clock.now(), actor=user.username,
+                              case_id=petition.case_id, via="petition", record_id=petition.id)
+        return petitions.describe(uow.session, petition, rt)
+    return dump(schemas.PetitionOut, rt.transact(read))
 
 
 @bp.post("/petitions/<int:petition_id>/reveal")

@@ -1,0 +1,209 @@
+"""The authorisation matrix (API.md "Authority"): every operation of the OpenAPI document × every
+demo user, each user standing in for a role in the subject's own unit, another unit, a unit above
+or a unit below. Expectations are data beside this file (`authority_matrix.yaml`), each citing the
+row of the table it follows; an operation without an entry fails, so no endpoint escapes.
+
+The world is built once per database: the demo organisation and the demo's sample cases, driven
+through the real processes. Every request runs inside a savepoint that is rolled back, so a
+successful cancel or deploy does not change what the next request sees. The whole matrix runs on
+SQLite; PostgreSQL runs one user per role over every operation.
+"""
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from engine.clock import Clock
+from engine.config import load_settings
+from engine.runtime import Runtime
+from tests.api_client import ApiClient, Response
+from tests.conftest import DEMO_USERS, FROZEN, backends
+
+HERE = Path(__file__).resolve().parent
+EXPECT = yaml.safe_load((HERE / "authority_matrix.yaml").read_text(encoding="utf-8"))
+METHODS = ("get", "post", "put", "patch", "delete")
+DENIED = (403, 404)
+# One user per role for the PostgreSQL sample (own unit where a unit matters).
+SAMPLE = ["clerk", "a-worker", "a-head", "chief", "reviewer", "designer", "admin", "b-worker"]
+
+
+def _operations() -> list[str]:
+    from web import create_app
+    app = create_app({"database": {"url": "sqlite://"}})
+    doc = app.test_client().get("/api/v1/openapi.json").get_json()
+    return sorted(f"{m.upper()} {p}" for p, ops in doc["paths"].items() for m in ops
+                  if m in METHODS)
+
+
+OPERATIONS = _operations()
+
+
+def test_every_user_has_a_role_and_a_place():
+    assert sorted(EXPECT["users"]) == sorted(DEMO_USERS)
+
+
+def test_no_stale_expectations():
+    assert sorted(set(EXPECT["operations"]) - set(OPERATIONS)) == []
+
+
+# ------------------------------------------------------------------------------ the world
+
+class World:
+    """The sample cases of the demo on a committed scratch database, joined in one outer
+    transaction; `cell()` runs one request in a savepoint and rolls it back."""
+
+    def __init__(self, scratch, backend: str):
+        from engine.demo import load_samples
+        from engine.org import service as org
+        from engine.processes import service as processes
+        from web import create_app
+        url = scratch.create(backend)
+        setup = Runtime(load_settings({"database": {"url": url}}), clock=Clock(FROZEN))
+        files = [(p.name, p.read_bytes()) for p in sorted((HERE.parents[1] / "bpmn").glob("*.bpmn"))]
+        setup.transact(lambda uow: processes.deploy(uow, runtime=setup, files=files,
+                                                    actor="designer"))
+        load_samples(setup)
+        tokens = setup.transact(lambda uow: {u: org.issue_token(uow.session, username=u,
+                                                                now=FROZEN) for u in DEMO_USERS})
+        self.engine = setup.engine
+        self.connection = self.engine.connect()
+        self.outer = self.connection.begin()
+        settings = load_settings({"database": {"url": url}, "engine": {"workflow_cache_size": 0}})
+        self.runtime = Runtime(settings, engine=self.engine, connection=self.connection,
+                               clock=Clock(FROZEN))
+        self.api = ApiClient(create_app(runtime=self.runtime).test_client(), tokens)
+        self.ids = self._targets()
+
+    def _targets(self) -> dict:
+        """Path parameters: the subject case in town-a and what hangs off it."""
+        from engine.cases.models import Case
+        from engine.clues.models import Clue
+        from engine.deadlines.models import Deadline
+        from engine.inbox.models import Task
+        from engine.petitions.models import Petition
+        from engine.reviews.models import JointReview
+
+        def read(uow):
+            s = uow.session
+            task = s.scalar(select(Task).where(Task.element_id == "propose_disposition",
+                                               Task.status == "open")
+                            .join(Case, Case.id == Task.case_id)
+                            .where(Case.handling_unit_id == Task.candidate_unit_id)
+                            .order_by(Task.case_id.desc()))
+            case = s.get(Case, task.case_id)
+            return {"case_id": case.id, "task_id": task.id, "instance_id": case.instance_id,
+                    "petition_id": s.scalar(select(Petition.id).where(Petition.case_id == case.id)),
+                    "clue_id": s.scalar(select(Clue.id).where(Clue.case_id == case.id)),
+                    "deadline_id": s.scalar(select(Deadline.id).where(
+                        Deadline.case_id == case.id, Deadline.status == "open")),
+                    "review_id": s.scalar(select(JointReview.id).where(
+                        JointReview.case_id.is_not(None)).order_by(JointReview.id)),
+                    "handling_unit": s.scalar(select(Task.candidate_unit_id).where(
+                        Task.id == task.id))}
+        ids = self.runtime.read(read)
+        assert ids["handling_unit"] is not None and all(ids.values()), ids
+        # Things the samples do not have, made by their owners (committed in the outer
+        # transaction, so every cell sees them).
+        worker = self.api.as_("a-worker")
+        up = worker.request("POST", f"/cases/{ids['case_id']}/attachments",
+                            data={"file": (io.BytesIO(b"%PDF-1.4 scanned letter"), "letter.pdf",
+                                           "application/pdf")})
+        assert up.status == 201, up.json
+        ids["attachment_id"] = up.json["id"]
+        rel = self.api.as_("a-worker2").post("/relations", json={
+            "person_name": "李四", "person_kind": "accused", "relation": "亲属",
+            "requested": False})
+        assert rel.status == 201, rel.json
+        ids["relation_id"] = rel.json["id"]
+        job = self.api.as_("a-head").post("/reports/ledgers/clue-ledger", json={})
+        assert job.status in (200, 201, 202), job.json
+        ids["job_id"] = job.json["id"]
+        ids.update(kind="clue-ledger", code="town-a", username="a-worker2")
+        return ids
+
+    def path(self, template: str) -> str:
+        return re.sub(r"\{(\w+)\}", lambda m: str(self.ids[m.group(1)]), template)
+
+    def cell(self, user: str, operation: str, entry: dict):
+        method, template = operation.split(" ", 1)
+        path = self.path(template.removeprefix("/api/v1"))
+        kw = {}
+        if "body" in entry:
+            kw["json"] = entry["body"]
+        if "xml" in entry:
+            kw["data"] = entry["xml"].encode()
+            kw["headers"] = {"Content-Type": "application/xml"}
+        if "query" in entry:
+            kw["query"] = entry["query"]
+        if entry.get("upload"):
+            kw["data"] = {"file": (io.BytesIO(b"%PDF-1.4 matrix"), "m.pdf", "application/pdf")}
+        client = self.api.as_(user)
+        savepoint = self.connection.begin_nested()
+        try:
+            resp = client.client.open(f"/api/v1{path}", method=method, json=kw.get("json"),
+                                      data=kw.get("data"), query_string=kw.get("query"),
+                                      headers=client._headers(kw.get("headers")))
+        finally:
+            savepoint.rollback()
+        # Ledgers are binary: the text is only for messages.
+        return Response(resp.status_code, resp.get_json(silent=True),
+                        resp.get_data().decode("utf-8", "replace"))
+
+    def close(self):
+        self.outer.rollback()
+        self.connection.close()
+        self.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def worlds(scratch):
+    made: dict[str, World] = {}
+
+    def get(backend: str) -> World:
+        if backend not in made:
+            made[backend] = World(scratch, backend)
+        return made[backend]
+    yield get
+    for world in made.values():
+        world.close()
+
+
+def _run(world: World, operation: str, users: list[str]) -> list[str]:
+    entry = EXPECT["operations"].get(operation)
+    assert entry is not None, (f"{operation} has no entry in authority_matrix.yaml: add one, "
+                               "citing the API.md Authority row it follows")
+    assert entry.get("authority"), f"{operation}: cite the Authority row"
+    allowed = set(entry.get("allow", []))
+    if allowed == {"everyone"}:
+        allowed = set(DEMO_USERS)
+    unknown = allowed - set(DEMO_USERS)
+    assert not unknown, f"{operation}: unknown users {unknown}"
+    wrong = []
+    for user in users:
+        resp = world.cell(user, operation, entry)
+        assert resp.status < 500, f"{operation} as {user}: {resp.status} {resp.text[:300]}"
+        if user in allowed and resp.status in DENIED + (401,):
+            wrong.append(f"{user}: refused ({resp.status}) but the table allows it")
+        elif user not in allowed and resp.status not in DENIED:
+            wrong.append(f"{user}: UNEXPECTED {resp.status} (the table refuses it): "
+                         f"{resp.text[:160]}")
+    return wrong
+
+
+@pytest.mark.parametrize("backend", [p for p in backends() if p.id == "sqlite"])
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_matrix(worlds, backend, operation):
+    wrong = _run(worlds(backend), operation, DEMO_USERS)
+    assert wrong == [], f"{operation}:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("backend", [p for p in backends() if p.id == "postgresql"])
+def test_matrix_sample_on_postgresql(worlds, backend):
+    world = worlds(backend)
+    wrong = [f"{op} {w}" for op in OPERATIONS for w in _run(world, op, SAMPLE)]
+    assert wrong == [], "\n".join(wrong)
