@@ -39,7 +39,7 @@ class Browser:
         resp = self.client.post("/login", data={"username": username, "password": "demo",
                                                 "csrf_token": token})
         assert resp.status_code == 302, username
-        page = self.client.get("/notifications").get_data(as_text=True)
+        page = self.client.get("/", follow_redirects=True).get_data(as_text=True)
         self.csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
 
     def get(self, path, htmx=False, **query):
@@ -245,7 +245,7 @@ def test_extension_request_from_the_page_and_the_decision_notifies_the_requester
     assert api.as_("a-head").get("/notifications").json["unread"] == 0
 
 
-def test_reassignment_and_escalation_notify_the_people_concerned(flow):
+def test_reassignment_and_escalation_notify_the_people_concerned(app, flow):
     task = register_to_town(flow, anonymous=True)
     resp = flow.as_("a-head").post(f"/tasks/{task['id']}/reassign",
                                    json={"assignee": "a-worker2", "reason": "a-worker 休假"})
@@ -256,6 +256,11 @@ def test_reassignment_and_escalation_notify_the_people_concerned(flow):
     assert task["case_number"] in notes["items"][0]["message"]
     assert "a-worker 休假" in notes["items"][0]["message"]
     assert flow.as_("a-worker").get("/notifications").json["unread"] == 0
+    bell = Browser(app, "a-worker2")
+    assert 'data-testid="unread">1<' in text(bell.get("/inbox"))
+    listed = text(bell.get("/notifications"))  # the page lists it and marks it read
+    assert "任务改派" in listed and "a-worker 休假" in listed and 'class="unread"' in listed
+    assert flow.as_("a-worker2").get("/notifications").json["unread"] == 0
 
     applied = flow.as_("a-worker").post(f"/cases/{task['case_id']}/escalate",
                                         json={"reason": "涉及乡镇干部，本镇办理存在干扰"})
