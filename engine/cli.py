@@ -58,6 +58,9 @@ def init_db():
     rt = _runtime()
     upgrade(url=rt.settings.database.url)
     deadlines.sync_config(rt)
+    from engine.reports import rollup
+    if rollup.ensure(rt):
+        click.echo("statistics rollup built")
     click.echo(f"database ready: {rt.engine.url.render_as_string(hide_password=True)}")
 
 

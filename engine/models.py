@@ -14,6 +14,8 @@ from engine.attachments.models import Attachment  # noqa: F401
 from engine.clarifications.models import AccusationReferral, Clarification  # noqa: F401
 from engine.clues.models import Clue  # noqa: F401
 from engine.recusal.models import Relation  # noqa: F401
+from engine.reports.models import ReportCount, ReportRollup  # noqa: F401
 from engine.reviews.models import JointReview, JointReviewOpinion  # noqa: F401
 from engine.visits.models import ReturnVisit  # noqa: F401
 from engine.zones.models import ZoneEscalation  # noqa: F401
+from engine.reports import rollup  # noqa: F401,E402  (its session listeners keep report_counts)

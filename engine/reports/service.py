@@ -25,14 +25,14 @@ from engine.deadlines.models import Deadline
 from engine.errors import Forbidden, Invalid, NotFound
 from engine.org.models import Unit, User
 from engine.petitions.models import CATEGORIES, CHANNELS, Petition
+from engine.reports import rollup
+from engine.reports.rollup import DUE_STATUSES, case_unit
 from engine.runtime import Runtime
 from engine.visits.models import SATISFACTION, ReturnVisit
 
 PERIOD_KINDS = ("month", "quarter", "year")
 SUBMISSION_KINDS = ("key_verification_report", "quarterly_feedback")
 SUBMITTED = "periodic_report_submitted"
-# Deadlines that can fall due; cancelled / not_applicable never do, suspended ones are paused.
-DUE_STATUSES = ("open", "met", "breached")
 # Reports: own unit for these roles, own subtree for supervisors, everything for administrators.
 OWN_UNIT_ROLES = ("intake_clerk", "caseworker")
 MAX_DAYS = 366 * 20
@@ -182,11 +182,6 @@ def report_unit(session: Session, *, user: User, unit_code: str | None,
 # through ONE join with `cases` (a union of narrow rows), which is what costs at scale.
 
 
-def case_unit(c) -> object:
-    """The unit handling a case: handling unit, else first-handling unit, else registering."""
-    return func.coalesce(c.handling_unit_id, c.first_handling_unit_id, c.registered_unit_id)
-
-
 def clue_unit(c) -> object:
     """A clue's unit: its case's handling unit, else the clue's own unit, else the case's."""
     return func.coalesce(c.handling_unit_id, Clue.unit_id, c.first_handling_unit_id,
@@ -325,49 +320,83 @@ def _bump(target: dict, key: str, n: int, sub: str | None = None) -> None:
         target[key][sub] = target[key].get(sub, 0) + n
 
 
-ITEM_FIGURES = {"clue": ("clues", "clues_by_disposition"),
-                "finding": ("verifications", "verifications_by_finding"),
-                "visit": (None, "return_visits")}
+# figure -> (count field, breakdown field) of the summary
+FIGURES = {"petition": ("petitions", None), "channel": (None, "petitions_by_channel"),
+           "category": (None, "petitions_by_category"), "cleared": ("first_time_cleared", None),
+           "disposition": ("clues", "clues_by_disposition"),
+           "finding": ("verifications", "verifications_by_finding"),
+           "clarified": ("people_clarified", None), "malicious": ("malicious_referred", None),
+           "visit": (None, "return_visits"), "filed": ("cases_filed", None),
+           "closed": ("cases_closed", None), "disciplined": ("people_disciplined", None),
+           "due": ("deadlines_due", None), "breached": ("deadlines_breached", None)}
+
+
+def _tally(s: dict, figure: str, key: str, n: int) -> None:
+    count, breakdown = FIGURES[figure]
+    if count:
+        _bump(s, count, n)
+    if breakdown:
+        _bump(s, breakdown, n, key)
+    if figure == "petition":
+        _bump(s, "petitions_repeat" if key == "repeat" else "petitions_first_time", n)
+
+
+def recount(session: Session, runtime: Runtime, *, p: Period):
+    """(unit, figure, key, n) of the period counted from the item tables (the definitions as
+    SQL aggregates; the rollup must always agree with it)."""
+    for unit_id, channel, category, repeat, cleared, n in petition_groups(session, p=p):
+        yield unit_id, "petition", "repeat" if repeat else "first", n
+        yield unit_id, "channel", channel, n
+        yield unit_id, "category", category, n
+        if cleared:
+            yield unit_id, "cleared", "", n
+    names = {"clue": "disposition", "finding": "finding", "visit": "visit"}
+    for unit_id, figure, key, n, total in item_groups(session, p=p):
+        if figure == "clarified":
+            yield unit_id, "clarified", "", int(total or 0)
+        elif figure == "malicious":
+            yield unit_id, "malicious", "", n
+        else:
+            yield unit_id, names[figure], key, n
+    for unit_id, filed, closed, people in case_groups(session, p=p):
+        yield unit_id, "filed", "", int(filed or 0)
+        yield unit_id, "closed", "", int(closed or 0)
+        yield unit_id, "disciplined", "", int(people or 0)
+    yield from _deadline_counts(session, p=p, now=runtime.clock.now())
+
+
+def _deadline_counts(session: Session, *, p: Period, now: datetime):
+    for unit_id, due, breached in deadline_groups(session, p=p, now=now):
+        yield unit_id, "due", "", int(due or 0)
+        yield unit_id, "breached", "", int(breached or 0)
+
+
+def counts(session: Session, runtime: Runtime, *, p: Period, fast: bool = True):
+    """(unit, figure, key, n) of the period: from the rollup when it is built for this time
+    zone (deadlines from today on counted live, as they fall due by the moment of the report),
+    else recounted from the item tables."""
+    tune(session, runtime)
+    if not (fast and rollup.ready(session, runtime.clock.tz.key)):
+        yield from recount(session, runtime, p=p)
+        return
+    now = runtime.clock.now()
+    today = runtime.clock.local(now).date()
+    yield from rollup.counts(session, first=p.first, last=p.last, today=today)
+    if today <= p.last:
+        live = period(runtime, first=max(today, p.first), last=p.last)
+        yield from _deadline_counts(session, p=live, now=now)
 
 
 def figures(session: Session, runtime: Runtime, *, tree: Tree, units: list[UnitInfo],
-            p: Period) -> list[dict]:
-    """The summary of each of `units` for the period (each unit with everything below it)."""
-    tune(session, runtime)
+            p: Period, fast: bool = True) -> list[dict]:
+    """The summary of each of `units` for the period (each unit with everything below it);
+    `fast=False` recounts from the item tables instead of reading the rollup."""
     out = {u.id: empty_summary(u) for u in units}
     wanted = set(out)
-
-    def targets(unit_id):
-        return [out[i] for i in tree.ancestry(unit_id) if i in wanted]
-
-    for unit_id, channel, category, repeat, cleared, n in petition_groups(session, p=p):
-        for s in targets(unit_id):
-            _bump(s, "petitions", n)
-            _bump(s, "petitions_by_channel", n, channel)
-            _bump(s, "petitions_by_category", n, category)
-            _bump(s, "petitions_repeat" if repeat else "petitions_first_time", n)
-            if cleared:
-                _bump(s, "first_time_cleared", n)
-    for unit_id, figure, key, n, total in item_groups(session, p=p):
-        for s in targets(unit_id):
-            if figure == "clarified":
-                _bump(s, "people_clarified", int(total or 0))
-            elif figure == "malicious":
-                _bump(s, "malicious_referred", n)
-            else:
-                count, breakdown = ITEM_FIGURES[figure]
-                if count:
-                    _bump(s, count, n)
-                _bump(s, breakdown, n, key)
-    for unit_id, filed, closed, people in case_groups(session, p=p):
-        for s in targets(unit_id):
-            _bump(s, "cases_filed", int(filed or 0))
-            _bump(s, "cases_closed", int(closed or 0))
-            _bump(s, "people_disciplined", int(people or 0))
-    for unit_id, due, breached in deadline_groups(session, p=p, now=runtime.clock.now()):
-        for s in targets(unit_id):
-            _bump(s, "deadlines_due", int(due or 0))
-            _bump(s, "deadlines_breached", int(breached or 0))
+    for unit_id, figure, key, n in counts(session, runtime, p=p, fast=fast):
+        for i in tree.ancestry(unit_id):
+            if i in wanted and n:
+                _tally(out[i], figure, key, n)
     for s in out.values():
         if s["deadlines_due"]:
             s["overdue_rate"] = round(s["deadlines_breached"] / s["deadlines_due"], 4)
@@ -418,12 +447,12 @@ def _entry(unit: UnitInfo) -> dict:
 def repeat_townships(session: Session, runtime: Runtime, *, tree: Tree, scope: UnitInfo,
                      p: Period, top: int = 3) -> dict:
     """The townships (in scope) with the most repeat petitions: the top `top`, ties included."""
-    counts: dict[int, int] = defaultdict(int)
-    for unit_id, _channel, _category, repeat, _cleared, n in petition_groups(session, p=p):
-        town = _township_of(tree, unit_id) if repeat else None
+    repeats: dict[int, int] = defaultdict(int)
+    for unit_id, figure, key, n in counts(session, runtime, p=p):
+        town = _township_of(tree, unit_id) if (figure, key) == ("petition", "repeat") else None
         if town is not None and tree.contains(scope, town.id):
-            counts[town.id] += n
-    ranked = top_with_ties({tree.by_id[i].code: n for i, n in counts.items()}, top)
+            repeats[town.id] += n
+    ranked = top_with_ties({tree.by_id[i].code: n for i, n in repeats.items()}, top)
     return {**p.as_dict(), "items": [{**_entry(tree.by_code[code]), "repeats": n}
                                      for code, n in ranked]}
 
@@ -441,10 +470,10 @@ def zero_case_townships(session: Session, runtime: Runtime, *, tree: Tree, scope
                         p: Period) -> dict:
     """Active townships in scope with no case filed that counts for them in the period."""
     filed: dict[int, int] = defaultdict(int)
-    for unit_id, n_filed, _closed, _people in case_groups(session, p=p):
-        town = _township_of(tree, unit_id)
+    for unit_id, figure, _key, n in counts(session, runtime, p=p):
+        town = _township_of(tree, unit_id) if figure == "filed" else None
         if town is not None:
-            filed[town.id] += int(n_filed or 0)
+            filed[town.id] += n
     items = [_entry(t) for t in tree.below(scope, kind="township")
              if t.active and not filed.get(t.id)]
     return {**p.as_dict(), "items": items}

@@ -86,9 +86,47 @@ def classify(api, case_id: int, *, unit: str | None, official: bool = False,
         complete(api, "clerk", case_id, "acceptance_notice", {"method": "phone"})
 
 
+@pytest.fixture(autouse=True)
+def recount_check(runtime):
+    """Every summary a test reads (from the rollup) is also recounted from the item tables."""
+    from engine.reports import rollup
+    RECOUNT["runtime"] = runtime
+    yield
+    RECOUNT.clear()
+    # And the whole rollup, every day and unit, is what a full recount of the tables gives.
+    assert runtime.read(lambda uow: rollup.differences(uow.session, runtime.clock.tz.key)) == {}
+
+
+RECOUNT: dict = {}
+
+
+def recounted(body: dict) -> list[dict]:
+    """The same summary counted again from the item tables, in the API's JSON form."""
+    from datetime import date
+
+    from engine.reports import rollup, service
+    from web.api.reports import SummaryOut
+    rt = RECOUNT["runtime"]
+
+    def work(uow):
+        assert rollup.ready(uow.session, rt.clock.tz.key)  # the API read the rollup
+        tree = service.Tree(uow.session)
+        unit = tree.get(body["units"][0]["unit"])
+        p = service.period(rt, first=date.fromisoformat(body["from"]),
+                           last=date.fromisoformat(body["to"]))
+        units = service.figures(uow.session, rt, tree=tree, units=[unit, *tree.children(unit)],
+                                p=p, fast=False)
+        return SummaryOut().dump({"first": p.first, "last": p.last, "units": units})["units"]
+    return rt.read(work)
+
+
 def summary(api, query: dict, user: str = "chief") -> dict[str, dict]:
     resp = api.as_(user).get("/reports/summary", query=query)
     assert resp.status == 200, resp.json
+    again = recounted(resp.json)
+    for fast, slow in zip(resp.json["units"], again):
+        assert fast == slow, {k: (fast[k], slow[k]) for k in fast if fast[k] != slow[k]}
+    assert len(again) == len(resp.json["units"])
     return {entry["unit"]: entry for entry in resp.json["units"]}
 
 

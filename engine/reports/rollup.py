@@ -1,0 +1,423 @@
+"""The statistics rollup: how many of each figure per unit and local day (`report_counts`), kept
+exact in the transaction of every domain write, so a summary sums a few rows per day instead of
+joining every item of the period to its case.
+
+How it stays exact without hooks in the services: every committing session tracks the
+*sources* its writes touch (the petitions of a case, a case's own dates, its clues, its
+deadlines, …). The first time a source is touched in a transaction its contribution is read from
+the database (before the write reaches it); at commit it is read again, and the difference goes
+into `report_counts`. A contribution is computed by the same attribution rules as the summary
+(README "Statistics"), from the rows of that source only. Only ORM writes are seen: bulk SQL
+that changes these tables must be followed by `rebuild` (the benchmark seed does so).
+
+The days are local days in the time zone recorded in `report_rollup`; the rollup is used only
+while that is the deployment's zone (`ensure` rebuilds it otherwise: `cluedesk init-db`).
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (Integer, String, and_, case, delete, event, func, inspect, literal, or_,
+                        select, true, union_all)
+from sqlalchemy import join as sa_join
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+
+from engine.cases.models import Case
+from engine.clarifications.models import AccusationReferral, Clarification
+from engine.clues.models import Clue
+from engine.db import UTCDateTime
+from engine.deadlines.models import Deadline
+from engine.petitions.models import Petition
+from engine.reports.models import ReportCount, ReportRollup
+from engine.visits.models import ReturnVisit
+
+# Deadlines that can fall due; cancelled / not_applicable never do, suspended ones are paused.
+DUE_STATUSES = ("open", "met", "breached")
+CHUNK = 5000
+_STATE = "cluedesk.report_rollup"
+# The figures that depend on the moment of the report (a deadline falls due only once its due
+# time has passed): the rollup serves them for the days before today only.
+LIVE_FIGURES = ("due", "breached")
+
+Key = tuple[int, date, str, str]
+
+
+def case_unit(c):
+    """The unit handling a case: handling unit, else first-handling unit, else registering."""
+    return func.coalesce(c.handling_unit_id, c.first_handling_unit_id, c.registered_unit_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Contributions: (unit, local day, figure, key) -> n of the rows of some sources, or of all.
+# A source is (family, id): the id is a case's, or for the `…0` families a row's without case.
+
+
+def _day(tz, instant: datetime) -> date:
+    return instant.astimezone(tz).date()
+
+
+def _ids(sources, family):
+    return None if sources is None else [i for f, i in sources if f == family]
+
+
+def _filter(ids_by_case, column_case, ids_by_row=None, column_row=None):
+    """None: every row; False: none; else the rows of these cases (or caseless rows)."""
+    if ids_by_case is None:
+        return None
+    parts = [column_case.in_(ids_by_case)] if ids_by_case else []
+    if ids_by_row:
+        parts.append(and_(column_case.is_(None), column_row.in_(ids_by_row)))
+    return or_(*parts) if parts else False
+
+
+def _arms(sources: set | None) -> list:
+    """One SELECT per kind of counted item, all with the columns (tag, unit, at, k1, k2, at2,
+    n), each limited to the rows of these sources (None: all rows)."""
+    c, o = aliased(Case), aliased(Petition)
+    text_, time_, int_ = String(), UTCDateTime(), Integer()
+    none_text, none_time = literal(None, text_), literal(None, time_)
+    one = literal(1, int_)
+
+    def arm(tag, unit, at, k1, k2, at2, n, frm, where, limit):
+        if limit is False:
+            return None
+        stmt = select(literal(tag, text_).label("tag"), unit.label("unit"), at.label("at"),
+                      k1.label("k1"), k2.label("k2"), at2.label("at2"),
+                      n.label("n")).select_from(frm).where(where)
+        return stmt if limit is None else stmt.where(limit)
+
+    petition_unit = func.coalesce(case_unit(c), Petition.unit_id)
+    by_petitions = _filter(_ids(sources, "pt"), Petition.case_id, _ids(sources, "pt0"),
+                           Petition.id)
+    by_originals = _filter(_ids(sources, "pt"), o.case_id, _ids(sources, "pt0"), o.id)
+    by_case = _filter(_ids(sources, "cs"), Case.id)
+    by_clue = _filter(_ids(sources, "cl"), Clue.case_id, _ids(sources, "cl0"), Clue.id)
+    by_deadline = _filter(_ids(sources, "dl"), Deadline.case_id, _ids(sources, "dl0"),
+                          Deadline.id)
+    clue_unit = func.coalesce(c.handling_unit_id, Clue.unit_id, c.first_handling_unit_id,
+                              c.registered_unit_id)
+    clue_from = sa_join(Clue, c, c.id == Clue.case_id, isouter=True)
+    arms = [
+        # A first-time petition through its own case (cleared: that case's closing), a repeat
+        # through its original's case.
+        arm("first", petition_unit, Petition.received_at, Petition.channel, Petition.category,
+            case((c.status == "closed", c.closed_at), else_=none_time), one,
+            sa_join(Petition, c, c.id == Petition.case_id, isouter=True),
+            Petition.repeat_of_id.is_(None), by_petitions),
+        arm("repeat", petition_unit, Petition.received_at, Petition.channel, Petition.category,
+            none_time, one,
+            sa_join(Petition, o, o.id == Petition.repeat_of_id).outerjoin(c, c.id == o.case_id),
+            true(), by_originals),
+        # A case's own dates.
+        arm("filed", case_unit(Case), Case.filed_at, none_text, none_text, none_time, one, Case,
+            Case.filed_at.is_not(None), by_case),
+        arm("closed", case_unit(Case), Case.closed_at, none_text, none_text, none_time, one,
+            Case, and_(Case.closed_at.is_not(None), Case.filed_at.is_not(None),
+                       Case.status != "cancelled"), by_case),
+        arm("disciplined", case_unit(Case), Case.decided_at, none_text, none_text, none_time,
+            func.coalesce(Case.people_disciplined, 0), Case, Case.decided_at.is_not(None),
+            by_case),
+        # Clues: their case's handling unit, else their own.
+        arm("disposition", clue_unit, Clue.approved_at, Clue.disposition, none_text, none_time,
+            one, clue_from, and_(Clue.approved_at.is_not(None), Clue.disposition.is_not(None)),
+            by_clue),
+        arm("finding", clue_unit, Clue.finding_at, Clue.finding, none_text, none_time, one,
+            clue_from, and_(Clue.finding_at.is_not(None), Clue.finding.is_not(None)), by_clue),
+        # Through their case: clarifications, malicious accusations referred, reporters' visits.
+        arm("clarified", case_unit(c), Clarification.carried_out_at, none_text, none_text,
+            none_time, func.coalesce(Clarification.people, 0),
+            sa_join(Clarification, c, c.id == Clarification.case_id, isouter=True),
+            Clarification.carried_out_at.is_not(None),
+            _filter(_ids(sources, "cf"), Clarification.case_id)),
+        arm("malicious", case_unit(c), AccusationReferral.decided_at, none_text, none_text,
+            none_time, one,
+            sa_join(AccusationReferral, c, c.id == AccusationReferral.case_id, isouter=True),
+            and_(AccusationReferral.kind == "malicious", AccusationReferral.status == "referred",
+                 AccusationReferral.decided_at.is_not(None)),
+            _filter(_ids(sources, "rf"), AccusationReferral.case_id)),
+        arm("visit", case_unit(c), ReturnVisit.visited_at, ReturnVisit.satisfaction, none_text,
+            none_time, one, sa_join(ReturnVisit, c, c.id == ReturnVisit.case_id, isouter=True),
+            and_(ReturnVisit.kind == "reporter", ReturnVisit.satisfaction.is_not(None),
+                 ReturnVisit.visited_at.is_not(None)),
+            _filter(_ids(sources, "rv"), ReturnVisit.case_id)),
+        # Deadlines: the unit that must meet them, else their case's.
+        arm("due", func.coalesce(Deadline.unit_id, case_unit(c)), Deadline.due_at,
+            Deadline.status, none_text, none_time, one,
+            sa_join(Deadline, c, c.id == Deadline.case_id, isouter=True),
+            and_(Deadline.status.in_(DUE_STATUSES), Deadline.due_at.is_not(None)), by_deadline),
+    ]
+    return [a for a in arms if a is not None]
+
+
+def contributions(session: Session, tz, sources: set | None) -> Counter:
+    """What the rows of these sources (None: of everything) count for, per unit and day."""
+    out: Counter = Counter()
+    arms = _arms(sources)
+    if not arms:
+        return out
+    if sources is None:  # everything: each kind in chunks
+        results = (session.execute(a.execution_options(yield_per=CHUNK)) for a in arms)
+    else:  # a few cases: one round trip
+        results = [session.execute(union_all(*arms)) if len(arms) > 1
+                   else session.execute(arms[0])]
+    for result in results:
+        for tag, unit, at, k1, k2, at2, n in result:
+            if unit is None or at is None or not n:
+                continue
+            day = _day(tz, at)
+            if tag in ("first", "repeat"):
+                out[(unit, day, "petition", tag)] += 1
+                out[(unit, day, "channel", k1)] += 1
+                out[(unit, day, "category", k2)] += 1
+                if at2 is not None:  # cleared in a period that ends after this closing day
+                    out[(unit, day, "cleared", _day(tz, at2).isoformat())] += 1
+            elif tag == "due":
+                out[(unit, day, "due", "")] += 1
+                if k1 == "breached":
+                    out[(unit, day, "breached", "")] += 1
+            else:
+                out[(unit, day, tag, k1 or "")] += n
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Which sources a written row touches
+
+
+def _values(obj, attr: str) -> set:
+    """The attribute's value before and after this flush."""
+    hist = inspect(obj).attrs[attr].history
+    return {*hist.added, *hist.deleted, *hist.unchanged} or {getattr(obj, attr)}
+
+
+def _changed(obj, attrs: tuple[str, ...]) -> bool:
+    state = inspect(obj)
+    return state.pending or state.deleted or any(
+        state.attrs[a].history.has_changes() for a in attrs)
+
+
+CASE_UNIT = ("handling_unit_id", "first_handling_unit_id", "registered_unit_id")
+CASE_WATCH = {  # changed columns of a case -> the families of that case to count again
+    **{a: ("pt", "cs", "cl", "cf", "rf", "rv", "dl") for a in CASE_UNIT},
+    "status": ("pt", "cs"), "closed_at": ("pt", "cs"), "filed_at": ("cs",),
+    "decided_at": ("cs",), "people_disciplined": ("cs",)}
+ITEM_WATCH = {
+    Clarification: ("cf", ("case_id", "people", "carried_out_at")),
+    AccusationReferral: ("rf", ("case_id", "kind", "status", "decided_at")),
+    ReturnVisit: ("rv", ("case_id", "kind", "satisfaction", "visited_at")),
+}
+PETITION_WATCH = ("case_id", "repeat_of_id", "received_at", "channel", "category", "unit_id")
+CLUE_WATCH = ("case_id", "unit_id", "disposition", "approved_at", "finding", "finding_at")
+DEADLINE_WATCH = ("case_id", "unit_id", "status", "due_at")
+
+
+def _touched(session: Session, obj) -> tuple[set, list]:
+    """(sources known now, rows whose own id is a source but is not assigned yet)."""
+    sources, later = set(), []
+
+    def by_case(family, row_family=None):
+        for case_id in _values(obj, "case_id"):
+            if case_id is not None:
+                sources.add((family, case_id))
+            elif row_family is not None:
+                if obj.id is None:
+                    later.append((row_family, obj))
+                else:
+                    sources.add((row_family, obj.id))
+
+    if isinstance(obj, Case):
+        state = inspect(obj)
+        if obj.id is None:  # its own dates; rows of it made later name it themselves
+            return sources, [("cs", obj)]
+        for attr, families in CASE_WATCH.items():
+            if state.pending or state.deleted or state.attrs[attr].history.has_changes():
+                sources.update((f, obj.id) for f in families)
+    elif isinstance(obj, Petition):
+        if not _changed(obj, PETITION_WATCH):
+            return sources, later
+        by_case("pt", "pt0")
+        for original_id in _values(obj, "repeat_of_id"):
+            if original_id is None:
+                continue
+            original = session.get(Petition, original_id)
+            if original is None:
+                continue
+            if original.case_id is not None:
+                sources.add(("pt", original.case_id))
+            else:
+                sources.add(("pt0", original.id))
+    elif isinstance(obj, Clue):
+        if _changed(obj, CLUE_WATCH):
+            by_case("cl", "cl0")
+    elif isinstance(obj, Deadline):
+        if _changed(obj, DEADLINE_WATCH):
+            by_case("dl", "dl0")
+    elif type(obj) in ITEM_WATCH:
+        family, attrs = ITEM_WATCH[type(obj)]
+        if _changed(obj, attrs):
+            by_case(family)
+    return sources, later
+
+
+WATCHED = (Case, Petition, Clue, Deadline, *ITEM_WATCH)
+
+
+class _Tracking:
+    """This transaction's touched sources and their contribution before it touched them."""
+
+    def __init__(self, tz):
+        self.tz = tz
+        self.sources: set = set()
+        self.before: Counter = Counter()
+        self.later: list = []
+        self.new_cases: set[int] = set()  # made in this transaction: nothing counted before
+
+
+def _tracking(session: Session) -> _Tracking | None:
+    state = session.info.get(_STATE)
+    if state is None:
+        name = session.scalar(select(ReportRollup.timezone).where(ReportRollup.id == 1))
+        state = _Tracking(ZoneInfo(name)) if name else False  # not built: nothing to keep
+        session.info[_STATE] = state
+    return state or None
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context, _instances) -> None:
+    objs = [o for o in (*session.new, *session.dirty, *session.deleted) if isinstance(o, WATCHED)]
+    if not objs:
+        return
+    with session.no_autoflush:
+        state = _tracking(session)
+        if state is None:
+            return
+        fresh = set()
+        for obj in objs:
+            sources, later = _touched(session, obj)
+            fresh |= sources - state.sources
+            state.later.extend(later)
+        state.sources |= fresh
+        fresh = {(f, i) for f, i in fresh if f.endswith("0") or i not in state.new_cases}
+        if fresh:
+            state.before.update(contributions(session, state.tz, fresh))
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context) -> None:
+    state = session.info.get(_STATE)
+    if state:  # rows inserted now (new cases, rows without a case): nothing counted before
+        for family, obj in state.later:
+            if obj.id is not None:
+                state.sources.add((family, obj.id))
+                if isinstance(obj, Case):
+                    state.new_cases.add(obj.id)
+        state.later = []
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    state = session.info.get(_STATE)
+    if not state:
+        return
+    session.flush()
+    if not state.sources:
+        return
+    after = contributions(session, state.tz, state.sources)
+    delta = {k: after[k] - state.before[k] for k in after.keys() | state.before.keys()}
+    _apply(session, {k: n for k, n in delta.items() if n})
+    state.sources, state.before = set(), Counter()
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_STATE, None)
+
+
+def _apply(session: Session, delta: dict[Key, int]) -> None:
+    """Add each delta to its row (made when missing); in key order, so concurrent transactions
+    lock the rows they share in the same order."""
+    if not delta:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(ReportCount)
+    stmt = stmt.on_conflict_do_update(index_elements=["day", "unit_id", "figure", "key"],
+                                      set_={"n": ReportCount.n + stmt.excluded.n})
+    rows = [{"unit_id": u, "day": d, "figure": f, "key": k, "n": n}
+            for (u, d, f, k), n in sorted(delta.items(), key=lambda kv: (kv[0][1], kv[0][0],
+                                                                         kv[0][2], kv[0][3]))]
+    session.execute(stmt, rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building and reading
+
+
+def rebuild(session: Session, tz_name: str, *, now: datetime) -> int:
+    """Count everything again from the live tables; returns the number of rows written."""
+    tz = ZoneInfo(tz_name)
+    session.execute(delete(ReportCount))
+    session.execute(delete(ReportRollup))
+    counts = contributions(session, tz, None)
+    rows = [{"unit_id": u, "day": d, "figure": f, "key": k, "n": n}
+            for (u, d, f, k), n in counts.items() if n]
+    for start in range(0, len(rows), CHUNK):
+        session.execute(ReportCount.__table__.insert(), rows[start:start + CHUNK])
+    session.add(ReportRollup(id=1, timezone=tz_name, built_at=now))
+    session.flush()
+    session.info.pop(_STATE, None)  # this transaction's earlier writes are counted already
+    return len(rows)
+
+
+def ready(session: Session, tz_name: str) -> bool:
+    """Whether the rollup is built for this time zone."""
+    return session.scalar(select(ReportRollup.timezone).where(ReportRollup.id == 1)) == tz_name
+
+
+def ensure(runtime) -> bool:
+    """Build the rollup when it is missing or in another time zone; True when it was built."""
+    tz_name = runtime.clock.tz.key
+
+    def work(uow):
+        if ready(uow.session, tz_name):
+            return False
+        rebuild(uow.session, tz_name, now=runtime.clock.now())
+        return True
+    return runtime.transact(work)
+
+
+def counts(session: Session, *, first: date, last: date, today: date):
+    """(unit, figure, key, n) summed over the days first..last; the deadline figures only for
+    the days before `today` (the caller counts the rest live). `cleared` is summed over the
+    petitions closed by `last`."""
+    stmt = (select(ReportCount.unit_id, ReportCount.figure, ReportCount.key,
+                   func.sum(ReportCount.n))
+            .where(ReportCount.day >= first, ReportCount.day <= last,
+                   or_(ReportCount.figure.not_in(LIVE_FIGURES), ReportCount.day < today))
+            .group_by(ReportCount.unit_id, ReportCount.figure, ReportCount.key))
+    cleared: Counter = Counter()
+    for unit_id, figure, key, n in session.execute(stmt):
+        if figure == "cleared":
+            if key <= last.isoformat():
+                cleared[unit_id] += int(n)
+        else:
+            yield unit_id, figure, key, int(n)
+    for unit_id, n in cleared.items():
+        yield unit_id, "cleared", "", n
+
+
+def differences(session: Session, tz_name: str) -> dict[Key, tuple[int, int]]:
+    """Rows where the rollup and a full recount disagree: {key: (rollup, recount)}."""
+    recount = contributions(session, ZoneInfo(tz_name), None)
+    stored = defaultdict(int)
+    for u, d, f, k, n in session.execute(select(ReportCount.unit_id, ReportCount.day,
+                                                ReportCount.figure, ReportCount.key,
+                                                ReportCount.n)):
+        stored[(u, d, f, k)] += n
+    return {k: (stored.get(k, 0), recount.get(k, 0))
+            for k in stored.keys() | recount.keys() if stored.get(k, 0) != recount.get(k, 0)}
+
