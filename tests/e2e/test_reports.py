@@ -502,6 +502,62 @@ def test_clues_verifications_cases_and_people_count_by_their_own_dates(deployed,
         closed=1, disciplined=2, malicious=1, visits={"satisfied": 2, "dissatisfied": 1})
 
 
+def test_a_shelved_clue_disposed_of_again_and_an_undone_repeat_move_their_counts(deployed,
+                                                                                 runtime):
+    from engine.timers import service as timers
+    api = deployed
+    # S (town-a): shelved on 2 March (approved then); six months later the review sends it
+    # back; the new proposal (verification) waits; it is approved on 3 September.
+    s = official_petition(api, runtime, when="2026-03-02T09:00:00+08:00", unit="town-a")
+    complete(api, "a-worker", s, "propose_disposition",
+             {"disposition": "shelved", "disposition_reason": "反映线索笼统，暂不具备核查条件"})
+    complete(api, "a-head", s, "approve_disposition", {"approved": True})
+    # R, 4 March: confirmed as a repeat of S's petition, then the link is undone on 5 March:
+    # it is a first-time submission of its own case again (reopened at classification).
+    runtime.clock.set(at("2026-03-04T09:00:00+08:00"))
+    r = register(api, received="2026-03-04T09:00:00+08:00", reporter=REPORTER)
+    s_number = runtime.read(lambda uow: uow.session.query(Petition.number).filter(
+        Petition.case_id == s).scalar())
+    complete(api, "clerk", r["case_id"], "repeat_check",
+             {"is_repeat": True, "original_number": s_number})
+    march = summary(api, MARCH)
+    # March: S's petition (first-time) and R (repeat, counted for S's town-a); S's clue shelved.
+    assert petition_figures(march["zone-east"]) == {
+        "petitions": 2, "petitions_first_time": 1, "petitions_repeat": 1,
+        "first_time_cleared": 0}
+    assert nonzero(march["zone-east"]["clues_by_disposition"]) == {"shelved": 1}
+    runtime.clock.set(at("2026-03-05T09:00:00+08:00"))
+    undone = api.as_("clerk").delete(f"/petitions/{r['id']}/repeat-of")
+    assert undone.status == 200, undone.json
+    # R is first-time now; its case is back at classification with the registering petition
+    # office (not yet classified), so it counts there.
+    march = summary(api, MARCH)
+    assert petition_figures(march["zone-east"]) == {
+        "petitions": 1, "petitions_first_time": 1, "petitions_repeat": 0,
+        "first_time_cleared": 0}
+    assert petition_figures(march["petition-office"]) == {
+        "petitions": 1, "petitions_first_time": 1, "petitions_repeat": 0,
+        "first_time_cleared": 0}
+    assert march["county"]["petitions_repeat"] == 0 and march["county"]["petitions"] == 2
+
+    assert timers.run_due(runtime, at("2026-09-02T09:01:00+08:00")) == 1
+    runtime.clock.set(at("2026-09-02T10:00:00+08:00"))
+    complete(api, "a-worker", s, "review_shelved",
+             {"new_information": True, "review_note": "收到补充材料"})
+    complete(api, "a-worker", s, "propose_disposition",
+             {"disposition": "verification", "disposition_reason": "有新材料，转初核"})
+    # Awaiting approval, the clue counts nowhere: not in March, not in September.
+    september = {"from": "2026-09-01", "to": "2026-09-30"}
+    assert summary(api, MARCH)["county"]["clues"] == 0
+    assert summary(api, september)["county"]["clues"] == 0
+    runtime.clock.set(at("2026-09-03T10:00:00+08:00"))
+    complete(api, "a-head", s, "approve_disposition", {"approved": True})
+    assert summary(api, MARCH)["county"]["clues"] == 0
+    sep = summary(api, september)
+    assert (sep["zone-east"]["clues"], nonzero(sep["zone-east"]["clues_by_disposition"])) == \
+        (1, {"verification": 1})
+
+
 # ---------------------------------------------------------------------------------------------
 # Deadlines: fell due in the period (and by now), breached, an extension moving one out
 
