@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from engine.cases.models import Case
 from engine.deadlines import service as deadlines
 from engine.errors import Invalid, NotFound
-from engine.inbox import authority
 from engine.inbox import service as inbox
 from engine.inbox.models import SavedFilter, Task
 from engine.org.models import Unit, User
 from engine.petitions.models import CATEGORIES, AccusedPerson, Petition
+from engine.processes import service as processes
 from engine.processes.models import ProcessDefinition
 from engine.runtime import Runtime
 
@@ -170,21 +170,24 @@ def working_days_left(session: Session, runtime: Runtime,
     return [left(at) for at in due]
 
 
-def choices(session: Session, user: User) -> dict:
-    """What the filters offer: the processes and steps of the user's open tasks, townships."""
-    visible = authority.visible_clause(session, user, "all")
-    steps = session.execute(select(Task.process_key, Task.element_id, Task.name)
-                            .where(Task.status == "open", visible)
-                            .group_by(Task.process_key, Task.element_id, Task.name)
-                            .order_by(Task.process_key, Task.element_id)).all()
-    keys = sorted({s.process_key for s in steps})
-    names = dict(session.execute(select(ProcessDefinition.key, func.max(ProcessDefinition.name))
-                                 .where(ProcessDefinition.key.in_(keys))
-                                 .group_by(ProcessDefinition.key)).all()) if keys else {}
+def choices(session: Session, runtime: Runtime, process: str | None = None) -> dict:
+    """What the filters offer: the deployed processes, the steps of the chosen one (from its
+    definition, so the cost does not grow with the number of open tasks), the townships."""
+    latest = select(func.max(ProcessDefinition.id)).group_by(ProcessDefinition.key)
+    definitions = session.execute(select(ProcessDefinition.id, ProcessDefinition.key,
+                                         ProcessDefinition.name)
+                                  .where(ProcessDefinition.id.in_(latest))
+                                  .order_by(ProcessDefinition.key)).all()
+    steps: list[tuple[str, str]] = []
+    chosen = next((d for d in definitions if d.key == process), None)
+    if chosen is not None:
+        human = processes.compiled_for(session, runtime, chosen.id).human_tasks
+        # Only its own steps: a called process's steps carry the called process's key.
+        steps = [(element, info["name"]) for element, info in human.items()
+                 if info.get("process") in (None, chosen.key)]
     townships = session.execute(select(Unit.code, Unit.name).where(
         Unit.kind == "township", Unit.active.is_(True)).order_by(Unit.code)).all()
-    return {"processes": [(k, names.get(k) or k) for k in keys],
-            "steps": list(dict.fromkeys((s.element_id, s.name) for s in steps)),
+    return {"processes": [(d.key, d.name or d.key) for d in definitions], "steps": steps,
             "townships": [(t.code, t.name) for t in townships], "categories": CATEGORIES}
 
 

@@ -106,6 +106,11 @@ def test_the_inbox_has_tabs_with_counts_filters_and_htmx_fragments(app, flow):
     assert second["case_number"] in by_category and first["case_number"] not in by_category
     by_step = text(worker.get("/inbox", htmx=True, tab="unit", step="approve_disposition"))
     assert 'data-testid="empty"' in by_step
+    steps = text(worker.get("/inbox", htmx=True, tab="unit", process="clue_disposition",
+                            step="propose_disposition"))
+    assert first["case_number"] in steps and "审批处置意见</option>" in steps
+    assert first["case_number"] not in text(worker.get("/inbox", htmx=True, tab="unit",
+                                                       process="inquiry"))
     assert first["case_number"] in text(worker.get("/inbox", htmx=True, tab="unit",
                                                    township="town-a", due="green"))
     assert 'data-testid="empty"' in text(worker.get("/inbox", htmx=True, tab="overdue"))

@@ -47,7 +47,8 @@ def inbox():
 
     def read(uow):
         found = filters.inbox_page(uow.session, rt, user=user, query=query, page=number)
-        return found, filters.choices(uow.session, user), filters.saved(uow.session, user.id)
+        return (found, filters.choices(uow.session, rt, query.get("process")),
+                filters.saved(uow.session, user.id))
     found, choices, saved = rt.read(read)
     context = {"found": found, "choices": choices, "saved": saved, "tabs": TAB_LABELS,
                "channels": CHANNELS, "categories": CATEGORIES, "due_labels": DUE_LABELS,
