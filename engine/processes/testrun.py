@@ -21,7 +21,7 @@ from engine.processes import scripts
 from engine.runtime import Runtime
 from engine.workflow import forms
 from engine.workflow import parser as bpmn
-from engine.workflow.diagram import completed_element_ids
+from engine.workflow.diagram import completed_element_ids, current_element_ids
 from engine.workflow.adapter import LRU, BpmnInvalid, Problem, Run, TaskNotReady, compile_spec
 
 _runs = LRU(64)
@@ -126,5 +126,5 @@ def view(test: TestRun) -> dict:
     error = {"element_id": run.error.element_id, "message": run.error.message} \
         if run.error else None
     return {"id": test.id, "process_key": test.key, "status": run.status, "now": test.now,
-            "completed": list(test.completed), "current": run.current_element_ids(),
+            "completed": list(test.completed), "current": current_element_ids(run),
             "ready_tasks": ready, "data": run.data, "error": error}

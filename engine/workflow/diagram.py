@@ -32,6 +32,10 @@ def _signature(element) -> str:
             continue
         copy.append(etree.fromstring(etree.tostring(child)))
     copy.text = (element.text or "").strip() or None
+    for node in copy.iter():  # a modeler re-indents the file: layout whitespace is no change
+        node.tail = None
+        if node.text is not None and not node.text.strip():
+            node.text = None
     return etree.tostring(copy, method="c14n").decode()
 
 
@@ -61,3 +65,14 @@ def diff(old_xml: bytes, new_xml: bytes) -> dict:
         "changed": [{"element_id": i, "kind": new[i][0]} for i in new
                     if i in old and old[i] != new[i]],
     }
+
+
+def current_element_ids(run) -> list[str]:
+    """BPMN ids of the tasks where the workflow's tokens are (ready, waiting, running, failed)."""
+    ids = []
+    for task in run.wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED
+                                 | TaskState.ERROR):
+        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+        if bpmn_id and bpmn_id not in ids:
+            ids.append(bpmn_id)
+    return ids

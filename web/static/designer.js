@@ -1,0 +1,288 @@
+// Process designer: the bpmn-js Modeler over the JSON API (session + CSRF header). Each action is
+// one request: validate, deploy, open a version, diff, dry run / migrate, test-run steps.
+(function () {
+  "use strict";
+  const root = document.getElementById("designer");
+  if (!root) return;
+  const API = root.dataset.api;
+  const t = (name, values) => {
+    let text = root.dataset["t" + name] || name;
+    Object.entries(values || {}).forEach(([k, v]) => { text = text.replace("{" + k + "}", v); });
+    return text;
+  };
+  const $ = (id) => document.getElementById(id);
+  const EMPTY = '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" ' +
+    'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" ' +
+    'id="Definitions_new" targetNamespace="http://cluedesk.org/bpmn">' +
+    '<bpmn:process id="new_process" isExecutable="true"><bpmn:startEvent id="start"/></bpmn:process>' +
+    '<bpmndi:BPMNDiagram id="Diagram_new"><bpmndi:BPMNPlane id="Plane_new" bpmnElement="new_process">' +
+    '<bpmndi:BPMNShape id="start_di" bpmnElement="start"><dc:Bounds x="180" y="160" width="36" height="36"/>' +
+    '</bpmndi:BPMNShape></bpmndi:BPMNPlane></bpmndi:BPMNDiagram></bpmn:definitions>';
+
+  const modeler = new window.BpmnJS({ container: $("canvas") });
+  const state = { key: null, fileName: "diagram.bpmn", markers: [], testRun: null };
+  root.modeler = modeler;  // for debugging from the console
+
+  function status(message) { $("status").textContent = message; }
+
+  async function call(method, path, body, type) {
+    const headers = { "X-CSRFToken": window.cluedesk.csrf() };
+    let payload = body;
+    if (body !== undefined && type !== "xml") {
+      headers["Content-Type"] = "application/json";
+      payload = JSON.stringify(body);
+    } else if (type === "xml") {
+      headers["Content-Type"] = "application/xml";
+      headers["X-File-Name"] = state.fileName;
+    }
+    const response = await fetch(API + path, { method: method, headers: headers, body: payload,
+                                               credentials: "same-origin" });
+    const text = await response.text();
+    let json = null;
+    try { json = JSON.parse(text); } catch (e) { json = null; }
+    if (!response.ok) {
+      const message = json && json.error ? json.error.message : response.status;
+      status(t("Failed", { s: message }));
+      throw new Error(String(message));
+    }
+    return json === null ? text : json;
+  }
+
+  async function currentXml() { return (await modeler.saveXML({ format: true })).xml; }
+
+  function clearMarkers() {
+    const canvas = modeler.get("canvas");
+    state.markers.forEach(([id, marker]) => canvas.removeMarker(id, marker));
+    state.markers = [];
+  }
+  function mark(id, marker) {
+    if (!id || !modeler.get("elementRegistry").get(id)) return;
+    modeler.get("canvas").addMarker(id, marker);
+    state.markers.push([id, marker]);
+  }
+  function select(id) {
+    const element = id && modeler.get("elementRegistry").get(id);
+    if (!element) return;
+    modeler.get("selection").select(element);
+    modeler.get("canvas").scrollToElement(element);
+  }
+
+  async function open(xml, fileName) {
+    state.fileName = fileName || state.fileName;
+    await modeler.importXML(xml);
+    modeler.get("canvas").zoom("fit-viewport");
+    state.markers = [];
+    $("problems").innerHTML = "";
+  }
+
+  // --- definitions and versions
+  async function loadVersions(key) {
+    state.key = key;
+    $("versions-key").textContent = key;
+    $("migrate-key").textContent = key;
+    const versions = await call("GET", "/process-definitions/" + encodeURIComponent(key) + "/versions");
+    const rows = $("version-rows");
+    rows.innerHTML = "";
+    versions.forEach((v, i) => {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "version-" + v.version;
+      tr.setAttribute("data-testid", "version-" + v.version);
+      [("v" + v.version), (v.deployed_at || "").replace("T", " ").slice(0, 16), v.deployed_by,
+       v.comment + (v.running_instances ? " · " + t("Instances", { n: v.running_instances }) : "")]
+        .forEach((text) => { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); });
+      const actions = document.createElement("td");
+      const openButton = document.createElement("button");
+      openButton.type = "button"; openButton.className = "link"; openButton.textContent = t("Open");
+      openButton.addEventListener("click", () => openVersion(key, v.version));
+      actions.appendChild(openButton);
+      if (i < versions.length - 1) {
+        const diffButton = document.createElement("button");
+        diffButton.type = "button"; diffButton.className = "link"; diffButton.textContent = t("Diff");
+        diffButton.setAttribute("data-testid", "diff-" + v.version);
+        diffButton.addEventListener("click", () => showDiff(key, versions[i + 1].version, v.version));
+        actions.appendChild(diffButton);
+      }
+      tr.appendChild(actions);
+      rows.appendChild(tr);
+    });
+    $("versions").hidden = false;
+    $("migrate-version").value = versions.length ? versions[0].version : "";
+    return versions;
+  }
+  async function openVersion(key, version) {
+    const xml = await call("GET", "/process-definitions/" + encodeURIComponent(key) + "/versions/" + version + "/bpmn");
+    await open(xml, key + ".bpmn");
+    status(key + " v" + version);
+  }
+  $("definition-list").addEventListener("click", async (event) => {
+    const button = event.target.closest("[data-key]");
+    if (!button) return;
+    const versions = await loadVersions(button.dataset.key);
+    if (versions.length) await openVersion(button.dataset.key, versions[0].version);
+  });
+
+  // --- file in and out
+  $("new-diagram").addEventListener("click", () => open(EMPTY, "new_process.bpmn"));
+  $("upload").addEventListener("change", async (event) => {
+    const file = event.target.files[0];
+    if (!file) return;
+    await open(await file.text(), file.name);
+    status(file.name);
+  });
+  $("download").addEventListener("click", async () => {
+    const blob = new Blob([await currentXml()], { type: "application/xml" });
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = state.fileName;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  });
+
+  // --- validation and deploy
+  function showProblems(result) {
+    clearMarkers();
+    const list = $("problems");
+    list.innerHTML = "";
+    const items = result.errors.map((p) => ["error", p]).concat(result.warnings.map((p) => ["warning", p]));
+    if (!items.length) {
+      const li = document.createElement("li"); li.textContent = t("NoProblems"); list.appendChild(li);
+    }
+    items.forEach(([severity, p]) => {
+      const li = document.createElement("li");
+      li.dataset.elementId = p.element_id || "";
+      li.setAttribute("data-severity", severity);
+      const badge = document.createElement("span");
+      badge.className = "sev-" + severity;
+      badge.textContent = t(severity === "error" ? "Error" : "Warning");
+      li.appendChild(badge);
+      li.appendChild(document.createTextNode(" " + (p.element_id ? "[" + p.element_id + "] " : "") +
+        (p.line ? "(" + p.line + ") " : "") + p.message));
+      li.addEventListener("click", () => select(p.element_id));
+      list.appendChild(li);
+      mark(p.element_id, "problem-" + severity);
+    });
+  }
+  async function validate() {
+    const result = await call("POST", "/process-definitions/validate", await currentXml(), "xml");
+    showProblems(result);
+    return result;
+  }
+  $("validate").addEventListener("click", validate);
+  $("deploy").addEventListener("click", async () => {
+    // One request: deploy validates again and answers warnings; errors were shown by Validate.
+    const problems = $("problems").querySelectorAll("[data-severity=error]");
+    if (problems.length) { status(t("FixErrors")); return; }
+    const comment = encodeURIComponent($("comment").value || "");
+    const results = await call("POST", "/process-definitions?comment=" + comment, await currentXml(), "xml");
+    const first = results[0];
+    showProblems({ errors: [], warnings: results.flatMap((r) => r.warnings) });
+    status(t(first.created ? "Deployed" : "Unchanged", { v: first.version }));
+    state.key = first.key;
+    await loadVersions(first.key);
+  });
+
+  // --- diff
+  async function showDiff(key, from, to) {
+    const diff = await call("GET", "/process-definitions/" + encodeURIComponent(key) + "/diff?from=" + from + "&to=" + to);
+    const xml = await call("GET", "/process-definitions/" + encodeURIComponent(key) + "/versions/" + to + "/bpmn");
+    await open(xml, key + ".bpmn");
+    $("diff-title").textContent = "v" + from + " → v" + to;
+    const list = $("diff");
+    list.innerHTML = "";
+    [["added", "diff-added"], ["changed", "diff-changed"], ["removed", null]].forEach(([kind, marker]) => {
+      diff[kind].forEach((e) => {
+        const li = document.createElement("li");
+        li.setAttribute("data-kind", kind);
+        li.textContent = t(kind.charAt(0).toUpperCase() + kind.slice(1)) + ": " + e.element_id + " (" + e.kind + ")";
+        li.addEventListener("click", () => select(e.element_id));
+        list.appendChild(li);
+        if (marker) mark(e.element_id, marker);
+      });
+    });
+    $("diff-panel").hidden = false;
+  }
+
+  // --- migration
+  $("migrate-open").addEventListener("click", async () => {
+    const box = $("migrate-instances");
+    box.innerHTML = "";
+    $("migrate-report").innerHTML = "";
+    $("migrate-run").disabled = true;
+    if (!state.key) return;
+    const instances = await call("GET", "/process-definitions/" + encodeURIComponent(state.key) + "/instances");
+    instances.forEach((i) => {
+      const label = document.createElement("label");
+      const box1 = document.createElement("input");
+      box1.type = "checkbox"; box1.value = i.id; box1.checked = String(i.version) !== $("migrate-version").value;
+      label.appendChild(box1);
+      label.appendChild(document.createTextNode(" " + i.id.slice(0, 8) + " · v" + i.version + " · " + i.status));
+      box.appendChild(label);
+    });
+  });
+  function migrationBody(dryRun) {
+    const mapping = {};
+    $("migrate-mapping").value.split("\n").forEach((line) => {
+      const [from, to] = line.split("=").map((s) => (s || "").trim());
+      if (from && to) mapping[from] = to;
+    });
+    return { instance_ids: Array.from($("migrate-instances").querySelectorAll("input:checked")).map((b) => b.value),
+             version: Number($("migrate-version").value), mapping: mapping, dry_run: dryRun };
+  }
+  function showReport(reports) {
+    const list = $("migrate-report");
+    list.innerHTML = "";
+    reports.forEach((r) => {
+      const li = document.createElement("li");
+      li.setAttribute("data-status", r.status);
+      const word = { would_migrate: t("Would"), migrated: t("Migrated"), refused: t("Refused") }[r.status];
+      li.textContent = r.instance_id.slice(0, 8) + ": " + word +
+        (r.missing.length ? " — " + t("Missing", { ids: r.missing.join(", ") }) : "") +
+        (r.status === "refused" && !r.missing.length ? " — " + r.message : "");
+      list.appendChild(li);
+    });
+    return reports;
+  }
+  $("migrate-dry").addEventListener("click", async () => {
+    const reports = showReport(await call("POST", "/process-instances/migrate", migrationBody(true)));
+    $("migrate-run").disabled = !reports.length || reports.some((r) => r.status !== "would_migrate");
+  });
+  $("migrate-run").addEventListener("click", async () => {
+    showReport(await call("POST", "/process-instances/migrate", migrationBody(false)));
+    $("migrate-run").disabled = true;
+    await loadVersions(state.key);
+  });
+
+  // --- test-run
+  function showTestRun(run) {
+    state.testRun = run;
+    clearMarkers();
+    run.completed.forEach((id) => mark(id, "testrun-done"));
+    run.current.forEach((id) => mark(id, "testrun-current"));
+    $("testrun-status").textContent = run.status === "completed" ? t("Finished") :
+      (run.error ? run.error.element_id + ": " + run.error.message : run.current.join(", "));
+    $("testrun-status").setAttribute("data-state", run.status);
+    const list = $("testrun-tasks");
+    list.innerHTML = "";
+    run.ready_tasks.forEach((task) => {
+      const li = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = t("Complete") + ": " + (task.name || task.element_id) + (task.lane ? " (" + task.lane + ")" : "");
+      button.setAttribute("data-element-id", task.element_id);
+      button.addEventListener("click", async () => {
+        let data = {};
+        try { data = JSON.parse($("testrun-data").value || "{}"); } catch (e) { data = {}; }
+        showTestRun(await call("POST", "/test-runs/" + run.id + "/tasks/" + task.id + "/complete", { data: data }));
+      });
+      li.appendChild(button);
+      list.appendChild(li);
+    });
+    $("testrun-panel").hidden = false;
+  }
+  $("testrun-start").addEventListener("click", async () => {
+    showTestRun(await call("POST", "/test-runs", await currentXml(), "xml"));
+  });
+
+  open(EMPTY, "new_process.bpmn");
+})();
