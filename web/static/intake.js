@@ -46,6 +46,10 @@
     copy.querySelectorAll(".field-error").forEach((e) => e.remove());
     rows.appendChild(copy);
   });
+  // Saving makes a pending check pointless: the save is the action's one request.
+  document.addEventListener("submit", (event) => {
+    if (event.target.id === "intake-form") clearTimeout(timer);
+  }, true);
   // The form comes back after a refused save: keep the reporter fields in step.
   document.addEventListener("htmx:afterSettle", syncReporter);
   syncReporter();
