@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base, JSONType, UTCDateTime
@@ -14,6 +14,14 @@ class Task(Base):
     __table_args__ = (
         Index("ix_tasks_unit_status_due", "candidate_unit_id", "status", "due_at"),
         Index("ix_tasks_assignee_status_due", "assignee_id", "status", "due_at"),
+        # The inbox (a unit's open tasks, soonest due first): only open rows, in page order,
+        # with the role, so counting and paging never visit the table (bench: 1,000,000 open).
+        Index("ix_tasks_open_unit_due", "candidate_unit_id", "due_at", "created_at", "id",
+              "candidate_role", postgresql_where=text("status = 'open'"),
+              sqlite_where=text("status = 'open'")),
+        # An instance's open tasks (every save reads them): however many it has completed.
+        Index("ix_tasks_open_instance", "instance_id", postgresql_where=text("status = 'open'"),
+              sqlite_where=text("status = 'open'")),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task id

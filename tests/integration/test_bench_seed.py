@@ -39,6 +39,10 @@ def test_bench_seed_writes_open_tasks_the_inbox_shows_in_every_colour(scratch, b
         assert 0 < worker["total"] < seen["red"]
         dues = [t["due_at"] for t in worker["items"]]
         assert dues == sorted(dues)
+        # The statistics rollup counts the bulk-written petitions and cases too.
+        from engine.reports import rollup
+        rt = app.extensions["cluedesk"]
+        assert rt.read(lambda uow: rollup.differences(uow.session, rt.clock.tz.key)) == {}
     finally:
         dispose_app(app)
     # A second run adds more rows beside the first ones.
