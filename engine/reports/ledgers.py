@@ -111,6 +111,12 @@ def kind_of(key: str) -> Kind:
     return kind
 
 
+def available(user: User) -> list[str]:
+    """The ledgers this user may build: item ledgers not for administrators alone."""
+    sees_items = bool({"supervisor", *service.OWN_UNIT_ROLES} & user.roles)
+    return [k.key for k in KINDS.values() if sees_items or not k.items]
+
+
 def file_names(kind: Kind, unit: UnitInfo, p: Period) -> tuple[str, str]:
     """(Chinese file name, ASCII fallback) of a ledger file."""
     span = f"{p.first.isoformat()}_{p.last.isoformat()}"

@@ -168,6 +168,21 @@ def check_authority(tree: Tree, *, user: User, unit: UnitInfo, items: bool = Fal
     raise Forbidden("you may not see reports of this unit")
 
 
+def visible_units(session: Session, *, user: User) -> list[UnitInfo]:
+    """The units whose reports the user may see, in tree order (for a unit picker)."""
+    tree = Tree(session)
+    own = tree.by_id[user.unit_id]
+    if "administrator" in user.roles:
+        units = list(tree.by_id.values())
+    elif "supervisor" in user.roles:
+        units = tree.below(own)
+    elif set(OWN_UNIT_ROLES) & user.roles:
+        units = [own]
+    else:
+        units = []
+    return sorted(units, key=lambda u: u.ancestry)
+
+
 def report_unit(session: Session, *, user: User, unit_code: str | None,
                 items: bool = False) -> tuple[Tree, UnitInfo]:
     """The unit a report is about (default: the caller's), if the caller may see it."""
