@@ -123,18 +123,39 @@ class World:
         job = self.api.as_("a-head").post("/reports/ledgers/clue-ledger", json={})
         assert job.status in (200, 201, 202), job.json
         ids["job_id"] = job.json["id"]
-        ids.update(kind="clue-ledger", code="town-a", username="a-worker2")
+        ids.update(kind="clue-ledger", code="town-a", username="a-worker2",
+                   key="petition_intake", version=1)
         return ids
 
-    def path(self, template: str) -> str:
-        return re.sub(r"\{(\w+)\}", lambda m: str(self.ids[m.group(1)]), template)
+    def _test_run(self) -> dict:
+        """A fresh in-memory test-run of the designer (a cell may complete or discard it)."""
+        run = self.api.as_("designer").request(
+            "POST", "/test-runs", data=EXPECT["x-draft"].encode(),
+            headers={"Content-Type": "application/xml"})
+        assert run.status == 201, run.json
+        return {"test_id": run.json["id"], "task_id": run.json["ready_tasks"][0]["id"]}
+
+    def path(self, template: str, ids: dict) -> str:
+        return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), template)
+
+    def _fill(self, value, ids: dict):
+        if isinstance(value, str):
+            return self.path(value, ids)
+        if isinstance(value, dict):
+            return {k: self._fill(v, ids) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._fill(v, ids) for v in value]
+        return value
 
     def cell(self, user: str, operation: str, entry: dict):
         method, template = operation.split(" ", 1)
-        path = self.path(template.removeprefix("/api/v1"))
+        ids = dict(self.ids)
+        if "{test_id}" in template:
+            ids.update(self._test_run())
+        path = self.path(template.removeprefix("/api/v1"), ids)
         kw = {}
         if "body" in entry:
-            kw["json"] = entry["body"]
+            kw["json"] = self._fill(entry["body"], ids)
         if "xml" in entry:
             kw["data"] = entry["xml"].encode()
             kw["headers"] = {"Content-Type": "application/xml"}
