@@ -558,6 +558,22 @@ def test_a_shelved_clue_disposed_of_again_and_an_undone_repeat_move_their_counts
         (1, {"verification": 1})
 
 
+def test_a_rollup_of_another_time_zone_is_not_read_and_init_db_rebuilds_it(deployed, runtime):
+    from engine.reports import rollup
+    api = deployed
+    runtime.clock.set(at("2026-04-01T09:00:00+08:00"))
+    # 1 April 00:30 in Shanghai is still 31 March in UTC.
+    register(api, received="2026-04-01T00:30:00+08:00")
+    runtime.transact(lambda uow: rollup.rebuild(uow.session, "UTC", now=runtime.clock.now()))
+    assert runtime.read(lambda uow: rollup.ready(uow.session, "UTC"))
+    # Built for UTC, the rollup says March; the summary recounts in Shanghai time instead.
+    april = api.as_("chief").get("/reports/summary", query=APRIL).json["units"][0]
+    march = api.as_("chief").get("/reports/summary", query=MARCH).json["units"][0]
+    assert (april["petitions"], march["petitions"]) == (1, 0)
+    assert rollup.ensure(runtime) is True and rollup.ensure(runtime) is False
+    assert summary(api, APRIL)["county"]["petitions"] == 1  # from the rebuilt rollup
+
+
 # ---------------------------------------------------------------------------------------------
 # Deadlines: fell due in the period (and by now), breached, an extension moving one out
 
