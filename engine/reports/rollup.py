@@ -20,7 +20,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (Integer, String, and_, case, delete, event, func, inspect, literal, or_,
-                        select, true, union_all)
+                        select, text, true, union_all)
 from sqlalchemy import join as sa_join
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
@@ -41,6 +41,8 @@ _STATE = "cluedesk.report_rollup"
 # The figures that depend on the moment of the report (a deadline falls due only once its due
 # time has passed): the rollup serves them for the days before today only.
 LIVE_FIGURES = ("due", "breached")
+# Advisory lock spaces (two-key form) of the sources being counted: by case, by caseless row.
+LOCK_CASE, LOCK_ROW = 7301, 7302
 
 Key = tuple[int, date, str, str]
 
@@ -285,6 +287,18 @@ def _tracking(session: Session) -> _Tracking | None:
     return state or None
 
 
+def _lock(session: Session, sources: set) -> None:
+    """PostgreSQL: hold each source's case (or row) until commit, so that another transaction
+    cannot commit a change to it between our reading it before and after (which would count
+    that change twice). SQLite runs one writing transaction at a time."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({(LOCK_ROW if family.endswith("0") else LOCK_CASE, i) for family, i in sources})
+    for space, ident in keys:
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, :ident)"),
+                        {"space": space, "ident": ident})
+
+
 @event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, _context, _instances) -> None:
     objs = [o for o in (*session.new, *session.dirty, *session.deleted) if isinstance(o, WATCHED)]
@@ -302,6 +316,7 @@ def _before_flush(session: Session, _context, _instances) -> None:
         state.sources |= fresh
         fresh = {(f, i) for f, i in fresh if f.endswith("0") or i not in state.new_cases}
         if fresh:
+            _lock(session, fresh)
             state.before.update(contributions(session, state.tz, fresh))
 
 
