@@ -122,15 +122,24 @@ def test_server_is_not_the_werkzeug_development_server(server):
         conn.close()
 
 
-@pytest.mark.parametrize("path", ["/api/v1/no-such-endpoint", "/no-such-page"])
-def test_unknown_url_gives_json_404_envelope(server, path):
+def _get(server, path):
     conn = http.client.HTTPConnection("127.0.0.1", server["port"], timeout=5)
     try:
         conn.request("GET", path)
         resp = conn.getresponse()
-        raw = resp.read().decode("utf-8", errors="replace")
+        return resp, resp.read().decode("utf-8", errors="replace")
     finally:
         conn.close()
+
+
+def test_unknown_page_gives_an_html_404_page(server):
+    resp, raw = _get(server, "/no-such-page")
+    assert resp.status == 404 and resp.getheader("Content-Type").startswith("text/html")
+    assert 'data-code="not_found"' in raw and "Traceback" not in raw
+
+
+def test_unknown_api_url_gives_json_404_envelope(server):
+    resp, raw = _get(server, "/api/v1/no-such-endpoint")
     assert resp.status == 404, raw
     assert (resp.getheader("Content-Type") or "").startswith("application/json"), raw
     body = json.loads(raw)
