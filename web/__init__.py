@@ -6,14 +6,27 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from engine.runtime import Runtime
+
+MAX_ID = 2**63 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in routes: ids are 64-bit, so a longer number names nothing (404) instead of
+    overflowing the database driver (500)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | None = None) -> Flask:
     """Build the app; never starts a scheduler (only `serve` and `scheduler` do)."""
     runtime = runtime or Runtime.from_config(overrides)
     app = Flask(__name__)
+    app.url_map.converters["int"] = IdConverter
     settings = runtime.settings
     secure = bool(settings.get("server", "cookie_secure", default=False))
     app.config.update(SECRET_KEY=settings.server.secret_key,

@@ -8,7 +8,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 
-from web import schemas
+from web import MAX_ID, schemas
 
 API_PREFIX = "/api/v1"
 
@@ -36,7 +36,9 @@ def build(app: Flask) -> dict:
     """The OpenAPI document for every route under /api/v1."""
     spec = APISpec(title="cluedesk API", version="1", openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin()],
-                   info={"description": "Petitions, clues, cases and BPMN processes."})
+                   info={"description": "Petitions, clues, cases and BPMN processes."},
+                   # Paths are relative to this (without it a client resolves them against "/").
+                   servers=[{"url": API_PREFIX}])
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for name in dir(schemas):
         obj = getattr(schemas, name)
@@ -58,7 +60,10 @@ def build(app: Flask) -> dict:
         view = app.view_functions[rule.endpoint]
         meta = getattr(view, "__apidoc__", {"responses": {}, "auth": True})
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule[len(API_PREFIX):])
-        params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+        integers = set(re.findall(r"<int:([^<>]+)>", rule.rule))
+        params = [{"name": p, "in": "path", "required": True,
+                   "schema": ({"type": "integer", "minimum": 0, "maximum": MAX_ID}
+                              if p in integers else {"type": "string"})}
                   for p in re.findall(r"{([^}]+)}", path)]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             op: dict = {"summary": (view.__doc__ or rule.endpoint).strip().splitlines()[0],

@@ -1,12 +1,37 @@
 """Marshmallow schemas of the HTTP API; the OpenAPI document is generated from these."""
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from datetime import date, datetime
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from web import MAX_ID
+
+# Dates a request may carry: period and due-date arithmetic near year 1 or 9999 runs off the
+# calendar (a 500); no petition, case or deadline lies outside these.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 
 class Strict(Schema):
+    """Every request body and query: unknown fields refused, integers that fit the database,
+    dates between 1900 and 2999."""
+
     class Meta:
         unknown = RAISE
+
+    @validates_schema
+    def _in_range(self, data, **kwargs):
+        errors = {}
+        for name, field in self.fields.items():
+            value = data.get(field.attribute or name)
+            if isinstance(field, fields.Integer) and isinstance(value, int) \
+                    and not -MAX_ID <= value <= MAX_ID:
+                errors[field.data_key or name] = ["out of range"]
+            day = value.date() if isinstance(value, datetime) else value
+            if isinstance(day, date) and not FIRST_DAY <= day <= LAST_DAY:
+                errors[field.data_key or name] = [f"must be between {FIRST_DAY} and {LAST_DAY}"]
+        if errors:
+            raise ValidationError(errors)
 
 
 class ErrorDetail(Schema):
