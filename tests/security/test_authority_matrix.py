@@ -125,6 +125,7 @@ class World:
         ids["job_id"] = job.json["id"]
         ids.update(kind="clue-ledger", code="town-a", username="a-worker2",
                    key="petition_intake", version=1)
+        ids["test_id"] = self._test_run()["test_id"]  # for readers; each matrix cell starts its own
         return ids
 
     def _test_run(self) -> dict:
@@ -135,7 +136,8 @@ class World:
         assert run.status == 201, run.json
         return {"test_id": run.json["id"], "task_id": run.json["ready_tasks"][0]["id"]}
 
-    def path(self, template: str, ids: dict) -> str:
+    def path(self, template: str, ids: dict | None = None) -> str:
+        ids = self.ids if ids is None else ids
         return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), template)
 
     def _fill(self, value, ids: dict):
