@@ -334,11 +334,10 @@ def _after_flush(session: Session, _context) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
-    state = session.info.get(_STATE)
-    if not state:
-        return
+    # Flush first: a transaction whose only flush happens here is tracked by that flush.
     session.flush()
-    if not state.sources:
+    state = session.info.get(_STATE)
+    if not state or not state.sources:
         return
     after = contributions(session, state.tz, state.sources)
     delta = {k: after[k] - state.before[k] for k in after.keys() | state.before.keys()}
