@@ -270,32 +270,29 @@ def task_page(task_id: str):
     return render_template("tasks/task.html", **_context(_view(task_id, record=True)))
 
 
-@bp.post("/tasks/<task_id>/claim")
-@page()
-def claim(task_id: str):
-    """Take the task; the work area (and the reporter block) come back."""
+def _holding_changed(task_id: str, change, message: str):
+    """Claim or unclaim (`change`), then the work area (and the reporter block) come back."""
     rt, user = runtime(), g.user
 
     def work(uow):
-        inbox.claim(uow, runtime=rt, task_id=task_id, user=user, version=_version())
+        change(uow, runtime=rt, task_id=task_id, user=user, version=_version())
         return task_page_service.task_view(uow.session, rt, user=user, task_id=task_id)
     view = rt.transact(work)
-    return toast(render_template("tasks/_work.html", **_context(view), oob=True),
-                 _("The task is yours."))
+    return toast(render_template("tasks/_work.html", **_context(view), oob=True), message)
+
+
+@bp.post("/tasks/<task_id>/claim")
+@page()
+def claim(task_id: str):
+    """Take the task."""
+    return _holding_changed(task_id, inbox.claim, _("The task is yours."))
 
 
 @bp.post("/tasks/<task_id>/unclaim")
 @page()
 def unclaim(task_id: str):
     """Give the task back to its queue."""
-    rt, user = runtime(), g.user
-
-    def work(uow):
-        inbox.unclaim(uow, runtime=rt, task_id=task_id, user=user, version=_version())
-        return task_page_service.task_view(uow.session, rt, user=user, task_id=task_id)
-    view = rt.transact(work)
-    return toast(render_template("tasks/_work.html", **_context(view), oob=True),
-                 _("The task is back in the queue."))
+    return _holding_changed(task_id, inbox.unclaim, _("The task is back in the queue."))
 
 
 @bp.post("/tasks/<task_id>/complete")
