@@ -19,8 +19,8 @@ from collections import Counter, defaultdict
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (Integer, String, and_, case, delete, event, func, inspect, literal, or_,
-                        select, text, true, union_all)
+from sqlalchemy import (Integer, String, and_, bindparam, case, delete, event, func, inspect,
+                        literal, or_, select, text, true, union_all)
 from sqlalchemy import join as sa_join
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
@@ -61,44 +61,48 @@ def _day(tz, instant: datetime) -> date:
     return instant.astimezone(tz).date()
 
 
-def _ids(sources, family):
-    return None if sources is None else [i for f, i in sources if f == family]
+# The source families: a case's rows ("pt" petitions, "cs" the case's own dates, "cl" clues,
+# "cf" clarifications, "rf" referrals, "rv" return visits, "dl" deadlines) and, for the `…0`
+# families, a row that has no case.
+FAMILIES = ("pt", "pt0", "cs", "cl", "cl0", "cf", "rf", "rv", "dl", "dl0")
 
 
-def _filter(ids_by_case, column_case, ids_by_row=None, column_row=None):
-    """None: every row; False: none; else the rows of these cases (or caseless rows)."""
-    if ids_by_case is None:
-        return None
-    parts = [column_case.in_(ids_by_case)] if ids_by_case else []
-    if ids_by_row:
-        parts.append(and_(column_case.is_(None), column_row.in_(ids_by_row)))
-    return or_(*parts) if parts else False
+def _ids(family: str):
+    """The bound list of one family's ids (a set of values given at execution)."""
+    return bindparam(family, expanding=True, type_=Integer())
 
 
-def _arms(sources: set | None) -> list:
+def _filter(column_case, row_family=None, column_row=None, family=None):
+    """The rows of the bound cases of `family` (and the bound caseless rows of `row_family`)."""
+    limit = column_case.in_(_ids(family))
+    if row_family is None:
+        return limit
+    return or_(limit, and_(column_case.is_(None), column_row.in_(_ids(row_family))))
+
+
+def _arms(limited: bool) -> list:
     """One SELECT per kind of counted item, all with the columns (tag, unit, at, k1, k2, at2,
-    n), each limited to the rows of these sources (None: all rows)."""
+    n); when `limited`, each takes only the rows of the sources bound to FAMILIES.
+
+    Building these is costly (milliseconds, more than running them for one case): they are
+    built once (`_statements`) and the ids are bound at execution."""
     c, o = aliased(Case), aliased(Petition)
     text_, time_, int_ = String(), UTCDateTime(), Integer()
     none_text, none_time = literal(None, text_), literal(None, time_)
     one = literal(1, int_)
 
     def arm(tag, unit, at, k1, k2, at2, n, frm, where, limit):
-        if limit is False:
-            return None
         stmt = select(literal(tag, text_).label("tag"), unit.label("unit"), at.label("at"),
                       k1.label("k1"), k2.label("k2"), at2.label("at2"),
                       n.label("n")).select_from(frm).where(where)
-        return stmt if limit is None else stmt.where(limit)
+        return stmt.where(limit) if limited else stmt
 
     petition_unit = func.coalesce(case_unit(c), Petition.unit_id)
-    by_petitions = _filter(_ids(sources, "pt"), Petition.case_id, _ids(sources, "pt0"),
-                           Petition.id)
-    by_originals = _filter(_ids(sources, "pt"), o.case_id, _ids(sources, "pt0"), o.id)
-    by_case = _filter(_ids(sources, "cs"), Case.id)
-    by_clue = _filter(_ids(sources, "cl"), Clue.case_id, _ids(sources, "cl0"), Clue.id)
-    by_deadline = _filter(_ids(sources, "dl"), Deadline.case_id, _ids(sources, "dl0"),
-                          Deadline.id)
+    by_petitions = _filter(Petition.case_id, "pt0", Petition.id, family="pt")
+    by_originals = _filter(o.case_id, "pt0", o.id, family="pt")
+    by_case = _filter(Case.id, family="cs")
+    by_clue = _filter(Clue.case_id, "cl0", Clue.id, family="cl")
+    by_deadline = _filter(Deadline.case_id, "dl0", Deadline.id, family="dl")
     clue_unit = func.coalesce(c.handling_unit_id, Clue.unit_id, c.first_handling_unit_id,
                               c.registered_unit_id)
     clue_from = sa_join(Clue, c, c.id == Clue.case_id, isouter=True)
@@ -133,38 +137,50 @@ def _arms(sources: set | None) -> list:
             none_time, func.coalesce(Clarification.people, 0),
             sa_join(Clarification, c, c.id == Clarification.case_id, isouter=True),
             Clarification.carried_out_at.is_not(None),
-            _filter(_ids(sources, "cf"), Clarification.case_id)),
+            _filter(Clarification.case_id, family="cf")),
         arm("malicious", case_unit(c), AccusationReferral.decided_at, none_text, none_text,
             none_time, one,
             sa_join(AccusationReferral, c, c.id == AccusationReferral.case_id, isouter=True),
             and_(AccusationReferral.kind == "malicious", AccusationReferral.status == "referred",
                  AccusationReferral.decided_at.is_not(None)),
-            _filter(_ids(sources, "rf"), AccusationReferral.case_id)),
+            _filter(AccusationReferral.case_id, family="rf")),
         arm("visit", case_unit(c), ReturnVisit.visited_at, ReturnVisit.satisfaction, none_text,
             none_time, one, sa_join(ReturnVisit, c, c.id == ReturnVisit.case_id, isouter=True),
             and_(ReturnVisit.kind == "reporter", ReturnVisit.satisfaction.is_not(None),
                  ReturnVisit.visited_at.is_not(None)),
-            _filter(_ids(sources, "rv"), ReturnVisit.case_id)),
+            _filter(ReturnVisit.case_id, family="rv")),
         # Deadlines: the unit that must meet them, else their case's.
         arm("due", func.coalesce(Deadline.unit_id, case_unit(c)), Deadline.due_at,
             Deadline.status, none_text, none_time, one,
             sa_join(Deadline, c, c.id == Deadline.case_id, isouter=True),
             and_(Deadline.status.in_(DUE_STATUSES), Deadline.due_at.is_not(None)), by_deadline),
     ]
-    return [a for a in arms if a is not None]
+    return arms
+
+
+_built: dict[bool, object] = {}
+
+
+def _statements(limited: bool):
+    """The arms of everything (a list, run one by one), or their union limited to sources."""
+    if limited not in _built:
+        _built[limited] = union_all(*_arms(True)) if limited else _arms(False)
+    return _built[limited]
 
 
 def contributions(session: Session, tz, sources: set | None) -> Counter:
     """What the rows of these sources (None: of everything) count for, per unit and day."""
     out: Counter = Counter()
-    arms = _arms(sources)
-    if not arms:
-        return out
     if sources is None:  # everything: each kind in chunks
-        results = (session.execute(a.execution_options(yield_per=CHUNK)) for a in arms)
+        results = (session.execute(a.execution_options(yield_per=CHUNK))
+                   for a in _statements(False))
+    elif not sources:
+        return out
     else:  # a few cases: one round trip
-        results = [session.execute(union_all(*arms)) if len(arms) > 1
-                   else session.execute(arms[0])]
+        ids = {family: [] for family in FAMILIES}
+        for family, ident in sources:
+            ids[family].append(ident)
+        results = [session.execute(_statements(True), ids)]
     for result in results:
         for tag, unit, at, k1, k2, at2, n in result:
             if unit is None or at is None or not n:
