@@ -2,9 +2,11 @@
 previous event's hash, keyed with a secret that is not stored in the database; the chain head is
 anchored in a file outside the database from time to time.
 
-Appends are serialised: events are chained in the committing transaction, after everything
-else is flushed, under a PostgreSQL transaction-level advisory lock (SQLite writers are already
-serialised), so the lock is held only for the few statements that chain this transaction's events.
+Appends are serialised: events are chained and inserted in the committing transaction, after
+everything else is flushed, under a PostgreSQL transaction-level advisory lock (SQLite writers
+are already serialised), so the lock is held only for the two statements that chain this
+transaction's events and the commit. An event is therefore not readable in the transaction that
+records it.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 
 from engine.audit.models import AuditEvent
@@ -59,7 +61,7 @@ def digest(key: bytes, previous: str, ev: AuditEvent) -> str:
 
 
 def pending(session: Session, ev: AuditEvent) -> None:
-    """Remember an event so that this transaction's commit chains it."""
+    """Remember an event: this transaction's commit chains and inserts it (not the ORM)."""
     session.info.setdefault(PENDING, []).append(ev)
 
 
@@ -71,6 +73,20 @@ def head(session: Session) -> tuple[int, int | None, str]:
     return (row[0], row[1], row[2]) if row else (0, None, GENESIS)
 
 
+# Under the lock: the head of the chain and the ids the new events will have (PostgreSQL draws
+# them from the table's sequence; SQLite, whose writers are serialised, counts on from the
+# largest id), in one round trip, so the events are inserted once, already chained.
+_HEAD = ("SELECT (SELECT max(chain_seq) FROM audit_events), "
+         "(SELECT hash FROM audit_events WHERE chain_seq = "
+         "(SELECT max(chain_seq) FROM audit_events)), ")
+_HEAD_AND_IDS = {
+    "postgresql": text(_HEAD + "ARRAY(SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))"
+                       " FROM generate_series(1, :n))"),
+    "sqlite": text(_HEAD + "(SELECT coalesce(max(id), 0) FROM audit_events)"),
+}
+_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+
+
 @event.listens_for(Session, "before_commit")
 def _chain_on_commit(session: Session) -> None:
     events = session.info.pop(PENDING, None)
@@ -79,15 +95,24 @@ def _chain_on_commit(session: Session) -> None:
     # Everything else first: once the lock is held this transaction touches only its own rows,
     # so it can never wait on another transaction that waits for the lock.
     session.flush()
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_ID})
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(_LOCK, {"k": LOCK_ID})
+    seq, previous, ids = session.execute(_HEAD_AND_IDS[dialect], {"n": len(events)}).one()
+    if dialect != "postgresql":
+        ids = range(ids + 1, ids + 1 + len(events))
+    seq, previous = seq or 0, previous or GENESIS
     key = session.info.get(KEY) or DEV_KEY.encode()
-    seq, _, previous = head(session)
-    for ev in sorted(events, key=lambda e: e.id):
+    rows = []
+    for ev, ident in zip(events, ids):  # in the order they were recorded
         seq += 1
-        ev.chain_seq = seq
+        ev.id, ev.chain_seq = ident, seq
         ev.hash = previous = digest(key, previous, ev)
-    session.flush()
+        rows.append({c: getattr(ev, c) for c in _COLUMNS})
+    session.execute(insert(AuditEvent.__table__), rows)
+
+
+_COLUMNS = [c.key for c in AuditEvent.__table__.columns]
 
 
 # ---------------------------------------------------------------- verification and anchors

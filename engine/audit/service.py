@@ -15,11 +15,11 @@ VIEWED = "case_viewed"
 def record(session: Session, *, at: datetime, actor: str, action: str, case_id: int | None = None,
            instance_id: str | None = None, task_id: str | None = None,
            task_name: str | None = None, detail: dict | None = None) -> AuditEvent:
-    """Append one event (`action` is subject_past_tense_verb, e.g. task_completed)."""
+    """Append one event (`action` is subject_past_tense_verb, e.g. task_completed); it is
+    written, chained, when the transaction commits."""
     event = AuditEvent(at=at, actor=actor, action=action, case_id=case_id,
                        instance_id=instance_id, task_id=task_id, task_name=task_name,
                        detail=detail or {})
-    session.add(event)
     chain.pending(session, event)
     return event
 
