@@ -52,8 +52,9 @@ class ProcessInstance(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Serialized workflow state without the spec (the spec lives once, in bpmn_sources).
-    state: Mapped[str] = mapped_column(Text)
+    # Serialized workflow state without the spec (the spec lives once, in bpmn_sources). Read
+    # only when the workflow is not cached at this revision, so it is not loaded with the row.
+    state: Mapped[str] = mapped_column(Text, deferred=True)
     serializer_version: Mapped[str] = mapped_column(String(16))
     # Bumped on every save; a loaded workflow is reused only at the same revision.
     revision: Mapped[int] = mapped_column(Integer, default=1)
