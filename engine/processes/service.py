@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.audit import service as audit
@@ -279,6 +279,18 @@ def _save(uow: UnitOfWork, runtime: Runtime, instance: ProcessInstance, run: Run
     return new_tasks
 
 
+# The statements of every step, built once (building one costs more than running it on SQLite).
+_OPEN_OR_READY = select(Task).where(or_(
+    and_(Task.instance_id == bindparam("instance_id"), Task.status == "open"),
+    Task.id.in_(bindparam("ready", expanding=True))))
+_task_and_instance = (select(Task, ProcessInstance)
+                      .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
+                      .where(Task.id == bindparam("task_id"))
+                      .execution_options(populate_existing=True))
+_TASK_AND_INSTANCE = {True: _task_and_instance,  # SQLite: the write lock is taken already
+                      False: _task_and_instance.with_for_update(of=[ProcessInstance, Task])}
+
+
 def _sync_tasks(session: Session, runtime: Runtime, instance: ProcessInstance, run: Run,
                 now: datetime) -> list[Task]:
     ready = {view.id: view for view in run.ready_human_tasks()}
@@ -286,10 +298,9 @@ def _sync_tasks(session: Session, runtime: Runtime, instance: ProcessInstance, r
     # two index lookups, however many tasks the instance has completed.
     # No autoflush: what this step changed so far is written once, with the rest, at the end
     # (the identity map already answers for the rows this step touched).
-    is_open = and_(Task.instance_id == instance.id, Task.status == "open")
     with session.no_autoflush:
-        rows = list(session.scalars(select(Task).where(
-            or_(is_open, Task.id.in_(list(ready))) if ready else is_open)))
+        rows = list(session.scalars(_OPEN_OR_READY, {"instance_id": instance.id,
+                                                     "ready": list(ready)}))
     open_rows = {row.id: row for row in rows if row.status == "open"}
     done = {row.id for row in rows if row.status != "open"}
     for task_id, row in open_rows.items():
@@ -401,12 +412,7 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
     session = uow.session
     now = runtime.clock.now()
     # One read of the task and its instance, locking both (writes to an instance are serialised).
-    stmt = (select(Task, ProcessInstance).join(ProcessInstance,
-                                               ProcessInstance.id == Task.instance_id)
-            .where(Task.id == task_id).execution_options(populate_existing=True))
-    if not runtime.sqlite:
-        stmt = stmt.with_for_update(of=[ProcessInstance, Task])
-    found = session.execute(stmt).one_or_none()
+    found = session.execute(_TASK_AND_INSTANCE[runtime.sqlite], {"task_id": task_id}).one_or_none()
     if found is None:
         raise NotFound(f"task {task_id} not found")
     row, instance = found
