@@ -94,19 +94,21 @@ def inbox_page(session: Session, runtime: Runtime, *, user: User, query: dict, p
                per_page: int = 25) -> InboxPage:
     """One page of a tab, the count of every tab under the same filters, rows with case facts."""
     query = clean(query)
-    tab = query.get("tab", "mine")
     now = runtime.clock.now()
     counts = {}
     for name in TABS:
         condition = inbox.task_filter(session, user=user, now=now, **_args(session, name, query))
         counts[name] = session.scalar(select(func.count()).select_from(
             select(Task.id).where(condition).limit(inbox.TOTAL_CAP + 1).subquery())) or 0
+    # No tab asked for: the first that has tasks (a caseworker holding none lands on the unit's
+    # unclaimed queue rather than an empty page).
+    tab = query.get("tab") or next((name for name in TABS if counts[name]), "mine")
     found = inbox.list_tasks(session, user=user, now=now, page=max(page, 1), per_page=per_page,
                              latest_due_first=query.get("sort") == "-due",
                              **_args(session, tab, query))
     rows = rows_of(session, runtime, found.items)
     pages = max(1, -(-found.total // per_page))
-    return InboxPage(tab, query, counts, rows, found.total, found.page, pages)
+    return InboxPage(tab, {**query, "tab": tab}, counts, rows, found.total, found.page, pages)
 
 
 def rows_of(session: Session, runtime: Runtime, tasks: list[Task]) -> list[dict]:

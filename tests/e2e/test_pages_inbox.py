@@ -96,6 +96,10 @@ def test_the_inbox_has_tabs_with_counts_filters_and_htmx_fragments(app, flow):
     assert re.search(r'data-testid="count-mine">(\d+)<', page).group(1) == "0"
     assert "李四" in page and "甲镇纪委" in page and "来信" in page
     assert 'data-warning="green"' in page
+    # No tab asked for and nothing held: the first tab with tasks, not an empty page.
+    landing = text(worker.get("/inbox"))
+    assert re.search(r'data-tab="unit"[^>]*aria-current="page"', landing)
+    assert first["case_number"] in landing and 'data-testid="empty"' not in landing
 
     # One htmx request: the fragment only, filtered, with the counts under the filter.
     fragment = text(worker.get("/inbox", htmx=True, tab="unit", q="赵六"))
