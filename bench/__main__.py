@@ -15,6 +15,7 @@ from bench.common import CHAIN_FILE, PROCESS_KEY, STEPS, Timings, log
 from bench.table import Row, render, skipped_row
 
 TARGET = "≤ 1.0"
+CASES_TARGET = "≥ 25 cases/s"  # absolute; the ratio column is context (time per case)
 STEP_CLIENT = "HTTP complete-task step (test client)"
 STEP_SERVE = "HTTP complete-task step (serve, keep-alive)"
 WHOLE_CASE = f"whole {STEPS}-task case via API (cases/s)"
@@ -103,7 +104,7 @@ def measure_database(database: str, url: str, raw: RawSpiff, plan: Plan, tmp: Pa
         log(f"  {poster.connects} TCP connection(s) for all requests")
     return [Row.per_step(STEP_CLIENT, database, *via_client, TARGET),
             Row.per_step(STEP_SERVE, database, *via_serve, TARGET),
-            Row.per_case(WHOLE_CASE, database, *via_serve, TARGET), *loop_rows]
+            Row.per_case(WHOLE_CASE, database, *via_serve, CASES_TARGET), *loop_rows]
 
 
 def postgres_skip_reason(try_postgres: bool) -> str | None:
@@ -136,8 +137,8 @@ def main(argv=None) -> None:
         reason = postgres_skip_reason(try_postgres)
         if reason:
             log(f"postgresql {reason}")
-            rows += [skipped_row(name, "postgresql", reason, TARGET)
-                     for name in (STEP_CLIENT, STEP_SERVE, WHOLE_CASE)]
+            rows += [skipped_row(name, "postgresql", reason, target) for name, target in
+                     ((STEP_CLIENT, TARGET), (STEP_SERVE, TARGET), (WHOLE_CASE, CASES_TARGET))]
         else:
             with scratch.postgres_database() as url:
                 rows += measure_database("postgresql", url, raw, plan, tmp)
