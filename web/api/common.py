@@ -26,7 +26,7 @@ def dump(cls: type[Schema], obj, *, many: bool = False):
 def json_body(cls: type[Schema]) -> dict:
     """The request's JSON parsed by the schema (400 when it is not JSON, 422 when invalid)."""
     schema = _schema(cls)
-    if not request.data:
+    if not request.get_data(cache=True):  # not `request.data`: that parses form bodies too
         payload = {}
     else:
         payload = request.get_json(silent=True)
