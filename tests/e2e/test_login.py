@@ -39,7 +39,7 @@ def test_behind_tls_the_cookie_is_secure_and_host_bound(app):
 def test_a_form_without_the_csrf_token_is_refused(app):
     client = app.test_client()
     resp = client.post("/login", data={"username": "a-worker", "password": "demo"})
-    assert resp.status_code == 400 and "CSRF" in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "页面已过期，请刷新后重试。" in resp.get_data(as_text=True)
     assert client.get("/notifications").status_code == 302  # not logged in
 
 

@@ -114,7 +114,7 @@ def test_units_are_created_renamed_moved_and_retired(admin, runtime):
 def test_retiring_a_unit_with_open_tasks_is_refused_in_the_flash(admin, held_task):
     resp = admin.post("/admin/units/petition-office/retire")
     assert resp.status_code == 200 and resp.headers["X-Cluedesk-Status"] == "409"
-    assert resp.headers["HX-Retarget"] == "#flash" and "open task" in text(resp)
+    assert resp.headers["HX-Retarget"] == "#flash" and "项未办结任务" in text(resp)
 
 
 def test_users_are_created_with_several_roles_edited_and_given_passwords(admin, runtime):

@@ -56,8 +56,12 @@ def toast(response: Response | str, message: str, level: str = "success") -> Res
 
 
 def error_page(status: int, code: str, message: str, fields: dict | None = None):
-    """An error as a page, or as a fragment in `#flash` for an htmx action."""
+    """An error as a page, or as a fragment in `#flash` for an htmx action; the engine's
+    English message is shown in the user's language."""
     from flask import render_template
+
+    from web.ui.messages import localize
+    message = localize(message)
     if is_htmx():
         # An expected refusal of an action is part of the page, not a failed load: answered
         # 200 (browsers log every 4xx/5xx fetch as a console error) with the real status in

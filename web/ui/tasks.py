@@ -139,14 +139,6 @@ DEADLINES = {
 }
 STATUSES = {"open": N_("Open"), "closed": N_("Closed"), "merged": N_("Merged"),
             "cancelled": N_("Cancelled"), "completed": N_("Completed")}
-FIELD_MESSAGES = [("required", N_("Required.")), ("unknown field", N_("Not part of this form.")),
-                  ("is not of type", N_("Wrong format.")),
-                  ("is not one of", N_("Choose one of the options.")),
-                  ("is not a 'date'", N_("Enter a date.")),
-                  ("is not a 'date-time'", N_("Enter a date and time.")),
-                  ("is too short", N_("Too short.")), ("is too long", N_("Too long.")),
-                  ("less than the minimum", N_("Too small.")),
-                  ("greater than the maximum", N_("Too large."))]
 # String fields named like these are written at length: a textarea.
 LONG_TEXT = ("reason", "note", "comment", "report", "summary", "content", "plan", "analysis",
              "finding", "opinion", "description", "measure", "suggest", "record", "result",
@@ -162,15 +154,6 @@ def timeline_sentence(event: dict) -> str:
               "key": _(DEADLINES[key]) if key in DEADLINES else key,
               "process": detail.get("process_name") or detail.get("key") or ""}
     return _(TIMELINE.get(event["action"], OTHER_EVENT), **values)
-
-
-@bp.app_template_filter("field_message")
-def field_message(message: str) -> str:
-    """A field error from the server in the user's language (as is when not a known one)."""
-    for needle, text in FIELD_MESSAGES:
-        if needle in message:
-            return _(text)
-    return message
 
 
 def form_fields(schema: dict | None, prefix: str = "") -> list[dict]:

@@ -1,0 +1,172 @@
+"""`web.ui.messages.localize`: the engine's English refusals in the page user's language, and a
+check that each pattern still fits a message the code really produces."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import flask_wtf.csrf
+import pytest
+from flask import Flask
+from marshmallow import ValidationError, validate
+from werkzeug import exceptions as http
+
+from engine.workflow import forms
+from web import i18n, schemas
+from web.ui.messages import MESSAGES, localize
+
+ROOT = Path(__file__).resolve().parents[2]
+# As written where they are raised ({…} where a value goes), or (a message as formatted, the
+# part of it written in the source) when the message is put together from pieces.
+SOURCES = [
+    "task {task_id} not found", "you may not see this task",
+    "task has changed (version {task.version}, you sent {version})",
+    "task {task_id} has changed (version {row.version}, you sent {version})",
+    "task is {task.status}", "task {task_id} is already {row.status}",
+    "task {task_id} is {task.status}",
+    "task is held by someone else", "you may not claim this task",
+    "you may not complete this task", "task {task_id} is not waiting for completion",
+    "the form has errors", "this task's case has no petition",
+    "you may not see this reporter's identity", "a reason is required",
+    "this task has no running deadline", "you may not ask for more time on this task",
+    "the number of days is required", "unit must be working_days or days",
+    "amount must be between 1 and 366", "deadline {row.key} cannot be extended",
+    "deadline {deadline_id} not found",
+    "only a supervisor of the unit may suspend or resume this deadline",
+    "deadline is {row.status}", "files of type {content_type or 'unknown'} are not accepted",
+    "the file's content does not match its type", "a text file must be UTF-8",
+    "the file is empty", "the file is larger than {limit // (1024 * 1024)} MB",
+    "that petition is not part of this case", "attachment {attachment_id} not found",
+    "this file identifies the reporter",
+    "a reason is required to open a file that identifies the reporter", "choose a file",
+    "unknown tab {out['tab']!r}", "unknown sort {out['sort']!r}",
+    "unknown category {out['category']!r}", "the search text is too long",
+    "give the filter a name", "the name is too long", "saved filter {filter_id} not found",
+    "only a supervisor of the task's unit may reassign it", "no user {assignee!r}",
+    "{assignee} may not work this task",
+    "only a supervisor of the task's unit may list who can take it",
+    "the overdue board is for supervisors", "case {case_id} not found",
+    "you may not see this case", "only a supervisor over this case's units may do this",
+    "case is {case.status}", "the case is {case.status}", "the case has no handling unit yet",
+    "the handling unit {unit.code} is not a township in a collaboration zone",
+    "give the reason for escalating", "an escalation of this case is already under way",
+    "only the handling township's supervisor or caseworkers apply to escalate",
+    "process instance {instance_id} not found", "no such process instance in this case",
+    ("process 'notice' is not deployed", "process {key!r}"),
+    ("process 'notice' version 3 is not deployed", " version {version}"),
+    "only intake clerks and supervisors register petitions", "the petition has invalid fields",
+    "petition {petition_id} not found", "you may not see this petition",
+    "this needs the administrator role", "unit {code!r} not found", "unit {code!r} is retired",
+    "unit {code!r} is already retired", "unit {code!r} exists", "code and name are required",
+    "unknown kind {kind!r}", "{code} cannot move below itself or a unit below it",
+    ("unit town-a cannot be retired: it or a unit below it has 2 open task(s); move them first",
+     "unit {code} cannot be retired: it or a unit below it has "),
+    ("unit town-a cannot be retired: it or a unit below it has active users a-worker, a-head; "
+     "move them first", "active users {', '.join(people)}"),
+    ("unit town-a cannot be retired: it or a unit below it has 2 open task(s) and active users "
+     "a-worker; move them first", '" and ".join(reasons) + "; move them first"'),
+    "roles are {', '.join(ROLES)}", "unknown role {bad[0]!r}; roles are {', '.join(ROLES)}",
+    "username must be 1-64 characters", "user {username!r} exists",
+    "user {username!r} not found", "the password needs at least 4 characters",
+    "user {username!r} is already inactive", "you cannot deactivate yourself",
+    ("a-worker holds 2 open task(s) that must be transferred first: 核实 (A-1), 审批 (A-2)",
+     "{username} holds {len(missing)} open task(s) that must be transferred "),
+    "task {item['task_id']} is not an open task of {username}",
+    "some transfer targets are not eligible", "person_kind is accused or reporter",
+    "name the person", "name the relation", "you may only declare your own relations",
+    "relation {relation_id} not found", "only a supervisor over the user's unit decides a recusal",
+    "relation is {row.status}", "you may not end this relation", "choose a calendar file",
+    "the calendar file is not UTF-8", "calendar file {file_name} lists no days",
+    "a calendar file holds exactly one year", "unknown kind {bad[0]!r} (holiday or workday)",
+    "calendar file {file_name} cannot be read: {exc}", "deadline key {key!r} is not configured",
+    "the request has invalid fields", "an unexpected error occurred; it has been logged",
+    "The CSRF token has expired.", "The CSRF token is missing.",
+    "The CSRF session token is missing.", "The CSRF tokens do not match.",
+    "The CSRF token is invalid.",
+    # Notes on one field, as the engine and the web layer write them.
+    "required", "unknown field", "is not of type", "already exists", "unknown unit",
+    "unknown user", "retired unit", "inside the unit's own subtree", "yourself", "at least one",
+    "unknown role {bad[0]}", "{tasks} open task(s)", "active users {', '.join(people)}",
+    '["empty"]', "not UTF-8 text", "content does not match the type",
+    "allowed: {', '.join(allowed)}", "not in this case", '["too large"]', '["too short"]',
+]
+FORM = {"type": "object", "required": ["a"], "additionalProperties": False, "properties": {
+    "a": {"type": "string"}, "n": {"type": "integer", "minimum": 1, "maximum": 5},
+    "x": {"type": "integer", "exclusiveMinimum": 0}, "e": {"type": "string", "enum": ["y"]},
+    "d": {"type": "string", "format": "date"}, "t": {"type": "string", "format": "date-time"},
+    "s": {"type": "string", "minLength": 2, "maxLength": 3},
+    "s1": {"type": "string", "minLength": 1}}}
+
+
+def formatted(source: str) -> str:
+    """The message as the engine formats it, with 7 for every value."""
+    return re.sub(r"\{([^{}]*)\}", lambda m: "'7'" if m.group(1).endswith("!r") else "7",
+                  source).strip('[]"')
+
+
+def library_notes() -> list[str]:
+    """Field notes jsonschema (task forms) and marshmallow (intake) really write."""
+    notes = [*forms.validate(FORM, {"z": 1, "n": "q", "e": "w", "d": "no", "t": "no",
+                                    "s": "x", "s1": "", "x": 0}).values(),
+             *forms.validate(FORM, {"a": 1, "n": 0, "s": "xxxx"}).values(),
+             *forms.validate(FORM, {"a": "", "n": 9}).values(),
+             *schemas.PetitionIn().validate({"channel": "nope", "x": 1, "received_at": "bad",
+                                             "content": 5, "reporter": None}).values(),
+             *schemas.PetitionIn().validate({}).values()]
+    for length in (validate.Length(min=2), validate.Length(max=1), validate.Length(1, 3)):
+        with pytest.raises(ValidationError) as refused:
+            length("" if length.min else "xx")
+        notes.append(refused.value.messages)
+    return [note for group in notes for note in group]
+
+
+@pytest.fixture
+def page():
+    """A request in a language: `with page("en"): ...`."""
+    app = Flask(__name__)
+    app.secret_key = "test"
+    i18n.register(app)
+    return lambda lang: app.test_request_context(headers={"Accept-Language": lang})
+
+
+def test_every_pattern_fits_exactly_one_message_the_code_still_produces():
+    code = "\n".join(p.read_text(encoding="utf-8") for p in [
+        *ROOT.glob("engine/**/*.py"), *ROOT.glob("web/**/*.py"), Path(flask_wtf.csrf.__file__)]
+        if p.name != "messages.py")
+    used: Counter = Counter()
+    for sample in SOURCES:
+        message, source = sample if isinstance(sample, tuple) else (formatted(sample), sample)
+        assert source in code, f"no longer in the code: {source}"
+        fits = [i for i, (pattern, _text) in enumerate(MESSAGES) if pattern.fullmatch(message)]
+        assert len(fits) == 1, f"{message!r} fits patterns {fits}"
+        used[fits[0]] += 1
+    for note in [*library_notes(), *(error.description for error in (
+            http.Forbidden, http.NotFound, http.RequestEntityTooLarge, http.TooManyRequests))]:
+        fits = [i for i, (pattern, _text) in enumerate(MESSAGES) if pattern.fullmatch(note)]
+        assert len(fits) == 1, f"{note!r} fits patterns {fits}"
+        used[fits[0]] += 1
+    unused = [MESSAGES[i][0].pattern for i in range(len(MESSAGES)) if not used[i]]
+    assert not unused, f"patterns no sample fits (stale, or give them a sample): {unused}"
+
+
+def test_localize_substitutes_the_values_and_translates_statuses(page):
+    with page("zh-CN"):
+        assert localize("task abc-1 has changed (version 4, you sent 3)") == \
+            "任务已被他人更新（当前为第 4 版，您提交的是第 3 版），请刷新页面后重试。"
+        assert localize("task is completed") == "该任务当前状态为“已办结”。"
+        assert localize("a-worker2 may not work this task") == "a-worker2 不能承办此任务。"
+        assert localize("deadline verification_report cannot be extended") == \
+            "“初核报告”期限不能延期。"
+        assert localize("'x' is a required property") == "'x' is a required property"
+        assert localize("Missing data for required field.") == "必填。"
+    with page("en"):
+        assert localize("task is held by someone else") == "Someone else holds this task."
+        assert localize("unit 'town-z' not found") == "Unit town-z was not found."
+        assert localize("task is cancelled") == "The task is cancelled."
+
+
+def test_an_unknown_message_is_shown_as_it_is(page):
+    with page("zh-CN"):
+        for message in ("the moon is made of cheese", "", "task is held by someone else!"):
+            assert localize(message) == message
