@@ -4,7 +4,8 @@ from engine.cases.models import Case, NumberSequence  # noqa: F401
 from engine.db import Base  # noqa: F401
 from engine.inbox.models import Task  # noqa: F401
 from engine.org.models import ApiToken, Unit, User, UserRole  # noqa: F401
-from engine.processes.models import BpmnSource, ProcessDefinition, ProcessInstance  # noqa: F401
+from engine.processes.models import (BpmnSource, ProcessDefinition, ProcessInstance,  # noqa: F401
+                                     TestRun)
 from engine.timers.models import Timer, WorkerHeartbeat  # noqa: F401
 from engine.calendar.models import CalendarDay, CalendarYear  # noqa: F401
 from engine.deadlines.models import ConfigState, Deadline  # noqa: F401

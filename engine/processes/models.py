@@ -61,3 +61,23 @@ class ProcessInstance(Base):
     data: Mapped[dict] = mapped_column(JSONType, default=dict)
     error_element_id: Mapped[str | None] = mapped_column(String(255))
     error_message: Mapped[str | None] = mapped_column(Text)
+
+
+class TestRun(Base):
+    """A designer's throwaway run of a draft: only here, so any web process can continue it.
+
+    Nothing else is written for it (no instance, task, timer, deadline or audit row); rows not
+    touched for a day are deleted when a designer starts another."""
+    __tablename__ = "test_runs"
+    __test__ = False  # not a pytest class
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    process_key: Mapped[str] = mapped_column(String(255))
+    # The draft and the deployed files its call activities need: [[file name, XML], ...].
+    sources: Mapped[list] = mapped_column(JSONType)
+    sources_checksum: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(Text)
+    now: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed: Mapped[list] = mapped_column(JSONType, default=list)  # element ids, in order
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

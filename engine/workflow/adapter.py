@@ -10,7 +10,7 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
@@ -56,6 +56,10 @@ def _make_serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = StateOnlyWorkflowConverter
     registry = BpmnWorkflowSerializer.configure(config)
+    # Script helpers (today, add_working_days, parse_date) return dates; SpiffWorkflow's
+    # registry knows datetime but not date, so a saved date would fail to serialize.
+    registry.register(date, lambda v: {"value": v.isoformat()},
+                      lambda v: date.fromisoformat(v["value"]), typename="date")
     return BpmnWorkflowSerializer(registry, version=SERIALIZER_VERSION)
 
 

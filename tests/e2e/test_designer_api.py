@@ -145,9 +145,64 @@ def test_a_test_run_goes_start_to_end_and_leaves_no_rows(api, runtime):
     assert done["completed"][:4] == ["start", "ask", "choose", "compute"]
     assert done["data"]["n"] == 3 and done["data"]["due"]
     assert api.as_("designer").get(f"/test-runs/{body['id']}").json["status"] == "completed"
-    assert _row_counts(runtime) == before
+    # Only the test-run's own row exists while it is kept; no instance, task or audit row.
+    assert _row_counts(runtime) == {**before, "test_runs": before["test_runs"] + 1}
     assert designer.delete(f"/test-runs/{body['id']}").status == 204
     assert designer.get(f"/test-runs/{body['id']}").status == 404
+    assert _row_counts(runtime) == before
+
+
+def test_a_test_run_continues_on_another_web_process_and_stays_its_designers(api, runtime,
+                                                                             tokens):
+    from web import create_app
+    from engine.runtime import Runtime
+    from tests.conftest import ApiClient
+    # A second web process: its own runtime and caches, the same database.
+    other = ApiClient(create_app(runtime=Runtime(runtime.settings, engine=runtime.engine,
+                                                 connection=runtime.connection,
+                                                 clock=runtime.clock)).test_client(),
+                      dict(tokens))
+    started = api.as_("designer").post("/test-runs", data=process(),
+                                       headers={"Content-Type": "application/xml"}).json
+    test_id, task = started["id"], started["ready_tasks"][0]
+    assert other.as_("designer").get(f"/test-runs/{test_id}").json["current"] == ["ask"]
+    done = other.as_("designer").post(f"/test-runs/{test_id}/tasks/{task['id']}/complete",
+                                      json={"data": {"answer": "yes", "note": "abc"}})
+    assert done.status == 200 and done.json["status"] == "completed"
+    back = api.as_("designer").get(f"/test-runs/{test_id}").json
+    assert back["status"] == "completed" and back["completed"] == done.json["completed"]
+    again = api.as_("designer").post(f"/test-runs/{test_id}/tasks/{task['id']}/complete",
+                                     json={"data": {"answer": "yes", "note": "abc"}})
+    assert again.status == 409
+    # Another designer can neither see nor discard it.
+    from engine.org import service as org
+    other.tokens["designer2"] = runtime.transact(lambda uow: (
+        org.create_user(uow.session, username="designer2", roles=["process_designer"],
+                        unit_code="county", password="demo", now=runtime.clock.now()),
+        org.issue_token(uow.session, username="designer2", now=runtime.clock.now()))[1])
+    assert other.as_("designer2").get(f"/test-runs/{test_id}").status == 403
+    assert other.as_("designer2").delete(f"/test-runs/{test_id}").status == 403
+    assert api.as_("designer").get(f"/test-runs/{test_id}").status == 200
+
+
+def test_old_test_runs_are_forgotten_when_a_designer_starts_another(api, runtime):
+    from datetime import timedelta
+    from engine.processes import testrun
+    from engine.processes.models import TestRun
+    designer = api.as_("designer")
+    first = designer.post("/test-runs", data=process(),
+                          headers={"Content-Type": "application/xml"}).json["id"]
+    runtime.clock.set(runtime.clock.now() + testrun.KEEP_FOR + timedelta(minutes=1))
+    ids = []
+    for _ in range(testrun.KEEP_PER_DESIGNER + 1):
+        runtime.clock.set(runtime.clock.now() + timedelta(seconds=1))
+        ids.append(designer.post("/test-runs", data=process(),
+                                 headers={"Content-Type": "application/xml"}).json["id"])
+    assert designer.get(f"/test-runs/{first}").status == 404  # unused for a day
+    assert designer.get(f"/test-runs/{ids[0]}").status == 404  # beyond the newest kept
+    assert designer.get(f"/test-runs/{ids[-1]}").status == 200
+    kept = runtime.read(lambda uow: uow.session.scalars(select(TestRun.id)).all())
+    assert sorted(kept) == sorted(ids[1:])
 
 
 def test_every_conformance_file_validates_without_errors(api):
@@ -176,3 +231,36 @@ def test_cli_lint_fails_on_warnings_only_for_files_in_bpmn(tmp_path, monkeypatch
     bad.write_bytes(process(script="import os"))
     result = runner.invoke(cli.main, ["lint", str(bad)])
     assert result.exit_code == 1 and "[compute] import is not allowed" in result.output
+
+
+def test_a_date_a_script_made_survives_a_save_and_a_reload(api):
+    # Script helpers return dates; the saved state must keep them (it failed to serialize).
+    xml = process(script="due = add_working_days(today(), 3)").replace(
+        b'<bpmn:sequenceFlow id="f3" sourceRef="compute" targetRef="end"/>',
+        b'<bpmn:sequenceFlow id="f3" sourceRef="compute" targetRef="check"/>'
+        b'<bpmn:userTask id="check" name="check"/>'
+        b'<bpmn:sequenceFlow id="f4" sourceRef="check" targetRef="later"/>'
+        b'<bpmn:scriptTask id="later"><bpmn:script>later = add_working_days(due, 1)'
+        b'</bpmn:script></bpmn:scriptTask>'
+        b'<bpmn:sequenceFlow id="f5" sourceRef="later" targetRef="end"/>')
+    designer = api.as_("designer")
+    assert designer.deploy(xml, "designed.bpmn").status == 201
+    started = designer.post("/process-instances", json={"process_key": "designed"}).json
+    data = {"answer": "yes", "note": ""}
+    for _ in ("ask", "check"):  # each step loads the state the last one saved (no hot cache)
+        (task,) = designer.get(f"/process-instances/{started['id']}").json["ready_tasks"]
+        worker = "a-worker" if task["element_id"] == "ask" else "designer"
+        assert api.as_(worker).post(f"/tasks/{task['id']}/claim").status == 200
+        done = api.as_(worker).post(f"/tasks/{task['id']}/complete", json={"data": data})
+        assert done.status == 200, done.json
+        data = {}
+    finished = designer.get(f"/process-instances/{started['id']}").json
+    assert finished["status"] == "completed"
+    # Monday 2026-03-02: three working days on is Thursday, one more is Friday.
+    assert (finished["data"]["due"], finished["data"]["later"]) == ("2026-03-05", "2026-03-06")
+    test = designer.post("/test-runs", data=xml, headers={"Content-Type": "application/xml"}).json
+    for _ in ("ask", "check"):
+        task = designer.get(f"/test-runs/{test['id']}").json["ready_tasks"][0]
+        test = designer.post(f"/test-runs/{test['id']}/tasks/{task['id']}/complete",
+                             json={"data": {"answer": "yes", "note": ""}}).json
+    assert test["status"] == "completed" and test["data"]["later"] == "2026-03-06"

@@ -295,13 +295,13 @@ def migrate_instances():
 @doc(body={"type": "string", "description": "draft BPMN XML (not deployed)"},
      content_type="application/xml", query=TestRunStartQuery, responses={201: TestRunOut})
 def start_test_run():
-    """Start a throwaway in-memory instance of a draft; nothing is stored."""
+    """Start a throwaway instance of a draft; only the test-run itself is stored."""
     user = _require(DESIGNER)
     files = _uploaded_files()
     args = query_args(TestRunStartQuery)
     rt = runtime()
-    test = rt.read(lambda uow: testrun.start(uow.session, rt, files=files, user=user,
-                                            process=args.get("process")))
+    test = rt.transact(lambda uow: testrun.start(uow, rt, files=files, user=user,
+                                                process=args.get("process")))
     return dump(TestRunOut, testrun.view(test)), 201
 
 
@@ -310,7 +310,9 @@ def start_test_run():
 def get_test_run(test_id):
     """A test-run's diagram state."""
     user = _require(DESIGNER)
-    return dump(TestRunOut, testrun.view(testrun.get(test_id, user)))
+    rt = runtime()
+    return dump(TestRunOut, rt.read(lambda uow: testrun.view(
+        testrun.get(uow.session, rt, test_id, user))))
 
 
 @bp.post("/test-runs/<test_id>/tasks/<task_id>/complete")
@@ -320,8 +322,8 @@ def complete_test_run_task(test_id, task_id):
     user = _require(DESIGNER)
     args = json_body(TestRunCompleteIn)
     rt = runtime()
-    test = rt.read(lambda uow: testrun.complete(uow.session, rt, test_id=test_id,
-                                               task_id=task_id, data=args["data"], user=user))
+    test = rt.transact(lambda uow: testrun.complete(uow, rt, test_id=test_id, task_id=task_id,
+                                                   data=args["data"], user=user))
     return dump(TestRunOut, testrun.view(test))
 
 
@@ -332,8 +334,8 @@ def fire_test_run_timers(test_id):
     user = _require(DESIGNER)
     args = json_body(TestRunTimersIn)
     rt = runtime()
-    test = rt.read(lambda uow: testrun.fire_timers(uow.session, rt, test_id=test_id,
-                                                  now=args["now"], user=user))
+    test = rt.transact(lambda uow: testrun.fire_timers(uow, rt, test_id=test_id,
+                                                      now=args["now"], user=user))
     return dump(TestRunOut, testrun.view(test))
 
 
@@ -341,5 +343,6 @@ def fire_test_run_timers(test_id):
 @doc(responses={204: None})
 def discard_test_run(test_id):
     """Forget a test-run."""
-    testrun.discard(test_id, _require(DESIGNER))
+    user, rt = _require(DESIGNER), runtime()
+    rt.transact(lambda uow: testrun.discard(uow, rt, test_id, user))
     return "", 204
