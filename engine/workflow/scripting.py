@@ -380,6 +380,26 @@ def _size(value, limit: int = MAX_CELLS) -> int:
     return total
 
 
+# What the saved state can hold (a range or bytes would fail the save, after the step).
+_STORABLE = (int, float, bool, str, type(None), date, datetime, timedelta)
+
+
+def _storable(name: str, value: Any) -> None:
+    """Refuse, at the script, a value the process data cannot keep."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set)):
+            stack.extend(item)
+        elif not isinstance(item, _STORABLE):
+            raise ScriptRefused(f"{name!r} holds a {type(item).__name__} value, which process "
+                                "data cannot keep (numbers, text, true/false, dates, and lists "
+                                "or dicts of them)")
+
+
 def _check_len(n: int, what: str) -> None:
     if n > MAX_ITEMS:
         raise ScriptRefused(f"{what} would be too large ({n} items, at most {MAX_ITEMS})")
@@ -714,6 +734,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
                 continue
             if context.get(key, _MISSING) is not value:
                 _size(value)  # nothing huge (or exponentially shared) reaches the task data
+                _storable(key, value)
                 context[key] = value
         return True
 

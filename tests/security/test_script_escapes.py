@@ -172,3 +172,21 @@ def test_lookup_helpers_read_units_users_and_deadlines_of_this_deployment(runtim
     assert data["due"] == date(2026, 3, 23)  # 15 working days after Monday 2 March
     with pytest.raises(ScriptRefused, match="deadline key 'nope' is not configured"):
         run("d = deadline_due('nope')")
+
+
+@pytest.mark.parametrize("script, kind", [("r = range(3)", "range"), ("b = b'x'", "bytes"),
+                                          ("d = {'k': [1, range(2)]}", "range")])
+def test_a_value_the_state_cannot_keep_puts_the_instance_in_error_not_a_500(api, script, kind):
+    designer = api.as_("designer")
+    assert designer.deploy(SCRIPTED.replace(b"SCRIPT", script.encode()),
+                           "kept.bpmn").status == 201
+    inst = designer.start("escape_attempt")
+    assert inst.status == 201 and inst.json["status"] == "error"
+    assert inst.json["error"]["element_id"] == "evil_script"
+    assert f"holds a {kind} value, which process data cannot keep" in inst.json["error"]["message"]
+
+
+def test_values_the_state_keeps_are_still_allowed():
+    data = run_script("s = {1, 2}\nt = (1, 'a')\nd = {'when': date(2026, 3, 2), 'n': [1.5, None]}",
+                      {})
+    assert data["s"] == {1, 2} and data["t"] == (1, "a") and data["d"]["n"] == [1.5, None]
