@@ -38,6 +38,7 @@ def register(app: Flask) -> None:
         header = request.headers.get("Authorization", "")
         rt = runtime()
         bearer = header.lower().startswith("bearer ")
+        g.by_token = bearer  # an outside tool: the API's English messages, never localized
         if bearer:
             g.user = _token_user(rt, header[7:].strip())
         elif session.get("user_id"):

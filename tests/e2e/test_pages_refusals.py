@@ -6,6 +6,7 @@ import pytest
 
 from tests.e2e.test_pages_cases import LANES, Page, notice_case, text  # noqa: F401
 from tests.e2e.test_petitions import petition
+from tests.unit.test_messages import LINTED
 
 
 @pytest.fixture
@@ -100,3 +101,57 @@ def test_admin_and_intake_refusals_are_in_chinese(app, api, notice_case):
     assert refused.headers["X-Cluedesk-Status"] == "422"
     assert 'data-testid="error-channel"' in text(refused)
     assert "请选择一个选项。" in text(refused) and "Must be one of" not in text(refused)
+
+
+def test_the_designer_page_gets_bpmn_problems_in_its_language_a_token_caller_in_english(app, api):
+    """The designer page calls the API with its session; an outside tool with a token gets the
+    API's English texts whatever language it asks for."""
+    page = Page(app, "designer")
+    xml, headers = LINTED, {"Content-Type": "application/xml", "X-File-Name": "linted.bpmn"}
+
+    def as_page(path, who=page):
+        resp = who.client.post(f"/api/v1{path}", data=xml,
+                               headers={**headers, "X-CSRFToken": who.csrf})
+        return resp.status_code, resp.get_json()
+
+    def as_tool(path):
+        resp = api.as_("designer").post(path, data=xml,
+                                        headers={**headers, "Accept-Language": "zh-CN"})
+        return resp.status, resp.json
+
+    status, shown = as_page("/process-definitions/validate")
+    tool_status, answered = as_tool("/process-definitions/validate")
+    assert status == tool_status == 200
+    in_english = {"errors": ["unknown action 'no.such_action'"], "warnings": [
+        "deadline key 'no_such_key' is not configured (config.yaml deadlines.keys); no deadline "
+        "will be started",
+        "form field 'note' is never used by a condition, script, lane mapping or action",
+        "calls 'shell', which is not an allowed function (script line 1)",
+        "gateway has no default flow; when no condition holds the instance stops in error"]}
+    assert {k: sorted(p["message"] for p in answered[k]) for k in in_english} == \
+        {k: sorted(v) for k, v in in_english.items()}
+    in_chinese = {"errors": ["未知的动作“no.such_action”。"], "warnings": [
+        "期限“no_such_key”未配置（config.yaml 的 deadlines.keys），不会开始计算期限。",
+        "表单字段“note”未被任何条件、脚本、泳道映射或动作使用。",
+        "调用了“shell”，它不是允许使用的函数（脚本第 1 行）。",
+        "该网关没有默认流向；所有条件都不成立时，流程实例将出错停止。"]}
+    assert {k: sorted(p["message"] for p in shown[k]) for k in in_chinese} == \
+        {k: sorted(v) for k, v in in_chinese.items()}
+    # Only the texts differ: the same problems on the same elements and lines.
+    without_text = lambda body: {k: sorted((p["element_id"], p["line"]) for p in body[k])
+                                 for k in in_english}
+    assert without_text(shown) == without_text(answered)
+
+    # Deploy refuses the file: the error envelope and its details likewise.
+    status, shown = as_page("/process-definitions")
+    tool_status, answered = as_tool("/process-definitions")
+    assert status == tool_status == 422
+    assert shown["error"]["message"] == "该 BPMN 无法运行，未部署任何内容。"
+    assert shown["error"]["details"][0]["message"].startswith(
+        "未知的动作“no.such_action”；可用的动作：")
+    assert answered["error"]["message"] == "the BPMN cannot run; nothing was deployed"
+    assert answered["error"]["details"][0]["message"].startswith(
+        "unknown action 'no.such_action'; known actions: ")
+
+    _, shown = as_page("/process-definitions/validate", who=english(Page(app, "designer")))
+    assert "Unknown action “no.such_action”." in [p["message"] for p in shown["errors"]]

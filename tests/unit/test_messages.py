@@ -12,11 +12,20 @@ from flask import Flask
 from marshmallow import ValidationError, validate
 from werkzeug import exceptions as http
 
+from engine.config import load_settings
+from engine.db import Base
+from engine.errors import Invalid
+from engine.processes import lint
+from engine.processes import service as processes
+from engine.runtime import Runtime
 from engine.workflow import forms
+from engine.workflow.adapter import BpmnInvalid
+from engine.workflow.parser import MAX_BPMN_BYTES
 from web import i18n, schemas
 from web.ui.messages import MESSAGES, localize
 
 ROOT = Path(__file__).resolve().parents[2]
+MALFORMED = ROOT / "tests" / "fixtures" / "malformed_bpmn"
 # As written where they are raised ({…} where a value goes), or (a message as formatted, the
 # part of it written in the source) when the message is put together from pieces.
 SOURCES = [
@@ -83,7 +92,7 @@ SOURCES = [
     "the request has invalid fields", "an unexpected error occurred; it has been logged",
     "The CSRF token has expired.", "The CSRF token is missing.",
     "The CSRF session token is missing.", "The CSRF tokens do not match.",
-    "The CSRF token is invalid.",
+    "The CSRF token is invalid.", "the BPMN cannot run; nothing was deployed",
     # Notes on one field, as the engine and the web layer write them.
     "required", "unknown field", "is not of type", "already exists", "unknown unit",
     "unknown user", "retired unit", "inside the unit's own subtree", "yourself", "at least one",
@@ -121,6 +130,92 @@ def library_notes() -> list[str]:
     return [note for group in notes for note in group]
 
 
+def bpmn(*processes_: str) -> bytes:
+    """A BPMN file of the given `<bpmn:process>` elements."""
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions '
+            'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+            'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">\n'
+            + "\n".join(processes_) + "\n</bpmn:definitions>").encode()
+
+
+def flow(key: str, *steps: str, extra: str = "", when: dict | None = None) -> str:
+    """Process `key`: a start event, each step (a task's XML, id="…" first) in a row, an end;
+    `when` gives the flow out of a step a condition."""
+    ids = [f"{key}_start", *(step.split('"')[1] for step in steps), f"{key}_end"]
+    flows = "".join(f'<bpmn:sequenceFlow id="{key}_f{i}" sourceRef="{a}" targetRef="{b}">'
+                    + (f"<bpmn:conditionExpression>{(when or {})[a]}</bpmn:conditionExpression>"
+                       if a in (when or {}) else "") + "</bpmn:sequenceFlow>"
+                    for i, (a, b) in enumerate(zip(ids, ids[1:])))
+    return (f'<bpmn:process id="{key}" isExecutable="true">{extra}<bpmn:startEvent id="{ids[0]}"/>'
+            f'{"".join(steps)}<bpmn:endEvent id="{ids[-1]}"/>{flows}</bpmn:process>')
+
+
+def props(**values: str) -> str:
+    return ("<bpmn:extensionElements><camunda:properties>" + "".join(
+        f'<camunda:property name="{k}" value="{v}"/>' for k, v in values.items())
+        + "</camunda:properties></bpmn:extensionElements>")
+
+
+LINTED = bpmn(flow(
+    "linted",
+    '<bpmn:userTask id="ask"><bpmn:extensionElements><camunda:formData><camunda:formField '
+    'id="note" type="string"/></camunda:formData><camunda:properties><camunda:property '
+    'name="deadline" value="no_such_key"/></camunda:properties></bpmn:extensionElements>'
+    "</bpmn:userTask>",
+    '<bpmn:manualTask id="loose"/>',
+    f'<bpmn:userTask id="act">{props(action="no.such_action")}</bpmn:userTask>',
+    '<bpmn:scriptTask id="compute"><bpmn:script>x = shell("ls")</bpmn:script></bpmn:scriptTask>',
+    '<bpmn:exclusiveGateway id="choose"><bpmn:outgoing>linted_f5</bpmn:outgoing>'
+    "<bpmn:outgoing>linted_or</bpmn:outgoing></bpmn:exclusiveGateway>",
+    extra='<bpmn:laneSet id="ls"><bpmn:lane id="l1" name="nobody"><bpmn:flowNodeRef>ask'
+          "</bpmn:flowNodeRef><bpmn:flowNodeRef>act</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>"
+          '<bpmn:sequenceFlow id="linted_or" sourceRef="choose" targetRef="linted_end">'
+          "<bpmn:conditionExpression>x</bpmn:conditionExpression></bpmn:sequenceFlow>",
+    when={"choose": "not x"}))
+REFUSED_SCRIPT = "\n".join([
+    "import os", "def f(): pass", "try:\n  pass\nfinally:\n  pass", "y = __x", "z = open",
+    "w = y.__class__", "y.year = 1", "g = lambda v=1: v", 'h = f"{y:{z}}"', 'k = f"{y:2000}"',
+    "s = f'" + "{y}" * 21 + "'"])
+# Files a designer might send, each with one or more faults; validated and deployed for real.
+FAULTY = [  # each: the files of one request
+    {"linted.bpmn": LINTED},
+    {"scripts.bpmn": bpmn(flow("scripts", f'<bpmn:scriptTask id="s1"><bpmn:script>'
+                                          f'{REFUSED_SCRIPT}</bpmn:script></bpmn:scriptTask>',
+                               '<bpmn:scriptTask id="s2"><bpmn:script>x = (</bpmn:script>'
+                               "</bpmn:scriptTask>",
+                               '<bpmn:scriptTask id="s3"><bpmn:script>' + "x = 1\n" * 4000
+                               + "</bpmn:script></bpmn:scriptTask>"))},
+    {"twice.bpmn": bpmn(flow("twice", '<bpmn:userTask id="same"/>',
+                             '<bpmn:callActivity id="call" calledElement="twice_part"/>')),
+     "twice_part.bpmn": bpmn(flow("twice_part", '<bpmn:userTask id="same"/>'))},
+    {"no_source.bpmn": bpmn(flow("no_source", '<bpmn:manualTask id="t"/>').replace(
+        ' sourceRef="no_source_start"', ""))},
+    {"huge.bpmn": b" " * (MAX_BPMN_BYTES + 1)},
+    *({f"{n}.bpmn": (MALFORMED / f"{n}.bpmn").read_bytes()} for n in (
+        "broken_xml", "external_dtd", "missing_reference", "call_cycle", "flow_cycle_no_end",
+        "no_process", "missing_called_process")),
+]
+
+
+def engine_problems() -> list[str]:
+    """Every message validate and deploy really give for the FAULTY files (SQLite in memory)."""
+    rt = Runtime(load_settings({"database": {"url": "sqlite://"},
+                                "lanes": {"linted": {"承办人": {"role": "caseworker"}}}}))
+    Base.metadata.create_all(rt.engine)
+    found = []
+    for files in FAULTY:
+        result = rt.read(lambda uow: lint.validate(uow.session, rt, list(files.items())))
+        found += [p["message"] for p in result["errors"] + result["warnings"]]
+        with pytest.raises(BpmnInvalid) as refused:
+            rt.transact(lambda uow: processes.deploy(uow, runtime=rt, files=list(files.items()),
+                                                     actor="designer"))
+        found += [p.message for p in refused.value.problems]
+    with pytest.raises(Invalid) as no_file:
+        rt.transact(lambda uow: processes.deploy(uow, runtime=rt, files=[], actor="designer"))
+    rt.dispose()
+    return [*found, no_file.value.message]
+
+
 @pytest.fixture
 def page():
     """A request in a language: `with page("en"): ...`."""
@@ -141,7 +236,7 @@ def test_every_pattern_fits_exactly_one_message_the_code_still_produces():
         fits = [i for i, (pattern, _text) in enumerate(MESSAGES) if pattern.fullmatch(message)]
         assert len(fits) == 1, f"{message!r} fits patterns {fits}"
         used[fits[0]] += 1
-    for note in [*library_notes(), *(error.description for error in (
+    for note in [*library_notes(), *set(engine_problems()), *(error.description for error in (
             http.Forbidden, http.NotFound, http.RequestEntityTooLarge, http.TooManyRequests))]:
         fits = [i for i, (pattern, _text) in enumerate(MESSAGES) if pattern.fullmatch(note)]
         assert len(fits) == 1, f"{note!r} fits patterns {fits}"
@@ -160,8 +255,20 @@ def test_localize_substitutes_the_values_and_translates_statuses(page):
             "“初核报告”期限不能延期。"
         assert localize("'x' is a required property") == "'x' is a required property"
         assert localize("Missing data for required field.") == "必填。"
+        # The designer's problems: quoted ids and names, and library texts inside, unchanged.
+        assert localize("lane '登记 人员' maps to no role or unit; the task will be offered to "
+                        "the instance's starter") == \
+            "泳道“登记 人员”未对应任何角色或单位；该任务将交给发起本流程实例的人员。"
+        assert localize("element id 'same' is used in both 'twice' and 'twice_part'; task ids "
+                        "must be unique across a process and the processes it calls") == \
+            "元素 ID“same”同时用于“twice”和“twice_part”；在一个流程及其调用的流程中，任务 ID 必须唯一。"
+        assert localize("XML syntax error: Document is empty, line 1, column 1") == \
+            "XML 语法错误：Document is empty, line 1, column 1"
     with page("en"):
         assert localize("task is held by someone else") == "Someone else holds this task."
+        assert localize("gateway has no default flow; when no condition holds the instance "
+                        "stops in error") == ("The gateway has no default flow; when no "
+                                              "condition holds, the instance stops in error.")
         assert localize("unit 'town-z' not found") == "Unit town-z was not found."
         assert localize("task is cancelled") == "The task is cancelled."
 

@@ -1,7 +1,8 @@
 """The process designer in a real browser: open a deployed process in the modeler, see a warning
-pinned to its element, edit (make a flow the default, add a task, delete a task), validate clean,
-deploy, see the diff, migrate running instances (refused naming the missing element, then mapped),
-and test-run the draft from start to end without leaving a row behind."""
+(in Chinese, or in English) pinned to its element, edit (make a flow the default, add a task,
+delete a task), validate clean, deploy, see the diff, migrate running instances (refused naming
+the missing element, then mapped), and test-run the draft from start to end without leaving a
+row behind."""
 from __future__ import annotations
 
 import re
@@ -76,6 +77,15 @@ def test_design_deploy_diff_migrate_and_test_run(live_sqlite, new_page):
     rt = live_sqlite.runtime
     key = f"designer_demo_{uuid.uuid4().hex[:6]}"
     at_review, at_legacy = _setup(rt, key)
+    # In Chinese (the default) the engine's lint warning is shown in Chinese.
+    zh = new_page(live_sqlite.url)
+    login(zh, "designer")
+    zh.goto("/designer")
+    zh.click(f'[data-testid="definition-{key}"]')
+    _element(zh, "legacy").wait_for()
+    zh.click("#validate")
+    assert "该网关没有默认流向" in zh.locator('#problems li[data-element-id="route"]').inner_text()
+
     page = new_page(live_sqlite.url, lang="en")
     login(page, "designer")
     page.goto("/designer")
