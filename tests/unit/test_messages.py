@@ -93,6 +93,8 @@ SOURCES = [
     "The CSRF token has expired.", "The CSRF token is missing.",
     "The CSRF session token is missing.", "The CSRF tokens do not match.",
     "The CSRF token is invalid.", "the BPMN cannot run; nothing was deployed",
+    "test-run {test_id} not found (discarded, or unused for a day)",
+    "this test-run belongs to another designer", "task {task_id} is not waiting in this test-run",
     # Notes on one field, as the engine and the web layer write them.
     "required", "unknown field", "is not of type", "already exists", "unknown unit",
     "unknown user", "retired unit", "inside the unit's own subtree", "yourself", "at least one",

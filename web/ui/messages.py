@@ -255,6 +255,14 @@ MESSAGES: list[tuple[re.Pattern, str]] = [(re.compile(p), text) for p, text in [
      N_("The script or expression is longer than %(n)s characters.")),
     (r"invalid expression: (?P<detail>.+)",
      N_("Invalid script or expression: %(detail)s")),
+    # Test-runs (engine/processes/testrun.py).
+    (r"test-run (?P<id>\S+) not found \(discarded, or unused for a day\)",
+     N_("This test-run no longer exists (it was discarded or not used for a day); start a new "
+        "one.")),
+    (r"this test-run belongs to another designer",
+     N_("This test-run belongs to another designer.")),
+    (r"task (?P<id>\S+) is not waiting in this test-run",
+     N_("This task is not waiting in this test-run.")),
     # Refusals of the web layer itself (web/errors.py, CSRF).
     (r"the request has invalid fields", N_("Some fields are not valid.")),
     (r"the BPMN cannot run; nothing was deployed",
