@@ -379,6 +379,11 @@ class RelationOut(Schema):
     declared_by = fields.String()
     created_at = fields.AwareDateTime()
     ended_at = fields.AwareDateTime(allow_none=True)
+    end_reason = fields.String(allow_none=True)
+
+
+class EndRelationIn(Strict):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
 class DecisionIn(Strict):

@@ -384,7 +384,8 @@ def describe_relations(session: Session, runtime: Runtime, rows: list[Relation])
     return [{"id": r.id, "username": names.get(r.user_id), "person_name": r.person_name,
              "person_kind": r.person_kind, "relation": r.relation, "reason": r.reason,
              "status": r.status, "declared_by": names.get(r.declared_by_id),
-             "created_at": r.created_at, "ended_at": r.ended_at} for r in rows]
+             "created_at": r.created_at, "ended_at": r.ended_at, "end_reason": r.end_reason}
+            for r in rows]
 
 
 def list_relations(session: Session, runtime: Runtime, *, actor: User) -> list[dict]:

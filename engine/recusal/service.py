@@ -113,8 +113,8 @@ def decide(session: Session, runtime: Runtime, *, actor: User, relation_id: int,
     return row
 
 
-def end(session: Session, runtime: Runtime, *, actor: User, relation_id: int):
-    """End a relation (kept, with its history)."""
+def end(session: Session, runtime: Runtime, *, actor: User, relation_id: int, reason: str):
+    """End a relation (kept, with its history); lifting a recusal needs a reason."""
     from engine.recusal.models import Relation
     row = session.get(Relation, relation_id)
     if row is None:
@@ -126,10 +126,15 @@ def end(session: Session, runtime: Runtime, *, actor: User, relation_id: int):
         target = session.scalar(select(Unit.path).where(Unit.id == subject.unit_id))
         if "supervisor" not in actor.roles or not target.startswith(path):
             raise Forbidden("you may not end this relation")
+    if row.status not in ("active", "requested"):
+        raise Invalid(f"relation is {row.status}", fields={"status": [row.status]})
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("a reason is required", fields={"reason": ["required"]})
     now = runtime.clock.now()
-    row.status, row.ended_at = "ended", now
+    row.status, row.ended_at, row.end_reason = "ended", now, reason
     audit.record(session, at=now, actor=actor.username, action="relation_ended",
-                 detail={"relation_id": row.id})
+                 detail={"relation_id": row.id, "reason": reason})
     return row
 
 

@@ -256,11 +256,22 @@ def test_relations_are_listed_added_and_ended_by_an_administrator_with_who_and_w
     # The user sees their own relation; another caseworker does not see it.
     assert declared["id"] in [r["id"] for r in api.as_("a-worker").get("/relations").json]
     assert declared["id"] not in [r["id"] for r in api.as_("b-worker").get("/relations").json]
-    assert api.as_("b-worker").post(f"/relations/{declared['id']}/end").status == 403
-    ended = admin.post(f"/relations/{declared['id']}/end")
+    why = {"reason": "已离婚，关系不再存在"}
+    assert api.as_("b-worker").post(f"/relations/{declared['id']}/end", json=why).status == 403
+    # Lifting a recusal takes a reason: none, or only blanks, is refused and changes nothing.
+    for body in ({}, {"reason": ""}, {"reason": "   "}):
+        refused = admin.post(f"/relations/{declared['id']}/end", json=body)
+        assert refused.status == 422 and "reason" in refused.json["error"]["fields"], body
+    assert {r["id"]: r for r in admin.get("/relations").json}[declared["id"]]["status"] == "active"
+    ended = admin.post(f"/relations/{declared['id']}/end", json=why)
     assert ended.status == 200 and ended.json["status"] == "ended" and ended.json["ended_at"]
-    assert admin.post("/relations/999999/end").status == 404
+    assert ended.json["end_reason"] == why["reason"]
+    assert admin.post(f"/relations/{declared['id']}/end", json=why).status == 422  # ended
+    assert admin.post("/relations/999999/end", json=why).status == 404
     assert {"relation_declared", "relation_ended"} <= set(actions(runtime))
+    detail = runtime.read(lambda uow: uow.session.scalar(
+        select(AuditEvent.detail).where(AuditEvent.action == "relation_ended")))
+    assert detail == {"relation_id": declared["id"], "reason": why["reason"]}
 
 
 def test_administrators_never_see_case_contents(api, petition_task):

@@ -145,6 +145,7 @@ def test_a_requested_recusal_takes_effect_when_a_supervisor_approves_it(intake, 
                                         json={"approve": True, "reason": "邻居关系属实"})
     assert decided.status == 200 and decided.json["status"] == "active"
     assert intake.as_("a-worker").get("/tasks").json["items"] == []
-    ended = intake.as_("a-head").post(f"/relations/{asked.json['id']}/end")
+    ended = intake.as_("a-head").post(f"/relations/{asked.json['id']}/end",
+                                      json={"reason": "经核实不存在邻居关系"})
     assert ended.status == 200 and ended.json["status"] == "ended"
     assert [t["id"] for t in intake.as_("a-worker").get("/tasks").json["items"]] == [verify["id"]]

@@ -189,8 +189,12 @@ def test_relations_are_recorded_and_ended_with_who_and_why(admin, runtime):
     resp = admin.post("/admin/relations", {"username": "a-worker", "person_name": "",
                                            "person_kind": "reporter", "relation": "配偶"})
     assert resp.headers["X-Cluedesk-Status"] == "422" and 'data-field="person_name"' in text(resp)
-    resp = admin.post(f"/admin/relations/{row.group(1)}/end")
+    resp = admin.post(f"/admin/relations/{row.group(1)}/end", {"reason": " "})
+    assert resp.headers["X-Cluedesk-Status"] == "422" and 'data-field="reason"' in text(resp)
+    assert f'data-relation="{row.group(1)}" class="retired"' not in text(resp)
+    resp = admin.post(f"/admin/relations/{row.group(1)}/end", {"reason": "已离婚"})
     assert resp.status_code == 200 and f'data-relation="{row.group(1)}" class="retired"' in text(resp)
+    assert "终止原因：已离婚" in text(resp)
     assert {"relation_declared", "relation_ended"} <= set(actions(runtime))
 
 

@@ -56,10 +56,11 @@ def decide_relation(relation_id):
 
 
 @bp.post("/relations/<int:relation_id>/end")
-@doc(responses={200: schemas.RelationOut})
+@doc(body=schemas.EndRelationIn, responses={200: schemas.RelationOut})
 def end_relation(relation_id):
-    """End a relation (kept in the history)."""
+    """End a relation, saying why (kept in the history)."""
     actor = current_user()
+    args = json_body(schemas.EndRelationIn)
     rt = runtime()
     return dump(schemas.RelationOut, rt.transact(lambda uow: _describe(uow, [recusal.end(
-        uow.session, rt, actor=actor, relation_id=relation_id)])[0]))
+        uow.session, rt, actor=actor, relation_id=relation_id, reason=args["reason"])])[0]))

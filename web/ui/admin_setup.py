@@ -27,7 +27,8 @@ DAY_UNITS = {"working_days": N_("working days"), "days": N_("calendar days"),
 # Relations
 
 
-def _relations_panel(errors: dict | None = None, values=None) -> str:
+def _relations_panel(errors: dict | None = None, values=None, ending: int | None = None) -> str:
+    """The panel; `errors` belong to the add form, or to relation `ending`'s end form."""
     rt = runtime()
     user = g.user
     relations, users = rt.read(lambda uow: (admin.list_relations(uow.session, rt, actor=user),
@@ -35,7 +36,9 @@ def _relations_panel(errors: dict | None = None, values=None) -> str:
     relations.sort(key=lambda r: (r["status"] != "active", -r["id"]))
     return render_template("admin/_relations.html", relations=relations,
                            users=[u for u in users if u["active"]], kinds=PERSON_KINDS,
-                           statuses=RELATION_STATUS, errors=errors or {}, values=values)
+                           statuses=RELATION_STATUS, values=values, ending=ending,
+                           errors={} if ending else errors or {},
+                           end_errors=errors or {} if ending else {})
 
 
 @bp.get("/admin/relations")
@@ -65,9 +68,13 @@ def admin_relation_add():
 @bp.post("/admin/relations/<int:relation_id>/end")
 @page(roles=ADMIN)
 def admin_relation_end(relation_id: int):
-    """End a relation (it stays in the history)."""
+    """End a relation, saying why (it stays in the history)."""
     rt = runtime()
-    rt.transact(lambda uow: recusal.end(uow.session, rt, actor=g.user, relation_id=relation_id))
+    try:
+        rt.transact(lambda uow: recusal.end(uow.session, rt, actor=g.user, relation_id=relation_id,
+                                            reason=request.form.get("reason", "")))
+    except Invalid as exc:
+        return with_errors(_relations_panel(field_errors(exc), ending=relation_id))
     return toast(_relations_panel(), _("Relation ended."))
 
 

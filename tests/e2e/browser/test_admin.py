@@ -14,6 +14,7 @@ from engine.inbox import service as inbox
 from engine.inbox.models import Task
 from engine.org import service as org
 from engine.petitions import service as petitions
+from engine.recusal.models import Relation
 from tests.conftest import FROZEN
 from tests.e2e.browser.conftest import login, one_request, shot
 
@@ -141,3 +142,33 @@ def test_users_transfer_and_a_calendar_that_moves_a_deadline(live, new_page, tmp
         assert page.locator("[data-testid=calendar-years] tr[data-year='2027']").count() == 1
     finally:
         rt.clock.set(FROZEN)
+
+
+def test_a_recusal_is_lifted_only_with_a_reason(live_sqlite, new_page):
+    from engine.recusal import service as recusal
+    rt = live_sqlite.runtime
+    person = f"钱{uuid.uuid4().hex[:4]}"
+    relation_id = rt.transact(lambda uow: recusal.declare(
+        uow.session, rt, actor=org.get_user(uow.session, "admin"),
+        user=org.get_user(uow.session, "a-worker"), person_name=person, person_kind="accused",
+        relation="同学", reason="本人申报").id)
+    page = new_page(live_sqlite.url)
+    login(page, "admin")
+    page.goto("/admin/relations")
+    row = page.locator(f"tr[data-relation='{relation_id}']")
+    ending = row.get_by_test_id("relation-end")
+    # The browser itself asks for the reason: an empty form is not sent.
+    sent = len(page.watched.requests)
+    ending.locator("button[type=submit]").click()
+    page.wait_for_timeout(300)
+    assert len(page.watched.requests) == sent
+    assert ending.locator("input[name=reason]").evaluate("e => !e.validity.valid")
+    assert rt.read(lambda uow: uow.session.get(Relation, relation_id).status) == "active"
+    ending.locator("input[name=reason]").fill("已毕业多年，无往来")
+    with one_request(page):
+        ending.locator("button[type=submit]").click()
+    row = page.locator(f"tr[data-relation='{relation_id}']")
+    assert row.get_attribute("class") == "retired"
+    assert row.get_by_test_id("end-reason").inner_text() == "终止原因：已毕业多年，无往来"
+    assert rt.read(lambda uow: uow.session.get(Relation, relation_id).end_reason) == \
+        "已毕业多年，无往来"
