@@ -98,11 +98,20 @@ def may_see_case(session: Session, user: User, case: Case) -> bool:
 
 
 def case_for_user(session: Session, user: User, case_id: int) -> Case:
-    """The case, if the user may see it."""
+    """The case, if the user may see it and is not recused from it."""
     case = get_case(session, case_id)
+    _refuse_if_recused(session, user, case)
     if not may_see_case(session, user, case):
         raise Forbidden("you may not see this case")
     return case
+
+
+def _refuse_if_recused(session: Session, user: User, case: Case) -> None:
+    """回避: a user related to the case's accused or reporter neither opens nor supervises it
+    (their inbox already hides its tasks); ending the relation lifts this."""
+    from engine.recusal import service as recusal  # recusal reads petitions and clues
+    if recusal.is_recused(session, user_id=user.id, case_id=case.id):
+        raise Forbidden("you are recused from this case")
 
 
 def supervises(session: Session, user: User, case: Case) -> bool:
@@ -117,8 +126,9 @@ def supervises(session: Session, user: User, case: Case) -> bool:
 
 
 def supervised_case(session: Session, user: User, case_id: int) -> Case:
-    """The case, if the user supervises it."""
+    """The case, if the user supervises it and is not recused from it."""
     case = get_case(session, case_id)
+    _refuse_if_recused(session, user, case)
     if not supervises(session, user, case):
         raise Forbidden("only a supervisor over this case's units may do this")
     return case

@@ -89,8 +89,11 @@ def _unit_path(session: Session, unit_id: int) -> str:
 
 
 def may_supervise(session: Session, user: User, task: Task) -> bool:
-    """Reassign, take personally, approve: supervisors over the task's unit or a unit above it."""
+    """Reassign, take personally, approve: supervisors over the task's unit or a unit above it,
+    never on a case they are recused from."""
     if "supervisor" not in user.roles or task.candidate_unit_id is None:
+        return False
+    if recusal.is_recused(session, user_id=user.id, case_id=task.case_id):
         return False
     return _unit_path(session, task.candidate_unit_id).startswith(_unit_path(session, user.unit_id))
 

@@ -130,6 +130,36 @@ def test_a_recused_user_is_never_offered_or_given_the_task(intake, runtime):
     assert [r["person_name"] for r in listed] == ["李 四"]
 
 
+def test_a_recused_supervisor_neither_opens_nor_supervises_the_case(intake, runtime):
+    created = register(intake)
+    case_id = created["case_id"]
+    assert intake.as_("chief").get(f"/cases/{case_id}").status == 200
+    declared = intake.as_("chief").post("/relations", json={
+        "person_name": "李四", "person_kind": "accused", "relation": "kin", "reason": "姻亲"})
+    assert declared.status == 201
+    for method, path, body in [("get", f"/cases/{case_id}", None),
+                               ("get", f"/cases/{case_id}/history", None),
+                               ("post", f"/cases/{case_id}/take", None),
+                               ("post", f"/cases/{case_id}/supervised", {"reason": "督办"})]:
+        resp = getattr(intake.as_("chief"), method)(path, **({"json": body} if body else {}))
+        assert resp.status == 403, (path, resp.status)
+        assert resp.json["error"]["message"] == "you are recused from this case", path
+    # Nor does a recused supervisor reassign one of its tasks (a-head supervises town-a).
+    verify = town_task(intake, runtime, case_id)
+    assert intake.as_("a-head").post("/relations", json={
+        "person_name": "李四", "person_kind": "accused", "relation": "kin",
+        "reason": "姻亲"}).status == 201
+    assert intake.as_("a-head").post(f"/tasks/{verify['id']}/reassign", json={
+        "assignee": "a-worker", "reason": "workload"}).status == 403
+    # Another supervisor over the unit still can; ending the relation lifts the recusal.
+    assert intake.as_("city-chief").get(f"/cases/{case_id}").status == 200
+    assert intake.as_("city-chief").post(f"/tasks/{verify['id']}/reassign", json={
+        "assignee": "a-worker", "reason": "workload"}).status == 200
+    assert intake.as_("chief").post(f"/relations/{declared.json['id']}/end",
+                                    json={"reason": "关系已解除"}).status == 200
+    assert intake.as_("chief").get(f"/cases/{case_id}").status == 200
+
+
 def test_a_requested_recusal_takes_effect_when_a_supervisor_approves_it(intake, runtime):
     created = register(intake)
     case_id = created["case_id"]

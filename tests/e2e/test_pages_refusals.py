@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_pages_cases import LANES, Page, notice_case, text  # noqa: F401
+from tests.e2e.test_pages_cases import (LANES, Page, intake_case, notice_case,  # noqa: F401
+                                        text)
 from tests.e2e.test_petitions import petition
 from tests.unit.test_messages import LINTED
 
@@ -155,3 +156,16 @@ def test_the_designer_page_gets_bpmn_problems_in_its_language_a_token_caller_in_
 
     _, shown = as_page("/process-definitions/validate", who=english(Page(app, "designer")))
     assert "Unknown action “no.such_action”." in [p["message"] for p in shown["errors"]]
+
+
+def test_a_recused_supervisor_is_told_why_the_case_page_is_closed(app, api, intake_case):
+    case_id = intake_case["case_id"]  # its petition accuses 李四
+    head = Page(app, "a-head")
+    assert head.get(f"/cases/{case_id}").status_code == 200
+    assert api.as_("a-head").post("/relations", json={
+        "person_name": "李四", "person_kind": "accused", "relation": "同学",
+        "reason": "本人申报"}).status == 201
+    resp = head.get(f"/cases/{case_id}")
+    assert resp.status_code == 403
+    assert "您与本案存在需回避的关系，不能查看或督办本案。" in text(resp)
+    assert "recused" not in text(resp)

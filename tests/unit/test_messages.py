@@ -56,7 +56,7 @@ SOURCES = [
     "{assignee} may not work this task",
     "only a supervisor of the task's unit may list who can take it",
     "the overdue board is for supervisors", "case {case_id} not found",
-    "you may not see this case", "only a supervisor over this case's units may do this",
+    "you may not see this case", "you are recused from this case", "only a supervisor over this case's units may do this",
     "case is {case.status}", "the case is {case.status}", "the case has no handling unit yet",
     "the handling unit {unit.code} is not a township in a collaboration zone",
     "give the reason for escalating", "an escalation of this case is already under way",

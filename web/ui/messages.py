@@ -92,6 +92,9 @@ MESSAGES: list[tuple[re.Pattern, str]] = [(re.compile(p), text) for p, text in [
     (r"the overdue board is for supervisors", N_("The overdue board is for supervisors.")),
     (r"case (?P<id>\d+) not found", N_("Case %(id)s was not found.")),
     (r"you may not see this case", N_("You may not see this case.")),
+    (r"you are recused from this case",
+     N_("You are recused from this case (a declared relation): you may not open or supervise "
+        "it.")),
     (r"only a supervisor over this case's units may do this",
      N_("Only a supervisor over this case's units may do this.")),
     (r"case is (?P<status>\w+)", N_("The case is %(status)s.")),
