@@ -11,7 +11,6 @@ at most `KEEP_PER_DESIGNER`.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from engine.workflow import forms
 from engine.workflow import parser as bpmn
 from engine.workflow.diagram import completed_element_ids, current_element_ids
 from engine.workflow.adapter import BpmnInvalid, CompiledSpec, Problem, Run, TaskNotReady, \
-    compile_spec
+    checksum, compile_spec
 
 KEEP_FOR = timedelta(days=1)
 KEEP_PER_DESIGNER = 20
@@ -82,6 +81,11 @@ def start(uow: UnitOfWork, runtime: Runtime, *, files: list[tuple[str, bytes]], 
 def get(session: Session, runtime: Runtime, test_id: str, user: User, *,
         lock: bool = False) -> TestRun:
     """A test-run of this designer, its workflow loaded (locked when it is to change)."""
+    row = _row(session, runtime, test_id, user, lock=lock)
+    return TestRun(row, Run.load(_compiled(runtime, row), row.state))
+
+
+def _row(session: Session, runtime: Runtime, test_id: str, user: User, *, lock: bool) -> Row:
     stmt = select(Row).where(Row.id == test_id)
     if lock and not runtime.sqlite:  # SQLite: the write transaction holds the lock already
         stmt = stmt.with_for_update()
@@ -90,7 +94,7 @@ def get(session: Session, runtime: Runtime, test_id: str, user: User, *,
         raise NotFound(f"test-run {test_id} not found (discarded, or unused for a day)")
     if row.owner != user.username:
         raise Forbidden("this test-run belongs to another designer")
-    return TestRun(row, Run.load(_compiled(runtime, row), row.state))
+    return row
 
 
 def complete(uow: UnitOfWork, runtime: Runtime, *, test_id: str, task_id: str, data: dict,
@@ -126,8 +130,7 @@ def fire_timers(uow: UnitOfWork, runtime: Runtime, *, test_id: str, now, user: U
 
 def discard(uow: UnitOfWork, runtime: Runtime, test_id: str, user: User) -> None:
     """Forget a test-run."""
-    test = get(uow.session, runtime, test_id, user, lock=True)
-    uow.session.delete(test.row)
+    uow.session.delete(_row(uow.session, runtime, test_id, user, lock=True))
 
 
 def view(test: TestRun) -> dict:
@@ -161,7 +164,7 @@ def _compiled(runtime: Runtime, row: Row) -> CompiledSpec:
 
 
 def _checksum(key: str, sources: list[list[str]]) -> str:
-    return hashlib.sha256(json.dumps(["test-run", key, sources]).encode("utf-8")).hexdigest()
+    return checksum(json.dumps(["test-run", key, sources]).encode("utf-8"))
 
 
 def _forget_old(session: Session, user: User, now) -> None:

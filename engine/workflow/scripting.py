@@ -360,14 +360,21 @@ class _Budget:
             raise ScriptRefused(f"memory budget exhausted ({MAX_ALLOCATED} items)")
 
 
-def _size(value, limit: int = MAX_CELLS) -> int:
-    """Expanded size of a value (shared parts counted each time), cut off above `limit`."""
+# What the saved state can hold (a range or bytes would fail the save, after the step).
+_KEPT = (int, float, bool, str, type(None), date, datetime, timedelta, dict, list, tuple, set)
+
+
+def _size(value, limit: int = MAX_CELLS, *, kept_as: str | None = None) -> int:
+    """Expanded size of a value (shared parts counted each time), cut off above `limit`. With
+    `kept_as` (the data name it is kept under), a part the saved state cannot hold is refused."""
     if isinstance(value, _SCALARS):
+        _refuse_unkept(kept_as, value)
         return len(value) if isinstance(value, (str, bytes)) else 1
     total, stack = 0, [value]
     while stack:
         item = stack.pop()
         total += 1
+        _refuse_unkept(kept_as, item)
         if isinstance(item, (str, bytes)):
             total += len(item)
         elif isinstance(item, dict):
@@ -380,24 +387,11 @@ def _size(value, limit: int = MAX_CELLS) -> int:
     return total
 
 
-# What the saved state can hold (a range or bytes would fail the save, after the step).
-_STORABLE = (int, float, bool, str, type(None), date, datetime, timedelta)
-
-
-def _storable(name: str, value: Any) -> None:
-    """Refuse, at the script, a value the process data cannot keep."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, (list, tuple, set)):
-            stack.extend(item)
-        elif not isinstance(item, _STORABLE):
-            raise ScriptRefused(f"{name!r} holds a {type(item).__name__} value, which process "
-                                "data cannot keep (numbers, text, true/false, dates, and lists "
-                                "or dicts of them)")
+def _refuse_unkept(kept_as: str | None, item: Any) -> None:
+    if kept_as is not None and not isinstance(item, _KEPT):
+        raise ScriptRefused(f"{kept_as!r} holds a {type(item).__name__} value, which process "
+                            "data cannot keep (numbers, text, true/false, dates, and lists "
+                            "or dicts of them)")
 
 
 def _check_len(n: int, what: str) -> None:
@@ -733,8 +727,8 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
                                                             key in external_context):
                 continue
             if context.get(key, _MISSING) is not value:
-                _size(value)  # nothing huge (or exponentially shared) reaches the task data
-                _storable(key, value)
+                # Nothing huge (or exponentially shared), nothing unsaveable reaches the data.
+                _size(value, kept_as=key)
                 context[key] = value
         return True
 
