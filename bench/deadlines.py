@@ -4,14 +4,14 @@ from __future__ import annotations
 import statistics
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 from sqlalchemy import text
 
 from bench.common import log
 from bench.table import Row
 
-NOW = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 POLL = "deadline/timer poll: many vs 1,000 pending rows"
 RATE = "deadline firing rate, one worker"
 

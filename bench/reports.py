@@ -8,7 +8,7 @@ import statistics
 import tempfile
 import time
 import tracemalloc
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 
 from sqlalchemy import select, text
 
@@ -179,7 +179,7 @@ def measure(quick: bool) -> list[Row]:
     with scratch.postgres_database() as url:
         upgrade(url=url)
         runtime = Runtime(load_settings({"database": {"url": url}}),
-                          clock=Clock(datetime(YEAR + 1, 1, 15, 1, 0, tzinfo=timezone.utc)))
+                          clock=Clock(datetime(YEAR + 1, 1, 15, 1, 0, tzinfo=UTC)))
         try:
             load_organisation(runtime)
             with runtime.uow() as uow:

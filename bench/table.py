@@ -20,7 +20,7 @@ class Row:
 
     @classmethod
     def per_step(cls, name: str, database: str, measured: Timings, base: Timings,
-                 target: str) -> "Row":
+                 target: str) -> Row:
         """cluedesk ms per step against raw Spiff ms per step."""
         return cls(name, database,
                    _step_cell(measured), _step_cell(base),
@@ -28,7 +28,7 @@ class Row:
 
     @classmethod
     def per_case(cls, name: str, database: str, measured: Timings, base: Timings,
-                 target: str) -> "Row":
+                 target: str) -> Row:
         """Whole cases per second; the ratio is time per case, cluedesk over raw Spiff."""
         return cls(name, database,
                    _case_cell(measured), _case_cell(base),

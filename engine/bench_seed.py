@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from sqlalchemy import text
 
@@ -81,7 +81,7 @@ class _Sql:
         """The application clock's now plus `seconds` (an SQL expression)."""
         if self.postgres:
             return f"(timestamptz '{self.now.isoformat()}' + ({seconds}) * interval '1 second')"
-        utc = self.now.astimezone(timezone.utc)
+        utc = self.now.astimezone(UTC)
         return f"datetime('{utc:%Y-%m-%d %H:%M:%S}', printf('%+d seconds', {seconds}))"
 
     def pick(self, values: list, index: str) -> str:

@@ -53,7 +53,7 @@ class Runtime:
             self._session = lambda write: (writer if write else reader)()
 
     @classmethod
-    def from_config(cls, overrides: dict[str, Any] | None = None) -> "Runtime":
+    def from_config(cls, overrides: dict[str, Any] | None = None) -> Runtime:
         return cls(load_settings(overrides))
 
     def uow(self, *, write: bool = False) -> UnitOfWork:

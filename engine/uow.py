@@ -21,7 +21,7 @@ class UnitOfWork:
         self._after_commit: list[Callable[[], None]] = []
         self.committed = False
 
-    def __enter__(self) -> "UnitOfWork":
+    def __enter__(self) -> UnitOfWork:
         self.session = self._factory(self.write)
         self._after_commit = []
         self.committed = False

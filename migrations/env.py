@@ -1,6 +1,5 @@
 """Alembic environment: the URL comes from cluedesk's settings (or a connection passed in)."""
 from alembic import context
-from sqlalchemy import pool
 
 from engine.config import load_settings
 from engine.db import make_engine

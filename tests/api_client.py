@@ -18,7 +18,7 @@ class ApiClient:
         self.tokens = tokens
         self.user = user
 
-    def as_(self, user: str) -> "ApiClient":
+    def as_(self, user: str) -> ApiClient:
         return ApiClient(self.client, self.tokens, user)
 
     def _headers(self, extra=None) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import pytest
@@ -13,12 +13,11 @@ from sqlalchemy.engine import make_url
 
 from engine.clock import Clock
 from engine.config import load_settings
-from engine.db import make_engine
 from engine.runtime import Runtime
 from engine.schema import upgrade
 from tests.api_client import ApiClient
 
-FROZEN = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in Shanghai
+FROZEN = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
 DEMO_USERS = ["admin", "designer", "clerk", "city-chief", "chief", "east-head", "a-head",
               "a-worker", "a-worker2", "b-worker", "d-worker", "case-officer", "reviewer",
               "reviewer-org", "reviewer-police", "b-head", "c-worker", "d-head", "s-officer",

@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 from sqlalchemy import event, insert, select, text
@@ -48,7 +48,7 @@ def session_info(settings: Settings) -> dict:
 
 def content(ev: AuditEvent) -> str:
     """The canonical text of an event as the database gives it back (UTC instant, JSON detail)."""
-    at = ev.at.astimezone(timezone.utc).isoformat(timespec="microseconds") if ev.at else None
+    at = ev.at.astimezone(UTC).isoformat(timespec="microseconds") if ev.at else None
     detail = json.loads(json.dumps(ev.detail if ev.detail is not None else {}))
     return json.dumps([ev.chain_seq, ev.id, at, ev.actor, ev.action, ev.case_id, ev.instance_id,
                        ev.task_id, ev.task_name, detail],

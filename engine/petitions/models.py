@@ -46,7 +46,7 @@ class Petition(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
-    accused: Mapped[list["AccusedPerson"]] = relationship(
+    accused: Mapped[list[AccusedPerson]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="AccusedPerson.id")
 
     @property

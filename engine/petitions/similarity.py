@@ -5,7 +5,8 @@ import threading
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
@@ -235,7 +236,7 @@ class PetitionFeatures:
     received_at: datetime | None = None  # aware
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> "PetitionFeatures":
+    def from_mapping(cls, data: Mapping[str, Any]) -> PetitionFeatures:
         """Build from a plain dict with the same keys (missing keys are empty)."""
         return cls(petition_id=int(data["petition_id"]),
                    accused=list(data.get("accused") or []),

@@ -20,7 +20,7 @@ DOMAIN_MODULES = ("engine.petitions.actions", "engine.clues.actions", "engine.re
                   "engine.zones.actions", "engine.clarifications.actions",
                   "engine.visits.actions")
 
-_REGISTRY: dict[str, Callable[["ActionContext"], dict | None]] = {}
+_REGISTRY: dict[str, Callable[[ActionContext], dict | None]] = {}
 _loaded = False
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, UTC
 
 from sqlalchemy import Integer, String, and_, case, func, literal, or_, select, text, union_all
 from sqlalchemy.orm import Session, aliased
@@ -62,8 +62,8 @@ def period(runtime: Runtime, *, first: date, last: date) -> Period:
     if (last - first).days > MAX_DAYS:
         raise Invalid("the period is too long", fields={"to": ["at most 20 years"]})
     tz = runtime.clock.tz
-    start = datetime.combine(first, time(0), tzinfo=tz).astimezone(timezone.utc)
-    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz).astimezone(timezone.utc)
+    start = datetime.combine(first, time(0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
     return Period(first, last, start, end)
 
 

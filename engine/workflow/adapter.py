@@ -10,7 +10,7 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from typing import Any
 
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
@@ -271,7 +271,7 @@ class Run:
 
     # -- lifecycle
     @classmethod
-    def start(cls, compiled: CompiledSpec, data: dict | None, now: datetime) -> "Run":
+    def start(cls, compiled: CompiledSpec, data: dict | None, now: datetime) -> Run:
         wf = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=scripting.ENGINE)
         run = cls(compiled, wf, dict(data or {}))
         if data:
@@ -280,7 +280,7 @@ class Run:
         return run
 
     @classmethod
-    def load(cls, compiled: CompiledSpec, state: str) -> "Run":
+    def load(cls, compiled: CompiledSpec, state: str) -> Run:
         dct = json.loads(state)
         dct.pop(_serializer.VERSION_KEY, None)
         error = dct.pop("cluedesk_error", None)
@@ -397,7 +397,7 @@ class Run:
             if isinstance(value, str):
                 try:
                     parsed = TimerEventDefinition.get_datetime(value)
-                    due = datetime.fromtimestamp(parsed.timestamp(), timezone.utc)
+                    due = datetime.fromtimestamp(parsed.timestamp(), UTC)
                 except ValueError:
                     due = None
             views.append(TimerView(task_id=str(task.id), element_id=spec.bpmn_id, due_at=due))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, tzinfo, UTC
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
 
@@ -43,7 +43,7 @@ def engine_time(instant: datetime):
     """Every engine call inside this block sees `instant` as now."""
     if instant.tzinfo is None:
         raise ValueError("engine time must be timezone-aware")
-    token = _engine_now.set(instant.astimezone(timezone.utc))
+    token = _engine_now.set(instant.astimezone(UTC))
     try:
         yield
     finally:

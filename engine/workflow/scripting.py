@@ -28,8 +28,9 @@ import re
 import time
 import types
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone, tzinfo
-from typing import Any, Callable
+from datetime import date, datetime, timedelta, tzinfo, UTC
+from typing import Any
+from collections.abc import Callable
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
@@ -516,7 +517,7 @@ class _Guards:
 class ScriptContext:
     """What helpers may look up: bound by the service around engine calls (see `bound`)."""
     calendar: Any = None            # a WorkCalendar, or a function returning one (lazy)
-    tz: tzinfo = timezone.utc
+    tz: tzinfo = UTC
     deadlines: Any = field(default_factory=dict)    # key -> config, or a function returning it
     unit_name: Callable[[str], str | None] | None = None
     user_name: Callable[[str], str | None] | None = None

@@ -5,7 +5,6 @@ Revises: 0004
 Create Date: 2026-11-24 05:38:33.378609
 """
 from alembic import op
-import sqlalchemy as sa
 
 
 

@@ -4,7 +4,7 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-24 13:00:00
 """
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from alembic import op
 import sqlalchemy as sa
@@ -43,7 +43,7 @@ def upgrade() -> None:
                           sa.column('timezone', sa.String()),
                           sa.column('built_at', sa.DateTime(timezone=True)))
         op.bulk_insert(rollup, [{'id': 1, 'timezone': tz,
-                                 'built_at': datetime.now(timezone.utc)}])
+                                 'built_at': datetime.now(UTC)}])
 
 
 def downgrade() -> None:

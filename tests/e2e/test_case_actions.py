@@ -9,7 +9,7 @@ from engine.org import service as org
 from engine.processes import service as processes
 from tests.api_client import deploy_processes
 from tests.conftest import FIXTURES
-from tests.e2e.test_petitions import petition, register
+from tests.e2e.test_petitions import register
 
 ROOT = Path(__file__).resolve().parents[2]
 LANES = {"notice": {"登记人员": {"role": "intake_clerk", "unit": "petition-office"},

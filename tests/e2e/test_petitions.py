@@ -2,7 +2,6 @@
 and its undo, classification, acceptance notice and sealed forwarding."""
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import pytest

@@ -9,7 +9,7 @@ reach, written directly with the ORM."""
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import openpyxl
 import pytest
@@ -350,7 +350,7 @@ def add_rows(runtime, make) -> list:
 
 
 def local(text: str) -> datetime:
-    return at(text).astimezone(timezone.utc)
+    return at(text).astimezone(UTC)
 
 
 def test_clues_verifications_cases_and_people_count_by_their_own_dates(deployed, runtime):

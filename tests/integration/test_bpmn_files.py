@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from engine.workflow.adapter import Run, compile_spec
 ROOT = Path(__file__).resolve().parents[2]
 FILES = sorted((ROOT / "bpmn").glob("*.bpmn"))
 SOURCES = [(f.name, f.read_bytes()) for f in FILES]
-NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 # What the processes read from the case's data when they start (a superset for all of them).
 START_DATA = {
     "petition_id": 1, "petition_number": "petition-office-2026-000001",

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 from sqlalchemy import select
@@ -35,7 +35,7 @@ from tests.integration.test_serve import Proc, health
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.timeout(240)]
 
-STARTED = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
+STARTED = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 NOW = STARTED + timedelta(hours=2)
 CHAINS, TIMED, THREADS = 400, 400, 12
 

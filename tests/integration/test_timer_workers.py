@@ -8,9 +8,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
-import pytest
 from sqlalchemy import func, select
 
 from engine.audit.models import AuditEvent
@@ -19,7 +18,7 @@ from engine.config import load_settings
 from engine.deadlines.models import Deadline
 from engine.runtime import Runtime
 
-NOW = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
 
 def seed(url: str, count: int) -> Runtime:

@@ -1,5 +1,5 @@
 """Settings load once, frozen, with environment overrides; the clock freezes and parses."""
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 
@@ -16,7 +16,7 @@ def test_environment_overrides_config_keys_and_database_url():
     assert settings.server.port == 8081
     assert settings.database.url == "sqlite:////tmp/x.db"
     assert settings.timers.poll_seconds == 0.5
-    assert Clock.from_settings(settings).now() == datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert Clock.from_settings(settings).now() == datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_settings_are_frozen():
@@ -36,7 +36,7 @@ def test_default_database_is_sqlite_under_instance():
 def test_naive_instants_are_read_in_the_deployment_zone():
     clock = Clock(tz="Asia/Shanghai")
     assert parse_instant("2026-09-28T10:00", clock.tz) == \
-        datetime(2026, 9, 28, 2, 0, tzinfo=timezone.utc)
+        datetime(2026, 9, 28, 2, 0, tzinfo=UTC)
     assert not clock.frozen and clock.now().tzinfo is not None
 
 

@@ -3,7 +3,7 @@ the clue ledger of many rows is written in chunks."""
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 
 import openpyxl
 import pytest
@@ -17,7 +17,7 @@ from engine.org.models import Unit, User
 from engine.reports import ledgers, service
 from engine.runtime import Runtime
 
-NOW = datetime(2026, 4, 2, 1, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 4, 2, 1, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def server_runtime(scratch, tmp_path):
 def seed_clues(rt: Runtime, n: int) -> None:
     def work(uow):
         unit = uow.session.scalar(select(Unit.id).where(Unit.code == "town-a"))
-        at = datetime(2026, 3, 10, 2, 0, tzinfo=timezone.utc)
+        at = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
         uow.session.add_all(Clue(number=f"town-a-2026-L{i:06d}", source="inspection",
                                  status="pending", unit_id=unit, accused_name="李四",
                                  summary="巡察发现", key_verification=False, created_at=at,

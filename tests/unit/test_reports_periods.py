@@ -1,5 +1,5 @@
 """Report periods in the deployment's time zone, and the top-three-with-ties rule."""
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from types import SimpleNamespace
 
 import pytest
@@ -8,14 +8,14 @@ from engine.clock import Clock
 from engine.errors import Invalid
 from engine.reports import service
 
-RUNTIME = SimpleNamespace(clock=Clock(datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)))
+RUNTIME = SimpleNamespace(clock=Clock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC)))
 
 
 def test_a_period_covers_whole_local_days():
     p = service.period(RUNTIME, first=date(2026, 3, 1), last=date(2026, 3, 31))
     # Shanghai is UTC+8: March begins at 16:00 UTC on the last day of February.
-    assert p.start == datetime(2026, 2, 28, 16, 0, tzinfo=timezone.utc)
-    assert p.end == datetime(2026, 3, 31, 16, 0, tzinfo=timezone.utc)
+    assert p.start == datetime(2026, 2, 28, 16, 0, tzinfo=UTC)
+    assert p.end == datetime(2026, 3, 31, 16, 0, tzinfo=UTC)
     assert p.as_dict() == {"from": date(2026, 3, 1), "to": date(2026, 3, 31)}
     one_day = service.period(RUNTIME, first=date(2026, 3, 10), last=date(2026, 3, 10))
     assert (one_day.end - one_day.start).total_seconds() == 86400

@@ -3,7 +3,7 @@ at the same time are each counted once (committed scratch databases, real thread
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from engine.reports import rollup
 from engine.runtime import Runtime
 from tests.conftest import backends
 
-NOW = datetime(2026, 3, 20, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 20, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture(params=backends())

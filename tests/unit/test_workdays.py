@@ -1,5 +1,5 @@
 """Working days on the real 2024-2026 arrangements and a loaded 2027 file (DEADLINES.md rules)."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, UTC
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -110,5 +110,5 @@ def test_adding_working_days_is_monotonic_in_the_start(start, later, n):
 
 
 def test_due_instants_are_timezone_aware_in_the_deployment_zone():
-    due = due_at(CAL, datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc), 1, "days", SH)
+    due = due_at(CAL, datetime(2026, 3, 2, 1, 0, tzinfo=UTC), 1, "days", SH)
     assert due.utcoffset() == timedelta(hours=8) and due.time().isoformat() == "23:59:59"

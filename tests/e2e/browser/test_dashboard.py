@@ -3,7 +3,7 @@ and each ledger exported in the background with its progress, downloaded and ope
 openpyxl (the export action is one POST followed by polling the job)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import openpyxl
 
@@ -16,7 +16,7 @@ from tests.conftest import FROZEN
 from tests.e2e.browser.conftest import login, shot
 
 # June 2025: a month no other browser test writes into.
-JUNE = datetime(2025, 6, 10, 1, 0, tzinfo=timezone.utc)
+JUNE = datetime(2025, 6, 10, 1, 0, tzinfo=UTC)
 ACCUSED = [{"name": "周九", "post": "村委会主任", "unit": "庚村村委会", "level": "village"}]
 
 
@@ -31,7 +31,7 @@ def june_items(rt) -> tuple[list[str], list[str]]:
                                         "phone": "13812345678"}), (5, {"anonymous": True})):
                 numbers.append(petitions.register(uow, runtime=rt, user=clerk, fields={
                     "channel": "letter", "received_at": datetime(2025, 6, day, 2, 0,
-                                                                 tzinfo=timezone.utc),
+                                                                 tzinfo=UTC),
                     "reporter": reporter, "accused": ACCUSED, "township": "town-f",
                     "village": "庚村", "category": "welfare_funds",
                     "content": "庚村村委会主任周九截留危房改造补助。"}).number)
@@ -41,7 +41,7 @@ def june_items(rt) -> tuple[list[str], list[str]]:
                           accused_unit="庚村村委会", accused_level="village",
                           summary="巡察发现账目不清", disposition_reason="", closed_reason="",
                           key_verification=False, created_at=datetime(2025, 6, 10 + i, 2, 0,
-                                                                      tzinfo=timezone.utc),
+                                                                      tzinfo=UTC),
                           updated_at=JUNE) for i in (1, 2)]
             uow.session.add_all(clues)
             return numbers, [c.number for c in clues]

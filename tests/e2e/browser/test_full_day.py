@@ -13,7 +13,7 @@ import pytest
 
 from engine.processes import service as processes
 from engine.timers import service as timers
-from tests.conftest import FROZEN, backends
+from tests.conftest import backends
 from tests.e2e.browser.conftest import ROOT, LiveServer, login, one_request, shot
 
 ACCUSED = "吴全天"
