@@ -481,4 +481,5 @@ def deadline_table(runtime: Runtime, *, actor: User) -> list[dict]:
     require_admin(actor)
     return [{"key": key, "amount": int(c.get("amount", 0)), "unit": c.get("unit"),
              "starts": c.get("starts"), "extendable": bool(c.get("extendable")),
-             "basis": c.get("basis")} for key, c in deadlines.config(runtime).items()]
+             "basis": c.get("basis"), "met": c.get("met"), "unused": c.get("unused")}
+            for key, c in deadlines.config(runtime).items()]

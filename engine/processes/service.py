@@ -445,7 +445,7 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
     row.completed_by_id, row.status, row.completed_at = user.id, "completed", now
     row.version += 1
     if row.deadline_key:
-        deadlines.task_finished(session, runtime, row, completed=True)
+        deadlines.task_finished(session, runtime, row, completed=True, data=data)
     audit.record(session, at=now, actor=user.username, action="task_completed",
                  case_id=instance.case_id, instance_id=instance.id, task_id=task_id,
                  task_name=row.name, detail={"data": data})
