@@ -465,10 +465,11 @@ def test_a_town_case_is_escalated_investigated_across_townships_and_archived(zon
     mine = {user: inbox(api, user) for user in ("b-worker", "c-worker", "a-worker", "a-worker2")}
     assert [t["element_id"] for t in mine["b-worker"]] == ["investigate"]
     assert [t["element_id"] for t in mine["c-worker"]] == ["investigate"]
-    assert [t["element_id"] for t in mine["a-worker"]] == ["handle"]  # only its own case work
+    assert mine["a-worker"] == []  # its work on the case was withdrawn at the acceptance
     assert mine["a-worker2"] == []
     assert mine["b-worker"][0]["id"] != mine["c-worker"][0]["id"]
-    assert all(t["candidate_unit"] is None for t in done["next_tasks"])  # a person, no queue
+    # Bound to a person, done for the zone (its head supervises them).
+    assert all(t["candidate_unit"] == "zone-east" for t in done["next_tasks"])
     # Nobody completes another investigator's task.
     assert api.as_("c-worker").complete(mine["b-worker"][0], {"findings": "x"}).status == 403
     (row,) = api.as_("chief").get(f"/cases/{case_id}/escalations").json
