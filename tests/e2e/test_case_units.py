@@ -231,3 +231,31 @@ def test_the_upgrade_step_withdraws_work_left_running_by_an_earlier_release(zone
     assert _instance_of(runtime, case_id, "town_case").status == "withdrawn"
     assert _ready_in_saved_workflow(runtime, held.id) == []
     assert zones.withdraw_pending(runtime) == 0
+
+
+def test_migration_0014a_gives_open_person_tasks_their_unit(zone, runtime):
+    """Data built the old way: an investigator's task without a unit."""
+    import importlib.util
+    from pathlib import Path
+
+    from engine.inbox.models import Task
+    path = Path(__file__).resolve().parents[2] / \
+        "migrations/versions/2026_12_04_0014a_person_task_unit.py"
+    spec = importlib.util.spec_from_file_location("mend_0014a", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    api = zone
+    case_id = town_case(api, runtime)
+    team = to_team(api, case_id)
+    (job,) = complete(api, "east-head", team, {"team": "b-worker"})["next_tasks"]
+
+    def strip(uow):
+        uow.session.get(Task, job["id"]).candidate_unit_id = None
+    runtime.transact(strip)
+    assert _eligible(api, "east-head", job).status == 403
+
+    def mend(uow):
+        return module.mend(uow.session.connection())
+    assert runtime.transact(mend) == 1
+    assert api.as_("east-head").get(f"/tasks/{job['id']}").json["candidate_unit"] == "zone-east"
+    assert _eligible(api, "east-head", job).status == 200
