@@ -58,11 +58,6 @@ def warnings(settings, key: str, compiled: CompiledSpec,
             found.append(Problem(f"deadline key {deadline!r} is not configured (config.yaml "
                                  "deadlines.keys); no deadline will be started",
                                  element_id=element_id))
-        met = info["properties"].get("deadline_met")
-        fields = (info.get("form") or {}).get("properties") or {}
-        if deadline and met not in (None, "completed", "later") and met not in fields:
-            found.append(Problem(f"deadline_met names {met!r}, which is no form field of this "
-                                 "task; the deadline would never be met", element_id=element_id))
     for element_id, info in compiled.human_tasks.items():
         if info["properties"].get("action") or info["properties"].get("result"):
             continue
