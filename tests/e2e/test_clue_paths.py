@@ -450,8 +450,14 @@ def test_a_true_finding_is_filed_tried_decided_and_closed(api, runtime):
     runtime.clock.set(at("2026-04-10T09:00:00+08:00"))
     complete(api, "a-worker", case_id, "investigate_case",
              {"investigation_report": "查明李四虚报低保户3户，套取资金2.4万元", "measures": "谈话、调取账目"})
-    # Trial by the trial office, within a month.
-    assert elements(api, "a-worker", case_id) == [] and elements(api, "a-head", case_id) == []
+    # Trial by the trial office, within a month. The handling unit's supervisor sees it (a
+    # task of its case) but neither works nor supervises it (the trial office's own).
+    assert elements(api, "a-worker", case_id) == [] and \
+        elements(api, "a-head", case_id) == ["trial_case"]
+    seen = task(api, "a-head", case_id, "trial_case")
+    assert api.as_("a-head").complete(seen, {"trial_opinion": "x"}).status == 403
+    assert api.as_("a-head").post(f"/tasks/{seen['id']}/reassign",
+                                  json={"assignee": "a-worker", "reason": "x"}).status == 403
     trial = task(api, "trial-officer", case_id, "trial_case")
     assert (trial["candidate_unit"], trial["candidate_role"], trial["deadline_key"]) == \
         ("trial-office", "caseworker", "trial_report")
@@ -575,8 +581,9 @@ def test_a_key_verification_goes_to_joint_review_before_the_decision(api):
     to_evidence(api, case_id, key=True)
     assert clue_of(api, case_id)["key_verification"] is True
     report(api, case_id, "partly_true")
-    # The chair is town-a's parent (the zone); no decision before the review.
-    assert elements(api, "a-head", case_id) == []
+    # The chair is town-a's parent (the zone); no decision before the review (town-a's head
+    # sees the review of its case, the chair convenes it).
+    assert elements(api, "a-head", case_id) == ["convene"]
     convene = task(api, "east-head", case_id, "convene")
     assert (convene["process_key"], convene["candidate_unit"]) == ("joint_review", "zone-east")
     complete(api, "east-head", case_id, "convene", {"review_agenda": "李四低保问题重点初核件"})
