@@ -10,7 +10,7 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date, datetime, UTC
+from datetime import datetime, UTC
 from typing import Any
 
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
@@ -25,7 +25,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from . import forms, scripting
+from . import forms, scripting, values
 from .engine_clock import engine_time
 from .parser import BpmnInvalid, Problem, load_sources, locate, new_parser, problem_from
 
@@ -56,10 +56,7 @@ def _make_serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = StateOnlyWorkflowConverter
     registry = BpmnWorkflowSerializer.configure(config)
-    # Script helpers (today, add_working_days, parse_date) return dates; SpiffWorkflow's
-    # registry knows datetime but not date, so a saved date would fail to serialize.
-    registry.register(date, lambda v: {"value": v.isoformat()},
-                      lambda v: date.fromisoformat(v["value"]), typename="date")
+    values.register(registry)
     return BpmnWorkflowSerializer(registry, version=SERIALIZER_VERSION)
 
 
