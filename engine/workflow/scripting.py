@@ -118,6 +118,10 @@ class _Policy(RestrictingNodeTransformer):
         self._found: list[tuple[tuple, Finding]] = []
 
     def error(self, node, info):
+        # RestrictedPython's wording for `_` names, in ours (one message per refusal kind).
+        info = re.sub(r'^"([^"]+)" is an invalid (variable|attribute) name because it starts '
+                      r'with "_"\.?$', lambda m: f"the {'name' if m[2] == 'variable' else m[2]} "
+                      f"{m[1]!r} is not allowed", info)
         line = getattr(node, "lineno", None)
         self._found.append(((line or 0, getattr(node, "end_col_offset", 0) or 0, len(self._found)),
                             Finding(info.rstrip("."), line)))
