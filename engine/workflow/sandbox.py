@@ -81,8 +81,8 @@ class _Worker:
             raise RuntimeError(f"script worker did not start: {ready.get('fatal', ready)}")
         self.cpu = float(ready["ready"])
 
-    def send(self, message: dict) -> None:
-        raw = values.encode(message)
+    def send(self, message: dict | bytes) -> None:
+        raw = message if isinstance(message, bytes) else values.encode(message)
         try:
             self.proc.stdin.write(_HEADER.pack(len(raw)) + raw)
             self.proc.stdin.flush()
@@ -200,15 +200,16 @@ class Pool:
         """One evaluation: the result (or the new data of a script); raises the script's error."""
         from .scripting import ScriptFailed, ScriptRefused, call_helper
         try:
-            values.depth(request["data"])
-            values.depth(request["external"])
+            raw = values.encode(request)
         except values.TooDeep as exc:
             raise ScriptRefused(f"task data: {exc}") from None
+        except (TypeError, ValueError) as exc:
+            raise ScriptRefused(f"task data cannot be given to the script ({exc})") from None
         worker = self._acquire()
         healthy = False
         try:
             worker.limit_cpu()
-            worker.send(request)
+            worker.send(raw)
             deadline = time.monotonic() + self.limits.wall_seconds
             calls = 0
             while True:

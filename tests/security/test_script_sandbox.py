@@ -363,3 +363,38 @@ def test_a_script_keeping_a_5000_deep_list_is_an_instance_error_not_a_500(api):
     assert inst.status == 201 and inst.json["status"] == "error"
     assert inst.json["error"]["element_id"] == "evil_script"
     assert "nested too deep" in inst.json["error"]["message"]
+
+
+def test_a_test_run_evaluates_scripts_in_the_workers_too(api):
+    xml = SCRIPTED.replace("SCRIPT", "L = list(range(100000))\nL.sort(key=' '.zfill)").encode()
+    run = api.as_("designer").post("/test-runs", data=xml,
+                                   headers={"Content-Type": "application/xml"})
+    assert run.status == 201, run.json
+    assert run.json["error"]["element_id"] == "evil_script"
+    assert ".sort(key=...) takes a lambda" in run.json["error"]["message"]
+
+
+def test_init_db_reports_what_the_policy_now_refuses_in_deployed_versions(tmp_path, monkeypatch):
+    """A version deployed under an earlier, laxer policy (`_tmp` names and `d[k] += 1` passed)
+    keeps its place; `init-db` names it, its element and the refusal, and still succeeds."""
+    from engine.config import load_settings
+    from engine.processes import service as processes
+    from engine.runtime import Runtime
+    from engine.workflow import adapter
+    from tests.integration.support import cli
+    url = f"sqlite:///{tmp_path / 'cluedesk.db'}"
+    assert cli(url, "init-db", timeout=300).returncode == 0
+    old_policy = "_tmp = 1\nd = {'a': 1}\nd['a'] += _tmp"
+    monkeypatch.setattr(adapter, "_check_expressions", lambda compiled: None)  # the old release
+    rt = Runtime(load_settings({"database": {"url": url}}))
+    try:
+        rt.transact(lambda uow: processes.deploy(
+            uow, runtime=rt, files=[("old.bpmn", SCRIPTED.replace("SCRIPT", escape(old_policy))
+                                     .encode())], actor="cli"))
+    finally:
+        rt.dispose()
+    done = cli(url, "init-db", timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "script policy: hostile v1: evil_script: the name '_tmp' is not allowed" in done.stdout
+    assert "Augmented assignment of object items and slices is not allowed" in done.stdout
+    assert "expression(s) in deployed versions would be refused now" in done.stdout
