@@ -118,11 +118,12 @@ class _Worker:
         """This evaluation may use `cpu_seconds` more than the worker has used so far."""
         soft = math.ceil(self.cpu) + self.limits.cpu_seconds
         try:
-            resource.prlimit(self.proc.pid, resource.RLIMIT_CPU,
-                             (soft, resource.RLIM_INFINITY))
-        except (ProcessLookupError, PermissionError, ValueError):
-            soft_hard = resource.prlimit(self.proc.pid, resource.RLIMIT_CPU)
-            resource.prlimit(self.proc.pid, resource.RLIMIT_CPU, (soft, soft_hard[1]))
+            hard = resource.prlimit(self.proc.pid, resource.RLIMIT_CPU)[1]
+            if hard != resource.RLIM_INFINITY:
+                soft = min(soft, hard)
+            resource.prlimit(self.proc.pid, resource.RLIMIT_CPU, (soft, hard))
+        except ProcessLookupError:
+            pass  # it is gone: sending to it says so
 
     def cause(self) -> str:
         """Why the worker stopped, in words (after it has stopped)."""

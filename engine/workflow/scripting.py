@@ -841,7 +841,7 @@ def evaluate_here(mode: str, text: str, data: dict, external: dict | None = None
         raise ScriptRefused("recursion too deep") from None
     except MemoryError:
         raise ScriptRefused("out of memory") from None
-    except ScriptRefused:
+    except (ScriptRefused, ScriptFailed):
         raise
     except Exception as exc:
         raise ScriptFailed(f"{type(exc).__name__}: {exc}"[:2000], _script_line(exc)) from None
