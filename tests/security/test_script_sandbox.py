@@ -375,7 +375,7 @@ def test_a_test_run_evaluates_scripts_in_the_workers_too(api):
 
 
 def test_init_db_reports_what_the_policy_now_refuses_in_deployed_versions(tmp_path, monkeypatch):
-    """A version deployed under an earlier, laxer policy (`_tmp` names and `d[k] += 1` passed)
+    """A version deployed under an earlier, laxer policy (`_tmp` names passed, so did `d[f()] += 1`)
     keeps its place; `init-db` names it, its element and the refusal, and still succeeds."""
     from engine.config import load_settings
     from engine.processes import service as processes
@@ -384,7 +384,7 @@ def test_init_db_reports_what_the_policy_now_refuses_in_deployed_versions(tmp_pa
     from tests.integration.support import cli
     url = f"sqlite:///{tmp_path / 'cluedesk.db'}"
     assert cli(url, "init-db", timeout=300).returncode == 0
-    old_policy = "_tmp = 1\nd = {'a': 1}\nd['a'] += _tmp"
+    old_policy = "_tmp = 1\nd = {'a': 1}\nd[str('a')] += _tmp\nd['a'] += 1\ndel d['a']"
     monkeypatch.setattr(adapter, "_check_expressions", lambda compiled: None)  # the old release
     rt = Runtime(load_settings({"database": {"url": url}}))
     try:
@@ -398,3 +398,11 @@ def test_init_db_reports_what_the_policy_now_refuses_in_deployed_versions(tmp_pa
     assert "script policy: hostile v1: evil_script: the name '_tmp' is not allowed" in done.stdout
     assert "Augmented assignment of object items and slices is not allowed" in done.stdout
     assert "expression(s) in deployed versions would be refused now" in done.stdout
+
+
+def test_scripts_the_earlier_policy_ran_still_run():
+    out = run_script("counts = {'a': 1, 'gone': 0}\nk = 'a'\ncounts[k] += 2\ncounts['a'] *= 3\n"
+                     "del counts['gone']\nitems = [1]\nitems += [2]\nfor x, y in [(1, 2)]:\n"
+                     "    pair = x + y\nfirst, *rest = [1, 2, 3]\nn = len(rest)", {})
+    assert out["counts"] == {"a": 9} and out["items"] == [1, 2]
+    assert out["pair"] == 3 and out["first"] == 1 and out["n"] == 2
