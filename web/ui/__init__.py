@@ -3,7 +3,8 @@ HTML fragment it changes (htmx), so pages never make a second round trip for the
 
 Conventions for page modules:
 - `@page(roles=...)` on every view: login required (a full page redirects to the login page, an
-  htmx request gets a 401 fragment), optional role check (403 page).
+  htmx request gets a 401 fragment), a required password change first (to /password), optional
+  role check (403 page).
 - Read with `runtime().read(fn)`, change with `runtime().transact(fn)`; call services only.
 - Actions answer with the fragment to swap; `toast(response, message)` adds a message shown by
   `app.js`; a domain error raised in an htmx action lands in the page's `#flash` region.
@@ -39,6 +40,13 @@ def page(roles: Iterable[str] | None = None) -> Callable:
                     response.headers["HX-Redirect"] = url_for("ui.login", next=request.path)
                     return response
                 return redirect(url_for("ui.login", next=request.full_path.rstrip("?")))
+            if user.must_change_password and request.endpoint != "ui.password":
+                target = url_for("ui.password", next=request.full_path.rstrip("?"))
+                if is_htmx():
+                    response = make_response("", 401)
+                    response.headers["HX-Redirect"] = target
+                    return response
+                return redirect(target)
             if wanted and not (wanted & user.roles):
                 abort(403)
             return view(*args, **kwargs)
