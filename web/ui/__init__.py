@@ -15,6 +15,7 @@ import functools
 import importlib
 import json
 import pkgutil
+import re
 from collections.abc import Callable, Iterable
 
 from flask import (Blueprint, Response, abort, g, make_response, redirect, request, url_for)
@@ -52,6 +53,16 @@ def page(roles: Iterable[str] | None = None) -> Callable:
             return view(*args, **kwargs)
         return inner
     return wrap
+
+
+def whole_number(raw: str | None, *, maximum: int = 2**63 - 1) -> int | None:
+    """A whole number from a form or query value: ASCII digits only (`isdigit` also accepts "²",
+    which `int` refuses), at most `maximum` (ids are 64-bit); None when it is not one."""
+    raw = (raw or "").strip()
+    if not re.fullmatch(r"[0-9]{1,30}", raw):
+        return None
+    value = int(raw)
+    return value if value <= maximum else None
 
 
 def toast(response: Response | str, message: str, level: str = "success") -> Response:
