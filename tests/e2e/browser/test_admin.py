@@ -85,7 +85,7 @@ def test_users_transfer_and_a_calendar_that_moves_a_deadline(live, new_page, tmp
         form.locator("input[name=username]").fill(newcomer)
         form.locator("input[name=display_name]").fill("新登记员")
         form.locator("select[name=unit]").select_option("petition-office")
-        form.locator("input[name=password]").fill("secret-1")
+        form.locator("input[name=password]").fill("Secret-one-2026")
         form.locator("input[value=intake_clerk]").check()
         form.locator("input[value=caseworker]").check()
         with one_request(page):
