@@ -410,10 +410,12 @@ def audit_rotate_key(old_key_env, actor):
         except Exception as exc:  # no audit table yet: init-db makes it under the new key
             if "audit_events" not in str(exc):
                 raise
-            outcome = "current"
+            outcome = "empty"
     finally:
         rt.dispose()
-    if outcome == "current":
+    if outcome == "empty":
+        click.echo("no audit trail yet: it will be signed with the configured key")
+    elif outcome == "current":
         click.echo("the audit trail is already signed with the configured key")
     else:
         click.echo("audit key rotated: the trail continues under the configured key")

@@ -105,7 +105,6 @@ def test_a_password_change_ends_other_sessions_and_revokes_api_tokens(app, runti
     assert resp.status_code == 302
     assert _logged_in(here)  # this browser continues under the new generation
     assert not _logged_in(elsewhere)
-    runtime.token_cache.clear()  # other processes: within server.token_cache_seconds
     assert api.as_("a-worker").get("/notifications").status == 401
     assert "user_password_changed" in _actions(runtime, "a-worker")
     assert _login(app.test_client(), "a-worker", "Lanterns-over-river-9").status_code == 302

@@ -89,6 +89,7 @@ def password():
                 field = "current" if exc.reason == "password_current_wrong" else "password"
                 errors[field] = _(exc.msgid, **exc.params)
             else:
+                rt.token_cache.clear()  # the revoked tokens stop at once in this process
                 start_session(user)
                 return redirect(_safe_next(request.form.get("next")))
     return render_template("ui/password.html", errors=errors,
