@@ -196,7 +196,7 @@ def test_the_delay_doubles_and_is_capped(runtime):
 # --------------------------------------------------------------------------- password policy
 
 @pytest.mark.parametrize("password,reason", [
-    ("short-pw", "password_too_short"), ("clerk2clerk2"[:6] * 2, "password_is_username"),
+    ("short-pw", "password_too_short"), ("ClerkClerk", "password_is_username"),
     ("1q2w3e4r5t", "password_too_common"), ("QWERTYUIOP", "password_too_common")])
 def test_the_password_policy(password, reason):
     problem = org.password_problem(password, username="clerkclerk")
