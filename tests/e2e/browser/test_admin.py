@@ -36,7 +36,7 @@ def _held_petition_task(rt, holder: str) -> tuple[str, int]:
     def work(uow):
         clerk = org.get_user(uow.session, "clerk")
         org.create_user(uow.session, username=holder, roles=["intake_clerk"],
-                        unit_code="petition-office", password="demo", now=rt.clock.now(),
+                        unit_code="petition-office", password="demo", demo_password=True, now=rt.clock.now(),
                         display_name="待停用登记员")
         petition = petitions.register(uow, runtime=rt, user=clerk, fields=PETITION)
         return petition.case_id
