@@ -9,7 +9,7 @@ still open under the open task, or cancelled); open tasks of running instances g
 properties the new process versions carry, so the next completion follows the new rule.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-04 16:00:00
 """
 from datetime import UTC, datetime
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0014'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
