@@ -28,6 +28,7 @@ from SpiffWorkflow.util.task import TaskState
 from . import forms, scripting
 from .engine_clock import engine_time
 from .parser import BpmnInvalid, Problem, load_sources, locate, new_parser, problem_from
+from .problems import runtime_problem
 
 SERIALIZER_VERSION = "cluedesk-1"
 
@@ -119,11 +120,11 @@ def compile_spec(key: str, sources: list[tuple[str, bytes]]) -> CompiledSpec:
             if getattr(task_spec, "manual", False) and getattr(task_spec, "bpmn_id", None):
                 if task_spec.bpmn_id in compiled.human_tasks:
                     # Forms and actions are found by element id: it must be unique in the tree.
-                    duplicates.append(Problem(
-                        f"element id {task_spec.bpmn_id!r} is used in both "
-                        f"{compiled.human_tasks[task_spec.bpmn_id]['process']!r} and {s.name!r}; "
-                        "task ids must be unique across a process and the processes it calls",
-                        element_id=task_spec.bpmn_id))
+                    duplicates.append(Problem.coded(
+                        "duplicate_task_id", element_id=task_spec.bpmn_id,
+                        element_name=task_spec.bpmn_name, id=repr(task_spec.bpmn_id),
+                        first=repr(compiled.human_tasks[task_spec.bpmn_id]["process"]),
+                        second=repr(s.name)))
                     continue
                 compiled.human_tasks[task_spec.bpmn_id] = {**_task_info(task_spec),
                                                            "process": s.name}
@@ -177,7 +178,9 @@ def _check_expressions(compiled: CompiledSpec) -> None:
                 if isinstance(expression, str):
                     texts.append(("eval", expression))
             for mode, text in texts:
-                problems.extend(Problem(f.message, element_id=getattr(task_spec, "bpmn_id", None))
+                problems.extend(Problem.coded("script_refused", detail=f.message,
+                                              element_id=getattr(task_spec, "bpmn_id", None),
+                                              element_name=getattr(task_spec, "bpmn_name", None))
                                 for f in scripting.check(text, mode))
     if problems:
         raise BpmnInvalid(problems)
@@ -246,6 +249,12 @@ class ErrorView:
     element_id: str | None
     message: str
     task_id: str | None = None
+    element_name: str | None = None
+    reason: str | None = None
+    params: dict | None = None
+    # "update": the task failed while becoming ready (its inputs); retry re-checks them
+    # instead of running it (a user task must still wait for its person).
+    phase: str | None = None
 
 
 class TaskNotReady(Exception):
@@ -334,14 +343,40 @@ class Run:
                 if isinstance(e.event_definition, MessageEventDefinition))
 
     def _error_from(self, exc: Exception) -> ErrorView:
+        """The error of a failed engine call, leaving the failed task in ERROR so that `retry`
+        finds it: whether it failed while running, when completing (its outputs), or while
+        becoming ready (its inputs)."""
         task = getattr(exc, "task", None)
         if task is None:
             errored = self.wf.get_tasks(state=TaskState.ERROR)
             task = errored[0] if errored else None
-        element = getattr(task.task_spec, "bpmn_id", None) if task is not None else None
-        message = str(exc) or exc.__class__.__name__
-        return ErrorView(element_id=element, message=message,
-                         task_id=str(task.id) if task is not None else None)
+        if task is None:
+            spec = getattr(exc, "task_spec", None)
+            candidates = [t for t in self.wf.get_tasks(state=TaskState.READY | TaskState.STARTED)
+                          if spec is not None and t.task_spec is spec]
+            task = candidates[0] if candidates else None
+        phase = None
+        if task is not None and task.state != TaskState.ERROR:
+            if task.state & (TaskState.PREDICTED_MASK | TaskState.FUTURE | TaskState.WAITING):
+                phase = "update"
+            task._set_state(TaskState.ERROR)
+        problem = runtime_problem(exc, task)
+        return ErrorView(element_id=problem.element_id, message=problem.message,
+                         task_id=str(task.id) if task is not None else None,
+                         element_name=problem.element_name, reason=problem.reason,
+                         params=problem.as_dict()["params"], phase=phase)
+
+    def _guard(self, now: datetime, action) -> bool:
+        """Run `action` (an engine call) at `now`; an exception becomes the instance's error."""
+        with engine_time(now):
+            try:
+                action()
+                return True
+            except NothingWaits:
+                raise
+            except Exception as exc:
+                self.error = self._error_from(exc)
+                return False
 
     @property
     def status(self) -> str:
@@ -419,17 +454,18 @@ class Run:
         task = self._find(task_id)
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             raise TaskNotReady(task_id)
-        with engine_time(now):
-            task.data.update(data)
-            task.run()
-            self._absorb(task)
+        task.data.update(data)
+        if not self._guard(now, task.run):
+            if task.state == TaskState.ERROR and self.error.task_id is None:
+                self.error.task_id = str(task.id)
+            return
+        self._absorb(task)
         self.step(now)
 
     def fire_timers(self, now: datetime) -> None:
         """Refresh timers at `now` and run whatever they release."""
-        with engine_time(now):
-            self.wf.refresh_timers()
-        self.step(now)
+        if self._guard(now, self.wf.refresh_timers):
+            self.step(now)
 
     def send_message(self, name: str, payload: dict, now: datetime) -> None:
         waiting = None
@@ -444,30 +480,48 @@ class Run:
         if waiting is None:
             raise NothingWaits(name)
         with engine_time(now):
-            correlations = waiting.calculate_correlations(
-                self.wf.script_engine, waiting.correlation_properties, payload)
+            try:
+                correlations = waiting.calculate_correlations(
+                    self.wf.script_engine, waiting.correlation_properties, payload)
+            except Exception as exc:  # a correlation expression failed: the caller's data
+                self.error = self._error_from(exc)
+                return
+
+        def deliver():
             try:
                 self.wf.send_event(BpmnEvent(waiting, payload, correlations))
-            except WorkflowException:
-                raise NothingWaits(name) from None
-        self.step(now)
+            except WorkflowException as exc:
+                if getattr(exc, "task", None) is None and getattr(exc, "task_spec", None) is None:
+                    raise NothingWaits(name) from None
+                raise
+        try:
+            delivered = self._guard(now, deliver)
+        except NothingWaits:
+            raise
+        if delivered:
+            self.step(now)
 
     def retry(self, data: dict | None, now: datetime) -> None:
         """Merge `data` into the failed task and run it again."""
         errored = self.wf.get_tasks(state=TaskState.ERROR)
-        with engine_time(now):
-            try:
-                for task in errored:
-                    if data:
-                        task.data.update(data)
-                        self.process_data.update(data)
+        phase = self.error.phase if self.error is not None else None
+        if data:
+            self.process_data.update(data)
+
+        def again():
+            for task in errored:
+                if data:
+                    task.data.update(data)
+                if phase == "update":
+                    # It failed while becoming ready: check its inputs again and let it wait.
+                    task._set_state(TaskState.FUTURE)
+                    task.task_spec._update(task)
+                else:
                     task.run()
                     self._absorb(task)
-                self.error = None
-            except Exception as exc:
-                self.error = self._error_from(exc)
-                return
-        self.step(now)
+        self.error = None
+        if self._guard(now, again):
+            self.step(now)
 
     def cancel(self, now: datetime) -> None:
         """Cancel every task; the workflow counts as finished."""
