@@ -72,7 +72,7 @@ def unknown(compiled, file_name: str) -> list:
     """A problem for each human task of `compiled` whose `action` property names no action."""
     from engine.workflow.problems import Problem
     return [Problem.coded("unknown_action", element_id=element_id, element_name=info["name"],
-                          file_name=file_name, action=repr(info["properties"]["action"]),
+                          file_name=file_name, action=info["properties"]["action"],
                           actions=", ".join(names()))
             for element_id, info in compiled.human_tasks.items()
             if info["properties"].get("action") and not known(info["properties"]["action"])]

@@ -40,7 +40,7 @@ def warnings(settings, key: str, compiled: CompiledSpec,
         for name, line in called_names(text, mode):
             if name not in ALLOWED_NAMES:
                 found.append(Problem.coded("script_unknown_function", element_id=element_id,
-                                           name=repr(name), script_line=line))
+                                           name=name, script_line=line))
     for element_id, info in compiled.human_tasks.items():
         process = info.get("process") or key
         # A task is governed by its own process's lanes (a called process has its own mapping;
@@ -51,19 +51,20 @@ def warnings(settings, key: str, compiled: CompiledSpec,
                 if isinstance(rule, dict) and isinstance(rule.get(attr), str):
                     read.add(rule[attr].split(".")[0])
         if mapping and (info["lane"] or "") not in mapping:
-            found.append(Problem.coded("lane_unmapped", element_id=element_id,
-                                       lane=repr(info["lane"])))
+            found.append(Problem.coded("lane_unmapped", element_id=element_id, lane=info["lane"])
+                         if info["lane"] is not None
+                         else Problem.coded("lane_missing", element_id=element_id))
         deadline = info["properties"].get("deadline")
         if deadline and deadline not in deadline_keys:
             found.append(Problem.coded("deadline_unknown", element_id=element_id,
-                                       key=repr(deadline)))
+                                       key=deadline))
     for element_id, info in compiled.human_tasks.items():
         if info["properties"].get("action") or info["properties"].get("result"):
             continue
         for field in ((info.get("form") or {}).get("properties") or {}):
             if field.split(".")[0] not in read:
                 found.append(Problem.coded("field_unused", element_id=element_id,
-                                           field=repr(field)))
+                                           field=field))
     names = {s.name for s in [compiled.spec, *compiled.subprocess_specs.values()]}
     for name, data in sources or []:
         try:

@@ -122,9 +122,8 @@ def compile_spec(key: str, sources: list[tuple[str, bytes]]) -> CompiledSpec:
                     # Forms and actions are found by element id: it must be unique in the tree.
                     duplicates.append(Problem.coded(
                         "duplicate_task_id", element_id=task_spec.bpmn_id,
-                        element_name=task_spec.bpmn_name, id=repr(task_spec.bpmn_id),
-                        first=repr(compiled.human_tasks[task_spec.bpmn_id]["process"]),
-                        second=repr(s.name)))
+                        element_name=task_spec.bpmn_name, id=task_spec.bpmn_id,
+                        first=compiled.human_tasks[task_spec.bpmn_id]["process"], second=s.name))
                     continue
                 compiled.human_tasks[task_spec.bpmn_id] = {**_task_info(task_spec),
                                                            "process": s.name}

@@ -106,9 +106,9 @@ def _dangling_flows(root, name: str) -> list[Problem]:
                 ref = flow.get(attr)
                 if ref not in ids:
                     problems.append(Problem.coded(
-                        "flow_dangling", element_id=flow.get("id"), line=flow.sourceline,
-                        element_name=flow.get("name"), file_name=name, flow=flow.get("id"),
-                        attr=attr, ref=repr(ref) if ref else "(none)"))
+                        "flow_dangling" if ref else "flow_end_missing", element_id=flow.get("id"),
+                        line=flow.sourceline, element_name=flow.get("name"), file_name=name,
+                        flow=flow.get("id"), attr=attr, **({"ref": ref} if ref else {})))
     return problems
 
 

@@ -33,14 +33,16 @@ REASONS: dict[str, str] = {
                              "Camunda Modeler, tick “Executable” in the process properties)",
     "no_bpmn_file": "no BPMN file given",
     # Flows and structure.
-    "flow_dangling": "sequence flow %(flow)s has %(attr)s %(ref)s, which is not an element of "
-                     "its process",
+    "flow_dangling": "sequence flow %(flow)s has %(attr)s '%(ref)s', which is not an element "
+                     "of its process",
+    "flow_end_missing": "sequence flow %(flow)s has %(attr)s None, which is not an element of "
+                        "its process",
     "call_cycle": "call activities call each other in a cycle (%(cycle)s); starting it would "
                   "never end",
     "flow_spin": "the flow loops through %(ids)s with no wait state (user task, receive task, "
                  "catching event); it would spin without end",
-    "duplicate_task_id": "element id %(id)s is used in both %(first)s and %(second)s; task ids "
-                         "must be unique across a process and the processes it calls",
+    "duplicate_task_id": "element id '%(id)s' is used in both '%(first)s' and '%(second)s'; "
+                         "task ids must be unique across a process and the processes it calls",
     "call_target_missing": "the call activity calls process %(process)s, which is neither "
                            "deployed nor in the files sent; deploy that process first or send "
                            "both files together",
@@ -74,14 +76,16 @@ REASONS: dict[str, str] = {
                           "element or redraw it with standard BPMN",
     "script_refused": "%(detail)s",
     # Domain lint (engine/processes/lint.py) and deploy rules.
-    "unknown_action": "unknown action %(action)s; known actions: %(actions)s",
-    "script_unknown_function": "calls %(name)s, which is not an allowed function (script "
+    "unknown_action": "unknown action '%(action)s'; known actions: %(actions)s",
+    "script_unknown_function": "calls '%(name)s', which is not an allowed function (script "
                                "line %(script_line)s)",
-    "lane_unmapped": "lane %(lane)s maps to no role or unit; the task will be offered to the "
+    "lane_unmapped": "lane '%(lane)s' maps to no role or unit; the task will be offered to the "
                      "instance's starter",
-    "deadline_unknown": "deadline key %(key)s is not configured (config.yaml deadlines.keys); "
+    "lane_missing": "lane None maps to no role or unit; the task will be offered to the "
+                    "instance's starter",
+    "deadline_unknown": "deadline key '%(key)s' is not configured (config.yaml deadlines.keys); "
                         "no deadline will be started",
-    "field_unused": "form field %(field)s is never used by a condition, script, lane mapping "
+    "field_unused": "form field '%(field)s' is never used by a condition, script, lane mapping "
                     "or action",
     "gateway_no_default": "gateway has no default flow; when no condition holds the instance "
                           "stops in error",
