@@ -276,6 +276,9 @@ class Run:
         # Process-scope variables: each completed task's changes, applied in completion order
         # (what Camunda users expect), since the engine keeps a copy of the data per task.
         self.process_data: dict = process_data or {}
+        # Element ids of the tasks this Run completed, in order (not saved: the audit trail and
+        # the task rows are the history).
+        self.trail: list[str] = []
 
     # -- lifecycle
     @classmethod
@@ -384,6 +387,8 @@ class Run:
         return "completed" if self.wf.is_completed() else "running"
 
     def _absorb(self, task) -> None:
+        if getattr(task.task_spec, "bpmn_id", None):
+            self.trail.append(task.task_spec.bpmn_id)
         parent = task.parent.data if task.parent is not None else {}
         for key, value in task.data.items():
             if key not in parent or parent[key] != value:
@@ -549,30 +554,104 @@ class Run:
 # Finished tasks kept just above the live part of a pruned tree: the gateways and joins that
 # look at a task's parent find it.
 PRUNE_KEEP = 2
+_LIVE = TaskState.NOT_FINISHED_MASK | TaskState.ERROR  # an ERROR task waits for its retry
 
 
 def _prune_tree(top: BpmnWorkflow, workflow) -> None:
-    """Splice out the run of completed single-child tasks below the root of `workflow`."""
-    root = workflow.task_tree
-    if root.state != TaskState.COMPLETED or len(root._children) != 1:
-        return
-    finished = []
-    task = root.children[0]
-    while task.state == TaskState.COMPLETED and len(task._children) == 1:
-        finished.append(task)
-        task = task.children[0]
-    cut = len(finished) - PRUNE_KEEP
-    if cut <= 0:
-        return
-    removed, first_kept = finished[:cut], finished[cut]
-    for gone in removed:
-        if gone.id in top.subprocesses:
-            top.delete_subprocess(gone)
-        del workflow.tasks[gone.id]
-    root._children = [first_kept.id]
-    first_kept._parent = root.id
+    """Drop what lies behind everything still live in `workflow`'s task tree.
+
+    Below an anchor (at first the root), the live tasks (not finished, or failed and waiting
+    for a retry) have a deepest common ancestor and everything else is finished. The tree keeps
+    the anchor, the `PRUNE_KEEP` tasks above that ancestor, and the ancestor's subtree; the
+    finished branches hanging off the kept path (the other arm of a parallel split, a finished
+    multi-instance child, an event sub-process that ran) go with the rest. When the live tasks
+    lie in several branches of the anchor, each branch is pruned the same way on its own (an
+    event sub-process waiting beside the main flow). The specs of a dropped path are left on the
+    first task kept below it (`pruned_path`, nearest first) for the parallel join's walk
+    (`parser.CluedeskParallelGateway`)."""
+    pending = [workflow.task_tree]
+    while pending:
+        pending.extend(_prune_below(top, workflow, pending.pop()))
+
+
+def _prune_below(top: BpmnWorkflow, workflow, anchor) -> list:
+    """Prune below `anchor`; return the anchors of branches still to prune."""
+    live, finished = [], []
+    for child in anchor.children:
+        found, stack = [], [child]
+        while stack:
+            task = stack.pop()
+            if task.state & _LIVE:
+                found.append(task)
+            stack.extend(task.children)
+        if found:
+            live.extend(found)
+        else:
+            finished.append(child)
+    if not live:
+        return []
+    if finished and anchor.parent is None:
+        # Finished branches beside the live one at the root: event sub-processes that ran.
+        _drop(top, workflow, finished)
+        anchor._children = [c for c in anchor._children if c not in {t.id for t in finished}]
+    trunk = []  # anchor's child ... the deepest common ancestor of the live tasks
+    task = live[0]
+    while task is not anchor:
+        trunk.append(task)
+        task = task.parent
+    trunk.reverse()
+    depth = {t.id: i for i, t in enumerate(trunk)}
+    for task in live[1:]:
+        while task is not anchor and task.id not in depth:
+            task = task.parent
+        if task is anchor:
+            return list(anchor.children)  # live in several branches: prune each
+        del trunk[depth[task.id] + 1:]
+        depth = {t.id: i for i, t in enumerate(trunk)}
+    cut = max(0, len(trunk) - 1 - PRUNE_KEEP)
+    dropped, kept_path = trunk[:cut], trunk[cut:]
+    side = [child for parent, nxt in zip(kept_path, kept_path[1:], strict=False)
+            for child in parent.children if child is not nxt]
+    if not dropped and not side:
+        return []
+    keep = {t.id for t in kept_path}
+    stack = [trunk[-1]]
+    while stack:
+        task = stack.pop()
+        keep.add(task.id)
+        stack.extend(task.children)
+    if dropped:
+        remembered = []
+        for task in reversed(dropped):  # nearest first, each followed by what it remembered
+            remembered.append(task.task_spec.name)
+            remembered.extend(task.internal_data.get("pruned_path", ()))
+        remembered.extend(kept_path[0].internal_data.get("pruned_path", ()))
+        kept_path[0].internal_data["pruned_path"] = list(dict.fromkeys(remembered))
+    for parent, nxt in zip(kept_path, kept_path[1:], strict=False):
+        parent._children = [nxt.id]
+    _drop(top, workflow, dropped[:1] + side, keep)
+    anchor._children = [kept_path[0].id if c == (dropped[0].id if dropped else None) else c
+                        for c in anchor._children]
+    kept_path[0]._parent = anchor.id
     if workflow.last_task is not None and workflow.last_task.id not in workflow.tasks:
         workflow.last_task = None
+    return []
+
+
+def _drop(top: BpmnWorkflow, workflow, tasks: list, keep: set | None = None) -> None:
+    """Forget `tasks` and their subtrees (except the tasks in `keep` and below them)."""
+    gone, stack = [], list(tasks)
+    while stack:
+        task = stack.pop()
+        if keep and task.id in keep:
+            continue
+        gone.append(task)
+        stack.extend(task.children)
+    for task in gone:  # while their parent tasks can still be found
+        if task.id in top.subprocesses:
+            top.delete_subprocess(task)
+    for task in gone:
+        workflow.tasks.pop(task.id, None)
 
 
 def _plain(value: Any) -> Any:

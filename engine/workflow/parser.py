@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.task_parsers import GatewayParser
+from SpiffWorkflow.bpmn.specs.defaults import ParallelGateway
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
+from SpiffWorkflow.util.task import TaskState
 
 from . import checks
 from .problems import BpmnInvalid, Problem, from_exception
@@ -57,12 +60,49 @@ class CluedeskManualTaskParser(_FormMixin, SpiffTaskParser):
     pass
 
 
+class CluedeskParallelGateway(ParallelGateway):
+    """A parallel gateway whose join also finds its inputs in history the adapter pruned.
+
+    Stock SpiffWorkflow decides whether a join in a loop may fire by walking each waiting
+    task's ancestors up to the root, looking for the join's inputs. The adapter drops finished
+    history (`adapter._prune_tree`) and leaves, on the first task kept below a cut, the specs of
+    the tasks it dropped there (`pruned_path`, nearest first); this walk reads them where the
+    stock walk would have read the dropped tasks, so the join decides the same way."""
+
+    def _check_threshold_unstructured(self, my_task):
+        tasks = my_task.workflow.get_tasks(spec_name=self.name)
+        waiting_inputs = set(self.inputs)
+        names = {spec.name: spec for spec in self.inputs}
+
+        def remove_ancestor(task):
+            while task is not None:
+                if task.task_spec in waiting_inputs:
+                    waiting_inputs.remove(task.task_spec)
+                    return
+                for name in task.internal_data.get("pruned_path", ()):
+                    if names.get(name) in waiting_inputs:
+                        waiting_inputs.remove(names[name])
+                        return
+                task = task.parent
+
+        for task in tasks:
+            if task.is_descendant_of(my_task):
+                remove_ancestor(task)
+            elif my_task.is_descendant_of(task):
+                continue
+            elif task.parent.state == TaskState.COMPLETED and task.parent.task_spec in waiting_inputs:
+                waiting_inputs.remove(task.parent.task_spec)
+        return len(waiting_inputs) == 0
+
+
 class CluedeskParser(SpiffBpmnParser):
     """SpiffWorkflow's parser that also reads Camunda forms, so both kinds of file run."""
 
     OVERRIDE_PARSER_CLASSES = dict(SpiffBpmnParser.OVERRIDE_PARSER_CLASSES)
     OVERRIDE_PARSER_CLASSES[full_tag("userTask")] = (CluedeskUserTaskParser, UserTask)
     OVERRIDE_PARSER_CLASSES[full_tag("manualTask")] = (CluedeskManualTaskParser, ManualTask)
+    OVERRIDE_PARSER_CLASSES[full_tag("parallelGateway")] = (GatewayParser,
+                                                            CluedeskParallelGateway)
 
 
 _SAFE_XML = dict(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
