@@ -353,6 +353,8 @@ class Run:
             errored = self.wf.get_tasks(state=TaskState.ERROR)
             task = errored[0] if errored else None
         if task is None:
+            task = _task_in_traceback(exc)
+        if task is None:
             spec = getattr(exc, "task_spec", None)
             candidates = [t for t in self.wf.get_tasks(state=TaskState.READY | TaskState.STARTED)
                           if spec is not None and t.task_spec is spec]
@@ -636,6 +638,26 @@ def _prune_below(top: BpmnWorkflow, workflow, anchor) -> list:
     if workflow.last_task is not None and workflow.last_task.id not in workflow.tasks:
         workflow.last_task = None
     return []
+
+
+def _task_in_traceback(exc: BaseException):
+    """The task SpiffWorkflow was working on when a plain exception (a TypeError inside the
+    library, say) escaped it: the innermost frame that holds one."""
+    from SpiffWorkflow.task import Task
+    found = None
+    seen = 0
+    while exc is not None and seen < 5:
+        tb = exc.__traceback__
+        while tb is not None:
+            local = tb.tb_frame.f_locals
+            for name in ("my_task", "task"):
+                if isinstance(local.get(name), Task):
+                    found = local[name]
+            tb = tb.tb_next
+        if found is not None:
+            return found
+        exc, seen = exc.__context__, seen + 1
+    return None
 
 
 def _drop(top: BpmnWorkflow, workflow, tasks: list, keep: set | None = None) -> None:

@@ -19,7 +19,11 @@ NS = {"bpmn": BPMN_NS}
 # Namespaces of the standard (diagram interchange included) and of the extensions the adapter reads.
 STANDARD_NS = {BPMN_NS, "http://www.omg.org/spec/BPMN/20100524/DI",
                "http://www.omg.org/spec/DD/20100524/DC", "http://www.omg.org/spec/DD/20100524/DI"}
-PYTHON_FORMATS = {"", "python", "python3", "py", "text/x-python", "text/python"}
+# Script languages of other engines: a script in one of them cannot run here. Any other
+# scriptFormat is read as Python, as SpiffWorkflow does.
+OTHER_LANGUAGES = {"groovy", "javascript", "js", "ecmascript", "nashorn", "graal.js", "juel",
+                   "xslt", "ruby", "jruby", "kotlin", "application/javascript",
+                   "text/javascript", "feel", "mvel", "spel"}
 _JUEL = re.compile(r"^\s*[$#]\{(?P<inner>.*)\}\s*$", re.S)
 
 
@@ -89,7 +93,7 @@ def process_errors(root, file_name: str, known_processes: set[str]) -> list[Prob
             elif kind == "scriptTask":
                 fmt = (element.get("scriptFormat") or "").strip().lower()
                 script = element.find(f"{{{BPMN_NS}}}script")
-                if fmt not in PYTHON_FORMATS:
+                if fmt in OTHER_LANGUAGES:
                     found.append(Problem.coded("script_language", **_where(element, file_name),
                                                language=element.get("scriptFormat")))
                 elif script is None or not (script.text or "").strip():

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import contextvars
+import logging
 import re
 import time
 import types
@@ -70,7 +71,7 @@ if hasattr(ast, "TryStar"):
 # Builtins a script might reach for; named in the refusal so the designer knows why.
 _UNAVAILABLE = frozenset("""open eval exec compile getattr setattr delattr globals locals vars dir
     type object super help input breakpoint memoryview classmethod staticmethod property iter next
-    map filter print exit quit hasattr id hash callable isinstance issubclass chr ord format
+    map filter exit quit hasattr id hash callable isinstance issubclass chr ord format
     bytearray frozenset""".split())
 _GUARDED_OPS = {ast.Pow: "**", ast.Mult: "*", ast.LShift: "<<", ast.Add: "+", ast.Mod: "%"}
 _SCALARS = (int, float, bool, str, type(None), date, datetime, timedelta, bytes)
@@ -666,6 +667,14 @@ def _key_fn(fn, name):
     return call
 
 
+_script_log = logging.getLogger("cluedesk.scripts")
+
+
+def _print(*values, sep=" ", end=None) -> None:
+    """`print` in a script writes one line to the log (harmless; designers debug with it)."""
+    _script_log.info("script print: %s", str(sep).join(str(v)[:2000] for v in values[:20]))
+
+
 HELPERS: dict[str, Any] = {f.__name__: f for f in (
     now, today, parse_date, add_days, is_working_day, add_working_days, working_days_between,
     deadline_due, unit_name, user_name)}
@@ -675,7 +684,7 @@ SAFE_BUILTINS: dict[str, Any] = {
     "str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict,
     "set": set, "tuple": tuple, "enumerate": enumerate, "zip": zip, "reversed": reversed,
     "range": _range, "min": _key_fn(min, "min"), "max": _key_fn(max, "max"),
-    "sorted": _key_fn(sorted, "sorted"), "True": True, "False": False, "None": None,
+    "sorted": _key_fn(sorted, "sorted"), "print": _print, "True": True, "False": False, "None": None,
 }
 ALLOWED_NAMES = frozenset(HELPERS) | frozenset(SAFE_BUILTINS)
 _ALLOWED_IDS = {id(v) for v in (*HELPERS.values(), *SAFE_BUILTINS.values()) if callable(v)}
