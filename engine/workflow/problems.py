@@ -239,6 +239,10 @@ def runtime_problem(exc: Exception, task) -> Problem:
     if isinstance(exc, WorkflowException) and cause is None and type(spec).__name__ in (
             "ExclusiveGateway", "InclusiveGateway"):
         return _coded("no_condition_true", where)
+    from .scripting import ScriptRefused
+    if isinstance(cause, ScriptRefused) and isinstance(exc, WorkflowTaskException):
+        # The sandbox's own words (budget, policy), already naming the element.
+        return _coded("task_failed", where, detail=clean(exc.args[0] if exc.args else cause))
     if isinstance(cause, Exception) and not isinstance(cause, WorkflowException):
         return _coded("task_failed", where, detail=f"{type(cause).__name__}: {clean(cause)}")
     if isinstance(exc, WorkflowTaskException):
