@@ -107,7 +107,7 @@ def run_stock(construct: str, passes: int) -> tuple[bool, list[str], dict]:
     record = lambda task: trail.append(task.task_spec.bpmn_id) if task.task_spec.bpmn_id \
         else None  # noqa: E731
     wf.do_engine_steps(did_complete_task=record)
-    for step in range(passes * 6 + 10):
+    for _step in range(passes * 6 + 10):
         ready = wf.get_tasks(state=TaskState.READY, manual=True)
         if not ready:
             break
@@ -124,7 +124,7 @@ def run_adapter(construct: str, passes: int) -> tuple[bool, list[str], dict]:
     compiled = compile_spec(pid, [(f"{pid}.bpmn", xml)])
     run = Run.start(compiled, {"n": 0, "N": passes}, NOW)
     trail = list(run.trail)
-    for step in range(passes * 6 + 10):
+    for _step in range(passes * 6 + 10):
         run = Run.load(compiled, run.dump())  # every step is saved and loaded, as in service
         assert run.error is None, run.error
         ready = run.ready_human_tasks()
