@@ -197,6 +197,10 @@ def warnings(root, file_name: str) -> list[Problem]:
                                    file_name=file_name, element=_local(element),
                                    namespace=ns))
         vendor_lines.add(element.sourceline)
+    for task in root.xpath(".//bpmn:userTask[@camunda:formKey]",
+                           namespaces={**NS, "camunda": _CAMUNDA}):
+        found.append(Problem.coded("form_key_ignored", **_where(task, file_name),
+                                   form_key=task.get(f"{{{_CAMUNDA}}}formKey")))
     validator = _schema()
     copy_ = copy.deepcopy(root)
     copy_.set("targetNamespace", copy_.get("targetNamespace") or "urn:cluedesk")  # optional here

@@ -102,7 +102,8 @@ def test_refusals_name_file_element_and_line_and_say_what_to_do(api):
 
 
 def test_what_the_engine_runs_deploys_with_warnings(api):
-    xml = bpmn('<bpmn:userTask id="t" name="Check"><bpmn:extensionElements>'
+    xml = bpmn('<bpmn:userTask id="t" name="Check" camunda:formKey="embedded:app:check.html">'
+               '<bpmn:extensionElements>'
                '<acme:hint>kept aside</acme:hint></bpmn:extensionElements></bpmn:userTask>'
                '<acme:note id="n1">a vendor element outside extensionElements</acme:note>',
                ns="")  # and no targetNamespace
@@ -112,5 +113,7 @@ def test_what_the_engine_runs_deploys_with_warnings(api):
     vendor = [w for w in warnings if w["reason"] == "vendor_extension"]
     assert [(w["element_id"], w["line"]) for w in vendor] == [("n1", 5)]
     assert not any("targetNamespace" in w["message"] for w in warnings)
+    (form_key,) = [w for w in warnings if w["reason"] == "form_key_ignored"]
+    assert (form_key["element_id"], form_key["line"]) == ("t", 5)
     inst = api.as_("designer").start("p18").json
     assert [t["element_id"] for t in inst["ready_tasks"]] == ["t"]
