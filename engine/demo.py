@@ -26,6 +26,13 @@ UNITS = [
     ("politics-law", "县委政法委", "external", "county"),
     ("police", "县公安局", "external", "county"),
     ("civil-affairs", "县民政局", "external", "county"),
+    # Daily supervision: villages (inspected; patrol findings' rectification) and departments
+    # (inspected units and keepers of the interference register).
+    ("village-a-east", "东村", "village", "town-a"),
+    ("village-a-west", "西村", "village", "town-a"),
+    ("village-b-south", "南村", "village", "town-b"),
+    ("dept-housing", "县住建局", "department", "county"),
+    ("dept-resources", "县自然资源局", "department", "county"),
 ]
 
 USERS = [
@@ -53,6 +60,16 @@ USERS = [
     ("reviewer-law", "joint_reviewer", "politics-law", "政法委联审员"),
     ("reviewer-civil", "joint_reviewer", "civil-affairs", "民政局联审员"),
     ("reviewer-petition", "joint_reviewer", "petition-office", "信访室联审员"),
+    # Daily supervision (issue 25).
+    ("s-head", "supervisor", "supervision-office", "监督检查室主任"),
+    ("s-inspector", "inspector", "supervision-office", "监督检查室检查员"),
+    ("b-inspector", "inspector", "town-b", "乙镇检查员"),
+    ("c-inspector", "inspector", "town-c", "丙镇检查员"),
+    ("a-rectifier", "rectification_officer", "town-a", "甲镇整改联络员"),
+    ("east-rectifier", "rectification_officer", "village-a-east", "东村整改联络员"),
+    ("housing-rectifier", "rectification_officer", "dept-housing", "住建局整改联络员"),
+    ("housing-registrar", "interference_registrar", "dept-housing", "住建局干预插手登记员"),
+    ("land-registrar", "interference_registrar", "dept-resources", "自然资源局干预插手登记员"),
 ]
 
 PASSWORD = "demo"

@@ -22,7 +22,7 @@ from engine.recusal.models import Relation
 from engine.runtime import Runtime
 
 ADMIN = "administrator"
-UNIT_KINDS = ("commission", "office", "zone", "township", "village", "external")
+UNIT_KINDS = ("commission", "office", "zone", "township", "village", "department", "external")
 
 
 def require_admin(user: User) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 # Packages whose `actions` module registers domain actions.
 DOMAIN_MODULES = ("engine.petitions.actions", "engine.clues.actions", "engine.reviews.actions",
                   "engine.zones.actions", "engine.clarifications.actions",
-                  "engine.visits.actions")
+                  "engine.visits.actions", "engine.supervision.actions")
 
 _REGISTRY: dict[str, Callable[[ActionContext], dict | None]] = {}
 _loaded = False
@@ -34,6 +34,7 @@ class ActionContext:
     case: Any
     data: dict           # what the person submitted (already validated against the form)
     process_data: dict   # the instance's process-scope data before this step
+    uow: Any = None      # the unit of work (an action that starts further processes needs it)
 
 
 def action(name: str):

@@ -433,7 +433,7 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
         case = session.get(Case, instance.case_id) if instance.case_id else None
         data = {**data, **actions.run(action, actions.ActionContext(
             session=session, runtime=runtime, user=user, task=row, instance=instance, case=case,
-            data=data, process_data=dict(instance.data or {})))}
+            data=data, process_data=dict(instance.data or {}), uow=uow))}
     run = _load(session, runtime, instance)
     try:
         run.complete(task_id, data, now)

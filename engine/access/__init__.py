@@ -1,0 +1,1 @@
+"""Access rules (API.md "Authority"), one module per area."""
