@@ -782,3 +782,20 @@ def rectification_figures(session: Session, runtime: Runtime, *, user: User) -> 
 
 def count_findings(session: Session) -> int:
     return session.scalar(select(func.count(Finding.id))) or 0
+
+
+def inbox_facts(session: Session, instance_ids: list[str]) -> dict[str, dict]:
+    """Per inspection or rectification instance: what its inbox row shows in place of a case
+    (the finding's or inspection's number, the unit concerned, the category)."""
+    ids = [i for i in instance_ids if i]
+    if not ids:
+        return {}
+    names = dict(session.execute(select(Unit.id, Unit.name)).all())
+    out = {}
+    for f in session.scalars(select(Finding).where(Finding.instance_id.in_(ids))):
+        out[f.instance_id] = {"case_number": f.number, "township_name": names.get(f.unit_id),
+                              "category": f.category, "accused": [f.description[:30]]}
+    for i in session.scalars(select(Inspection).where(Inspection.instance_id.in_(ids))):
+        out[i.instance_id] = {"case_number": i.number, "township_name": names.get(i.unit_id),
+                              "accused": [i.title]}
+    return out
