@@ -16,6 +16,18 @@ def _names(name: str) -> set[str]:
     return {name, name + "村", name.removesuffix("村")} - {""}
 
 
+def link_one(session: Session, petition: Petition) -> None:
+    """Link (or unlink) one petition's village after it was registered or corrected."""
+    petition.village_unit_id = None
+    if not petition.village or petition.township_id is None:
+        return
+    town = session.scalar(select(Unit.path).where(Unit.id == petition.township_id)) or "/"
+    petition.village_unit_id = session.scalar(
+        select(Unit.id).where(Unit.kind == "village", Unit.active.is_(True),
+                              Unit.path.startswith(town),
+                              Unit.name.in_(_names(petition.village))).order_by(Unit.id).limit(1))
+
+
 def link(session: Session) -> int:
     """Link unlinked petitions whose village names a village unit below their township."""
     villages = list(session.scalars(select(Unit).where(Unit.kind == "village",

@@ -301,3 +301,35 @@ def test_interference_register_quarterly_report_and_flag(sv, runtime):
     assert headers == FORMS["interference_report"]
     assert rows[0][headers.index("姓名")] == "钱七"
     assert rows[0][headers.index("职务")] == "常务副镇长"
+
+
+def test_petition_villages_link_to_village_units(api, runtime):
+    """New petitions link their free-text village to the village unit of that name; the rest
+    are listed for an administrator and linked when the village unit is created."""
+    from engine.org import service as org
+    from engine.petitions import service as petitions
+    from engine.petitions.models import Petition
+    from tests.api_client import deploy_processes
+    deploy_processes(api)
+
+    def register(village):
+        def work(uow):
+            clerk = org.get_user(uow.session, "clerk")
+            body = {"channel": "letter", "reporter": {"anonymous": True},
+                    "accused": [{"name": "李四", "post": "村委会主任", "unit": village,
+                                 "level": "village"}], "township": "town-a",
+                    "village": village, "category": "welfare_funds", "content": "反映问题"}
+            return petitions.register(uow, runtime=runtime, user=clerk, fields=body).id
+        return runtime.transact(work)
+    linked, unlinked = register("东村"), register("北村")
+    got = runtime.read(lambda uow: {p.id: p.village_unit_id for p in
+                                    uow.session.query(Petition).all()})
+    assert got[linked] is not None and got[unlinked] is None
+    assert api.as_("chief").get("/villages/unlinked").status == 403
+    rows = api.as_("admin").get("/villages/unlinked").json
+    assert {"township": "town-a", "township_name": "甲镇纪委", "village": "北村",
+            "petitions": 1} in rows
+    made = api.as_("admin").post("/admin/units", json={"code": "village-a-north", "name": "北村",
+                                                      "kind": "village", "parent": "town-a"})
+    assert made.status == 201, made.json
+    assert not any(r["village"] == "北村" for r in api.as_("admin").get("/villages/unlinked").json)
