@@ -505,7 +505,13 @@ def describe_inspection(session: Session, runtime: Runtime, inspection: Inspecti
     findings = findings_of(session, inspection.id)
     if user is not None:
         findings = [f for f in findings if access.may_see_finding(session, user, f, inspection)]
+    target_names = dict(session.execute(select(Unit.code, Unit.name).where(
+        Unit.code.in_(inspection.targets or []))).all())
+    inspector_names = dict(session.execute(select(User.username, User.display_name).where(
+        User.username.in_(inspection.inspectors or []))).all())
     return {"id": inspection.id, "number": inspection.number, "unit": unit.code,
+            "target_names": [target_names.get(c, c) for c in inspection.targets or []],
+            "inspector_names": [inspector_names.get(n) or n for n in inspection.inspectors or []],
             "unit_name": unit.name, "kind": inspection.kind, "title": inspection.title,
             "content": inspection.content, "targets": list(inspection.targets or []),
             "inspectors": list(inspection.inspectors or []), "planned_on": inspection.planned_on,

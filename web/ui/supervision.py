@@ -28,7 +28,8 @@ KINDS = {"special": N_("Special check"), "random": N_("Random check"),
          "cross": N_("Cross-check"), "unannounced": N_("Unannounced visit"),
          "patrol": N_("Patrol")}
 INSPECTION_STATUS = {"planned": N_("Planned"), "carried_out": N_("Being inspected"),
-                     "findings_recorded": N_("Awaiting approval"), "approved": N_("Approved")}
+                     "findings_recorded": N_("Awaiting approval"),
+                     "approved": N_("Approved: findings sent for rectification")}
 FINDING_STATUS = {"recorded": N_("Awaiting approval"), "measures": N_("Measures to state"),
                   "rectifying": N_("Rectifying"), "verifying": N_("Awaiting verification"),
                   "closed": N_("Closed (销号)")}
