@@ -474,7 +474,8 @@ def describe_finding(session: Session, runtime: Runtime, finding: Finding) -> di
     unit_names = dict(session.execute(select(Unit.id, Unit.name)).all())
     now = runtime.clock.now()
     entries = session.execute(
-        select(RectificationEntry, User.username).join(User, User.id == RectificationEntry.user_id)
+        select(RectificationEntry, User.username, User.display_name)
+        .join(User, User.id == RectificationEntry.user_id)
         .where(RectificationEntry.finding_id == finding.id).order_by(RectificationEntry.id)).all()
     evidence = session.scalars(select(Evidence).where(Evidence.finding_id == finding.id)
                                .order_by(Evidence.id))
@@ -494,7 +495,8 @@ def describe_finding(session: Session, runtime: Runtime, finding: Finding) -> di
         "progress": finding.progress, "recurring": finding.recurring, "overdue": overdue,
         "instance_id": finding.instance_id, "closed_at": finding.closed_at,
         "created_at": finding.created_at,
-        "entries": [{"kind": e.kind, "text": e.text, "by": by, "at": e.at} for e, by in entries],
+        "entries": [{"kind": e.kind, "text": e.text, "by": by, "by_name": name or by, "at": e.at}
+                    for e, by, name in entries],
         "files": [{"id": f.id, "file_name": f.file_name, "size": f.size,
                    "uploaded_at": f.uploaded_at} for f in evidence]}
 
