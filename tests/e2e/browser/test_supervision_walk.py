@@ -112,11 +112,11 @@ def test_inspection_to_closing_and_the_ledger(live_sqlite, new_page, browser):
 def test_supervision_pages_at_desk_and_phone_width(live_sqlite, browser):
     """Screenshots for review: every supervision page at 1440 and 390 px, no console error,
     nothing wider than the phone's screen."""
+    errors: list[str] = []
     for width, height, suffix in ((1440, 900, "desk"), (390, 844, "phone")):
         context = browser.new_context(base_url=live_sqlite.url, locale="zh-CN",
                                       viewport={"width": width, "height": height})
         page = context.new_page()
-        errors = []
         page.on("console", lambda m: m.type == "error" and errors.append(m.text))
         try:
             login(page, "s-inspector")
@@ -142,4 +142,4 @@ def test_supervision_pages_at_desk_and_phone_width(live_sqlite, browser):
                                      "window.innerWidth") <= 1
         finally:
             context.close()
-        assert not errors, errors
+    assert not errors, errors
