@@ -12,7 +12,7 @@ def test_villages_are_linked_where_names_match(scratch, backend):
     url = scratch.create(backend, demo=False)
     cfg = alembic_config()
     cfg.attributes["url"] = url
-    command.downgrade(cfg, "0011")
+    command.downgrade(cfg, "0012")
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text(
@@ -22,8 +22,8 @@ def test_villages_are_linked_where_names_match(scratch, backend):
             "(903, 't2', '乙镇', 'township', NULL, '/903/', true),"
             "(904, 'v2', '东村', 'village', 903, '/903/904/', true)"))
         conn.execute(text(
-            "INSERT INTO users (id, username, display_name, unit_id, active, created_at, "
-            "failed_logins) VALUES (901, 'm', '', 901, true, '2026-01-05 01:00:00', 0)"))
+            "INSERT INTO users (id, username, display_name, unit_id, active, created_at) "
+            "VALUES (901, 'm', '', 901, true, '2026-01-05 01:00:00')"))
         for pid, town, village in ((1, 901, '东村'), (2, 901, '东'), (3, 901, '西村'),
                                    (4, 903, '东村')):
             conn.execute(text(
