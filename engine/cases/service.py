@@ -18,7 +18,8 @@ from engine.runtime import Runtime
 from engine.uow import UnitOfWork
 
 
-PREFIX = {"petition": "", "case": "C", "clue": "L"}
+PREFIX = {"petition": "", "case": "C", "clue": "L", "inspection": "I", "finding": "F",
+          "interference": "G"}
 
 
 def next_number(session: Session, *, unit_code: str, year: int, kind: str) -> str:

@@ -128,7 +128,11 @@ def rows_of(session: Session, runtime: Runtime, tasks: list[Task]) -> list[dict]
     holders = {t.assignee_id for t in tasks if t.assignee_id}
     names = dict(session.execute(select(User.id, User.display_name)
                                  .where(User.id.in_(holders))).all()) if holders else {}
+    from engine.supervision import service as supervision  # inspections have no case
+    supervised = supervision.inbox_facts(session, [t.instance_id for t in tasks
+                                                   if not t.case_id])
     for task, row, days in zip(tasks, described, left):
+        row.update(supervised.get(task.instance_id, {}) if not task.case_id else {})
         row.update(facts.get(row["case_id"], {}), days_left=days,
                    assignee_name=names.get(task.assignee_id) or row["assignee"])
     return described
