@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from typing import Any
 from collections.abc import Iterable, Mapping
@@ -35,6 +36,7 @@ IDENTITY_EXPONENT, MATTER_EXPONENT = 0.4, 0.6
 CONTENT_FULL_DICE = 0.4
 # The same on words (jieba, aliases applied, numbers as tokens): reporters share few words.
 WORD_FULL_DICE = 0.3
+WORDS_MIN_PERSON = 0.5
 # A different category (not even the same group) takes this share off the content match; it
 # does not add when equal, since one cadre's petitions tend to share a category anyway. Small:
 # the category is a hint, reporters pick different ones for the same matter.
@@ -262,8 +264,19 @@ class _Prepared:
     group: str
     code: str
     received_at: datetime | None
-    words: frozenset[str] = frozenset()
-    aliases_key: int = 0
+    pieces: tuple[str, ...] = ()
+    raw_content: str = ""
+    aliases: _words.Aliases | None = None
+
+    @property
+    def aliases_key(self) -> int:
+        return self.aliases.key if self.aliases else 0
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """The matter's words: segmenting is the slow part (~1 ms), so it is done on first
+        comparison with a likely same person, not when the petition is indexed."""
+        return _words.matter_words(self.pieces, self.raw_content, self.aliases)
 
     @property
     def sketch(self) -> str:
@@ -322,8 +335,8 @@ def _prepare(petition: PetitionFeatures | Mapping[str, Any] | _Prepared,
     return _Prepared(petition.petition_id,
                      tuple(a for a in accused if a.name or a.post or a.unit),
                      normalize(petition.township), village, category, _category_group(category),
-                     _bigram_code(pieces), petition.received_at,
-                     _words.matter_words(pieces, petition.content, aliases), aliases.key)
+                     _bigram_code(pieces), petition.received_at, tuple(pieces),
+                     petition.content or "", aliases)
 
 
 # ------------------------------------------------------------------------------------------
@@ -417,7 +430,10 @@ def components(query: PetitionFeatures | Mapping | _Prepared,
     else:
         category = None
     dice = fuzz.ratio(q.code, c.code) / 100 if q.code and c.code else None
-    words = _words.word_dice(q.words, c.words)
+    # Words only where the person may be the same: elsewhere the identity keeps the score
+    # low anyway, and segmenting every candidate would cost ~1 ms each.
+    words = _words.word_dice(q.words, c.words) \
+        if person is not None and person >= WORDS_MIN_PERSON else None
     known = [v for v in (None if dice is None else dice / CONTENT_FULL_DICE,
                          None if words is None else words / WORD_FULL_DICE) if v is not None]
     content = min(1.0, max(known)) if known else None
