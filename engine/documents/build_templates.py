@@ -44,7 +44,7 @@ def set_font(style_or_run, name: str, size: float | None = None) -> None:
         fonts.set(qn(attr), name)
 
 
-def _page_number(paragraph) -> None:
+def page_number(paragraph) -> None:
     """"— PAGE —" as a field Word and LibreOffice fill in."""
     paragraph.add_run("— ")
     run = paragraph.add_run()
@@ -98,7 +98,7 @@ def new_document() -> Document:
         ppr.remove(ppr.find(qn("w:pBdr")))
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _page_number(footer)
+    page_number(footer)
     for run in footer.runs:
         set_font(run, BODY_FONT, 14)
     return doc

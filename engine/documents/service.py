@@ -72,7 +72,7 @@ def current(session: Session, key: str) -> tuple[int, bytes, str]:
 
 
 def _require_admin(user: User) -> None:
-    if "admin" not in user.roles:
+    if "administrator" not in user.roles:
         raise Forbidden("only administrators manage document templates",
                         reason="templates_admin_only")
 
@@ -135,9 +135,9 @@ def upload_template(session: Session, runtime: Runtime, *, user: User, key: str,
 def preview(session: Session, runtime: Runtime, *, user: User, key: str,
             version: int | None = None) -> tuple[str, bytes]:
     """A template version filled with a made-up record: (content type, PDF or .docx bytes)."""
+    _require_admin(user)
     data = template_file(session, user=user, key=key, version=version) if version else \
         current(session, key)[1]
-    _require_admin(user)
     docx = render(runtime, data, record.sample())
     if convert.available(runtime.settings):
         return PDF, convert.to_pdf(runtime.settings, {"preview.docx": docx})["preview.docx"]

@@ -194,3 +194,44 @@ def test_the_sample_record_has_every_field_of_a_real_one(runtime, case):
         return record.build(uow.session, runtime, user=user, case_id=case["case_id"],
                             reveal=False)
     assert sandbox._keys(runtime.read(build)) == sandbox._keys(record.sample())
+
+
+def upload_template(api, user, key, data, comment="第二版"):
+    resp = api.client.post(f"/api/v1/admin/document-templates/{key}/versions",
+                           data={"file": (io.BytesIO(data), f"{key}.docx", documents.DOCX),
+                                 "comment": comment},
+                           content_type="multipart/form-data",
+                           headers={"Authorization": f"Bearer {api.tokens[user]}"})
+    return resp.status_code, resp.get_json(silent=True)
+
+
+def test_a_new_template_version_is_used_by_documents_generated_afterwards(api, case, runtime):
+    before = api.as_("clerk").post(f"/cases/{case['case_id']}/documents",
+                                    json={"template": "forward_letter"})
+    assert before.status == 201 and before.json["template_version"] == 1, before.json
+    status, body = upload_template(api, "a-head", "forward_letter",
+                                   with_paragraph("新版：{{ case.number }}", "forward_letter"))
+    assert status == 403
+    status, body = upload_template(api, "admin", "forward_letter",
+                                   with_paragraph("新版：{{ case.number }}", "forward_letter"))
+    assert status == 201 and body["version"] == 2, body
+    status, body = upload_template(api, "admin", "forward_letter",
+                                   with_paragraph("{{ case.__class__ }}", "forward_letter"))
+    assert status == 422 and body["error"]["fields"]["file"] == ["__class__"], body
+    listed = {t["key"]: t for t in api.as_("admin").get("/admin/document-templates").json}
+    assert listed["forward_letter"]["current_version"] == 2
+    assert [v["version"] for v in listed["forward_letter"]["versions"]] == [1, 2]
+    preview = api.client.get("/api/v1/admin/document-templates/forward_letter/preview",
+                             headers={"Authorization": f"Bearer {api.tokens['admin']}"})
+    assert preview.status_code == 200 and "新版：office-2026-C000001" in text_of(preview.data)
+    after = api.as_("clerk").post(f"/cases/{case['case_id']}/documents",
+                                   json={"template": "forward_letter"})
+    assert after.status == 201 and after.json["template_version"] == 2
+    assert after.json["revision"] == 2
+    new_text = text_of(stored(runtime, after.json["docx_attachment_id"])[1])
+    number = api.as_("clerk").get(f"/cases/{case['case_id']}").json["number"]
+    assert f"新版：{number}" in new_text
+    old_text = text_of(stored(runtime, before.json["docx_attachment_id"])[1])
+    assert "新版" not in old_text  # the old document is kept as it was
+    assert [d["revision"] for d in api.as_("clerk").get(
+        f"/cases/{case['case_id']}/documents").json] == [1, 2]
