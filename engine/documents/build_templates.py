@@ -44,9 +44,10 @@ def set_font(style_or_run, name: str, size: float | None = None) -> None:
         fonts.set(qn(attr), name)
 
 
-def page_number(paragraph) -> None:
-    """"— PAGE —" as a field Word and LibreOffice fill in."""
-    paragraph.add_run("— ")
+def page_number(paragraph, dashes: bool = True) -> None:
+    """"— PAGE —" (or the bare number) as a field Word and LibreOffice fill in."""
+    if dashes:
+        paragraph.add_run("— ")
     run = paragraph.add_run()
     for kind, text in (("begin", None), (None, " PAGE "), ("end", None)):
         if kind:
@@ -57,7 +58,8 @@ def page_number(paragraph) -> None:
             el.set(qn("xml:space"), "preserve")
             el.text = text
         run._r.append(el)
-    paragraph.add_run(" —")
+    if dashes:
+        paragraph.add_run(" —")
 
 
 def _red_rule(paragraph) -> None:
@@ -70,7 +72,7 @@ def _red_rule(paragraph) -> None:
     ppr.append(border)
 
 
-def new_document() -> Document:
+def new_document(footer: bool = True) -> Document:
     doc = Document()
     section = doc.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
@@ -96,11 +98,12 @@ def new_document() -> Document:
     ppr = title.element.find(qn("w:pPr"))
     if ppr is not None and ppr.find(qn("w:pBdr")) is not None:
         ppr.remove(ppr.find(qn("w:pBdr")))
-    footer = section.footer.paragraphs[0]
-    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    page_number(footer)
-    for run in footer.runs:
-        set_font(run, BODY_FONT, 14)
+    if footer:
+        paragraph = section.footer.paragraphs[0]
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        page_number(paragraph)
+        for run in paragraph.runs:
+            set_font(run, BODY_FONT, 14)
     return doc
 
 

@@ -69,35 +69,42 @@ def _heading(doc, text: str) -> None:
     doc.add_paragraph(text, style="Title")
 
 
-def _timeline_docx(case_number: str, events: list[dict], clock) -> bytes:
-    doc = new_document()
-    _heading(doc, "办理过程记录")
-    doc.add_paragraph(f"案件编号：{case_number}")
-    table = doc.add_table(rows=1, cols=4)
+def _table(doc, headers: tuple[str, ...], widths: tuple[int, ...], rows: list[tuple]):
+    """A grid in 小四 (12 pt) with fixed column widths (mm)."""
+    table = doc.add_table(rows=0, cols=len(headers))
     table.style = doc.styles["Table Grid"]
-    for cell, text in zip(table.rows[0].cells, ("序号", "时间", "办理人", "事项"), strict=True):
-        cell.text = text
-    for i, e in enumerate(events, 1):
-        at = clock.local(e["at"])
-        what = ACTIONS.get(e["action"], "其他办理记录")
-        if e["task"]:
-            what = f"{what}：{e['task']}"
+    table.autofit = False
+    for col, width in zip(table.columns, widths, strict=True):
+        col.width = Mm(width)
+    for values in [headers, *rows]:
         cells = table.add_row().cells
-        for cell, text in zip(cells, (str(i), at.strftime("%Y-%m-%d %H:%M"), e["actor"], what),
-                              strict=True):
-            cell.text = text
-    for row in table.rows:
-        for cell in row.cells:
+        for cell, width, text in zip(cells, widths, values, strict=True):
+            cell.width = Mm(width)
+            cell.text = str(text)
             for p in cell.paragraphs:
                 p.paragraph_format.line_spacing = Pt(18)
                 for run in p.runs:
-                    run.font.size = Pt(10.5)
+                    run.font.size = Pt(12)
+    return table
+
+
+def _timeline_docx(case_number: str, events: list[dict], clock) -> bytes:
+    doc = new_document(footer=False)
+    _heading(doc, "办理过程记录")
+    doc.add_paragraph(f"案件编号：{case_number}")
+    rows = []
+    for i, e in enumerate(events, 1):
+        what = ACTIONS.get(e["action"], "其他办理记录")
+        if e["task"]:
+            what = f"{what}：{e['task']}"
+        rows.append((i, clock.local(e["at"]).strftime("%Y-%m-%d %H:%M"), e["actor"], what))
+    _table(doc, ("序号", "时间", "办理人", "事项"), (14, 38, 30, 74), rows)
     return _docx(doc)
 
 
 def _wrap_docx(title: str, attachment: Attachment, data: bytes) -> bytes:
     """An image or a text file on A4 pages, so that it converts like the documents."""
-    doc = new_document()
+    doc = new_document(footer=False)
     _heading(doc, title)
     if attachment.content_type in IMAGES:
         doc.add_picture(io.BytesIO(data), width=Mm(150))
@@ -110,39 +117,29 @@ def _wrap_docx(title: str, attachment: Attachment, data: bytes) -> bytes:
 
 
 def _placeholder_docx(title: str, text: str) -> bytes:
-    doc = new_document()
+    doc = new_document(footer=False)
     _heading(doc, title)
     doc.add_paragraph(text).paragraph_format.first_line_indent = Pt(32)
     return _docx(doc)
 
 
 def _toc_docx(case_number: str, entries: list[dict], first_page: dict[int, int] | None) -> bytes:
-    doc = new_document()
+    doc = new_document(footer=False)
     _heading(doc, "卷宗目录")
     doc.add_paragraph(f"案件编号：{case_number}")
-    table = doc.add_table(rows=1, cols=4)
-    table.style = doc.styles["Table Grid"]
-    for cell, text in zip(table.rows[0].cells, ("序号", "材料名称", "日期", "页码"), strict=True):
-        cell.text = text
-    for entry in entries:
-        cells = table.add_row().cells
-        page = str(first_page[entry["seq"]]) if first_page else ""
-        for cell, text in zip(cells, (str(entry["seq"]), entry["title"], entry["date"], page),
-                              strict=True):
-            cell.text = text
+    _table(doc, ("序号", "材料名称", "日期", "页码"), (14, 80, 44, 18),
+           [(e["seq"], e["title"], e["date"], first_page[e["seq"]] if first_page else "")
+            for e in entries])
     return _docx(doc)
 
 
 def _numbers_docx(pages: int) -> bytes:
     """`pages` empty A4 pages with only the dossier's page number in the upper right corner
     (卷内页码; the documents keep their own footers): stamped onto the dossier's pages."""
-    doc = new_document()
-    section = doc.sections[0]
-    for p in section.footer.paragraphs:
-        p.clear()
-    header = section.header.paragraphs[0]
+    doc = new_document(footer=False)
+    header = doc.sections[0].header.paragraphs[0]
     header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    page_number(header)
+    page_number(header, dashes=False)
     for _ in range(pages - 1):
         doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     return _docx(doc)
@@ -187,7 +184,8 @@ def _gather(runtime: Runtime, user_id: int, case_id: int, freeze: bool) -> dict:
             entries.append({"kind": "attachment", "at": a.uploaded_at, "title": a.file_name,
                             "attachment": a.id, "content_type": a.content_type,
                             "identifies": a.identifies_reporter})
-        entries.sort(key=lambda e: e["at"])
+        # When things happened; filing order (attachment ids) breaks ties.
+        entries.sort(key=lambda e: (e["at"], e.get("docx") or e.get("attachment")))
         blobs = {}
         rows = {}
         for e in entries:
@@ -325,12 +323,12 @@ def _pdf(runtime: Runtime, case_number: str, parts: list[dict], contents: list[d
     writer = PdfWriter()
     for page in toc.pages:
         writer.add_page(page)
-    writer.add_outline_item("卷宗目录", 0)
+    writer.add_outline_item(title="卷宗目录", page_number=0)
     for p in parts:
         start = len(writer.pages)
         for page in readers[p["seq"]].pages:
             writer.add_page(page)
-        writer.add_outline_item(f"{p['seq']}. {p['title']}", start)
+        writer.add_outline_item(title=f"{p['seq']}. {p['title']}", page_number=start)
     for i, page in enumerate(writer.pages):
         if i < len(numbers.pages):
             page.merge_page(numbers.pages[i], over=True)
