@@ -235,3 +235,15 @@ def test_a_new_template_version_is_used_by_documents_generated_afterwards(api, c
     assert "新版" not in old_text  # the old document is kept as it was
     assert [d["revision"] for d in api.as_("clerk").get(
         f"/cases/{case['case_id']}/documents").json] == [1, 2]
+
+
+def test_the_configured_fonts_are_named_in_the_styles():
+    from engine.documents import service
+    settings = load_settings({"documents": {"fonts": {"body": "仿宋_GB2312",
+                                                      "title": "方正小标宋简体"}}})
+    data = service.apply_fonts(settings, (documents.SHIPPED / "trial_report.docx").read_bytes())
+    styles = WordDocument(io.BytesIO(data)).styles
+    assert styles["Normal"].font.name == "仿宋_GB2312"
+    assert styles["Title"].font.name == "方正小标宋简体"
+    default = service.apply_fonts(load_settings({}), data)
+    assert WordDocument(io.BytesIO(default)).styles["Normal"].font.name == "Noto Serif CJK SC"

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import shutil
 import zipfile
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader, PdfWriter
@@ -86,9 +88,9 @@ def test_the_dossier_lists_every_document_and_attachment_in_order_and_freezes(ap
     # The PDF: contents first, naming every part with the page it starts on, page numbers.
     reader = PdfReader(io.BytesIO(stored(runtime, d["pdf_attachment_id"])[1]))
     toc = reader.pages[0].extract_text().replace(" ", "").replace("\n", "")
-    import os
-    if os.environ.get("CLUEDESK_SAVE_DOCUMENTS"):
-        open(os.environ["CLUEDESK_SAVE_DOCUMENTS"] + "/dossier.pdf", "wb").write(stored(runtime, d["pdf_attachment_id"])[1])
+    if os.environ.get("CLUEDESK_SAVE_DOCUMENTS"):  # the README's picture of the contents
+        (Path(os.environ["CLUEDESK_SAVE_DOCUMENTS"]) / "dossier.pdf").write_bytes(
+            stored(runtime, d["pdf_attachment_id"])[1])
     positions = [toc.index(t.replace(" ", "")) for t in titles]
     assert positions == sorted(positions)
     outline = [(o.title, reader.get_destination_page_number(o)) for o in reader.outline]
