@@ -95,3 +95,16 @@ def test_administrators_upload_and_preview_template_versions(app, flow, no_soffi
     preview = admin.client.get(link)
     assert preview.status_code == 200 and "联系电话：138****0000" in text_of(preview.data)
     assert Browser(app, "a-head").get("/admin/documents").status_code == 403
+
+
+def test_the_case_page_compiles_the_dossier_without_libreoffice(app, flow, no_soffice):
+    task = register_to_town(flow)
+    head = Browser(app, "a-head")
+    page = text(head.get(f"/cases/{task['case_id']}"))
+    assert "尚未整理卷宗" in page and 'data-testid="compile-dossier"' in page
+    assert 'data-testid="freeze-dossier"' not in page  # the case is not concluded
+    resp = head.post(f"/cases/{task['case_id']}/dossier")
+    assert resp.status_code == 200 and "ZIP" in text(resp) and "无 PDF" in text(resp)
+    (d,) = flow.as_("a-head").get(f"/cases/{task['case_id']}/dossiers").json
+    assert d["status"] == "compiled" and not d["pdf_available"]
+    assert d["contents"][-1]["title"] == "办理过程记录"
