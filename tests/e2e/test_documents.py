@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -247,3 +248,21 @@ def test_the_configured_fonts_are_named_in_the_styles():
     assert styles["Title"].font.name == "方正小标宋简体"
     default = service.apply_fonts(load_settings({}), data)
     assert WordDocument(io.BytesIO(default)).styles["Normal"].font.name == "Noto Serif CJK SC"
+
+
+def test_lint_checks_the_document_property_and_the_shipped_steps_name_templates(api):
+    from tests.e2e.test_designer_api import process, validate
+    xml = process().replace(b'<camunda:property name="deadline"',
+                            b'<camunda:property name="document" value="no_such_template" />'
+                            b'<camunda:property name="deadline"')
+    warnings = validate(api, xml).json["warnings"]
+    assert any("document template 'no_such_template' does not exist" in w["message"]
+               for w in warnings), warnings
+    ok = process().replace(b'<camunda:property name="deadline"',
+                           b'<camunda:property name="document" value="acceptance_notice" />'
+                           b'<camunda:property name="deadline"')
+    assert not any("document" in w["message"] for w in validate(api, ok).json["warnings"])
+    named = set()
+    for path in sorted((documents.SHIPPED.parents[2] / "bpmn").glob("*.bpmn")):
+        named |= set(re.findall(r'name="document" value="([a-z_]+)"', path.read_text("utf-8")))
+    assert named == {spec.key for spec in CATALOG}  # every template is produced by some step
