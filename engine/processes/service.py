@@ -24,6 +24,7 @@ from engine.uow import UnitOfWork
 from engine.workflow import forms
 from engine.workflow import parser as bpmn
 from engine.workflow.adapter import (BpmnInvalid, CompiledSpec, NothingWaits, Problem, Run,
+                                     policy_problems,
                                      SERIALIZER_VERSION, TaskNotReady, call_targets, checksum,
                                      compile_spec)
 
@@ -204,9 +205,23 @@ def compiled_for(session: Session, runtime: Runtime, definition_id: int) -> Comp
         rows = {s.checksum: s for s in session.scalars(
             select(BpmnSource).where(BpmnSource.checksum.in_(sums)))}
         compiled = compile_spec(definition.key, [(rows[s].file_name, rows[s].xml.encode("utf-8"))
-                                                 for s in sums])
+                                                 for s in sums], check_policy=False)
         runtime.spec_cache.put(definition.spec_checksum, compiled)
     return compiled
+
+
+def policy_report(session: Session, runtime: Runtime) -> list[tuple[str, int, Problem]]:
+    """What the current script policy would refuse in every deployed version (for `init-db`
+    after an upgrade: those versions keep running, and such a script fails when it runs)."""
+    found = []
+    for definition in session.scalars(select(ProcessDefinition)
+                                      .order_by(ProcessDefinition.key, ProcessDefinition.version)):
+        try:
+            problems = policy_problems(compiled_for(session, runtime, definition.id))
+        except BpmnInvalid as exc:
+            problems = exc.problems
+        found.extend((definition.key, definition.version, p) for p in problems)
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
