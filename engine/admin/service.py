@@ -14,7 +14,7 @@ from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.inbox import authority
 from engine.inbox.models import Task
 from engine.org import service as org
-from engine.org.models import ROLES, ApiToken, Unit, User, UserRole
+from engine.org.models import ROLES, Unit, User, UserRole
 from engine.processes import service as processes
 from engine.processes.models import ProcessDefinition, ProcessInstance
 from engine.recusal import service as recusal
@@ -242,6 +242,10 @@ def update_user(session: Session, runtime: Runtime, *, actor: User, username: st
             keep = [r for r in user.role_rows if r.role in wanted]
             have = {r.role for r in keep}
             user.role_rows = keep + [UserRole(role=r) for r in wanted if r not in have]
+    if "roles" in changes or "unit" in changes:
+        # What the user may see changed: their sessions end (a new login reads the new roles).
+        org.end_sessions(session, user, revoke_tokens=False, now=runtime.clock.now())
+        runtime.token_cache.clear()
     session.flush()
     if changes:
         audit.record(session, at=runtime.clock.now(), actor=actor.username, action="user_updated",
@@ -252,15 +256,13 @@ def update_user(session: Session, runtime: Runtime, *, actor: User, username: st
 
 def set_password(session: Session, runtime: Runtime, *, actor: User, username: str,
                  password: str) -> User:
-    """Reset a user's password (stored as an argon2 hash)."""
+    """Reset a user's password (the policy of engine.org.service.check_password): their
+    sessions end, their API tokens are revoked, and they choose their own at next login."""
     require_admin(actor)
-    if not password or len(password) < 4:
-        raise Invalid("the password needs at least 4 characters",
-                      fields={"password": ["too short"]})
     user = org.get_user(session, username)
-    user.password_hash = org._hasher.hash(password)
-    audit.record(session, at=runtime.clock.now(), actor=actor.username,
-                 action="user_password_reset", detail={"username": username})
+    org.set_password(session, user, password=password, now=runtime.clock.now(),
+                     actor=actor.username, must_change=user.id != actor.id)
+    runtime.token_cache.clear()
     return user
 
 
@@ -365,8 +367,8 @@ def deactivate_user(session: Session, runtime: Runtime, *, actor: User, username
                      task_name=task.name,
                      detail={"from": username, "to": to, "reason": "user deactivated"})
     user.active = False
-    session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
-                                           ApiToken.revoked_at.is_(None)).values(revoked_at=now))
+    org.end_sessions(session, user, revoke_tokens=True, now=now)
+    runtime.token_cache.clear()
     audit.record(session, at=now, actor=actor.username, action="user_deactivated",
                  detail={"username": username, "transferred": len(moved)})
     session.flush()

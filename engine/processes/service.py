@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from engine import limits
 from engine.audit import service as audit
 from engine.cases.models import Case
 from engine.deadlines import service as deadlines
@@ -376,8 +377,7 @@ def start_instance(uow: UnitOfWork, *, runtime: Runtime, key: str, version: int 
                    data: dict | None = None, user: User | None, case_id: int | None = None,
                    actor: str | None = None) -> tuple[ProcessInstance, list[Task]]:
     """Start a deployed process and run it to its first wait."""
-    if data is not None and not isinstance(data, dict):
-        raise Invalid("data must be an object", fields={"data": ["must be an object"]})
+    limits.check_data(data)
     session = uow.session
     now = runtime.clock.now()
     definition = get_definition(session, key, version)
@@ -424,6 +424,7 @@ def open_tasks(session: Session, instance_id: str) -> list[Task]:
 def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict,
                   version: int | None, user: User) -> tuple[Task, list[Task]]:
     """Validate the data against the task's form, complete it, run on; return it and new tasks."""
+    limits.check_data(data)
     session = uow.session
     now = runtime.clock.now()
     # One read of the task and its instance, locking both (writes to an instance are serialised).
@@ -471,6 +472,7 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
 def send_message(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, name: str,
                  payload: dict, user: User) -> ProcessInstance:
     """Deliver a message to the instance; correlation is computed from the payload."""
+    limits.check_data(payload, field="payload")
     session = uow.session
     now = runtime.clock.now()
     instance = _lock_instance(session, runtime, instance_id)
@@ -493,6 +495,7 @@ def send_message(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, name: s
 def retry_instance(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, data: dict | None,
                    user: User) -> ProcessInstance:
     """Merge data into the failed task and run it again."""
+    limits.check_data(data)
     session = uow.session
     now = runtime.clock.now()
     instance = _lock_instance(session, runtime, instance_id)

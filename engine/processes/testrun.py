@@ -19,6 +19,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from engine import limits
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.org.models import User
 from engine.processes import scripts
@@ -68,6 +69,7 @@ def start(uow: UnitOfWork, runtime: Runtime, *, files: list[tuple[str, bytes]], 
     runtime.spec_cache.put(sources_sum, compiled)
     now = runtime.clock.now()
     scripts.use(session, runtime)
+    limits.check_data(data)
     run = Run.start(compiled, dict(data or {}), now)
     _forget_old(session, user, now)
     row = Row(id=str(uuid.uuid4()), owner=user.username, process_key=key, sources=stored,
@@ -100,6 +102,7 @@ def _row(session: Session, runtime: Runtime, test_id: str, user: User, *, lock: 
 def complete(uow: UnitOfWork, runtime: Runtime, *, test_id: str, task_id: str, data: dict,
              user: User) -> TestRun:
     """Complete a ready task as whatever lane it is in; the form is validated, actions skipped."""
+    limits.check_data(data)
     session = uow.session
     test = get(session, runtime, test_id, user, lock=True)
     task = next((t for t in test.run.ready_human_tasks() if t.id == task_id), None)

@@ -1,7 +1,7 @@
 """documents: template versions, generated documents, dossiers
 
 Revision ID: 0018
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-04 16:00:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0018'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

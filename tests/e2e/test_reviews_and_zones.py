@@ -62,7 +62,7 @@ def add_user(api, runtime, username, role, unit) -> None:
             org.get_user(uow.session, username)
         except NotFound:
             org.create_user(uow.session, username=username, roles=[role], unit_code=unit,
-                            password="demo", now=runtime.clock.now())
+                            password="demo", demo_password=True, now=runtime.clock.now())
         return org.issue_token(uow.session, username=username, now=runtime.clock.now())
     api.tokens[username] = runtime.transact(work)
 

@@ -16,7 +16,7 @@ from engine.inbox import page as task_page_service
 from engine.inbox import service as inbox
 from engine.processes import service as processes
 from web.auth import runtime
-from web.ui import N_, bp, page, toast
+from web.ui import N_, bp, page, toast, whole_number
 from web.ui.inbox import CATEGORIES, CHANNELS
 
 # One sentence per kind of audit event; %(actor)s did it, on %(task)s, with %(detail)s.
@@ -234,8 +234,7 @@ def _view(task_id: str, *, record: bool = False) -> dict:
 
 
 def _version() -> int | None:
-    raw = request.form.get("version", "")
-    return int(raw) if raw.isdigit() else None
+    return whole_number(request.form.get("version"))
 
 
 def _invalid(template: str, exc: Invalid, **context):
@@ -309,7 +308,7 @@ def request_extension(task_id: str):
     reason = request.form.get("reason") or ""
     view = {"task": {"id": task_id}}
     try:
-        if not raw.isdigit():
+        if whole_number(raw, maximum=3650) is None:
             raise Invalid("the number of days is required",
                           fields={"amount": ["required" if not raw else "is not of type"]})
         rt.transact(lambda uow: deadlines.request_extension(
