@@ -89,6 +89,10 @@ def init_db():
         raise click.ClickException(problem)
     upgrade(url=rt.settings.database.url)
     deadlines.sync_config(rt)
+    from engine.zones import service as zones
+    withdrawn = zones.withdraw_pending(rt)
+    if withdrawn:
+        click.echo(f"township work withdrawn from {withdrawn} zone-accepted case process(es)")
     from engine.reports import rollup
     if rollup.ensure(rt):
         click.echo("statistics rollup built")

@@ -45,7 +45,7 @@ def _describe_users(session: Session, users: list[User]) -> list[dict]:
 def _may_take(session: Session, user: User, task: Task, recused: set[int]) -> bool:
     if not user.active or user.id in recused:
         return False
-    return authority.eligible(user, task)
+    return authority.eligible(user, task, session)
 
 
 def _may_receive(session: Session, task: Task, departing: User, target: User,
@@ -68,7 +68,12 @@ def eligible_assignees(session: Session, *, user: User, task_id: str) -> list[di
     if not authority.may_supervise(session, user, task) and ADMIN not in user.roles:
         raise Forbidden("only a supervisor of the task's unit may list who can take it")
     recused = recusal.recused_user_ids(session, task.case_id)
-    if task.candidate_unit_id is not None:
+    if task.candidate_unit_id is not None and task.candidate_user_id is not None:
+        # Bound to one person, done for a unit: anyone of its subtree with the lane's role.
+        path = session.scalar(select(Unit.path).where(Unit.id == task.candidate_unit_id))
+        pool = session.scalars(select(User).join(Unit, Unit.id == User.unit_id).where(
+            Unit.path.startswith(path), User.active.is_(True)))
+    elif task.candidate_unit_id is not None:
         pool = session.scalars(select(User).where(User.unit_id == task.candidate_unit_id,
                                                   User.active.is_(True)))
     elif task.candidate_user_id is not None:
@@ -483,4 +488,5 @@ def deadline_table(runtime: Runtime, *, actor: User) -> list[dict]:
     require_admin(actor)
     return [{"key": key, "amount": int(c.get("amount", 0)), "unit": c.get("unit"),
              "starts": c.get("starts"), "extendable": bool(c.get("extendable")),
-             "basis": c.get("basis")} for key, c in deadlines.config(runtime).items()]
+             "basis": c.get("basis"), "met": c.get("met"), "unused": c.get("unused")}
+            for key, c in deadlines.config(runtime).items()]

@@ -34,6 +34,7 @@ class ActionContext:
     case: Any
     data: dict           # what the person submitted (already validated against the form)
     process_data: dict   # the instance's process-scope data before this step
+    uow: Any = None      # the unit of work (for actions that drive other instances)
 
 
 def action(name: str):

@@ -449,7 +449,7 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
         case = session.get(Case, instance.case_id) if instance.case_id else None
         data = {**data, **actions.run(action, actions.ActionContext(
             session=session, runtime=runtime, user=user, task=row, instance=instance, case=case,
-            data=data, process_data=dict(instance.data or {})))}
+            data=data, process_data=dict(instance.data or {}), uow=uow))}
     run = _load(session, runtime, instance)
     try:
         run.complete(task_id, data, now)
@@ -461,7 +461,7 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
     row.completed_by_id, row.status, row.completed_at = user.id, "completed", now
     row.version += 1
     if row.deadline_key:
-        deadlines.task_finished(session, runtime, row, completed=True)
+        deadlines.task_finished(session, runtime, row, completed=True, data=data)
     audit.record(session, at=now, actor=user.username, action="task_completed",
                  case_id=instance.case_id, instance_id=instance.id, task_id=task_id,
                  task_name=row.name, detail={"data": data})
@@ -532,17 +532,20 @@ def fire_timers(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, now: dat
 
 
 def cancel_instance(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, actor: str,
-                    reason: str) -> None:
-    """Stop an instance: its open tasks are cancelled and nothing waits any more."""
+                    reason: str, record_as: str | None = None) -> None:
+    """Stop an instance: its open tasks are cancelled and nothing waits any more. With
+    `record_as` (e.g. "withdrawn") the instance keeps that status instead of counting as
+    completed, so it does not close its case."""
     session = uow.session
     now = runtime.clock.now()
     instance = _lock_instance(session, runtime, instance_id)
-    if instance.status == "completed":
+    if instance.status not in ("running", "error"):
         return
     run = _load(session, runtime, instance)
-    run.cancel(now)
+    run.cancel(now, record_as=record_as)
     audit.record(session, at=now, actor=actor, action="instance_cancelled",
-                 case_id=instance.case_id, instance_id=instance.id, detail={"reason": reason})
+                 case_id=instance.case_id, instance_id=instance.id,
+                 detail={"reason": reason, "status": record_as or "completed"})
     _save(uow, runtime, instance, run, actor=actor, now=now)
 
 

@@ -346,6 +346,8 @@ class Run:
     def status(self) -> str:
         if self.error is not None:
             return "error"
+        if getattr(self, "cancelled_as", None):
+            return self.cancelled_as
         return "completed" if self.wf.is_completed() else "running"
 
     def _absorb(self, task) -> None:
@@ -468,11 +470,13 @@ class Run:
                 return
         self.step(now)
 
-    def cancel(self, now: datetime) -> None:
-        """Cancel every task; the workflow counts as finished."""
+    def cancel(self, now: datetime, *, record_as: str | None = None) -> None:
+        """Cancel every task; the workflow counts as finished (its status `record_as` when
+        given, e.g. "withdrawn", instead of completed)."""
         with engine_time(now):
             self.wf.cancel()
         self.error = None
+        self.cancelled_as = record_as
 
     def diagram_elements(self) -> tuple[set[str], set[str]]:
         """(current, completed) element ids of the top-level process and its embedded

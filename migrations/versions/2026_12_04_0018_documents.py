@@ -1,7 +1,7 @@
 """documents: template versions, generated documents, dossiers
 
 Revision ID: 0018
-Revises: 0012
+Revises: 0014a
 Create Date: 2026-12-04 16:00:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0018'
-down_revision = '0012'
+down_revision = '0014a'
 branch_labels = None
 depends_on = None
 

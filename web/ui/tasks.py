@@ -50,6 +50,7 @@ TIMELINE = {
     "message_received": N_("The process received a message."),
     "deadline_started": N_("The time limit “%(key)s” started."),
     "deadline_met": N_("The time limit “%(key)s” was met."),
+    "deadline_handed_on": N_("The time limit “%(key)s” runs on with the next step."),
     "deadline_breached": N_("The time limit “%(key)s” was breached."),
     "deadline_cancelled": N_("The time limit “%(key)s” no longer runs."),
     "deadline_not_applicable": N_("The time limit “%(key)s” does not apply."),
@@ -71,6 +72,8 @@ TIMELINE = {
                                   "(reason: %(reason)s)."),
     "case_escalation_accepted": N_("%(actor)s accepted the escalation."),
     "case_escalation_refused": N_("%(actor)s refused the escalation."),
+    "township_work_withdrawn": N_("The township's open work on the case was withdrawn; the zone "
+                                  "handles it."),
     "case_escalation_analysed": N_("%(actor)s recorded the functional office's analysis."),
     "investigation_team_assembled": N_("%(actor)s assembled the investigation team."),
     "investigation_reported": N_("%(actor)s reported the investigation."),
