@@ -180,6 +180,5 @@ def api(app, tokens):
     return ApiClient(app.test_client(), tokens)
 
 
-SHARED = Path(os.environ.get("CLUEDESK_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
-CONFORMANCE = SHARED / "bpmn-conformance"
 FIXTURES = Path(__file__).resolve().parent / "bpmn"
+CONFORMANCE = FIXTURES / "conformance"  # copied into the repository (see its SOURCES)

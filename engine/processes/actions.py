@@ -67,3 +67,13 @@ def run(name: str, ctx: ActionContext) -> dict:
     """Run the named action; return the values it adds to the process data."""
     _load()
     return _REGISTRY[name](ctx) or {}
+
+
+def unknown(compiled, file_name: str) -> list:
+    """A problem for each human task of `compiled` whose `action` property names no action."""
+    from engine.workflow.problems import Problem
+    return [Problem.coded("unknown_action", element_id=element_id, element_name=info["name"],
+                          file_name=file_name, action=info["properties"]["action"],
+                          actions=", ".join(names()))
+            for element_id, info in compiled.human_tasks.items()
+            if info["properties"].get("action") and not known(info["properties"]["action"])]

@@ -22,7 +22,7 @@ from engine.processes.models import BpmnSource, ProcessDefinition, ProcessInstan
 from engine.runtime import Runtime
 from engine.timers.models import Timer
 from engine.uow import UnitOfWork
-from engine.workflow import forms
+from engine.workflow import checks, forms
 from engine.workflow import parser as bpmn
 from engine.workflow.adapter import (BpmnInvalid, CompiledSpec, NothingWaits, Problem, Run,
                                      policy_problems,
@@ -80,8 +80,7 @@ def deploy(uow: UnitOfWork, *, runtime: Runtime, files: list[tuple[str, bytes]],
     in_bundle = [(pid, name) for name, root in roots.items() for pid in bpmn.process_ids(root)]
     all_ids = {pid: name for name, root in roots.items() for pid in _all_process_ids(root)}
     if not in_bundle:
-        raise BpmnInvalid([Problem("the file defines no executable process",
-                                   file_name=files[0][0])])
+        raise BpmnInvalid(checks.no_executable(roots))
     data_by_name = dict(files)
     results: list[DeployResult] = []
     planned: dict[str, tuple[int, str]] = {}  # key -> (version, checksum) planned in this call
@@ -93,11 +92,7 @@ def deploy(uow: UnitOfWork, *, runtime: Runtime, files: list[tuple[str, bytes]],
         except BpmnInvalid as exc:
             problems.extend(bpmn.locate(sources, p) for p in exc.problems)
             continue
-        unknown = [Problem(f"unknown action {info['properties']['action']!r}; known actions: "
-                           f"{', '.join(actions.names())}", element_id=element_id, file_name=name)
-                   for element_id, info in compiled.human_tasks.items()
-                   if info["properties"].get("action")
-                   and not actions.known(info["properties"]["action"])]
+        unknown = actions.unknown(compiled, name)
         if unknown:
             problems.extend(bpmn.locate(sources, p) for p in unknown)
             continue

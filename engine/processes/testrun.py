@@ -26,10 +26,10 @@ from engine.processes import scripts
 from engine.processes.models import TestRun as Row
 from engine.runtime import Runtime
 from engine.uow import UnitOfWork
-from engine.workflow import forms
+from engine.workflow import checks, forms
 from engine.workflow import parser as bpmn
 from engine.workflow.diagram import completed_element_ids, current_element_ids
-from engine.workflow.adapter import BpmnInvalid, CompiledSpec, Problem, Run, TaskNotReady, \
+from engine.workflow.adapter import BpmnInvalid, CompiledSpec, Run, TaskNotReady, \
     checksum, compile_spec
 
 KEEP_FOR = timedelta(days=1)
@@ -55,7 +55,7 @@ def start(uow: UnitOfWork, runtime: Runtime, *, files: list[tuple[str, bytes]], 
     root = bpmn.parse_xml(payload, name)
     keys = bpmn.process_ids(root)
     if not keys:
-        raise BpmnInvalid([Problem("the file defines no executable process", file_name=name)])
+        raise BpmnInvalid(checks.no_executable({name: root}))
     key = process or keys[0]
     if key not in keys:
         raise Invalid(f"the file has no process {key!r}", fields={"process": [f"one of {keys}"]})

@@ -207,7 +207,9 @@ def test_old_test_runs_are_forgotten_when_a_designer_starts_another(api, runtime
 
 
 def test_every_conformance_file_validates_without_errors(api):
-    for path in sorted(CONFORMANCE.glob("*.bpmn*")) + sorted(CONFORMANCE.glob("*.xml")):
+    paths = sorted(CONFORMANCE.glob("*.bpmn*")) + sorted(CONFORMANCE.glob("*.xml"))
+    assert len(paths) >= 13, f"the conformance corpus is missing from {CONFORMANCE}"
+    for path in paths:
         resp = validate(api, path.read_bytes())
         assert resp.status == 200 and resp.json["errors"] == [], (path.name, resp.json)
 
