@@ -22,3 +22,4 @@ from engine.zones.models import ZoneEscalation  # noqa: F401
 from engine.reports import rollup  # noqa: F401,E402  (its session listeners keep report_counts)
 from engine.supervision.models import (Evidence, Finding, Inspection,  # noqa: F401
                                       InterferenceEntry, RectificationEntry)
+from engine.documents.models import Document, DocumentTemplate, Dossier  # noqa: F401

@@ -73,7 +73,9 @@ class World:
         self.engine = setup.engine
         self.connection = self.engine.connect()
         self.outer = self.connection.begin()
-        settings = load_settings({"database": {"url": url}, "engine": {"workflow_cache_size": 0}})
+        # Documents without LibreOffice here (the .docx and ZIP are still made).
+        settings = load_settings({"database": {"url": url}, "engine": {"workflow_cache_size": 0},
+                                  "documents": {"soffice": "/nonexistent/soffice"}})
         self.runtime = Runtime(settings, engine=self.engine, connection=self.connection,
                                clock=Clock(FROZEN))
         self.api = ApiClient(create_app(runtime=self.runtime).test_client(), tokens)
@@ -127,7 +129,7 @@ class World:
         ids["job_id"] = job.json["id"]
         ids.update(self._supervision(worker))
         ids.update(kind="clue-ledger", code="town-a", username="a-worker2",
-                   key="petition_intake", version=1)
+                   key="petition_intake", version=1, template_key="petition_register")
         from engine.petitions.models import RepeatAlias
         ids["alias_id"] = self.runtime.read(lambda uow: uow.session.scalar(
             select(RepeatAlias.id).order_by(RepeatAlias.id).limit(1)))

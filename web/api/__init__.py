@@ -8,3 +8,4 @@ from web.api import (cases, clarifications, clues, deadlines, health, petitions,
 from web.api import attachments  # noqa: E402,F401
 from web.api import reports  # noqa: E402,F401
 from web.api import admin  # noqa: E402,F401
+from web.api import documents  # noqa: E402,F401
