@@ -66,3 +66,14 @@ class AccusedPerson(Base):
     post: Mapped[str] = mapped_column(String(100), default="")
     unit: Mapped[str] = mapped_column(String(200), default="")
     level: Mapped[str] = mapped_column(String(16), default="other")
+
+
+class RepeatAlias(Base):
+    """One spelling the repeat check reads as another (posts, kinship terms, paraphrases):
+    "小舅子" is "妻弟". Seeded by migration 0020; administrators edit it."""
+    __tablename__ = "repeat_aliases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # post | kinship | phrase
+    alias: Mapped[str] = mapped_column(String(64), unique=True)
+    canonical: Mapped[str] = mapped_column(String(64))

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from engine.cases.models import Case
 from engine.org.models import Unit
 from engine.petitions.models import Petition
+from engine.petitions import aliases as alias_table
 from engine.petitions.similarity import PetitionFeatures, RepeatIndex
+from engine.petitions.words import Aliases
 
 # Only submissions that can still be the "same matter": open cases, or received within this many
 # days. Merged, withdrawn and sealed petitions are never suggested (the original is).
@@ -33,7 +35,7 @@ class RepeatFinder:
 
     def __init__(self, window_days: int = DEFAULT_WINDOW_DAYS):
         self.window = timedelta(days=window_days)
-        self.index = RepeatIndex()
+        self.index: RepeatIndex | None = None  # built with the alias table on first refresh
         self._watermark: datetime | None = None
         self._lock = threading.Lock()
 
@@ -45,8 +47,13 @@ class RepeatFinder:
         return case_status == "open" or petition.received_at >= now - self.window
 
     def refresh(self, session: Session, now: datetime) -> None:
-        """Index what changed since the last refresh (everything relevant, the first time)."""
+        """Index what changed since the last refresh (everything relevant, the first time, and
+        again whenever an administrator changed the alias table)."""
         with self._lock:
+            aliases = alias_table.rows(session)
+            if self.index is None or self.index.aliases.rows != aliases:
+                self.index = RepeatIndex(aliases=Aliases(aliases))
+                self._watermark = None
             stmt = (select(Petition, Case.status, Unit.code)
                     .outerjoin(Case, Case.id == Petition.case_id)
                     .outerjoin(Unit, Unit.id == Petition.township_id))

@@ -4,12 +4,15 @@ from __future__ import annotations
 import threading
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from typing import Any
 from collections.abc import Iterable, Mapping
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
+
+from engine.petitions import words as _words
 
 # A suggestion below this is not shown. On tests/fixtures/repeat_pairs.yaml true repeats score
 # 0.48-1.0 against their original, while no non-repeat scores above 0.42 against anything (the
@@ -31,12 +34,22 @@ IDENTITY_EXPONENT, MATTER_EXPONENT = 0.4, 0.6
 # every petition about one cadre look alike). Two wordings of the same matter seldom share more
 # than this bigram Dice, so it already counts as a full content match.
 CONTENT_FULL_DICE = 0.4
+# The same on words (jieba, aliases applied, numbers as tokens): reporters share few words.
+WORD_FULL_DICE = 0.3
+WORDS_MIN_PERSON = 0.5
 # A different category (not even the same group) takes this share off the content match; it
-# does not add when equal, since one cadre's petitions tend to share a category anyway.
-CATEGORY_PENALTY = 0.3
+# does not add when equal, since one cadre's petitions tend to share a category anyway. Small:
+# the category is a hint, reporters pick different ones for the same matter.
+CATEGORY_PENALTY = 0.1
 # An accused known only by post and unit ("石桥村支书") is likely but not surely the same person;
 # with no accused to compare at all, the place is all there is.
 UNNAMED_PERSON_CAP = 0.8
+# Only the surname is known ("王主任", "王某"): this much when it agrees, up to SURNAME_POST_MAX
+# when the post agrees too.
+SURNAME_MATCH, SURNAME_POST_MAX = 0.6, 0.85
+# Every petition naming the same surname (or, unnamed, the same post) in the same village or
+# unit is a candidate, up to this many (recall first).
+PERSON_SHORTLIST = 500
 NO_PERSON_CAP = 0.5
 # Petitions more than a year apart are less likely to be the same open matter.
 RECENT_DAYS, STALE_DAYS, STALE_FACTOR = 365, 3 * 365, 0.85
@@ -82,45 +95,33 @@ class _Name:
     """A normalized accused name; `surname_only` when only the family name is known."""
     text: str
     surname_only: bool
+    title: str = ""  # a title written with the name ("王主任": "主任")
 
 
 def _name(raw: str | None) -> _Name | None:
     """The comparable core of a name: titles and anonymising marks removed."""
     text = normalize(raw)
+    found = ""
     changed = True
     while changed and text:
         changed = False
         for title in _TITLES:
             # Only strip when something remains, so a two-character name is never emptied.
             if text.endswith(title) and len(text) > len(title):
-                text, changed = text[: -len(title)], True
+                text, changed, found = text[: -len(title)], True, found or title
                 break
             if text.startswith(title) and len(text) - len(title) >= 2:
-                text, changed = text[len(title):], True
+                text, changed, found = text[len(title):], True, found or title
                 break
     text = text.translate(_ANONYMOUS)
     if not text:
         return None
-    return _Name(text, len(text) == 1)
+    return _Name(text, len(text) == 1, found)
 
 
-# Posts written in several ways for the same office.
-_POST_ALIASES = {
-    "村支书": ("村党支部书记", "村支部书记", "党支部书记", "支部书记", "村书记", "支书", "书记",
-               "村党总支书记", "党总支书记"),
-    "村主任": ("村委会主任", "村民委员会主任", "村长", "主任"),
-    "村会计": ("会计", "村报账员", "报账员", "村出纳", "出纳"),
-    "村监委主任": ("村监委会主任", "村务监督委员会主任", "监委会主任"),
-    "村民小组长": ("组长", "小组长", "村小组长", "队长"),
-}
-_POST_CANON = {normalize(alias): canon for canon, aliases in _POST_ALIASES.items()
-               for alias in (canon, *aliases)}
-
-
-def _post(raw: str | None) -> str:
-    """The canonical spelling of a post, or its normalized text."""
-    text = normalize(raw)
-    return _POST_CANON.get(text, text)
+def _post(raw: str | None, aliases: _words.Aliases) -> str:
+    """The canonical spelling of a post (the alias table), or its normalized text."""
+    return aliases.post(normalize(raw))
 
 
 # Suffixes that do not distinguish one village or unit from another ("红旗村委会" is "红旗村").
@@ -263,6 +264,19 @@ class _Prepared:
     group: str
     code: str
     received_at: datetime | None
+    pieces: tuple[str, ...] = ()
+    raw_content: str = ""
+    aliases: _words.Aliases | None = None
+
+    @property
+    def aliases_key(self) -> int:
+        return self.aliases.key if self.aliases else 0
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """The matter's words: segmenting is the slow part (~1 ms), so it is done on first
+        comparison with a likely same person, not when the petition is indexed."""
+        return _words.matter_words(self.pieces, self.raw_content, self.aliases)
 
     @property
     def sketch(self) -> str:
@@ -271,6 +285,18 @@ class _Prepared:
     def full_names(self) -> set[str]:
         return {a.name.text for a in self.accused if a.name and not a.name.surname_only}
 
+    def person_keys(self) -> set[tuple[str, str]]:
+        """(place, surname) and (place, "post:" post) per accused: every petition sharing a key
+        may be about the same person ("村主任" unnamed may be 王秀英, 村委会主任)."""
+        place = self.village or self.township
+        keys = set()
+        for a in self.accused:
+            if a.name:
+                keys.add((place, a.name.text[0]))
+            if a.post:
+                keys.add((place, "post:" + a.post))
+        return keys
+
 
 def _get(accused: Any, key: str) -> str:
     """A field of an accused person given as a dict or as an object (e.g. AccusedPerson)."""
@@ -278,29 +304,39 @@ def _get(accused: Any, key: str) -> str:
     return value or ""
 
 
-def _prepare(petition: PetitionFeatures | Mapping[str, Any] | _Prepared) -> _Prepared:
+def _accused(raw: Any, aliases: _words.Aliases) -> _Accused:
+    name = _name(_get(raw, "name"))
+    # "王主任" with no post: the title is the post.
+    post = _get(raw, "post") or (name.title if name else "")
+    return _Accused(name, _post(post, aliases), _place(_get(raw, "unit")))
+
+
+def _prepare(petition: PetitionFeatures | Mapping[str, Any] | _Prepared,
+             aliases: _words.Aliases | None = None) -> _Prepared:
     """Normalize every field of a petition once."""
-    if isinstance(petition, _Prepared):
+    aliases = aliases or _words.default_aliases()
+    if isinstance(petition, _Prepared) and petition.aliases_key == aliases.key:
         return petition
+    if isinstance(petition, _Prepared):
+        raise ValueError("petition prepared with another alias table")
     if not isinstance(petition, PetitionFeatures):
         petition = PetitionFeatures.from_mapping(petition)
-    accused = tuple(
-        _Accused(_name(_get(a, "name")), _post(_get(a, "post")), _place(_get(a, "unit")))
-        for a in petition.accused)
+    accused = tuple(_accused(a, aliases) for a in petition.accused)
     category = normalize(petition.category)
     if category in _UNKNOWN_CATEGORIES:
         category = ""
     village = _place(petition.village)
     identity_words = [village, normalize(petition.village)]
-    for raw, a in zip(petition.accused, accused):
+    for raw, a in zip(petition.accused, accused, strict=True):
         identity_words += [normalize(_get(raw, "name")), normalize(_get(raw, "unit")), a.unit]
         if a.name and not a.name.surname_only:
             identity_words.append(a.name.text)
+    pieces = _matter_text(petition.content, identity_words)
     return _Prepared(petition.petition_id,
                      tuple(a for a in accused if a.name or a.post or a.unit),
                      normalize(petition.township), village, category, _category_group(category),
-                     _bigram_code(_matter_text(petition.content, identity_words)),
-                     petition.received_at)
+                     _bigram_code(pieces), petition.received_at, tuple(pieces),
+                     petition.content or "", aliases)
 
 
 # ------------------------------------------------------------------------------------------
@@ -311,7 +347,7 @@ def _name_similarity(a: _Name, b: _Name) -> float:
     """1 for the same name; high for one typo or homophone; near 0 for another person."""
     if a.surname_only or b.surname_only:
         # "王某某" or "赵村长": the surname is all that can agree.
-        return 0.6 if a.text[0] == b.text[0] else 0.0
+        return SURNAME_MATCH if a.text[0] == b.text[0] else 0.0
     if a.text == b.text:
         return 1.0
     distance = Levenshtein.distance(a.text, b.text, score_cutoff=2)
@@ -356,6 +392,11 @@ def _person_similarity(a: _Accused, b: _Accused) -> float | None:
     role = _role_similarity(a, b)
     if a.name and b.name:
         name = _name_similarity(a.name, b.name)
+        if name == SURNAME_MATCH and (a.name.surname_only or b.name.surname_only):
+            # "王主任" and 王秀英, 村委会主任: the same surname in the same post.
+            post = _text_similarity(a.post, b.post)
+            if post:
+                return SURNAME_MATCH + (SURNAME_POST_MAX - SURNAME_MATCH) * post
         # The same post in the same village held by another name is another person (a
         # successor, a colleague), so role only scales the name, never replaces it.
         return name if role is None else name * (0.8 + 0.2 * role)
@@ -375,9 +416,11 @@ def _exact(a: str, b: str) -> float | None:
 
 
 def components(query: PetitionFeatures | Mapping | _Prepared,
-               candidate: PetitionFeatures | Mapping | _Prepared) -> dict[str, float | None]:
+               candidate: PetitionFeatures | Mapping | _Prepared,
+               aliases: _words.Aliases | None = None) -> dict[str, float | None]:
     """The parts score() combines (None: not stated on one side), for tuning and display."""
-    q, c = _prepare(query), _prepare(candidate)
+    q = _prepare(query, aliases)
+    c = _prepare(candidate, aliases)
     person = max((s for qa in q.accused for ca in c.accused
                   if (s := _person_similarity(qa, ca)) is not None), default=None)
     township = _exact(q.township, c.township)
@@ -387,7 +430,13 @@ def components(query: PetitionFeatures | Mapping | _Prepared,
     else:
         category = None
     dice = fuzz.ratio(q.code, c.code) / 100 if q.code and c.code else None
-    content = None if dice is None else min(1.0, dice / CONTENT_FULL_DICE)
+    # Words only where the person may be the same: elsewhere the identity keeps the score
+    # low anyway, and segmenting every candidate would cost ~1 ms each.
+    words = _words.word_dice(q.words, c.words) \
+        if person is not None and person >= WORDS_MIN_PERSON else None
+    known = [v for v in (None if dice is None else dice / CONTENT_FULL_DICE,
+                         None if words is None else words / WORD_FULL_DICE) if v is not None]
+    content = min(1.0, max(known)) if known else None
     if q.received_at and c.received_at:
         days = abs((q.received_at - c.received_at).total_seconds()) / 86400
         recency = 1 - (1 - STALE_FACTOR) * min(1.0, max(0.0, days - RECENT_DAYS)
@@ -395,7 +444,7 @@ def components(query: PetitionFeatures | Mapping | _Prepared,
     else:
         recency = 1.0
     return {"person": person, "township": township, "village": village, "category": category,
-            "dice": dice, "content": content, "recency": recency}
+            "dice": dice, "words": words, "content": content, "recency": recency}
 
 
 def _combine(parts: dict[str, float | None]) -> float:
@@ -430,8 +479,10 @@ def score(query: PetitionFeatures | Mapping[str, Any],
 class RepeatIndex:
     """In-memory candidates for the repeat check; `search` ranks them against a new petition."""
 
-    def __init__(self, threshold: float = DEFAULT_THRESHOLD):
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD,
+                 aliases: _words.Aliases | None = None):
         self.threshold = threshold
+        self.aliases = aliases or _words.default_aliases()
         self._lock = threading.Lock()
         self._items: dict[int, _Prepared] = {}
         # Parallel lists, one slot per petition, so rapidfuzz scores them all in one C++ call;
@@ -443,6 +494,7 @@ class RepeatIndex:
         self._names: list[str] = []
         self._name_seen: set[str] = set()
         self._by_name: dict[str, set[int]] = {}
+        self._by_person: dict[tuple[str, str], set[int]] = {}
         self._holes = 0
 
     def __len__(self) -> int:
@@ -453,13 +505,13 @@ class RepeatIndex:
 
     def add(self, features: PetitionFeatures | Mapping[str, Any]) -> None:
         """Index a petition (replacing one with the same id)."""
-        prepared = _prepare(features)  # outside the lock: the slow part
+        prepared = _prepare(features, self.aliases)  # outside the lock: the slow part
         with self._lock:
             self._add_locked(prepared)
 
     def add_many(self, petitions: Iterable[PetitionFeatures | Mapping[str, Any]]) -> None:
         """Index many petitions."""
-        prepared = [_prepare(p) for p in petitions]
+        prepared = [_prepare(p, self.aliases) for p in petitions]
         with self._lock:
             for p in prepared:
                 self._add_locked(p)
@@ -474,7 +526,7 @@ class RepeatIndex:
     def search(self, query: PetitionFeatures | Mapping[str, Any],
                limit: int = 10) -> list[tuple[int, float]]:
         """(petition_id, score) of likely repeats, best first, only scores ≥ the threshold."""
-        q = _prepare(query)
+        q = _prepare(query, self.aliases)
         names = q.full_names()
         with self._lock:
             # Slices copy references only (~1 ms per 100,000), so an `add` during the slow part
@@ -482,6 +534,11 @@ class RepeatIndex:
             ids, sketches = self._ids[:], self._sketches[:]
             known_names = self._names[:]
         candidates: set[int] = set()
+        for key in q.person_keys():
+            # Recall first: the same surname (or post) in the same place is always a candidate.
+            with self._lock:
+                same = set(self._by_person.get(key, ()))
+            candidates |= self._closest(q, same, PERSON_SHORTLIST)
         if q.code:
             for _, _, slot in process.extract(q.sketch, sketches, scorer=fuzz.ratio,
                                               limit=CONTENT_SHORTLIST,
@@ -501,7 +558,9 @@ class RepeatIndex:
         scored = []
         for pid in candidates:
             item = self._items.get(pid)
-            if item is not None and (s := _combine(components(q, item))) >= self.threshold:
+            if item is None:
+                continue
+            if (s := _combine(components(q, item, self.aliases))) >= self.threshold:
                 scored.append((pid, round(s, 4)))
         scored.sort(key=lambda r: (-r[1], -r[0]))  # ties: the newer id first
         return scored[:limit]
@@ -527,6 +586,8 @@ class RepeatIndex:
                 self._name_seen.add(name)
                 self._names.append(name)
             self._by_name.setdefault(name, set()).add(p.petition_id)
+        for key in p.person_keys():
+            self._by_person.setdefault(key, set()).add(p.petition_id)
 
     def _remove_locked(self, petition_id: int) -> None:
         p = self._items.pop(petition_id, None)
@@ -541,6 +602,12 @@ class RepeatIndex:
                 holders.discard(petition_id)
                 if not holders:
                     del self._by_name[name]
+        for key in p.person_keys():
+            holders = self._by_person.get(key)
+            if holders is not None:
+                holders.discard(petition_id)
+                if not holders:
+                    del self._by_person[key]
 
     def _compact_locked(self) -> None:
         # New list objects, never in-place edits: a search may still hold the old ones.

@@ -22,7 +22,7 @@ PETITION = {"channel": "letter", "received_at": "2026-03-02T09:00:00+08:00",
             "township": "town-a", "village": "东村", "category": "welfare_funds",
             "content": "东村村委会主任李四虚报低保户名单，套取低保资金。"}
 PAGES = ("/admin", "/admin/units", "/admin/users", "/admin/relations", "/admin/lanes",
-         "/admin/calendars", "/admin/deadlines")
+         "/admin/calendars", "/admin/deadlines", "/admin/repeat-aliases")
 
 
 class Browser:
@@ -237,3 +237,21 @@ def test_no_administration_page_shows_case_contents(admin, held_task):
         body = text(admin.get(path))
         assert "李四" not in body and "低保" not in body, path
     assert admin.get(f"/cases/{held_task['case_id']}").status_code in (403, 404)
+
+
+def test_repeat_check_aliases_are_listed_added_and_removed(admin, runtime):
+    page = text(admin.get("/admin/repeat-aliases"))
+    assert 'data-alias="小舅子"' in page and "妻弟" in page  # seeded by migration 0020
+    resp = admin.post("/admin/repeat-aliases", {"kind": "kinship", "alias": "大舅哥",
+                                                "canonical": "妻兄"})
+    assert resp.status_code == 200 and "X-Cluedesk-Status" not in resp.headers, text(resp)
+    row = re.search(r'<tr data-alias="大舅哥">(.*?)</tr>', text(resp), re.S)
+    assert row and "妻兄" in row.group(1)
+    again = admin.post("/admin/repeat-aliases", {"kind": "kinship", "alias": "大舅哥",
+                                                 "canonical": "妻兄"})
+    assert again.headers["X-Cluedesk-Status"] == "422" and "已存在" in text(again)
+    delete = re.search(r'<tr data-alias="大舅哥">.*?/admin/repeat-aliases/(\d+)/delete',
+                       text(resp), re.S).group(1)
+    gone = admin.post(f"/admin/repeat-aliases/{delete}/delete")
+    assert gone.status_code == 200 and 'data-alias="大舅哥"' not in text(gone)
+    assert {"repeat_alias_added", "repeat_alias_deleted"} <= set(actions(runtime))

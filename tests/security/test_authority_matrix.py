@@ -130,6 +130,9 @@ class World:
         ids.update(self._supervision(worker))
         ids.update(kind="clue-ledger", code="town-a", username="a-worker2",
                    key="petition_intake", version=1, template_key="petition_register")
+        from engine.petitions.models import RepeatAlias
+        ids["alias_id"] = self.runtime.read(lambda uow: uow.session.scalar(
+            select(RepeatAlias.id).order_by(RepeatAlias.id).limit(1)))
         ids["test_id"] = self._test_run()["test_id"]  # for readers; each matrix cell starts its own
         return ids
 

@@ -357,3 +357,51 @@ def admin_deadline_config():
     """The effective deadline table from config.yaml, with its basis (read-only)."""
     user = current_user()
     return dump(AdminDeadlineKey, admin.deadline_table(runtime(), actor=user), many=True)
+
+
+class RepeatAliasOut(Schema):
+    id = fields.Integer()
+    kind = fields.String(metadata={"description": "post | kinship | phrase"})
+    alias = fields.String()
+    canonical = fields.String()
+
+
+class RepeatAliasIn(Strict):
+    kind = fields.String(required=True, validate=validate.OneOf(("post", "kinship", "phrase")))
+    alias = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    canonical = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+@bp.get("/admin/repeat-aliases")
+@doc(responses={200: [RepeatAliasOut]})
+def admin_repeat_aliases():
+    """The repeat check's alias table: posts, kinship terms and paraphrases read as one word."""
+    from engine.petitions import aliases
+    user = current_user()
+    rt = runtime()
+    return dump(RepeatAliasOut, rt.read(lambda uow: aliases.list_aliases(uow.session,
+                                                                          actor=user)),
+                many=True)
+
+
+@bp.post("/admin/repeat-aliases")
+@doc(body=RepeatAliasIn, responses={201: RepeatAliasOut})
+def admin_add_repeat_alias():
+    """Read `alias` as `canonical` in the repeat check from now on (audited)."""
+    from engine.petitions import aliases
+    user = current_user()
+    args = json_body(RepeatAliasIn)
+    rt = runtime()
+    return dump(RepeatAliasOut, rt.transact(lambda uow: aliases.add_alias(
+        uow.session, rt, actor=user, **args))), 201
+
+
+@bp.delete("/admin/repeat-aliases/<int:alias_id>")
+@doc(responses={200: RepeatAliasOut})
+def admin_delete_repeat_alias(alias_id):
+    """Remove an alias from the repeat check (audited)."""
+    from engine.petitions import aliases
+    user = current_user()
+    rt = runtime()
+    return dump(RepeatAliasOut, rt.transact(lambda uow: aliases.delete_alias(
+        uow.session, rt, actor=user, alias_id=alias_id)))

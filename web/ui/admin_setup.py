@@ -174,3 +174,53 @@ def admin_calendar_apply():
                                  result=result, shifts=_shifts(result), errors={}),
                  _("Calendar %(year)s loaded; %(n)s open deadline(s) moved.",
                    year=result["year"], n=result["count"]))
+
+
+# ---------------------------------------------------------------------------------------------
+# The repeat check's alias table
+
+ALIAS_KINDS = {"post": N_("Post"), "kinship": N_("Kinship term"), "phrase": N_("Paraphrase")}
+
+
+def _aliases_panel(errors: dict | None = None, values=None) -> str:
+    from engine.petitions import aliases
+    rows = runtime().read(lambda uow: [
+        {"id": a.id, "kind": a.kind, "alias": a.alias, "canonical": a.canonical}
+        for a in aliases.list_aliases(uow.session, actor=g.user)])
+    return render_template("admin/_aliases.html", aliases=rows, kinds=ALIAS_KINDS,
+                           errors=errors or {}, values=values)
+
+
+@bp.get("/admin/repeat-aliases")
+@page(roles=ADMIN)
+def admin_repeat_aliases():
+    """Words the repeat check reads as one: posts, kinship terms, paraphrases."""
+    return render_template("admin/aliases.html", panel=_aliases_panel())
+
+
+@bp.post("/admin/repeat-aliases")
+@page(roles=ADMIN)
+def admin_repeat_alias_add():
+    from engine.errors import DomainError
+    from engine.petitions import aliases
+    rt = runtime()
+    form = request.form
+    try:
+        rt.transact(lambda uow: aliases.add_alias(
+            uow.session, rt, actor=g.user, kind=form.get("kind", ""),
+            alias=form.get("alias", ""), canonical=form.get("canonical", "")))
+    except DomainError as exc:
+        errors = dict(exc.fields) if isinstance(exc, Invalid) and exc.fields else \
+            {"_form": [_(exc.msgid, **(exc.params or {}))]}
+        return with_errors(_aliases_panel(errors, form))
+    return toast(_aliases_panel(), _("Alias added."))
+
+
+@bp.post("/admin/repeat-aliases/<int:alias_id>/delete")
+@page(roles=ADMIN)
+def admin_repeat_alias_delete(alias_id: int):
+    from engine.petitions import aliases
+    rt = runtime()
+    rt.transact(lambda uow: aliases.delete_alias(uow.session, rt, actor=g.user,
+                                                 alias_id=alias_id))
+    return toast(_aliases_panel(), _("Alias removed."))

@@ -1,0 +1,220 @@
+"""Words of a petition's matter: jieba segmentation, an alias table (posts, kinship terms,
+common paraphrases) and numbers normalised to comparable tokens.
+
+jieba loads its dictionary from the installed package (jieba/dict.txt) and never downloads;
+one tokenizer per process, built on first use (about a second) and shared by all threads."""
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable
+
+import jieba
+
+# (kind, alias, canonical): the defaults seeded into the `repeat_alias` table by migration 0020;
+# administrators edit the table (admin API / page), the repeat check reads it from there.
+DEFAULT_ALIASES: tuple[tuple[str, str, str], ...] = tuple(
+    (kind, alias, canonical) for kind, groups in {
+        "post": {
+            "村支书": ("村党支部书记", "村支部书记", "党支部书记", "支部书记", "村书记", "支书",
+                       "书记", "村党总支书记", "党总支书记"),
+            "村主任": ("村委会主任", "村民委员会主任", "村长", "主任"),
+            "村会计": ("会计", "村报账员", "报账员", "村出纳", "出纳"),
+            "村监委主任": ("村监委会主任", "村务监督委员会主任", "监委会主任"),
+            "村民小组长": ("组长", "小组长", "村小组长", "队长"),
+        },
+        "kinship": {
+            "妻弟": ("小舅子", "舅子", "内弟"), "岳父": ("老丈人", "丈人", "岳丈"),
+            "岳母": ("丈母娘",), "妻子": ("老婆", "爱人", "媳妇儿"), "丈夫": ("老公",),
+            "儿媳": ("儿媳妇",), "女婿": ("姑爷",), "弟媳": ("弟媳妇", "弟妹"),
+            "表兄弟": ("老表", "表弟", "表哥", "表兄"), "堂兄弟": ("堂哥", "堂兄", "堂弟"),
+            "侄子": ("侄儿",), "母亲": ("老娘", "老妈", "妈妈"), "父亲": ("老爹", "老爸", "爸爸"),
+            "弟弟": ("胞弟", "亲弟弟", "兄弟"), "哥哥": ("大哥", "亲哥", "胞兄"),
+        },
+        "phrase": {
+            "套取": ("骗取", "冒领", "骗", "套", "白拿", "多拿", "多领", "骗了", "弄了"),
+            "虚报": ("多报", "多算", "虚开", "谎报", "假"),
+            "好处费": ("辛苦费", "红包", "礼金", "回扣", "手续费", "跑腿费"),
+            "春节": ("过年", "逢年过节", "年关"),
+            "吃喝": ("公款吃喝", "下馆子", "请客", "大吃大喝", "招待费", "吃掉"),
+            "贿选": ("拉票", "买票", "发钱"),
+            "承包": ("发包", "包给", "包了", "承包给", "租给", "出租"),
+            "未入账": ("没入账", "不入账", "没交到", "未缴入", "没进", "入账"),
+            "村集体": ("村里", "集体", "组里"),
+            "渠道": ("水渠", "渠"),
+            "施工": ("承建", "干的", "干了", "修"),
+            "分给": ("分配给", "给了", "发给", "分"),
+            "住房": ("房子", "楼房", "商品房", "房"),
+        },
+    }.items() for canonical, aliases in groups.items() for alias in (canonical, *aliases))
+
+# Words every petition uses, whatever it is about.
+_STOP = frozenset("""反映 举报 检举 控告 问题 情况 村民 群众 老百姓 我们 他们 她们 本人 要求 请求
+希望 恳请 纪委 监委 上级 领导 有关部门 相关部门 调查 核实 查处 处理 严肃 严重 给予 一个 公道
+利用 职务 便利 职务之便 存在 进行 没有 一直 至今 以来 其中 工作 组织 这个 那个 大家 知道
+现在 到 的 了 是 在 和 等 都 也 就 还 把 被 给 让 将 其 他 她 我 你 这 那 有 又 说 去 来 请
+一下 查 了事 不了了之 敢怒不敢言 根本 人家 真正 听说 少说 前后 一共 共计 累计 实际
+已经 每户 每人 每月 每年 每次 自己 自家 家里 亲戚 一些 很多""".split())
+# One shared word is chance ("资金", "补贴"): the words count from this many shared on.
+MIN_SHARED_WORDS = 2
+# One-character words that still say what happened.
+_KEEP_SHORT = frozenset("羊牛猪鱼车路桥树林沙砂烟酒卡地")
+
+_lock = threading.Lock()
+_tokenizer: jieba.Tokenizer | None = None
+_known: set[str] = set()
+
+
+def tokenizer(extra_words: Iterable[str] = ()) -> jieba.Tokenizer:
+    """The process's jieba tokenizer, with every alias known as a word."""
+    global _tokenizer
+    with _lock:
+        if _tokenizer is None:
+            jieba.setLogLevel(logging.WARNING)
+            tk = jieba.Tokenizer()  # the package's own dict.txt: no download
+            tk.initialize()
+            _tokenizer = tk
+        for word in extra_words:
+            if word not in _known and len(word) >= 2:
+                _tokenizer.add_word(word, freq=100_000)
+                _known.add(word)
+        return _tokenizer
+
+
+class Aliases:
+    """alias -> canonical (normalised); frozen, so prepared petitions can keep a reference."""
+
+    def __init__(self, rows: Iterable[tuple[str, str, str]] = DEFAULT_ALIASES):
+        self.rows = tuple(rows)
+        self.map: dict[str, str] = {}
+        self.posts: dict[str, str] = {}
+        for kind, alias, canonical in self.rows:
+            a, c = _norm(alias), _norm(canonical)
+            if a and c:
+                (self.posts if kind == "post" else self.map)[a] = c
+        self.key = hash(self.rows)
+        tokenizer(list(self.map) + list(self.posts))
+
+    def post(self, text: str) -> str:
+        return self.posts.get(text, text)
+
+
+def _norm(text: str) -> str:
+    from engine.petitions.similarity import normalize
+    return normalize(text)
+
+
+_DEFAULT: Aliases | None = None
+
+
+def default_aliases() -> Aliases:
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Aliases()
+    return _DEFAULT
+
+
+# ------------------------------------------------------------------------------------------
+# Numbers: "12万元", "120000元", "十二万元", "十几万" all become one token "#元:10" (money,
+# half-decade bucket of the value); 亩, 只, 间, 户, 人 keep their unit. Years stay exact.
+
+_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+              "八": 8, "九": 9, "几": 5}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_NUMBER = re.compile(r"(?:好|近)?(?:\d+(?:\.\d+)?|[零一二两三四五六七八九十百千几]+)"
+                     r"[十百千几多余来]*万?[多余来]?(?P<unit>元|块|亩|只|间|户|人|桌|年|头|车)?")
+_VAGUE = re.compile(r"[几多余来近好]|[一二两三四五六七八九][二两三四五六七八九](?=[十百千万]|$)")
+_COUNT_UNITS = {"亩", "只", "间", "户", "人", "桌", "头", "车"}
+
+
+def _cn_value(text: str) -> float | None:
+    """The value of a Chinese or Arabic numeral, vague ones at their middle ("十几万": 150000)."""
+    text = text.lstrip("好近")
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)(千|万)?([多余来])?(万)?", text)
+    if m:
+        value = float(m.group(1)) * {"千": 1e3, "万": 1e4, None: 1}[m.group(2)]
+        if m.group(3):
+            value *= 1.1
+        return value * (1e4 if m.group(4) else 1)
+    # "一两万", "六七万": two neighbouring digits mean about their middle.
+    text = re.sub(r"([一二两三四五六七八九])([二两三四五六七八九])(?=[十百千万]|$)",
+                  lambda g: g.group(1) + "5" if _CN_DIGITS[g.group(2)] - _CN_DIGITS[
+                      g.group(1)] == 1 else g.group(0), text)
+    total, section, num, last_unit = 0.0, 0.0, None, 1.0
+    for ch in text:
+        if ch == "5" and num is not None:
+            num += 0.5
+        elif ch in _CN_DIGITS:
+            num = float(_CN_DIGITS[ch])
+        elif ch in _CN_UNITS:
+            unit = _CN_UNITS[ch]
+            section += (1.0 if num is None else num) * unit
+            num, last_unit = None, unit
+        elif ch == "万":
+            section += num or 0.0
+            total += section * 1e4
+            section, num, last_unit = 0.0, None, 1e4
+        elif ch in "多余来":
+            section += (num or 0.0) + last_unit / 2 if last_unit > 1 else (num or 0.0) + 0.5
+            num = None
+        else:
+            return None
+    value = total + section + (num or 0.0)
+    return value or None
+
+
+def number_tokens(text: str) -> tuple[list[str], str]:
+    """Tokens for the numbers in `text` (NFKC) and the text with them cut out."""
+    tokens: list[str] = []
+
+    def take(m: re.Match) -> str:
+        unit = m.group("unit")
+        raw = m.group(0)[:-1] if unit else m.group(0)
+        value = _cn_value(raw)
+        if value is None or value < 2:
+            return m.group(0)
+        if unit == "年":
+            tokens.append(f"#年:{int(value)}")
+        else:
+            kind = unit if unit in _COUNT_UNITS else "元"
+            if kind == "元" and unit is None and value < 100 and "万" not in raw:
+                return m.group(0)  # a bare small number: "三年", "两层" say little
+            # A vague number ("一两万", "十几万") stands for a range: every bucket it touches.
+            spread = (0.7, 1.4) if _VAGUE.search(raw) else (1.0, 1.0)
+            low, high = (round(2 * math.log10(value * f)) for f in spread)
+            tokens.extend(f"#{kind}:{b}" for b in range(low, high + 1))
+        return " "
+
+    rest = _NUMBER.sub(take, text)
+    return tokens, rest
+
+
+def matter_words(pieces: Iterable[str], raw_content: str, aliases: Aliases) -> frozenset[str]:
+    """The canonical words and number tokens of a petition's matter."""
+    numbers, _ = number_tokens(unicodedata.normalize("NFKC", raw_content or ""))
+    tk = tokenizer()
+    words = set(numbers)
+    for piece in pieces:
+        _, piece = number_tokens(piece)
+        for word in tk.lcut(piece.replace(" ", "")):
+            word = aliases.map.get(word, word)
+            if word in _STOP or word.isdigit():
+                continue
+            if len(word) >= 2 or word in _KEEP_SHORT:
+                words.add(word)
+    return frozenset(words)
+
+
+def word_dice(a: frozenset[str], b: frozenset[str]) -> float | None:
+    if not a or not b:
+        return None
+    shared = len(a & b)
+    return 2 * shared / (len(a) + len(b)) if shared >= MIN_SHARED_WORDS else 0.0
+
+
+__all__ = ["Aliases", "DEFAULT_ALIASES", "default_aliases", "matter_words", "number_tokens",
+           "tokenizer", "word_dice"]
+
