@@ -578,6 +578,7 @@ def flags(session: Session, runtime: Runtime, *, user: User, on: date | None,
           unit_code: str | None) -> dict:
     """Every flag for the last complete periods before `on` (default today), in the scope of
     the unit (default: the caller's)."""
+    from engine.quality import service as quality  # quality reads this module's periods
     tree, scope = report_unit(session, user=user, unit_code=unit_code)
     tune(session, runtime)
     on = on or runtime.clock.local(runtime.clock.now()).date()
@@ -598,7 +599,10 @@ def flags(session: Session, runtime: Runtime, *, user: User, on: date | None,
             "key_verification_reports": key_verification_reports(session, runtime, tree=tree,
                                                                  scope=scope, p=bimonth),
             "quarterly_feedback": quarterly_feedback(session, runtime, tree=tree, scope=scope,
-                                                     p=quarter)}
+                                                     p=quarter),
+            "quality_review_notice": quality.notice_flags(
+                session, runtime, tree=tree, scope=scope,
+                p=calendar_period(runtime, kind="quarter", on=on, back=1))}
 
 
 def submit(session: Session, runtime: Runtime, *, user: User, kind: str,

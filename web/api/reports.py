@@ -113,6 +113,16 @@ class KeyVerificationReport(Schema):
     flagged = fields.Boolean()
 
 
+class QualityNotice(Schema):
+    unit = fields.String()
+    name = fields.String()
+    round = fields.Integer(allow_none=True)
+    drawn = fields.Boolean()
+    notified = fields.Boolean()
+    notified_at = fields.AwareDateTime(allow_none=True)
+    flagged = fields.Boolean()
+
+
 class FeedbackReport(Schema):
     unit = fields.String()
     name = fields.String()
@@ -132,6 +142,7 @@ RepeatFlag = _flag_list("RepeatFlag", RepeatTownship)
 ZeroCaseFlag = _flag_list("ZeroCaseFlag", UnitRef)
 KeyVerificationFlag = _flag_list("KeyVerificationFlag", KeyVerificationReport)
 FeedbackFlag = _flag_list("FeedbackFlag", FeedbackReport)
+QualityNoticeFlag = _flag_list("QualityNoticeFlag", QualityNotice)
 
 
 class FlagsOut(Schema):
@@ -141,6 +152,7 @@ class FlagsOut(Schema):
     zero_case_townships = fields.Nested(ZeroCaseFlag)
     key_verification_reports = fields.Nested(KeyVerificationFlag)
     quarterly_feedback = fields.Nested(FeedbackFlag)
+    quality_review_notice = fields.Nested(QualityNoticeFlag)
 
 
 class SubmissionIn(schemas.Strict):
@@ -203,7 +215,7 @@ def report_flags():
     result = rt.read(lambda uow: reports.flags(uow.session, rt, user=user, on=args.get("date"),
                                                unit_code=args.get("unit")))
     for key in ("repeat_townships", "zero_case_townships", "key_verification_reports",
-                "quarterly_feedback"):
+                "quarterly_feedback", "quality_review_notice"):
         result[key] = _dated(result[key])
     return dump(FlagsOut, result)
 
