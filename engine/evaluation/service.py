@@ -106,7 +106,11 @@ def scope_of(session: Session, user: User) -> tuple[Tree, UnitInfo]:
 
 def zones_of(tree: Tree, scope: UnitInfo) -> list[UnitInfo]:
     """The zones strictly below the scope (a zone head does not evaluate their own zone)."""
-    return [u for u in tree.below(scope, kind="zone") if u.id != scope.id and u.active]
+    zones = [u for u in tree.below(scope, kind="zone") if u.id != scope.id and u.active]
+    if not zones:
+        raise Forbidden("there is no zone below your unit to evaluate",
+                        reason="evaluation_no_zones")
+    return zones
 
 
 def _zone(tree: Tree, scope: UnitInfo, code: str) -> UnitInfo:

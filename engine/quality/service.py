@@ -216,6 +216,10 @@ def create_round(session: Session, runtime: Runtime, *, user: User, unit_code: s
     if not may_run(tree, user, scope):
         raise Forbidden("only a supervisor of the reviewing unit draws its quality review",
                         reason="quality_review_not_supervisor")
+    if scope not in responsible_units(tree, scope):
+        raise Forbidden("%(unit)s does not review the townships' handling; the commission "
+                        "above them does", reason="quality_review_not_reviewing_unit",
+                        params={"unit": scope.name})
     p = quarter_period(runtime, year, quarter)
     today = runtime.clock.local(runtime.clock.now()).date()
     if p.first > today:

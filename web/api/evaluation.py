@@ -122,17 +122,17 @@ def zone_evaluation_rows():
         indicator=args["indicator"])))
 
 
-@bp.put("/evaluations/zones/<code>/manual")
+@bp.put("/evaluations/zones/<zone>/manual")
 @doc(body=ManualIn, responses={200: ManualOut})
-def zone_manual_score(code):
+def zone_manual_score(zone):
     """Record a zone's manual score for the period (a supervisor above the zone)."""
     user = current_user()
     args = json_body(ManualIn)
     rt = runtime()
     rt.transact(lambda uow: evaluation.set_manual(
-        uow.session, rt, user=user, period_key=args["period"], zone=code, score=args["score"],
+        uow.session, rt, user=user, period_key=args["period"], zone=zone, score=args["score"],
         comment=args["comment"]))
-    return dump(ManualOut, {"zone": code, "period": args["period"], "score": args["score"],
+    return dump(ManualOut, {"zone": zone, "period": args["period"], "score": args["score"],
                             "comment": args["comment"]})
 
 
