@@ -110,6 +110,8 @@ NAV = [
     ("ui.intake", N_("Register petition"), {"intake_clerk", "supervisor"}),
     ("ui.overdue_board", N_("Overdue board"), {"supervisor"}),
     ("ui.dashboard", N_("Statistics"), {"supervisor", "caseworker", "intake_clerk"}),
+    ("ui.quality_rounds", N_("Quality review"), {"supervisor", "caseworker"}),
+    ("ui.evaluation_page", N_("Zone evaluation"), {"supervisor"}),
     ("ui.designer", N_("Process designer"), {"process_designer"}),
     ("ui.admin_home", N_("Administration"), {"administrator"}),
 ]
