@@ -34,7 +34,8 @@ def envelope(status: int, code: str, message: str, fields: dict | None = None,
 def register(app: Flask) -> None:
     @app.errorhandler(errors.DomainError)
     def _domain(exc: errors.DomainError):
-        status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
+        status = getattr(exc, "status", None) or \
+            next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
         return envelope(status, exc.code, exc.message, exc.fields, exc.details or None)
 
     @app.errorhandler(ValidationError)

@@ -50,11 +50,7 @@ def _check_type(content_type: str, data: bytes, allowed) -> None:
                       fields={"file": ["content does not match the type"]})
 
 
-def upload(session: Session, runtime: Runtime, *, user: User, case_id: int, file_name: str,
-           content_type: str, data: bytes, identifies_reporter: bool,
-           petition_id: int | None = None) -> Attachment:
-    """Store a file for a case the user may see; write it durably before the row is committed."""
-    case = cases.case_for_user(session, user, case_id)
+def _check_type_and_size(runtime: Runtime, content_type: str, data: bytes) -> None:
     limit = int(runtime.settings.get("storage", "max_bytes", default=20 * 1024 * 1024))
     if not data:
         raise Invalid("the file is empty", fields={"file": ["empty"]})
@@ -62,11 +58,10 @@ def upload(session: Session, runtime: Runtime, *, user: User, case_id: int, file
         raise Invalid(f"the file is larger than {limit // (1024 * 1024)} MB",
                       fields={"file": ["too large"]})
     _check_type(content_type, data, runtime.settings.get("storage", "types", default=()))
-    if petition_id is not None:
-        petition = session.get(Petition, petition_id)
-        if petition is None or petition.case_id != case.id:
-            raise Invalid("that petition is not part of this case",
-                          fields={"petition_id": ["not in this case"]})
+
+
+def store(runtime: Runtime, data: bytes) -> str:
+    """Write the file durably into the storage folder; return its storage key."""
     key = uuid.uuid4().hex
     folder = storage_dir(runtime)
     folder.mkdir(parents=True, exist_ok=True)
@@ -76,6 +71,27 @@ def upload(session: Session, runtime: Runtime, *, user: User, case_id: int, file
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, folder / key)
+    return key
+
+
+def checked_store(runtime: Runtime, *, content_type: str, data: bytes) -> tuple[str, str]:
+    """Check an upload's size and type, store it; return (storage key, sha256)."""
+    _check_type_and_size(runtime, content_type, data)
+    return store(runtime, data), hashlib.sha256(data).hexdigest()
+
+
+def upload(session: Session, runtime: Runtime, *, user: User, case_id: int, file_name: str,
+           content_type: str, data: bytes, identifies_reporter: bool,
+           petition_id: int | None = None) -> Attachment:
+    """Store a file for a case the user may see; write it durably before the row is committed."""
+    case = cases.case_for_user(session, user, case_id)
+    _check_type_and_size(runtime, content_type, data)
+    if petition_id is not None:
+        petition = session.get(Petition, petition_id)
+        if petition is None or petition.case_id != case.id:
+            raise Invalid("that petition is not part of this case",
+                          fields={"petition_id": ["not in this case"]})
+    key = store(runtime, data)
     now = runtime.clock.now()
     row = Attachment(case_id=case.id, petition_id=petition_id,
                      file_name=Path(file_name).name[:255] or "file", content_type=content_type,

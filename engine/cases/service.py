@@ -18,7 +18,8 @@ from engine.runtime import Runtime
 from engine.uow import UnitOfWork
 
 
-PREFIX = {"petition": "", "case": "C", "clue": "L"}
+PREFIX = {"petition": "", "case": "C", "clue": "L", "inspection": "I", "finding": "F",
+          "interference": "G"}
 
 
 def next_number(session: Session, *, unit_code: str, year: int, kind: str) -> str:
@@ -80,12 +81,9 @@ def may_see_case(session: Session, user: User, case: Case) -> bool:
     roles = user.roles
     if "intake_clerk" in roles and case.registered_unit_id == user.unit_id:
         return True
-    if "supervisor" in roles:
-        path = session.scalar(select(Unit.path).where(Unit.id == user.unit_id))
-        units = select(Unit.id).where(Unit.path.startswith(path))
-        if case.registered_unit_id is not None and session.scalar(
-                units.where(Unit.id == case.registered_unit_id)) is not None:
-            return True
+    from engine.access import case_units
+    if case_units.sees_case(session, user, case):
+        return True
     stmt = select(Task.id).where(Task.case_id == case.id,
                                  authority.visible_clause(session, user, "all")).limit(1)
     if session.scalar(stmt) is not None:

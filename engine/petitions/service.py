@@ -12,6 +12,7 @@ from engine.cases.models import Case
 from engine.errors import Forbidden, Invalid, NotFound
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
+from engine.supervision import villages
 from engine.petitions import masking
 from engine.petitions.models import CATEGORIES, CHANNELS, LEVELS, AccusedPerson, Petition
 from engine.runtime import Runtime
@@ -83,6 +84,7 @@ def register(uow: UnitOfWork, *, runtime: Runtime, user: User, fields: dict) -> 
                  for p in fields.get("accused") or []])
     session.add(petition)
     session.flush()
+    villages.link_one(session, petition)
     case = cases.open_case(
         uow, runtime=runtime, process_key=INTAKE_PROCESS, user=user,
         data={"petition_id": petition.id, "petition_number": petition.number,
@@ -346,6 +348,8 @@ def correct(session: Session, runtime: Runtime, *, user: User, petition_id: int,
         if field in changes:
             change(field, getattr(petition, field), changes[field])
             setattr(petition, field, changes[field])
+    if "village" in changes or "township" in changes:
+        villages.link_one(session, petition)
     if "accused" in changes:
         old = [a.name for a in petition.accused]
         petition.accused = [AccusedPerson(name=p["name"].strip(), post=p.get("post") or "",

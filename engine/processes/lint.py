@@ -20,6 +20,7 @@ Each names its element and, where the sources are known, its file and line.
 from __future__ import annotations
 
 from engine.inbox import authority
+from engine.workflow import checks
 from engine.workflow import parser as bpmn
 from engine.workflow.adapter import CompiledSpec, Problem
 from engine.workflow.scripting import ALLOWED_NAMES, called_names, expressions, read_names
@@ -38,8 +39,8 @@ def warnings(settings, key: str, compiled: CompiledSpec,
         read |= read_names(text, mode)
         for name, line in called_names(text, mode):
             if name not in ALLOWED_NAMES:
-                found.append(Problem(f"calls {name!r}, which is not an allowed function "
-                                     f"(script line {line})", element_id=element_id))
+                found.append(Problem.coded("script_unknown_function", element_id=element_id,
+                                           name=name, script_line=line))
     for element_id, info in compiled.human_tasks.items():
         process = info.get("process") or key
         # A task is governed by its own process's lanes (a called process has its own mapping;
@@ -50,21 +51,20 @@ def warnings(settings, key: str, compiled: CompiledSpec,
                 if isinstance(rule, dict) and isinstance(rule.get(attr), str):
                     read.add(rule[attr].split(".")[0])
         if mapping and (info["lane"] or "") not in mapping:
-            found.append(Problem(f"lane {info['lane']!r} maps to no role or unit; the task "
-                                 "will be offered to the instance's starter",
-                                 element_id=element_id))
+            found.append(Problem.coded("lane_unmapped", element_id=element_id, lane=info["lane"])
+                         if info["lane"] is not None
+                         else Problem.coded("lane_missing", element_id=element_id))
         deadline = info["properties"].get("deadline")
         if deadline and deadline not in deadline_keys:
-            found.append(Problem(f"deadline key {deadline!r} is not configured (config.yaml "
-                                 "deadlines.keys); no deadline will be started",
-                                 element_id=element_id))
+            found.append(Problem.coded("deadline_unknown", element_id=element_id,
+                                       key=deadline))
     for element_id, info in compiled.human_tasks.items():
         if info["properties"].get("action") or info["properties"].get("result"):
             continue
         for field in ((info.get("form") or {}).get("properties") or {}):
             if field.split(".")[0] not in read:
-                found.append(Problem(f"form field {field!r} is never used by a condition, "
-                                     "script, lane mapping or action", element_id=element_id))
+                found.append(Problem.coded("field_unused", element_id=element_id,
+                                           field=field))
     names = {s.name for s in [compiled.spec, *compiled.subprocess_specs.values()]}
     for name, data in sources or []:
         try:
@@ -78,10 +78,14 @@ def warnings(settings, key: str, compiled: CompiledSpec,
                                          namespaces=BPMN):
                 outgoing = gateway.xpath("./bpmn:outgoing", namespaces=BPMN)
                 if len(outgoing) > 1 and not gateway.get("default"):
-                    found.append(Problem("gateway has no default flow; when no condition "
-                                         "holds the instance stops in error",
-                                         element_id=gateway.get("id"), line=gateway.sourceline,
-                                         file_name=name))
+                    found.append(Problem.coded("gateway_no_default", element_id=gateway.get("id"),
+                                               line=gateway.sourceline, file_name=name,
+                                               element_name=gateway.get("name")))
+    for name, data in (sources or [])[:1]:  # the file itself; what it calls has its own
+        try:
+            found.extend(checks.warnings(bpmn.parse_xml(data, name), name))
+        except bpmn.BpmnInvalid:
+            pass
     return [bpmn.locate(sources, p) if sources else p for p in found]
 
 
@@ -134,14 +138,10 @@ def validate(session, runtime, files: list[tuple[str, bytes]]) -> dict:
             except bpmn.BpmnInvalid as exc:
                 errors.extend(bpmn.locate(sources, p) for p in exc.problems)
                 continue
-            errors.extend(bpmn.locate(sources, Problem(
-                f"unknown action {info['properties']['action']!r}", element_id=element_id,
-                file_name=name)) for element_id, info in compiled.human_tasks.items()
-                if info["properties"].get("action")
-                and not actions.known(info["properties"]["action"]))
+            errors.extend(bpmn.locate(sources, p) for p in actions.unknown(compiled, name))
             found.extend(warnings(runtime.settings, pid, compiled, sources))
     if roots and not processes_found:
-        errors.append(Problem("the file defines no executable process", file_name=files[0][0]))
+        errors.extend(checks.no_executable(roots))
     unique = lambda items: list({(p.element_id, p.line, p.message): p for p in items}.values())
     return {"processes": processes_found, "errors": [p.as_dict() for p in unique(errors)],
             "warnings": [p.as_dict() for p in unique(found)]}

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from engine import limits
 from engine.audit import service as audit
 from engine.cases.models import Case
 from engine.deadlines import service as deadlines
@@ -21,7 +22,7 @@ from engine.processes.models import BpmnSource, ProcessDefinition, ProcessInstan
 from engine.runtime import Runtime
 from engine.timers.models import Timer
 from engine.uow import UnitOfWork
-from engine.workflow import forms
+from engine.workflow import checks, forms
 from engine.workflow import parser as bpmn
 from engine.workflow.adapter import (BpmnInvalid, CompiledSpec, NothingWaits, Problem, Run,
                                      policy_problems,
@@ -79,8 +80,7 @@ def deploy(uow: UnitOfWork, *, runtime: Runtime, files: list[tuple[str, bytes]],
     in_bundle = [(pid, name) for name, root in roots.items() for pid in bpmn.process_ids(root)]
     all_ids = {pid: name for name, root in roots.items() for pid in _all_process_ids(root)}
     if not in_bundle:
-        raise BpmnInvalid([Problem("the file defines no executable process",
-                                   file_name=files[0][0])])
+        raise BpmnInvalid(checks.no_executable(roots))
     data_by_name = dict(files)
     results: list[DeployResult] = []
     planned: dict[str, tuple[int, str]] = {}  # key -> (version, checksum) planned in this call
@@ -92,11 +92,7 @@ def deploy(uow: UnitOfWork, *, runtime: Runtime, files: list[tuple[str, bytes]],
         except BpmnInvalid as exc:
             problems.extend(bpmn.locate(sources, p) for p in exc.problems)
             continue
-        unknown = [Problem(f"unknown action {info['properties']['action']!r}; known actions: "
-                           f"{', '.join(actions.names())}", element_id=element_id, file_name=name)
-                   for element_id, info in compiled.human_tasks.items()
-                   if info["properties"].get("action")
-                   and not actions.known(info["properties"]["action"])]
+        unknown = actions.unknown(compiled, name)
         if unknown:
             problems.extend(bpmn.locate(sources, p) for p in unknown)
             continue
@@ -376,8 +372,7 @@ def start_instance(uow: UnitOfWork, *, runtime: Runtime, key: str, version: int 
                    data: dict | None = None, user: User | None, case_id: int | None = None,
                    actor: str | None = None) -> tuple[ProcessInstance, list[Task]]:
     """Start a deployed process and run it to its first wait."""
-    if data is not None and not isinstance(data, dict):
-        raise Invalid("data must be an object", fields={"data": ["must be an object"]})
+    limits.check_data(data)
     session = uow.session
     now = runtime.clock.now()
     definition = get_definition(session, key, version)
@@ -424,6 +419,7 @@ def open_tasks(session: Session, instance_id: str) -> list[Task]:
 def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict,
                   version: int | None, user: User) -> tuple[Task, list[Task]]:
     """Validate the data against the task's form, complete it, run on; return it and new tasks."""
+    limits.check_data(data)
     session = uow.session
     now = runtime.clock.now()
     # One read of the task and its instance, locking both (writes to an instance are serialised).
@@ -448,7 +444,7 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
         case = session.get(Case, instance.case_id) if instance.case_id else None
         data = {**data, **actions.run(action, actions.ActionContext(
             session=session, runtime=runtime, user=user, task=row, instance=instance, case=case,
-            data=data, process_data=dict(instance.data or {})))}
+            data=data, process_data=dict(instance.data or {}), uow=uow))}
     run = _load(session, runtime, instance)
     try:
         run.complete(task_id, data, now)
@@ -460,7 +456,7 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
     row.completed_by_id, row.status, row.completed_at = user.id, "completed", now
     row.version += 1
     if row.deadline_key:
-        deadlines.task_finished(session, runtime, row, completed=True)
+        deadlines.task_finished(session, runtime, row, completed=True, data=data)
     audit.record(session, at=now, actor=user.username, action="task_completed",
                  case_id=instance.case_id, instance_id=instance.id, task_id=task_id,
                  task_name=row.name, detail={"data": data})
@@ -471,6 +467,7 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
 def send_message(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, name: str,
                  payload: dict, user: User) -> ProcessInstance:
     """Deliver a message to the instance; correlation is computed from the payload."""
+    limits.check_data(payload, field="payload")
     session = uow.session
     now = runtime.clock.now()
     instance = _lock_instance(session, runtime, instance_id)
@@ -493,6 +490,7 @@ def send_message(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, name: s
 def retry_instance(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, data: dict | None,
                    user: User) -> ProcessInstance:
     """Merge data into the failed task and run it again."""
+    limits.check_data(data)
     session = uow.session
     now = runtime.clock.now()
     instance = _lock_instance(session, runtime, instance_id)
@@ -529,17 +527,20 @@ def fire_timers(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, now: dat
 
 
 def cancel_instance(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, actor: str,
-                    reason: str) -> None:
-    """Stop an instance: its open tasks are cancelled and nothing waits any more."""
+                    reason: str, record_as: str | None = None) -> None:
+    """Stop an instance: its open tasks are cancelled and nothing waits any more. With
+    `record_as` (e.g. "withdrawn") the instance keeps that status instead of counting as
+    completed, so it does not close its case."""
     session = uow.session
     now = runtime.clock.now()
     instance = _lock_instance(session, runtime, instance_id)
-    if instance.status == "completed":
+    if instance.status not in ("running", "error"):
         return
     run = _load(session, runtime, instance)
-    run.cancel(now)
+    run.cancel(now, record_as=record_as)
     audit.record(session, at=now, actor=actor, action="instance_cancelled",
-                 case_id=instance.case_id, instance_id=instance.id, detail={"reason": reason})
+                 case_id=instance.case_id, instance_id=instance.id,
+                 detail={"reason": reason, "status": record_as or "completed"})
     _save(uow, runtime, instance, run, actor=actor, now=now)
 
 

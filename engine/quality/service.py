@@ -348,8 +348,10 @@ def score(session: Session, runtime: Runtime, *, user: User, item_id: int, check
 
 def open_rectification(session: Session, runtime: Runtime, *, rnd: ReviewRound,
                        item: ReviewItem, user: User) -> None:
-    """A failed item needs a rectification by its unit. No rectification service exists yet
-    (daily supervision's), so the item is recorded as needing one and listed in the notice."""
+    """A failed item needs a rectification by its unit. Daily supervision's rectification runs
+    only for a finding of an approved inspection (there is no entry point for a unit outside an
+    inspection yet) (daily supervision opens them per inspection finding), so
+    the item is recorded as needing one and listed in the notice."""
     item.rectification = "needs_rectification"
     audit.record(session, at=runtime.clock.now(), actor=user.username,
                  action="quality_rectification_needed", case_id=item.case_id,

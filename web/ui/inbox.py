@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from engine.inbox import filters
 from web.auth import runtime
-from web.ui import N_, bp, is_htmx, page, toast
+from web.ui import N_, bp, is_htmx, page, toast, whole_number
 
 TAB_LABELS = {"mine": N_("My tasks"), "unit": N_("Unclaimed in my unit"),
               "supervised": N_("Supervised"), "overdue": N_("Overdue")}
@@ -23,7 +23,8 @@ CATEGORIES = {"welfare_funds": N_("Welfare funds"), "collective_assets": N_("Col
               "election_discipline": N_("Election discipline"), "gambling": N_("Gambling"),
               "service_window": N_("Service windows"), "other": N_("Other")}
 DUE_LABELS = {"green": N_("On time"), "yellow": N_("Due soon"), "red": N_("Overdue")}
-ROLES = {"caseworker", "supervisor", "intake_clerk", "joint_reviewer"}
+ROLES = {"caseworker", "supervisor", "intake_clerk", "joint_reviewer", "inspector",
+         "rectification_officer"}
 
 
 def _query() -> dict:
@@ -42,8 +43,11 @@ def inbox():
     rt = runtime()
     user = g.user
     query = _query()
-    number = request.args.get("page", "1")
-    number = int(number) if number.isdigit() and int(number) > 0 else 1
+    # Past the last page shows the last page (filters.inbox_page); not a number shows the first.
+    raw = request.args.get("page", "1").strip()
+    number = whole_number(raw)
+    if number is None:
+        number = filters.MAX_PAGE if raw.isascii() and raw.isdigit() else 1
 
     def read(uow):
         found = filters.inbox_page(uow.session, rt, user=user, query=query, page=number)

@@ -1,0 +1,1 @@
+"""Access rules: who may see, work and supervise what."""
