@@ -91,9 +91,18 @@ def upload(session: Session, runtime: Runtime, *, user: User, case_id: int, file
         if petition is None or petition.case_id != case.id:
             raise Invalid("that petition is not part of this case",
                           fields={"petition_id": ["not in this case"]})
+    return add(session, runtime, user=user, case_id=case.id, file_name=file_name,
+               content_type=content_type, data=data, identifies_reporter=identifies_reporter,
+               petition_id=petition_id)
+
+
+def add(session: Session, runtime: Runtime, *, user: User, case_id: int, file_name: str,
+        content_type: str, data: bytes, identifies_reporter: bool,
+        petition_id: int | None = None, detail: dict | None = None) -> Attachment:
+    """Write a file durably, then its row and the audit event (callers check who may)."""
     key = store(runtime, data)
     now = runtime.clock.now()
-    row = Attachment(case_id=case.id, petition_id=petition_id,
+    row = Attachment(case_id=case_id, petition_id=petition_id,
                      file_name=Path(file_name).name[:255] or "file", content_type=content_type,
                      size=len(data), sha256=hashlib.sha256(data).hexdigest(), storage_key=key,
                      identifies_reporter=identifies_reporter, uploaded_by_id=user.id,
@@ -101,9 +110,15 @@ def upload(session: Session, runtime: Runtime, *, user: User, case_id: int, file
     session.add(row)
     session.flush()
     audit.record(session, at=now, actor=user.username, action="attachment_uploaded",
-                 case_id=case.id, detail={"attachment_id": row.id, "size": row.size,
-                                          "identifies_reporter": identifies_reporter})
+                 case_id=case_id, detail={"attachment_id": row.id, "size": row.size,
+                                          "identifies_reporter": identifies_reporter,
+                                          **(detail or {})})
     return row
+
+
+def read(runtime: Runtime, row: Attachment) -> bytes:
+    """A stored file's bytes (callers check who may)."""
+    return (storage_dir(runtime) / row.storage_key).read_bytes()
 
 
 def list_for(session: Session, *, user: User, case_id: int) -> list[Attachment]:
@@ -127,7 +142,7 @@ def download(session: Session, runtime: Runtime, *, user: User, attachment_id: i
         if not (reason or "").strip():
             raise Invalid("a reason is required to open a file that identifies the reporter",
                           fields={"reason": ["required"]})
-    data = (storage_dir(runtime) / row.storage_key).read_bytes()
+    data = read(runtime, row)
     action = "reporter_revealed" if row.identifies_reporter else "attachment_downloaded"
     audit.record(session, at=runtime.clock.now(), actor=user.username, action=action,
                  case_id=case.id, detail={"attachment_id": row.id, "reason": reason or ""})

@@ -129,7 +129,7 @@ def describe(session: Session, petition: Petition, runtime: Runtime) -> dict:
         "id": petition.id, "number": petition.number, "case_id": petition.case_id,
         "status": petition.status, "channel": petition.channel,
         "received_at": runtime.clock.local(petition.received_at),
-        "reporter": masking.reporter(petition.anonymous, _reporter_fields(petition)),
+        "reporter": masking.reporter(petition.anonymous, reporter_fields(petition)),
         "accused": [{"name": a.name, "post": a.post, "unit": a.unit, "level": a.level}
                     for a in petition.accused],
         "township": _unit_code(session, petition.township_id), "village": petition.village,
@@ -139,7 +139,8 @@ def describe(session: Session, petition: Petition, runtime: Runtime) -> dict:
         "forwarded_to": petition.forwarded_to}
 
 
-def _reporter_fields(petition: Petition) -> dict:
+def reporter_fields(petition: Petition) -> dict:
+    """The unmasked reporter: only for an audited reveal or a document addressed to them."""
     return {"name": petition.reporter_name, "id_number": petition.reporter_id_number,
             "phone": petition.reporter_phone, "address": petition.reporter_address}
 
@@ -181,7 +182,7 @@ def reveal(session: Session, runtime: Runtime, *, user: User, petition_id: int,
                  detail={"petition": petition.number, "reason": reason.strip()})
     if petition.anonymous:
         return {"anonymous": True}
-    return {"anonymous": False, **_reporter_fields(petition)}
+    return {"anonymous": False, **reporter_fields(petition)}
 
 
 def confirm_repeat(session: Session, runtime: Runtime, *, user: User, petition: Petition,

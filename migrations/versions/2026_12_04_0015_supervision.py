@@ -2,7 +2,7 @@
 interference register; petitions' free-text village linked to village units where names match
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014a
 Create Date: 2026-12-04 16:00:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from engine.db import JSONType, UTCDateTime
 
 revision = '0015'
-down_revision = '0012'
+down_revision = '0014a'
 branch_labels = None
 depends_on = None
 

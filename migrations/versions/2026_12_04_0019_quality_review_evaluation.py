@@ -1,7 +1,7 @@
 """quality review rounds and items, manual evaluation scores of zones
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0018
 Create Date: 2026-12-04 16:40:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0019'
-down_revision = '0015'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

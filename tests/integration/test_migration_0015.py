@@ -12,7 +12,7 @@ def test_villages_are_linked_where_names_match(scratch, backend):
     url = scratch.create(backend, demo=False)
     cfg = alembic_config()
     cfg.attributes["url"] = url
-    command.downgrade(cfg, "0012")
+    command.downgrade(cfg, "0014a")
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text(

@@ -73,7 +73,9 @@ class World:
         self.engine = setup.engine
         self.connection = self.engine.connect()
         self.outer = self.connection.begin()
-        settings = load_settings({"database": {"url": url}, "engine": {"workflow_cache_size": 0}})
+        # Documents without LibreOffice here (the .docx and ZIP are still made).
+        settings = load_settings({"database": {"url": url}, "engine": {"workflow_cache_size": 0},
+                                  "documents": {"soffice": "/nonexistent/soffice"}})
         self.runtime = Runtime(settings, engine=self.engine, connection=self.connection,
                                clock=Clock(FROZEN))
         self.api = ApiClient(create_app(runtime=self.runtime).test_client(), tokens)
@@ -128,7 +130,7 @@ class World:
         ids.update(self._supervision(worker))
         ids.update(self._quality_review())
         ids.update(kind="clue-ledger", code="town-a", username="a-worker2",
-                   key="petition_intake", version=1)
+                   key="petition_intake", version=1, template_key="petition_register")
         ids["test_id"] = self._test_run()["test_id"]  # for readers; each matrix cell starts its own
         return ids
 

@@ -8,5 +8,6 @@ from web.api import (cases, clarifications, clues, deadlines, health, petitions,
 from web.api import attachments  # noqa: E402,F401
 from web.api import reports  # noqa: E402,F401
 from web.api import admin  # noqa: E402,F401
+from web.api import documents  # noqa: E402,F401
 from web.api import quality  # noqa: E402,F401
 from web.api import evaluation  # noqa: E402,F401
