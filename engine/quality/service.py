@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, object_session
 
 from engine.audit import service as audit
 from engine.cases.models import Case
@@ -159,7 +159,12 @@ def may_see(tree: Tree, user: User, rnd: ReviewRound) -> bool:
     scope = tree.by_id[rnd.unit_id]
     if may_run(tree, user, scope) or user.username in (rnd.reviewers or []):
         return True
-    return "supervisor" in user.roles and tree.contains(scope, user.unit_id)
+    if "supervisor" not in user.roles:
+        return False
+    own = tree.by_id[user.unit_id]
+    reviewed = object_session(rnd).scalars(select(ReviewItem.unit_id).where(
+        ReviewItem.round_id == rnd.id).distinct())
+    return any(tree.contains(own, unit_id) for unit_id in reviewed)
 
 
 def from_reviewed_unit(tree: Tree, user: User, township_id: int) -> bool:
