@@ -821,4 +821,6 @@ def load_samples(runtime: Runtime) -> int:
     for sample in SAMPLES + SUPERVISION_SAMPLES:
         sample(runtime)
     timers.run_due(runtime, runtime.clock.now())
+    from engine.quality import demo as quality_demo
+    quality_demo.load(runtime)
     return runtime.read(lambda uow: uow.session.scalar(select(func.count(Petition.id))))

@@ -23,3 +23,5 @@ from engine.reports import rollup  # noqa: F401,E402  (its session listeners kee
 from engine.supervision.models import (Evidence, Finding, Inspection,  # noqa: F401
                                       InterferenceEntry, RectificationEntry)
 from engine.documents.models import Document, DocumentTemplate, Dossier  # noqa: F401
+from engine.quality.models import ReviewItem, ReviewRound  # noqa: F401,E402
+from engine.evaluation.models import ManualScore  # noqa: F401,E402

@@ -601,6 +601,7 @@ def flags(session: Session, runtime: Runtime, *, user: User, on: date | None,
           unit_code: str | None) -> dict:
     """Every flag for the last complete periods before `on` (default today), in the scope of
     the unit (default: the caller's)."""
+    from engine.quality import service as quality  # quality reads this module's periods
     tree, scope = report_unit(session, user=user, unit_code=unit_code)
     tune(session, runtime)
     on = on or runtime.clock.local(runtime.clock.now()).date()
@@ -625,7 +626,10 @@ def flags(session: Session, runtime: Runtime, *, user: User, on: date | None,
             "interference_reports": interference_reports(
                 session, runtime, tree=tree, scope=scope,
                 p=calendar_period(runtime, kind="month", on=on, back=1,
-                                  months=_months(runtime, "interference_report_months", 3)))}
+                                  months=_months(runtime, "interference_report_months", 3))),
+            "quality_review_notice": quality.notice_flags(
+                session, runtime, tree=tree, scope=scope,
+                p=calendar_period(runtime, kind="quarter", on=on, back=1))}
 
 
 def submit(session: Session, runtime: Runtime, *, user: User, kind: str,

@@ -133,6 +133,14 @@ def test_inspections_and_rectifications_at_every_state(db):
     assert db("SELECT COUNT(*) FROM interference_entries") == [(2,)]
 
 
+def test_a_notified_quality_review_round_and_zone_scores(db):
+    assert db("SELECT status, seed FROM quality_review_rounds") == [("notified", "20260401")]
+    items = db("SELECT score, passed, rectification FROM quality_review_items ORDER BY position")
+    assert items and all(score is not None for score, _, _ in items)
+    assert [r for _, passed, r in items if not passed] == ["needs_rectification"]
+    assert sorted(db("SELECT score FROM evaluation_scores")) == [(72.0,), (88.0,)]
+
+
 def test_the_inboxes_show_the_work(demo_url):
     users = ["clerk", "a-worker", "a-head", "b-head", "d-head", "east-head", "city-chief",
              "trial-officer", "reviewer-org", "reviewer-civil"]

@@ -128,6 +128,7 @@ class World:
         assert job.status in (200, 201, 202), job.json
         ids["job_id"] = job.json["id"]
         ids.update(self._supervision(worker))
+        ids.update(self._quality_review())
         ids.update(kind="clue-ledger", code="town-a", username="a-worker2",
                    key="petition_intake", version=1, template_key="petition_register")
         from engine.petitions.models import RepeatAlias
@@ -155,6 +156,23 @@ class World:
         assert up.status == 201, up.json
         ids["evidence_id"] = up.json["id"]
         return ids
+
+    def _quality_review(self) -> dict:
+        """The demo's notified quality review round (county, this quarter) and its town-a item;
+        the zone evaluated."""
+        from engine.org.models import Unit
+        from engine.quality.models import ReviewItem, ReviewRound
+
+        def read(uow):
+            s = uow.session
+            town_a = s.scalar(select(Unit.id).where(Unit.code == "town-a"))
+            round_id = s.scalar(select(ReviewRound.id).where(ReviewRound.status == "notified"))
+            item_id = s.scalar(select(ReviewItem.id).where(ReviewItem.round_id == round_id,
+                                                           ReviewItem.unit_id == town_a))
+            return {"round_id": round_id, "item_id": item_id, "zone": "zone-east"}
+        found = self.runtime.read(read)
+        assert all(found.values()), found
+        return found
 
     def _test_run(self) -> dict:
         """A fresh in-memory test-run of the designer (a cell may complete or discard it)."""

@@ -9,3 +9,5 @@ from web.api import attachments  # noqa: E402,F401
 from web.api import reports  # noqa: E402,F401
 from web.api import admin  # noqa: E402,F401
 from web.api import documents  # noqa: E402,F401
+from web.api import quality  # noqa: E402,F401
+from web.api import evaluation  # noqa: E402,F401

@@ -113,6 +113,16 @@ class KeyVerificationReport(Schema):
     flagged = fields.Boolean()
 
 
+class QualityNotice(Schema):
+    unit = fields.String()
+    name = fields.String()
+    round = fields.Integer(allow_none=True)
+    drawn = fields.Boolean()
+    notified = fields.Boolean()
+    notified_at = fields.AwareDateTime(allow_none=True)
+    flagged = fields.Boolean()
+
+
 class FeedbackReport(Schema):
     unit = fields.String()
     name = fields.String()
@@ -142,6 +152,7 @@ ZeroCaseFlag = _flag_list("ZeroCaseFlag", UnitRef)
 KeyVerificationFlag = _flag_list("KeyVerificationFlag", KeyVerificationReport)
 FeedbackFlag = _flag_list("FeedbackFlag", FeedbackReport)
 InterferenceFlag = _flag_list("InterferenceFlag", InterferenceReport)
+QualityNoticeFlag = _flag_list("QualityNoticeFlag", QualityNotice)
 
 
 class FlagsOut(Schema):
@@ -152,6 +163,7 @@ class FlagsOut(Schema):
     key_verification_reports = fields.Nested(KeyVerificationFlag)
     quarterly_feedback = fields.Nested(FeedbackFlag)
     interference_reports = fields.Nested(InterferenceFlag)
+    quality_review_notice = fields.Nested(QualityNoticeFlag)
 
 
 class SubmissionIn(schemas.Strict):
@@ -214,7 +226,7 @@ def report_flags():
     result = rt.read(lambda uow: reports.flags(uow.session, rt, user=user, on=args.get("date"),
                                                unit_code=args.get("unit")))
     for key in ("repeat_townships", "zero_case_townships", "key_verification_reports",
-                "quarterly_feedback", "interference_reports"):
+                "quarterly_feedback", "interference_reports", "quality_review_notice"):
         result[key] = _dated(result[key])
     return dump(FlagsOut, result)
 

@@ -133,6 +133,8 @@ NAV = [
     ("ui.supervision_home", N_("Inspections"), {"inspector", "rectification_officer",
                                                 "supervisor"}),
     ("ui.interference", N_("Interference register"), {"interference_registrar", "supervisor"}),
+    ("ui.quality_rounds", N_("Quality review"), {"supervisor", "caseworker"}),
+    ("ui.evaluation_page", N_("Zone evaluation"), {"supervisor"}),
     ("ui.designer", N_("Process designer"), {"process_designer"}),
     ("ui.admin_home", N_("Administration"), {"administrator"}),
 ]

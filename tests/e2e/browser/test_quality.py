@@ -1,0 +1,130 @@
+"""A quality review round in a real browser (draw, score beside the case record, a failing item
+needing rectification, notice, the Excel notice) and the zones' evaluation page with the rows
+behind a figure, also at 390 px."""
+from __future__ import annotations
+
+import openpyxl
+from sqlalchemy import select
+
+from engine.quality.models import ReviewRound
+from tests.e2e.browser.conftest import login, one_request, shot
+from tests.e2e.test_quality_and_evaluation import seed_items
+
+
+def _seeded(rt) -> None:
+    """The fourth quarter of 2025's closed items, once per server."""
+    if rt.read(lambda uow: uow.session.scalar(select(ReviewRound.id).where(
+            ReviewRound.year == 2025, ReviewRound.quarter == 4))) is None:
+        from engine.cases.models import Case
+        if rt.read(lambda uow: uow.session.scalar(
+                select(Case.id).where(Case.number == "qr-C0001"))) is None:
+            seed_items(rt)
+
+
+def test_a_review_round_is_drawn_scored_and_notified(live_sqlite, new_page, tmp_path):
+    rt = live_sqlite.runtime
+    _seeded(rt)
+    chief = new_page(live_sqlite.url)
+    login(chief, "chief")
+    chief.goto("/quality")
+    chief.get_by_test_id("year").fill("2025")
+    chief.get_by_test_id("quarter").select_option("4")
+    chief.get_by_test_id("share").fill("30")
+    chief.get_by_test_id("seed").fill("42")
+    chief.get_by_test_id("reviewer-b-worker").check()
+    chief.get_by_test_id("reviewer-s-officer").check()
+    with chief.expect_navigation():
+        chief.get_by_test_id("draw-submit").click()
+    assert chief.get_by_test_id("seed-value").inner_text() == "42"
+    assert chief.get_by_test_id("round-status").inner_text() == "评查中"
+    round_url = chief.url
+    # 3 of town-a's 8 petitions, 1 of town-b's 3 cases, 1 of town-d's 2 clues.
+    assert chief.get_by_test_id("result-town-a").locator("td").nth(1).inner_text() == "3"
+    assert chief.locator("[data-testid^=item-]").count() == 5
+    # The chief is no reviewer: no score form.
+    assert chief.get_by_test_id("score-form").count() == 0
+
+    reviewer = new_page(live_sqlite.url)
+    login(reviewer, "b-worker")
+    reviewer.goto(round_url)
+    forms = reviewer.get_by_test_id("score-form")
+    assert forms.count() == 4  # town-b's own case is not theirs to score
+    first = reviewer.locator("[data-testid^=item-]").first
+    # The case record is at hand.
+    href = first.get_by_test_id("case-link").get_attribute("href")
+    case_page = new_page(live_sqlite.url)
+    login(case_page, "b-worker")
+    case_page.goto(href)
+    assert case_page.locator("h1").count() == 1 and "403" not in case_page.title()
+    first.get_by_test_id("check-evidence").uncheck()
+    first.get_by_test_id("comment").fill("证据不够充分")
+    with one_request(reviewer):
+        first.get_by_test_id("score").click()
+    first = reviewer.locator("[data-testid^=item-]").first
+    assert "不合格" in first.get_by_test_id("verdict").inner_text()
+    assert first.get_by_test_id("needs-rectification").is_visible()
+    items = reviewer.locator("[data-testid^=item-]")
+    for i in range(1, items.count()):
+        if items.nth(i).get_by_test_id("score-form").count():
+            with one_request(reviewer):
+                items.nth(i).get_by_test_id("score").click()
+            assert "合格" in items.nth(i).get_by_test_id("verdict").inner_text()
+    shot(reviewer, "quality-round")
+
+    other = new_page(live_sqlite.url)
+    login(other, "s-officer")
+    other.goto(round_url)
+    assert other.get_by_test_id("score-form").count() == 5  # s-officer may score every item
+    town_b = other.locator("[data-testid^=item-]").filter(has_text="qr-C")
+    with one_request(other):
+        town_b.get_by_test_id("score").click()
+
+    chief.goto(round_url)
+    with one_request(chief):
+        chief.get_by_test_id("notify").click()
+    assert chief.get_by_test_id("round-status").inner_text() == "已通报"
+    assert chief.get_by_test_id("result-town-a").locator("td").nth(4).inner_text() == "1"
+    with chief.expect_download() as download:
+        chief.get_by_test_id("notice-download").click()
+    path = tmp_path / "notice.xlsx"
+    download.value.save_as(path)
+    book = openpyxl.load_workbook(path)
+    detail = [list(r) for r in book["评查明细"].iter_rows(values_only=True)]
+    assert len(detail) == 6 and sum(1 for r in detail[1:] if r[11] == "不合格") == 1
+    # The dashboard shows the quarter's notice as given.
+    chief.goto("/dashboard")
+    assert "已通报" in chief.get_by_test_id("flag-quality").inner_text()
+
+
+def test_the_evaluation_page_links_each_figure_to_its_rows(live_sqlite, new_page):
+    rt = live_sqlite.runtime
+    _seeded(rt)
+    page = new_page(live_sqlite.url)
+    login(page, "chief")
+    page.goto("/evaluation?period=2025-H2")
+    east = page.get_by_test_id("zone-zone-east")
+    assert east.get_by_test_id("rank").inner_text().startswith("1")
+    assert east.get_by_test_id("fig-zone-east-petitions_on_time").inner_text() == "75.0%"
+    assert east.get_by_test_id("grade").inner_text() in ("优秀", "良好", "一般")
+    page.get_by_test_id("manual-zone").select_option("zone-west")
+    page.get_by_test_id("manual-score").fill("70")
+    page.get_by_test_id("manual-comment").fill("案件卷宗整理滞后")
+    with page.expect_navigation():
+        page.get_by_test_id("manual-save").click()
+    west = page.get_by_test_id("zone-zone-west")
+    assert west.get_by_test_id("fig-zone-west-manual").inner_text() == "70.0"
+    shot(page, "zone-evaluation")
+    with page.expect_navigation():
+        east.get_by_test_id("fig-zone-east-petitions_on_time").click()
+    rows = page.get_by_test_id("row")
+    assert rows.count() == 4
+    assert rows.locator("a").count() == 4  # each row links to its case
+    # Usable at 390 px: the table scrolls inside its own box; the page's content fits.
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto("/evaluation?period=2025-H2")
+    fits = page.evaluate("[...document.querySelectorAll('main > *')].every("
+                         "e => e.getBoundingClientRect().right <= 390)")
+    assert fits
+    page.get_by_test_id("manual-score").scroll_into_view_if_needed()
+    assert page.get_by_test_id("manual-save").is_visible()
+    shot(page, "zone-evaluation-390")

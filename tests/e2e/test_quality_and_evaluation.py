@@ -1,0 +1,296 @@
+"""Quality review rounds (sample, reviewers, checklist, notice) and the zones' evaluation, through
+the HTTP API on both databases, with figures worked out by hand."""
+from __future__ import annotations
+
+import io
+from datetime import datetime, UTC
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from engine.cases.models import Case
+from engine.clues.models import Clue
+from engine.deadlines.models import Deadline
+from engine.org.models import Unit, User
+from engine.petitions.models import Petition
+from engine.quality import service as quality
+from engine.quality.models import ReviewItem
+from engine.reports.service import Tree
+from engine.visits.models import ReturnVisit
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def seed_items(runtime) -> dict:
+    """Closed in the fourth quarter of 2025 (the clock is 2 March 2026): town-a 8 petitions,
+    town-b 3 filed cases, town-d 2 clues; town-c nothing. Plus the evaluation's rows for the
+    second half of 2025."""
+    def work(uow):
+        s = uow.session
+        ids = dict(s.execute(select(Unit.code, Unit.id)).all())
+        clerk = s.scalar(select(User.id).where(User.username == "clerk"))
+        now = at("2025-07-01T09:00:00+08:00")
+        seq = iter(range(1, 1000))
+
+        def case(unit, **kw):
+            c = Case(number=f"qr-C{next(seq):04d}", process_key="petition_intake",
+                     registered_unit_id=ids["petition-office"], handling_unit_id=ids[unit],
+                     first_handling_unit_id=ids[unit], created_at=now, **kw)
+            s.add(c)
+            s.flush()
+            return c
+        out = {"petitions": [], "cases": [], "clues": []}
+        for day in range(1, 9):
+            c = case("town-a", status="closed", closed_at=at(f"2025-11-{day:02d}T10:00:00+08:00"))
+            p = Petition(number=f"qr-P{day:04d}", case_id=c.id, channel="letter",
+                         received_at=at("2025-10-01T09:00:00+08:00"), registered_at=now,
+                         registered_by_id=clerk, unit_id=ids["petition-office"],
+                         status="accepted", updated_at=now)
+            s.add(p)
+            s.flush()
+            out["petitions"].append(p.number)
+        for day in (3, 4, 5):
+            c = case("town-b", status="closed", filed_at=at(f"2025-08-{day:02d}T10:00:00+08:00"),
+                     closed_at=at(f"2025-12-{day:02d}T10:00:00+08:00"))
+            out["cases"].append(c.number)
+        case("town-b", status="closed", closed_at=at("2026-01-05T10:00:00+08:00"))  # Q1
+        c = case("town-d", status="open", filed_at=at("2025-09-01T10:00:00+08:00"))
+        for day in (6, 7):
+            clue = Clue(number=f"qr-L{day:04d}", case_id=c.id, status="closed",
+                        unit_id=ids["town-d"], closed_at=at(f"2025-12-{day:02d}T10:00:00+08:00"),
+                        created_at=now, updated_at=now)
+            s.add(clue)
+            out["clues"].append(clue.number)
+        east_case = s.scalar(select(Case).where(Case.number == out["cases"][0]))
+
+        def deadline(key, unit, due, status):
+            s.add(Deadline(key=key, case_id=east_case.id if unit != "town-d" else c.id,
+                           unit_id=ids[unit], started_at=now, amount=15, unit="working_days",
+                           due_at=at(due), status=status, updated_at=now))
+        for i, status in enumerate(("met", "met", "met", "breached")):
+            deadline("acceptance_notice", "town-a", f"2025-09-1{i}T23:59:59+08:00", status)
+        deadline("acceptance_notice", "town-a", "2026-01-10T23:59:59+08:00", "breached")  # H1
+        deadline("disposal_proposal", "town-b", "2025-10-10T23:59:59+08:00", "met")
+        deadline("disposal_proposal", "town-b", "2025-10-11T23:59:59+08:00", "met")
+        deadline("disposal_proposal", "town-d", "2025-10-12T23:59:59+08:00", "breached")
+        for satisfaction in ("satisfied", "basically_satisfied", "dissatisfied"):
+            s.add(ReturnVisit(case_id=east_case.id, kind="reporter", satisfaction=satisfaction,
+                              visited_at=at("2025-12-20T10:00:00+08:00"), notes=""))
+        s.flush()
+        return out
+    return runtime.transact(work)
+
+
+ALL_PASS = {"procedure": True, "deadlines": True, "documents": True, "evidence": True,
+            "feedback": True}
+
+
+def draw(api, **over):
+    body = {"year": 2025, "quarter": 4, "share": 0.3, "seed": "42",
+            "reviewers": ["b-worker", "a-worker", "d-worker"], **over}
+    return api.as_("chief").post("/quality-reviews", json=body)
+
+
+def test_the_sample_is_reproducible_from_its_seed_and_differs_with_another(api, runtime):
+    made = seed_items(runtime)
+    resp = draw(api)
+    assert resp.status == 201, resp.json
+    rnd = resp.json
+    assert rnd["seed"] == "42" and rnd["status"] == "drawn"
+    by_unit: dict[str, list[str]] = {}
+    for item in rnd["items"]:
+        by_unit.setdefault(item["unit"], []).append(item["number"])
+    # ceil(30% of 8) = 3 of town-a's petitions; ceil(30% of 3) = 1 case; ceil(30% of 2) = 1 clue;
+    # town-c closed nothing and has no item.
+    assert {u: len(n) for u, n in by_unit.items()} == {"town-a": 3, "town-b": 1, "town-d": 1}
+    assert set(by_unit["town-a"]) <= set(made["petitions"])
+    assert set(by_unit["town-b"]) <= set(made["cases"])
+    assert set(by_unit["town-d"]) <= set(made["clues"])
+    # Drawn again from the recorded seed: the same items; another seed: another sample.
+    again = api.as_("chief").get(f"/quality-reviews/{rnd['id']}/redraw")
+    assert again.status == 200 and again.json["same"] is True
+    assert again.json["items"] == [i["number"] for i in rnd["items"]]
+    other = api.as_("chief").get(f"/quality-reviews/{rnd['id']}/redraw", query={"seed": "7"})
+    assert other.json["same"] is False and other.json["items"] != again.json["items"]
+    # The service draws the same twice (no state kept between draws).
+    def twice(uow):
+        tree = Tree(uow.session)
+        p = quality.quarter_period(runtime, 2025, 4)
+        return [[c.number for c in quality.draw(uow.session, tree=tree, scope=tree.get("county"),
+                                                 p=p, year=2025, quarter=4, share=0.3,
+                                                 seed="42")] for _ in range(2)]
+    first, second = runtime.read(twice)
+    assert first == second == again.json["items"]
+    # One round per unit and quarter; the seed stays on record.
+    assert draw(api).status == 409
+    assert api.as_("chief").get(f"/quality-reviews/{rnd['id']}").json["seed"] == "42"
+
+
+def test_reviewers_score_other_units_a_failing_item_needs_rectification_and_the_notice(
+        api, runtime):
+    seed_items(runtime)
+    # Before any round the last complete quarter's notice is missing: flagged.
+    flags = api.as_("chief").get("/reports/flags", query={"unit": "county"}).json
+    (owed,) = flags["quality_review_notice"]["items"]
+    assert owed["unit"] == "county" and owed["flagged"] is True and owed["drawn"] is False
+    rnd = draw(api).json
+    items = {i["unit"]: i for i in rnd["items"]}
+    town_a = items["town-a"]
+    # A reviewer from the reviewed township is refused; so is someone not on the round.
+    refused = api.as_("a-worker").post(f"/quality-reviews/items/{town_a['id']}/score",
+                                       json={"checks": ALL_PASS})
+    assert refused.status == 403 and "own unit" in refused.json["error"]["message"]
+    stranger = api.as_("c-worker").post(f"/quality-reviews/items/{town_a['id']}/score",
+                                        json={"checks": ALL_PASS})
+    assert stranger.status in (403, 404)
+    # The reviewer reads the case record of the item (not their unit's case).
+    assert api.as_("b-worker").get(f"/cases/{town_a['case_id']}").status == 200
+    assert api.as_("c-worker").get(f"/cases/{town_a['case_id']}").status in (403, 404)
+    # Failing: evidence insufficient (25) and no feedback (10): 65 < 80.
+    failing = {**ALL_PASS, "evidence": False, "feedback": False}
+    no_comment = api.as_("b-worker").post(f"/quality-reviews/items/{town_a['id']}/score",
+                                          json={"checks": failing})
+    assert no_comment.status == 422
+    scored = api.as_("b-worker").post(f"/quality-reviews/items/{town_a['id']}/score",
+                                      json={"checks": failing, "comment": "证据不足，未反馈"})
+    assert scored.status == 200, scored.json
+    assert scored.json["score"] == 65 and scored.json["passed"] is False
+    assert scored.json["rectification"] == "needs_rectification"
+    # The notice waits for every item.
+    early = api.as_("chief").post(f"/quality-reviews/{rnd['id']}/notice")
+    assert early.status == 409 and "not scored" in early.json["error"]["message"]
+    for item in rnd["items"]:
+        if item["id"] == town_a["id"]:
+            continue
+        reviewer = "b-worker" if item["unit"] != "town-b" else "a-worker"
+        resp = api.as_(reviewer).post(f"/quality-reviews/items/{item['id']}/score",
+                                      json={"checks": ALL_PASS})
+        assert resp.status == 200 and resp.json["passed"] is True
+    # A township's own supervisor cannot issue the county's notice.
+    assert api.as_("a-head").post(f"/quality-reviews/{rnd['id']}/notice").status == 403
+    done = api.as_("chief").post(f"/quality-reviews/{rnd['id']}/notice")
+    assert done.status == 200 and done.json["status"] == "notified"
+    results = {r["unit"]: r for r in done.json["results"]}
+    # town-a: 65 and twice 100.
+    assert results["town-a"] == {"unit": "town-a", "name": "甲镇纪委", "items": 3, "scored": 3,
+                                 "passed": 2, "failed": 1, "average": 88.3,
+                                 "rectifications": 1}
+    assert results["town-b"]["average"] == 100.0 and results["town-b"]["rectifications"] == 0
+    # After the notice nothing changes and the flag is lifted.
+    late = api.as_("b-worker").post(f"/quality-reviews/items/{town_a['id']}/score",
+                                    json={"checks": ALL_PASS})
+    assert late.status == 409
+    flags = api.as_("chief").get("/reports/flags", query={"unit": "county"}).json
+    (owed,) = flags["quality_review_notice"]["items"]
+    assert owed["flagged"] is False and owed["round"] == rnd["id"]
+    # The notice as Excel: results per unit, then every item with its checks.
+    resp = api.as_("chief").client.get(f"/api/v1/quality-reviews/{rnd['id']}/notice.xlsx",
+                                       headers=api.as_("chief")._headers(None))
+    assert resp.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(resp.data))
+    summary = [list(r) for r in book["通报"].iter_rows(values_only=True)]
+    assert summary[2][:8] == ["序号", "单位", "抽查件数", "已评查", "合格", "不合格", "平均分",
+                              "需整改"]
+    rows = {r[1]: r for r in summary[3:]}
+    assert rows["甲镇纪委"][2:8] == [3, 3, 2, 1, 88.3, 1]
+    detail = [list(r) for r in book["评查明细"].iter_rows(values_only=True)]
+    failed = [r for r in detail[1:] if r[3] == town_a["number"]][0]
+    assert failed[5:12] == ["符合", "符合", "符合", "不符合", "不符合", 65, "不合格"]
+    assert failed[12:] == ["证据不足，未反馈", "需整改"]
+
+
+def test_only_the_reviewing_units_supervisors_draw(api, runtime):
+    for user in ("a-head", "a-worker", "admin", "east-head"):
+        resp = api.as_(user).post("/quality-reviews", json={
+            "unit": "county", "year": 2025, "quarter": 3, "reviewers": ["b-worker"]})
+        assert resp.status == 403, (user, resp.json)
+
+
+def test_zone_evaluation_figures_and_grades_match_the_hand_count_and_the_export(api, runtime):
+    seed_items(runtime)
+    rnd = draw(api).json
+    scores = {}
+    for item in rnd["items"]:
+        reviewer = "b-worker" if item["unit"] != "town-b" else "a-worker"
+        checks = ALL_PASS if item["unit"] != "town-d" else {**ALL_PASS, "documents": False}
+        resp = api.as_(reviewer).post(f"/quality-reviews/items/{item['id']}/score",
+                                      json={"checks": checks, "comment": "文书不全"})
+        scores.setdefault(item["unit"], []).append(resp.json["score"])
+    # The zone head does not score their own zone; the county does.
+    assert api.as_("east-head").request("PUT", "/evaluations/zones/zone-east/manual",
+                                    json={"period": "2025-H2", "score": 99}).status == 403
+    assert api.as_("chief").request("PUT", "/evaluations/zones/zone-east/manual",
+                                json={"period": "2025-H2", "score": 80,
+                                      "comment": "工作扎实"}).status == 200
+    result = api.as_("chief").get("/evaluations", query={"period": "2025-H2"}).json
+    zones = {z["unit"]: z for z in result["zones"]}
+    # By hand. zone-east: acceptance notices 3 of 4 on time (the January one is in H1);
+    # disposal proposals 2 of 2; cases filed 3 (town-b, August) and closed 3 (December), the
+    # most of any zone; return visits 2 of 3 satisfied; review: town-a 3 x 100 and town-b
+    # 1 x 100; manual 80.
+    w = {"petitions_on_time": 20, "clues_on_time": 15, "cases_filed": 15, "cases_closed": 10,
+         "satisfaction": 10, "review_score": 15, "manual": 15}
+    east = {"petitions_on_time": 0.75, "clues_on_time": 1.0, "cases_filed": 1.0,
+            "cases_closed": 1.0, "satisfaction": round(2 / 3, 4), "review_score": 1.0,
+            "manual": 0.8}
+    east_score = round(100 * sum(w[k] * v for k, v in east.items()) / sum(w.values()), 2)
+    assert east_score == 88.67  # (15 + 15 + 15 + 10 + 6.667 + 15 + 12) / 100
+    # zone-west: no petition deadline fell due (left out), disposal 0 of 1, one case filed
+    # (town-d, September: 1/3 of the east's), none closed (0), no visits (left out), review:
+    # town-d's clue without its documents 80, no manual score (left out).
+    west = {"clues_on_time": 0.0, "cases_filed": round(1 / 3, 4), "cases_closed": 0.0,
+            "review_score": 0.8}
+    west_weight = sum(w[k] for k in west)
+    west_score = round(100 * sum(w[k] * v for k, v in west.items()) / west_weight, 2)
+    assert west_score == 30.91  # (0 + 5 + 0 + 12) / 55
+    assert zones["zone-east"]["score"] == east_score
+    assert zones["zone-west"]["score"] == west_score
+    assert {k: zones["zone-east"]["indicators"][k]["value"] for k in east} == east
+    assert zones["zone-west"]["indicators"]["petitions_on_time"]["value"] is None
+    # 优秀 from 90, 良好 from 75, else 一般; ranked; the last one is to be talked to.
+    assert (zones["zone-east"]["grade_label"], zones["zone-east"]["rank"]) == ("良好", 1)
+    assert (zones["zone-west"]["grade_label"], zones["zone-west"]["rank"]) == ("一般", 2)
+    assert zones["zone-west"]["last"] is True and zones["zone-east"]["last"] is False
+    # Each figure links to the rows it counts.
+    rows = api.as_("chief").get("/evaluations/rows", query={
+        "period": "2025-H2", "zone": "zone-east", "indicator": "petitions_on_time"}).json["rows"]
+    assert len(rows) == 4 and sum(r["counted"] for r in rows) == 3
+    assert all(r["case_id"] for r in rows)
+    visits = api.as_("chief").get("/evaluations/rows", query={
+        "period": "2025-H2", "zone": "zone-east", "indicator": "satisfaction"}).json["rows"]
+    assert sorted(r["status"] for r in visits) == ["basically_satisfied", "dissatisfied",
+                                                   "satisfied"]
+    # The export says the same.
+    chief = api.as_("chief")
+    resp = chief.client.get("/api/v1/evaluations/export.xlsx", query_string={"period": "2025-H2"},
+                            headers=chief._headers(None))
+    assert resp.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(resp.data))["考评结果"]
+    table = [list(r) for r in sheet.iter_rows(values_only=True)]
+    header, body = table[1], {r[1]: dict(zip(table[1], r, strict=True)) for r in table[2:]}
+    assert header[-3:] == ["总分", "等次", "约谈提醒"]
+    assert body["东部协作区"]["总分"] == east_score and body["东部协作区"]["等次"] == "良好"
+    assert body["西部协作区"]["总分"] == west_score and body["西部协作区"]["等次"] == "一般"
+    assert body["东部协作区"]["排名"] == 1 and body["西部协作区"]["约谈提醒"] == "是"
+    assert body["东部协作区"]["信访件按时办理率"] == 75.0
+    assert body["西部协作区"]["信访件按时办理率"] is None
+    # Only supervisors above the zones see it.
+    assert api.as_("a-worker").get("/evaluations", query={"period": "2025-H2"}).status == 403
+    assert api.as_("east-head").get("/evaluations/rows", query={
+        "period": "2025-H2", "zone": "zone-east", "indicator": "manual"}).status == 403
+
+
+@pytest.mark.parametrize("period", ["2025-H3", "25", "2025-Q1"])
+def test_evaluation_periods_are_validated(api, period):
+    assert api.as_("chief").get("/evaluations", query={"period": period}).status == 422
+
+
+def test_items_of_the_draw_are_stored_in_order(api, runtime):
+    seed_items(runtime)
+    rnd = draw(api).json
+    positions = runtime.read(lambda uow: [i.position for i in uow.session.scalars(
+        select(ReviewItem).where(ReviewItem.round_id == rnd["id"]).order_by(ReviewItem.id))])
+    assert positions == list(range(1, len(rnd["items"]) + 1))
