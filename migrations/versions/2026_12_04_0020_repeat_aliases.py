@@ -4,14 +4,14 @@ The repeat check reads posts, kinship terms and common paraphrases through this 
 ("小舅子" is "妻弟", "村长" is "村主任"); administrators edit it (admin API and page).
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-04 17:10:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0020'
-down_revision = '0018'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

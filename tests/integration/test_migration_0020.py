@@ -17,7 +17,7 @@ def test_the_alias_table_is_created_seeded_and_dropped(scratch, backend):
     with engine.connect() as conn:
         seeded = set(conn.execute(text("SELECT kind, alias, canonical FROM repeat_aliases")))
     assert seeded == set(DEFAULT_ALIASES) and ("kinship", "小舅子", "妻弟") in seeded
-    command.downgrade(cfg, "0018")
+    command.downgrade(cfg, "0019")
     assert "repeat_aliases" not in inspect(engine).get_table_names()
     command.upgrade(cfg, "head")
     with engine.connect() as conn:
