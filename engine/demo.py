@@ -137,7 +137,7 @@ def _complete(runtime: Runtime, username: str, case_id: int | None, element_id: 
               data: dict, *, instance_id: str | None = None) -> None:
     """Complete an open task with this element id (of the case, or of a caseless instance) that
     this user may work, as this user."""
-    from engine.inbox import authority
+    from engine.access import authority
     from engine.inbox.models import Task
     from engine.org import service as org
     from engine.processes import service as processes

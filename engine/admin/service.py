@@ -11,13 +11,13 @@ from engine.audit import service as audit
 from engine.cases.models import Case
 from engine.deadlines import service as deadlines
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.inbox import authority
+from engine.access import authority
 from engine.inbox.models import Task
 from engine.org import service as org
 from engine.org.models import ROLES, ApiToken, Unit, User, UserRole
 from engine.processes import service as processes
 from engine.processes.models import ProcessDefinition, ProcessInstance
-from engine.recusal import service as recusal
+from engine.access import recusal
 from engine.recusal.models import Relation
 from engine.runtime import Runtime
 

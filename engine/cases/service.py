@@ -76,7 +76,7 @@ def get_case(session: Session, case_id: int) -> Case:
 
 def may_see_case(session: Session, user: User, case: Case) -> bool:
     """API.md "Authority": who may see a case and its tasks."""
-    from engine.inbox import authority
+    from engine.access import authority
     roles = user.roles
     if "intake_clerk" in roles and case.registered_unit_id == user.unit_id:
         return True
@@ -109,7 +109,7 @@ def case_for_user(session: Session, user: User, case_id: int) -> Case:
 def _refuse_if_recused(session: Session, user: User, case: Case) -> None:
     """回避: a user related to the case's accused or reporter neither opens nor supervises it
     (their inbox already hides its tasks); ending the relation lifts this."""
-    from engine.recusal import service as recusal  # recusal reads petitions and clues
+    from engine.access import recusal  # recusal reads petitions and clues
     if recusal.is_recused(session, user_id=user.id, case_id=case.id):
         raise Forbidden("you are recused from this case")
 

@@ -18,7 +18,7 @@ from engine.calendar.models import CalendarDay, CalendarYear
 from engine.cases.models import Case
 from engine.deadlines.models import ConfigState, Deadline
 from engine.errors import Forbidden, Invalid, NotFound
-from engine.inbox import authority
+from engine.access import authority
 from engine.inbox.models import Task
 from engine.notifications import service as notifications
 from engine.org.models import Unit, User

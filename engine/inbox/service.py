@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from engine.audit import service as audit
 from engine.cases.models import Case
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.inbox import authority
+from engine.access import authority
 from engine.inbox.models import Task
 from engine.notifications import service as notifications
 from engine.org.models import Unit, User

@@ -19,7 +19,7 @@ Each names its element and, where the sources are known, its file and line.
 """
 from __future__ import annotations
 
-from engine.inbox import authority
+from engine.access import authority
 from engine.workflow import parser as bpmn
 from engine.workflow.adapter import CompiledSpec, Problem
 from engine.workflow.scripting import ALLOWED_NAMES, called_names, expressions, read_names

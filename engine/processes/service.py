@@ -13,7 +13,7 @@ from engine.audit import service as audit
 from engine.cases.models import Case
 from engine.deadlines import service as deadlines
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.inbox import authority
+from engine.access import authority
 from engine.inbox.models import Task
 from engine.org.models import User
 from engine.processes import actions, scripts

@@ -11,7 +11,7 @@ from engine.audit import service as audit
 from engine.cases import service as cases
 from engine.cases.models import Case
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.inbox import authority
+from engine.access import authority
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
 from engine.processes.models import ProcessInstance

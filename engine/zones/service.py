@@ -17,7 +17,7 @@ from engine.notifications import service as notifications
 from engine.org.models import Unit, User
 from engine.processes import service as processes
 from engine.processes.models import ProcessInstance
-from engine.recusal import service as recusal
+from engine.access import recusal
 from engine.runtime import Runtime
 from engine.uow import UnitOfWork
 from engine.zones.models import ZoneEscalation

@@ -12,7 +12,7 @@ import pytest
 from engine.cases import service as cases
 from engine.org import service as org
 from engine.org.models import Unit
-from engine.recusal import service as recusal
+from engine.access import recusal
 from engine.timers import service as timers
 from tests.api_client import deploy_all
 

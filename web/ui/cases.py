@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g, jsonify, render_template
 
-from engine.cases import overview
+from engine.views import case_overview as overview
 from engine.processes import service as processes
 from web.auth import runtime
 from web.ui import N_, bp, page

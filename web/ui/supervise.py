@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import g, render_template, request
 from flask_babel import gettext as _
 
-from engine.cases import overview
+from engine.views import case_overview as overview
 from engine.cases import service as cases
-from engine.inbox import board
+from engine.views import board
 from engine.inbox import service as inbox
 from engine.processes import service as processes
 from engine.zones import service as zones

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from engine.attachments import service as attachments
 from engine.deadlines import service as deadlines
 from engine.errors import Invalid
-from engine.inbox import page as task_page_service
+from engine.views import task_page as task_page_service
 from engine.inbox import service as inbox
 from engine.processes import service as processes
 from web.auth import runtime

@@ -11,7 +11,7 @@ from engine.cases import service as cases
 from engine.clues import service as clues
 from engine.deadlines import service as deadlines
 from engine.errors import NotFound
-from engine.inbox import authority
+from engine.access import authority
 from engine.inbox import service as inbox
 from engine.inbox.models import Task
 from engine.org.models import Unit, User

@@ -7,7 +7,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from engine.errors import Forbidden
-from engine.inbox import authority
+from engine.access import authority
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
 

@@ -10,7 +10,8 @@ from engine.audit import service as audit
 from engine.cases.models import Case
 from engine.deadlines import service as deadlines
 from engine.errors import Invalid
-from engine.inbox import authority, filters
+from engine.access import authority
+from engine.views import inbox_page as filters
 from engine.inbox import service as inbox
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
