@@ -13,7 +13,7 @@ from engine.cases.models import Case
 from engine.deadlines.models import Deadline
 from engine.inbox.models import Task
 from engine.processes.models import ProcessInstance
-from engine.processes.service import compiled_for
+from engine.processes.store import compiled_for
 from engine.runtime import Runtime
 from engine.timers.models import Timer
 from engine.workflow.adapter import SERIALIZER_VERSION, Run

@@ -6,6 +6,14 @@ from sqlalchemy import select
 from engine.org import service as org
 from engine.org.models import User
 from engine.runtime import Runtime
+from engine.access import authority
+from engine.inbox.models import Task
+from engine.petitions import service as petitions
+from engine.petitions.models import Petition
+from engine.processes import service as processes
+from engine.timers import service as timers
+from engine.visits import service as visits
+from engine.zones import service as zones
 
 UNITS = [
     ("city", "市纪委监委", "commission", None),
@@ -123,8 +131,6 @@ def _year(runtime: Runtime) -> int:
 
 
 def _register(runtime: Runtime, fields: dict) -> tuple[int, int]:
-    from engine.org import service as org
-    from engine.petitions import service as petitions
 
     def work(uow):
         clerk = org.get_user(uow.session, "clerk")
@@ -137,10 +143,6 @@ def _complete(runtime: Runtime, username: str, case_id: int | None, element_id: 
               data: dict, *, instance_id: str | None = None) -> None:
     """Complete an open task with this element id (of the case, or of a caseless instance) that
     this user may work, as this user."""
-    from engine.access import authority
-    from engine.inbox.models import Task
-    from engine.org import service as org
-    from engine.processes import service as processes
 
     def work(uow):
         user = org.get_user(uow.session, username)
@@ -258,7 +260,6 @@ def _awaiting_repeat_checks(runtime: Runtime) -> None:
 
 
 def _merged_repeat(runtime: Runtime) -> None:
-    from engine.petitions.models import Petition
     first_id, _ = _register(runtime, _petition(channel="visit"))
     _, case_id = _register(runtime, _petition(channel="phone",
                                               content="李四 虚报低保名单，套取低保金！"))
@@ -541,8 +542,6 @@ def _dissatisfied_visit_awaiting_review(runtime: Runtime) -> None:
 
 
 def _escalation_awaiting_zone(runtime: Runtime) -> None:
-    from engine.org import service as org
-    from engine.zones import service as zones
     clue = _clue(runtime, dict(
         channel="letter", township="town-b", village="北港村", category="collective_assets",
         received_at=_ago(runtime, days=9),
@@ -556,8 +555,6 @@ def _escalation_awaiting_zone(runtime: Runtime) -> None:
 
 
 def _transfer_awaiting_approval(runtime: Runtime) -> None:
-    from engine.org import service as org
-    from engine.visits import service as visits
     clue = _clue(runtime, dict(
         channel="online", township="town-a", village="东村", category="welfare_funds",
         received_at=_ago(runtime, days=3),
@@ -573,8 +570,6 @@ def _transfer_awaiting_approval(runtime: Runtime) -> None:
 
 
 def _village_cadre_review(runtime: Runtime) -> None:
-    from engine.org import service as org
-    from engine.processes import service as processes
 
     def start(uow):
         instance, _ = processes.start_instance(
@@ -606,8 +601,6 @@ def load_samples(runtime: Runtime) -> int:
     petitions); overdue deadlines are breached at the end. Returns how many petitions."""
     from sqlalchemy import func
 
-    from engine.petitions.models import Petition
-    from engine.timers import service as timers
     if runtime.read(lambda uow: uow.session.scalar(select(Petition.id).limit(1))) is not None:
         return 0
     for sample in SAMPLES:

@@ -15,8 +15,8 @@ from engine.access import authority
 from engine.inbox.models import Task
 from engine.org import service as org
 from engine.org.models import ROLES, ApiToken, Unit, User, UserRole
-from engine.processes import service as processes
-from engine.processes.models import ProcessDefinition, ProcessInstance
+from engine.processes import store
+from engine.processes.models import ProcessDefinition
 from engine.access import recusal
 from engine.recusal.models import Relation
 from engine.runtime import Runtime
@@ -299,12 +299,6 @@ def transfer_options(session: Session, *, actor: User, username: str) -> dict:
                        for u in active if u.username in common]}
 
 
-def _lock_instance(session: Session, runtime: Runtime, instance_id: str) -> None:
-    if not runtime.sqlite:
-        session.execute(select(ProcessInstance.id).where(ProcessInstance.id == instance_id)
-                        .with_for_update())
-
-
 def deactivate_user(session: Session, runtime: Runtime, *, actor: User, username: str,
                     transfers: list[dict] | None = None, all_to: str | None = None) -> dict:
     """Deactivate a user, first giving each open task they hold to an eligible user."""
@@ -350,7 +344,7 @@ def deactivate_user(session: Session, runtime: Runtime, *, actor: User, username
     moved = []
     for task_id, to in plan.items():
         task, target = by_id[task_id], targets[to]
-        _lock_instance(session, runtime, task.instance_id)
+        store.lock_instance(session, runtime, task.instance_id)
         session.refresh(task)
         if task.status != "open":
             raise Conflict(f"task {task_id} is {task.status}")
@@ -406,7 +400,7 @@ def lanes(session: Session, runtime: Runtime, *, actor: User) -> list[dict]:
     out = []
     for definition in session.scalars(select(ProcessDefinition).order_by(
             ProcessDefinition.key, ProcessDefinition.version)):
-        compiled = processes.compiled_for(session, runtime, definition.id)
+        compiled = store.compiled_for(session, runtime, definition.id)
         groups: dict[tuple[str, str | None], list[str]] = {}
         for element_id, info in compiled.human_tasks.items():
             groups.setdefault((info.get("process") or definition.key, info["lane"]),

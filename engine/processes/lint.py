@@ -23,6 +23,9 @@ from engine.access import authority
 from engine.workflow import parser as bpmn
 from engine.workflow.adapter import CompiledSpec, Problem
 from engine.workflow.scripting import ALLOWED_NAMES, called_names, expressions, read_names
+from engine.processes import actions
+from engine.processes import store
+from engine.workflow.adapter import compile_spec
 
 BPMN = {"bpmn": bpmn.BPMN_NS}
 
@@ -111,9 +114,6 @@ def bundle(name: str, files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]
 
 def validate(session, runtime, files: list[tuple[str, bytes]]) -> dict:
     """Errors and warnings of BPMN files as `deploy` would find them, deploying nothing."""
-    from engine.processes import actions
-    from engine.processes import service as processes
-    from engine.workflow.adapter import compile_spec
     errors: list[Problem] = []
     found: list[Problem] = []
     roots = {}
@@ -128,7 +128,7 @@ def validate(session, runtime, files: list[tuple[str, bytes]]) -> dict:
     for name, root in roots.items():
         for pid in bpmn.process_ids(root):
             processes_found.append(pid)
-            sources, _ = processes._resolve_sources(session, name, roots, dict(files), defined)
+            sources, _ = store.resolve_sources(session, name, roots, dict(files), defined)
             try:
                 compiled = compile_spec(pid, sources)
             except bpmn.BpmnInvalid as exc:

@@ -15,7 +15,7 @@ from engine.inbox import service as inbox
 from engine.inbox.models import SavedFilter, Task
 from engine.org.models import Unit, User
 from engine.petitions.models import CATEGORIES, AccusedPerson, Petition
-from engine.processes import service as processes
+from engine.processes import store
 from engine.processes.models import ProcessDefinition
 from engine.runtime import Runtime
 
@@ -183,7 +183,7 @@ def choices(session: Session, runtime: Runtime, process: str | None = None) -> d
     steps: list[tuple[str, str]] = []
     chosen = next((d for d in definitions if d.key == process), None)
     if chosen is not None:
-        human = processes.compiled_for(session, runtime, chosen.id).human_tasks
+        human = store.compiled_for(session, runtime, chosen.id).human_tasks
         # Only its own steps: a called process's steps carry the called process's key.
         steps = [(element, info["name"]) for element, info in human.items()
                  if info.get("process") in (None, chosen.key)]

@@ -16,7 +16,7 @@ from engine.inbox import service as inbox
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
 from engine.petitions import service as petitions
-from engine.processes import service as processes
+from engine.processes import store
 from engine.processes.models import ProcessDefinition, ProcessInstance
 from engine.runtime import Runtime
 
@@ -27,7 +27,7 @@ def task_view(session: Session, runtime: Runtime, *, user: User, task_id: str,
     `record_view` notes in the audit trail that the user read the case's details."""
     task = inbox.get_task(session, user=user, task_id=task_id)
     instance = session.get(ProcessInstance, task.instance_id)
-    form = processes.compiled_for(session, runtime, instance.definition_id).form(task.element_id)
+    form = store.compiled_for(session, runtime, instance.definition_id).form(task.element_id)
     row = filters.rows_of(session, runtime, [task])[0]
     case = session.get(Case, task.case_id) if task.case_id else None
     petition, may_reveal = None, False

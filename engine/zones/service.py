@@ -9,6 +9,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.access import cases as case_access
 from engine.audit import service as audit
 from engine.cases import service as cases
 from engine.cases.models import Case
@@ -52,7 +53,7 @@ def escalate(uow: UnitOfWork, *, runtime: Runtime, user: User, case_id: int,
     case = cases.get_case(session, case_id)
     staff = case.handling_unit_id is not None and user.unit_id == case.handling_unit_id and \
         bool({"supervisor", "caseworker"} & user.roles)
-    if not staff and not cases.may_see_case(session, user, case):
+    if not staff and not case_access.may_see_case(session, user, case):
         raise Forbidden("you may not see this case")
     if not (reason or "").strip():
         raise Invalid("give the reason for escalating", fields={"reason": ["required"]})
@@ -244,7 +245,7 @@ def describe(session: Session, runtime: Runtime, row: ZoneEscalation,
 
 def for_case(session: Session, runtime: Runtime, *, user: User, case_id: int) -> list[dict]:
     """The case's escalations, oldest first, for whoever may see the case."""
-    case = cases.case_for_user(session, user, case_id)
+    case = case_access.case_for_user(session, user, case_id)
     instances = {}
     for instance in session.scalars(select(ProcessInstance).where(
             ProcessInstance.case_id == case.id, ProcessInstance.process_key == PROCESS_KEY)):

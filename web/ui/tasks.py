@@ -10,7 +10,7 @@ from flask import g, make_response, render_template, request
 from flask_babel import gettext as _
 
 from engine.attachments import service as attachments
-from engine.deadlines import service as deadlines
+from engine.deadlines import extensions
 from engine.errors import Invalid
 from engine.views import task_page as task_page_service
 from engine.inbox import service as inbox
@@ -312,7 +312,7 @@ def request_extension(task_id: str):
         if not raw.isdigit():
             raise Invalid("the number of days is required",
                           fields={"amount": ["required" if not raw else "is not of type"]})
-        rt.transact(lambda uow: deadlines.request_extension(
+        rt.transact(lambda uow: extensions.request_extension(
             uow, runtime=rt, task_id=task_id, user=user, amount=int(raw), unit=unit,
             reason=reason))
     except Invalid as exc:
