@@ -15,7 +15,7 @@ from engine.processes.models import ProcessInstance
 def get_case(session: Session, case_id: int) -> Case:
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound(f"case {case_id} not found")
+        raise NotFound("case %(id)s not found", reason="case_not_found", params={"id": case_id})
     return case
 
 
@@ -46,7 +46,7 @@ def case_for_user(session: Session, user: User, case_id: int) -> Case:
     case = get_case(session, case_id)
     refuse_if_recused(session, user, case)
     if not may_see_case(session, user, case):
-        raise Forbidden("you may not see this case")
+        raise Forbidden("you may not see this case", reason="case_not_visible")
     return case
 
 
@@ -54,7 +54,7 @@ def refuse_if_recused(session: Session, user: User, case: Case) -> None:
     """回避: a user related to the case's accused or reporter neither opens nor supervises it
     (their inbox already hides its tasks); ending the relation lifts this."""
     if recusal.is_recused(session, user_id=user.id, case_id=case.id):
-        raise Forbidden("you are recused from this case")
+        raise Forbidden("you are recused from this case", reason="case_recused")
 
 
 def supervises(session: Session, user: User, case: Case) -> bool:
@@ -73,5 +73,6 @@ def supervised_case(session: Session, user: User, case_id: int) -> Case:
     case = get_case(session, case_id)
     refuse_if_recused(session, user, case)
     if not supervises(session, user, case):
-        raise Forbidden("only a supervisor over this case's units may do this")
+        raise Forbidden("only a supervisor over this case's units may do this",
+                        reason="case_not_supervised")
     return case

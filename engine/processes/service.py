@@ -198,20 +198,23 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
     # One read of the task and its instance, locking both (writes to an instance are serialised).
     found = store.lock_task_and_instance(session, runtime, task_id)
     if found is None:
-        raise NotFound(f"task {task_id} not found")
+        raise NotFound("task %(id)s not found", reason="task_not_found", params={"id": task_id})
     row, instance = found
     if row.status != "open":
-        raise Conflict(f"task {task_id} is already {row.status}")
+        raise Conflict("task %(id)s is already %(status)s", reason="task_not_open",
+                       params={"id": task_id, "status": row.status})
     if version is not None and version != row.version:
-        raise Conflict(f"task {task_id} has changed (version {row.version}, you sent {version})")
+        raise Conflict("task %(id)s has changed (version %(version)s, you sent %(sent)s)",
+                       reason="task_version_stale",
+                       params={"id": task_id, "version": row.version, "sent": version})
     if row.assignee_id is not None and row.assignee_id != user.id:
-        raise Conflict("task is held by someone else")
+        raise Conflict("task is held by someone else", reason="task_held_by_other")
     if not authority.may_work(user, row, session):
-        raise Forbidden("you may not complete this task")
+        raise Forbidden("you may not complete this task", reason="task_complete_forbidden")
     compiled = store.compiled_for(session, runtime, instance.definition_id)
     errors = forms.validate(compiled.form(row.element_id), data)
     if errors:
-        raise Invalid("the form has errors", fields=errors)
+        raise Invalid("the form has errors", reason="form_invalid", fields=errors)
     action = (row.properties or {}).get("action")
     if action:
         case = session.get(Case, instance.case_id) if instance.case_id else None
@@ -222,7 +225,8 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
     try:
         run.complete(task_id, data, now)
     except TaskNotReady:
-        raise Conflict(f"task {task_id} is not waiting for completion") from None
+        raise Conflict("task %(id)s is not waiting for completion", reason="task_not_ready",
+                       params={"id": task_id}) from None
     # The row is finished here, so the copy-out in _save sees it as done already.
     if row.assignee_id is None:
         row.assignee_id = user.id

@@ -16,7 +16,7 @@ from engine.views import task_page as task_page_service
 from engine.inbox import service as inbox
 from engine.processes import service as processes
 from web.auth import runtime
-from web.ui import N_, bp, page, toast
+from web.ui import N_, bp, page, refusals, toast
 from web.ui.inbox import CATEGORIES, CHANNELS
 
 # One sentence per kind of audit event; %(actor)s did it, on %(task)s, with %(detail)s.
@@ -241,7 +241,8 @@ def _version() -> int | None:
 def _invalid(template: str, exc: Invalid, **context):
     """The fragment again with the field errors: 200 for the browser, 422 in the header."""
     response = make_response(render_template(template, **{
-        **context, "errors": exc.fields or {}, "message": exc.message}))
+        **context, "errors": exc.fields or {},
+        "message": refusals.text(exc.reason, exc.params, exc.message)}))
     response.headers["X-Cluedesk-Status"] = "422"
     return response
 
