@@ -3,6 +3,7 @@ from engine.audit.models import AuditEvent  # noqa: F401
 from engine.cases.models import Case, NumberSequence  # noqa: F401
 from engine.db import Base  # noqa: F401
 from engine.inbox.models import Task  # noqa: F401
+from engine.jobs.models import Job  # noqa: F401
 from engine.org.models import ApiToken, Unit, User, UserRole  # noqa: F401
 from engine.processes.models import (BpmnSource, ProcessDefinition, ProcessInstance,  # noqa: F401
                                      TestRun)
