@@ -288,7 +288,7 @@ def transfer_options(session: Session, *, actor: User, username: str) -> dict:
     refs = _task_refs(session, held)
     active = list(session.scalars(select(User).where(User.active.is_(True))
                                   .order_by(User.username))) if held else []
-    for task, ref in zip(held, refs):
+    for task, ref in zip(held, refs, strict=False):
         recused = recusal.recused_user_ids(session, task.case_id)
         ref["eligible"] = [{"username": u.username, "display_name": u.display_name}
                            for u in active if _may_receive(session, task, user, u, recused)]

@@ -104,7 +104,7 @@ def _chain_on_commit(session: Session) -> None:
     seq, previous = seq or 0, previous or GENESIS
     key = session.info.get(KEY) or DEV_KEY.encode()
     rows = []
-    for ev, ident in zip(events, ids):  # in the order they were recorded
+    for ev, ident in zip(events, ids, strict=False):  # in the order they were recorded
         seq += 1
         ev.id, ev.chain_seq = ident, seq
         ev.hash = previous = digest(key, previous, ev)

@@ -292,7 +292,7 @@ def _prepare(petition: PetitionFeatures | Mapping[str, Any] | _Prepared) -> _Pre
         category = ""
     village = _place(petition.village)
     identity_words = [village, normalize(petition.village)]
-    for raw, a in zip(petition.accused, accused):
+    for raw, a in zip(petition.accused, accused, strict=False):
         identity_words += [normalize(_get(raw, "name")), normalize(_get(raw, "unit")), a.unit]
         if a.name and not a.name.surname_only:
             identity_words.append(a.name.text)

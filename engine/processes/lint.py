@@ -142,6 +142,7 @@ def validate(session, runtime, files: list[tuple[str, bytes]]) -> dict:
             found.extend(warnings(runtime.settings, pid, compiled, sources))
     if roots and not processes_found:
         errors.append(Problem("the file defines no executable process", file_name=files[0][0]))
-    unique = lambda items: list({(p.element_id, p.line, p.message): p for p in items}.values())
+    def unique(items):
+        return list({(p.element_id, p.line, p.message): p for p in items}.values())
     return {"processes": processes_found, "errors": [p.as_dict() for p in unique(errors)],
             "warnings": [p.as_dict() for p in unique(found)]}

@@ -78,7 +78,7 @@ def task_rows(session: Session, runtime: Runtime, *, user: User, tasks: list[Tas
     reader may reassign, who may be given them (eligible, never recused)."""
     rows = inbox.describe(session, tasks, runtime)
     owners = _display_names(session, [t.assignee_id for t in tasks])
-    for task, row in zip(tasks, rows):
+    for task, row in zip(tasks, rows, strict=False):
         row["assignee_name"] = owners.get(task.assignee_id)
         row["may_reassign"] = task.status == "open" and authority.may_supervise(session, user, task)
         row["eligible"] = admin.eligible_assignees(session, user=user, task_id=task.id) \

@@ -120,7 +120,7 @@ def rows_of(session: Session, runtime: Runtime, tasks: list[Task]) -> list[dict]
     holders = {t.assignee_id for t in tasks if t.assignee_id}
     names = dict(session.execute(select(User.id, User.display_name)
                                  .where(User.id.in_(holders))).all()) if holders else {}
-    for task, row, days in zip(tasks, described, left):
+    for task, row, days in zip(tasks, described, left, strict=False):
         row.update(facts.get(row["case_id"], {}), days_left=days,
                    assignee_name=names.get(task.assignee_id) or row["assignee"])
     return described

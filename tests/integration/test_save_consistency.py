@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.audit.models import AuditEvent
-from engine.processes import service as processes
 from engine.processes import store
 from engine.processes.models import ProcessInstance
 from engine.workflow.adapter import Run
@@ -68,6 +67,6 @@ def test_cached_workflow_equals_the_saved_state(api, runtime):
 
 
 def test_the_engine_refuses_to_step_without_an_application_instant():
-    from SpiffWorkflow.bpmn.specs.event_definitions import timer  # noqa: the patched module
+    from SpiffWorkflow.bpmn.specs.event_definitions import timer  # the module the adapter patches
     with pytest.raises(EngineTimeNotSet):
         timer.datetime.now()

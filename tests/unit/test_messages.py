@@ -147,7 +147,7 @@ def flow(key: str, *steps: str, extra: str = "", when: dict | None = None) -> st
     flows = "".join(f'<bpmn:sequenceFlow id="{key}_f{i}" sourceRef="{a}" targetRef="{b}">'
                     + (f"<bpmn:conditionExpression>{(when or {})[a]}</bpmn:conditionExpression>"
                        if a in (when or {}) else "") + "</bpmn:sequenceFlow>"
-                    for i, (a, b) in enumerate(zip(ids, ids[1:])))
+                    for i, (a, b) in enumerate(zip(ids, ids[1:], strict=False)))
     return (f'<bpmn:process id="{key}" isExecutable="true">{extra}<bpmn:startEvent id="{ids[0]}"/>'
             f'{"".join(steps)}<bpmn:endEvent id="{ids[-1]}"/>{flows}</bpmn:process>')
 
@@ -206,10 +206,12 @@ def engine_problems() -> list[str]:
     Base.metadata.create_all(rt.engine)
     found = []
     for files in FAULTY:
-        result = rt.read(lambda uow: lint.validate(uow.session, rt, list(files.items())))
+        result = rt.read(lambda uow, files=files: lint.validate(uow.session, rt,
+                                                                list(files.items())))
         found += [p["message"] for p in result["errors"] + result["warnings"]]
         with pytest.raises(BpmnInvalid) as refused:
-            rt.transact(lambda uow: processes.deploy(uow, runtime=rt, files=list(files.items()),
+            rt.transact(lambda uow, files=files: processes.deploy(uow, runtime=rt,
+                                                                  files=list(files.items()),
                                                      actor="designer"))
         found += [p.message for p in refused.value.problems]
     with pytest.raises(Invalid) as no_file:
