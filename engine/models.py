@@ -20,4 +20,4 @@ from engine.reports.models import ReportCount, ReportRollup  # noqa: F401
 from engine.reviews.models import JointReview, JointReviewOpinion  # noqa: F401
 from engine.visits.models import ReturnVisit  # noqa: F401
 from engine.zones.models import ZoneEscalation  # noqa: F401
-from engine.reports import rollup  # noqa: F401,E402  (its session listeners keep report_counts)
+from engine.reports import rollup  # noqa: F401,E402  (its flush listeners track what changes)

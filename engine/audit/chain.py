@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, UTC
 from pathlib import Path
 
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from engine.audit.models import AuditEvent
@@ -87,8 +87,9 @@ _HEAD_AND_IDS = {
 _LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 
 
-@event.listens_for(Session, "before_commit")
-def _chain_on_commit(session: Session) -> None:
+def before_commit(session: Session) -> None:
+    """Commit step (the last one, see `Runtime.COMMIT_STEPS`): chain and insert the events
+    this transaction recorded."""
     events = session.info.pop(PENDING, None)
     if not events:
         return
