@@ -34,6 +34,13 @@ REASONS: dict[str, str] = {
     "case_recused": N_("You are recused from this case (a declared relation): you may not open "
                        "or supervise it."),
     "case_not_supervised": N_("Only a supervisor over this case's units may do this."),
+    # Background jobs (ledger exports).
+    "jobs_too_many": N_("You already have %(count)s ledgers being built; wait for one to "
+                        "finish."),
+    "job_not_found": N_("Background job %(id)s was not found."),
+    "job_kind_unknown": N_("No worker can run background jobs of kind %(kind)s."),
+    "job_not_done": N_("The ledger is not ready yet."),
+    "job_file_gone": N_("The file is gone; build the ledger again."),
 }
 
 
