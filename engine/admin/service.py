@@ -308,29 +308,51 @@ def deactivate_user(session: Session, runtime: Runtime, *, actor: User, username
         raise Conflict(f"user {username!r} is already inactive")
     if user.id == actor.id:
         raise Invalid("you cannot deactivate yourself", fields={"username": ["yourself"]})
-    held = held_tasks(session, user)
-    by_id = {t.id: t for t in held}
+    held = {t.id: t for t in held_tasks(session, user)}
+    plan = _transfer_plan(session, username, held, transfers or [], all_to)
+    targets = _transfer_targets(session, user, held, plan)
+    now = runtime.clock.now()
+    moved = [_transfer(session, runtime, actor=actor, user=user, task=held[task_id],
+                       target=targets[to], now=now) for task_id, to in plan.items()]
+    user.active = False
+    session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
+                                           ApiToken.revoked_at.is_(None)).values(revoked_at=now))
+    audit.record(session, at=now, actor=actor.username, action="user_deactivated",
+                 detail={"username": username, "transferred": len(moved)})
+    session.flush()
+    return {"user": describe_user(session, user), "transferred": moved}
+
+
+def _transfer_plan(session: Session, username: str, held: dict[str, Task],
+                   transfers: list[dict], all_to: str | None) -> dict[str, str]:
+    """Task id -> the username it goes to: as listed, the rest to `all_to`; refused while a
+    held task has nowhere to go."""
     plan: dict[str, str] = {}
-    for item in transfers or []:
-        if item["task_id"] not in by_id:
+    for item in transfers:
+        if item["task_id"] not in held:
             raise Invalid(f"task {item['task_id']} is not an open task of {username}",
                           fields={"transfers": [f"{item['task_id']}: not held by {username}"]})
         plan[item["task_id"]] = item["to"]
-    for task in held:
-        if task.id not in plan and all_to:
-            plan[task.id] = all_to
-    missing = [t for t in held if t.id not in plan]
+    for task_id in held:
+        if task_id not in plan and all_to:
+            plan[task_id] = all_to
+    missing = [t for t in held.values() if t.id not in plan]
     if missing:
         refs = _task_refs(session, missing)
         raise Conflict(f"{username} holds {len(missing)} open task(s) that must be transferred "
                        "first: " + ", ".join(f"{r['name']} ({r['case_number'] or r['task_id']})"
                                              for r in refs),
                        fields={"transfers": [r["task_id"] for r in refs]}, details=refs)
-    now = runtime.clock.now()
+    return plan
+
+
+def _transfer_targets(session: Session, user: User, held: dict[str, Task],
+                      plan: dict[str, str]) -> dict[str, User]:
+    """The receiving users by name, each checked as eligible for every task it receives."""
     targets: dict[str, User] = {}
     errors: list[str] = []
     for task_id, to in plan.items():
-        task = by_id[task_id]
+        task = held[task_id]
         target = targets.get(to) or session.scalar(select(User).where(User.username == to))
         if target is None:
             errors.append(f"{task_id}: unknown user {to}")
@@ -341,30 +363,27 @@ def deactivate_user(session: Session, runtime: Runtime, *, actor: User, username
             errors.append(f"{task_id}: {to} may not work this task")
     if errors:
         raise Invalid("some transfer targets are not eligible", fields={"transfers": errors})
-    moved = []
-    for task_id, to in plan.items():
-        task, target = by_id[task_id], targets[to]
-        store.lock_instance(session, runtime, task.instance_id)
-        session.refresh(task)
-        if task.status != "open":
-            raise Conflict(f"task {task_id} is {task.status}")
-        if task.candidate_unit_id is None and task.candidate_user_id == user.id:
-            task.candidate_user_id = target.id
-        if task.assignee_id is not None or task.candidate_unit_id is not None:
-            task.assignee_id = target.id
-        task.version += 1
-        moved.append({"task_id": task.id, "to": to})
-        audit.record(session, at=now, actor=actor.username, action="task_transferred",
-                     case_id=task.case_id, instance_id=task.instance_id, task_id=task.id,
-                     task_name=task.name,
-                     detail={"from": username, "to": to, "reason": "user deactivated"})
-    user.active = False
-    session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
-                                           ApiToken.revoked_at.is_(None)).values(revoked_at=now))
-    audit.record(session, at=now, actor=actor.username, action="user_deactivated",
-                 detail={"username": username, "transferred": len(moved)})
-    session.flush()
-    return {"user": describe_user(session, user), "transferred": moved}
+    return targets
+
+
+def _transfer(session: Session, runtime: Runtime, *, actor: User, user: User, task: Task,
+              target: User, now) -> dict:
+    """Give one held task to `target` (its instance locked), audited."""
+    store.lock_instance(session, runtime, task.instance_id)
+    session.refresh(task)
+    if task.status != "open":
+        raise Conflict(f"task {task.id} is {task.status}")
+    if task.candidate_unit_id is None and task.candidate_user_id == user.id:
+        task.candidate_user_id = target.id
+    if task.assignee_id is not None or task.candidate_unit_id is not None:
+        task.assignee_id = target.id
+    task.version += 1
+    audit.record(session, at=now, actor=actor.username, action="task_transferred",
+                 case_id=task.case_id, instance_id=task.instance_id, task_id=task.id,
+                 task_name=task.name,
+                 detail={"from": user.username, "to": target.username,
+                         "reason": "user deactivated"})
+    return {"task_id": task.id, "to": target.username}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ SOURCES = [
     ("task 7 has changed (version 7, you sent 7)",
      "task %(id)s has changed (version %(version)s, you sent %(sent)s)"),
     ("task is 7", "task is %(status)s"), ("task 7 is already 7", "task %(id)s is already %(status)s"),
-    "task {task_id} is {task.status}",
+    "task {task.id} is {task.status}",
     "task is held by someone else", "you may not claim this task",
     "you may not complete this task", ("task 7 is not waiting for completion", "task %(id)s is not waiting for completion"),
     "the form has errors", "this task's case has no petition",
