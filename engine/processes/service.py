@@ -62,15 +62,8 @@ def deploy(uow: UnitOfWork, *, runtime: Runtime, files: list[tuple[str, bytes]],
     now = runtime.clock.now()
     if not files:
         raise Invalid("no BPMN file given", fields={"bpmn": ["required"]})
-    roots = {}
+    roots = _parse_all(files)
     problems: list[Problem] = []
-    for name, data in files:
-        try:
-            roots[name] = bpmn.parse_xml(data, name)
-        except BpmnInvalid as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise BpmnInvalid(problems)
     # Which file defines each process id: a key in two files deploys twice, in file order.
     in_bundle = [(pid, name) for name, root in roots.items() for pid in bpmn.process_ids(root)]
     all_ids = {pid: name for name, root in roots.items() for pid in store.all_process_ids(root)}
@@ -88,11 +81,7 @@ def deploy(uow: UnitOfWork, *, runtime: Runtime, files: list[tuple[str, bytes]],
         except BpmnInvalid as exc:
             problems.extend(bpmn.locate(sources, p) for p in exc.problems)
             continue
-        unknown = [Problem(f"unknown action {info['properties']['action']!r}; known actions: "
-                           f"{', '.join(actions.names())}", element_id=element_id, file_name=name)
-                   for element_id, info in compiled.human_tasks.items()
-                   if info["properties"].get("action")
-                   and not actions.known(info["properties"]["action"])]
+        unknown = _unknown_actions(compiled, name)
         if unknown:
             problems.extend(bpmn.locate(sources, p) for p in unknown)
             continue
@@ -112,24 +101,52 @@ def deploy(uow: UnitOfWork, *, runtime: Runtime, files: list[tuple[str, bytes]],
     if problems:
         raise BpmnInvalid(problems)
     for result in results:
-        if not result.created:
-            continue
-        name, dep_sums, compiled = result.sources  # type: ignore[attr-defined]
-        store.store_source(session, name, data_by_name[name], now)
-        spec_sum = hashlib.sha256("|".join([result.key, result.checksum, *dep_sums])
-                                  .encode()).hexdigest()
-        definition = ProcessDefinition(
-            key=result.key, name=bpmn.process_names(roots[name]).get(result.key, result.key),
-            version=result.version, checksum=result.checksum, source_checksum=result.checksum,
-            dependency_checksums=dep_sums, spec_checksum=spec_sum, deployed_at=now,
-            deployed_by=actor, comment=comment)
-        session.add(definition)
-        runtime.spec_cache.put(spec_sum, compiled)
-        audit.record(session, at=now, actor=actor, action="process_deployed",
-                     detail={"key": result.key, "version": result.version,
-                             "checksum": result.checksum, "file": name, "comment": comment})
+        if result.created:
+            _record_version(session, runtime, result, roots, data_by_name, actor=actor,
+                            comment=comment, now=now)
     session.flush()
     return results
+
+
+def _parse_all(files: list[tuple[str, bytes]]) -> dict:
+    """Each file's parsed XML by name; every file's syntax problems refuse them all."""
+    roots, problems = {}, []
+    for name, data in files:
+        try:
+            roots[name] = bpmn.parse_xml(data, name)
+        except BpmnInvalid as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise BpmnInvalid(problems)
+    return roots
+
+
+def _unknown_actions(compiled: CompiledSpec, file_name: str) -> list[Problem]:
+    """Tasks naming an `action` property the application does not have."""
+    return [Problem(f"unknown action {info['properties']['action']!r}; known actions: "
+                    f"{', '.join(actions.names())}", element_id=element_id, file_name=file_name)
+            for element_id, info in compiled.human_tasks.items()
+            if info["properties"].get("action")
+            and not actions.known(info["properties"]["action"])]
+
+
+def _record_version(session: Session, runtime: Runtime, result: DeployResult, roots: dict,
+                    data_by_name: dict, *, actor: str, comment: str, now: datetime) -> None:
+    """Store a new version: its source, its definition row, its compiled spec, the audit event."""
+    name, dep_sums, compiled = result.sources  # type: ignore[attr-defined]
+    store.store_source(session, name, data_by_name[name], now)
+    spec_sum = hashlib.sha256("|".join([result.key, result.checksum, *dep_sums])
+                              .encode()).hexdigest()
+    definition = ProcessDefinition(
+        key=result.key, name=bpmn.process_names(roots[name]).get(result.key, result.key),
+        version=result.version, checksum=result.checksum, source_checksum=result.checksum,
+        dependency_checksums=dep_sums, spec_checksum=spec_sum, deployed_at=now,
+        deployed_by=actor, comment=comment)
+    session.add(definition)
+    runtime.spec_cache.put(spec_sum, compiled)
+    audit.record(session, at=now, actor=actor, action="process_deployed",
+                 detail={"key": result.key, "version": result.version,
+                         "checksum": result.checksum, "file": name, "comment": comment})
 
 
 def lint_warnings(settings, key: str, compiled: CompiledSpec,
