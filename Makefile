@@ -10,6 +10,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@ldconfig -p 2>/dev/null | grep -q "libseccomp.so.2" || echo "warning: libseccomp2 is missing \
+	(apt-get install libseccomp2): BPMN scripts run in seccomp-confined workers and will fail"
 	touch $(STAMP)
 
 ASSETS := web/static/vendor/.installed

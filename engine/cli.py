@@ -61,6 +61,17 @@ def init_db():
     from engine.reports import rollup
     if rollup.ensure(rt):
         click.echo("statistics rollup built")
+    # The script policy may have grown stricter: say which deployed scripts it would now refuse
+    # (they keep running; such a script puts its instance in error when it runs).
+    from engine.processes import service as processes
+    refused = rt.read(lambda uow: processes.policy_report(uow.session, rt))
+    for key, version, problem in refused:
+        where = f" (line {problem.line})" if problem.line else ""
+        click.echo(f"script policy: {key} v{version}: {problem.element_id or '-'}{where}: "
+                   f"{problem.message}")
+    if refused:
+        click.echo(f"script policy: {len(refused)} expression(s) in deployed versions would be "
+                   "refused now; deploy corrected versions")
     click.echo(f"database ready: {rt.engine.url.render_as_string(hide_password=True)}")
 
 

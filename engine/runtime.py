@@ -15,7 +15,7 @@ from engine.config import Settings, load_settings
 from engine.db import is_sqlite, make_engine
 from engine.org.names import Names
 from engine.uow import UnitOfWork, with_retry
-from engine.workflow import engine_clock
+from engine.workflow import engine_clock, sandbox
 from engine.workflow.adapter import LRU
 
 
@@ -32,6 +32,7 @@ class Runtime:
         self.settings = settings
         self.clock = clock or Clock.from_settings(settings)
         engine_clock.set_local_timezone(self.clock.tz)
+        sandbox.use_settings(settings)
         self.engine = engine or make_engine(settings.database.url,
                                             busy_timeout=float(settings.get(
                                                 "database", "sqlite_busy_timeout", default=30)))

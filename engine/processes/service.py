@@ -25,6 +25,7 @@ from engine.uow import UnitOfWork
 from engine.workflow import forms
 from engine.workflow import parser as bpmn
 from engine.workflow.adapter import (BpmnInvalid, CompiledSpec, NothingWaits, Problem, Run,
+                                     policy_problems,
                                      SERIALIZER_VERSION, TaskNotReady, call_targets, checksum,
                                      compile_spec)
 from engine.processes import lint, store
@@ -153,6 +154,20 @@ def lint_warnings(settings, key: str, compiled: CompiledSpec,
                   sources: list[tuple[str, bytes]] | None = None) -> list[Problem]:
     """Domain findings that do not stop the engine (they never refuse a deployment)."""
     return lint.warnings(settings, key, compiled, sources)
+
+
+def policy_report(session: Session, runtime: Runtime) -> list[tuple[str, int, Problem]]:
+    """What the current script policy would refuse in every deployed version (for `init-db`
+    after an upgrade: those versions keep running, and such a script fails when it runs)."""
+    found = []
+    for definition in session.scalars(select(ProcessDefinition)
+                                      .order_by(ProcessDefinition.key, ProcessDefinition.version)):
+        try:
+            problems = policy_problems(store.compiled_for(session, runtime, definition.id))
+        except BpmnInvalid as exc:
+            problems = exc.problems
+        found.extend((definition.key, definition.version, p) for p in problems)
+    return found
 
 
 # ---------------------------------------------------------------------------------------------

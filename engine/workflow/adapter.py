@@ -10,7 +10,7 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date, datetime, UTC
+from datetime import datetime, UTC
 from typing import Any
 
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
@@ -25,7 +25,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from . import forms, scripting
+from . import forms, scripting, values
 from .engine_clock import engine_time
 from .parser import BpmnInvalid, Problem, load_sources, locate, new_parser, problem_from
 
@@ -56,10 +56,7 @@ def _make_serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = StateOnlyWorkflowConverter
     registry = BpmnWorkflowSerializer.configure(config)
-    # Script helpers (today, add_working_days, parse_date) return dates; SpiffWorkflow's
-    # registry knows datetime but not date, so a saved date would fail to serialize.
-    registry.register(date, lambda v: {"value": v.isoformat()},
-                      lambda v: date.fromisoformat(v["value"]), typename="date")
+    values.register(registry)
     return BpmnWorkflowSerializer(registry, version=SERIALIZER_VERSION)
 
 
@@ -97,8 +94,11 @@ def _task_info(task_spec) -> dict:
             "kind": "manual" if type(task_spec).__name__ in ("ManualTask", "NoneTask") else "user"}
 
 
-def compile_spec(key: str, sources: list[tuple[str, bytes]]) -> CompiledSpec:
-    """Parse `sources` and build the spec of process `key` with its call-activity targets."""
+def compile_spec(key: str, sources: list[tuple[str, bytes]], *,
+                 check_policy: bool = True) -> CompiledSpec:
+    """Parse `sources` and build the spec of process `key` with its call-activity targets.
+    Without `check_policy` (a version deployed earlier) scripts the policy now refuses are
+    left to fail when they run, so the running cases of that version go on."""
     parser = new_parser()
     load_sources(parser, sources)
     try:
@@ -131,7 +131,8 @@ def compile_spec(key: str, sources: list[tuple[str, bytes]]) -> CompiledSpec:
                     compiled.lanes.add(task_spec.lane)
     if duplicates:
         raise BpmnInvalid(duplicates)
-    _check_expressions(compiled)
+    if check_policy:
+        _check_expressions(compiled)
     return compiled
 
 
@@ -164,23 +165,21 @@ def call_targets(compiled: CompiledSpec) -> dict[str, set[str]]:
 
 
 def _check_expressions(compiled: CompiledSpec) -> None:
-    """Refuse conditions and scripts that are not valid Python before anything is deployed."""
-    problems = []
-    for s in [compiled.spec, *compiled.subprocess_specs.values()]:
-        for task_spec in s.task_specs.values():
-            texts = []
-            script = getattr(task_spec, "script", None)
-            if script:
-                texts.append(("exec", script))
-            for condition, _target in (getattr(task_spec, "cond_task_specs", None) or []):
-                expression = (getattr(condition, "args", None) or [None])[0]
-                if isinstance(expression, str):
-                    texts.append(("eval", expression))
-            for mode, text in texts:
-                problems.extend(Problem(f.message, element_id=getattr(task_spec, "bpmn_id", None))
-                                for f in scripting.check(text, mode))
+    """Refuse scripts, conditions, timer and other expressions the script policy refuses (or that
+    are not valid Python) before anything is deployed; each problem names its element and line."""
+    problems = policy_problems(compiled)
     if problems:
         raise BpmnInvalid(problems)
+
+
+def policy_problems(compiled: CompiledSpec) -> list[Problem]:
+    """What the script policy refuses in this process (and its sub-processes)."""
+    problems = []
+    for element_id, mode, text in scripting.expressions(
+            [compiled.spec, *compiled.subprocess_specs.values()]):
+        problems.extend(Problem(f.message, element_id=element_id)
+                        for f in scripting.check(text, mode))
+    return problems
 
 
 def checksum(data: bytes) -> str:

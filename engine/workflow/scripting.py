@@ -1,40 +1,49 @@
 """The restricted evaluator for BPMN scripts, conditions and timer expressions.
 
 SpiffWorkflow runs scripts with plain `exec` and full builtins. This module replaces its script
-environment: code is parsed, checked against an AST policy, instrumented and compiled once per
-text, then run with an explicit set of helpers and safe builtins. The bounds:
+environment. Every script and expression runs in a worker process of `sandbox` (OS limits and a
+seccomp filter: the last line); inside the worker the code is checked, instrumented and compiled
+once per text, then run with an explicit set of helpers and safe builtins (the first lines):
 
-- policy (refused before running): no imports, classes, defs, try/with, global, async, yield;
-  no name starting with `__`; attributes only from an allow-list (no frame, code or function
-  internals, no `format`); lambdas without defaults; f-string format specs only small constants.
+- policy (refused before running), on RestrictedPython's transformer: no name, argument or
+  attribute starting with `_` (so the guards below cannot be shadowed or reached), no imports,
+  classes, defs, try/with, global, async, yield; attributes only from an allow-list (no frame,
+  code or function internals, no `format`); lambdas without defaults; f-string format specs only
+  small constants. `print` writes to the server log.
 - work: every loop iteration, comprehension item and lambda call is a tick (at most
   `MAX_TICKS`, and the wall time is checked every tick against `MAX_SECONDS`); `range` is
   bounded; each C-level operation gets only bounded input (see below), so no single step is long.
 - memory: every operation that builds a sequence (`*`, `+`, `**`, `<<`, `%`, calls of builtins
   and methods) is checked *before* it runs against `MAX_ITEMS` items per value and `MAX_CELLS`
   of nested size; calls charge what they return to a total of `MAX_ALLOCATED` per evaluation;
-  comparisons, hashing, formatting and the task data written back are walked (with a cut-off) so
-  shared-structure tricks (`x = [x, x]` thirty times) cannot expand.
+  comparisons, hashing, formatting and the task data written back are walked (with a cut-off,
+  and at most `values.MAX_DEPTH` levels deep) so shared-structure tricks cannot expand.
 
-A refused or exhausted script raises `ScriptRefused`, which the engine reports as the element's
-error (the instance goes to `error`, like any failing script).
+What the budget cannot see (C-level work on huge inputs, a crash of the interpreter) the worker's
+limits stop: the worker is killed and replaced, and only that evaluation fails. A refused or
+exhausted script raises `ScriptRefused`, which the engine reports as the element's error (the
+instance goes to `error`, like any failing script).
 """
 from __future__ import annotations
 
 import ast
 import contextlib
 import contextvars
+import logging
+import operator
 import re
 import time
 import types
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo, UTC
+from decimal import Decimal
 from typing import Any
 from collections.abc import Callable
 
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
-from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
+from RestrictedPython.transformer import RestrictingNodeTransformer
+
+from . import values
 
 MAX_TICKS = 100_000
 MAX_SECONDS = 1.0
@@ -44,6 +53,7 @@ MAX_ALLOCATED = 2_000_000    # items built by all calls and operations of one ev
 MAX_INT_BITS = 10_000
 MAX_SOURCE = 20_000
 MAX_FSTRING_PARTS = 20
+MAX_PRINTED = 50             # print() lines of one evaluation that reach the log
 
 ALLOWED_ATTRIBUTES = frozenset("""
     get keys values items copy setdefault pop append extend insert remove index count sort reverse
@@ -70,11 +80,15 @@ if hasattr(ast, "TryStar"):
 # Builtins a script might reach for; named in the refusal so the designer knows why.
 _UNAVAILABLE = frozenset("""open eval exec compile getattr setattr delattr globals locals vars dir
     type object super help input breakpoint memoryview classmethod staticmethod property iter next
-    map filter print exit quit hasattr id hash callable isinstance issubclass chr ord format
+    map filter exit quit hasattr id hash callable isinstance issubclass chr ord format
     bytearray frozenset""".split())
 _GUARDED_OPS = {ast.Pow: "**", ast.Mult: "*", ast.LShift: "<<", ast.Add: "+", ast.Mod: "%"}
-_SCALARS = (int, float, bool, str, type(None), date, datetime, timedelta, bytes)
+_INPLACE = {"+=": ("+", operator.iadd), "*=": ("*", operator.imul), "**=": ("**", operator.ipow),
+            "<<=": ("<<", operator.ilshift), "%=": ("%", operator.imod)}
+_SCALARS = (int, float, bool, str, type(None), date, datetime, timedelta, bytes, Decimal)
 _CONTAINERS = (list, tuple, dict, set, frozenset)
+
+log = logging.getLogger("cluedesk.scripts")
 
 
 class ScriptRefused(Exception):
@@ -95,62 +109,104 @@ class Finding:
     line: int | None
 
 
-class _Policy(ast.NodeVisitor):
-    """Collect every policy violation (for lint) rather than stopping at the first."""
+class _Policy(RestrictingNodeTransformer):
+    """RestrictedPython's policy (no `_` names or attributes, guarded attribute, item and
+    iteration access) plus ours; every violation is collected (for lint), not only the first."""
 
     def __init__(self):
-        self.findings: list[Finding] = []
+        super().__init__(errors=[], warnings=[], used_names={})
+        self._found: list[tuple[tuple, Finding]] = []
 
-    def refuse(self, node, message):
-        self.findings.append(Finding(message, getattr(node, "lineno", None)))
+    def error(self, node, info):
+        # RestrictedPython's wording for `_` names, in ours (one message per refusal kind).
+        info = re.sub(r'^"([^"]+)" is an invalid (variable|attribute) name because it starts '
+                      r'with "_"\.?$', lambda m: f"the {'name' if m[2] == 'variable' else m[2]} "
+                      f"{m[1]!r} is not allowed", info)
+        line = getattr(node, "lineno", None)
+        self._found.append(((line or 0, getattr(node, "end_col_offset", 0) or 0, len(self._found)),
+                            Finding(info.rstrip("."), line)))
 
-    def generic_visit(self, node):
-        for kind, what in _FORBIDDEN_NODES.items():
-            if isinstance(node, kind):
-                self.refuse(node, f"{what} is not allowed in scripts")
-        super().generic_visit(node)
+    @property
+    def findings(self) -> list[Finding]:
+        """In reading order, innermost first (`().__class__.__base__` names `__class__`)."""
+        return [finding for _, finding in sorted(self._found, key=lambda f: f[0])]
+
+    def visit(self, node):
+        what = _FORBIDDEN_NODES.get(type(node))
+        if what is not None:
+            self.error(node, f"{what} is not allowed in scripts")
+            return node
+        return super().visit(node)
 
     def visit_Name(self, node):
-        if node.id.startswith("__") or node.id.startswith("_cd_"):
-            self.refuse(node, f"the name {node.id!r} is not allowed")
-        elif node.id in _UNAVAILABLE and isinstance(node.ctx, ast.Load):
-            self.refuse(node, f"{node.id!r} is not available in scripts")
+        if node.id in _UNAVAILABLE and isinstance(node.ctx, ast.Load):
+            self.error(node, f"{node.id!r} is not available in scripts")
+        return super().visit_Name(node)
 
     def visit_Attribute(self, node):
-        self.generic_visit(node)  # innermost first: `().__class__.__base__` names `__class__`
         if not isinstance(node.ctx, ast.Load):
-            self.refuse(node, f"assigning the attribute {node.attr!r} is not allowed")
-        elif node.attr not in ALLOWED_ATTRIBUTES:
-            self.refuse(node, f"the attribute {node.attr!r} is not allowed")
+            self.error(node, f"assigning the attribute {node.attr!r} is not allowed")
+        elif node.attr not in ALLOWED_ATTRIBUTES and not node.attr.startswith("_"):
+            self.error(node, f"the attribute {node.attr!r} is not allowed")
+        return super().visit_Attribute(node)
+
+    def visit_AugAssign(self, node):
+        # `d[k] += 1` (RestrictedPython refuses it; the earlier policy allowed it): when the
+        # container and key are plain names or constants, `d[k] = d[k] + 1` is the same thing.
+        target = node.target
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and \
+                isinstance(target.slice, (ast.Name, ast.Constant)):
+            load = ast.Subscript(value=ast.Name(target.value.id, ast.Load()),
+                                 slice=_copy_simple(target.slice), ctx=ast.Load())
+            value = ast.BinOp(left=load, op=node.op, right=node.value)
+            assign = ast.copy_location(ast.Assign(targets=[target], value=value), node)
+            ast.fix_missing_locations(assign)
+            return self.visit(assign)
+        return super().visit_AugAssign(node)
 
     def visit_Lambda(self, node):
         if node.args.defaults or node.args.kw_defaults and any(node.args.kw_defaults):
-            self.refuse(node, "lambda default values are not allowed")
-        self.generic_visit(node)
+            self.error(node, "lambda default values are not allowed")
+        return super().visit_Lambda(node)
 
     def visit_JoinedStr(self, node):
         parts = [v for v in node.values if isinstance(v, ast.FormattedValue)]
         if len(parts) > MAX_FSTRING_PARTS:
-            self.refuse(node, f"an f-string may have at most {MAX_FSTRING_PARTS} fields")
+            self.error(node, f"an f-string may have at most {MAX_FSTRING_PARTS} fields")
         for part in parts:
             spec = part.format_spec
             if spec is None:
                 continue
             if not all(isinstance(v, ast.Constant) for v in spec.values):
-                self.refuse(node, "computed format specifications are not allowed")
+                self.error(node, "computed format specifications are not allowed")
                 continue
             text = "".join(str(v.value) for v in spec.values)
             if any(int(n) > 1000 for n in re.findall(r"\d+", text)):
-                self.refuse(node, "format widths above 1000 are not allowed")
-        self.generic_visit(node)
+                self.error(node, "format widths above 1000 are not allowed")
+        return super().visit_JoinedStr(node)
 
     def visit_Constant(self, node):
         if isinstance(node.value, str) and len(node.value) > MAX_ITEMS:
-            self.refuse(node, "string constant too long")
+            self.error(node, "string constant too long")
+        return super().visit_Constant(node)
+
+
+def _copy_simple(node):
+    if isinstance(node, ast.Name):
+        return ast.Name(node.id, ast.Load())
+    return ast.Constant(node.value)
+
+
+def _is_guard(func) -> bool:
+    """A call the transformers wrote (a name starting with `_`; scripts cannot write one)."""
+    if isinstance(func, ast.Attribute):
+        func = func.value
+    return isinstance(func, ast.Name) and func.id.startswith("_") and func.id != "_"
 
 
 class _Instrument(ast.NodeTransformer):
-    """Route growing operations, calls and comparisons through the guards; tick in loops."""
+    """Route growing operations, calls and comparisons through the guards; tick in loops.
+    Runs on RestrictedPython's output: its guard calls are left as they are."""
 
     @staticmethod
     def _call(name, *args, node=None):
@@ -169,17 +225,10 @@ class _Instrument(ast.NodeTransformer):
             return node
         return self._call("_cd_binop", ast.Constant(op), node.left, node.right, node=node)
 
-    def visit_AugAssign(self, node):
-        self.generic_visit(node)
-        op = _GUARDED_OPS.get(type(node.op))
-        if op is None:
-            return node
-        target = _as_load(node.target)
-        node.value = self._call("_cd_aug", ast.Constant(op), target, node.value, node=node)
-        return node
-
     def visit_Call(self, node):
         self.generic_visit(node)
+        if _is_guard(node.func):
+            return node
         return ast.copy_location(ast.Call(func=ast.Name(id="_cd_call", ctx=ast.Load()),
                                           args=[node.func, *node.args],
                                           keywords=node.keywords), node)
@@ -190,7 +239,7 @@ class _Instrument(ast.NodeTransformer):
         node.comparators = [self._guard(c) for c in node.comparators]
         return node
 
-    def visit_Subscript(self, node):
+    def visit_Subscript(self, node):  # stores (loads are RestrictedPython's `_getitem_`)
         self.generic_visit(node)
         if not isinstance(node.slice, ast.Slice):
             node.slice = self._guard(node.slice)
@@ -235,22 +284,32 @@ class _Instrument(ast.NodeTransformer):
         return node
 
 
-def _as_load(target):
-    target = ast.parse(ast.unparse(target), mode="eval").body
-    return target
+def _parse(text: str, mode: str):
+    if len(text) > MAX_SOURCE:
+        return None, [Finding(f"longer than {MAX_SOURCE} characters", None)]
+    try:
+        return ast.parse(text, mode=mode), []
+    except SyntaxError as exc:
+        return None, [Finding(f"invalid expression: {exc.msg}", exc.lineno)]
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return None, [Finding(f"invalid expression: {type(exc).__name__}", None)]
+
+
+def _transform(text: str, mode: str):
+    tree, findings = _parse(text, mode)
+    if tree is None:
+        return None, findings
+    policy = _Policy()
+    try:
+        tree = policy.visit(tree)
+    except RecursionError:
+        return None, [Finding("expression nested too deep", None)]
+    return tree, policy.findings
 
 
 def check(text: str, mode: str = "exec") -> list[Finding]:
     """Every policy violation in a script (`exec`) or expression (`eval`); empty when allowed."""
-    if len(text) > MAX_SOURCE:
-        return [Finding(f"longer than {MAX_SOURCE} characters", None)]
-    try:
-        tree = ast.parse(text, mode=mode)
-    except SyntaxError as exc:
-        return [Finding(f"invalid expression: {exc.msg}", exc.lineno)]
-    policy = _Policy()
-    policy.visit(tree)
-    return policy.findings
+    return _transform(text, mode)[1]
 
 
 def called_names(text: str, mode: str = "exec") -> list[tuple[str, int]]:
@@ -323,10 +382,10 @@ def compile_checked(text: str, mode: str) -> types.CodeType:
     code = _code_cache.get(key)
     if code is not None:
         return code
-    findings = check(text, mode)
+    tree, findings = _transform(text, mode)
     if findings:
         raise ScriptRefused(findings[0].message, findings[0].line)
-    tree = _Instrument().visit(ast.parse(text, mode=mode))
+    tree = _Instrument().visit(tree)
     ast.fix_missing_locations(tree)
     code = compile(tree, _SCRIPT_FILE, mode)
     if len(_code_cache) > 2048:
@@ -362,28 +421,35 @@ class _Budget:
 
 
 # What the saved state can hold (a range or bytes would fail the save, after the step).
-_KEPT = (int, float, bool, str, type(None), date, datetime, timedelta, dict, list, tuple, set)
+_KEPT = (int, float, bool, str, type(None), date, datetime, timedelta, Decimal, dict, list, tuple,
+         set)
 
 
 def _size(value, limit: int = MAX_CELLS, *, kept_as: str | None = None) -> int:
-    """Expanded size of a value (shared parts counted each time), cut off above `limit`. With
-    `kept_as` (the data name it is kept under), a part the saved state cannot hold is refused."""
+    """Expanded size of a value (shared parts counted each time), cut off above `limit` items or
+    `values.MAX_DEPTH` levels. With `kept_as` (the data name it is kept under), a part the saved
+    state cannot hold is refused."""
     if isinstance(value, _SCALARS):
         _refuse_unkept(kept_as, value)
         return len(value) if isinstance(value, (str, bytes)) else 1
-    total, stack = 0, [value]
+    total, stack = 0, [(value, 1)]
     while stack:
-        item = stack.pop()
+        item, level = stack.pop()
         total += 1
         _refuse_unkept(kept_as, item)
         if isinstance(item, (str, bytes)):
             total += len(item)
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            continue
+        if isinstance(item, dict):
+            children = [*item.keys(), *item.values()]
         elif isinstance(item, (list, tuple, set, frozenset)):
-            stack.extend(item)
-        if total > limit:
+            children = item
+        else:
+            continue
+        if level > values.MAX_DEPTH:
+            raise ScriptRefused(f"value nested too deep (more than {values.MAX_DEPTH} levels)")
+        stack.extend((child, level + 1) for child in children)
+        if total + len(stack) > limit:
             raise ScriptRefused(f"value too large (more than {limit} items)")
     return total
 
@@ -398,6 +464,13 @@ def _refuse_unkept(kept_as: str | None, item: Any) -> None:
 def _check_len(n: int, what: str) -> None:
     if n > MAX_ITEMS:
         raise ScriptRefused(f"{what} would be too large ({n} items, at most {MAX_ITEMS})")
+
+
+_BINOPS = {"**": operator.pow, "*": operator.mul, "<<": operator.lshift, "+": operator.add,
+           "%": operator.mod}
+_OTHER_INPLACE = {"-=": operator.isub, "/=": operator.itruediv, "//=": operator.ifloordiv,
+                  ">>=": operator.irshift, "&=": operator.iand, "|=": operator.ior,
+                  "^=": operator.ixor, "@=": operator.imatmul}
 
 
 class _Guards:
@@ -415,17 +488,47 @@ class _Guards:
     def tick(self):
         return self.budget.tick()
 
+    # RestrictedPython's guards: attribute, item and iteration access, in-place operators
+    def getattr_(self, obj, name, *default):
+        if name.startswith("_") or name not in ALLOWED_ATTRIBUTES or \
+                isinstance(obj, types.ModuleType):
+            raise ScriptRefused(f"the attribute {name!r} is not allowed")
+        return getattr(obj, name, *default)
+
+    def getitem_(self, obj, key):
+        if not isinstance(key, (*_SCALARS, slice)):
+            _size(key)
+        return obj[key]
+
+    def inplace(self, op, current, value):
+        base, apply = _INPLACE.get(op, (None, None))
+        if base is None:
+            return _OTHER_INPLACE[op](current, value)
+        if base == "+" and isinstance(current, list) and isinstance(value, (list, tuple)):
+            _check_len(len(current) + len(value), "concatenation")
+            self.budget.charge(len(value))
+        else:
+            self.binop_check(base, current, value)
+        return apply(current, value)
+
+    def apply_(self, fn, *args, **kwargs):
+        return self.call(fn, *args, **kwargs)
+
     def binop(self, op, left, right):
+        self.binop_check(op, left, right)
+        return _BINOPS[op](left, right)
+
+    def binop_check(self, op, left, right):
         if op == "**":
             if isinstance(left, int) and isinstance(right, int) and right > 0 and \
                     abs(left) > 1 and right * max(left.bit_length(), 1) > MAX_INT_BITS:
                 raise ScriptRefused(f"{left.bit_length()}-bit number ** {right} is too large")
-            return left ** right
+            return
         if op == "<<":
             if isinstance(right, int) and isinstance(left, int) and \
                     right + left.bit_length() > MAX_INT_BITS:
                 raise ScriptRefused(f"<< {right} is too large")
-            return left << right
+            return
         if op == "*":
             for seq, times in ((left, right), (right, left)):
                 if isinstance(seq, (str, bytes, list, tuple)) and isinstance(times, int):
@@ -435,33 +538,25 @@ class _Guards:
             if isinstance(left, int) and isinstance(right, int) and \
                     left.bit_length() + right.bit_length() > MAX_INT_BITS:
                 raise ScriptRefused("product of numbers is too large")
-            return left * right
+            return
         if op == "+":
             if isinstance(left, (str, bytes, list, tuple)) and isinstance(right, type(left)):
                 n = len(left) + len(right)
                 _check_len(n, "concatenation")
                 self.budget.charge(n)
-            return left + right
+            return
         # "%": string formatting grows with its arguments
         if isinstance(left, str):
             _size(right)
             if re.search(r"%[-+ #0]*(\*|\d{4,})", left) or re.search(r"\.(\*|\d{4,})", left):
                 raise ScriptRefused("format widths above 999 are not allowed")
-        return left % right
-
-    def aug(self, op, current, value):
-        if op == "+" and isinstance(current, list) and isinstance(value, (list, tuple)):
-            _check_len(len(current) + len(value), "concatenation")
-            self.budget.charge(len(value))
-            return value
-        self.binop(op, current, value)  # the same checks; the in-place operation then runs
-        return value
+        return
 
     def call(self, fn, *args, **kwargs):
         if isinstance(fn, types.BuiltinMethodType) and not isinstance(
                 getattr(fn, "__self__", None), types.ModuleType):
             self._check_method(fn, args, kwargs)
-        elif isinstance(fn, types.FunctionType) and fn.__code__.co_filename == _SCRIPT_FILE:
+        elif _is_lambda(fn):
             pass  # a lambda of this script: its body is instrumented
         elif id(fn) not in self.allowed:
             raise ScriptRefused(f"calling {getattr(fn, '__name__', type(fn).__name__)!r} "
@@ -482,6 +577,8 @@ class _Guards:
         name = fn.__name__
         if name not in ALLOWED_ATTRIBUTES:
             raise ScriptRefused(f"calling {name!r} is not allowed")
+        if kwargs.get("key") is not None and not _is_lambda(kwargs["key"]):
+            raise ScriptRefused(f".{name}(key=...) takes a lambda")
         for a in (*args, *kwargs.values()):
             if not isinstance(a, _SCALARS):
                 _size(a)
@@ -654,10 +751,21 @@ def _range(*args):
     return r
 
 
+def _is_lambda(fn) -> bool:
+    """A lambda of the script (its body is instrumented), not a builtin such as `' '.zfill`."""
+    return isinstance(fn, types.FunctionType) and fn.__code__.co_filename == _SCRIPT_FILE
+
+
+def _sum(items, start=0):
+    """`sum` of numbers: adding lists or tuples with it is quadratic (use a comprehension)."""
+    if not isinstance(start, (int, float, Decimal, timedelta)):
+        raise ScriptRefused("sum() adds numbers only")
+    return sum(items, start)
+
+
 def _key_fn(fn, name):
     def call(*args, key=None, **kwargs):
-        if key is not None and not (isinstance(key, types.FunctionType)
-                                    and key.__code__.co_filename == _SCRIPT_FILE):
+        if key is not None and not _is_lambda(key):
             raise ScriptRefused(f"{name}(key=...) takes a lambda")
         if key is not None:
             kwargs["key"] = key
@@ -671,73 +779,167 @@ HELPERS: dict[str, Any] = {f.__name__: f for f in (
     deadline_due, unit_name, user_name)}
 HELPERS.update(date=date, timedelta=timedelta)
 SAFE_BUILTINS: dict[str, Any] = {
-    "len": len, "abs": abs, "round": round, "sum": sum, "any": any, "all": all,
+    "len": len, "abs": abs, "round": round, "sum": _sum, "any": any, "all": all,
     "str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict,
     "set": set, "tuple": tuple, "enumerate": enumerate, "zip": zip, "reversed": reversed,
     "range": _range, "min": _key_fn(min, "min"), "max": _key_fn(max, "max"),
     "sorted": _key_fn(sorted, "sorted"), "True": True, "False": False, "None": None,
 }
 ALLOWED_NAMES = frozenset(HELPERS) | frozenset(SAFE_BUILTINS)
-_ALLOWED_IDS = {id(v) for v in (*HELPERS.values(), *SAFE_BUILTINS.values()) if callable(v)}
 
 
 # ---------------------------------------------------------------------------------------------
-# The SpiffWorkflow environment and engine
+# One evaluation (run inside a script worker, see `sandbox`)
+
+# Helpers that read the database or the calendars run in the server process: the worker asks.
+REMOTE_HELPERS = ("is_working_day", "add_working_days", "working_days_between", "deadline_due",
+                  "unit_name", "user_name")
 
 
-def _globals(guards: _Guards) -> dict:
-    builtins = {**SAFE_BUILTINS, **HELPERS, "_cd_g": guards.g, "_cd_tick": guards.tick,
-                "_cd_binop": guards.binop, "_cd_aug": guards.aug, "_cd_call": guards.call}
+class ScriptFailed(Exception):
+    """The script raised an ordinary error (a wrong name, a division by zero...)."""
+
+    def __init__(self, message: str, line: int | None = None):
+        self.line = line
+        super().__init__(message)
+
+
+class _Printer:
+    """RestrictedPython's print collector: lines go to the server log (bounded)."""
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+
+    def __call__(self, _getattr=None):  # `_print = _print_(_getattr_)` at the top of a script
+        return self
+
+    def _call_print(self, *objects, sep=" ", end="\n", **_ignored):
+        for item in objects:
+            _size(item)
+        if len(self.lines) < MAX_PRINTED:
+            self.lines.append(str(sep).join(str(o) for o in objects)[:1000])
+
+    def __repr__(self):
+        return "\n".join(self.lines)
+
+
+def _scope(helpers: dict, printed: list[str], guards: _Guards) -> dict:
+    builtins = {**SAFE_BUILTINS, **helpers, "_cd_g": guards.g, "_cd_tick": guards.tick,
+                "_cd_binop": guards.binop, "_cd_call": guards.call,
+                "_getattr_": guards.getattr_, "_getitem_": guards.getitem_, "_getiter_": iter,
+                "_write_": lambda obj: obj, "_inplacevar_": guards.inplace,
+                "_apply_": guards.apply_, "_print_": _Printer(printed),
+                "_unpack_sequence_": guarded_unpack_sequence,
+                "_iter_unpack_sequence_": guarded_iter_unpack_sequence}
     return {"__builtins__": builtins}
 
 
-def _run(code, scope: dict, mode: str):
+def evaluate_here(mode: str, text: str, data: dict, external: dict | None = None, *,
+                  helpers: dict | None = None, policy: bool = True):
+    """Run a script (`exec`: returns the new data) or an expression (`eval`: its value) in this
+    process, under the policy and the budgets; returns (result, printed lines).
+
+    Without `policy` (tests of the OS limits only) the text runs as plain Python."""
+    helpers = HELPERS if helpers is None else helpers
+    printed: list[str] = []
+    if policy:
+        code = compile_checked(text, mode)
+        allowed = {id(v) for v in (*helpers.values(), *SAFE_BUILTINS.values()) if callable(v)}
+        scope = _scope(helpers, printed, _Guards(allowed))
+    else:
+        code = compile(text, _SCRIPT_FILE, mode)
+        scope = {**helpers}
+    scope.update(external or {})
+    scope.update(data)
     try:
         if mode == "eval":
-            return eval(code, scope)  # noqa: S307 — checked and instrumented code only
+            result = eval(code, scope)  # noqa: S307 — checked and instrumented code only
+            _size(result)
+            return result, printed
         exec(code, scope)  # noqa: S102
     except RecursionError:
         raise ScriptRefused("recursion too deep") from None
     except MemoryError:
         raise ScriptRefused("out of memory") from None
+    except (ScriptRefused, ScriptFailed):
+        raise
+    except Exception as exc:
+        raise ScriptFailed(f"{type(exc).__name__}: {exc}"[:2000], _script_line(exc)) from None
+    kept = {}
+    for key, value in scope.items():
+        if key == "__builtins__" or callable(value) or isinstance(value, types.ModuleType) or \
+                (external and key in external) or (not policy and key in helpers
+                                                    and value is helpers[key]):
+            continue
+        if data.get(key, _MISSING) is not value:
+            # Nothing huge (or exponentially shared), nothing unsaveable reaches the data.
+            _size(value, kept_as=key)
+        kept[key] = value
+    return kept, printed
+
+
+def _script_line(exc: BaseException) -> int | None:
+    line, tb = None, exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == _SCRIPT_FILE:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+_MISSING = object()
+
+
+# ---------------------------------------------------------------------------------------------
+# The SpiffWorkflow environment and engine (server side: every evaluation goes to the pool)
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException  # noqa: E402
+from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine  # noqa: E402
+from SpiffWorkflow.bpmn.script_engine.python_environment import (  # noqa: E402
+    BasePythonScriptEngineEnvironment)
+
+from . import sandbox  # noqa: E402
+
+
+def call_helper(name: str, args: list):
+    """A helper the worker asked for, run here in the bound context (see `REMOTE_HELPERS`)."""
+    if name not in REMOTE_HELPERS or not isinstance(args, list) or len(args) > 3:
+        raise ScriptRefused(f"calling {name!r} is not allowed")
+    for arg in args:
+        if not isinstance(arg, _SCALARS):
+            raise ScriptRefused(f"{name}() takes dates, numbers or text")
+    return HELPERS[name](*args)
+
+
+def evaluate(mode: str, text: str, data: dict, external: dict | None = None):
+    """Evaluate in a pooled worker; the instant and time zone of this engine call go along."""
+    from .engine_clock import _engine_now
+    instant = _engine_now.get()
+    offset = (instant or datetime.now(UTC)).astimezone(_ctx().tz).utcoffset()
+    return sandbox.pool().evaluate({
+        "mode": mode, "text": text, "data": data, "external": external or {},
+        "now": instant, "tz_offset": int(offset.total_seconds()) if offset else 0,
+        "policy": STATIC_POLICY})
+
+
+STATIC_POLICY = True  # switched off only by the tests that show the OS limits alone
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
-    """Task data in, task data out; only the helpers, the safe builtins and the guards."""
+    """Task data in, task data out: evaluated in a script worker."""
 
     def evaluate(self, expression, context, external_context=None):
-        code = compile_checked(expression, "eval")
-        scope = _globals(_Guards(_ALLOWED_IDS))
-        scope.update(external_context or {})
-        scope.update(context)
-        result = _run(code, scope, "eval")
-        _size(result)
-        return result
+        return evaluate("eval", expression, context, external_context)
 
     def execute(self, script, context, external_context=None):
-        code = compile_checked(script, "exec")
-        scope = _globals(_Guards(_ALLOWED_IDS))
-        scope.update(external_context or {})
-        scope.update(context)
-        _run(code, scope, "exec")
-        for key in list(context):
-            if key not in scope:
-                del context[key]
-        for key, value in scope.items():
-            if key == "__builtins__" or callable(value) or (external_context and
-                                                            key in external_context):
-                continue
-            if context.get(key, _MISSING) is not value:
-                # Nothing huge (or exponentially shared), nothing unsaveable reaches the data.
-                _size(value, kept_as=key)
-                context[key] = value
+        kept = evaluate("exec", script, context, external_context)
+        for key in [k for k in context if k not in kept]:
+            del context[key]
+        context.update(kept)
         return True
 
     def call_service(self, context, **kwargs):
         raise ScriptRefused("service tasks are not supported")
-
-
-_MISSING = object()
 
 
 class RestrictedScriptEngine(PythonScriptEngine):
@@ -747,27 +949,32 @@ class RestrictedScriptEngine(PythonScriptEngine):
         super().__init__(environment=RestrictedEnvironment())
 
     def validate(self, expression):
-        compile_checked(expression, "eval")
+        findings = check(expression, "eval")
+        if findings:
+            raise ScriptRefused(findings[0].message, findings[0].line)
 
     def evaluate(self, task, expression, external_context=None):
         try:
             return self.environment.evaluate(expression, task.data, external_context)
         except ScriptRefused as exc:
-            raise _refused(task, exc, expression) from None
-        except Exception as exc:
-            raise WorkflowTaskException(f"Error evaluating expression '{expression}'",
-                                        task=task, exception=exc) from None
+            raise _refused(task, exc) from None
+        except ScriptFailed as exc:
+            raise WorkflowTaskException(f"Error evaluating expression '{expression}': {exc}",
+                                        task=task, exception=exc,
+                                        line_number=exc.line or 0) from None
 
     def execute(self, task, script, external_context=None):
         try:
             return self.environment.execute(script, task.data, external_context or {})
         except ScriptRefused as exc:
-            raise _refused(task, exc, script) from None
-        except Exception as exc:
-            raise self.create_task_exec_exception(task, script, exc) from None
+            raise _refused(task, exc) from None
+        except ScriptFailed as exc:
+            element = getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name
+            raise WorkflowTaskException(f"script error in {element}: {exc}", task=task,
+                                        exception=exc, line_number=exc.line or 0) from None
 
 
-def _refused(task, exc: ScriptRefused, text: str) -> WorkflowTaskException:
+def _refused(task, exc: ScriptRefused) -> WorkflowTaskException:
     element = getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name
     return WorkflowTaskException(f"script refused in {element}: {exc}", task=task, exception=exc,
                                  line_number=exc.line or 0)
@@ -779,15 +986,13 @@ ENGINE = RestrictedScriptEngine()
 def run_script(text: str, data: dict | None = None, *, mode: str = "exec",
                context: ScriptContext | None = None) -> Any:
     """Run a script (or evaluate an expression) on `data` outside any workflow; for tests/lint."""
-    env = ENGINE.environment
     data = dict(data or {})
     with bound(context or default_context()):
         if mode == "eval":
-            return env.evaluate(text, data)
-        env.execute(text, data)
-    return data
+            return evaluate("eval", text, data)
+        return evaluate("exec", text, data)
 
 
 __all__ = ["ALLOWED_NAMES", "ENGINE", "Finding", "RestrictedScriptEngine", "ScriptContext",
-           "ScriptRefused", "bound", "called_names", "check", "expressions", "read_names",
-           "run_script", "use"]
+           "ScriptFailed", "ScriptRefused", "bound", "called_names", "check", "evaluate_here",
+           "expressions", "read_names", "run_script", "use"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import time
 import shutil
 import threading
 from pathlib import Path
@@ -133,14 +134,26 @@ class Watched:
     def __init__(self, page):
         self.errors: list[str] = []
         self.requests: list[str] = []
+        self.pending = 0  # dynamic requests started and not yet finished or failed
         page.on("console", lambda msg: msg.type == "error" and self.errors.append(
             f"console: {msg.text}"))
         page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
         page.on("request", self._request)
+        page.on("requestfinished", self._done)
+        page.on("requestfailed", self._done)
+
+    @staticmethod
+    def _watched(request) -> bool:
+        return "/static/" not in request.url and not request.url.startswith("data:")
 
     def _request(self, request):
-        if "/static/" not in request.url and not request.url.startswith("data:"):
+        if self._watched(request):
             self.requests.append(f"{request.method} {request.url}")
+            self.pending += 1
+
+    def _done(self, request):
+        if self._watched(request):
+            self.pending -= 1
 
 
 @pytest.fixture
@@ -180,6 +193,12 @@ def one_request(page, *, settle_ms: int = 300):
     """The action inside makes exactly one request to the server for its page update."""
     before = len(page.watched.requests)
     yield
+    # On a loaded machine the request may start after "networkidle" was already reached: wait
+    # until it has started and every request has finished, then let the page settle.
+    deadline = time.monotonic() + 15
+    while (len(page.watched.requests) == before or page.watched.pending > 0) \
+            and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(settle_ms)
     made = page.watched.requests[before:]
