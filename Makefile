@@ -32,7 +32,11 @@ install: $(STAMP) $(ASSETS)
 
 assets: $(ASSETS)
 
+# First start: random secrets into instance/local.yaml (a demo installation); a database whose
+# audit trail was signed with the public development key (earlier releases) is rotated onto them.
 run: $(STAMP) $(ASSETS)
+	$(BIN)/cluedesk init-secrets --demo
+	$(BIN)/cluedesk audit rotate-key
 	$(BIN)/cluedesk init-db
 	$(BIN)/cluedesk deploy
 	$(BIN)/cluedesk demo

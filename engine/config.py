@@ -12,7 +12,13 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = ROOT / "config.yaml"
+# Settings of this installation, over config.yaml: the secrets `cluedesk init-secrets` generates
+# (`make run` does on first start). CLUEDESK_LOCAL_CONFIG names another file; empty means none.
+LOCAL_CONFIG_FILE = ROOT / "instance" / "local.yaml"
 ENV_PREFIX = "CLUEDESK_"
+# Values that were shipped or documented as examples: never a secret.
+DEFAULT_SECRETS = frozenset({"", "change-me-in-production", "changeme", "secret", "dev"})
+MIN_SECRET_LENGTH = 16
 
 
 class ConfigError(Exception):
@@ -96,20 +102,60 @@ def _env_overrides(data: dict, environ: Mapping[str, str]) -> None:
                 break
 
 
-def load_settings(overrides: Mapping | None = None, *, path: Path | None = None,
-                  environ: Mapping[str, str] | None = None) -> Settings:
-    """Load config.yaml, apply environment overrides, then explicit overrides."""
-    path = Path(os.environ.get("CLUEDESK_CONFIG", path or DEFAULT_CONFIG_FILE))
+def _read(path: Path) -> dict:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise ConfigError(f"configuration file not found: {path}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"configuration file {path} is not valid YAML: {exc}") from None
-    _env_overrides(data, os.environ if environ is None else environ)
+    if not isinstance(data, dict):
+        raise ConfigError(f"configuration file {path} is not a mapping")
+    return data
+
+
+def local_config_path(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The installation's local settings file (secrets), or None when switched off."""
+    value = (os.environ if environ is None else environ).get("CLUEDESK_LOCAL_CONFIG")
+    if value is None:
+        return LOCAL_CONFIG_FILE
+    return Path(value) if value else None
+
+
+def load_settings(overrides: Mapping | None = None, *, path: Path | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """Load config.yaml, then the local settings file (instance/local.yaml), apply environment
+    overrides, then explicit overrides."""
+    environ = os.environ if environ is None else environ
+    path = Path(environ.get("CLUEDESK_CONFIG", path or DEFAULT_CONFIG_FILE))
+    data = _read(path)
+    local = local_config_path(environ)
+    if local is not None and local.exists():
+        _merge(data, _read(local))
+    _env_overrides(data, environ)
     if overrides:
         _merge(data, overrides)
     if not data.get("database", {}).get("url"):
         instance = ROOT / "instance"
         data.setdefault("database", {})["url"] = f"sqlite:///{instance / 'cluedesk.db'}"
     return Settings(data)
+
+
+def secret_problems(settings: Settings) -> list[str]:
+    """Why these settings must not serve: a default, empty or short session secret or audit
+    key (anyone who knows it forges logins or rewrites the audit trail)."""
+    problems = []
+    for (section, key), what, env in (
+            (("server", "secret_key"), "the session secret", "CLUEDESK_SERVER_SECRET_KEY"),
+            (("audit", "key"), "the audit key", "CLUEDESK_AUDIT_KEY")):
+        value = str(settings.get(section, key, default="") or "")
+        if value.strip().lower() in DEFAULT_SECRETS:
+            problems.append(f"{what} ({section}.{key}) is empty or a published default")
+        elif len(value) < MIN_SECRET_LENGTH:
+            problems.append(f"{what} ({section}.{key}) is shorter than {MIN_SECRET_LENGTH} "
+                            "characters")
+        else:
+            continue
+        problems[-1] += (f": set {env} to a long random value, or run `cluedesk init-secrets` "
+                         "to write random ones into instance/local.yaml")
+    return problems

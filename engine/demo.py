@@ -77,7 +77,8 @@ def load_organisation(runtime: Runtime) -> int:
         for username, role, unit, display in USERS:
             if session.scalar(select(User.id).where(User.username == username)) is None:
                 org.create_user(session, username=username, roles=[role], unit_code=unit,
-                                password=PASSWORD, now=now, display_name=display)
+                                password=PASSWORD, now=now, display_name=display,
+                                demo_password=True)
                 created += 1
         return created
     return runtime.transact(work)

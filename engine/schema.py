@@ -14,11 +14,12 @@ def alembic_config() -> Config:
     return cfg
 
 
-def upgrade(*, url: str | None = None, connection: Connection | None = None) -> None:
-    """Run every migration up to head (idempotent)."""
+def upgrade(*, url: str | None = None, connection: Connection | None = None,
+            revision: str = "head") -> None:
+    """Run every migration up to head (idempotent); `revision` stops earlier (upgrade tests)."""
     cfg = alembic_config()
     if connection is not None:
         cfg.attributes["connection"] = connection
     if url is not None:
         cfg.attributes["url"] = url
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, revision)

@@ -17,6 +17,15 @@ from engine.runtime import Runtime
 from engine.schema import upgrade
 from tests.api_client import ApiClient
 
+# Tests run with real (non-default) secrets, as `serve` demands, never read the developer's
+# instance/local.yaml, and are a demo installation (the demo users log in with `demo`);
+# subprocesses get the same (tests/integration/support.py: clean_env).
+TEST_ENV = {"CLUEDESK_LOCAL_CONFIG": "", "CLUEDESK_SERVER_DEMO": "true",
+                "CLUEDESK_SERVER_SECRET_KEY": "cluedesk-test-suite-session-secret",
+                "CLUEDESK_AUDIT_KEY": "cluedesk-test-suite-audit-key"}
+for _name, _value in TEST_ENV.items():
+    os.environ.setdefault(_name, _value)
+
 FROZEN = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
 DEMO_USERS = ["admin", "designer", "clerk", "city-chief", "chief", "east-head", "a-head",
               "a-worker", "a-worker2", "b-worker", "d-worker", "case-officer", "reviewer",
@@ -171,6 +180,5 @@ def api(app, tokens):
     return ApiClient(app.test_client(), tokens)
 
 
-SHARED = Path(os.environ.get("CLUEDESK_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
-CONFORMANCE = SHARED / "bpmn-conformance"
 FIXTURES = Path(__file__).resolve().parent / "bpmn"
+CONFORMANCE = FIXTURES / "conformance"  # copied into the repository (see its SOURCES)

@@ -5,7 +5,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g, request
 from werkzeug.routing import IntegerConverter
 
 from engine.runtime import Runtime
@@ -25,6 +25,12 @@ class IdConverter(IntegerConverter):
 def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | None = None) -> Flask:
     """Build the app; never starts a scheduler (only `serve` and `scheduler` do)."""
     runtime = runtime or Runtime.from_config(overrides)
+    from engine.config import DEFAULT_SECRETS, ConfigError
+    if str(runtime.settings.get("server", "secret_key", default="") or "").strip().lower() \
+            in DEFAULT_SECRETS:
+        # Anyone who knows a published secret signs a session cookie for any user.
+        raise ConfigError("server.secret_key is empty or a published default: set "
+                          "CLUEDESK_SERVER_SECRET_KEY or run `cluedesk init-secrets`")
     app = Flask(__name__)
     app.url_map.converters["int"] = IdConverter
     settings = runtime.settings
@@ -65,7 +71,10 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if response.mimetype == "application/json":
-            response.headers.setdefault("Cache-Control", "no-store")
+        # JSON, and anything shown to a logged-in user (case data): never kept by a browser or a
+        # proxy cache (a shared computer's back button, a disk cache).
+        if response.mimetype == "application/json" or (
+                g.get("user") is not None and request.endpoint != "static"):
+            response.headers["Cache-Control"] = "no-store"
         return response
     return app

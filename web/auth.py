@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g, request, session
 from flask_wtf.csrf import CSRFProtect
 
-from engine.errors import Unauthorized
+from engine.errors import Forbidden, Unauthorized
 from engine.org import service as org
 from engine.org.models import User
 from engine.runtime import Runtime
@@ -42,13 +42,41 @@ def register(app: Flask) -> None:
         if bearer:
             g.user = _token_user(rt, header[7:].strip())
         elif session.get("user_id"):
-            user = rt.read(lambda uow: _detach(uow.session.get(User, session["user_id"])))
-            g.user = user if user is not None and user.active else None
-        if request.endpoint and request.endpoint.startswith("api.") and \
-                request.endpoint not in PUBLIC and g.user is None:
+            g.user = _session_user(rt)
+        api = bool(request.endpoint and request.endpoint.startswith("api."))
+        if api and request.endpoint not in PUBLIC and g.user is None:
             raise Unauthorized("authentication required: send Authorization: Bearer <token>")
+        if api and not bearer and g.user is not None and g.user.must_change_password:
+            raise Forbidden("change your password first", reason="password_change_required")
         if not bearer and request.method not in SAFE_METHODS:
             csrf.protect()
+
+
+def _session_user(rt: Runtime) -> User | None:
+    """The session's user while the session is current: the user is active and the session was
+    issued under their present generation (logout, a password change or reset, deactivation or
+    a change of roles raises it: every older session ends at once). Otherwise the session is
+    cleared."""
+    user = rt.read(lambda uow: _detach(uow.session.get(User, session["user_id"])))
+    if user is None or not user.active or session.get("gen") != user.session_generation:
+        lang = session.get("lang")
+        session.clear()
+        if lang:
+            session["lang"] = lang
+        return None
+    return user
+
+
+def start_session(user: User) -> None:
+    """A fresh session (and CSRF token) for the user: no fixation; the interface language is
+    kept."""
+    lang = session.get("lang")
+    session.clear()
+    session.permanent = True
+    session["user_id"] = user.id
+    session["gen"] = user.session_generation
+    if lang:
+        session["lang"] = lang
 
 
 def _token_user(rt: Runtime, token: str) -> User:

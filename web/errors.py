@@ -20,10 +20,11 @@ STATUS = {
 
 def envelope(status: int, code: str, message: str, fields: dict | None = None,
              details: list | None = None, *, reason: str | None = None,
-             params: dict | None = None):
+             params: dict | None = None, msgid: str | None = None):
     if not request.path.startswith("/api/"):
         from web.ui import error_page  # pages answer in HTML, in the user's language
-        return error_page(status, code, message, fields, reason=reason, params=params)
+        return error_page(status, code, message, fields, reason=reason, params=params,
+                          msgid=msgid)
     # `reason` is the stable fine-grained code clients branch on (the coarse `code` when the
     # refusal has none); `params` the values its message was filled with.
     body = {"error": {"code": code, "message": message, "reason": reason or code,
@@ -38,9 +39,10 @@ def envelope(status: int, code: str, message: str, fields: dict | None = None,
 def register(app: Flask) -> None:
     @app.errorhandler(errors.DomainError)
     def _domain(exc: errors.DomainError):
-        status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
+        status = getattr(exc, "status", None) or \
+            next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
         return envelope(status, exc.code, exc.message, exc.fields, exc.details or None,
-                        reason=exc.reason, params=exc.params)
+                        reason=exc.reason, params=exc.params, msgid=exc.msgid)
 
     @app.errorhandler(ValidationError)
     def _validation(exc: ValidationError):

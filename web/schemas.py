@@ -36,9 +36,13 @@ class Strict(Schema):
 
 class ErrorDetail(Schema):
     element_id = fields.String(allow_none=True)
+    element_name = fields.String(allow_none=True)
     line = fields.Integer(allow_none=True)
     message = fields.String()
     file_name = fields.String(allow_none=True)
+    reason = fields.String(metadata={"description": "stable code of the problem (API.md)"})
+    params = fields.Dict(keys=fields.String(), values=fields.String(),
+                         metadata={"description": "the values filled into the message"})
 
 
 class ErrorBody(Schema):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
+from engine.access import case_units
 from engine.cases.models import Case
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
@@ -55,7 +56,9 @@ def candidates_for(session: Session, runtime, *, process_key: str, lane: str | N
         user_id = session.scalar(select(User.id).where(User.username == username,
                                                        User.active.is_(True))) \
             if isinstance(username, str) else None
-        return Candidates(None, entry.get("role"), user_id or starter_id)
+        # Bound to one person, done for the case's handling unit (engine/access/case_units).
+        return Candidates(case_units.unit_done_for(session, case_id), entry.get("role"),
+                          user_id or starter_id)
     path = entry.get("unit_from") or ""
     code = entry.get("unit")
     if path.startswith("case."):
@@ -114,6 +117,7 @@ def visible_clause(session: Session, user: User, scope: str) -> ColumnElement[bo
     if "supervisor" in roles:
         path = _unit_path(session, user.unit_id)
         parts.append(Task.candidate_unit_id.in_(select(Unit.id).where(Unit.path.startswith(path))))
+        parts.append(case_units.seen_clause(session, user))
     if "process_designer" in roles:
         parts.append(Task.instance_id.in_(select(ProcessInstance.id).where(
             ProcessInstance.started_by_id == user.id)))
@@ -140,6 +144,8 @@ def eligible(user: User, task: Task, session: Session | None = None) -> bool:
         return False
     if session is not None and recusal.is_recused(session, user_id=user.id, case_id=task.case_id):
         return False
+    if session is not None and case_units.person_bound(task):
+        return case_units.eligible_for_person_task(session, user, task)
     if task.candidate_unit_id is None:
         return task.candidate_user_id in (None, user.id)
     return user.unit_id == task.candidate_unit_id and (

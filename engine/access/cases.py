@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.access import authority, recusal
+from engine.access import authority, case_units, recusal
 from engine.cases.models import Case
 from engine.errors import Forbidden, NotFound
 from engine.inbox.models import Task
@@ -24,12 +24,8 @@ def may_see_case(session: Session, user: User, case: Case) -> bool:
     roles = user.roles
     if "intake_clerk" in roles and case.registered_unit_id == user.unit_id:
         return True
-    if "supervisor" in roles:
-        path = session.scalar(select(Unit.path).where(Unit.id == user.unit_id))
-        units = select(Unit.id).where(Unit.path.startswith(path))
-        if case.registered_unit_id is not None and session.scalar(
-                units.where(Unit.id == case.registered_unit_id)) is not None:
-            return True
+    if case_units.sees_case(session, user, case):
+        return True
     stmt = select(Task.id).where(Task.case_id == case.id,
                                  authority.visible_clause(session, user, "all")).limit(1)
     if session.scalar(stmt) is not None:

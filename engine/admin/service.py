@@ -14,7 +14,7 @@ from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.access import authority
 from engine.inbox.models import Task
 from engine.org import service as org
-from engine.org.models import ROLES, ApiToken, Unit, User, UserRole
+from engine.org.models import ROLES, Unit, User, UserRole
 from engine.processes import store
 from engine.processes.models import ProcessDefinition
 from engine.access import recusal
@@ -45,7 +45,7 @@ def _describe_users(session: Session, users: list[User]) -> list[dict]:
 def _may_take(session: Session, user: User, task: Task, recused: set[int]) -> bool:
     if not user.active or user.id in recused:
         return False
-    return authority.eligible(user, task)
+    return authority.eligible(user, task, session)
 
 
 def _may_receive(session: Session, task: Task, departing: User, target: User,
@@ -68,7 +68,12 @@ def eligible_assignees(session: Session, *, user: User, task_id: str) -> list[di
     if not authority.may_supervise(session, user, task) and ADMIN not in user.roles:
         raise Forbidden("only a supervisor of the task's unit may list who can take it")
     recused = recusal.recused_user_ids(session, task.case_id)
-    if task.candidate_unit_id is not None:
+    if task.candidate_unit_id is not None and task.candidate_user_id is not None:
+        # Bound to one person, done for a unit: anyone of its subtree with the lane's role.
+        path = session.scalar(select(Unit.path).where(Unit.id == task.candidate_unit_id))
+        pool = session.scalars(select(User).join(Unit, Unit.id == User.unit_id).where(
+            Unit.path.startswith(path), User.active.is_(True)))
+    elif task.candidate_unit_id is not None:
         pool = session.scalars(select(User).where(User.unit_id == task.candidate_unit_id,
                                                   User.active.is_(True)))
     elif task.candidate_user_id is not None:
@@ -242,6 +247,10 @@ def update_user(session: Session, runtime: Runtime, *, actor: User, username: st
             keep = [r for r in user.role_rows if r.role in wanted]
             have = {r.role for r in keep}
             user.role_rows = keep + [UserRole(role=r) for r in wanted if r not in have]
+    if "roles" in changes or "unit" in changes:
+        # What the user may see changed: their sessions end (a new login reads the new roles).
+        org.end_sessions(session, user, revoke_tokens=False, now=runtime.clock.now())
+        runtime.token_cache.clear()
     session.flush()
     if changes:
         audit.record(session, at=runtime.clock.now(), actor=actor.username, action="user_updated",
@@ -252,15 +261,13 @@ def update_user(session: Session, runtime: Runtime, *, actor: User, username: st
 
 def set_password(session: Session, runtime: Runtime, *, actor: User, username: str,
                  password: str) -> User:
-    """Reset a user's password (stored as an argon2 hash)."""
+    """Reset a user's password (the policy of engine.org.service.check_password): their
+    sessions end, their API tokens are revoked, and they choose their own at next login."""
     require_admin(actor)
-    if not password or len(password) < 4:
-        raise Invalid("the password needs at least 4 characters",
-                      fields={"password": ["too short"]})
     user = org.get_user(session, username)
-    user.password_hash = org._hasher.hash(password)
-    audit.record(session, at=runtime.clock.now(), actor=actor.username,
-                 action="user_password_reset", detail={"username": username})
+    org.set_password(session, user, password=password, now=runtime.clock.now(),
+                     actor=actor.username, must_change=user.id != actor.id)
+    runtime.token_cache.clear()
     return user
 
 
@@ -315,8 +322,8 @@ def deactivate_user(session: Session, runtime: Runtime, *, actor: User, username
     moved = [_transfer(session, runtime, actor=actor, user=user, task=held[task_id],
                        target=targets[to], now=now) for task_id, to in plan.items()]
     user.active = False
-    session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
-                                           ApiToken.revoked_at.is_(None)).values(revoked_at=now))
+    org.end_sessions(session, user, revoke_tokens=True, now=now)
+    runtime.token_cache.clear()
     audit.record(session, at=now, actor=actor.username, action="user_deactivated",
                  detail={"username": username, "transferred": len(moved)})
     session.flush()
@@ -494,4 +501,5 @@ def deadline_table(runtime: Runtime, *, actor: User) -> list[dict]:
     require_admin(actor)
     return [{"key": key, "amount": int(c.get("amount", 0)), "unit": c.get("unit"),
              "starts": c.get("starts"), "extendable": bool(c.get("extendable")),
-             "basis": c.get("basis")} for key, c in deadlines.config(runtime).items()]
+             "basis": c.get("basis"), "met": c.get("met"), "unused": c.get("unused")}
+            for key, c in deadlines.config(runtime).items()]

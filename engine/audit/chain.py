@@ -23,6 +23,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from engine.audit.models import AuditEvent
+from engine.errors import Conflict
 from engine.config import ROOT, Settings
 
 log = logging.getLogger("cluedesk.audit")
@@ -39,6 +40,23 @@ def audit_key(settings: Settings) -> tuple[bytes, bool]:
     """The HMAC key (`audit.key`, env CLUEDESK_AUDIT_KEY) and whether it is the development default."""
     configured = str(settings.get("audit", "key", default="") or "")
     return (configured or DEV_KEY).encode(), not configured
+
+
+ROTATED = "audit_key_rotated"
+
+
+def key_id(key: bytes) -> str:
+    """A public name of a key (an HMAC of a constant under it: says nothing about the key)."""
+    return hmac.new(key, b"cluedesk audit key id", hashlib.sha256).hexdigest()[:16]
+
+
+def keyring(settings: Settings) -> dict[str, bytes]:
+    """Every key the trail may have been signed with, by key id: the configured one, the
+    public development key and `audit.previous_keys`."""
+    keys = [audit_key(settings)[0], DEV_KEY.encode()]
+    keys += [str(k).encode() for k in settings.get("audit", "previous_keys", default=()) or ()
+             if k]
+    return {key_id(k): k for k in keys}
 
 
 def session_info(settings: Settings) -> dict:
@@ -138,22 +156,50 @@ def _events(session: Session, batch: int = 2000) -> Iterator[AuditEvent]:
         session.expunge_all()
 
 
-def verify_chain(session: Session, key: bytes) -> Verification:
-    """Recompute the chain; name the first broken event, unchained events and gaps."""
+def _first_key(session: Session, current: bytes, keys: dict[str, bytes]) -> bytes | None:
+    """The key of the trail's first segment: the one the first rotation left (None when it is
+    not in the keyring), or the current key when the trail was never rotated."""
+    first = session.scalar(select(AuditEvent).where(AuditEvent.action == ROTATED,
+                                                    AuditEvent.chain_seq.is_not(None))
+                           .order_by(AuditEvent.chain_seq).limit(1))
+    if first is None:
+        return current
+    return keys.get((first.detail or {}).get("from"))
+
+
+def verify_chain(session: Session, key: bytes, keys: dict[str, bytes] | None = None
+                 ) -> Verification:
+    """Recompute the chain; name the first broken event, unchained events and gaps.
+
+    `key` is the current key; a key rotation event (`audit_key_rotated`, signed with the new
+    key) switches to the key it names, from `keys`. The trail must end under `key`."""
     result = Verification()
+    keys = {key_id(key): key, **(keys or {})}
     unchained = list(session.scalars(select(AuditEvent.id).where(AuditEvent.chain_seq.is_(None))
                                      .order_by(AuditEvent.id).limit(11)))
     if unchained:
         more = ", …" if len(unchained) > 10 else ""
         result.problems.append("audit events outside the chain (inserted without the "
                                f"application): {', '.join(map(str, unchained[:10]))}{more}")
+    segment = _first_key(session, key, keys)
+    if segment is None:
+        result.problems.append("the audit trail was first signed with a key this installation "
+                               "does not know: list it in audit.previous_keys")
+        return result
     previous, expected, broken = GENESIS, 1, 0
     for ev in _events(session):
         result.events += 1
+        if ev.action == ROTATED:
+            named = keys.get((ev.detail or {}).get("to"))
+            if named is None:
+                result.problems.append(f"audit event {ev.id} (seq {ev.chain_seq}) switches to a "
+                                       "key this installation does not know")
+                return result
+            segment = named
         if ev.chain_seq != expected:
             result.problems.append(f"audit chain: events {expected}–{ev.chain_seq - 1} are "
                                    f"missing before event {ev.id} (seq {ev.chain_seq})")
-        elif ev.hash != digest(key, previous, ev):
+        elif ev.hash != digest(segment, previous, ev):
             broken += 1
             if broken == 1:
                 result.problems.append(
@@ -165,6 +211,9 @@ def verify_chain(session: Session, key: bytes) -> Verification:
         result.head = (ev.chain_seq, ev.id, ev.hash)
     if broken > 1:
         result.problems.append(f"audit chain: {broken - 1} more event(s) after it do not match")
+    if result.events and segment != key and not result.problems:
+        result.problems.append("the audit trail is signed with another key than the configured "
+                               "one: run `cluedesk audit rotate-key` (README, Security)")
     return result
 
 
@@ -238,10 +287,11 @@ def check_anchors(session: Session, anchors: list[dict], result: Verification) -
 def verify(runtime) -> Verification:
     """Recompute the whole chain and compare it with every anchor of this database."""
     key, _ = audit_key(runtime.settings)
+    keys = keyring(runtime.settings)
     database = database_label(runtime.settings.database.url)
 
     def work(uow):
-        result = verify_chain(uow.session, key)
+        result = verify_chain(uow.session, key, keys)
         check_anchors(uow.session, read_anchors(anchor_path(runtime.settings), database), result)
         return result
     return runtime.read(work)
@@ -261,3 +311,44 @@ def key_warning(settings: Settings) -> str | None:
         return ("the audit key is the public development default: set CLUEDESK_AUDIT_KEY "
                 "(audit.key) to a long random secret kept outside the database")
     return None
+
+
+def head_signed_with(session: Session, key: bytes) -> bool:
+    """Whether the last event of the trail was signed with `key` (True for an empty trail): new
+    events chained under `key` then keep the trail verifiable. Two rows, cheap at start-up."""
+    rows = list(session.scalars(select(AuditEvent).where(AuditEvent.chain_seq.is_not(None))
+                                .order_by(AuditEvent.chain_seq.desc()).limit(2)))
+    if not rows:
+        return True
+    last = rows[0]
+    previous = rows[1].hash if len(rows) > 1 else GENESIS
+    return last.hash == digest(key, previous or "", last)
+
+
+def rotate_key(runtime, *, old_key: bytes, actor: str) -> str:
+    """Record in the trail that from now on it is signed with the configured key. The trail must
+    verify under `old_key` first (a broken trail is never sealed). The rotation event itself is
+    signed with the new key over the old trail's head, so the new key vouches for everything
+    before it. Returns "rotated" or "current" (already signed with the configured key)."""
+    new_key, default = audit_key(runtime.settings)
+    if default:
+        raise Conflict("the configured audit key is the public development key: set a secret "
+                       "one first", reason="audit_key_default")
+    keys = {**keyring(runtime.settings), key_id(old_key): old_key}
+    if runtime.read(lambda uow: head_signed_with(uow.session, new_key)):
+        return "current"
+    if not runtime.read(lambda uow: head_signed_with(uow.session, old_key)):
+        raise Conflict("the audit trail is not signed with the old key given",
+                       reason="audit_old_key_wrong")
+    result = runtime.read(lambda uow: verify_chain(uow.session, old_key, keys))
+    if result.problems:
+        raise Conflict("the audit trail does not verify under the old key; nothing was "
+                       "rotated: %(problem)s", reason="audit_chain_broken",
+                       params={"problem": result.problems[0]})
+
+    def work(uow):
+        pending(uow.session, AuditEvent(at=runtime.clock.wall(), actor=actor, action=ROTATED,
+                                        detail={"from": key_id(old_key),
+                                                "to": key_id(new_key)}))
+    runtime.transact(work)
+    return "rotated"

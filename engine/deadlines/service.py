@@ -224,11 +224,28 @@ def attach_task(session: Session, runtime: Runtime, task: Task) -> None:
     _sync_task(session, row)
 
 
-def task_finished(session: Session, runtime: Runtime, task: Task, *, completed: bool) -> None:
-    """The task that fulfils a deadline was completed (met) or cancelled."""
+def met_rule(task: Task) -> str:
+    """What completing `task` does to the deadline it works under (task property
+    `deadline_met`): `completed` (default) meets it; `later` hands the clock on to the next task
+    of the same key (re-work runs against the same deadline); any other value names a form field
+    (e.g. `approved`): met when that field is true, handed on otherwise (a send-back)."""
+    return str((task.properties or {}).get("deadline_met") or "completed")
+
+
+def task_finished(session: Session, runtime: Runtime, task: Task, *, completed: bool,
+                  data: dict | None = None) -> None:
+    """The task that works under a deadline was completed (met, or handed on to the task that
+    follows, see `met_rule`) or cancelled."""
     now = runtime.clock.now()
+    rule = met_rule(task)
+    meets = rule == "completed" or (rule != "later" and bool((data or {}).get(rule)))
     for row in session.scalars(select(Deadline).where(Deadline.task_id == task.id)):
-        if completed and row.status in ("open", "breached", "suspended"):
+        if completed and not meets and row.status in ("open", "breached", "suspended"):
+            row.task_id = None
+            audit.record(session, at=now, actor="system", action="deadline_handed_on",
+                         case_id=row.case_id, instance_id=row.instance_id, task_id=task.id,
+                         detail={"key": row.key, "by": task.element_id})
+        elif completed and row.status in ("open", "breached", "suspended"):
             row.met_at = now
             if row.status != "breached":
                 row.status = "met"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
+from engine.workflow.problems import Problem
 
 # Packages whose `actions` module registers domain actions.
 DOMAIN_MODULES = ("engine.petitions.actions", "engine.clues.actions", "engine.reviews.actions",
@@ -34,6 +35,7 @@ class ActionContext:
     case: Any
     data: dict           # what the person submitted (already validated against the form)
     process_data: dict   # the instance's process-scope data before this step
+    uow: Any = None      # the unit of work (for actions that drive other instances)
 
 
 def action(name: str):
@@ -66,3 +68,12 @@ def run(name: str, ctx: ActionContext) -> dict:
     """Run the named action; return the values it adds to the process data."""
     _load()
     return _REGISTRY[name](ctx) or {}
+
+
+def unknown(compiled, file_name: str) -> list:
+    """A problem for each human task of `compiled` whose `action` property names no action."""
+    return [Problem.coded("unknown_action", element_id=element_id, element_name=info["name"],
+                          file_name=file_name, action=info["properties"]["action"],
+                          actions=", ".join(names()))
+            for element_id, info in compiled.human_tasks.items()
+            if info["properties"].get("action") and not known(info["properties"]["action"])]

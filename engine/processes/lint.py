@@ -20,6 +20,7 @@ Each names its element and, where the sources are known, its file and line.
 from __future__ import annotations
 
 from engine.access import authority
+from engine.workflow import checks
 from engine.workflow import parser as bpmn
 from engine.workflow.adapter import CompiledSpec, Problem
 from engine.workflow.scripting import ALLOWED_NAMES, called_names, expressions, read_names
@@ -33,78 +34,42 @@ BPMN = {"bpmn": bpmn.BPMN_NS}
 def warnings(settings, key: str, compiled: CompiledSpec,
              sources: list[tuple[str, bytes]] | None = None) -> list[Problem]:
     """Every domain warning of process `key` (and what it calls), located in `sources`."""
-    texts = expressions([compiled.spec, *compiled.subprocess_specs.values()])  # (id, mode, text)
-    found = [*script_unknown_function(texts), *lane_unmapped(settings, key, compiled),
-             *deadline_unknown(settings, compiled),
-             *field_unused(compiled, _names_read(settings, key, compiled, texts)),
-             *gateway_no_default(compiled, sources or [])]
-    return [bpmn.locate(sources, p) if sources else p for p in found]
-
-
-def _mapping(settings, key: str, info: dict) -> dict:
-    """The lanes governing a task: its own process's (a called process has its own mapping; an
-    embedded sub-process uses its parent's)."""
-    process = info.get("process") or key
-    return authority.lane_mapping(settings, process) or authority.lane_mapping(settings, key)
-
-
-def script_unknown_function(texts) -> list[Problem]:
-    """Scripts and expressions calling a function that is not an allowed helper or builtin."""
-    return [Problem(f"calls {name!r}, which is not an allowed function (script line {line})",
-                    element_id=element_id)
-            for element_id, mode, text in texts for name, line in called_names(text, mode)
-            if name not in ALLOWED_NAMES]
-
-
-def lane_unmapped(settings, key: str, compiled: CompiledSpec) -> list[Problem]:
-    """Human tasks whose lane maps to no role and unit (when the process has a mapping)."""
-    found = []
-    for element_id, info in compiled.human_tasks.items():
-        mapping = _mapping(settings, key, info)
-        if mapping and (info["lane"] or "") not in mapping:
-            found.append(Problem(f"lane {info['lane']!r} maps to no role or unit; the task "
-                                 "will be offered to the instance's starter",
-                                 element_id=element_id))
-    return found
-
-
-def deadline_unknown(settings, compiled: CompiledSpec) -> list[Problem]:
-    """Tasks whose `deadline` property names a key not under `deadlines.keys`."""
-    keys = set((settings.get("deadlines", "keys", default={}) or {}).keys())
-    return [Problem(f"deadline key {deadline!r} is not configured (config.yaml deadlines.keys); "
-                    "no deadline will be started", element_id=element_id)
-            for element_id, info in compiled.human_tasks.items()
-            if (deadline := info["properties"].get("deadline")) and deadline not in keys]
-
-
-def _names_read(settings, key: str, compiled: CompiledSpec, texts) -> set[str]:
-    """Data names read by any expression or by a lane mapping (`unit_from`, `user_from`)."""
+    found: list[Problem] = []
+    deadline_keys = set((settings.get("deadlines", "keys", default={}) or {}).keys())
+    texts = expressions([compiled.spec, *compiled.subprocess_specs.values()])  # (element id, mode, text)
     read: set[str] = set()
-    for _element_id, mode, text in texts:
+    for element_id, mode, text in texts:
         read |= read_names(text, mode)
-    for info in compiled.human_tasks.values():
-        for rule in _mapping(settings, key, info).values():
+        for name, line in called_names(text, mode):
+            if name not in ALLOWED_NAMES:
+                found.append(Problem.coded("script_unknown_function", element_id=element_id,
+                                           name=name, script_line=line))
+    for element_id, info in compiled.human_tasks.items():
+        process = info.get("process") or key
+        # A task is governed by its own process's lanes (a called process has its own mapping;
+        # an embedded sub-process uses its parent's).
+        mapping = authority.lane_mapping(settings, process) or authority.lane_mapping(settings, key)
+        for rule in mapping.values():
             for attr in ("unit_from", "user_from"):
                 if isinstance(rule, dict) and isinstance(rule.get(attr), str):
                     read.add(rule[attr].split(".")[0])
-    return read
-
-
-def field_unused(compiled: CompiledSpec, read: set[str]) -> list[Problem]:
-    """Form fields nothing reads (a task with an `action` or a `result` is read in Python)."""
-    return [Problem(f"form field {field!r} is never used by a condition, script, lane mapping "
-                    "or action", element_id=element_id)
-            for element_id, info in compiled.human_tasks.items()
-            if not (info["properties"].get("action") or info["properties"].get("result"))
-            for field in ((info.get("form") or {}).get("properties") or {})
-            if field.split(".")[0] not in read]
-
-
-def gateway_no_default(compiled: CompiledSpec, sources: list[tuple[str, bytes]]) -> list[Problem]:
-    """Diverging exclusive or inclusive gateways without a default flow."""
-    found = []
+        if mapping and (info["lane"] or "") not in mapping:
+            found.append(Problem.coded("lane_unmapped", element_id=element_id, lane=info["lane"])
+                         if info["lane"] is not None
+                         else Problem.coded("lane_missing", element_id=element_id))
+        deadline = info["properties"].get("deadline")
+        if deadline and deadline not in deadline_keys:
+            found.append(Problem.coded("deadline_unknown", element_id=element_id,
+                                       key=deadline))
+    for element_id, info in compiled.human_tasks.items():
+        if info["properties"].get("action") or info["properties"].get("result"):
+            continue
+        for field in ((info.get("form") or {}).get("properties") or {}):
+            if field.split(".")[0] not in read:
+                found.append(Problem.coded("field_unused", element_id=element_id,
+                                           field=field))
     names = {s.name for s in [compiled.spec, *compiled.subprocess_specs.values()]}
-    for name, data in sources:
+    for name, data in sources or []:
         try:
             root = bpmn.parse_xml(data, name)
         except bpmn.BpmnInvalid:
@@ -116,11 +81,15 @@ def gateway_no_default(compiled: CompiledSpec, sources: list[tuple[str, bytes]])
                                          namespaces=BPMN):
                 outgoing = gateway.xpath("./bpmn:outgoing", namespaces=BPMN)
                 if len(outgoing) > 1 and not gateway.get("default"):
-                    found.append(Problem("gateway has no default flow; when no condition "
-                                         "holds the instance stops in error",
-                                         element_id=gateway.get("id"), line=gateway.sourceline,
-                                         file_name=name))
-    return found
+                    found.append(Problem.coded("gateway_no_default", element_id=gateway.get("id"),
+                                               line=gateway.sourceline, file_name=name,
+                                               element_name=gateway.get("name")))
+    for name, data in (sources or [])[:1]:  # the file itself; what it calls has its own
+        try:
+            found.extend(checks.warnings(bpmn.parse_xml(data, name), name))
+        except bpmn.BpmnInvalid:
+            pass
+    return [bpmn.locate(sources, p) if sources else p for p in found]
 
 
 def bundle(name: str, files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
@@ -169,14 +138,10 @@ def validate(session, runtime, files: list[tuple[str, bytes]]) -> dict:
             except bpmn.BpmnInvalid as exc:
                 errors.extend(bpmn.locate(sources, p) for p in exc.problems)
                 continue
-            errors.extend(bpmn.locate(sources, Problem(
-                f"unknown action {info['properties']['action']!r}", element_id=element_id,
-                file_name=name)) for element_id, info in compiled.human_tasks.items()
-                if info["properties"].get("action")
-                and not actions.known(info["properties"]["action"]))
+            errors.extend(bpmn.locate(sources, p) for p in actions.unknown(compiled, name))
             found.extend(warnings(runtime.settings, pid, compiled, sources))
     if roots and not processes_found:
-        errors.append(Problem("the file defines no executable process", file_name=files[0][0]))
+        errors.extend(checks.no_executable(roots))
     def unique(items):
         return list({(p.element_id, p.line, p.message): p for p in items}.values())
     return {"processes": processes_found, "errors": [p.as_dict() for p in unique(errors)],

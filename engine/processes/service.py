@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine import limits
 from engine.access import cases as case_access
 from engine.audit import service as audit
 from engine.cases.models import Case
@@ -22,7 +23,7 @@ from engine.processes.models import BpmnSource, ProcessDefinition, ProcessInstan
 from engine.runtime import Runtime
 from engine.timers.models import Timer
 from engine.uow import UnitOfWork
-from engine.workflow import forms
+from engine.workflow import checks, forms
 from engine.workflow import parser as bpmn
 from engine.workflow.adapter import (BpmnInvalid, CompiledSpec, NothingWaits, Problem, Run,
                                      policy_problems,
@@ -69,8 +70,7 @@ def deploy(uow: UnitOfWork, *, runtime: Runtime, files: list[tuple[str, bytes]],
     in_bundle = [(pid, name) for name, root in roots.items() for pid in bpmn.process_ids(root)]
     all_ids = {pid: name for name, root in roots.items() for pid in store.all_process_ids(root)}
     if not in_bundle:
-        raise BpmnInvalid([Problem("the file defines no executable process",
-                                   file_name=files[0][0])])
+        raise BpmnInvalid(checks.no_executable(roots))
     data_by_name = dict(files)
     results: list[DeployResult] = []
     planned: dict[str, tuple[int, str]] = {}  # key -> (version, checksum) planned in this call
@@ -82,7 +82,7 @@ def deploy(uow: UnitOfWork, *, runtime: Runtime, files: list[tuple[str, bytes]],
         except BpmnInvalid as exc:
             problems.extend(bpmn.locate(sources, p) for p in exc.problems)
             continue
-        unknown = _unknown_actions(compiled, name)
+        unknown = actions.unknown(compiled, name)
         if unknown:
             problems.extend(bpmn.locate(sources, p) for p in unknown)
             continue
@@ -120,15 +120,6 @@ def _parse_all(files: list[tuple[str, bytes]]) -> dict:
     if problems:
         raise BpmnInvalid(problems)
     return roots
-
-
-def _unknown_actions(compiled: CompiledSpec, file_name: str) -> list[Problem]:
-    """Tasks naming an `action` property the application does not have."""
-    return [Problem(f"unknown action {info['properties']['action']!r}; known actions: "
-                    f"{', '.join(actions.names())}", element_id=element_id, file_name=file_name)
-            for element_id, info in compiled.human_tasks.items()
-            if info["properties"].get("action")
-            and not actions.known(info["properties"]["action"])]
 
 
 def _record_version(session: Session, runtime: Runtime, result: DeployResult, roots: dict,
@@ -178,8 +169,7 @@ def start_instance(uow: UnitOfWork, *, runtime: Runtime, key: str, version: int 
                    data: dict | None = None, user: User | None, case_id: int | None = None,
                    actor: str | None = None) -> tuple[ProcessInstance, list[Task]]:
     """Start a deployed process and run it to its first wait."""
-    if data is not None and not isinstance(data, dict):
-        raise Invalid("data must be an object", fields={"data": ["must be an object"]})
+    limits.check_data(data)
     session = uow.session
     now = runtime.clock.now()
     definition = get_definition(session, key, version)
@@ -225,6 +215,7 @@ def open_tasks(session: Session, instance_id: str) -> list[Task]:
 def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict,
                   version: int | None, user: User) -> tuple[Task, list[Task]]:
     """Validate the data against the task's form, complete it, run on; return it and new tasks."""
+    limits.check_data(data)
     session = uow.session
     now = runtime.clock.now()
     # One read of the task and its instance, locking both (writes to an instance are serialised).
@@ -252,7 +243,7 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
         case = session.get(Case, instance.case_id) if instance.case_id else None
         data = {**data, **actions.run(action, actions.ActionContext(
             session=session, runtime=runtime, user=user, task=row, instance=instance, case=case,
-            data=data, process_data=dict(instance.data or {})))}
+            data=data, process_data=dict(instance.data or {}), uow=uow))}
     run = store.load(session, runtime, instance)
     try:
         run.complete(task_id, data, now)
@@ -265,7 +256,7 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
     row.completed_by_id, row.status, row.completed_at = user.id, "completed", now
     row.version += 1
     if row.deadline_key:
-        deadlines.task_finished(session, runtime, row, completed=True)
+        deadlines.task_finished(session, runtime, row, completed=True, data=data)
     audit.record(session, at=now, actor=user.username, action="task_completed",
                  case_id=instance.case_id, instance_id=instance.id, task_id=task_id,
                  task_name=row.name, detail={"data": data})
@@ -276,6 +267,7 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
 def send_message(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, name: str,
                  payload: dict, user: User) -> ProcessInstance:
     """Deliver a message to the instance; correlation is computed from the payload."""
+    limits.check_data(payload, field="payload")
     session = uow.session
     now = runtime.clock.now()
     instance = store.lock_instance(session, runtime, instance_id)
@@ -298,6 +290,7 @@ def send_message(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, name: s
 def retry_instance(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, data: dict | None,
                    user: User) -> ProcessInstance:
     """Merge data into the failed task and run it again."""
+    limits.check_data(data)
     session = uow.session
     now = runtime.clock.now()
     instance = store.lock_instance(session, runtime, instance_id)
@@ -334,17 +327,20 @@ def fire_timers(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, now: dat
 
 
 def cancel_instance(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, actor: str,
-                    reason: str) -> None:
-    """Stop an instance: its open tasks are cancelled and nothing waits any more."""
+                    reason: str, record_as: str | None = None) -> None:
+    """Stop an instance: its open tasks are cancelled and nothing waits any more. With
+    `record_as` (e.g. "withdrawn") the instance keeps that status instead of counting as
+    completed, so it does not close its case."""
     session = uow.session
     now = runtime.clock.now()
     instance = store.lock_instance(session, runtime, instance_id)
-    if instance.status == "completed":
+    if instance.status not in ("running", "error"):
         return
     run = store.load(session, runtime, instance)
-    run.cancel(now)
+    run.cancel(now, record_as=record_as)
     audit.record(session, at=now, actor=actor, action="instance_cancelled",
-                 case_id=instance.case_id, instance_id=instance.id, detail={"reason": reason})
+                 case_id=instance.case_id, instance_id=instance.id,
+                 detail={"reason": reason, "status": record_as or "completed"})
     store.save(uow, runtime, instance, run, actor=actor, now=now)
 
 

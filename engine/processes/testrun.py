@@ -19,16 +19,17 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from engine import limits
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.org.models import User
 from engine.processes import scripts
 from engine.processes.models import TestRun as Row
 from engine.runtime import Runtime
 from engine.uow import UnitOfWork
-from engine.workflow import forms
+from engine.workflow import checks, forms
 from engine.workflow import parser as bpmn
 from engine.workflow.diagram import completed_element_ids, current_element_ids
-from engine.workflow.adapter import BpmnInvalid, CompiledSpec, Problem, Run, TaskNotReady, \
+from engine.workflow.adapter import BpmnInvalid, CompiledSpec, Run, TaskNotReady, \
     checksum, compile_spec
 from engine.processes import store
 
@@ -55,7 +56,7 @@ def start(uow: UnitOfWork, runtime: Runtime, *, files: list[tuple[str, bytes]], 
     root = bpmn.parse_xml(payload, name)
     keys = bpmn.process_ids(root)
     if not keys:
-        raise BpmnInvalid([Problem("the file defines no executable process", file_name=name)])
+        raise BpmnInvalid(checks.no_executable({name: root}))
     key = process or keys[0]
     if key not in keys:
         raise Invalid(f"the file has no process {key!r}", fields={"process": [f"one of {keys}"]})
@@ -68,6 +69,7 @@ def start(uow: UnitOfWork, runtime: Runtime, *, files: list[tuple[str, bytes]], 
     runtime.spec_cache.put(sources_sum, compiled)
     now = runtime.clock.now()
     scripts.use(session, runtime)
+    limits.check_data(data)
     run = Run.start(compiled, dict(data or {}), now)
     _forget_old(session, user, now)
     row = Row(id=str(uuid.uuid4()), owner=user.username, process_key=key, sources=stored,
@@ -100,6 +102,7 @@ def _row(session: Session, runtime: Runtime, test_id: str, user: User, *, lock: 
 def complete(uow: UnitOfWork, runtime: Runtime, *, test_id: str, task_id: str, data: dict,
              user: User) -> TestRun:
     """Complete a ready task as whatever lane it is in; the form is validated, actions skipped."""
+    limits.check_data(data)
     session = uow.session
     test = get(session, runtime, test_id, user, lock=True)
     task = next((t for t in test.run.ready_human_tasks() if t.id == task_id), None)

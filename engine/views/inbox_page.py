@@ -90,6 +90,10 @@ class InboxPage:
     pages: int
 
 
+# Beyond the counted tasks (inbox.TOTAL_CAP) no page has rows.
+MAX_PAGE = 100_000
+
+
 def inbox_page(session: Session, runtime: Runtime, *, user: User, query: dict, page: int = 1,
                per_page: int = 25) -> InboxPage:
     """One page of a tab, the count of every tab under the same filters, rows with case facts."""
@@ -103,11 +107,15 @@ def inbox_page(session: Session, runtime: Runtime, *, user: User, query: dict, p
     # No tab asked for: the first that has tasks (a caseworker holding none lands on the unit's
     # unclaimed queue rather than an empty page).
     tab = query.get("tab") or next((name for name in TABS if counts[name]), "mine")
-    found = inbox.list_tasks(session, user=user, now=now, page=max(page, 1), per_page=per_page,
-                             latest_due_first=query.get("sort") == "-due",
-                             **_args(session, tab, query))
-    rows = rows_of(session, runtime, found.items)
+    def listed(number):
+        return inbox.list_tasks(session, user=user, now=now, page=number, per_page=per_page,
+                                latest_due_first=query.get("sort") == "-due",
+                                **_args(session, tab, query))
+    found = listed(min(max(page, 1), MAX_PAGE))
     pages = max(1, -(-found.total // per_page))
+    if found.page > pages:  # past the end (an old link, a typed number): the last page
+        found = listed(pages)
+    rows = rows_of(session, runtime, found.items)
     return InboxPage(tab, {**query, "tab": tab}, counts, rows, found.total, found.page, pages)
 
 

@@ -28,6 +28,7 @@ from SpiffWorkflow.util.task import TaskState
 from . import forms, scripting, values
 from .engine_clock import engine_time
 from .parser import BpmnInvalid, Problem, load_sources, locate, new_parser, problem_from
+from .problems import runtime_problem
 
 SERIALIZER_VERSION = "cluedesk-1"
 
@@ -119,11 +120,10 @@ def compile_spec(key: str, sources: list[tuple[str, bytes]], *,
             if getattr(task_spec, "manual", False) and getattr(task_spec, "bpmn_id", None):
                 if task_spec.bpmn_id in compiled.human_tasks:
                     # Forms and actions are found by element id: it must be unique in the tree.
-                    duplicates.append(Problem(
-                        f"element id {task_spec.bpmn_id!r} is used in both "
-                        f"{compiled.human_tasks[task_spec.bpmn_id]['process']!r} and {s.name!r}; "
-                        "task ids must be unique across a process and the processes it calls",
-                        element_id=task_spec.bpmn_id))
+                    duplicates.append(Problem.coded(
+                        "duplicate_task_id", element_id=task_spec.bpmn_id,
+                        element_name=task_spec.bpmn_name, id=task_spec.bpmn_id,
+                        first=compiled.human_tasks[task_spec.bpmn_id]["process"], second=s.name))
                     continue
                 compiled.human_tasks[task_spec.bpmn_id] = {**_task_info(task_spec),
                                                            "process": s.name}
@@ -177,7 +177,7 @@ def policy_problems(compiled: CompiledSpec) -> list[Problem]:
     problems = []
     for element_id, mode, text in scripting.expressions(
             [compiled.spec, *compiled.subprocess_specs.values()]):
-        problems.extend(Problem(f.message, element_id=element_id)
+        problems.extend(Problem.coded("script_refused", detail=f.message, element_id=element_id)
                         for f in scripting.check(text, mode))
     return problems
 
@@ -245,6 +245,12 @@ class ErrorView:
     element_id: str | None
     message: str
     task_id: str | None = None
+    element_name: str | None = None
+    reason: str | None = None
+    params: dict | None = None
+    # "update": the task failed while becoming ready (its inputs); retry re-checks them
+    # instead of running it (a user task must still wait for its person).
+    phase: str | None = None
 
 
 class TaskNotReady(Exception):
@@ -267,6 +273,9 @@ class Run:
         # Process-scope variables: each completed task's changes, applied in completion order
         # (what Camunda users expect), since the engine keeps a copy of the data per task.
         self.process_data: dict = process_data or {}
+        # Element ids of the tasks this Run completed, in order (not saved: the audit trail and
+        # the task rows are the history).
+        self.trail: list[str] = []
 
     # -- lifecycle
     @classmethod
@@ -333,22 +342,54 @@ class Run:
                 if isinstance(e.event_definition, MessageEventDefinition))
 
     def _error_from(self, exc: Exception) -> ErrorView:
+        """The error of a failed engine call, leaving the failed task in ERROR so that `retry`
+        finds it: whether it failed while running, when completing (its outputs), or while
+        becoming ready (its inputs)."""
         task = getattr(exc, "task", None)
         if task is None:
             errored = self.wf.get_tasks(state=TaskState.ERROR)
             task = errored[0] if errored else None
-        element = getattr(task.task_spec, "bpmn_id", None) if task is not None else None
-        message = str(exc) or exc.__class__.__name__
-        return ErrorView(element_id=element, message=message,
-                         task_id=str(task.id) if task is not None else None)
+        if task is None:
+            task = _task_in_traceback(exc)
+        if task is None:
+            spec = getattr(exc, "task_spec", None)
+            candidates = [t for t in self.wf.get_tasks(state=TaskState.READY | TaskState.STARTED)
+                          if spec is not None and t.task_spec is spec]
+            task = candidates[0] if candidates else None
+        phase = None
+        if task is not None and task.state != TaskState.ERROR:
+            if task.state & (TaskState.PREDICTED_MASK | TaskState.FUTURE | TaskState.WAITING):
+                phase = "update"
+            task._set_state(TaskState.ERROR)
+        problem = runtime_problem(exc, task)
+        return ErrorView(element_id=problem.element_id, message=problem.message,
+                         task_id=str(task.id) if task is not None else None,
+                         element_name=problem.element_name, reason=problem.reason,
+                         params=problem.as_dict()["params"], phase=phase)
+
+    def _guard(self, now: datetime, action) -> bool:
+        """Run `action` (an engine call) at `now`; an exception becomes the instance's error."""
+        with engine_time(now):
+            try:
+                action()
+                return True
+            except NothingWaits:
+                raise
+            except Exception as exc:
+                self.error = self._error_from(exc)
+                return False
 
     @property
     def status(self) -> str:
         if self.error is not None:
             return "error"
+        if getattr(self, "cancelled_as", None):
+            return self.cancelled_as
         return "completed" if self.wf.is_completed() else "running"
 
     def _absorb(self, task) -> None:
+        if getattr(task.task_spec, "bpmn_id", None):
+            self.trail.append(task.task_spec.bpmn_id)
         parent = task.parent.data if task.parent is not None else {}
         for key, value in task.data.items():
             if key not in parent or parent[key] != value:
@@ -418,17 +459,18 @@ class Run:
         task = self._find(task_id)
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             raise TaskNotReady(task_id)
-        with engine_time(now):
-            task.data.update(data)
-            task.run()
-            self._absorb(task)
+        task.data.update(data)
+        if not self._guard(now, task.run):
+            if task.state == TaskState.ERROR and self.error.task_id is None:
+                self.error.task_id = str(task.id)
+            return
+        self._absorb(task)
         self.step(now)
 
     def fire_timers(self, now: datetime) -> None:
         """Refresh timers at `now` and run whatever they release."""
-        with engine_time(now):
-            self.wf.refresh_timers()
-        self.step(now)
+        if self._guard(now, self.wf.refresh_timers):
+            self.step(now)
 
     def send_message(self, name: str, payload: dict, now: datetime) -> None:
         waiting = None
@@ -443,36 +485,56 @@ class Run:
         if waiting is None:
             raise NothingWaits(name)
         with engine_time(now):
-            correlations = waiting.calculate_correlations(
-                self.wf.script_engine, waiting.correlation_properties, payload)
+            try:
+                correlations = waiting.calculate_correlations(
+                    self.wf.script_engine, waiting.correlation_properties, payload)
+            except Exception as exc:  # a correlation expression failed: the caller's data
+                self.error = self._error_from(exc)
+                return
+
+        def deliver():
             try:
                 self.wf.send_event(BpmnEvent(waiting, payload, correlations))
-            except WorkflowException:
-                raise NothingWaits(name) from None
-        self.step(now)
+            except WorkflowException as exc:
+                if getattr(exc, "task", None) is None and getattr(exc, "task_spec", None) is None:
+                    raise NothingWaits(name) from None
+                raise
+        try:
+            delivered = self._guard(now, deliver)
+        except NothingWaits:
+            raise
+        if delivered:
+            self.step(now)
 
     def retry(self, data: dict | None, now: datetime) -> None:
         """Merge `data` into the failed task and run it again."""
         errored = self.wf.get_tasks(state=TaskState.ERROR)
-        with engine_time(now):
-            try:
-                for task in errored:
-                    if data:
-                        task.data.update(data)
-                        self.process_data.update(data)
+        phase = self.error.phase if self.error is not None else None
+        if data:
+            self.process_data.update(data)
+
+        def again():
+            for task in errored:
+                if data:
+                    task.data.update(data)
+                if phase == "update":
+                    # It failed while becoming ready: check its inputs again and let it wait.
+                    task._set_state(TaskState.FUTURE)
+                    task.task_spec._update(task)
+                else:
                     task.run()
                     self._absorb(task)
-                self.error = None
-            except Exception as exc:
-                self.error = self._error_from(exc)
-                return
-        self.step(now)
+        self.error = None
+        if self._guard(now, again):
+            self.step(now)
 
-    def cancel(self, now: datetime) -> None:
-        """Cancel every task; the workflow counts as finished."""
+    def cancel(self, now: datetime, *, record_as: str | None = None) -> None:
+        """Cancel every task; the workflow counts as finished (its status `record_as` when
+        given, e.g. "withdrawn", instead of completed)."""
         with engine_time(now):
             self.wf.cancel()
         self.error = None
+        self.cancelled_as = record_as
 
     def diagram_elements(self) -> tuple[set[str], set[str]]:
         """(current, completed) element ids of the top-level process and its embedded
@@ -495,30 +557,124 @@ class Run:
 # Finished tasks kept just above the live part of a pruned tree: the gateways and joins that
 # look at a task's parent find it.
 PRUNE_KEEP = 2
+_LIVE = TaskState.NOT_FINISHED_MASK | TaskState.ERROR  # an ERROR task waits for its retry
 
 
 def _prune_tree(top: BpmnWorkflow, workflow) -> None:
-    """Splice out the run of completed single-child tasks below the root of `workflow`."""
-    root = workflow.task_tree
-    if root.state != TaskState.COMPLETED or len(root._children) != 1:
-        return
-    finished = []
-    task = root.children[0]
-    while task.state == TaskState.COMPLETED and len(task._children) == 1:
-        finished.append(task)
-        task = task.children[0]
-    cut = len(finished) - PRUNE_KEEP
-    if cut <= 0:
-        return
-    removed, first_kept = finished[:cut], finished[cut]
-    for gone in removed:
-        if gone.id in top.subprocesses:
-            top.delete_subprocess(gone)
-        del workflow.tasks[gone.id]
-    root._children = [first_kept.id]
-    first_kept._parent = root.id
+    """Drop what lies behind everything still live in `workflow`'s task tree.
+
+    Below an anchor (at first the root), the live tasks (not finished, or failed and waiting
+    for a retry) have a deepest common ancestor and everything else is finished. The tree keeps
+    the anchor, the `PRUNE_KEEP` tasks above that ancestor, and the ancestor's subtree; the
+    finished branches hanging off the kept path (the other arm of a parallel split, a finished
+    multi-instance child, an event sub-process that ran) go with the rest. When the live tasks
+    lie in several branches of the anchor, each branch is pruned the same way on its own (an
+    event sub-process waiting beside the main flow). The specs of a dropped path are left on the
+    first task kept below it (`pruned_path`, nearest first) for the parallel join's walk
+    (`parser.CluedeskParallelGateway`)."""
+    pending = [workflow.task_tree]
+    while pending:
+        pending.extend(_prune_below(top, workflow, pending.pop()))
+
+
+def _prune_below(top: BpmnWorkflow, workflow, anchor) -> list:
+    """Prune below `anchor`; return the anchors of branches still to prune."""
+    live, finished = [], []
+    for child in anchor.children:
+        found, stack = [], [child]
+        while stack:
+            task = stack.pop()
+            if task.state & _LIVE:
+                found.append(task)
+            stack.extend(task.children)
+        if found:
+            live.extend(found)
+        else:
+            finished.append(child)
+    if not live:
+        return []
+    if finished and anchor.parent is None:
+        # Finished branches beside the live one at the root: event sub-processes that ran.
+        _drop(top, workflow, finished)
+        anchor._children = [c for c in anchor._children if c not in {t.id for t in finished}]
+    trunk = []  # anchor's child ... the deepest common ancestor of the live tasks
+    task = live[0]
+    while task is not anchor:
+        trunk.append(task)
+        task = task.parent
+    trunk.reverse()
+    depth = {t.id: i for i, t in enumerate(trunk)}
+    for task in live[1:]:
+        while task is not anchor and task.id not in depth:
+            task = task.parent
+        if task is anchor:
+            return list(anchor.children)  # live in several branches: prune each
+        del trunk[depth[task.id] + 1:]
+        depth = {t.id: i for i, t in enumerate(trunk)}
+    cut = max(0, len(trunk) - 1 - PRUNE_KEEP)
+    dropped, kept_path = trunk[:cut], trunk[cut:]
+    side = [child for parent, nxt in zip(kept_path, kept_path[1:], strict=False)
+            for child in parent.children if child is not nxt]
+    if not dropped and not side:
+        return []
+    keep = {t.id for t in kept_path}
+    stack = [trunk[-1]]
+    while stack:
+        task = stack.pop()
+        keep.add(task.id)
+        stack.extend(task.children)
+    if dropped:
+        remembered = []
+        for task in reversed(dropped):  # nearest first, each followed by what it remembered
+            remembered.append(task.task_spec.name)
+            remembered.extend(task.internal_data.get("pruned_path", ()))
+        remembered.extend(kept_path[0].internal_data.get("pruned_path", ()))
+        kept_path[0].internal_data["pruned_path"] = list(dict.fromkeys(remembered))
+    for parent, nxt in zip(kept_path, kept_path[1:], strict=False):
+        parent._children = [nxt.id]
+    _drop(top, workflow, dropped[:1] + side, keep)
+    anchor._children = [kept_path[0].id if c == (dropped[0].id if dropped else None) else c
+                        for c in anchor._children]
+    kept_path[0]._parent = anchor.id
     if workflow.last_task is not None and workflow.last_task.id not in workflow.tasks:
         workflow.last_task = None
+    return []
+
+
+def _task_in_traceback(exc: BaseException):
+    """The task SpiffWorkflow was working on when a plain exception (a TypeError inside the
+    library, say) escaped it: the innermost frame that holds one."""
+    from SpiffWorkflow.task import Task
+    found = None
+    seen = 0
+    while exc is not None and seen < 5:
+        tb = exc.__traceback__
+        while tb is not None:
+            local = tb.tb_frame.f_locals
+            for name in ("my_task", "task"):
+                if isinstance(local.get(name), Task):
+                    found = local[name]
+            tb = tb.tb_next
+        if found is not None:
+            return found
+        exc, seen = exc.__context__, seen + 1
+    return None
+
+
+def _drop(top: BpmnWorkflow, workflow, tasks: list, keep: set | None = None) -> None:
+    """Forget `tasks` and their subtrees (except the tasks in `keep` and below them)."""
+    gone, stack = [], list(tasks)
+    while stack:
+        task = stack.pop()
+        if keep and task.id in keep:
+            continue
+        gone.append(task)
+        stack.extend(task.children)
+    for task in gone:  # while their parent tasks can still be found
+        if task.id in top.subprocesses:
+            top.delete_subprocess(task)
+    for task in gone:
+        workflow.tasks.pop(task.id, None)
 
 
 def _plain(value: Any) -> Any:

@@ -1,14 +1,17 @@
 """One parser for every BPMN file: SpiffWorkflow's, plus `camunda:formData` and properties."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.bpmn.parser.task_parsers import GatewayParser
+from SpiffWorkflow.bpmn.specs.defaults import ParallelGateway
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
+from SpiffWorkflow.util.task import TaskState
+
+from . import checks
+from .problems import BpmnInvalid, Problem, from_exception
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -57,33 +60,49 @@ class CluedeskManualTaskParser(_FormMixin, SpiffTaskParser):
     pass
 
 
+class CluedeskParallelGateway(ParallelGateway):
+    """A parallel gateway whose join also finds its inputs in history the adapter pruned.
+
+    Stock SpiffWorkflow decides whether a join in a loop may fire by walking each waiting
+    task's ancestors up to the root, looking for the join's inputs. The adapter drops finished
+    history (`adapter._prune_tree`) and leaves, on the first task kept below a cut, the specs of
+    the tasks it dropped there (`pruned_path`, nearest first); this walk reads them where the
+    stock walk would have read the dropped tasks, so the join decides the same way."""
+
+    def _check_threshold_unstructured(self, my_task):
+        tasks = my_task.workflow.get_tasks(spec_name=self.name)
+        waiting_inputs = set(self.inputs)
+        names = {spec.name: spec for spec in self.inputs}
+
+        def remove_ancestor(task):
+            while task is not None:
+                if task.task_spec in waiting_inputs:
+                    waiting_inputs.remove(task.task_spec)
+                    return
+                for name in task.internal_data.get("pruned_path", ()):
+                    if names.get(name) in waiting_inputs:
+                        waiting_inputs.remove(names[name])
+                        return
+                task = task.parent
+
+        for task in tasks:
+            if task.is_descendant_of(my_task):
+                remove_ancestor(task)
+            elif my_task.is_descendant_of(task):
+                continue
+            elif task.parent.state == TaskState.COMPLETED and task.parent.task_spec in waiting_inputs:
+                waiting_inputs.remove(task.parent.task_spec)
+        return len(waiting_inputs) == 0
+
+
 class CluedeskParser(SpiffBpmnParser):
     """SpiffWorkflow's parser that also reads Camunda forms, so both kinds of file run."""
 
     OVERRIDE_PARSER_CLASSES = dict(SpiffBpmnParser.OVERRIDE_PARSER_CLASSES)
     OVERRIDE_PARSER_CLASSES[full_tag("userTask")] = (CluedeskUserTaskParser, UserTask)
     OVERRIDE_PARSER_CLASSES[full_tag("manualTask")] = (CluedeskManualTaskParser, ManualTask)
-
-
-@dataclass
-class Problem:
-    """Something that stops a file from running (or, for lint, a warning)."""
-    message: str
-    element_id: str | None = None
-    line: int | None = None
-    file_name: str | None = None
-
-    def as_dict(self) -> dict:
-        return {"element_id": self.element_id, "line": self.line, "message": self.message,
-                "file_name": self.file_name}
-
-
-class BpmnInvalid(Exception):
-    """The BPMN cannot run; `problems` says where and why."""
-
-    def __init__(self, problems: list[Problem]):
-        super().__init__("; ".join(p.message for p in problems))
-        self.problems = problems
+    OVERRIDE_PARSER_CLASSES[full_tag("parallelGateway")] = (GatewayParser,
+                                                            CluedeskParallelGateway)
 
 
 _SAFE_XML = dict(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
@@ -93,37 +112,27 @@ _SAFE_XML = dict(resolve_entities=False, no_network=True, huge_tree=False, load_
 def parse_xml(data: bytes, file_name: str) -> etree._Element:
     """Parse XML without entity expansion, DTDs or network access."""
     if len(data) > MAX_BPMN_BYTES:
-        raise BpmnInvalid([Problem(f"file is larger than {MAX_BPMN_BYTES // (1024 * 1024)} MB",
-                                   file_name=file_name)])
+        raise BpmnInvalid([Problem.coded("file_too_large", file_name=file_name,
+                                         size=MAX_BPMN_BYTES // (1024 * 1024))])
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:
-        raise BpmnInvalid([Problem("DOCTYPE and entity declarations are not allowed",
-                                   file_name=file_name, line=1)])
+        raise BpmnInvalid([Problem.coded("xml_doctype", file_name=file_name, line=1)])
     try:
         root = etree.fromstring(data, etree.XMLParser(**_SAFE_XML))
     except etree.XMLSyntaxError as exc:
         line = exc.position[0] if getattr(exc, "position", None) else exc.lineno
-        raise BpmnInvalid([Problem(f"XML syntax error: {exc.msg}", line=line,
-                                   file_name=file_name)]) from None
+        raise BpmnInvalid([Problem.coded("xml_syntax", line=line, file_name=file_name,
+                                         detail=exc.msg)]) from None
     # The byte test above misses other encodings (UTF-16) and a DOCTYPE after a long comment.
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
-        raise BpmnInvalid([Problem("DOCTYPE and entity declarations are not allowed",
-                                   file_name=file_name, line=1)])
+        raise BpmnInvalid([Problem.coded("xml_doctype", file_name=file_name, line=1)])
     return root
 
 
-def _problem_from(exc: Exception, file_name: str | None) -> Problem:
-    if isinstance(exc, ValidationException):
-        line = exc.line_number if isinstance(exc.line_number, int) else None
-        return Problem(str(exc.args[0] if exc.args else exc), element_id=exc.id or None,
-                       line=line, file_name=exc.file_name or file_name)
-    task = getattr(exc, "task", None) or getattr(exc, "task_spec", None)
-    element = getattr(getattr(task, "task_spec", task), "bpmn_id", None)
-    return Problem(str(exc), element_id=element, file_name=file_name)
-
-
 def new_parser() -> CluedeskParser:
-    return CluedeskParser(validator=VALIDATOR)
+    # No schema validator here: what the schema finds are warnings (checks.warnings), since
+    # the parser itself refuses what cannot run.
+    return CluedeskParser()
 
 
 def _dangling_flows(root, name: str) -> list[Problem]:
@@ -136,10 +145,10 @@ def _dangling_flows(root, name: str) -> list[Problem]:
             for attr in ("sourceRef", "targetRef"):
                 ref = flow.get(attr)
                 if ref not in ids:
-                    problems.append(Problem(f"sequence flow {flow.get('id')} has {attr} "
-                                            f"{ref!r}, which is not an element of its process",
-                                            element_id=flow.get("id"), line=flow.sourceline,
-                                            file_name=name))
+                    problems.append(Problem.coded(
+                        "flow_dangling" if ref else "flow_end_missing", element_id=flow.get("id"),
+                        line=flow.sourceline, element_name=flow.get("name"), file_name=name,
+                        flow=flow.get("id"), attr=attr, **({"ref": ref} if ref else {})))
     return problems
 
 
@@ -217,10 +226,10 @@ def _endless(roots: dict[str, etree._Element]) -> list[Problem]:
         for pid in cycle:
             for target in sorted(calls[pid] & set(cycle)):
                 site = call_sites[(pid, target)]
-                problems.append(Problem(
-                    f"call activities call each other in a cycle ({' → '.join(cycle)}); "
-                    "starting it would never end", element_id=site.get("id"),
-                    line=site.sourceline, file_name=processes[pid][0]))
+                problems.append(Problem.coded(
+                    "call_cycle", element_id=site.get("id"), element_name=site.get("name"),
+                    line=site.sourceline, file_name=processes[pid][0],
+                    cycle=" → ".join(cycle)))
 
     def waits(element, seen: frozenset = frozenset()) -> bool:
         kind = _local(element)
@@ -246,17 +255,18 @@ def _endless(roots: dict[str, etree._Element]) -> list[Problem]:
             for cycle in _cycles(edges):
                 members = [nodes[i] for i in cycle if i in nodes]
                 if members and not any(waits(m) for m in members):
-                    problems.append(Problem(
-                        f"the flow loops through {', '.join(cycle)} with no wait state (user "
-                        "task, receive task, catching event); it would spin without end",
-                        element_id=cycle[0], line=nodes[cycle[0]].sourceline if cycle[0] in nodes
-                        else None, file_name=name))
+                    first = nodes.get(cycle[0])
+                    problems.append(Problem.coded(
+                        "flow_spin", element_id=cycle[0], file_name=name,
+                        line=first.sourceline if first is not None else None,
+                        element_name=first.get("name") if first is not None else None,
+                        ids=", ".join(cycle)))
     return problems
 
 
 def locate(sources: list[tuple[str, bytes]], problem: Problem) -> Problem:
-    """Fill in the line of a problem that names an element but no line."""
-    if problem.line is not None or not problem.element_id:
+    """Fill in the line (and name) of a problem that names an element but no line."""
+    if (problem.line is not None and problem.element_name) or not problem.element_id:
         return problem
     for name, data in sources:
         if problem.file_name and name != problem.file_name:
@@ -266,7 +276,9 @@ def locate(sources: list[tuple[str, bytes]], problem: Problem) -> Problem:
         except BpmnInvalid:
             continue
         if hits:
-            problem.line, problem.file_name = hits[0].sourceline, name
+            problem.line = problem.line or hits[0].sourceline
+            problem.file_name = name
+            problem.element_name = problem.element_name or hits[0].get("name")
             break
     return problem
 
@@ -275,19 +287,24 @@ def load_sources(parser: CluedeskParser, sources: list[tuple[str, bytes]]) -> No
     """Add (file name, bytes) sources to a parser; raise BpmnInvalid with every problem found."""
     problems: list[Problem] = []
     roots = {}
+    parsed = {}
     for name, data in sources:
         try:
-            root = parse_xml(data, name)
-            dangling = _dangling_flows(root, name)
-            if dangling:
-                problems.extend(dangling)
+            parsed[name] = parse_xml(data, name)
+        except BpmnInvalid as exc:
+            problems.extend(exc.problems)
+    known = {pid for root in parsed.values()
+             for pid in root.xpath("./bpmn:process/@id", namespaces={"bpmn": BPMN_NS})}
+    for name, root in parsed.items():
+        try:
+            found = _dangling_flows(root, name) + checks.process_errors(root, name, known)
+            if found:
+                problems.extend(found)
                 continue
             parser.add_bpmn_xml(root, filename=name)
             roots[name] = root
-        except BpmnInvalid as exc:
-            problems.extend(exc.problems)
         except Exception as exc:  # the parser raises several types; all mean "cannot run"
-            problems.append(locate(sources, _problem_from(exc, name)))
+            problems.append(locate(sources, from_exception(exc, name)))
     problems.extend(_endless(roots))
     if problems:
         raise BpmnInvalid(problems)
@@ -312,4 +329,4 @@ def called_elements(root: etree._Element) -> set[str]:
 
 
 def problem_from(exc: Exception, file_name: str | None = None) -> Problem:
-    return _problem_from(exc, file_name)
+    return from_exception(exc, file_name)

@@ -14,7 +14,8 @@ def decide(ctx: ActionContext) -> dict:
     """The zone head accepts the escalation or refuses it (the case stays with the township)."""
     row = service.decide(ctx.session, ctx.runtime, user=ctx.user, row=_row(ctx), case=ctx.case,
                          accept=bool(ctx.data.get("accept")),
-                         reason=ctx.data.get("decision_reason") or "")
+                         reason=ctx.data.get("decision_reason") or "",
+                         uow=ctx.uow, instance_id=ctx.instance.id)
     return {"zone_accepted": row.decision == "accepted"}
 
 

@@ -22,6 +22,9 @@ from engine.access import recusal
 from engine.runtime import Runtime
 from engine.uow import UnitOfWork
 from engine.zones.models import ZoneEscalation
+from engine.deadlines import service as deadlines
+from engine.deadlines.models import Deadline
+from engine.inbox.models import Task
 
 PROCESS_KEY = "zone_escalation"
 _SPLIT = re.compile(r"[\s,，、;；]+")
@@ -98,8 +101,10 @@ def of_process(session: Session, *, process_data: dict, case: Case | None) -> Zo
 
 
 def decide(session: Session, runtime: Runtime, *, user: User, row: ZoneEscalation, case: Case,
-           accept: bool, reason: str) -> ZoneEscalation:
-    """The zone head accepts (the zone handles the case) or refuses with a reason."""
+           accept: bool, reason: str, uow: UnitOfWork | None = None,
+           instance_id: str | None = None) -> ZoneEscalation:
+    """The zone head accepts (the zone handles the case, the township's open work on it is
+    withdrawn) or refuses with a reason (the township's tasks stay as they were)."""
     reason = (reason or "").strip()
     if not accept and not reason:
         raise Invalid("a refusal needs a reason", fields={"decision_reason": ["required"]})
@@ -113,7 +118,72 @@ def decide(session: Session, runtime: Runtime, *, user: User, row: ZoneEscalatio
                  action="case_escalation_accepted" if accept else "case_escalation_refused",
                  case_id=case.id, detail={"escalation_id": row.id, "zone": zone.code,
                                           "reason": reason})
+    if accept and uow is not None:
+        withdraw_township_work(uow, runtime, row=row, case=case, actor=user.username,
+                               zone_instance_id=instance_id)
     return row
+
+
+def withdraw_township_work(uow: UnitOfWork, runtime: Runtime, *, row: ZoneEscalation,
+                           case: Case, actor: str, zone_instance_id: str | None) -> list[str]:
+    """Cancel, with the recorded status `withdrawn`, every other running instance of the case
+    that holds an open task of the township (offered to its unit or bound to one of its people):
+    the saved workflow, the task rows and the deadlines then agree. When that was the case's own
+    process, the zone's process becomes it (its end closes the case). Audited; returns the
+    withdrawn instance ids."""
+    session = uow.session
+    path = session.scalar(select(Unit.path).where(Unit.id == row.township_id))
+    township = select(Unit.id).where(Unit.path.startswith(path))
+    people = select(User.id).where(User.unit_id.in_(township))
+    open_tasks = list(session.scalars(select(Task).where(
+        Task.case_id == case.id, Task.status == "open",
+        Task.process_key != PROCESS_KEY,
+        (Task.candidate_unit_id.in_(township)) | (Task.candidate_user_id.in_(people))
+        | (Task.assignee_id.in_(people)))))
+    instance_ids = sorted({t.instance_id for t in open_tasks} - {zone_instance_id})
+    if not instance_ids:
+        return []
+    now = runtime.clock.now()
+    withdrawn_tasks = [{"task_id": t.id, "element_id": t.element_id} for t in open_tasks
+                       if t.instance_id in instance_ids]
+    for instance_id in instance_ids:
+        processes.cancel_instance(uow, runtime=runtime, instance_id=instance_id, actor=actor,
+                                  reason="escalation accepted: the zone handles the case",
+                                  record_as="withdrawn")
+        # Clocks of the withdrawn work that no task carries any more stop too.
+        for key in sorted(set(session.scalars(select(Deadline.key).where(
+                Deadline.instance_id == instance_id,
+                Deadline.status.in_(("open", "suspended")))))):
+            deadlines.settle(session, runtime, case_id=case.id, key=key, status="cancelled",
+                             actor=actor, reason="escalation accepted: work withdrawn")
+        if case.instance_id == instance_id and zone_instance_id:
+            case.instance_id = zone_instance_id
+    audit.record(session, at=now, actor=actor, action="township_work_withdrawn",
+                 case_id=case.id, detail={"escalation_id": row.id, "instances": instance_ids,
+                                          "tasks": withdrawn_tasks})
+    return instance_ids
+
+
+def withdraw_pending(runtime: Runtime) -> int:
+    """Upgrade step (init-db): cases a zone accepted before this release whose township work
+    still runs get it withdrawn now. Returns how many instances were withdrawn."""
+    def work(uow: UnitOfWork) -> int:
+        session = uow.session
+        count = 0
+        for row in list(session.scalars(select(ZoneEscalation).where(
+                ZoneEscalation.decision == "accepted", ZoneEscalation.archived_at.is_(None))
+                .order_by(ZoneEscalation.id))):
+            case = session.get(Case, row.case_id)
+            zone_instance = None
+            for instance in session.scalars(select(ProcessInstance).where(
+                    ProcessInstance.case_id == case.id,
+                    ProcessInstance.process_key == PROCESS_KEY)):
+                if (instance.data or {}).get("escalation_id") == row.id:
+                    zone_instance = instance.id
+            count += len(withdraw_township_work(uow, runtime, row=row, case=case,
+                                                actor="system", zone_instance_id=zone_instance))
+        return count
+    return runtime.transact(work)
 
 
 def analyse(session: Session, runtime: Runtime, *, user: User, row: ZoneEscalation,

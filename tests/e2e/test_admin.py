@@ -39,7 +39,7 @@ def units(api) -> dict[str, dict]:
 def new_user(api, username, roles, unit="petition-office"):
     resp = api.as_("admin").post("/admin/users", json={
         "username": username, "display_name": f"{username} 名", "unit": unit, "roles": roles,
-        "password": "secret-1"})
+        "password": "Secret-one-2026"})
     assert resp.status == 201, resp.json
     return resp.json
 
@@ -126,12 +126,12 @@ def test_users_are_created_edited_given_passwords(api, runtime):
     assert created["roles"] == ["caseworker", "intake_clerk"] and created["active"] is True
     assert admin.post("/admin/users", json={"username": "clerk2", "unit": "town-a",
                                             "roles": ["caseworker"],
-                                            "password": "secret"}).status == 422
+                                            "password": "Secret-one-2026"}).status == 422
     assert admin.post("/admin/users", json={"username": "x1", "unit": "town-a", "roles": ["wizard"],
-                                            "password": "secret"}).status == 422
+                                            "password": "Secret-one-2026"}).status == 422
     assert admin.post("/admin/users", json={"username": "x2", "unit": "nowhere",
                                             "roles": ["caseworker"],
-                                            "password": "secret"}).status == 422
+                                            "password": "Secret-one-2026"}).status == 422
     resp = admin.patch("/admin/users/clerk2", json={"display_name": "新名字", "unit": "town-a",
                                                     "roles": ["caseworker", "supervisor"]})
     assert resp.status == 200, resp.json
@@ -141,14 +141,14 @@ def test_users_are_created_edited_given_passwords(api, runtime):
     assert listed["clerk2"]["roles"] == ["caseworker", "supervisor"]
     assert "password_hash" not in listed["clerk2"]
 
-    assert admin.post("/admin/users/clerk2/password", json={"password": "new-pass"}).status == 200
-    user = runtime.read(lambda uow: org.authenticate(uow.session, "clerk2", "new-pass"))
+    assert admin.post("/admin/users/clerk2/password", json={"password": "New-pass-2026"}).status == 200
+    user = runtime.read(lambda uow: org.authenticate(uow.session, "clerk2", "New-pass-2026"))
     assert user.username == "clerk2"
     done = actions(runtime)
     assert {"user_created", "user_updated", "user_password_reset"} <= set(done)
     trail = str(runtime.read(lambda uow: [e.detail for e in uow.session.scalars(
         select(AuditEvent))]))
-    assert "new-pass" not in trail and "secret-1" not in trail
+    assert "New-pass-2026" not in trail and "Secret-one-2026" not in trail
 
 
 def test_eligible_assignees_respect_recusal_and_reassigning_a_recused_user_fails(
@@ -283,7 +283,7 @@ def test_administrators_never_see_case_contents(api, petition_task):
         assert admin.get(path).status in (403, 404), path
     # What administration shows of a task is its name and the case number, never the content.
     admin.post("/admin/users", json={"username": "clerk2", "unit": "petition-office",
-                                     "roles": ["intake_clerk"], "password": "secret"})
+                                     "roles": ["intake_clerk"], "password": "Secret-one-2026"})
     api.as_("clerk").post(f"/tasks/{petition_task['id']}/claim", json={})
     body = str(admin.get("/admin/users/clerk/open-tasks").json)
     assert "李四" not in body and "低保" not in body

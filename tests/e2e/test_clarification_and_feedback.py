@@ -216,10 +216,15 @@ def test_malicious_accusation_needs_city_approval_then_is_referred(deployed, run
         "aggravating": "election"})["next_tasks"]
     assert (approval["element_id"], approval["lane"], approval["candidate_unit"],
             approval["candidate_role"]) == ("city_approve", "市纪委", "city", "supervisor")
-    # Neither the township nor the county can make the finding: the task is not theirs.
+    # Neither the township nor the county can make the finding: the task is not theirs. Their
+    # supervisors see it (a task of their case) but can neither decide nor reassign it.
     for user in ("a-head", "chief", "east-head", "a-worker"):
-        assert tasks_of(api, user, case_id) == []
+        seen = [t["id"] for t in tasks_of(api, user, case_id)]
+        assert seen == ([] if user == "a-worker" else [approval["id"]]), user
         resp = api.as_(user).complete(approval, {"referral_approved": True})
+        assert resp.status == 403, (user, resp.json)
+        resp = api.as_(user).post(f"/tasks/{approval['id']}/reassign",
+                                  json={"assignee": "city-chief", "reason": "x"})
         assert resp.status == 403, (user, resp.json)
     (row,) = api.as_("a-head").get(f"/cases/{case_id}/referrals").json
     assert (row["kind"], row["status"], row["approved_at"]) == ("malicious", "proposed", None)

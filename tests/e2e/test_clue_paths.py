@@ -180,10 +180,15 @@ def test_a_clue_closed_at_disposition_records_why(api):
     assert bad.status == 422 and "disposition_reason" in bad.json["error"]["fields"]
     complete(api, "a-worker", case_id, "propose_disposition",
              {"disposition": "closed", "disposition_reason": "反映内容已在年度审计中查清，无新情况"})
-    # Only the supervisor approves.
+    # Only the supervisor approves. The proposal alone does not meet the month: the approval
+    # works under the same deadline (DEADLINES.md: met when the proposal is approved).
     assert elements(api, "a-worker", case_id) == []
     approval = task(api, "a-head", case_id, "approve_disposition")
     assert (approval["candidate_unit"], approval["candidate_role"]) == ("town-a", "supervisor")
+    assert (approval["deadline_key"], approval["due_at"]) == \
+        ("disposal_proposal", "2026-04-02T23:59:59+08:00")
+    (running,) = deadlines(api, case_id)["disposal_proposal"]
+    assert (running["status"], running["task_id"]) == ("open", approval["id"])
     assert api.as_("a-worker").complete(approval, {"approved": True}).status == 403
     pending = clue_of(api, case_id)
     assert (pending["disposition"], pending["proposed_by"], pending["approved_at"]) == \
@@ -225,7 +230,12 @@ def test_a_proposal_sent_back_is_proposed_again_and_then_approved(api):
     assert returned["actor"] == "a-head"
     assert returned["detail"] == {"clue": clue["number"], "disposition": "closed",
                                   "comment": "反映具体，应当初核"}
-    assert statuses(api, case_id)["disposal_proposal"] == ["met", "open"]
+    # One starting event, one row: the re-work runs against the first month.
+    (running,) = deadlines(api, case_id)["disposal_proposal"]
+    again = task(api, "a-worker", case_id, "propose_disposition")
+    assert (running["status"], running["task_id"]) == ("open", again["id"])
+    assert again["due_at"] == running["due_at"] == "2026-04-02T23:59:59+08:00"
+    assert "deadline_handed_on" in actions(api, case_id)
 
     dispose(api, case_id, "verification", "反映问题具体，可查性强")
     clue = clue_of(api, case_id)
@@ -233,7 +243,7 @@ def test_a_proposal_sent_back_is_proposed_again_and_then_approved(api):
         ("verification", "verification", "反映问题具体，可查性强")
     assert clue["approved_by"] == "a-head" and clue["closed_at"] is None
     assert elements(api, "a-worker", case_id) == ["plan_verification"]
-    assert statuses(api, case_id)["disposal_proposal"] == ["met", "met"]
+    assert statuses(api, case_id)["disposal_proposal"] == ["met"]
     assert case_of(api, case_id)["status"] == "open"
     trail = actions(api, case_id)
     assert trail.count("clue_disposition_proposed") == 2
@@ -375,9 +385,14 @@ def test_a_talk_inquiry_report_sent_back_then_closed(api):
     assert "inquiry_reply" not in deadlines(api, case_id)
     complete(api, "a-worker", case_id, "report_inquiry",
              {"outcome": "close", "inquiry_report": "谈话说明"})
+    (running,) = deadlines(api, case_id)["inquiry_report"]
+    assert running["status"] == "open"
     complete(api, "a-head", case_id, "approve_inquiry_report",
              {"approved": False, "comment": "请附评议记录"})
     assert elements(api, "a-worker", case_id) == ["report_inquiry"]
+    (still,) = deadlines(api, case_id)["inquiry_report"]
+    assert (still["id"], still["status"], still["due_at"]) == \
+        (running["id"], "open", running["due_at"])
     assert clue_of(api, case_id)["status"] == "inquiry"
     complete(api, "a-worker", case_id, "report_inquiry",
              {"outcome": "close", "inquiry_report": "谈话说明属实，附村民代表评议记录"})
@@ -385,7 +400,7 @@ def test_a_talk_inquiry_report_sent_back_then_closed(api):
     clue = clue_of(api, case_id)
     assert clue["status"] == "closed"
     assert clue["closed_reason"] == "谈话函询后予以了结：谈话说明属实，附村民代表评议记录"
-    assert statuses(api, case_id)["inquiry_report"] == ["met", "met"]
+    assert statuses(api, case_id)["inquiry_report"] == ["met"]
     assert fed_back(api, case_id)["status"] == "closed"
     trail = actions(api, case_id)
     assert trail.index("inquiry_talk_held") < trail.index("inquiry_report_returned") < \
@@ -435,8 +450,14 @@ def test_a_true_finding_is_filed_tried_decided_and_closed(api, runtime):
     runtime.clock.set(at("2026-04-10T09:00:00+08:00"))
     complete(api, "a-worker", case_id, "investigate_case",
              {"investigation_report": "查明李四虚报低保户3户，套取资金2.4万元", "measures": "谈话、调取账目"})
-    # Trial by the trial office, within a month.
-    assert elements(api, "a-worker", case_id) == [] and elements(api, "a-head", case_id) == []
+    # Trial by the trial office, within a month. The handling unit's supervisor sees it (a
+    # task of its case) but neither works nor supervises it (the trial office's own).
+    assert elements(api, "a-worker", case_id) == [] and \
+        elements(api, "a-head", case_id) == ["trial_case"]
+    seen = task(api, "a-head", case_id, "trial_case")
+    assert api.as_("a-head").complete(seen, {"trial_opinion": "x"}).status == 403
+    assert api.as_("a-head").post(f"/tasks/{seen['id']}/reassign",
+                                  json={"assignee": "a-worker", "reason": "x"}).status == 403
     trial = task(api, "trial-officer", case_id, "trial_case")
     assert (trial["candidate_unit"], trial["candidate_role"], trial["deadline_key"]) == \
         ("trial-office", "caseworker", "trial_report")
@@ -560,8 +581,9 @@ def test_a_key_verification_goes_to_joint_review_before_the_decision(api):
     to_evidence(api, case_id, key=True)
     assert clue_of(api, case_id)["key_verification"] is True
     report(api, case_id, "partly_true")
-    # The chair is town-a's parent (the zone); no decision before the review.
-    assert elements(api, "a-head", case_id) == []
+    # The chair is town-a's parent (the zone); no decision before the review (town-a's head
+    # sees the review of its case, the chair convenes it).
+    assert elements(api, "a-head", case_id) == ["convene"]
     convene = task(api, "east-head", case_id, "convene")
     assert (convene["process_key"], convene["candidate_unit"]) == ("joint_review", "zone-east")
     complete(api, "east-head", case_id, "convene", {"review_agenda": "李四低保问题重点初核件"})

@@ -58,7 +58,7 @@ def test_a_session_calling_the_api_needs_the_csrf_token_a_bearer_token_does_not(
                                  json={"content": "x"}).status != 400
 
 
-def test_five_failures_lock_the_account_even_for_the_right_password(app, runtime):
+def test_five_failures_make_that_source_wait_even_for_the_right_password(app, runtime):
     client = app.test_client()
     for _ in range(5):
         page = _login(client, "a-worker2", "wrong").get_data(as_text=True)
@@ -68,9 +68,9 @@ def test_five_failures_lock_the_account_even_for_the_right_password(app, runtime
     assert client.get("/notifications").status_code == 302
     actions = runtime.read(lambda uow: [e.action for e in uow.session.scalars(
         select(AuditEvent).where(AuditEvent.actor == "a-worker2").order_by(AuditEvent.id))])
-    assert actions.count("login_failed") == 5 and "user_locked_out" in actions
+    assert actions.count("login_failed") == 5 and "login_throttled" in actions
     assert actions[-1] == "login_refused"
-    # Another account is not affected.
+    # Another account is not affected (tests/security/test_sessions.py: nor another source).
     assert _login(app.test_client(), "a-worker").status_code == 302
 
 

@@ -121,14 +121,14 @@ def test_users_are_created_with_several_roles_edited_and_given_passwords(admin, 
     resp = admin.post("/admin/users", {"username": "clerk2", "display_name": "登记员二",
                                        "unit": "petition-office",
                                        "roles": ["intake_clerk", "caseworker"],
-                                       "password": "secret-1"})
+                                       "password": "Secret-one-2026"})
     assert resp.status_code == 200 and "X-Cluedesk-Status" not in resp.headers, text(resp)
     assert 'data-user="clerk2"' in text(resp)
     user = runtime.read(lambda uow: org.get_user(uow.session, "clerk2"))
     assert user.roles == {"intake_clerk", "caseworker"}
     # No role: the form comes back with the error and what was typed.
     resp = admin.post("/admin/users", {"username": "clerk3", "unit": "petition-office",
-                                       "password": "secret-1"})
+                                       "password": "Secret-one-2026"})
     assert resp.headers["X-Cluedesk-Status"] == "422"
     assert 'data-field="roles"' in text(resp) and 'value="clerk3"' in text(resp)
 
@@ -144,16 +144,16 @@ def test_users_are_created_with_several_roles_edited_and_given_passwords(admin, 
     assert resp.headers["X-Cluedesk-Status"] == "422" and 'data-field="roles"' in text(resp)
     resp = admin.post("/admin/users/clerk2/password", {"password": "ab"})
     assert resp.headers["X-Cluedesk-Status"] == "422" and 'data-field="password"' in text(resp)
-    assert admin.post("/admin/users/clerk2/password", {"password": "new-pass"}).status_code == 200
-    assert runtime.read(lambda uow: org.authenticate(uow.session, "clerk2", "new-pass"))
+    assert admin.post("/admin/users/clerk2/password", {"password": "New-pass-2026"}).status_code == 200
+    assert runtime.read(lambda uow: org.authenticate(uow.session, "clerk2", "New-pass-2026"))
     assert {"user_created", "user_updated", "user_password_reset"} <= set(actions(runtime))
 
 
 def test_deactivating_needs_a_transfer_to_an_eligible_user(admin, api, runtime, held_task):
     api.as_("admin").post("/admin/users", json={"username": "clerk2", "unit": "petition-office",
-                                                "roles": ["intake_clerk"], "password": "secret"})
+                                                "roles": ["intake_clerk"], "password": "Secret-one-2026"})
     api.as_("admin").post("/admin/users", json={"username": "clerk3", "unit": "petition-office",
-                                                "roles": ["intake_clerk"], "password": "secret"})
+                                                "roles": ["intake_clerk"], "password": "Secret-one-2026"})
     api.as_("admin").post("/relations", json={"username": "clerk3", "person_name": "李四",
                                               "person_kind": "accused", "relation": "kin"})
     dialog = text(admin.get("/admin/users/clerk/deactivate", htmx=True))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from engine.processes import actions
+
 from tests.e2e.test_pages_cases import (LANES, Page, intake_case, notice_case,  # noqa: F401
                                         text)
 from tests.e2e.test_petitions import petition
@@ -123,7 +125,8 @@ def test_the_designer_page_gets_bpmn_problems_in_its_language_a_token_caller_in_
     status, shown = as_page("/process-definitions/validate")
     tool_status, answered = as_tool("/process-definitions/validate")
     assert status == tool_status == 200
-    in_english = {"errors": ["unknown action 'no.such_action'"], "warnings": [
+    known = ", ".join(actions.names())
+    in_english = {"errors": [f"unknown action 'no.such_action'; known actions: {known}"], "warnings": [
         "deadline key 'no_such_key' is not configured (config.yaml deadlines.keys); no deadline "
         "will be started",
         "form field 'note' is never used by a condition, script, lane mapping or action",
@@ -131,7 +134,7 @@ def test_the_designer_page_gets_bpmn_problems_in_its_language_a_token_caller_in_
         "gateway has no default flow; when no condition holds the instance stops in error"]}
     assert {k: sorted(p["message"] for p in answered[k]) for k in in_english} == \
         {k: sorted(v) for k, v in in_english.items()}
-    in_chinese = {"errors": ["未知的动作“no.such_action”。"], "warnings": [
+    in_chinese = {"errors": [f"未知的动作“no.such_action”；可用的动作：{known}。"], "warnings": [
         "期限“no_such_key”未配置（config.yaml 的 deadlines.keys），不会开始计算期限。",
         "表单字段“note”未被任何条件、脚本、泳道映射或动作使用。",
         "调用了“shell”，它不是允许使用的函数（脚本第 1 行）。",
@@ -155,7 +158,8 @@ def test_the_designer_page_gets_bpmn_problems_in_its_language_a_token_caller_in_
         "unknown action 'no.such_action'; known actions: ")
 
     _, shown = as_page("/process-definitions/validate", who=english(Page(app, "designer")))
-    assert "Unknown action “no.such_action”." in [p["message"] for p in shown["errors"]]
+    assert f"unknown action 'no.such_action'; known actions: {known}" in \
+        [p["message"] for p in shown["errors"]]
 
 
 def test_a_recused_supervisor_is_told_why_the_case_page_is_closed(app, api, intake_case):

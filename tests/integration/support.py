@@ -52,8 +52,10 @@ def sql_scalar(app, sql: str, **params) -> Any:
 
 def clean_env(url: str, **extra: str) -> dict[str, str]:
     """The environment for a subprocess: ours without any CLUEDESK_* setting, plus `extra`."""
+    from tests.conftest import TEST_ENV
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("CLUEDESK_") or k == "CLUEDESK_CONFIG"}
+    env.update(TEST_ENV)
     env["CLUEDESK_DATABASE_URL"] = url
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra)

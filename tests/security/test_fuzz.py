@@ -13,6 +13,7 @@ raises the bound for a longer local run).
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 import schemathesis
@@ -27,6 +28,15 @@ from sqlalchemy import text
 from tests.api_client import deploy_processes
 
 EXAMPLES = int(os.environ.get("CLUEDESK_FUZZ_EXAMPLES", 12))  # per operation and mode
+# Besides what the schemas generate, every operation that takes a JSON body gets these: nested
+# past the parser's recursion limit, deep inside a `data` object, and larger than a body may be.
+HOSTILE_BODIES = {
+    "3000 deep": "[" * 3000 + "]" * 3000,
+    "deep data": '{"data": ' + '{"a": ' * 500 + "1" + "}" * 500 + ', "payload": {}}',
+    "deep list": '{"data": {"x": ' + "[" * 5000 + "]" * 5000 + "}}",
+    "huge": '{"content": "' + "x" * (2 * 1024 * 1024) + '"}',
+    "wide": "{" + ",".join(f'"k{i}": [{i}]' for i in range(20_000)) + "}",
+}
 USERS = ["designer", "chief"]
 # Path parameter -> the query that lists real values for it.
 REAL = {"case_id": "SELECT id FROM cases", "task_id": "SELECT id FROM tasks",
@@ -48,6 +58,7 @@ def test_no_request_from_the_schema_gets_a_server_error_or_an_undocumented_body(
     real["kind"] = ["petition-register", "clue-ledger", "monthly-report"]
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     failures: dict[str, str] = {}  # the first failing request of each operation
+    hostile_statuses: list[int] = []
     for result in schema.get_all_operations():
         operation = result.ok()
         cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
@@ -70,7 +81,22 @@ def test_no_request_from_the_schema_gets_a_server_error_or_an_undocumented_body(
                     f"{operation.label} as {user}: {response.status_code}\n  "  # noqa: B023
                     f"{case.as_curl_command(headers={'Authorization': '…'})}"))
         send()
+        if operation.body:
+            client = app.test_client()
+            path = re.sub(r"{(\w+)}", lambda m: str((real.get(m.group(1)) or ["1"])[0]),
+                          operation.full_path)
+            for name, body in HOSTILE_BODIES.items():
+                response = client.open(path, method=operation.method.upper(), data=body,
+                                       content_type="application/json",
+                                       headers={"Authorization": f"Bearer {tokens['chief']}"})
+                hostile_statuses.append(response.status_code)
+                if response.status_code >= 500:
+                    failures.setdefault(operation.label, f"{operation.label} with the {name} "
+                                                         f"body: {response.status_code}")
     assert failures == {}, "\n".join(failures.values())
+    # Every operation with a body got them, and the bounds answered (413 huge, 422 deep).
+    assert len(hostile_statuses) >= 30 * len(HOSTILE_BODIES)
+    assert {413, 422} <= set(hostile_statuses)
 
 
 def test_what_the_fuzzer_found_is_refused_not_a_500(api):

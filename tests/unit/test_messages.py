@@ -21,7 +21,9 @@ from engine.runtime import Runtime
 from engine.workflow import forms
 from engine.workflow.adapter import BpmnInvalid
 from engine.workflow.parser import MAX_BPMN_BYTES
+from engine.workflow.problems import REASONS
 from web import i18n, schemas
+from web.ui.designer import _localized
 from web.ui.messages import MESSAGES, localize
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,7 +81,8 @@ SOURCES = [
      "a-worker; move them first", '" and ".join(reasons) + "; move them first"'),
     "roles are {', '.join(ROLES)}", "unknown role {bad[0]!r}; roles are {', '.join(ROLES)}",
     "username must be 1-64 characters", "user {username!r} exists",
-    "user {username!r} not found", "the password needs at least 4 characters",
+    "user {username!r} not found", ("the password needs at least 10 characters",
+     "the password needs at least %(min)s characters"),
     "user {username!r} is already inactive", "you cannot deactivate yourself",
     ("a-worker holds 2 open task(s) that must be transferred first: 核实 (A-1), 审批 (A-2)",
      "{username} holds {len(missing)} open task(s) that must be transferred "),
@@ -201,8 +204,9 @@ FAULTY = [  # each: the files of one request
 ]
 
 
-def engine_problems() -> list[str]:
-    """Every message validate and deploy really give for the FAULTY files (SQLite in memory)."""
+def designer_problems() -> tuple[list[dict], str]:
+    """Every problem validate and deploy really give for the FAULTY files (SQLite in memory),
+    and the refusal of a request without a file."""
     rt = Runtime(load_settings({"database": {"url": "sqlite://"},
                                 "lanes": {"linted": {"承办人": {"role": "caseworker"}}}}))
     Base.metadata.create_all(rt.engine)
@@ -210,16 +214,32 @@ def engine_problems() -> list[str]:
     for files in FAULTY:
         result = rt.read(lambda uow, files=files: lint.validate(uow.session, rt,
                                                                 list(files.items())))
-        found += [p["message"] for p in result["errors"] + result["warnings"]]
+        found += [p for p in result["errors"] + result["warnings"]]
         with pytest.raises(BpmnInvalid) as refused:
             rt.transact(lambda uow, files=files: processes.deploy(uow, runtime=rt,
                                                                   files=list(files.items()),
                                                      actor="designer"))
-        found += [p.message for p in refused.value.problems]
+        found += [p.as_dict() for p in refused.value.problems]
     with pytest.raises(Invalid) as no_file:
         rt.transact(lambda uow: processes.deploy(uow, runtime=rt, files=[], actor="designer"))
     rt.dispose()
-    return [*found, no_file.value.message]
+    return found, no_file.value.message
+
+
+def engine_problems() -> list[str]:
+    """The messages the patterns must know: coded problems are shown from their reason, a
+    script refusal's detail through a pattern."""
+    found, no_file = designer_problems()
+    assert all(p["reason"] in REASONS for p in found), [p for p in found
+                                                        if p["reason"] not in REASONS]
+    return [*(p["params"]["detail"] for p in found if p["reason"] == "script_refused"), no_file]
+
+
+def test_every_designer_problem_is_shown_from_its_reason_in_chinese(page):
+    with page("zh-CN"):
+        for problem in designer_problems()[0]:
+            shown = _localized(problem)["message"]
+            assert shown != problem["message"] and not shown.isascii(), problem
 
 
 @pytest.fixture
@@ -261,20 +281,17 @@ def test_localize_substitutes_the_values_and_translates_statuses(page):
             "“初核报告”期限不能延期。"
         assert localize("'x' is a required property") == "'x' is a required property"
         assert localize("Missing data for required field.") == "必填。"
-        # The designer's problems: quoted ids and names, and library texts inside, unchanged.
-        assert localize("lane '登记 人员' maps to no role or unit; the task will be offered to "
-                        "the instance's starter") == \
-            "泳道“登记 人员”未对应任何角色或单位；该任务将交给发起本流程实例的人员。"
-        assert localize("element id 'same' is used in both 'twice' and 'twice_part'; task ids "
-                        "must be unique across a process and the processes it calls") == \
+        # The designer's problems, from their reason: ids and names, library texts unchanged.
+        assert _localized({"reason": "lane_unmapped", "params": {"lane": "登记 人员"}})[
+            "message"] == "泳道“登记 人员”未对应任何角色或单位；该任务将交给发起本流程实例的人员。"
+        assert _localized({"reason": "duplicate_task_id", "params": {
+            "id": "same", "first": "twice", "second": "twice_part"}})["message"] == \
             "元素 ID“same”同时用于“twice”和“twice_part”；在一个流程及其调用的流程中，任务 ID 必须唯一。"
-        assert localize("XML syntax error: Document is empty, line 1, column 1") == \
+        assert _localized({"reason": "xml_syntax", "params": {
+            "detail": "Document is empty, line 1, column 1"}})["message"] == \
             "XML 语法错误：Document is empty, line 1, column 1"
     with page("en"):
         assert localize("task is held by someone else") == "Someone else holds this task."
-        assert localize("gateway has no default flow; when no condition holds the instance "
-                        "stops in error") == ("The gateway has no default flow; when no "
-                                              "condition holds, the instance stops in error.")
         assert localize("unit 'town-z' not found") == "Unit town-z was not found."
         assert localize("task is cancelled") == "The task is cancelled."
 

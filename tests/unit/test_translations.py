@@ -20,3 +20,11 @@ def test_the_check_sees_a_new_untranslated_string(tmp_path, monkeypatch):
         template.unlink()
     assert any("A sentence nobody translated" in item for item in gaps["zh"])
     assert any("A sentence nobody translated" in item for item in gaps["en"])
+
+
+def test_every_bpmn_problem_reason_is_translated():
+    """Designer problems are shown from their reason's msgid (engine/workflow/problems.py)."""
+    from engine.workflow.problems import REASONS
+    for lang in i18n.LANGUAGES:
+        done = i18n.translated(lang)
+        assert [r for r, msgid in REASONS.items() if msgid not in done] == [], lang

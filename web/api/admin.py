@@ -163,6 +163,9 @@ class AdminDeadlineKey(Schema):
     starts = fields.String(allow_none=True)
     extendable = fields.Boolean()
     basis = fields.String(allow_none=True)
+    met = fields.String(allow_none=True, metadata={"description": "the event that meets it"})
+    unused = fields.String(allow_none=True,
+                           metadata={"description": "why no shipped process starts this clock"})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@ HTML fragment it changes (htmx), so pages never make a second round trip for the
 
 Conventions for page modules:
 - `@page(roles=...)` on every view: login required (a full page redirects to the login page, an
-  htmx request gets a 401 fragment), optional role check (403 page).
+  htmx request gets a 401 fragment), a required password change first (to /password), optional
+  role check (403 page).
 - Read with `runtime().read(fn)`, change with `runtime().transact(fn)`; call services only.
 - Actions answer with the fragment to swap; `toast(response, message)` adds a message shown by
   `app.js`; a domain error raised in an htmx action lands in the page's `#flash` region.
@@ -14,6 +15,7 @@ import functools
 import importlib
 import json
 import pkgutil
+import re
 from collections.abc import Callable, Iterable
 
 from flask import (Blueprint, Response, abort, g, make_response, redirect, request, url_for)
@@ -39,11 +41,28 @@ def page(roles: Iterable[str] | None = None) -> Callable:
                     response.headers["HX-Redirect"] = url_for("ui.login", next=request.path)
                     return response
                 return redirect(url_for("ui.login", next=request.full_path.rstrip("?")))
+            if user.must_change_password and request.endpoint != "ui.password":
+                target = url_for("ui.password", next=request.full_path.rstrip("?"))
+                if is_htmx():
+                    response = make_response("", 401)
+                    response.headers["HX-Redirect"] = target
+                    return response
+                return redirect(target)
             if wanted and not (wanted & user.roles):
                 abort(403)
             return view(*args, **kwargs)
         return inner
     return wrap
+
+
+def whole_number(raw: str | None, *, maximum: int = 2**63 - 1) -> int | None:
+    """A whole number from a form or query value: ASCII digits only (`isdigit` also accepts "²",
+    which `int` refuses), at most `maximum` (ids are 64-bit); None when it is not one."""
+    raw = (raw or "").strip()
+    if not re.fullmatch(r"[0-9]{1,30}", raw):
+        return None
+    value = int(raw)
+    return value if value <= maximum else None
 
 
 def toast(response: Response | str, message: str, level: str = "success") -> Response:
@@ -56,13 +75,14 @@ def toast(response: Response | str, message: str, level: str = "success") -> Res
 
 
 def error_page(status: int, code: str, message: str, fields: dict | None = None, *,
-               reason: str | None = None, params: dict | None = None):
+               reason: str | None = None, params: dict | None = None,
+               msgid: str | None = None):
     """An error as a page, or as a fragment in `#flash` for an htmx action; the engine's
     English message is shown in the user's language."""
     from flask import render_template
 
     from web.ui import refusals
-    message = refusals.text(reason, params, message)
+    message = refusals.text(reason, params, message, msgid)
     if is_htmx():
         # An expected refusal of an action is part of the page, not a failed load: answered
         # 200 (browsers log every 4xx/5xx fetch as a console error) with the real status in

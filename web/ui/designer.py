@@ -7,9 +7,11 @@ actions are implemented, and every action is one request."""
 from __future__ import annotations
 
 from flask import current_app, g, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from engine.processes.models import ProcessDefinition
+from engine.workflow.problems import REASONS
 from web.api import bp as api
 from web.auth import runtime
 from web.ui import bp, page
@@ -48,11 +50,19 @@ def _messages_in_the_users_language(response):
 
 
 def _localized(body):
-    """`body` with each `message` of it and of its problem lists in the user's language."""
+    """`body` with each `message` of it and of its problem lists in the user's language.
+
+    A BPMN problem carries its `reason` and `params`: its text is the translated msgid of that
+    reason (`engine.workflow.problems.REASONS`) filled with the params; other messages go
+    through the shared patterns."""
     if isinstance(body, list):
         return [_localized(item) for item in body]
     if not isinstance(body, dict):
         return body
+    if body.get("reason") in REASONS and isinstance(body.get("params"), dict):
+        params = {k: localize(v) if isinstance(v, str) else v
+                  for k, v in body["params"].items()}  # a script refusal's detail
+        return {**body, "message": _(REASONS[body["reason"]], **params)}
     return {key: localize(value) if key == "message" and isinstance(value, str)
             else _localized(value) if key in MESSAGE_HOLDERS else value
             for key, value in body.items()}

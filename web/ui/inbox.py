@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from engine.views import inbox_page as filters
 from web.auth import runtime
-from web.ui import N_, bp, is_htmx, page, toast
+from web.ui import N_, bp, is_htmx, page, toast, whole_number
 
 TAB_LABELS = {"mine": N_("My tasks"), "unit": N_("Unclaimed in my unit"),
               "supervised": N_("Supervised"), "overdue": N_("Overdue")}
@@ -42,8 +42,11 @@ def inbox():
     rt = runtime()
     user = g.user
     query = _query()
-    number = request.args.get("page", "1")
-    number = int(number) if number.isdigit() and int(number) > 0 else 1
+    # Past the last page shows the last page (filters.inbox_page); not a number shows the first.
+    raw = request.args.get("page", "1").strip()
+    number = whole_number(raw)
+    if number is None:
+        number = filters.MAX_PAGE if raw.isascii() and raw.isdigit() else 1
 
     def read(uow):
         found = filters.inbox_page(uow.session, rt, user=user, query=query, page=number)

@@ -14,7 +14,7 @@ from web import schemas
 from web.api.petitions import _localize
 from web.auth import runtime
 from web.errors import _flatten
-from web.ui import N_, bp, page, toast
+from web.ui import N_, bp, page, toast, whole_number
 
 INTAKE = {"intake_clerk", "supervisor"}
 CHANNELS = {"letter": N_("Letter"), "visit": N_("Visit"), "online": N_("Online report"),
@@ -139,6 +139,6 @@ def intake_attachment(case_id):
         uow.session, rt, user=user, case_id=case_id, file_name=upload.filename,
         content_type=(upload.mimetype or "").lower(), data=data,
         identifies_reporter=request.form.get("identifies_reporter") == "1",
-        petition_id=int(petition_id) if petition_id.isdigit() else None)))
+        petition_id=whole_number(petition_id))))
     return toast(render_template("intake/_attachment.html", item=row),
                  _("Attached %(name)s.", name=row["file_name"]))

@@ -179,62 +179,11 @@ MESSAGES: list[tuple[re.Pattern, str]] = [(re.compile(p), text) for p, text in [
      N_("The calendar file %(file)s cannot be read: %(reason)s")),
     (r"deadline key " + Q.format("key") + r" is not configured",
      N_("The time limit “%(key)s” is not configured.")),
-    # The process designer: validation and deploy. Domain lint (engine/processes/lint.py) ...
-    (r"lane " + Q.format("lane") + r" maps to no role or unit; the task will be offered to "
-     r"the instance's starter",
-     N_("The lane “%(lane)s” maps to no role or unit; the task will be offered to whoever "
-        "started the instance.")),
-    (r"lane None maps to no role or unit; the task will be offered to the instance's starter",
-     N_("The task is in no lane that maps to a role or unit; it will be offered to whoever "
-        "started the instance.")),
-    (r"deadline key " + Q.format("key") + r" is not configured \(config\.yaml deadlines\.keys\); "
-     r"no deadline will be started",
-     N_("The time limit “%(key)s” is not configured (config.yaml deadlines.keys); no time "
-        "limit will be started.")),
-    (r"form field " + Q.format("field") + r" is never used by a condition, script, lane mapping "
-     r"or action",
-     N_("The form field “%(field)s” is never used by a condition, script, lane mapping or "
-        "action.")),
-    (r"gateway has no default flow; when no condition holds the instance stops in error",
-     N_("The gateway has no default flow; when no condition holds, the instance stops in "
-        "error.")),
-    (r"calls " + Q.format("name") + r", which is not an allowed function "
-     r"\(script line (?P<line>\d+)\)",
-     N_("Calls “%(name)s”, which is not an allowed function (script line %(line)s).")),
-    (r"unknown action " + Q.format("action"), N_("Unknown action “%(action)s”.")),
-    (r"unknown action " + Q.format("action") + r"; known actions: (?P<actions>.*)",
-     N_("Unknown action “%(action)s”; known actions: %(actions)s.")),
-    # ... files that cannot run (engine/workflow/parser.py, adapter.py, processes/service.py) ...
-    (r"XML syntax error: (?P<detail>.+)", N_("XML syntax error: %(detail)s")),
-    (r"DOCTYPE and entity declarations are not allowed",
-     N_("DOCTYPE and entity declarations are not allowed.")),
-    (r"file is larger than (?P<size>\d+) MB", N_("The file is larger than %(size)s MB.")),
-    (r"sequence flow (?P<flow>\S+) has (?P<attr>sourceRef|targetRef) " + Q.format("ref")
-     + r", which is not an element of its process",
-     N_("Sequence flow %(flow)s has %(attr)s “%(ref)s”, which is not an element of its "
-        "process.")),
-    (r"sequence flow (?P<flow>\S+) has (?P<attr>sourceRef|targetRef) None, which is not an "
-     r"element of its process", N_("Sequence flow %(flow)s has no %(attr)s.")),
-    (r"call activities call each other in a cycle \((?P<cycle>.+)\); starting it would never end",
-     N_("Call activities call each other in a cycle (%(cycle)s); starting the process would "
-        "never end.")),
-    (r"the flow loops through (?P<ids>.+) with no wait state \(user task, receive task, "
-     r"catching event\); it would spin without end",
-     N_("The flow loops through %(ids)s with no wait state (user task, receive task, catching "
-        "event); it would run in circles without end.")),
-    (r"element id " + Q.format("id") + r" is used in both " + Q.format("first") + r" and "
-     + Q.format("second") + r"; task ids must be unique across a process and the processes it "
-     r"calls",
-     N_("The element id “%(id)s” is used in both “%(first)s” and “%(second)s”; task ids must "
-        "be unique across a process and the processes it calls.")),
-    (r"the file defines no executable process", N_("The file defines no executable process.")),
+    # The process designer: its problems are coded (engine/workflow/problems.py) and the page
+    # shows them from their reason (web/ui/designer.py); only the request's own refusal here.
     (r"no BPMN file given", N_("No BPMN file was sent.")),
-    # (SpiffWorkflow's parser, for a call activity whose target is nowhere)
-    (r"The process " + Q.format("process") + r" was not found\. Did you mean one of the "
-     r"following: (?P<ids>.*)\?",
-     N_("The process “%(process)s” was not found (neither deployed nor in the files sent). "
-        "Processes found: %(ids)s")),
-    # ... and scripts or expressions the restricted evaluator refuses (scripting.check).
+    # Scripts or expressions the restricted evaluator refuses (scripting.check), shown as the
+    # detail of a `script_refused` problem.
     (r"(?P<what>\w+|try/except) is not allowed in scripts",
      N_("%(what)s is not allowed in scripts.")),
     (r"def \(use a lambda\) is not allowed in scripts",

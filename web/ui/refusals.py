@@ -7,7 +7,11 @@ Refusals not coded yet are still shown through the pattern table of `web/ui/mess
 """
 from __future__ import annotations
 
+from functools import cache
+
 from flask_babel import gettext as _
+
+from web import i18n
 
 from web.ui import N_
 from web.ui.messages import VALUE_WORDS, localize
@@ -44,11 +48,21 @@ REASONS: dict[str, str] = {
 }
 
 
-def text(reason: str | None, params: dict | None, message: str) -> str:
-    """The refusal in the user's language: by its reason when coded, else the old way."""
-    if reason not in REASONS:
-        return localize(message)
+def text(reason: str | None, params: dict | None, message: str,
+         msgid: str | None = None) -> str:
+    """The refusal in the user's language: by its reason when it has a page text here, else by
+    its message id when that is translated, else through the old pattern table."""
     values = {name: _(VALUE_WORDS[name][value])
               if name in VALUE_WORDS and value in VALUE_WORDS[name] else value
               for name, value in (params or {}).items()}
-    return _(REASONS[reason], **values)
+    if reason in REASONS:
+        return _(REASONS[reason], **values)
+    if msgid and msgid in translated():
+        return _(msgid, **values)
+    return localize(message)
+
+
+@cache
+def translated() -> frozenset[str]:
+    """Message ids with a Chinese translation (raise sites may carry their own)."""
+    return frozenset(i18n.translated("zh"))

@@ -6,8 +6,9 @@ from urllib.parse import urlsplit
 from flask import g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from engine.errors import DomainError
 from engine.org import service as org
-from web.auth import runtime
+from web.auth import runtime, start_session
 from web.i18n import LANGUAGES
 from web.ui import bp, page
 
@@ -24,7 +25,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """The login form; throttled after repeated failures."""
+    """The login form; throttled per account name and source after repeated failures."""
     error = None
     if request.method == "POST":
         rt = runtime()
@@ -33,34 +34,68 @@ def login():
         settings = rt.settings
         result = rt.transact(lambda uow: org.login(
             uow.session, username=username, password=password, now=rt.clock.wall(),
+            source=request.remote_addr or "",
             max_failures=int(settings.get("server", "login_max_failures", default=5)),
-            lock_minutes=int(settings.get("server", "login_lock_minutes", default=15))))
-        # The form comes back (200) with the reason; the audit keeps the failure.
+            lock_minutes=int(settings.get("server", "login_lock_minutes", default=15)),
+            demo=bool(settings.get("server", "demo", default=False))))
+        # The form comes back (200) with the reason; the audit keeps the failure. The same
+        # answers for an unknown name as for a known one.
         if result.refused == "throttled":
-            error = _("Too many failed attempts. Try again later.")
+            error = _("Too many failed attempts from here. Try again in %(seconds)s seconds.",
+                      seconds=result.wait_seconds)
         elif result.refused:
             error = _("Wrong username or password.")
         else:
-            user = result.user
-            lang = session.get("lang")
-            session.clear()  # a fresh session (and CSRF token) after login: no fixation
-            session.permanent = True
-            session["user_id"] = user.id
-            if lang:
-                session["lang"] = lang
-            return redirect(_safe_next(request.form.get("next")))
+            start_session(result.user)
+            target = _safe_next(request.form.get("next"))
+            if result.user.must_change_password:
+                return redirect(url_for("ui.password", next=target))
+            return redirect(target)
     return render_template("ui/login.html", error=error,
                            next=request.values.get("next", ""))
 
 
 @bp.post("/logout")
 def logout():
-    """End the session."""
+    """End the session, and every other session of the user (a copied cookie included)."""
+    user_id = session.get("user_id")
+    if user_id is not None and g.get("user") is not None:
+        rt = runtime()
+        rt.transact(lambda uow: org.logout(uow.session, user_id=user_id, now=rt.clock.wall()))
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
     return redirect(url_for("ui.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@page()
+def password():
+    """Change one's own password; required after an administrator's reset or when the password
+    no longer meets the policy. Other sessions end and API tokens are revoked; this one stays."""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        rt = runtime()
+        new = request.form.get("password") or ""
+        if new != (request.form.get("confirm") or ""):
+            errors["confirm"] = _("The two new passwords differ.")
+        else:
+            try:
+                user = rt.transact(lambda uow: org.change_own_password(
+                    uow.session, user_id=g.user.id, current=request.form.get("current") or "",
+                    new=new, now=rt.clock.wall()))
+            except DomainError as exc:
+                field = "current" if exc.reason == "password_current_wrong" else "password"
+                errors[field] = _(exc.msgid, **exc.params)
+            else:
+                rt.token_cache.clear()  # the revoked tokens stop at once in this process
+                start_session(user)
+                return redirect(_safe_next(request.form.get("next")))
+    return render_template("ui/password.html", errors=errors,
+                           required=g.user.must_change_password,
+                           min_length=org.MIN_PASSWORD_LENGTH,
+                           next=request.values.get("next", ""))
 
 
 @bp.post("/language")

@@ -12,7 +12,7 @@ from engine.inbox import service as inbox
 from engine.processes import service as processes
 from engine.zones import service as zones
 from web.auth import runtime
-from web.ui import N_, bp, page, toast
+from web.ui import N_, bp, page, toast, whole_number
 from web.ui.cases import DEADLINE_KEYS, WARNING, case_context
 
 SUPERVISOR = {"supervisor"}
@@ -78,7 +78,7 @@ def reassign_task(task_id):
     def work(uow):
         task = inbox.reassign(uow, runtime=rt, task_id=task_id, user=user,
                               assignee=form.get("assignee", ""), reason=form.get("reason", ""),
-                              version=int(version) if version.isdigit() else None)
+                              version=whole_number(version))
         return overview.task_rows(uow.session, rt, user=user, tasks=[task])[0]
     task = rt.transact(work)
     template = "supervise/_board_row.html" if form.get("row") == "board" else "cases/_task_row.html"

@@ -16,7 +16,7 @@ from engine.views import task_page as task_page_service
 from engine.inbox import service as inbox
 from engine.processes import service as processes
 from web.auth import runtime
-from web.ui import N_, bp, page, refusals, toast
+from web.ui import N_, bp, page, refusals, toast, whole_number
 from web.ui.inbox import CATEGORIES, CHANNELS
 
 # One sentence per kind of audit event; %(actor)s did it, on %(task)s, with %(detail)s.
@@ -50,6 +50,7 @@ TIMELINE = {
     "message_received": N_("The process received a message."),
     "deadline_started": N_("The time limit “%(key)s” started."),
     "deadline_met": N_("The time limit “%(key)s” was met."),
+    "deadline_handed_on": N_("The time limit “%(key)s” runs on with the next step."),
     "deadline_breached": N_("The time limit “%(key)s” was breached."),
     "deadline_cancelled": N_("The time limit “%(key)s” no longer runs."),
     "deadline_not_applicable": N_("The time limit “%(key)s” does not apply."),
@@ -71,6 +72,8 @@ TIMELINE = {
                                   "(reason: %(reason)s)."),
     "case_escalation_accepted": N_("%(actor)s accepted the escalation."),
     "case_escalation_refused": N_("%(actor)s refused the escalation."),
+    "township_work_withdrawn": N_("The township's open work on the case was withdrawn; the zone "
+                                  "handles it."),
     "case_escalation_analysed": N_("%(actor)s recorded the functional office's analysis."),
     "investigation_team_assembled": N_("%(actor)s assembled the investigation team."),
     "investigation_reported": N_("%(actor)s reported the investigation."),
@@ -234,8 +237,7 @@ def _view(task_id: str, *, record: bool = False) -> dict:
 
 
 def _version() -> int | None:
-    raw = request.form.get("version", "")
-    return int(raw) if raw.isdigit() else None
+    return whole_number(request.form.get("version"))
 
 
 def _invalid(template: str, exc: Invalid, **context):
@@ -310,7 +312,7 @@ def request_extension(task_id: str):
     reason = request.form.get("reason") or ""
     view = {"task": {"id": task_id}}
     try:
-        if not raw.isdigit():
+        if whole_number(raw, maximum=3650) is None:
             raise Invalid("the number of days is required",
                           fields={"amount": ["required" if not raw else "is not of type"]})
         rt.transact(lambda uow: extensions.request_extension(

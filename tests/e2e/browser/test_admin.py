@@ -36,7 +36,7 @@ def _held_petition_task(rt, holder: str) -> tuple[str, int]:
     def work(uow):
         clerk = org.get_user(uow.session, "clerk")
         org.create_user(uow.session, username=holder, roles=["intake_clerk"],
-                        unit_code="petition-office", password="demo", now=rt.clock.now(),
+                        unit_code="petition-office", password="demo", demo_password=True, now=rt.clock.now(),
                         display_name="待停用登记员")
         petition = petitions.register(uow, runtime=rt, user=clerk, fields=PETITION)
         return petition.case_id
@@ -85,7 +85,7 @@ def test_users_transfer_and_a_calendar_that_moves_a_deadline(live, new_page, tmp
         form.locator("input[name=username]").fill(newcomer)
         form.locator("input[name=display_name]").fill("新登记员")
         form.locator("select[name=unit]").select_option("petition-office")
-        form.locator("input[name=password]").fill("secret-1")
+        form.locator("input[name=password]").fill("Secret-one-2026")
         form.locator("input[value=intake_clerk]").check()
         form.locator("input[value=caseworker]").check()
         with one_request(page):
