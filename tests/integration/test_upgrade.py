@@ -68,7 +68,15 @@ def load_postgresql(release: str, scratch) -> str:
     return url.render_as_string(hide_password=False)
 
 
-@pytest.fixture(params=[(r, b) for r in RELEASES for b in ("sqlite", "postgresql")],
+# Found by this test: migration 0012 recreates `users` on SQLite (batch mode) and the DROP TABLE
+# fails on a populated database ("FOREIGN KEY constraint failed"). Strict: passes once fixed.
+KNOWN_BROKEN = {("0011", "sqlite"): "migration 0012 cannot recreate users on a populated SQLite"}
+
+
+@pytest.fixture(params=[pytest.param((r, b), marks=[pytest.mark.xfail(
+                            reason=KNOWN_BROKEN[(r, b)], strict=True)] if (r, b) in KNOWN_BROKEN
+                                     else [])
+                        for r in RELEASES for b in ("sqlite", "postgresql")],
                 ids=lambda p: f"{p[0]}-{p[1]}")
 def upgraded(request, scratch, tmp_path):
     """A database of an earlier release, upgraded by `cluedesk init-db`; yields (url, env)."""
@@ -78,7 +86,9 @@ def upgraded(request, scratch, tmp_path):
     url = load_sqlite(release, tmp_path) if backend == "sqlite" else load_postgresql(release,
                                                                                      scratch)
     assert sql(url, "SELECT version_num FROM alembic_version") == release
-    env = {"CLUEDESK_CLOCK_NOW": NOW,
+    # The release's databases were signed with the public development key (no key configured),
+    # as an agency that never set one has them.
+    env = {"CLUEDESK_CLOCK_NOW": NOW, "CLUEDESK_AUDIT_KEY": "",
            "CLUEDESK_AUDIT_ANCHOR_PATH": str(tmp_path / "anchors.log"),
            "CLUEDESK_REPORTS_PATH": str(tmp_path / "reports"),
            "CLUEDESK_STORAGE_PATH": str(tmp_path / "attachments")}
@@ -95,10 +105,11 @@ def test_running_cases_continue_after_upgrade(upgraded, tmp_path):
     running = sql(url, "SELECT count(*) FROM process_instances WHERE status = 'running'")
     assert running >= 20
     clock = {"now": NOW}
-    app = make_app(url, clock=clock, audit={"anchor_path": env["CLUEDESK_AUDIT_ANCHOR_PATH"]})
+    app = make_app(url, clock=clock, audit={"anchor_path": env["CLUEDESK_AUDIT_ANCHOR_PATH"],
+                                            "key": ""})
     try:
-        clerk = ApiClient(app.test_client(), issue_tokens(url, ["clerk"], {"clock": clock}),
-                          "clerk")
+        clerk = ApiClient(app.test_client(), issue_tokens(url, ["clerk"], {
+            "clock": clock, "audit": {"key": ""}}), "clerk")
         waiting = [t for t in clerk.get("/tasks").json["items"]
                    if t["element_id"] == "repeat_check"]
         assert waiting, "the release's demo left a petition at its repeat check"
