@@ -14,6 +14,10 @@ from engine.processes import service as processes
 from engine.timers import service as timers
 from engine.visits import service as visits
 from engine.zones import service as zones
+from engine.deadlines import service as deadlines
+from engine.deadlines.models import Deadline
+from engine.supervision import service as supervision
+from engine.supervision.models import Finding
 
 UNITS = [
     ("city", "市纪委监委", "commission", None),
@@ -34,6 +38,13 @@ UNITS = [
     ("politics-law", "县委政法委", "external", "county"),
     ("police", "县公安局", "external", "county"),
     ("civil-affairs", "县民政局", "external", "county"),
+    # Daily supervision: villages (inspected; patrol findings' rectification) and departments
+    # (inspected units and keepers of the interference register).
+    ("village-a-east", "东村", "village", "town-a"),
+    ("village-a-west", "西村", "village", "town-a"),
+    ("village-b-south", "南村", "village", "town-b"),
+    ("dept-housing", "县住建局", "department", "county"),
+    ("dept-resources", "县自然资源局", "department", "county"),
 ]
 
 USERS = [
@@ -61,6 +72,16 @@ USERS = [
     ("reviewer-law", "joint_reviewer", "politics-law", "政法委联审员"),
     ("reviewer-civil", "joint_reviewer", "civil-affairs", "民政局联审员"),
     ("reviewer-petition", "joint_reviewer", "petition-office", "信访室联审员"),
+    # Daily supervision (issue 25).
+    ("s-head", "supervisor", "supervision-office", "监督检查室主任"),
+    ("s-inspector", "inspector", "supervision-office", "监督检查室检查员"),
+    ("b-inspector", "inspector", "town-b", "乙镇检查员"),
+    ("c-inspector", "inspector", "town-c", "丙镇检查员"),
+    ("a-rectifier", "rectification_officer", "town-a", "甲镇整改联络员"),
+    ("east-rectifier", "rectification_officer", "village-a-east", "东村整改联络员"),
+    ("housing-rectifier", "rectification_officer", "dept-housing", "住建局整改联络员"),
+    ("housing-registrar", "interference_registrar", "dept-housing", "住建局干预插手登记员"),
+    ("land-registrar", "interference_registrar", "dept-resources", "自然资源局干预插手登记员"),
 ]
 
 PASSWORD = "demo"
@@ -583,6 +604,184 @@ def _village_cadre_review(runtime: Runtime) -> None:
               instance_id=instance_id)
 
 
+# ---------------------------------------------------------------------------------------------
+# Daily supervision: inspections and rectifications at every state, the interference register.
+
+
+def _inspection(runtime: Runtime, username: str, **fields) -> tuple[int, str]:
+
+    def work(uow):
+        row = supervision.plan(uow, runtime=runtime, user=org.get_user(uow.session, username),
+                               fields=fields)
+        return row.id, row.instance_id
+    return runtime.transact(work)
+
+
+def _findings(runtime: Runtime, username: str, inspection_id: int, findings: list[dict]) -> list:
+
+    def work(uow):
+        user = org.get_user(uow.session, username)
+        return [supervision.record_finding(uow.session, runtime, user=user,
+                                           inspection_id=inspection_id, fields=f).id
+                for f in findings]
+    return runtime.transact(work)
+
+
+def _finding_instance(runtime: Runtime, finding_id: int) -> str:
+    return runtime.read(lambda uow: uow.session.get(Finding, finding_id).instance_id)
+
+
+def _inspected(runtime: Runtime, findings: list[dict], *, approve: bool = True,
+               inspector: str = "s-inspector", approver: str = "s-head", **plan) -> list[int]:
+    """An inspection carried out with these findings, handed in and (when `approve`) approved;
+    returns the finding ids."""
+    inspection_id, instance_id = _inspection(runtime, inspector, **plan)
+    _complete(runtime, inspector, None, "carry_out",
+              {"inspection_report": "查阅台账、实地走访、个别谈话", "carried_out_on": _today(runtime)},
+              instance_id=instance_id)
+    ids = _findings(runtime, inspector, inspection_id, findings)
+    _complete(runtime, inspector, None, "record_findings", {}, instance_id=instance_id)
+    if approve:
+        _complete(runtime, approver, None, "approve",
+                  {"inspection_approved": True, "approval_comment": "同意，交问题单位整改"},
+                  instance_id=instance_id)
+    return ids
+
+
+def _welfare_finding(**over) -> dict:
+    body = {"unit": "town-a", "category": "welfare_funds",
+            "description": "低保资金发放台账不全，3户低保对象无审批记录",
+            "evidence": "抽查低保档案12份", "suggestion": "补齐审批记录，开展低保对象复核",
+            "responsible_person": "甲镇民政办主任 赵六", "time_limit_days": 30}
+    body.update(over)
+    return body
+
+
+def _inspection_planned(runtime: Runtime) -> None:
+    """A cross-check of town-a drawn from the zone's other townships, not yet carried out."""
+    _inspection(runtime, "east-head", kind="cross", title="东部协作区交叉互查（甲镇）",
+                content="三资管理、惠民资金发放", targets=["town-a"])
+
+
+def _inspection_awaiting_approval(runtime: Runtime) -> None:
+    _inspected(runtime, [_welfare_finding(unit="dept-housing", category="construction_bidding",
+                                          description="小型工程项目未按规定公开招标",
+                                          responsible_person="住建局副局长 孙八")],
+               approve=False, kind="random", title="县住建局工程项目随机抽查",
+               targets=["dept-housing"], inspectors=["s-inspector"])
+
+
+def _rectifications(runtime: Runtime) -> None:
+    """One special check with findings at every step of their rectification."""
+    ids = _inspected(runtime, [
+        _welfare_finding(),
+        _welfare_finding(description="临时救助资金审批缺少公示", person_name="赵六",
+                         person_post="甲镇民政办主任"),
+        _welfare_finding(unit="dept-housing", category="service_window",
+                         description="窗口办件超时未告知", responsible_person="住建局窗口负责人"),
+        _welfare_finding(category="eight_rules", description="公务接待无公函",
+                         responsible_person="甲镇党政办主任"),
+        _welfare_finding(category="collective_assets", description="村集体资产出租合同未备案",
+                         responsible_person="甲镇农经站站长"),
+        _welfare_finding(category="other", description="信访件登记不全", time_limit_days=1,
+                         responsible_person="甲镇纪委副书记"),
+    ], kind="special", title="惠民资金和作风建设专项督查", targets=["town-a", "dept-housing"],
+        content="低保、临时救助资金发放；窗口作风；公务接待", inspectors=["s-inspector"])
+    measures, rectifying, verifying, refused, closed, overdue = ids
+    # measures: waits for the unit's measures (nothing more).
+    iid = _finding_instance(runtime, rectifying)
+    _complete(runtime, "a-rectifier", None, "state_measures",
+              {"measures": "补齐审批记录并公示"}, instance_id=iid)
+    iid = _finding_instance(runtime, verifying)
+    _complete(runtime, "housing-rectifier", None, "state_measures",
+              {"measures": "建立办件超时提醒制度"}, instance_id=iid)
+    _complete(runtime, "housing-rectifier", None, "report_progress",
+              {"progress": "已建立提醒制度并通报", "rectification_done": True}, instance_id=iid)
+    iid = _finding_instance(runtime, refused)
+    _complete(runtime, "a-rectifier", None, "state_measures", {"measures": "补办公函"},
+              instance_id=iid)
+    _complete(runtime, "a-rectifier", None, "report_progress",
+              {"progress": "已补办公函", "rectification_done": True}, instance_id=iid)
+    _complete(runtime, "s-inspector", None, "verify",
+              {"rectification_verified": False, "verification_comment": "补办公函不能代替整改，"
+               "需建立公务接待审批制度"}, instance_id=iid)
+    iid = _finding_instance(runtime, closed)
+    _complete(runtime, "a-rectifier", None, "state_measures", {"measures": "合同补充备案"},
+              instance_id=iid)
+    _complete(runtime, "a-rectifier", None, "report_progress",
+              {"progress": "12份合同已全部备案", "rectification_done": True}, instance_id=iid)
+    _complete(runtime, "s-inspector", None, "verify",
+              {"rectification_verified": True, "verification_comment": "经核查已整改到位"},
+              instance_id=iid)
+    _backdated(runtime, overdue, days=10)
+    _hand_over_as_clue(runtime, rectifying)
+
+
+def _backdated(runtime: Runtime, finding_id: int, *, days: int) -> None:
+    """The finding was recorded `days` ago (its limit runs from then: overdue in the demo)."""
+    from datetime import timedelta
+
+
+    def work(uow):
+        finding = uow.session.get(Finding, finding_id)
+        finding.created_at = runtime.clock.now() - timedelta(days=days)
+        row = uow.session.scalar(select(Deadline).where(
+            Deadline.instance_id == finding.instance_id, Deadline.key == "rectification"))
+        deadlines.set_limit(uow.session, runtime, row, amount=finding.time_limit_days,
+                            unit="days", started_at=finding.created_at, actor="demo",
+                            reason="demo: recorded earlier")
+        finding.due_at = row.due_at
+    runtime.transact(work)
+
+
+def _hand_over_as_clue(runtime: Runtime, finding_id: int) -> None:
+    """A finding about a person handed over as a clue (into the clue disposition)."""
+
+    def work(uow):
+        supervision.finding_to_clue(uow, runtime=runtime,
+                                    user=org.get_user(uow.session, "s-inspector"),
+                                    finding_id=finding_id)
+    runtime.transact(work)
+
+
+def _patrol_feedback(runtime: Runtime) -> None:
+    """A patrol finding about a village: the village reported, the township supervises."""
+    (finding,) = _inspected(runtime, [
+        {"unit": "village-a-east", "category": "collective_assets",
+         "description": "村集体资产出租未公开招标", "suggestion": "重新公开招标并公示",
+         "responsible_person": "东村村委会主任", "time_limit_days": 45}],
+        kind="patrol", title="县委第二巡察组巡察甲镇东村反馈问题", targets=["town-a"],
+        inspectors=["s-inspector"])
+    iid = _finding_instance(runtime, finding)
+    _complete(runtime, "east-rectifier", None, "state_measures",
+              {"measures": "终止原合同，重新公开招标"}, instance_id=iid)
+    _complete(runtime, "east-rectifier", None, "report_progress",
+              {"progress": "已重新公开招标并公示结果", "rectification_done": True},
+              instance_id=iid)
+
+
+def _interference_register(runtime: Runtime) -> None:
+    from datetime import timedelta
+
+    day = runtime.clock.local(runtime.clock.now()).date()
+
+    def work(uow):
+        user = org.get_user(uow.session, "housing-registrar")
+        for back, name, post, form, kind, matter in (
+                (20, "钱七", "某镇副镇长", "电话打招呼", "projects", "要求为某村道路工程指定施工单位"),
+                (50, "周九", "县某局副局长", "当面说情", "enforcement",
+                 "为违法建设当事人说情，要求从轻处罚")):
+            supervision.record_interference(uow.session, runtime, user=user, fields={
+                "cadre_name": name, "cadre_unit": post[:-3], "cadre_post": post[-3:],
+                "occurred_on": day - timedelta(days=back), "form": form, "matter_kind": kind,
+                "matter": matter, "handling": "未予采纳，如实登记"})
+    runtime.transact(work)
+
+
+SUPERVISION_SAMPLES = (_inspection_planned, _inspection_awaiting_approval, _rectifications,
+                       _patrol_feedback, _interference_register)
+
+
 SAMPLES = (
     _awaiting_repeat_checks, _merged_repeat, _sealed_forward, _anonymous_clue,
     _awaiting_acceptance_notice, _overdue_acceptance_notice,
@@ -604,7 +803,7 @@ def load_samples(runtime: Runtime) -> int:
 
     if runtime.read(lambda uow: uow.session.scalar(select(Petition.id).limit(1))) is not None:
         return 0
-    for sample in SAMPLES:
+    for sample in SAMPLES + SUPERVISION_SAMPLES:
         sample(runtime)
     timers.run_due(runtime, runtime.clock.now())
     return runtime.read(lambda uow: uow.session.scalar(select(func.count(Petition.id))))

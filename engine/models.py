@@ -21,3 +21,6 @@ from engine.reviews.models import JointReview, JointReviewOpinion  # noqa: F401
 from engine.visits.models import ReturnVisit  # noqa: F401
 from engine.zones.models import ZoneEscalation  # noqa: F401
 from engine.reports import rollup  # noqa: F401,E402  (its flush listeners track what changes)
+from engine.supervision.models import (Evidence, Finding, Inspection,  # noqa: F401
+                                      InterferenceEntry, RectificationEntry)
+from engine.documents.models import Document, DocumentTemplate, Dossier  # noqa: F401

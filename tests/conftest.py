@@ -30,7 +30,9 @@ FROZEN = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
 DEMO_USERS = ["admin", "designer", "clerk", "city-chief", "chief", "east-head", "a-head",
               "a-worker", "a-worker2", "b-worker", "d-worker", "case-officer", "reviewer",
               "reviewer-org", "reviewer-police", "b-head", "c-worker", "d-head", "s-officer",
-              "trial-officer", "reviewer-law", "reviewer-civil", "reviewer-petition"]
+              "trial-officer", "reviewer-law", "reviewer-civil", "reviewer-petition",
+              "s-head", "s-inspector", "b-inspector", "c-inspector", "a-rectifier", "east-rectifier",
+              "housing-rectifier", "housing-registrar", "land-registrar"]
 
 
 def _postgres_server_url() -> str | None:

@@ -20,9 +20,10 @@ from engine.processes.models import ProcessDefinition
 from engine.access import recusal
 from engine.recusal.models import Relation
 from engine.runtime import Runtime
+from engine.supervision import villages
 
 ADMIN = "administrator"
-UNIT_KINDS = ("commission", "office", "zone", "township", "village", "external")
+UNIT_KINDS = ("commission", "office", "zone", "township", "village", "department", "external")
 
 
 def require_admin(user: User) -> None:
@@ -136,6 +137,12 @@ def create_unit(session: Session, runtime: Runtime, *, actor: User, code: str, n
     unit = org.ensure_unit(session, code=code, name=name, kind=kind, parent_code=parent or None)
     audit.record(session, at=runtime.clock.now(), actor=actor.username, action="unit_created",
                  detail={"code": code, "name": name, "kind": kind, "parent": parent or None})
+    if kind == "village":  # petitions that name this village in free text are linked to it
+        linked = villages.link(session)
+        if linked:
+            audit.record(session, at=runtime.clock.now(), actor=actor.username,
+                         action="petition_villages_linked",
+                         detail={"unit": code, "petitions": linked})
     return unit
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.access import cases as case_access
 from engine.attachments.models import Attachment
 from engine.audit import service as audit
+from engine.access import cases as case_access
 from engine.config import ROOT
 from engine.errors import Forbidden, Invalid, NotFound
 from engine.org.models import User
@@ -50,11 +50,7 @@ def _check_type(content_type: str, data: bytes, allowed) -> None:
                       fields={"file": ["content does not match the type"]})
 
 
-def upload(session: Session, runtime: Runtime, *, user: User, case_id: int, file_name: str,
-           content_type: str, data: bytes, identifies_reporter: bool,
-           petition_id: int | None = None) -> Attachment:
-    """Store a file for a case the user may see; write it durably before the row is committed."""
-    case = case_access.case_for_user(session, user, case_id)
+def _check_type_and_size(runtime: Runtime, content_type: str, data: bytes) -> None:
     limit = int(runtime.settings.get("storage", "max_bytes", default=20 * 1024 * 1024))
     if not data:
         raise Invalid("the file is empty", fields={"file": ["empty"]})
@@ -62,11 +58,10 @@ def upload(session: Session, runtime: Runtime, *, user: User, case_id: int, file
         raise Invalid(f"the file is larger than {limit // (1024 * 1024)} MB",
                       fields={"file": ["too large"]})
     _check_type(content_type, data, runtime.settings.get("storage", "types", default=()))
-    if petition_id is not None:
-        petition = session.get(Petition, petition_id)
-        if petition is None or petition.case_id != case.id:
-            raise Invalid("that petition is not part of this case",
-                          fields={"petition_id": ["not in this case"]})
+
+
+def store(runtime: Runtime, data: bytes) -> str:
+    """Write the file durably into the storage folder; return its storage key."""
     key = uuid.uuid4().hex
     folder = storage_dir(runtime)
     folder.mkdir(parents=True, exist_ok=True)
@@ -76,8 +71,38 @@ def upload(session: Session, runtime: Runtime, *, user: User, case_id: int, file
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, folder / key)
+    return key
+
+
+def checked_store(runtime: Runtime, *, content_type: str, data: bytes) -> tuple[str, str]:
+    """Check an upload's size and type, store it; return (storage key, sha256)."""
+    _check_type_and_size(runtime, content_type, data)
+    return store(runtime, data), hashlib.sha256(data).hexdigest()
+
+
+def upload(session: Session, runtime: Runtime, *, user: User, case_id: int, file_name: str,
+           content_type: str, data: bytes, identifies_reporter: bool,
+           petition_id: int | None = None) -> Attachment:
+    """Store a file for a case the user may see; write it durably before the row is committed."""
+    case = case_access.case_for_user(session, user, case_id)
+    _check_type_and_size(runtime, content_type, data)
+    if petition_id is not None:
+        petition = session.get(Petition, petition_id)
+        if petition is None or petition.case_id != case.id:
+            raise Invalid("that petition is not part of this case",
+                          fields={"petition_id": ["not in this case"]})
+    return add(session, runtime, user=user, case_id=case.id, file_name=file_name,
+               content_type=content_type, data=data, identifies_reporter=identifies_reporter,
+               petition_id=petition_id)
+
+
+def add(session: Session, runtime: Runtime, *, user: User, case_id: int, file_name: str,
+        content_type: str, data: bytes, identifies_reporter: bool,
+        petition_id: int | None = None, detail: dict | None = None) -> Attachment:
+    """Write a file durably, then its row and the audit event (callers check who may)."""
+    key = store(runtime, data)
     now = runtime.clock.now()
-    row = Attachment(case_id=case.id, petition_id=petition_id,
+    row = Attachment(case_id=case_id, petition_id=petition_id,
                      file_name=Path(file_name).name[:255] or "file", content_type=content_type,
                      size=len(data), sha256=hashlib.sha256(data).hexdigest(), storage_key=key,
                      identifies_reporter=identifies_reporter, uploaded_by_id=user.id,
@@ -85,9 +110,15 @@ def upload(session: Session, runtime: Runtime, *, user: User, case_id: int, file
     session.add(row)
     session.flush()
     audit.record(session, at=now, actor=user.username, action="attachment_uploaded",
-                 case_id=case.id, detail={"attachment_id": row.id, "size": row.size,
-                                          "identifies_reporter": identifies_reporter})
+                 case_id=case_id, detail={"attachment_id": row.id, "size": row.size,
+                                          "identifies_reporter": identifies_reporter,
+                                          **(detail or {})})
     return row
+
+
+def read(runtime: Runtime, row: Attachment) -> bytes:
+    """A stored file's bytes (callers check who may)."""
+    return (storage_dir(runtime) / row.storage_key).read_bytes()
 
 
 def list_for(session: Session, *, user: User, case_id: int) -> list[Attachment]:
@@ -111,7 +142,7 @@ def download(session: Session, runtime: Runtime, *, user: User, attachment_id: i
         if not (reason or "").strip():
             raise Invalid("a reason is required to open a file that identifies the reporter",
                           fields={"reason": ["required"]})
-    data = (storage_dir(runtime) / row.storage_key).read_bytes()
+    data = read(runtime, row)
     action = "reporter_revealed" if row.identifies_reporter else "attachment_downloaded"
     audit.record(session, at=runtime.clock.now(), actor=user.username, action=action,
                  case_id=case.id, detail={"attachment_id": row.id, "reason": reason or ""})

@@ -20,20 +20,25 @@ from engine.uow import UnitOfWork
 from engine.deadlines.models import Deadline
 
 
-PREFIX = {"petition": "", "case": "C", "clue": "L"}
+PREFIX = {"petition": "", "case": "C", "clue": "L", "inspection": "I", "finding": "F",
+          "interference": "G"}
 
 
 def next_number(session: Session, *, unit_code: str, year: int, kind: str) -> str:
     """A readable number, gap-free per kind, unit and year (the counter row stays locked until
     commit), e.g. petition-office-2026-000123 (petitions), …-C000045 (cases), …-L000012 (clues)."""
-    scope = f"{kind}:{unit_code}:{year}"
+    value = next_value(session, f"{kind}:{unit_code}:{year}")
+    return f"{unit_code}-{year}-{PREFIX[kind]}{value:06d}"
+
+
+def next_value(session: Session, scope: str) -> int:
+    """The next number of a gap-free counter (its row stays locked until commit)."""
     # One atomic upsert: concurrent registrations queue on the counter row, none skips or repeats.
     insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)
     stmt = insert(NumberSequence).values(scope=scope, value=1)
     stmt = stmt.on_conflict_do_update(index_elements=[NumberSequence.scope],
                                       set_={"value": NumberSequence.value + 1})
-    value = session.execute(stmt.returning(NumberSequence.value)).scalar_one()
-    return f"{unit_code}-{year}-{PREFIX[kind]}{value:06d}"
+    return session.execute(stmt.returning(NumberSequence.value)).scalar_one()
 
 
 def open_case(uow: UnitOfWork, *, runtime: Runtime, process_key: str, data: dict | None,

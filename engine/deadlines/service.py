@@ -270,6 +270,41 @@ def settle(session: Session, runtime: Runtime, *, case_id: int, key: str, status
                      case_id=case_id, detail={"key": key, "reason": reason})
 
 
+def meet(session: Session, runtime: Runtime, *, instance_id: str, key: str, actor: str) -> None:
+    """A domain event fulfils the instance's deadline of this key (e.g. 销号 after verification);
+    a breached one stays red and is recorded as met late."""
+    now = runtime.clock.now()
+    for row in session.scalars(select(Deadline).where(
+            Deadline.instance_id == instance_id, Deadline.key == key,
+            Deadline.status.in_(("open", "breached", "suspended")))):
+        row.met_at, row.updated_at = now, now
+        if row.status != "breached":
+            row.status = "met"
+        audit.record(session, at=now, actor=actor, action="deadline_met",
+                     case_id=row.case_id, instance_id=row.instance_id, task_id=row.task_id,
+                     detail={"key": row.key, "late": row.status == "breached"})
+        _sync_task(session, row)
+
+
+def set_limit(session: Session, runtime: Runtime, row: Deadline, *, amount: int, unit: str,
+              started_at: datetime, actor: str, reason: str) -> None:
+    """A limit set per item (a key configured `per_item: true`, e.g. the 整改时限 an inspector
+    sets per finding) replaces the configured default; audited."""
+    if unit not in UNITS or amount < 1:
+        raise Invalid("invalid time limit", reason="deadline_limit_invalid",
+                      fields={"amount": ["invalid"]})
+    old = row.due_at
+    row.amount, row.unit, row.started_at = amount, unit, started_at
+    row.due_at, row.warn_at = compute(session, runtime, row)
+    row.updated_at = runtime.clock.now()
+    _sync_task(session, row)
+    audit.record(session, at=row.updated_at, actor=actor, action="deadline_limit_set",
+                 case_id=row.case_id, instance_id=row.instance_id, task_id=row.task_id,
+                 detail={"key": row.key, "amount": amount, "unit": unit, "reason": reason,
+                         "from": old.isoformat() if old else None,
+                         "to": row.due_at.isoformat()})
+
+
 def for_case(session: Session, case_id: int) -> list[Deadline]:
     return list(session.scalars(select(Deadline).where(Deadline.case_id == case_id)
                                 .order_by(Deadline.started_at, Deadline.id)))
@@ -485,6 +520,8 @@ def sync_config(runtime: Runtime, *, actor: str = "system") -> list[dict]:
             for row in session.scalars(select(Deadline).where(
                     Deadline.status.in_(("open", "suspended")))):
                 c = cfg.get(row.key)
+                if c and c.get("per_item"):
+                    continue  # the configured amount is only the default of new items
                 if c and (int(c["amount"]), c["unit"]) != (row.amount, row.unit):
                     row.amount, row.unit = int(c["amount"]), c["unit"]
                     changed.append(row.key)

@@ -10,7 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from engine.db import Base, UTCDateTime
 
 ROLES = ("intake_clerk", "caseworker", "supervisor", "joint_reviewer", "process_designer",
-         "administrator")
+         "administrator",
+         # Daily supervision (issue 25): 检查人员, an inspected unit's 整改联络员, a department's
+         # 干预插手登记员.
+         "inspector", "rectification_officer", "interference_registrar")
 
 
 class Unit(Base):

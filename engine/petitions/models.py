@@ -35,6 +35,8 @@ class Petition(Base):
     reporter_address: Mapped[str | None] = mapped_column(String(300))
     township_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     village: Mapped[str] = mapped_column(String(100), default="")
+    # The village unit the free-text `village` names (linked where the names match).
+    village_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     category: Mapped[str] = mapped_column(String(32), default="other")
     content: Mapped[str] = mapped_column(Text, default="")
     # registered, accepted, forwarded, merged, withdrawn, cancelled

@@ -13,6 +13,7 @@ from engine.cases.models import Case
 from engine.errors import Forbidden, Invalid, NotFound
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
+from engine.supervision import villages
 from engine.petitions import masking
 from engine.petitions.models import CATEGORIES, CHANNELS, LEVELS, AccusedPerson, Petition
 from engine.runtime import Runtime
@@ -90,6 +91,7 @@ def register(uow: UnitOfWork, *, runtime: Runtime, user: User, fields: dict) -> 
                  for p in fields.get("accused") or []])
     session.add(petition)
     session.flush()
+    villages.link_one(session, petition)
     case = cases.open_case(
         uow, runtime=runtime, process_key=INTAKE_PROCESS, user=user,
         data={"petition_id": petition.id, "petition_number": petition.number,
@@ -134,7 +136,7 @@ def describe(session: Session, petition: Petition, runtime: Runtime) -> dict:
         "id": petition.id, "number": petition.number, "case_id": petition.case_id,
         "status": petition.status, "channel": petition.channel,
         "received_at": runtime.clock.local(petition.received_at),
-        "reporter": masking.reporter(petition.anonymous, _reporter_fields(petition)),
+        "reporter": masking.reporter(petition.anonymous, reporter_fields(petition)),
         "accused": [{"name": a.name, "post": a.post, "unit": a.unit, "level": a.level}
                     for a in petition.accused],
         "township": _unit_code(session, petition.township_id), "village": petition.village,
@@ -144,7 +146,8 @@ def describe(session: Session, petition: Petition, runtime: Runtime) -> dict:
         "forwarded_to": petition.forwarded_to}
 
 
-def _reporter_fields(petition: Petition) -> dict:
+def reporter_fields(petition: Petition) -> dict:
+    """The unmasked reporter: only for an audited reveal or a document addressed to them."""
     return {"name": petition.reporter_name, "id_number": petition.reporter_id_number,
             "phone": petition.reporter_phone, "address": petition.reporter_address}
 
@@ -186,7 +189,7 @@ def reveal(session: Session, runtime: Runtime, *, user: User, petition_id: int,
                  detail={"petition": petition.number, "reason": reason.strip()})
     if petition.anonymous:
         return {"anonymous": True}
-    return {"anonymous": False, **_reporter_fields(petition)}
+    return {"anonymous": False, **reporter_fields(petition)}
 
 
 def confirm_repeat(session: Session, runtime: Runtime, *, user: User, petition: Petition,
@@ -346,6 +349,8 @@ def correct(session: Session, runtime: Runtime, *, user: User, petition_id: int,
         if field in changes:
             change(field, getattr(petition, field), changes[field])
             setattr(petition, field, changes[field])
+    if "village" in changes or "township" in changes:
+        villages.link_one(session, petition)
     if "accused" in changes:
         old = [a.name for a in petition.accused]
         petition.accused = [AccusedPerson(name=p["name"].strip(), post=p.get("post") or "",

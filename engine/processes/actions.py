@@ -19,7 +19,7 @@ from engine.workflow.problems import Problem
 # Packages whose `actions` module registers domain actions.
 DOMAIN_MODULES = ("engine.petitions.actions", "engine.clues.actions", "engine.reviews.actions",
                   "engine.zones.actions", "engine.clarifications.actions",
-                  "engine.visits.actions")
+                  "engine.visits.actions", "engine.supervision.actions")
 
 _REGISTRY: dict[str, Callable[[ActionContext], dict | None]] = {}
 _loaded = False

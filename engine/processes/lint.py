@@ -6,6 +6,8 @@ Each names its element and, where the sources are known, its file and line.
 - `lane_unmapped`: a human task whose lane maps to no role and unit in `config.yaml` `lanes:`
   for its process (when that process has a mapping at all);
 - `deadline_unknown`: a task whose `deadline` property names a key not under `deadlines.keys`;
+- `document_unknown`: a task whose `document` property names no document template
+  (`engine/documents/catalog.py`; administrators upload new versions of those);
 - `gateway_no_default`: a diverging exclusive or inclusive gateway without a default flow (when
   no condition holds the instance stops in error);
 - `field_unused`: a form field that nothing reads. A field is *used* when its name (the first
@@ -20,6 +22,7 @@ Each names its element and, where the sources are known, its file and line.
 from __future__ import annotations
 
 from engine.access import authority
+from engine.documents.catalog import BY_KEY as DOCUMENT_KEYS
 from engine.workflow import checks
 from engine.workflow import parser as bpmn
 from engine.workflow.adapter import CompiledSpec, Problem
@@ -36,6 +39,7 @@ def warnings(settings, key: str, compiled: CompiledSpec,
     """Every domain warning of process `key` (and what it calls), located in `sources`."""
     found: list[Problem] = []
     deadline_keys = set((settings.get("deadlines", "keys", default={}) or {}).keys())
+    document_keys = set(DOCUMENT_KEYS)
     texts = expressions([compiled.spec, *compiled.subprocess_specs.values()])  # (element id, mode, text)
     read: set[str] = set()
     for element_id, mode, text in texts:
@@ -61,6 +65,10 @@ def warnings(settings, key: str, compiled: CompiledSpec,
         if deadline and deadline not in deadline_keys:
             found.append(Problem.coded("deadline_unknown", element_id=element_id,
                                        key=deadline))
+        document = info["properties"].get("document")
+        if document and document not in document_keys:
+            found.append(Problem.coded("document_unknown", element_id=element_id,
+                                       key=document))
     for element_id, info in compiled.human_tasks.items():
         if info["properties"].get("action") or info["properties"].get("result"):
             continue

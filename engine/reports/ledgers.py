@@ -69,6 +69,7 @@ class Kind:
     key: str
     title: str
     items: bool  # lists items (not only aggregates): administrators may not export it
+    own_unit_roles: tuple[str, ...] = ()  # further roles that export it for their own unit
 
 
 KINDS = {k.key: k for k in (Kind("petition-register", "信访件登记台账", True),
@@ -113,7 +114,8 @@ def kind_of(key: str) -> Kind:
 def available(user: User) -> list[str]:
     """The ledgers this user may build: item ledgers not for administrators alone."""
     sees_items = bool({"supervisor", *service.OWN_UNIT_ROLES} & user.roles)
-    return [k.key for k in KINDS.values() if sees_items or not k.items]
+    return [k.key for k in KINDS.values()
+            if sees_items or not k.items or set(k.own_unit_roles) & user.roles]
 
 
 def file_names(kind: Kind, unit: UnitInfo, p: Period) -> tuple[str, str]:
@@ -330,13 +332,18 @@ def write_monthly_report(session: Session, runtime: Runtime, *, tree: Tree, unit
 
 WRITERS = {"petition-register": write_petition_register, "clue-ledger": write_clue_ledger,
            "monthly-report": write_monthly_report}
+# The supervision ledgers (检查台账, 整改台账, 专项治理月报表, 干预插手季度报告) add their kinds.
+from engine.supervision import ledgers as _supervision_ledgers  # noqa: E402
+
+_supervision_ledgers.register(KINDS, WRITERS)
 
 
 def write(session: Session, runtime: Runtime, *, user: User, kind: str, unit_code: str | None,
           p: Period, out: IO[bytes] | str, progress: Progress | None = None) -> dict:
     """Write a ledger the user may see into `out` (a path or a binary file); return its names."""
     k = kind_of(kind)
-    tree, unit = service.report_unit(session, user=user, unit_code=unit_code, items=k.items)
+    tree, unit = service.report_unit(session, user=user, unit_code=unit_code, items=k.items,
+                                     own_unit_roles=k.own_unit_roles)
     service.tune(session, runtime)
     rows = WRITERS[k.key](session, runtime, tree=tree, unit=unit, p=p, out=out,
                           progress=progress or (lambda written, total: None))
@@ -393,7 +400,8 @@ def start_job(runtime: Runtime, *, user: User, kind: str, unit_code: str | None,
     k = kind_of(kind)
 
     def queue(uow):
-        service.report_unit(uow.session, user=user, unit_code=unit_code, items=k.items)
+        service.report_unit(uow.session, user=user, unit_code=unit_code, items=k.items,
+                           own_unit_roles=k.own_unit_roles)
         jobs.prune(uow.session, runtime.clock.wall(), KEEP)
         params = {"ledger": k.key, "unit": unit_code, "first": p.first.isoformat(),
                   "last": p.last.isoformat()}

@@ -29,9 +29,11 @@ from engine.reports import rollup
 from engine.reports.rollup import DUE_STATUSES, case_unit
 from engine.runtime import Runtime
 from engine.visits.models import SATISFACTION, ReturnVisit
+from engine.supervision import service as supervision
 
 PERIOD_KINDS = ("month", "quarter", "year")
-SUBMISSION_KINDS = ("key_verification_report", "quarterly_feedback")
+SUBMISSION_KINDS = ("key_verification_report", "quarterly_feedback",
+                    "interference_quarterly_report")
 SUBMITTED = "periodic_report_submitted"
 # Reports: own unit for these roles, own subtree for supervisors, everything for administrators.
 OWN_UNIT_ROLES = ("intake_clerk", "caseworker")
@@ -151,13 +153,15 @@ class Tree:
         return outer.id in self.ancestry(unit_id)
 
 
-def check_authority(tree: Tree, *, user: User, unit: UnitInfo, items: bool = False) -> None:
+def check_authority(tree: Tree, *, user: User, unit: UnitInfo, items: bool = False,
+                    own_unit_roles: tuple[str, ...] = ()) -> None:
     """API.md "Authority" for reports: clerks and caseworkers their unit, supervisors their
-    subtree, administrators everything but aggregates only (`items=True`: item ledgers)."""
+    subtree, administrators everything but aggregates only (`items=True`: item ledgers).
+    `own_unit_roles`: further roles that see this report of their own unit."""
     roles = user.roles
     if "supervisor" in roles and tree.contains(tree.by_id[user.unit_id], unit.id):
         return
-    if set(OWN_UNIT_ROLES) & roles and unit.id == user.unit_id:
+    if set(OWN_UNIT_ROLES + own_unit_roles) & roles and unit.id == user.unit_id:
         return
     if "administrator" in roles:
         if items:
@@ -184,11 +188,11 @@ def visible_units(session: Session, *, user: User) -> list[UnitInfo]:
 
 
 def report_unit(session: Session, *, user: User, unit_code: str | None,
-                items: bool = False) -> tuple[Tree, UnitInfo]:
+                items: bool = False, own_unit_roles: tuple[str, ...] = ()) -> tuple[Tree, UnitInfo]:
     """The unit a report is about (default: the caller's), if the caller may see it."""
     tree = Tree(session)
     unit = tree.get(unit_code) if unit_code else tree.by_id[user.unit_id]
-    check_authority(tree, user=user, unit=unit, items=items)
+    check_authority(tree, user=user, unit=unit, items=items, own_unit_roles=own_unit_roles)
     return tree, unit
 
 
@@ -574,6 +578,25 @@ def quarterly_feedback(session: Session, runtime: Runtime, *, tree: Tree, scope:
     return {**p.as_dict(), "items": rows}
 
 
+def interference_reports(session: Session, runtime: Runtime, *, tree: Tree, scope: UnitInfo,
+                         p: Period) -> dict:
+    """Every active department in scope: its register entries of the period and whether it
+    reported them (not recording is itself a violation, so a department reports every period,
+    with or without entries)."""
+    submitted = _submissions(session, kind="interference_quarterly_report", p=p)
+    rows = []
+    for unit in tree.below(scope, kind="department"):
+        if not unit.active:
+            continue
+        numbers = supervision.interference_numbers(session, unit_id=unit.id, first=p.first,
+                                                   last=p.last)
+        events = submitted.get(unit.code, [])
+        rows.append({**_entry(unit), "entries": len(numbers), "reported": bool(events),
+                     "reported_at": runtime.clock.local(events[-1].at) if events else None,
+                     "flagged": not events})
+    return {**p.as_dict(), "items": rows}
+
+
 def flags(session: Session, runtime: Runtime, *, user: User, on: date | None,
           unit_code: str | None) -> dict:
     """Every flag for the last complete periods before `on` (default today), in the scope of
@@ -598,7 +621,11 @@ def flags(session: Session, runtime: Runtime, *, user: User, on: date | None,
             "key_verification_reports": key_verification_reports(session, runtime, tree=tree,
                                                                  scope=scope, p=bimonth),
             "quarterly_feedback": quarterly_feedback(session, runtime, tree=tree, scope=scope,
-                                                     p=quarter)}
+                                                     p=quarter),
+            "interference_reports": interference_reports(
+                session, runtime, tree=tree, scope=scope,
+                p=calendar_period(runtime, kind="month", on=on, back=1,
+                                  months=_months(runtime, "interference_report_months", 3)))}
 
 
 def submit(session: Session, runtime: Runtime, *, user: User, kind: str,
@@ -608,12 +635,20 @@ def submit(session: Session, runtime: Runtime, *, user: User, kind: str,
     one); recorded in the audit trail with the item numbers it covers."""
     if kind not in SUBMISSION_KINDS:
         raise Invalid(f"unknown report {kind!r}", fields={"kind": list(SUBMISSION_KINDS)})
-    if not {"supervisor", "caseworker"} & user.roles:
+    submitters = {"interference_registrar", "supervisor"} \
+        if kind == "interference_quarterly_report" else {"supervisor", "caseworker"}
+    if not submitters & user.roles:
         raise Forbidden("a supervisor or caseworker of the unit submits its periodic reports")
     tree = Tree(session)
     unit = tree.by_id[user.unit_id]
     today = runtime.clock.local(runtime.clock.now()).date()
-    if kind == "key_verification_report":
+    if kind == "interference_quarterly_report":
+        if unit.kind != "department":
+            raise Invalid("departments report their interference registers",
+                          reason="interference_report_not_department",
+                          fields={"kind": ["your unit is not a department"]})
+        months = _months(runtime, "interference_report_months", 3)
+    elif kind == "key_verification_report":
         if unit.kind != "township":
             raise Invalid("key verifications are reported by townships",
                           fields={"kind": ["your unit is not a township"]})
@@ -624,7 +659,10 @@ def submit(session: Session, runtime: Runtime, *, user: User, kind: str,
                         back=0 if on else 1)
     if p.first > today:
         raise Invalid("that period has not begun", fields={"date": ["in the future"]})
-    if kind == "key_verification_report":
+    if kind == "interference_quarterly_report":
+        numbers = supervision.interference_numbers(session, unit_id=unit.id, first=p.first,
+                                                   last=p.last)
+    elif kind == "key_verification_report":
         numbers = key_verification_items(session, tree=tree, p=p).get(unit.id, [])
     else:
         numbers = feedback_items(session, p=p).get(unit.id, [])

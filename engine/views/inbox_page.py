@@ -12,6 +12,7 @@ from engine.cases.models import Case
 from engine.deadlines import service as deadlines
 from engine.errors import Invalid, NotFound
 from engine.inbox import service as inbox
+from engine.supervision import service as supervision
 from engine.inbox.models import SavedFilter, Task
 from engine.org.models import Unit, User
 from engine.petitions.models import CATEGORIES, AccusedPerson, Petition
@@ -128,7 +129,10 @@ def rows_of(session: Session, runtime: Runtime, tasks: list[Task]) -> list[dict]
     holders = {t.assignee_id for t in tasks if t.assignee_id}
     names = dict(session.execute(select(User.id, User.display_name)
                                  .where(User.id.in_(holders))).all()) if holders else {}
+    supervised = supervision.inbox_facts(session, [t.instance_id for t in tasks
+                                                   if not t.case_id])
     for task, row, days in zip(tasks, described, left, strict=False):
+        row.update(supervised.get(task.instance_id, {}) if not task.case_id else {})
         row.update(facts.get(row["case_id"], {}), days_left=days,
                    assignee_name=names.get(task.assignee_id) or row["assignee"])
     return described

@@ -19,6 +19,9 @@ from engine.petitions import service as petitions
 from engine.processes import store
 from engine.processes.models import ProcessDefinition, ProcessInstance
 from engine.runtime import Runtime
+from engine.documents import convert
+from engine.documents import service as documents
+from engine.documents.catalog import BY_KEY
 
 
 def task_view(session: Session, runtime: Runtime, *, user: User, task_id: str,
@@ -55,7 +58,28 @@ def task_view(session: Session, runtime: Runtime, *, user: User, task_id: str,
         "attachments": [attachments.describe(a) for a in
                         attachments.list_for(session, user=user, case_id=case.id)] if case else [],
         "timeline": timeline(session, case_id=case.id) if case else [],
+        **_documents(session, runtime, user=user, task=task, form=form, case=case),
     }
+
+
+def _documents(session: Session, runtime: Runtime, *, user: User, task: Task, form, case) -> dict:
+    """The task's document (its `document` property), the case's generated documents, whether
+    PDF can be made here, and whether the step is an approval (its 呈批表 prints)."""
+    key = (task.properties or {}).get("document")
+    spec = BY_KEY.get(key) if key else None
+    return {
+        "document": {"key": key, "title": spec.title} if spec and case else None,
+        "documents": [documents.describe(d) for d in
+                      documents.for_case(session, user=user, case_id=case.id)] if case else [],
+        "may_generate": bool(case and documents.WRITERS & user.roles),
+        "pdf_available": convert.available(runtime.settings),
+        "is_approval": is_approval(task, form),
+    }
+
+
+def is_approval(task: Task, form) -> bool:
+    """An approval step: named 审批 or asking for an `approved` decision."""
+    return "审批" in (task.name or "") or "approved" in ((form or {}).get("properties") or {})
 
 
 def timeline(session: Session, *, case_id: int) -> list[dict]:

@@ -85,6 +85,8 @@ REASONS: dict[str, str] = {
                     "instance's starter",
     "deadline_unknown": "deadline key '%(key)s' is not configured (config.yaml deadlines.keys); "
                         "no deadline will be started",
+    "document_unknown": "document template '%(key)s' does not exist; no document will be "
+                        "offered at this step",
     "field_unused": "form field '%(field)s' is never used by a condition, script, lane mapping "
                     "or action",
     "gateway_no_default": "gateway has no default flow; when no condition holds the instance "

@@ -2,7 +2,7 @@
 a restart resumes or fails a job visibly
 
 Revision ID: 0013
-Revises: 0014a
+Revises: 0018
 Create Date: 2026-12-04 16:00:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0013'
-down_revision = '0014a'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

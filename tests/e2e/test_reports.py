@@ -221,7 +221,7 @@ def test_petitions_count_per_submission_with_repeats_transfers_and_boundaries(de
     county = summary(api, MARCH)
     assert list(county) == ["county", "petition-office", "case-office", "supervision-office",
                             "trial-office", "zone-east", "zone-west", "org-dept", "politics-law",
-                            "police", "civil-affairs"]
+                            "police", "civil-affairs", "dept-housing", "dept-resources"]
     assert petition_figures(county["county"]) == {
         "petitions": 5, "petitions_first_time": 4, "petitions_repeat": 1, "first_time_cleared": 2}
     assert nonzero(county["county"]["petitions_by_channel"]) == \
@@ -848,7 +848,7 @@ def test_who_sees_which_reports(api):
     assert status("clerk") == 200 and status("clerk", unit="petition-office") == 200
     assert status("clerk", unit="county") == 403
     only = api.as_("a-worker").get("/reports/summary", query=MARCH).json
-    assert [u["unit"] for u in only["units"]] == ["town-a"]
+    assert [u["unit"] for u in only["units"]] == ["town-a", "village-a-east", "village-a-west"]
     assert status("a-worker", unit="town-b") == 403 and status("a-worker", unit="zone-east") == 403
     # Supervisors: their unit and every unit below it.
     assert status("east-head") == 200 and status("east-head", unit="town-c") == 200
@@ -1033,4 +1033,5 @@ def test_ledger_jobs_report_progress_and_serve_the_file(deployed, runtime):
                                   json={**MARCH, "unit": "county"}).status == 403
     assert api.as_("a-head").post("/reports/ledgers/nonsense", json=MARCH).status == 404
     monthly = api.as_("admin").post("/reports/ledgers/monthly-report", json=MARCH).json
-    assert (monthly["status"], monthly["rows_written"], monthly["rows_total"]) == ("done", 11, 11)
+    # The county and the 12 units directly below it (the demo's two departments included).
+    assert (monthly["status"], monthly["rows_written"], monthly["rows_total"]) == ("done", 13, 13)

@@ -73,7 +73,9 @@ class World:
         self.engine = setup.engine
         self.connection = self.engine.connect()
         self.outer = self.connection.begin()
-        settings = load_settings({"database": {"url": url}, "engine": {"workflow_cache_size": 0}})
+        # Documents without LibreOffice here (the .docx and ZIP are still made).
+        settings = load_settings({"database": {"url": url}, "engine": {"workflow_cache_size": 0},
+                                  "documents": {"soffice": "/nonexistent/soffice"}})
         self.runtime = Runtime(settings, engine=self.engine, connection=self.connection,
                                clock=Clock(FROZEN))
         self.api = ApiClient(create_app(runtime=self.runtime).test_client(), tokens)
@@ -93,7 +95,9 @@ class World:
             task = s.scalar(select(Task).where(Task.element_id == "propose_disposition",
                                                Task.status == "open")
                             .join(Case, Case.id == Task.case_id)
-                            .where(Case.handling_unit_id == Task.candidate_unit_id)
+                            .where(Case.handling_unit_id == Task.candidate_unit_id,
+                                   Case.id.in_(select(Petition.case_id)))  # not a clue from
+                            # an inspection
                             .order_by(Task.case_id.desc()))
             case = s.get(Case, task.case_id)
             return {"case_id": case.id, "task_id": task.id, "instance_id": case.instance_id,
@@ -123,9 +127,30 @@ class World:
         job = self.api.as_("a-head").post("/reports/ledgers/clue-ledger", json={})
         assert job.status in (200, 201, 202), job.json
         ids["job_id"] = job.json["id"]
+        ids.update(self._supervision(worker))
         ids.update(kind="clue-ledger", code="town-a", username="a-worker2",
-                   key="petition_intake", version=1)
+                   key="petition_intake", version=1, template_key="petition_register")
         ids["test_id"] = self._test_run()["test_id"]  # for readers; each matrix cell starts its own
+        return ids
+
+    def _supervision(self, worker) -> dict:
+        """The special check of the demo, its first finding (with an evidence file) and the
+        first interference entry."""
+        from engine.supervision.models import Finding, Inspection, InterferenceEntry
+
+        def read(uow):
+            s = uow.session
+            inspection = s.scalar(select(Inspection).where(Inspection.kind == "special"))
+            finding = s.scalar(select(Finding).where(Finding.inspection_id == inspection.id)
+                               .order_by(Finding.id).limit(1))
+            entry = s.scalar(select(InterferenceEntry.id).order_by(InterferenceEntry.id).limit(1))
+            return {"inspection_id": inspection.id, "finding_id": finding.id, "entry_id": entry}
+        ids = self.runtime.read(read)
+        up = self.api.as_("a-rectifier").request(
+            "POST", f"/findings/{ids['finding_id']}/evidence",
+            data={"file": (io.BytesIO(b"%PDF-1.4 proof"), "proof.pdf", "application/pdf")})
+        assert up.status == 201, up.json
+        ids["evidence_id"] = up.json["id"]
         return ids
 
     def _test_run(self) -> dict:

@@ -45,7 +45,16 @@ REAL = {"case_id": "SELECT id FROM cases", "task_id": "SELECT id FROM tasks",
         "review_id": "SELECT id FROM joint_reviews", "relation_id": "SELECT id FROM relations",
         "attachment_id": "SELECT id FROM attachments", "key": "SELECT key FROM process_definitions",
         "version": "SELECT version FROM process_definitions", "code": "SELECT code FROM units",
-        "username": "SELECT username FROM users"}
+        "username": "SELECT username FROM users",
+        "template_key": "SELECT DISTINCT key FROM document_templates"}
+
+
+@pytest.fixture
+def settings_overrides(tmp_path):
+    # Documents and dossiers without LibreOffice here (the .docx and ZIP are still made);
+    # tests/e2e/test_dossier.py converts.
+    return {"documents": {"soffice": "/nonexistent/soffice"},
+            "storage": {"path": str(tmp_path / "files")}}
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

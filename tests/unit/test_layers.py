@@ -10,7 +10,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("engine", "web")
 # The command line imports each command's modules when the command runs (start-up time), and the
 # script sandbox belongs to the sandbox work (issue 16).
-LATE_ALLOWED = {"engine.cli", "engine.workflow.scripting"}
+# engine.supervision.ledgers is registered into engine.reports.ledgers and uses its sheet helpers
+# (a cycle broken late; to move to a registration from above both).
+LATE_ALLOWED = {"engine.cli", "engine.workflow.scripting", "engine.supervision.ledgers"}
 
 
 def module_name(path: Path) -> str:

@@ -4,7 +4,8 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from web.api import (cases, clarifications, clues, deadlines, health, petitions,  # noqa: E402,F401
-                     processes, relations, reviews, tasks, visits, zones)
+                     processes, relations, reviews, supervision, tasks, visits, zones)
 from web.api import attachments  # noqa: E402,F401
 from web.api import reports  # noqa: E402,F401
 from web.api import admin  # noqa: E402,F401
+from web.api import documents  # noqa: E402,F401

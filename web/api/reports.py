@@ -122,6 +122,15 @@ class FeedbackReport(Schema):
     flagged = fields.Boolean()
 
 
+class InterferenceReport(Schema):
+    unit = fields.String()
+    name = fields.String()
+    entries = fields.Integer()
+    reported = fields.Boolean()
+    reported_at = fields.AwareDateTime(allow_none=True)
+    flagged = fields.Boolean()
+
+
 def _flag_list(name: str, item):
     return type(name, (Schema,), {"first": fields.Date(data_key="from"),
                                   "last": fields.Date(data_key="to"),
@@ -132,6 +141,7 @@ RepeatFlag = _flag_list("RepeatFlag", RepeatTownship)
 ZeroCaseFlag = _flag_list("ZeroCaseFlag", UnitRef)
 KeyVerificationFlag = _flag_list("KeyVerificationFlag", KeyVerificationReport)
 FeedbackFlag = _flag_list("FeedbackFlag", FeedbackReport)
+InterferenceFlag = _flag_list("InterferenceFlag", InterferenceReport)
 
 
 class FlagsOut(Schema):
@@ -141,6 +151,7 @@ class FlagsOut(Schema):
     zero_case_townships = fields.Nested(ZeroCaseFlag)
     key_verification_reports = fields.Nested(KeyVerificationFlag)
     quarterly_feedback = fields.Nested(FeedbackFlag)
+    interference_reports = fields.Nested(InterferenceFlag)
 
 
 class SubmissionIn(schemas.Strict):
@@ -203,7 +214,7 @@ def report_flags():
     result = rt.read(lambda uow: reports.flags(uow.session, rt, user=user, on=args.get("date"),
                                                unit_code=args.get("unit")))
     for key in ("repeat_townships", "zero_case_townships", "key_verification_reports",
-                "quarterly_feedback"):
+                "quarterly_feedback", "interference_reports"):
         result[key] = _dated(result[key])
     return dump(FlagsOut, result)
 
@@ -233,7 +244,8 @@ def _send(fileobj, filename: str, ascii_filename: str):
 @bp.get("/reports/ledgers/<kind>.xlsx")
 @doc(query=ReportQuery, responses={200: None})
 def download_ledger(kind):
-    """A ledger as an Excel file: petition-register, clue-ledger or monthly-report."""
+    """A ledger as an Excel file (petition-register, clue-ledger, monthly-report, inspection-ledger,
+    rectification-ledger, supervision-monthly, interference-report)."""
     user = current_user()
     args = query_args(ReportQuery)
     rt = runtime()

@@ -44,5 +44,6 @@
     }
     const closer = event.target.closest("[data-close-dialog]");
     if (closer) closer.closest("dialog").close();
+    if (event.target.closest("[data-print]")) window.print();
   });
 })();

@@ -127,10 +127,14 @@ def N_(message: str) -> str:
 
 # (endpoint, label msgid, roles that see it); a link appears once its page module exists.
 NAV = [
-    ("ui.inbox", N_("Inbox"), {"caseworker", "supervisor", "intake_clerk", "joint_reviewer"}),
+    ("ui.inbox", N_("Inbox"), {"caseworker", "supervisor", "intake_clerk", "joint_reviewer",
+                               "inspector", "rectification_officer"}),
     ("ui.intake", N_("Register petition"), {"intake_clerk", "supervisor"}),
     ("ui.overdue_board", N_("Overdue board"), {"supervisor"}),
     ("ui.dashboard", N_("Statistics"), {"supervisor", "caseworker", "intake_clerk"}),
+    ("ui.supervision_home", N_("Inspections"), {"inspector", "rectification_officer",
+                                                "supervisor"}),
+    ("ui.interference", N_("Interference register"), {"interference_registrar", "supervisor"}),
     ("ui.designer", N_("Process designer"), {"process_designer"}),
     ("ui.admin_home", N_("Administration"), {"administrator"}),
 ]

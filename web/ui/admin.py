@@ -16,10 +16,13 @@ from web.ui import N_, bp, page, refusals, toast
 ADMIN = {"administrator"}
 ROLE_LABELS = {"intake_clerk": N_("Intake clerk"), "caseworker": N_("Caseworker"),
                "supervisor": N_("Supervisor"), "joint_reviewer": N_("Joint reviewer"),
-               "process_designer": N_("Process designer"), "administrator": N_("Administrator")}
+               "process_designer": N_("Process designer"), "administrator": N_("Administrator"),
+               "inspector": N_("Inspector"),
+               "rectification_officer": N_("Rectification officer"),
+               "interference_registrar": N_("Interference registrar")}
 KIND_LABELS = {"commission": N_("Commission"), "office": N_("Office"), "zone": N_("Zone"),
                "township": N_("Township"), "village": N_("Village"),
-               "external": N_("External member unit")}
+               "department": N_("Department"), "external": N_("External member unit")}
 assert set(ROLE_LABELS) == set(ROLE_CODES) and set(KIND_LABELS) == set(admin.UNIT_KINDS)
 
 

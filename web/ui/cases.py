@@ -2,12 +2,14 @@
 and the BPMN diagram of each of the case's process instances."""
 from __future__ import annotations
 
-from flask import g, jsonify, render_template
+from flask import g, jsonify, render_template, request
+from flask_babel import gettext as _
 
 from engine.views import case_overview as overview
+from engine.documents import dossier
 from engine.processes import service as processes
 from web.auth import runtime
-from web.ui import N_, bp, page
+from web.ui import N_, bp, page, toast
 from web.ui.intake import CATEGORIES, CHANNELS
 
 CASE_STATUS = {"open": N_("Open"), "closed": N_("Closed"), "merged": N_("Merged into another"),
@@ -28,7 +30,28 @@ def case_context(case_id: int) -> dict:
     return {"view": view, "case": view["case"], "case_status": CASE_STATUS,
             "deadline_status": DEADLINE_STATUS, "instance_status": INSTANCE_STATUS,
             "warning_text": WARNING, "deadline_keys": DEADLINE_KEYS, "channels": CHANNELS,
-            "categories": CATEGORIES, "clue_status": CLUE_STATUS, "findings": FINDINGS}
+            "categories": CATEGORIES, "clue_status": CLUE_STATUS, "findings": FINDINGS,
+            **_dossiers(view)}
+
+
+def _dossiers(view: dict) -> dict:
+    """The case's dossiers and whether the reader may compile (and freeze) one."""
+    user, rt, case = g.user, runtime(), view["case"]
+    found = rt.read(lambda uow: [dossier.describe(d) for d in dossier.for_case(
+        uow.session, user=user, case_id=case.id)])
+    compile_ = bool(dossier.WRITERS & user.roles)
+    return {"dossiers": found, "may_compile": compile_,
+            "may_freeze": compile_ and (case.archived_at is not None or case.status == "closed")}
+
+
+@bp.post("/cases/<int:case_id>/dossier")
+@page()
+def case_dossier(case_id):
+    """Compile the dossier now (and freeze it when asked); the dossier section comes back."""
+    rt, user = runtime(), g.user
+    dossier.build(rt, user_id=user.id, case_id=case_id, freeze=request.form.get("freeze") == "1")
+    return toast(render_template("cases/_dossier.html", **case_context(case_id)),
+                 _("The dossier was compiled."))
 
 
 @bp.get("/cases/<int:case_id>")

@@ -10,6 +10,7 @@ from flask_babel import gettext
 from engine.errors import Invalid
 from engine.reports import ledgers
 from engine.reports import service as reports
+from engine.supervision import service as supervision
 from web.auth import runtime
 from web.ui import N_, bp, page
 
@@ -17,7 +18,10 @@ ROLES = {"supervisor", "caseworker", "intake_clerk", "administrator"}
 PERIODS = {"month": N_("Month"), "quarter": N_("Quarter"), "year": N_("Year"),
            "custom": N_("Custom dates")}
 LEDGERS = {"petition-register": N_("Petition register"), "clue-ledger": N_("Clue ledger"),
-           "monthly-report": N_("Monthly report")}
+           "monthly-report": N_("Monthly report"), "inspection-ledger": N_("Inspection ledger"),
+           "rectification-ledger": N_("Rectification ledger"),
+           "supervision-monthly": N_("Supervision monthly report"),
+           "interference-report": N_("Interference quarterly report")}
 # Labels of the keys the charts show (the figures' own names are in the template).
 CHANNELS = {"letter": N_("Letter"), "visit": N_("Visit"), "online": N_("Online"),
             "phone": N_("Phone"), "transfer": N_("Assigned from above"),
@@ -67,13 +71,15 @@ def dashboard():
         result = reports.report(uow.session, rt, user=user, unit_code=unit, p=p)
         flags = reports.flags(uow.session, rt, user=user, on=None,
                               unit_code=result["units"][0]["unit"])
-        return units, result, flags
-    units, result, flags = rt.read(read)
+        return units, result, flags, supervision.rectification_figures(uow.session, rt,
+                                                                       user=user)
+    units, result, flags, rectification = rt.read(read)
     return render_template(
         "dashboard/index.html", units=units, result=result, flags=flags, p=p, kind=kind,
         selected=result["units"][0]["unit"], periods=PERIODS,
         ledger_kinds=ledgers.available(user), ledger_labels=LEDGERS,
-        on=_date("date") or p.first, charts=_charts(result["units"]))
+        on=_date("date") or p.first, charts=_charts(result["units"]),
+        rectification=rectification)
 
 
 def _pairs(counts: dict, labels: dict) -> list[dict]:

@@ -23,7 +23,8 @@ CATEGORIES = {"welfare_funds": N_("Welfare funds"), "collective_assets": N_("Col
               "election_discipline": N_("Election discipline"), "gambling": N_("Gambling"),
               "service_window": N_("Service windows"), "other": N_("Other")}
 DUE_LABELS = {"green": N_("On time"), "yellow": N_("Due soon"), "red": N_("Overdue")}
-ROLES = {"caseworker", "supervisor", "intake_clerk", "joint_reviewer"}
+ROLES = {"caseworker", "supervisor", "intake_clerk", "joint_reviewer", "inspector",
+         "rectification_officer"}
 
 
 def _query() -> dict:

@@ -38,6 +38,9 @@ REASONS: dict[str, str] = {
     "case_recused": N_("You are recused from this case (a declared relation): you may not open "
                        "or supervise it."),
     "case_not_supervised": N_("Only a supervisor over this case's units may do this."),
+    # Documents.
+    "reveal_reason_required": N_("Give a reason."),
+    "reveal_not_allowed": N_("You may not see the reporter's identity."),
     # Background jobs (ledger exports).
     "jobs_too_many": N_("You already have %(count)s ledgers being built; wait for one to "
                         "finish."),

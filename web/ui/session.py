@@ -113,10 +113,13 @@ def language():
 def home():
     """Where each role starts its day."""
     roles = g.user.roles
-    if roles & {"caseworker", "supervisor", "intake_clerk", "joint_reviewer"}:
+    if roles & {"caseworker", "supervisor", "intake_clerk", "joint_reviewer", "inspector",
+                 "rectification_officer"}:
         target = "ui.inbox" if "ui.inbox" in _endpoints() else None
         if target:
             return redirect(url_for(target))
+    if "interference_registrar" in roles and "ui.interference" in _endpoints():
+        return redirect(url_for("ui.interference"))
     return render_template("ui/home.html")
 
 

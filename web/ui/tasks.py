@@ -362,3 +362,31 @@ def upload(task_id: str):
         return _invalid("tasks/_attachments.html", exc, **_context(view))
     return toast(render_template("tasks/_attachments.html", **_context(view)),
                  _("File attached."))
+
+
+@bp.post("/tasks/<task_id>/document")
+@page()
+def generate_document(task_id: str):
+    """Generate the step's document now (one document: .docx, and PDF where LibreOffice is)."""
+    from engine.documents import service as documents
+    rt, user = runtime(), g.user
+    documents.for_task(rt, user_id=user.id, task_id=task_id)
+    return toast(render_template("tasks/_documents.html", **_context(_view(task_id))),
+                 _("The document was generated."))
+
+
+@bp.get("/tasks/<task_id>/print")
+@page()
+def print_approval(task_id: str):
+    """The approval form (呈批表) of the step on A4, for the browser's print."""
+    from engine.documents import record
+    rt, user = runtime(), g.user
+
+    def work(uow):
+        view = task_page_service.task_view(uow.session, rt, user=user, task_id=task_id)
+        if not view["case"]:
+            raise Invalid("this step produces no document", reason="task_has_no_document")
+        return view, record.build(uow.session, rt, user=user, case_id=view["case"]["id"],
+                                  reveal=False)
+    view, rec = rt.transact(work)
+    return render_template("tasks/print.html", v=view, r=rec)

@@ -1,0 +1,1 @@
+"""Daily supervision: inspections, rectification (销号), patrol feedback, interference register."""
