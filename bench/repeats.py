@@ -127,7 +127,7 @@ def measure(quick: bool) -> list:
     for q in queries[:5]:  # warm-up: first-call costs are not what a clerk waits for
         index.search(q)
     times, found = [], 0
-    for q, source in zip(queries, sources):
+    for q, source in zip(queries, sources, strict=False):
         t0 = time.perf_counter()
         results = index.search(q)
         times.append((time.perf_counter() - t0) * 1000)

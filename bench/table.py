@@ -57,6 +57,6 @@ def render(rows: list[Row]) -> str:
     widths = [max(len(line[i]) for line in cells) for i in range(len(HEADER))]
 
     def line(values) -> str:
-        return "| " + " | ".join(v.ljust(w) for v, w in zip(values, widths)) + " |"
+        return "| " + " | ".join(v.ljust(w) for v, w in zip(values, widths, strict=False)) + " |"
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([line(cells[0]), rule, *(line(c) for c in cells[1:])])

@@ -17,6 +17,7 @@ from datetime import datetime, UTC
 from sqlalchemy import text
 
 from engine.runtime import Runtime
+from engine.reports import rollup
 
 PROCESS_KEY = "bench_seed"
 CHUNK = 100_000
@@ -58,7 +59,6 @@ def seed(runtime: Runtime, tasks: int, *, progress: Callable[[int], None] | None
         else:
             conn.execute(text("ANALYZE"))
     # Bulk SQL passes the statistics rollup by (it counts what sessions commit): recount it.
-    from engine.reports import rollup
     runtime.transact(lambda uow: rollup.rebuild(uow.session, runtime.clock.tz.key, now=now))
     return tasks
 

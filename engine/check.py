@@ -13,7 +13,7 @@ from engine.cases.models import Case
 from engine.deadlines.models import Deadline
 from engine.inbox.models import Task
 from engine.processes.models import ProcessInstance
-from engine.processes.service import compiled_for
+from engine.processes.store import compiled_for
 from engine.runtime import Runtime
 from engine.timers.models import Timer
 from engine.workflow.adapter import SERIALIZER_VERSION, Run
@@ -42,12 +42,12 @@ def run_check(*, runtime: Runtime, batch: int = BATCH) -> CheckResult:
     result = CheckResult(problems=[])
     last_id = ""
     while True:
-        ids = runtime.read(lambda uow: list(uow.session.scalars(
+        ids = runtime.read(lambda uow, last_id=last_id: list(uow.session.scalars(
             select(ProcessInstance.id).where(ProcessInstance.id > last_id)
             .order_by(ProcessInstance.id).limit(batch))))
         if not ids:
             break
-        runtime.read(lambda uow: _check_instances(uow.session, runtime, ids, result))
+        runtime.read(lambda uow, ids=ids: _check_instances(uow.session, runtime, ids, result))
         result.instances += len(ids)
         last_id = ids[-1]
     runtime.read(lambda uow: _check_rows(uow.session, result))

@@ -6,6 +6,18 @@ from sqlalchemy import select
 from engine.org import service as org
 from engine.org.models import User
 from engine.runtime import Runtime
+from engine.access import authority
+from engine.inbox.models import Task
+from engine.petitions import service as petitions
+from engine.petitions.models import Petition
+from engine.processes import service as processes
+from engine.timers import service as timers
+from engine.visits import service as visits
+from engine.zones import service as zones
+from engine.deadlines import service as deadlines
+from engine.deadlines.models import Deadline
+from engine.supervision import service as supervision
+from engine.supervision.models import Finding
 
 UNITS = [
     ("city", "市纪委监委", "commission", None),
@@ -141,8 +153,6 @@ def _year(runtime: Runtime) -> int:
 
 
 def _register(runtime: Runtime, fields: dict) -> tuple[int, int]:
-    from engine.org import service as org
-    from engine.petitions import service as petitions
 
     def work(uow):
         clerk = org.get_user(uow.session, "clerk")
@@ -155,10 +165,6 @@ def _complete(runtime: Runtime, username: str, case_id: int | None, element_id: 
               data: dict, *, instance_id: str | None = None) -> None:
     """Complete an open task with this element id (of the case, or of a caseless instance) that
     this user may work, as this user."""
-    from engine.inbox import authority
-    from engine.inbox.models import Task
-    from engine.org import service as org
-    from engine.processes import service as processes
 
     def work(uow):
         user = org.get_user(uow.session, username)
@@ -276,7 +282,6 @@ def _awaiting_repeat_checks(runtime: Runtime) -> None:
 
 
 def _merged_repeat(runtime: Runtime) -> None:
-    from engine.petitions.models import Petition
     first_id, _ = _register(runtime, _petition(channel="visit"))
     _, case_id = _register(runtime, _petition(channel="phone",
                                               content="李四 虚报低保名单，套取低保金！"))
@@ -559,8 +564,6 @@ def _dissatisfied_visit_awaiting_review(runtime: Runtime) -> None:
 
 
 def _escalation_awaiting_zone(runtime: Runtime) -> None:
-    from engine.org import service as org
-    from engine.zones import service as zones
     clue = _clue(runtime, dict(
         channel="letter", township="town-b", village="北港村", category="collective_assets",
         received_at=_ago(runtime, days=9),
@@ -574,8 +577,6 @@ def _escalation_awaiting_zone(runtime: Runtime) -> None:
 
 
 def _transfer_awaiting_approval(runtime: Runtime) -> None:
-    from engine.org import service as org
-    from engine.visits import service as visits
     clue = _clue(runtime, dict(
         channel="online", township="town-a", village="东村", category="welfare_funds",
         received_at=_ago(runtime, days=3),
@@ -591,8 +592,6 @@ def _transfer_awaiting_approval(runtime: Runtime) -> None:
 
 
 def _village_cadre_review(runtime: Runtime) -> None:
-    from engine.org import service as org
-    from engine.processes import service as processes
 
     def start(uow):
         instance, _ = processes.start_instance(
@@ -610,8 +609,6 @@ def _village_cadre_review(runtime: Runtime) -> None:
 
 
 def _inspection(runtime: Runtime, username: str, **fields) -> tuple[int, str]:
-    from engine.org import service as org
-    from engine.supervision import service as supervision
 
     def work(uow):
         row = supervision.plan(uow, runtime=runtime, user=org.get_user(uow.session, username),
@@ -621,8 +618,6 @@ def _inspection(runtime: Runtime, username: str, **fields) -> tuple[int, str]:
 
 
 def _findings(runtime: Runtime, username: str, inspection_id: int, findings: list[dict]) -> list:
-    from engine.org import service as org
-    from engine.supervision import service as supervision
 
     def work(uow):
         user = org.get_user(uow.session, username)
@@ -633,7 +628,6 @@ def _findings(runtime: Runtime, username: str, inspection_id: int, findings: lis
 
 
 def _finding_instance(runtime: Runtime, finding_id: int) -> str:
-    from engine.supervision.models import Finding
     return runtime.read(lambda uow: uow.session.get(Finding, finding_id).instance_id)
 
 
@@ -727,9 +721,6 @@ def _backdated(runtime: Runtime, finding_id: int, *, days: int) -> None:
     """The finding was recorded `days` ago (its limit runs from then: overdue in the demo)."""
     from datetime import timedelta
 
-    from engine.deadlines import service as deadlines
-    from engine.deadlines.models import Deadline
-    from engine.supervision.models import Finding
 
     def work(uow):
         finding = uow.session.get(Finding, finding_id)
@@ -745,8 +736,6 @@ def _backdated(runtime: Runtime, finding_id: int, *, days: int) -> None:
 
 def _hand_over_as_clue(runtime: Runtime, finding_id: int) -> None:
     """A finding about a person handed over as a clue (into the clue disposition)."""
-    from engine.org import service as org
-    from engine.supervision import service as supervision
 
     def work(uow):
         supervision.finding_to_clue(uow, runtime=runtime,
@@ -774,8 +763,6 @@ def _patrol_feedback(runtime: Runtime) -> None:
 def _interference_register(runtime: Runtime) -> None:
     from datetime import timedelta
 
-    from engine.org import service as org
-    from engine.supervision import service as supervision
     day = runtime.clock.local(runtime.clock.now()).date()
 
     def work(uow):
@@ -814,8 +801,6 @@ def load_samples(runtime: Runtime) -> int:
     petitions); overdue deadlines are breached at the end. Returns how many petitions."""
     from sqlalchemy import func
 
-    from engine.petitions.models import Petition
-    from engine.timers import service as timers
     if runtime.read(lambda uow: uow.session.scalar(select(Petition.id).limit(1))) is not None:
         return 0
     for sample in SAMPLES + SUPERVISION_SAMPLES:

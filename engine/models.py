@@ -3,6 +3,7 @@ from engine.audit.models import AuditEvent  # noqa: F401
 from engine.cases.models import Case, NumberSequence  # noqa: F401
 from engine.db import Base  # noqa: F401
 from engine.inbox.models import Task  # noqa: F401
+from engine.jobs.models import Job  # noqa: F401
 from engine.org.models import ApiToken, Unit, User, UserRole  # noqa: F401
 from engine.processes.models import (BpmnSource, ProcessDefinition, ProcessInstance,  # noqa: F401
                                      TestRun)
@@ -19,7 +20,7 @@ from engine.reports.models import ReportCount, ReportRollup  # noqa: F401
 from engine.reviews.models import JointReview, JointReviewOpinion  # noqa: F401
 from engine.visits.models import ReturnVisit  # noqa: F401
 from engine.zones.models import ZoneEscalation  # noqa: F401
-from engine.reports import rollup  # noqa: F401,E402  (its session listeners keep report_counts)
+from engine.reports import rollup  # noqa: F401,E402  (its flush listeners track what changes)
 from engine.supervision.models import (Evidence, Finding, Inspection,  # noqa: F401
                                       InterferenceEntry, RectificationEntry)
 from engine.documents.models import Document, DocumentTemplate, Dossier  # noqa: F401

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine import models  # noqa: F401  (configure every mapper)
 from engine.audit import chain as audit_chain
+from engine.reports import rollup
 from engine.clock import Clock
 from engine.config import Settings, load_settings
 from engine.db import is_sqlite, make_engine
@@ -20,6 +21,11 @@ from engine.workflow.adapter import LRU
 
 class Runtime:
     """Everything a service needs besides its arguments; no Flask, no global state."""
+
+    # What every commit does before it commits, in this order: the statistics rollup adds what
+    # the transaction changed (it may write counts), then the audit chain appends the events
+    # last (once it holds the chain lock the transaction touches only its own rows).
+    COMMIT_STEPS = (rollup.before_commit, audit_chain.before_commit)
 
     def __init__(self, settings: Settings, *, engine: Engine | None = None,
                  connection: Connection | None = None, clock: Clock | None = None):
@@ -59,7 +65,7 @@ class Runtime:
 
     def uow(self, *, write: bool = False) -> UnitOfWork:
         """A unit of work; `write=True` takes the SQLite write lock up front (no upgrade races)."""
-        return UnitOfWork(self._session, write=write)
+        return UnitOfWork(self._session, write=write, steps=self.COMMIT_STEPS)
 
     def transact(self, fn: Callable[[UnitOfWork], Any], *, write: bool = True) -> Any:
         """Run `fn(uow)` in one transaction and commit it; retried whole on a busy database."""

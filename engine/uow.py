@@ -14,9 +14,11 @@ T = TypeVar("T")
 class UnitOfWork:
     """`with uow: ...; uow.commit()`. Leaving the block without commit rolls back."""
 
-    def __init__(self, session_factory: Callable[[bool], Session], *, write: bool = False):
+    def __init__(self, session_factory: Callable[[bool], Session], *, write: bool = False,
+                 steps: tuple[Callable[[Session], None], ...] = ()):
         self._factory = session_factory
         self.write = write
+        self._steps = steps
         self.session: Session | None = None
         self._after_commit: list[Callable[[], None]] = []
         self.committed = False
@@ -33,6 +35,9 @@ class UnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
+        """Run the commit steps in their order (each may still write), then commit."""
+        for step in self._steps:
+            step(self.session)
         self.session.commit()
         self.committed = True
         callbacks, self._after_commit = self._after_commit, []

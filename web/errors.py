@@ -19,11 +19,16 @@ STATUS = {
 
 
 def envelope(status: int, code: str, message: str, fields: dict | None = None,
-             details: list | None = None):
+             details: list | None = None, *, reason: str | None = None,
+             params: dict | None = None, msgid: str | None = None):
     if not request.path.startswith("/api/"):
         from web.ui import error_page  # pages answer in HTML, in the user's language
-        return error_page(status, code, message, fields)
-    body = {"error": {"code": code, "message": message}}
+        return error_page(status, code, message, fields, reason=reason, params=params,
+                          msgid=msgid)
+    # `reason` is the stable fine-grained code clients branch on (the coarse `code` when the
+    # refusal has none); `params` the values its message was filled with.
+    body = {"error": {"code": code, "message": message, "reason": reason or code,
+                      "params": _plain(params or {})}}
     if fields:
         body["error"]["fields"] = fields
     if details is not None:
@@ -36,7 +41,8 @@ def register(app: Flask) -> None:
     def _domain(exc: errors.DomainError):
         status = getattr(exc, "status", None) or \
             next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-        return envelope(status, exc.code, exc.message, exc.fields, exc.details or None)
+        return envelope(status, exc.code, exc.message, exc.fields, exc.details or None,
+                        reason=exc.reason, params=exc.params, msgid=exc.msgid)
 
     @app.errorhandler(ValidationError)
     def _validation(exc: ValidationError):
@@ -57,6 +63,12 @@ def register(app: Flask) -> None:
     def _unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
         return envelope(500, "internal_error", "an unexpected error occurred; it has been logged")
+
+
+def _plain(params: dict) -> dict:
+    """Parameters as JSON values (anything else as its text)."""
+    return {k: v if v is None or isinstance(v, bool | int | float | str | list) else str(v)
+            for k, v in params.items()}
 
 
 def _flatten(messages: dict, prefix: str = "") -> dict:

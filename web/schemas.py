@@ -46,8 +46,13 @@ class ErrorDetail(Schema):
 
 
 class ErrorBody(Schema):
-    code = fields.String()
-    message = fields.String()
+    code = fields.String(metadata={"description": "coarse: invalid, conflict, not_found, ..."})
+    message = fields.String(metadata={"description": "English text, filled from `params`"})
+    reason = fields.String(metadata={"description": "stable fine-grained code to branch on "
+                                                    "(e.g. task_version_stale); the coarse "
+                                                    "`code` when there is none"})
+    params = fields.Dict(keys=fields.String(),
+                         metadata={"description": "the values the message was filled with"})
     details = fields.List(fields.Nested(ErrorDetail))
     # "fields" would shadow the marshmallow module inside the class body
     field_errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),

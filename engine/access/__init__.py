@@ -1,1 +1,2 @@
-"""Access rules: who may see, work and supervise what."""
+"""Who may do what: authority over tasks, recusal, case visibility and supervision (one place,
+below the domain services)."""

@@ -11,15 +11,16 @@ from engine.audit import service as audit
 from engine.cases.models import Case
 from engine.deadlines import service as deadlines
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.inbox import authority
+from engine.access import authority
 from engine.inbox.models import Task
 from engine.org import service as org
 from engine.org.models import ROLES, Unit, User, UserRole
-from engine.processes import service as processes
-from engine.processes.models import ProcessDefinition, ProcessInstance
-from engine.recusal import service as recusal
+from engine.processes import store
+from engine.processes.models import ProcessDefinition
+from engine.access import recusal
 from engine.recusal.models import Relation
 from engine.runtime import Runtime
+from engine.supervision import villages
 
 ADMIN = "administrator"
 UNIT_KINDS = ("commission", "office", "zone", "township", "village", "department", "external")
@@ -137,7 +138,6 @@ def create_unit(session: Session, runtime: Runtime, *, actor: User, code: str, n
     audit.record(session, at=runtime.clock.now(), actor=actor.username, action="unit_created",
                  detail={"code": code, "name": name, "kind": kind, "parent": parent or None})
     if kind == "village":  # petitions that name this village in free text are linked to it
-        from engine.supervision import villages
         linked = villages.link(session)
         if linked:
             audit.record(session, at=runtime.clock.now(), actor=actor.username,
@@ -302,7 +302,7 @@ def transfer_options(session: Session, *, actor: User, username: str) -> dict:
     refs = _task_refs(session, held)
     active = list(session.scalars(select(User).where(User.active.is_(True))
                                   .order_by(User.username))) if held else []
-    for task, ref in zip(held, refs):
+    for task, ref in zip(held, refs, strict=False):
         recused = recusal.recused_user_ids(session, task.case_id)
         ref["eligible"] = [{"username": u.username, "display_name": u.display_name}
                            for u in active if _may_receive(session, task, user, u, recused)]
@@ -311,12 +311,6 @@ def transfer_options(session: Session, *, actor: User, username: str) -> dict:
     return {"user": describe_user(session, user), "tasks": refs,
             "all_to": [{"username": u.username, "display_name": u.display_name}
                        for u in active if u.username in common]}
-
-
-def _lock_instance(session: Session, runtime: Runtime, instance_id: str) -> None:
-    if not runtime.sqlite:
-        session.execute(select(ProcessInstance.id).where(ProcessInstance.id == instance_id)
-                        .with_for_update())
 
 
 def deactivate_user(session: Session, runtime: Runtime, *, actor: User, username: str,
@@ -328,29 +322,51 @@ def deactivate_user(session: Session, runtime: Runtime, *, actor: User, username
         raise Conflict(f"user {username!r} is already inactive")
     if user.id == actor.id:
         raise Invalid("you cannot deactivate yourself", fields={"username": ["yourself"]})
-    held = held_tasks(session, user)
-    by_id = {t.id: t for t in held}
+    held = {t.id: t for t in held_tasks(session, user)}
+    plan = _transfer_plan(session, username, held, transfers or [], all_to)
+    targets = _transfer_targets(session, user, held, plan)
+    now = runtime.clock.now()
+    moved = [_transfer(session, runtime, actor=actor, user=user, task=held[task_id],
+                       target=targets[to], now=now) for task_id, to in plan.items()]
+    user.active = False
+    org.end_sessions(session, user, revoke_tokens=True, now=now)
+    runtime.token_cache.clear()
+    audit.record(session, at=now, actor=actor.username, action="user_deactivated",
+                 detail={"username": username, "transferred": len(moved)})
+    session.flush()
+    return {"user": describe_user(session, user), "transferred": moved}
+
+
+def _transfer_plan(session: Session, username: str, held: dict[str, Task],
+                   transfers: list[dict], all_to: str | None) -> dict[str, str]:
+    """Task id -> the username it goes to: as listed, the rest to `all_to`; refused while a
+    held task has nowhere to go."""
     plan: dict[str, str] = {}
-    for item in transfers or []:
-        if item["task_id"] not in by_id:
+    for item in transfers:
+        if item["task_id"] not in held:
             raise Invalid(f"task {item['task_id']} is not an open task of {username}",
                           fields={"transfers": [f"{item['task_id']}: not held by {username}"]})
         plan[item["task_id"]] = item["to"]
-    for task in held:
-        if task.id not in plan and all_to:
-            plan[task.id] = all_to
-    missing = [t for t in held if t.id not in plan]
+    for task_id in held:
+        if task_id not in plan and all_to:
+            plan[task_id] = all_to
+    missing = [t for t in held.values() if t.id not in plan]
     if missing:
         refs = _task_refs(session, missing)
         raise Conflict(f"{username} holds {len(missing)} open task(s) that must be transferred "
                        "first: " + ", ".join(f"{r['name']} ({r['case_number'] or r['task_id']})"
                                              for r in refs),
                        fields={"transfers": [r["task_id"] for r in refs]}, details=refs)
-    now = runtime.clock.now()
+    return plan
+
+
+def _transfer_targets(session: Session, user: User, held: dict[str, Task],
+                      plan: dict[str, str]) -> dict[str, User]:
+    """The receiving users by name, each checked as eligible for every task it receives."""
     targets: dict[str, User] = {}
     errors: list[str] = []
     for task_id, to in plan.items():
-        task = by_id[task_id]
+        task = held[task_id]
         target = targets.get(to) or session.scalar(select(User).where(User.username == to))
         if target is None:
             errors.append(f"{task_id}: unknown user {to}")
@@ -361,30 +377,27 @@ def deactivate_user(session: Session, runtime: Runtime, *, actor: User, username
             errors.append(f"{task_id}: {to} may not work this task")
     if errors:
         raise Invalid("some transfer targets are not eligible", fields={"transfers": errors})
-    moved = []
-    for task_id, to in plan.items():
-        task, target = by_id[task_id], targets[to]
-        _lock_instance(session, runtime, task.instance_id)
-        session.refresh(task)
-        if task.status != "open":
-            raise Conflict(f"task {task_id} is {task.status}")
-        if task.candidate_unit_id is None and task.candidate_user_id == user.id:
-            task.candidate_user_id = target.id
-        if task.assignee_id is not None or task.candidate_unit_id is not None:
-            task.assignee_id = target.id
-        task.version += 1
-        moved.append({"task_id": task.id, "to": to})
-        audit.record(session, at=now, actor=actor.username, action="task_transferred",
-                     case_id=task.case_id, instance_id=task.instance_id, task_id=task.id,
-                     task_name=task.name,
-                     detail={"from": username, "to": to, "reason": "user deactivated"})
-    user.active = False
-    org.end_sessions(session, user, revoke_tokens=True, now=now)
-    runtime.token_cache.clear()
-    audit.record(session, at=now, actor=actor.username, action="user_deactivated",
-                 detail={"username": username, "transferred": len(moved)})
-    session.flush()
-    return {"user": describe_user(session, user), "transferred": moved}
+    return targets
+
+
+def _transfer(session: Session, runtime: Runtime, *, actor: User, user: User, task: Task,
+              target: User, now) -> dict:
+    """Give one held task to `target` (its instance locked), audited."""
+    store.lock_instance(session, runtime, task.instance_id)
+    session.refresh(task)
+    if task.status != "open":
+        raise Conflict(f"task {task.id} is {task.status}")
+    if task.candidate_unit_id is None and task.candidate_user_id == user.id:
+        task.candidate_user_id = target.id
+    if task.assignee_id is not None or task.candidate_unit_id is not None:
+        task.assignee_id = target.id
+    task.version += 1
+    audit.record(session, at=now, actor=actor.username, action="task_transferred",
+                 case_id=task.case_id, instance_id=task.instance_id, task_id=task.id,
+                 task_name=task.name,
+                 detail={"from": user.username, "to": target.username,
+                         "reason": "user deactivated"})
+    return {"task_id": task.id, "to": target.username}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -420,7 +433,7 @@ def lanes(session: Session, runtime: Runtime, *, actor: User) -> list[dict]:
     out = []
     for definition in session.scalars(select(ProcessDefinition).order_by(
             ProcessDefinition.key, ProcessDefinition.version)):
-        compiled = processes.compiled_for(session, runtime, definition.id)
+        compiled = store.compiled_for(session, runtime, definition.id)
         groups: dict[tuple[str, str | None], list[str]] = {}
         for element_id, info in compiled.human_tasks.items():
             groups.setdefault((info.get("process") or definition.key, info["lane"]),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine.attachments.models import Attachment
 from engine.audit import service as audit
-from engine.cases import service as cases
+from engine.access import cases as case_access
 from engine.config import ROOT
 from engine.errors import Forbidden, Invalid, NotFound
 from engine.org.models import User
@@ -84,7 +84,7 @@ def upload(session: Session, runtime: Runtime, *, user: User, case_id: int, file
            content_type: str, data: bytes, identifies_reporter: bool,
            petition_id: int | None = None) -> Attachment:
     """Store a file for a case the user may see; write it durably before the row is committed."""
-    case = cases.case_for_user(session, user, case_id)
+    case = case_access.case_for_user(session, user, case_id)
     _check_type_and_size(runtime, content_type, data)
     if petition_id is not None:
         petition = session.get(Petition, petition_id)
@@ -122,7 +122,7 @@ def read(runtime: Runtime, row: Attachment) -> bytes:
 
 
 def list_for(session: Session, *, user: User, case_id: int) -> list[Attachment]:
-    cases.case_for_user(session, user, case_id)
+    case_access.case_for_user(session, user, case_id)
     return list(session.scalars(select(Attachment).where(Attachment.case_id == case_id)
                                 .order_by(Attachment.uploaded_at, Attachment.id)))
 
@@ -133,7 +133,7 @@ def download(session: Session, runtime: Runtime, *, user: User, attachment_id: i
     row = session.get(Attachment, attachment_id)
     if row is None:
         raise NotFound(f"attachment {attachment_id} not found")
-    case = cases.case_for_user(session, user, row.case_id)
+    case = case_access.case_for_user(session, user, row.case_id)
     if row.identifies_reporter:
         petition = session.get(Petition, row.petition_id) if row.petition_id else \
             session.scalar(select(Petition).where(Petition.case_id == case.id).limit(1))

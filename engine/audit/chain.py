@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, UTC
 from pathlib import Path
 
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from engine.audit.models import AuditEvent
+from engine.errors import Conflict
 from engine.config import ROOT, Settings
 
 log = logging.getLogger("cluedesk.audit")
@@ -104,8 +105,9 @@ _HEAD_AND_IDS = {
 _LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 
 
-@event.listens_for(Session, "before_commit")
-def _chain_on_commit(session: Session) -> None:
+def before_commit(session: Session) -> None:
+    """Commit step (the last one, see `Runtime.COMMIT_STEPS`): chain and insert the events
+    this transaction recorded."""
     events = session.info.pop(PENDING, None)
     if not events:
         return
@@ -121,7 +123,7 @@ def _chain_on_commit(session: Session) -> None:
     seq, previous = seq or 0, previous or GENESIS
     key = session.info.get(KEY) or DEV_KEY.encode()
     rows = []
-    for ev, ident in zip(events, ids):  # in the order they were recorded
+    for ev, ident in zip(events, ids, strict=False):  # in the order they were recorded
         seq += 1
         ev.id, ev.chain_seq = ident, seq
         ev.hash = previous = digest(key, previous, ev)
@@ -328,8 +330,6 @@ def rotate_key(runtime, *, old_key: bytes, actor: str) -> str:
     verify under `old_key` first (a broken trail is never sealed). The rotation event itself is
     signed with the new key over the old trail's head, so the new key vouches for everything
     before it. Returns "rotated" or "current" (already signed with the configured key)."""
-    from engine.audit import service as audit
-    from engine.errors import Conflict
     new_key, default = audit_key(runtime.settings)
     if default:
         raise Conflict("the configured audit key is the public development key: set a secret "
@@ -347,7 +347,8 @@ def rotate_key(runtime, *, old_key: bytes, actor: str) -> str:
                        params={"problem": result.problems[0]})
 
     def work(uow):
-        audit.record(uow.session, at=runtime.clock.wall(), actor=actor, action=ROTATED,
-                     detail={"from": key_id(old_key), "to": key_id(new_key)})
+        pending(uow.session, AuditEvent(at=runtime.clock.wall(), actor=actor, action=ROTATED,
+                                        detail={"from": key_id(old_key),
+                                                "to": key_id(new_key)}))
     runtime.transact(work)
     return "rotated"

@@ -40,12 +40,3 @@ def record_view(session: Session, *, at: datetime, actor: str, case_id: int, via
     """Note that `actor` read a case's details (`via` names what was read: case, petition)."""
     record(session, at=at, actor=actor, action=VIEWED, case_id=case_id,
            detail={"via": via, "id": record_id} if record_id is not None else {"via": via})
-
-
-def case_views(session: Session, *, user, case_id: int) -> list[AuditEvent]:
-    """Who read a case's details, oldest first; for supervisors over the case's units."""
-    from engine.cases import service as cases  # cases records audit events: import late
-    cases.supervised_case(session, user, case_id)
-    return list(session.scalars(select(AuditEvent).where(
-        AuditEvent.case_id == case_id, AuditEvent.action == VIEWED)
-        .order_by(AuditEvent.at, AuditEvent.id)))

@@ -6,16 +6,18 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from engine.access import cases as case_access
+from engine.access.cases import get_case  # noqa: F401  (cases.get_case for callers)
 from engine.audit import service as audit
 from engine.cases.models import Case, NumberSequence
 from engine.deadlines import service as deadlines
-from engine.errors import Forbidden, Invalid, NotFound
-from engine.inbox.models import Task
+from engine.errors import Invalid
 from engine.org.models import Unit, User
 from engine.processes import service as processes
 from engine.processes.models import ProcessInstance
 from engine.runtime import Runtime
 from engine.uow import UnitOfWork
+from engine.deadlines.models import Deadline
 
 
 PREFIX = {"petition": "", "case": "C", "clue": "L", "inspection": "I", "finding": "F",
@@ -72,75 +74,19 @@ def open_case(uow: UnitOfWork, *, runtime: Runtime, process_key: str, data: dict
     return case
 
 
-def get_case(session: Session, case_id: int) -> Case:
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"case {case_id} not found")
-    return case
-
-
-def may_see_case(session: Session, user: User, case: Case) -> bool:
-    """API.md "Authority": who may see a case and its tasks."""
-    from engine.inbox import authority
-    roles = user.roles
-    if "intake_clerk" in roles and case.registered_unit_id == user.unit_id:
-        return True
-    from engine.access import case_units
-    if case_units.sees_case(session, user, case):
-        return True
-    stmt = select(Task.id).where(Task.case_id == case.id,
-                                 authority.visible_clause(session, user, "all")).limit(1)
-    if session.scalar(stmt) is not None:
-        return True
-    if case.instance_id:
-        started = session.scalar(select(ProcessInstance.started_by_id)
-                                 .where(ProcessInstance.id == case.instance_id))
-        if started == user.id:
-            return True
-    from engine.quality import service as quality  # reviewers read the cases they review
-    return quality.reviewer_sees_case(session, user, case.id)
-
-
-def case_for_user(session: Session, user: User, case_id: int) -> Case:
-    """The case, if the user may see it and is not recused from it."""
-    case = get_case(session, case_id)
-    _refuse_if_recused(session, user, case)
-    if not may_see_case(session, user, case):
-        raise Forbidden("you may not see this case")
-    return case
-
-
-def _refuse_if_recused(session: Session, user: User, case: Case) -> None:
-    """回避: a user related to the case's accused or reporter neither opens nor supervises it
-    (their inbox already hides its tasks); ending the relation lifts this."""
-    from engine.recusal import service as recusal  # recusal reads petitions and clues
-    if recusal.is_recused(session, user_id=user.id, case_id=case.id):
-        raise Forbidden("you are recused from this case")
-
-
-def supervises(session: Session, user: User, case: Case) -> bool:
-    """A supervisor over the case's handling, first-handling or registering unit."""
-    if "supervisor" not in user.roles:
-        return False
-    path = session.scalar(select(Unit.path).where(Unit.id == user.unit_id))
-    units = {case.handling_unit_id, case.first_handling_unit_id, case.registered_unit_id}
-    units.discard(None)
-    return bool(units) and session.scalar(select(Unit.id).where(
-        Unit.id.in_(units), Unit.path.startswith(path)).limit(1)) is not None
-
-
-def supervised_case(session: Session, user: User, case_id: int) -> Case:
-    """The case, if the user supervises it and is not recused from it."""
-    case = get_case(session, case_id)
-    _refuse_if_recused(session, user, case)
-    if not supervises(session, user, case):
-        raise Forbidden("only a supervisor over this case's units may do this")
+def read_case(session: Session, runtime: Runtime, *, user: User, case_id: int) -> Case:
+    """Open a case's record for a user: refused when they may not see it or are recused from it;
+    the reading is noted in the audit trail (reporter protection, README "Security"). The API
+    and the case page both open a case through here."""
+    case = case_access.case_for_user(session, user, case_id)
+    audit.record_view(session, at=runtime.clock.now(), actor=user.username, case_id=case.id,
+                      via="case")
     return case
 
 
 def take_personally(session: Session, runtime: Runtime, *, user: User, case_id: int) -> Case:
     """领导包案: a supervisor takes the case personally."""
-    case = supervised_case(session, user, case_id)
+    case = case_access.supervised_case(session, user, case_id)
     now = runtime.clock.now()
     case.taken_by_id, case.taken_at = user.id, now
     audit.record(session, at=now, actor=user.username, action="case_taken", case_id=case.id)
@@ -150,7 +96,7 @@ def take_personally(session: Session, runtime: Runtime, *, user: User, case_id: 
 def mark_supervised(session: Session, runtime: Runtime, *, user: User, case_id: int,
                     reason: str, on: bool = True) -> Case:
     """督办: put the case on (or take it off) the supervised list."""
-    case = supervised_case(session, user, case_id)
+    case = case_access.supervised_case(session, user, case_id)
     if on and not (reason or "").strip():
         raise Invalid("a reason is required", fields={"reason": ["required"]})
     now = runtime.clock.now()
@@ -165,7 +111,7 @@ def cancel_case(uow: UnitOfWork, *, runtime: Runtime, user: User, case_id: int,
                 reason: str) -> Case:
     """A supervisor cancels a case with a reason; its tasks and deadlines stop, history stays."""
     session = uow.session
-    case = supervised_case(session, user, case_id)
+    case = case_access.supervised_case(session, user, case_id)
     if not (reason or "").strip():
         raise Invalid("a reason is required", fields={"reason": ["required"]})
     if case.status != "open":
@@ -176,7 +122,6 @@ def cancel_case(uow: UnitOfWork, *, runtime: Runtime, user: User, case_id: int,
             ProcessInstance.case_id == case.id, ProcessInstance.status != "completed")):
         processes.cancel_instance(uow, runtime=runtime, instance_id=instance_id,
                                   actor=user.username, reason=reason)
-    from engine.deadlines.models import Deadline
     for row in session.scalars(select(Deadline).where(Deadline.case_id == case.id,
                                                       Deadline.status.in_(("open", "suspended")))):
         deadlines.settle(session, runtime, case_id=case.id, key=row.key, status="cancelled",

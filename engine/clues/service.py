@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.access import cases as case_access
 from engine.audit import service as audit
 from engine.cases import service as cases
 from engine.cases.models import Case
@@ -93,7 +94,7 @@ def for_case(session: Session, *, case_id: int) -> list[Clue]:
 def may_see(session: Session, *, user: User, clue: Clue) -> bool:
     """Whoever may see the clue's case; a clue without a case: its unit and the units above."""
     if clue.case_id is not None:
-        return cases.may_see_case(session, user, cases.get_case(session, clue.case_id))
+        return case_access.may_see_case(session, user, cases.get_case(session, clue.case_id))
     if clue.unit_id is None:
         return False
     if clue.unit_id == user.unit_id and {"caseworker", "supervisor"} & user.roles:
@@ -115,7 +116,7 @@ def for_user(session: Session, *, user: User, clue_id: int) -> Clue:
 
 def of_case_for_user(session: Session, *, user: User, case_id: int) -> list[Clue]:
     """The clues of a case the user may see."""
-    cases.case_for_user(session, user, case_id)
+    case_access.case_for_user(session, user, case_id)
     return for_case(session, case_id=case_id)
 
 

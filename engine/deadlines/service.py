@@ -18,7 +18,6 @@ from engine.calendar.models import CalendarDay, CalendarYear
 from engine.cases.models import Case
 from engine.deadlines.models import ConfigState, Deadline
 from engine.errors import Forbidden, Invalid, NotFound
-from engine.inbox import authority
 from engine.inbox.models import Task
 from engine.notifications import service as notifications
 from engine.org.models import Unit, User
@@ -379,50 +378,6 @@ def fire_due(runtime: Runtime, now: datetime) -> int:
 
 # ---------------------------------------------------------------------------------------------
 # Extensions and suspension
-
-
-def _deadline_of_task(session: Session, task_id: str) -> Deadline:
-    row = session.scalar(select(Deadline).where(Deadline.task_id == task_id,
-                                                Deadline.status.in_(("open", "breached",
-                                                                     "suspended"))))
-    if row is None:
-        raise Invalid("this task has no running deadline", fields={"task": ["no deadline"]})
-    return row
-
-
-def request_extension(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: User,
-                      amount: int, unit: str, reason: str):
-    """Ask the unit's supervisor for more time: starts an approval task; returns it."""
-    from engine.processes import service as processes
-    session = uow.session
-    task = session.get(Task, task_id)
-    if task is None:
-        raise NotFound(f"task {task_id} not found")
-    if not authority.may_work(user, task, session) and not authority.may_supervise(session, user, task):
-        raise Forbidden("you may not ask for more time on this task")
-    if unit not in ("working_days", "days"):
-        raise Invalid("unit must be working_days or days", fields={"unit": ["invalid"]})
-    if not 1 <= amount <= 366:
-        raise Invalid("amount must be between 1 and 366", fields={"amount": ["out of range"]})
-    if not reason.strip():
-        raise Invalid("a reason is required", fields={"reason": ["required"]})
-    row = _deadline_of_task(session, task_id)
-    if not key_config(runtime, row.key).get("extendable"):
-        raise Invalid(f"deadline {row.key} cannot be extended", fields={"task": ["not extendable"]})
-    unit_id = task.candidate_unit_id or user.unit_id
-    code = session.scalar(select(Unit.code).where(Unit.id == unit_id))
-    data = {"deadline_id": row.id, "task_id": task_id, "deadline_key": row.key,
-            "amount": amount, "time_unit": unit, "reason": reason,
-            "requested_by": user.username, "approver_unit": code}
-    _, created = processes.start_instance(uow, runtime=runtime, key=EXTENSION_PROCESS, data=data,
-                                          user=user, case_id=task.case_id)
-    audit.record(session, at=runtime.clock.now(), actor=user.username,
-                 action="deadline_extension_requested", case_id=task.case_id,
-                 instance_id=task.instance_id, task_id=task_id, task_name=task.name,
-                 detail={"key": row.key, "amount": amount, "unit": unit, "reason": reason})
-    if not created:
-        raise Invalid("the approval process offered no task", fields={"task": ["misconfigured"]})
-    return created[0]
 
 
 def instance_completed(session: Session, runtime: Runtime, *, process_key: str, data: dict,

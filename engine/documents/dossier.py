@@ -24,17 +24,17 @@ from docx.shared import Mm, Pt
 from pypdf import PdfReader, PdfWriter
 from sqlalchemy import func, select
 
+from engine.access import cases as case_access
 from engine.attachments import service as attachments
 from engine.attachments.models import Attachment
 from engine.audit import service as audit
-from engine.cases import service as cases
 from engine.documents import convert
 from engine.documents.build_templates import page_number, new_document
 from engine.documents.catalog import BY_KEY
 from engine.documents.models import Document, Dossier
 from engine.documents.record import chinese_date
 from engine.errors import Conflict, Forbidden, NotFound
-from engine.inbox import page as task_page
+from engine.views import task_page
 from engine.org.models import User
 from engine.runtime import Runtime
 
@@ -149,7 +149,7 @@ def _gather(runtime: Runtime, user_id: int, case_id: int, freeze: bool) -> dict:
     def read(uow):
         session = uow.session
         user = session.get(User, user_id)
-        case = cases.case_for_user(session, user, case_id)
+        case = case_access.case_for_user(session, user, case_id)
         if not WRITERS & user.roles:
             raise Forbidden("you may not compile this case's dossier",
                             reason="dossier_not_allowed")
@@ -348,7 +348,7 @@ def describe(row: Dossier) -> dict:
 
 
 def for_case(session, *, user: User, case_id: int) -> list[Dossier]:
-    cases.case_for_user(session, user, case_id)
+    case_access.case_for_user(session, user, case_id)
     return list(session.scalars(select(Dossier).where(Dossier.case_id == case_id)
                                 .order_by(Dossier.revision)))
 
@@ -360,7 +360,7 @@ def verify(session, runtime: Runtime, *, user: User, dossier_id: int) -> dict:
     if row is None:
         raise NotFound("dossier %(id)s not found", reason="dossier_unknown",
                        params={"id": dossier_id})
-    cases.case_for_user(session, user, row.case_id)
+    case_access.case_for_user(session, user, row.case_id)
     zip_ok = hashlib.sha256(attachments.read(runtime, session.get(
         Attachment, row.zip_attachment_id))).hexdigest() == row.sha256
     pdf_ok = row.pdf_attachment_id is None or hashlib.sha256(attachments.read(

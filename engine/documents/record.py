@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.cases import overview as case_views
+from engine.views import case_overview as case_views
 from engine.org.models import Unit, User
 from engine.petitions import service as petitions
 from engine.petitions.models import Petition

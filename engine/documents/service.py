@@ -16,6 +16,7 @@ from docxtpl import DocxTemplate
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.access import cases as case_access
 from engine.attachments import service as attachments
 from engine.audit import service as audit
 from engine.cases import service as cases
@@ -27,6 +28,7 @@ from engine.org.models import User
 from engine.petitions import service as petitions
 from engine.petitions.models import Petition
 from engine.runtime import Runtime
+from engine.inbox import service as inbox
 
 SHIPPED = Path(__file__).resolve().parent / "templates"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -203,7 +205,7 @@ def generate(runtime: Runtime, *, user_id: int, case_id: int, key: str,
     def prepare(uow):
         session = uow.session
         user = session.get(User, user_id)
-        case = cases.case_for_user(session, user, case_id)
+        case = case_access.case_for_user(session, user, case_id)
         if not WRITERS & user.roles:
             raise Forbidden("you may not generate documents for this case",
                             reason="documents_not_allowed")
@@ -293,7 +295,7 @@ def describe(row: Document) -> dict:
 
 
 def for_case(session: Session, *, user: User, case_id: int) -> list[Document]:
-    cases.case_for_user(session, user, case_id)
+    case_access.case_for_user(session, user, case_id)
     return list(session.scalars(select(Document).where(Document.case_id == case_id)
                                 .order_by(Document.generated_at, Document.id)))
 
@@ -301,7 +303,6 @@ def for_case(session: Session, *, user: User, case_id: int) -> list[Document]:
 def for_task(runtime: Runtime, *, user_id: int, task_id: str,
              reveal_reason: str | None = None, progress: Progress = _quiet) -> dict:
     """Generate the document the task's `document` property names (the task page's button)."""
-    from engine.inbox import service as inbox
 
     def find(uow):
         user = uow.session.get(User, user_id)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from engine.audit import service as audit
 from engine.cases.models import Case
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.inbox import authority
+from engine.access import authority
 from engine.inbox.models import Task
 from engine.notifications import service as notifications
 from engine.org.models import Unit, User
@@ -100,9 +100,9 @@ def get_task(session: Session, *, user: User, task_id: str) -> Task:
     """A task the user may see."""
     task = session.get(Task, task_id)
     if task is None:
-        raise NotFound(f"task {task_id} not found")
+        raise NotFound("task %(id)s not found", reason="task_not_found", params={"id": task_id})
     if not authority.may_see(session, user, task):
-        raise Forbidden("you may not see this task")
+        raise Forbidden("you may not see this task", reason="task_not_visible")
     return task
 
 
@@ -110,7 +110,7 @@ def _locked_task(uow: UnitOfWork, runtime: Runtime, task_id: str) -> Task:
     session = uow.session
     task = session.get(Task, task_id)
     if task is None:
-        raise NotFound(f"task {task_id} not found")
+        raise NotFound("task %(id)s not found", reason="task_not_found", params={"id": task_id})
     # Writes to one instance are serialised: lock its row, then re-read the task.
     stmt = select(ProcessInstance.id).where(ProcessInstance.id == task.instance_id)
     if not runtime.sqlite:
@@ -122,7 +122,9 @@ def _locked_task(uow: UnitOfWork, runtime: Runtime, task_id: str) -> Task:
 
 def _check_version(task: Task, version: int | None) -> None:
     if version is not None and version != task.version:
-        raise Conflict(f"task has changed (version {task.version}, you sent {version})")
+        raise Conflict("task has changed (version %(version)s, you sent %(sent)s)",
+                       reason="task_version_stale",
+                       params={"version": task.version, "sent": version})
 
 
 def claim(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: User,
@@ -131,11 +133,11 @@ def claim(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: User,
     task = _locked_task(uow, runtime, task_id)
     _check_version(task, version)
     if task.status != "open":
-        raise Conflict(f"task is {task.status}")
+        raise Conflict("task is %(status)s", reason="task_not_open", params={"status": task.status})
     if task.assignee_id is not None and task.assignee_id != user.id:
-        raise Conflict("task is held by someone else")
+        raise Conflict("task is held by someone else", reason="task_held_by_other")
     if not authority.may_work(user, task, uow.session):
-        raise Forbidden("you may not claim this task")
+        raise Forbidden("you may not claim this task", reason="task_claim_forbidden")
     if task.assignee_id != user.id:
         task.assignee_id = user.id
         task.version += 1
@@ -151,13 +153,13 @@ def unclaim(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: User,
     task = _locked_task(uow, runtime, task_id)
     _check_version(task, version)
     if task.status != "open":
-        raise Conflict(f"task is {task.status}")
+        raise Conflict("task is %(status)s", reason="task_not_open", params={"status": task.status})
     if not authority.may_see(uow.session, user, task):
-        raise Forbidden("you may not see this task")  # nor learn what it is from the reply
+        raise Forbidden("you may not see this task", reason="task_not_visible")  # nor learn what it is from the reply
     if task.assignee_id is None:
         return task
     if task.assignee_id != user.id and not authority.may_supervise(uow.session, user, task):
-        raise Conflict("task is held by someone else")
+        raise Conflict("task is held by someone else", reason="task_held_by_other")
     task.assignee_id = None
     task.version += 1
     audit.record(uow.session, at=runtime.clock.now(), actor=user.username,
@@ -172,17 +174,21 @@ def reassign(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: User, ass
     session = uow.session
     task = _locked_task(uow, runtime, task_id)
     if not authority.may_supervise(session, user, task):
-        raise Forbidden("only a supervisor of the task's unit may reassign it")
+        raise Forbidden("only a supervisor of the task's unit may reassign it",
+                        reason="task_reassign_forbidden")
     _check_version(task, version)
     if task.status != "open":
-        raise Conflict(f"task is {task.status}")
+        raise Conflict("task is %(status)s", reason="task_not_open", params={"status": task.status})
     if not reason or not reason.strip():
-        raise Invalid("a reason is required", fields={"reason": ["required"]})
+        raise Invalid("a reason is required", reason="reason_required",
+                      fields={"reason": ["required"]})
     target = session.scalar(select(User).where(User.username == assignee))
     if target is None:
-        raise Invalid(f"no user {assignee!r}", fields={"assignee": ["unknown user"]})
+        raise Invalid("no user %(user)r", reason="assignee_unknown", params={"user": assignee},
+                      fields={"assignee": ["unknown user"]})
     if not authority.eligible(target, task, session):
-        raise Invalid(f"{assignee} may not work this task",
+        raise Invalid("%(user)s may not work this task", reason="assignee_not_eligible",
+                      params={"user": assignee},
                       fields={"assignee": ["not eligible for this task"]})
     previous = session.get(User, task.assignee_id).username if task.assignee_id else None
     task.assignee_id = target.id

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.access import cases as case_access
 from engine.audit import service as audit
 from engine.cases import service as cases
 from engine.cases.models import Case
@@ -17,6 +18,12 @@ from engine.petitions import masking
 from engine.petitions.models import CATEGORIES, CHANNELS, LEVELS, AccusedPerson, Petition
 from engine.runtime import Runtime
 from engine.uow import UnitOfWork
+from engine.deadlines import service as deadlines
+from engine.notifications import service as notifications
+from engine.petitions.repeats import RepeatFinder
+from engine.petitions.repeats import features_of
+from engine.petitions.similarity import PetitionFeatures
+from engine.processes import service as processes
 
 INTAKE_PROCESS = "petition_intake"
 
@@ -113,7 +120,7 @@ def may_see(session: Session, user: User, petition: Petition) -> bool:
     """A petition is visible to whoever may see its case."""
     if petition.case_id is None:
         return petition.unit_id == user.unit_id and "intake_clerk" in user.roles
-    return cases.may_see_case(session, user, session.get(Case, petition.case_id))
+    return case_access.may_see_case(session, user, session.get(Case, petition.case_id))
 
 
 def for_user(session: Session, user: User, petition_id: int) -> Petition:
@@ -188,7 +195,6 @@ def reveal(session: Session, runtime: Runtime, *, user: User, petition_id: int,
 def confirm_repeat(session: Session, runtime: Runtime, *, user: User, petition: Petition,
                    original: Petition) -> None:
     """Link a repeat to its original: its case ends `merged`, no second clue, counted as repeat."""
-    from engine.deadlines import service as deadlines
     if original.id == petition.id:
         raise Invalid("a petition cannot repeat itself", fields={"petition_id": ["same petition"]})
     while original.repeat_of_id is not None:  # always link to the first submission
@@ -216,7 +222,6 @@ def confirm_repeat(session: Session, runtime: Runtime, *, user: User, petition: 
         original_case = session.get(Case, original.case_id)
         unit_id = original_case.first_handling_unit_id or original_case.handling_unit_id
         if unit_id is not None:
-            from engine.notifications import service as notifications
             notifications.notify(
                 session, user_ids=notifications.supervisors_of(session, unit_id),
                 kind="repeat_received", now=now, case_id=original.case_id,
@@ -232,7 +237,6 @@ def undo_repeat(uow: UnitOfWork, *, runtime: Runtime, user: User, petition_id: i
         raise Forbidden("only intake clerks and supervisors link or unlink repeats")
     if petition.repeat_of_id is None:
         raise Invalid("this petition is not linked as a repeat", fields={"petition_id": ["none"]})
-    from engine.processes import service as processes
     now = runtime.clock.now()
     original = session.get(Petition, petition.repeat_of_id)
     petition.repeat_of_id, petition.status, petition.updated_at = None, "registered", now
@@ -264,14 +268,12 @@ def link_repeat(uow: UnitOfWork, *, runtime: Runtime, user: User, petition_id: i
     confirm_repeat(session, runtime, user=user, petition=petition, original=original)
     case = session.get(Case, petition.case_id) if petition.case_id else None
     if case is not None and case.instance_id:  # nothing more to do for a merged case
-        from engine.processes import service as processes
         processes.cancel_instance(uow, runtime=runtime, instance_id=case.instance_id,
                                   actor=user.username, reason="merged as a repeat")
     return petition
 
 
 def _finder(runtime: Runtime):
-    from engine.petitions.repeats import RepeatFinder
     finder = getattr(runtime, "repeat_finder", None)
     if finder is None:
         finder = runtime.repeat_finder = RepeatFinder(int(runtime.settings.get(
@@ -281,7 +283,6 @@ def _finder(runtime: Runtime):
 
 def repeat_check(session: Session, runtime: Runtime, *, user: User, fields: dict) -> list[dict]:
     """Likely repeats of petition fields that are not saved (the intake form, before saving)."""
-    from engine.petitions.similarity import PetitionFeatures
     if not {"intake_clerk", "supervisor"} & user.roles:
         raise Forbidden("only intake clerks and supervisors check for repeats")
     query = PetitionFeatures(petition_id=-1, accused=fields.get("accused") or [],
@@ -296,7 +297,6 @@ def repeat_check(session: Session, runtime: Runtime, *, user: User, fields: dict
 def repeat_candidates(session: Session, runtime: Runtime, *, user: User,
                       petition_id: int) -> list[dict]:
     """Likely repeats of a registered petition (never itself)."""
-    from engine.petitions.repeats import features_of
     petition = for_user(session, user, petition_id)
     query = features_of(petition, _unit_code(session, petition.township_id))
     return [hit for hit in _finder(runtime).search(session, query, runtime.clock.now())

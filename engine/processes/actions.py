@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
+from engine.workflow.problems import Problem
 
 # Packages whose `actions` module registers domain actions.
 DOMAIN_MODULES = ("engine.petitions.actions", "engine.clues.actions", "engine.reviews.actions",
@@ -71,7 +72,6 @@ def run(name: str, ctx: ActionContext) -> dict:
 
 def unknown(compiled, file_name: str) -> list:
     """A problem for each human task of `compiled` whose `action` property names no action."""
-    from engine.workflow.problems import Problem
     return [Problem.coded("unknown_action", element_id=element_id, element_name=info["name"],
                           file_name=file_name, action=info["properties"]["action"],
                           actions=", ".join(names()))

@@ -21,12 +21,15 @@ Each names its element and, where the sources are known, its file and line.
 """
 from __future__ import annotations
 
+from engine.access import authority
 from engine.documents.catalog import BY_KEY as DOCUMENT_KEYS
-from engine.inbox import authority
 from engine.workflow import checks
 from engine.workflow import parser as bpmn
 from engine.workflow.adapter import CompiledSpec, Problem
 from engine.workflow.scripting import ALLOWED_NAMES, called_names, expressions, read_names
+from engine.processes import actions
+from engine.processes import store
+from engine.workflow.adapter import compile_spec
 
 BPMN = {"bpmn": bpmn.BPMN_NS}
 
@@ -123,9 +126,6 @@ def bundle(name: str, files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]
 
 def validate(session, runtime, files: list[tuple[str, bytes]]) -> dict:
     """Errors and warnings of BPMN files as `deploy` would find them, deploying nothing."""
-    from engine.processes import actions
-    from engine.processes import service as processes
-    from engine.workflow.adapter import compile_spec
     errors: list[Problem] = []
     found: list[Problem] = []
     roots = {}
@@ -140,7 +140,7 @@ def validate(session, runtime, files: list[tuple[str, bytes]]) -> dict:
     for name, root in roots.items():
         for pid in bpmn.process_ids(root):
             processes_found.append(pid)
-            sources, _ = processes._resolve_sources(session, name, roots, dict(files), defined)
+            sources, _ = store.resolve_sources(session, name, roots, dict(files), defined)
             try:
                 compiled = compile_spec(pid, sources)
             except bpmn.BpmnInvalid as exc:
@@ -150,6 +150,7 @@ def validate(session, runtime, files: list[tuple[str, bytes]]) -> dict:
             found.extend(warnings(runtime.settings, pid, compiled, sources))
     if roots and not processes_found:
         errors.extend(checks.no_executable(roots))
-    unique = lambda items: list({(p.element_id, p.line, p.message): p for p in items}.values())
+    def unique(items):
+        return list({(p.element_id, p.line, p.message): p for p in items}.values())
     return {"processes": processes_found, "errors": [p.as_dict() for p in unique(errors)],
             "warnings": [p.as_dict() for p in unique(found)]}

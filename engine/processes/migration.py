@@ -10,6 +10,7 @@ from engine.inbox.models import Task
 from engine.org.models import User
 from engine.processes import scripts
 from engine.processes import service as processes
+from engine.processes import store
 from engine.processes.models import ProcessInstance
 from engine.runtime import Runtime
 from engine.timers.models import Timer
@@ -28,7 +29,7 @@ def migrate_instances(uow: UnitOfWork, *, runtime: Runtime, instance_ids: list[s
         raise Invalid("name at least one instance", fields={"instance_ids": ["required"]})
     reports, refused = [], []
     for instance_id in dict.fromkeys(instance_ids):
-        instance = processes._lock_instance(session, runtime, instance_id)
+        instance = store.lock_instance(session, runtime, instance_id)
         report = {"instance_id": instance.id, "process_key": instance.process_key,
                   "from_version": instance.version, "to_version": version, "missing": [],
                   "moved": {}, "reset": [], "kept_timers": [], "status": "refused",
@@ -43,8 +44,8 @@ def migrate_instances(uow: UnitOfWork, *, runtime: Runtime, instance_ids: list[s
             report["message"] = f"instance is already on version {version}"
             refused.append(report)
             continue
-        source = processes.compiled_for(session, runtime, instance.definition_id)
-        target = processes.compiled_for(session, runtime, target_def.id)
+        source = store.compiled_for(session, runtime, instance.definition_id)
+        target = store.compiled_for(session, runtime, target_def.id)
         scripts.use(session, runtime)
         # Always from the saved state: the cached workflow is never changed by a dry run.
         run = Run.load(source, instance.state)
@@ -68,7 +69,7 @@ def migrate_instances(uow: UnitOfWork, *, runtime: Runtime, instance_ids: list[s
                              "to": version, "mapping": dict(mapping or {}),
                              "reset": plan.reset})
         moved.step(now)  # re-arms reset timers; ready tasks come back with the new spec
-        processes._save(uow, runtime, instance, moved, actor=user.username, now=now)
+        store.save(uow, runtime, instance, moved, actor=user.username, now=now)
     if refused and not dry_run:
         raise Conflict("; ".join(f"{r['instance_id']}: {r['message']}" for r in refused),
                        details=[{"element_id": m, "line": None, "file_name": None,

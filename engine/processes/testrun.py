@@ -31,6 +31,7 @@ from engine.workflow import parser as bpmn
 from engine.workflow.diagram import completed_element_ids, current_element_ids
 from engine.workflow.adapter import BpmnInvalid, CompiledSpec, Run, TaskNotReady, \
     checksum, compile_spec
+from engine.processes import store
 
 KEEP_FOR = timedelta(days=1)
 KEEP_PER_DESIGNER = 20
@@ -59,10 +60,9 @@ def start(uow: UnitOfWork, runtime: Runtime, *, files: list[tuple[str, bytes]], 
     key = process or keys[0]
     if key not in keys:
         raise Invalid(f"the file has no process {key!r}", fields={"process": [f"one of {keys}"]})
-    from engine.processes import service as processes  # call targets: deployed, pinned
     roots = {n: bpmn.parse_xml(d, n) for n, d in files}
     defined = {pid: n for n, r in roots.items() for pid in bpmn.process_ids(r)}
-    sources, _ = processes._resolve_sources(session, name, roots, dict(files), defined)
+    sources, _ = store.resolve_sources(session, name, roots, dict(files), defined)
     compiled = compile_spec(key, sources)
     stored = [[n, d.decode("utf-8")] for n, d in sources]
     sources_sum = _checksum(key, stored)

@@ -172,20 +172,6 @@ def from_reviewed_unit(tree: Tree, user: User, township_id: int) -> bool:
     return township_id in tree.ancestry(user.unit_id)
 
 
-def reviewer_sees_case(session: Session, user: User, case_id: int) -> bool:
-    """A reviewer of a round may read the case record of an item they review (not of their own
-    unit) while the round is open and after its notice."""
-    rows = session.execute(
-        select(ReviewItem.unit_id, ReviewRound.reviewers).join(
-            ReviewRound, ReviewRound.id == ReviewItem.round_id)
-        .where(ReviewItem.case_id == case_id)).all()
-    if not rows:
-        return False
-    tree = Tree(session)
-    return any(user.username in (reviewers or []) and not from_reviewed_unit(tree, user, unit_id)
-               for unit_id, reviewers in rows)
-
-
 # ---------------------------------------------------------------------------------------------
 # Rounds
 

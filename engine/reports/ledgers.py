@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -27,8 +25,9 @@ from sqlalchemy.orm import Session, aliased
 
 from engine.cases.models import Case
 from engine.clues.models import Clue
-from engine.config import ROOT
-from engine.errors import Conflict, Invalid, NotFound
+from engine.errors import Invalid, NotFound
+from engine.jobs import service as jobs
+from engine.jobs.models import Job
 from engine.org.models import User
 from engine.petitions import masking
 from engine.petitions.models import CATEGORIES, CHANNELS, AccusedPerson, Petition
@@ -353,143 +352,79 @@ def write(session: Session, runtime: Runtime, *, user: User, kind: str, unit_cod
 
 
 # ---------------------------------------------------------------------------------------------
-# Background jobs
+# Background jobs (engine/jobs): a ledger of many rows is built by a worker, followed by any process
 
 
+JOB_KIND = "ledger"
 MAX_RUNNING_PER_USER = 2
-KEEP_SECONDS = 24 * 3600
+KEEP = timedelta(days=1)
 
 
-@dataclass
-class Job:
-    id: str
-    kind: str
-    user_id: int
-    unit: str | None
-    period: Period
-    status: str = "queued"  # queued, running, done, failed
-    rows_written: int = 0
-    rows_total: int | None = None
-    path: Path | None = None
-    filename: str | None = None
-    ascii_filename: str | None = None
-    error: str | None = None
-    created: float = 0.0
-    finished: float | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+def _build(runtime: Runtime, ctx: jobs.Context) -> dict:
+    """The job handler: write the ledger the owner asked for into the job's file."""
+    params = ctx.params
+    p = service.period(runtime, first=date.fromisoformat(params["first"]),
+                       last=date.fromisoformat(params["last"]))
+    partial = ctx.result_path.with_suffix(".part")
 
-    def describe(self) -> dict:
-        with self.lock:
-            return {"id": self.id, "kind": self.kind, "status": self.status,
-                    "rows_written": self.rows_written, "rows_total": self.rows_total,
-                    "download": f"/api/v1/reports/jobs/{self.id}/download"
-                    if self.status == "done" else None,
-                    "filename": self.filename, "error": self.error}
-
-
-class Jobs:
-    """Ledger jobs of this process, in memory."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._jobs: dict[str, Job] = {}
-
-    def add(self, job: Job) -> None:
-        with self._lock:
-            running = sum(1 for j in self._jobs.values()
-                          if j.user_id == job.user_id and j.status in ("queued", "running"))
-            if running >= MAX_RUNNING_PER_USER:
-                raise Conflict(f"you already have {running} ledgers being built; wait for one")
-            self._jobs[job.id] = job
-
-    def get(self, job_id: str, user: User) -> Job:
-        with self._lock:
-            job = self._jobs.get(job_id)
-        if job is None or job.user_id != user.id:  # someone else's job does not exist for you
-            raise NotFound(f"job {job_id} not found")
-        return job
-
-    def prune(self, now: float) -> None:
-        """Forget finished jobs older than a day and remove their files."""
-        with self._lock:
-            old = [j for j in self._jobs.values()
-                   if j.finished is not None and now - j.finished > KEEP_SECONDS]
-            for job in old:
-                del self._jobs[job.id]
-        for job in old:
-            if job.path is not None:
-                job.path.unlink(missing_ok=True)
-
-
-JOBS = Jobs()
-
-
-def jobs_dir(runtime: Runtime) -> Path:
-    """Where background ledgers are written (`reports.path`, default instance/reports)."""
-    path = Path(runtime.settings.get("reports", "path", default="instance/reports"))
-    path = path if path.is_absolute() else ROOT / path
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _run(runtime: Runtime, job: Job, user: User) -> None:
-    with job.lock:
-        job.status = "running"
-
-    def progress(written: int, total: int) -> None:
-        with job.lock:
-            job.rows_written, job.rows_total = written, total
-
-    partial = job.path.with_suffix(".part")
+    def work(uow):
+        user = uow.session.get(User, ctx.owner_id)
+        return write(uow.session, runtime, user=user, kind=params["ledger"],
+                     unit_code=params.get("unit"), p=p, out=str(partial), progress=ctx.progress)
     try:
-        names = runtime.read(lambda uow: write(uow.session, runtime, user=user, kind=job.kind,
-                                               unit_code=job.unit, p=job.period,
-                                               out=str(partial), progress=progress))
-        os.replace(partial, job.path)
-        with job.lock:
-            job.status, job.filename = "done", names["filename"]
-            job.ascii_filename = names["ascii_filename"]
-            job.rows_written = names["rows"]
-    except Exception as exc:  # the job reports the failure; the server goes on
-        log.exception("ledger job %s failed", job.id)
-        partial.unlink(missing_ok=True)
-        with job.lock:
-            job.status = "failed"
-            job.error = exc.message if hasattr(exc, "message") else "the ledger could not be built"
+        names = runtime.read(work)
+        os.replace(partial, ctx.result_path)
     finally:
-        with job.lock:
-            job.finished = runtime.clock.wall().timestamp()
+        partial.unlink(missing_ok=True)
+    return names
+
+
+jobs.register(JOB_KIND, _build)
+
+
+def describe(job: Job) -> dict:
+    """A ledger job as the API shows it."""
+    return {"id": job.id, "kind": job.params.get("ledger"), "status": job.status,
+            "rows_written": job.result.get("rows", job.progress_done) if job.status == "done"
+            else job.progress_done,
+            "rows_total": job.progress_total,
+            "download": f"/api/v1/reports/jobs/{job.id}/download" if job.status == "done"
+            else None,
+            "filename": job.result.get("filename"), "error": job.error}
 
 
 def start_job(runtime: Runtime, *, user: User, kind: str, unit_code: str | None,
-              p: Period) -> Job:
-    """Check the user may have this ledger, then build it in a background thread (inline when
-    the runtime is bound to one connection, as in tests: a connection is not shared between
-    threads)."""
+              p: Period) -> dict:
+    """Check the user may have this ledger, then queue it for a worker; return the job. When the
+    runtime is bound to one connection (tests) the job is run before returning."""
     k = kind_of(kind)
-    runtime.read(lambda uow: service.report_unit(uow.session, user=user, unit_code=unit_code,
-                                                 items=k.items, own_unit_roles=k.own_unit_roles))
-    now = runtime.clock.wall().timestamp()
-    JOBS.prune(now)
-    job_id = uuid.uuid4().hex
-    job = Job(id=job_id, kind=k.key, user_id=user.id, unit=unit_code, period=p,
-              path=jobs_dir(runtime) / f"{job_id}.xlsx", created=now)
-    JOBS.add(job)
+
+    def queue(uow):
+        service.report_unit(uow.session, user=user, unit_code=unit_code, items=k.items,
+                           own_unit_roles=k.own_unit_roles)
+        jobs.prune(uow.session, runtime.clock.wall(), KEEP)
+        params = {"ledger": k.key, "unit": unit_code, "first": p.first.isoformat(),
+                  "last": p.last.isoformat()}
+        return jobs.submit(uow.session, runtime, kind=JOB_KIND, owner=user, params=params,
+                           at_most=MAX_RUNNING_PER_USER).id
+    job_id = runtime.transact(queue)
     if runtime.connection is not None:
-        _run(runtime, job, user)
-    else:
-        threading.Thread(target=_run, args=(runtime, job, user), name=f"ledger-{job_id[:8]}",
-                         daemon=True).start()
-    return job
+        jobs.run_next(runtime, "inline")
+    return job_status(runtime, user=user, job_id=job_id)
 
 
-def job_file(*, user: User, job_id: str) -> Job:
-    """A finished job's file, for the user who asked for it."""
-    job = JOBS.get(job_id, user)
-    with job.lock:
-        if job.status != "done":
-            raise Invalid(f"the ledger is {job.status}", fields={"status": [job.status]})
-    if job.path is None or not job.path.exists():
-        raise NotFound("the file is gone; build the ledger again")
-    return job
+def job_status(runtime: Runtime, *, user: User, job_id: str) -> dict:
+    """A ledger job of the user, read from the jobs table (any process answers)."""
+    return runtime.read(lambda uow: describe(jobs.get(uow.session, user=user, job_id=job_id)))
 
+
+def job_file(runtime: Runtime, *, user: User, job_id: str) -> tuple[Path, str, str]:
+    """A finished job's file and its names, for the user who asked for it."""
+    job = runtime.read(lambda uow: jobs.get(uow.session, user=user, job_id=job_id))
+    if job.status != "done":
+        raise Invalid("the ledger is %(status)s", reason="job_not_done",
+                      params={"status": job.status}, fields={"status": [job.status]})
+    path = Path(job.result_path)
+    if not path.exists():
+        raise NotFound("the file is gone; build the ledger again", reason="job_file_gone")
+    return path, job.result["filename"], job.result["ascii_filename"]

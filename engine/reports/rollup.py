@@ -348,8 +348,9 @@ def _after_flush(session: Session, _context) -> None:
         state.later = []
 
 
-@event.listens_for(Session, "before_commit")
-def _before_commit(session: Session) -> None:
+def before_commit(session: Session) -> None:
+    """Commit step (see `Runtime.COMMIT_STEPS`): add what this transaction changed to the
+    rollup's counts."""
     # Flush first: a transaction whose only flush happens here is tracked by that flush.
     session.flush()
     state = session.info.get(_STATE)

@@ -29,6 +29,7 @@ from engine.reports import rollup
 from engine.reports.rollup import DUE_STATUSES, case_unit
 from engine.runtime import Runtime
 from engine.visits.models import SATISFACTION, ReturnVisit
+from engine.supervision import service as supervision
 
 PERIOD_KINDS = ("month", "quarter", "year")
 SUBMISSION_KINDS = ("key_verification_report", "quarterly_feedback",
@@ -582,7 +583,6 @@ def interference_reports(session: Session, runtime: Runtime, *, tree: Tree, scop
     """Every active department in scope: its register entries of the period and whether it
     reported them (not recording is itself a violation, so a department reports every period,
     with or without entries)."""
-    from engine.supervision import service as supervision
     submitted = _submissions(session, kind="interference_quarterly_report", p=p)
     rows = []
     for unit in tree.below(scope, kind="department"):
@@ -664,7 +664,6 @@ def submit(session: Session, runtime: Runtime, *, user: User, kind: str,
     if p.first > today:
         raise Invalid("that period has not begun", fields={"date": ["in the future"]})
     if kind == "interference_quarterly_report":
-        from engine.supervision import service as supervision
         numbers = supervision.interference_numbers(session, unit_id=unit.id, first=p.first,
                                                    last=p.last)
     elif kind == "key_verification_report":

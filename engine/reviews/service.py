@@ -7,11 +7,11 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.access import cases as case_access
 from engine.audit import service as audit
-from engine.cases import service as cases
 from engine.cases.models import Case
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.inbox import authority
+from engine.access import authority
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
 from engine.processes.models import ProcessInstance
@@ -171,7 +171,7 @@ def describe(session: Session, runtime: Runtime, review: JointReview) -> dict:
 
 def for_case(session: Session, runtime: Runtime, *, user: User, case_id: int) -> list[dict]:
     """The case's joint reviews, for whoever may see the case, oldest first."""
-    case = cases.case_for_user(session, user, case_id)
+    case = case_access.case_for_user(session, user, case_id)
     reviews = session.scalars(select(JointReview).where(JointReview.case_id == case.id)
                               .order_by(JointReview.convened_at, JointReview.id))
     return [describe(session, runtime, r) for r in reviews]
@@ -181,7 +181,7 @@ def may_see_review(session: Session, user: User, review: JointReview) -> bool:
     """Whoever may see its case; for a review without a case, whoever sees one of its tasks or
     started its process."""
     if review.case_id is not None:
-        return cases.may_see_case(session, user, session.get(Case, review.case_id))
+        return case_access.may_see_case(session, user, session.get(Case, review.case_id))
     if review.instance_id is None:
         return review.convened_by_id == user.id
     if session.scalar(select(Task.id).where(Task.instance_id == review.instance_id,

@@ -29,6 +29,9 @@ from engine.supervision.models import (ENTRY_KINDS, INSPECTION_KINDS, INTERFEREN
                                        Evidence, Finding, Inspection, InterferenceEntry,
                                        RectificationEntry)
 from engine.uow import UnitOfWork
+from engine.attachments import service as attachments
+from engine.clues import service as clues
+from engine.processes import service as processes
 
 INSPECTION_PROCESS = "inspection"
 RECTIFICATION_PROCESS = "rectification"
@@ -130,7 +133,6 @@ def _check_inspectors(session: Session, *, kind: str, targets: list[Unit],
 
 def plan(uow: UnitOfWork, *, runtime: Runtime, user: User, fields: dict) -> Inspection:
     """Plan an inspection of the inspecting user's unit and start its process."""
-    from engine.processes import service as processes  # processes build on supervision actions
     session = uow.session
     if not access.may_plan(user):
         raise Forbidden("only an inspector or a supervisor plans inspections",
@@ -327,7 +329,6 @@ def approve(uow: UnitOfWork, *, runtime: Runtime, inspection: Inspection, user: 
             approved: bool, comment: str) -> None:
     """The supervisor approves (each finding goes to its unit for rectification) or sends the
     findings back to the inspectors."""
-    from engine.processes import service as processes
     session = uow.session
     now = runtime.clock.now()
     if not approved:
@@ -438,7 +439,6 @@ def verify(session: Session, runtime: Runtime, *, finding: Finding, user: User, 
 
 def add_evidence(session: Session, runtime: Runtime, *, user: User, finding_id: int,
                  file_name: str, content_type: str, data: bytes) -> Evidence:
-    from engine.attachments import service as attachments
     finding = finding_for(session, user, finding_id)
     if not access.may_upload_evidence(session, user, finding):
         raise Forbidden("the responsible unit uploads its rectification evidence",
@@ -460,7 +460,6 @@ def add_evidence(session: Session, runtime: Runtime, *, user: User, finding_id: 
 
 def evidence_file(session: Session, runtime: Runtime, *, user: User,
                   evidence_id: int) -> tuple[Evidence, bytes]:
-    from engine.attachments import service as attachments
     row = session.get(Evidence, evidence_id)
     if row is None:
         raise NotFound("evidence %(id)s not found", reason="evidence_not_found",
@@ -726,7 +725,6 @@ def interference_to_clue(uow: UnitOfWork, *, runtime: Runtime, user: User, entry
     if row.clue_id is not None:
         raise Conflict("this entry is linked to a clue already", reason="interference_clue_exists")
     if clue_id is not None:
-        from engine.clues import service as clues
         clue = clues.for_user(session, user=user, clue_id=clue_id)
     else:
         handling = session.get(Unit, user.unit_id)

@@ -1,4 +1,5 @@
-"""The timer worker: an APScheduler interval job over the timer table (the truth)."""
+"""The timer worker: APScheduler interval jobs over the timer table (the truth) and the jobs
+table. Background jobs run on an executor of their own, so a long export never delays a timer."""
 from __future__ import annotations
 
 import logging
@@ -12,6 +13,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from engine.audit import chain as audit_chain
+from engine.jobs import service as jobs
+from engine.reports import ledgers  # noqa: F401  (registers the ledger job kind)
 from engine.runtime import Runtime
 from engine.timers import service
 
@@ -24,7 +27,7 @@ def build_scheduler(runtime: Runtime, *, blocking: bool = False):
     started = runtime.clock.wall()
     cls = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = cls(jobstores={"default": MemoryJobStore()},
-                    executors={"default": ThreadPoolExecutor(1)},
+                    executors={"default": ThreadPoolExecutor(1), "jobs": ThreadPoolExecutor(1)},
                     job_defaults={"coalesce": True, "max_instances": 1})
     poll = float(runtime.settings.get("timers", "poll_seconds", default=5))
     heartbeat = float(runtime.settings.get("timers", "heartbeat_seconds", default=10))
@@ -40,8 +43,17 @@ def build_scheduler(runtime: Runtime, *, blocking: bool = False):
     def beat():
         try:
             service.beat(runtime, worker_id, started)
+            jobs.touch(runtime, worker_id)
         except Exception:
             log.exception("heartbeat failed")
+
+    def run_jobs():
+        try:
+            jobs.recover(runtime)
+            while jobs.run_next(runtime, worker_id):
+                pass
+        except Exception:  # the next poll tries again
+            log.exception("job poll failed")
 
     def anchor():
         try:
@@ -54,4 +66,7 @@ def build_scheduler(runtime: Runtime, *, blocking: bool = False):
     scheduler.add_job(anchor, "interval", minutes=anchor_minutes, id="audit_anchor",
                       next_run_time=started)
     scheduler.add_job(beat, "interval", seconds=heartbeat, id="heartbeat", next_run_time=started)
+    job_poll = float(runtime.settings.get("jobs", "poll_seconds", default=2))
+    scheduler.add_job(run_jobs, "interval", seconds=job_poll, id="jobs", executor="jobs",
+                      next_run_time=started)
     return scheduler

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.access import cases as case_access
 from engine.audit import service as audit
-from engine.cases import service as cases
 from engine.cases.models import Case
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.inbox.models import Task
@@ -18,6 +18,8 @@ from engine.petitions.models import Petition
 from engine.runtime import Runtime
 from engine.uow import UnitOfWork
 from engine.visits.models import SATISFACTION, ReturnVisit
+from engine.inbox import service as inbox
+from engine.processes import service as processes
 
 TRANSFER_PROCESS = "first_handling_transfer"
 FEEDBACK_PROCESS = "feedback_visit"
@@ -127,9 +129,8 @@ def first_handling_unit_of(session: Session, case_id: int) -> str | None:
 def request_transfer(uow: UnitOfWork, *, runtime: Runtime, user: User, case_id: int,
                      to_unit: str, reason: str) -> list[Task]:
     """The handling unit asks to transfer the matter: starts the approval; returns its tasks."""
-    from engine.processes import service as processes
     session = uow.session
-    case = cases.case_for_user(session, user, case_id)
+    case = case_access.case_for_user(session, user, case_id)
     if case.handling_unit_id is None:
         raise Invalid("the case has no handling unit yet", fields={"case_id": ["not assigned"]})
     if user.unit_id != case.handling_unit_id or not {"caseworker", "supervisor"} & user.roles:
@@ -180,7 +181,6 @@ def decide_transfer(session: Session, *, case: Case | None, approved: bool, from
         raise Invalid("the target unit no longer exists", fields={"transfer_approved": ["unknown"]})
     if case.first_handling_unit_id is None:  # the first unit stays accountable from now on
         case.first_handling_unit_id = case.handling_unit_id
-    from engine.inbox import service as inbox
     if case.handling_unit_id is not None:
         inbox.move_case_tasks(session, case_id=case.id, from_unit_id=case.handling_unit_id,
                               to_unit_id=target, actor=user.username, now=now)

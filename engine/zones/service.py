@@ -9,6 +9,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.access import cases as case_access
 from engine.audit import service as audit
 from engine.cases import service as cases
 from engine.cases.models import Case
@@ -17,10 +18,13 @@ from engine.notifications import service as notifications
 from engine.org.models import Unit, User
 from engine.processes import service as processes
 from engine.processes.models import ProcessInstance
-from engine.recusal import service as recusal
+from engine.access import recusal
 from engine.runtime import Runtime
 from engine.uow import UnitOfWork
 from engine.zones.models import ZoneEscalation
+from engine.deadlines import service as deadlines
+from engine.deadlines.models import Deadline
+from engine.inbox.models import Task
 
 PROCESS_KEY = "zone_escalation"
 _SPLIT = re.compile(r"[\s,，、;；]+")
@@ -52,7 +56,7 @@ def escalate(uow: UnitOfWork, *, runtime: Runtime, user: User, case_id: int,
     case = cases.get_case(session, case_id)
     staff = case.handling_unit_id is not None and user.unit_id == case.handling_unit_id and \
         bool({"supervisor", "caseworker"} & user.roles)
-    if not staff and not cases.may_see_case(session, user, case):
+    if not staff and not case_access.may_see_case(session, user, case):
         raise Forbidden("you may not see this case")
     if not (reason or "").strip():
         raise Invalid("give the reason for escalating", fields={"reason": ["required"]})
@@ -127,9 +131,6 @@ def withdraw_township_work(uow: UnitOfWork, runtime: Runtime, *, row: ZoneEscala
     the saved workflow, the task rows and the deadlines then agree. When that was the case's own
     process, the zone's process becomes it (its end closes the case). Audited; returns the
     withdrawn instance ids."""
-    from engine.deadlines import service as deadlines
-    from engine.deadlines.models import Deadline
-    from engine.inbox.models import Task
     session = uow.session
     path = session.scalar(select(Unit.path).where(Unit.id == row.township_id))
     township = select(Unit.id).where(Unit.path.startswith(path))
@@ -314,7 +315,7 @@ def describe(session: Session, runtime: Runtime, row: ZoneEscalation,
 
 def for_case(session: Session, runtime: Runtime, *, user: User, case_id: int) -> list[dict]:
     """The case's escalations, oldest first, for whoever may see the case."""
-    case = cases.case_for_user(session, user, case_id)
+    case = case_access.case_for_user(session, user, case_id)
     instances = {}
     for instance in session.scalars(select(ProcessInstance).where(
             ProcessInstance.case_id == case.id, ProcessInstance.process_key == PROCESS_KEY)):

@@ -58,7 +58,14 @@ def test_claim_complete_and_reassign_follow_the_table(api, lanes_case):
     claimed = api.as_("a-worker").post(f"/tasks/{task['id']}/claim", json={"version": 1})
     assert claimed.status == 200 and claimed.json["assignee"] == "a-worker"
     assert claimed.json["version"] == 2
-    assert api.as_("a-worker2").post(f"/tasks/{task['id']}/claim").status == 409
+    held = api.as_("a-worker2").post(f"/tasks/{task['id']}/claim")
+    assert held.status == 409 and held.json["error"] == {
+        "code": "conflict", "reason": "task_held_by_other", "params": {},
+        "message": "task is held by someone else"}
+    stale = api.as_("a-worker").post(f"/tasks/{task['id']}/claim", json={"version": 1})
+    assert stale.status == 409 and stale.json["error"] == {
+        "code": "conflict", "reason": "task_version_stale", "params": {"version": 2, "sent": 1},
+        "message": "task has changed (version 2, you sent 1)"}
     assert ids(api.as_("a-worker").get("/tasks", query={"scope": "mine"})) == ["Activity_A1"]
 
     body = {"assignee": "a-worker2", "reason": "a-worker is on leave"}

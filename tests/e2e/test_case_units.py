@@ -13,7 +13,7 @@ from sqlalchemy import select
 from engine.cases import service as cases
 from engine.check import check
 from engine.org import service as org
-from engine.processes import service as processes
+from engine.processes import store
 from engine.processes.models import ProcessInstance
 from tests.e2e import test_reviews_and_zones as _rz
 from tests.e2e.test_reviews_and_zones import (
@@ -159,7 +159,7 @@ def _ready_in_saved_workflow(runtime, instance_id: str) -> list[str]:
         instance = uow.session.get(ProcessInstance, instance_id)
         runtime.workflow_cache.pop(instance_id)
         return [v.element_id for v in
-                processes._load(uow.session, runtime, instance).ready_human_tasks()]
+                store.load(uow.session, runtime, instance).ready_human_tasks()]
     return runtime.read(read)
 
 

@@ -380,7 +380,7 @@ def test_transfer_approved_moves_handling_and_keeps_the_first_unit(deployed, run
         ("receive", "承办人", "town-b")
     assert receive["id"] in [t["id"] for t in tasks_of(api, "b-worker", case_id)]
     case = case_row(runtime, case_id)
-    town_a, town_b = (runtime.read(lambda uow: runtime.names.unit_id(uow.session, c))
+    town_a, town_b = (runtime.read(lambda uow, c=c: runtime.names.unit_id(uow.session, c))
                       for c in ("town-a", "town-b"))
     assert (case.handling_unit_id, case.first_handling_unit_id) == (town_b, town_a)
     assert runtime.read(lambda uow: visits.first_handling_unit_of(uow.session, case_id)) == \

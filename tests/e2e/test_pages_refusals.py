@@ -142,8 +142,8 @@ def test_the_designer_page_gets_bpmn_problems_in_its_language_a_token_caller_in_
     assert {k: sorted(p["message"] for p in shown[k]) for k in in_chinese} == \
         {k: sorted(v) for k, v in in_chinese.items()}
     # Only the texts differ: the same problems on the same elements and lines.
-    without_text = lambda body: {k: sorted((p["element_id"], p["line"]) for p in body[k])
-                                 for k in in_english}
+    def without_text(body):
+        return {k: sorted((p["element_id"], p["line"]) for p in body[k]) for k in in_english}
     assert without_text(shown) == without_text(answered)
 
     # Deploy refuses the file: the error envelope and its details likewise.

@@ -124,7 +124,7 @@ def summary(api, query: dict, user: str = "chief") -> dict[str, dict]:
     resp = api.as_(user).get("/reports/summary", query=query)
     assert resp.status == 200, resp.json
     again = recounted(resp.json)
-    for fast, slow in zip(resp.json["units"], again):
+    for fast, slow in zip(resp.json["units"], again, strict=False):
         assert fast == slow, {k: (fast[k], slow[k]) for k in fast if fast[k] != slow[k]}
     assert len(again) == len(resp.json["units"])
     return {entry["unit"]: entry for entry in resp.json["units"]}
@@ -955,7 +955,7 @@ def test_ledgers_are_numbered_masked_spreadsheets(deployed, runtime):
     # March only (not February's L4), in order of receipt, numbered from 1.
     assert [r[:2] for r in rows[1:]] == [[1, l1["number"]], [2, l2["number"]],
                                          [3, l3["number"]]]
-    first = dict(zip(rows[0], rows[1]))
+    first = dict(zip(rows[0], rows[1], strict=False))
     assert first["收件日期"] == datetime(2026, 3, 2)
     assert (first["来源渠道"], first["举报人"], first["联系电话"]) == ("来信", "王**", "138****5678")
     assert (first["被反映人"], first["职务"], first["层级"], first["所属乡镇"]) == \
@@ -963,11 +963,11 @@ def test_ledgers_are_numbered_masked_spreadsheets(deployed, runtime):
     assert (first["问题类别"], first["初信/重复"], first["登记单位"], first["首办单位"],
             first["承办单位"], first["办理状态"], first["办结日期"]) == \
         ("惠民资金(扶贫、低保)", "初信初访", "信访室", "甲镇纪委", "甲镇纪委", "已受理", None)
-    sealed = dict(zip(rows[0], rows[2]))
+    sealed = dict(zip(rows[0], rows[2], strict=False))
     assert (sealed["举报人"], sealed["主要问题"], sealed["被反映人"], sealed["承办单位"],
             sealed["办理状态"], sealed["办结日期"]) == \
         ("匿名", "（密封转送，不载内容）", None, "信访室", "已转送", datetime(2026, 3, 3))
-    repeat = dict(zip(rows[0], rows[3]))
+    repeat = dict(zip(rows[0], rows[3], strict=False))
     assert (repeat["初信/重复"], repeat["原件编号"], repeat["承办单位"], repeat["办理状态"]) == \
         ("重复件", l1["number"], "甲镇纪委", "重复件合并办理")
     everything = str(rows)
@@ -982,13 +982,13 @@ def test_ledgers_are_numbered_masked_spreadsheets(deployed, runtime):
     assert status == 200 and book.worksheets[0].title == "问题线索台账"
     rows = rows_of(book)
     assert rows[0][:6] == ["序号", "线索编号", "受理日期", "线索来源", "关联信访件编号", "反映人"]
-    clue = dict(zip(rows[0], rows[1]))
+    clue = dict(zip(rows[0], rows[1], strict=False))
     assert (clue["序号"], clue["线索编号"], clue["线索来源"], clue["关联信访件编号"],
             clue["反映人"], clue["被反映人"], clue["承办单位"], clue["处置方式"],
             clue["线索状态"], clue["重点初核件"]) == \
         (1, "town-a-2026-L000001", "信访举报", l1["number"], "王**", "李四", "甲镇纪委", None,
          "待处置", "否")
-    other = dict(zip(rows[0], rows[2]))
+    other = dict(zip(rows[0], rows[2], strict=False))
     assert (other["序号"], other["线索来源"], other["反映人"], other["承办单位"],
             other["处置方式"], other["处置理由"], other["处置审批日期"], other["线索状态"]) == \
         (2, "巡察移交", None, "丁镇纪委", "谈话函询", "问题较轻，函询了解", datetime(2026, 3, 6),
@@ -1001,7 +1001,7 @@ def test_ledgers_are_numbered_masked_spreadsheets(deployed, runtime):
     figures = summary(api, MARCH)
     assert [r[:2] for r in rows[1:]] == [[i + 1, entry["unit_name"]]
                                          for i, entry in enumerate(figures.values())]
-    county = dict(zip(rows[0], rows[1]))
+    county = dict(zip(rows[0], rows[1], strict=False))
     # 3 submissions in March (one repeat); one clue disposed of (the inspection clue).
     assert (county["信访件次"], county["初信初访"], county["重复件"], county["问题线索"],
             county["谈话函询"], county["来信"], county["来访"]) == (3, 2, 1, 1, 1, 2, 1)

@@ -12,7 +12,7 @@ import pytest
 from engine.cases import service as cases
 from engine.org import service as org
 from engine.org.models import Unit
-from engine.recusal import service as recusal
+from engine.access import recusal
 from engine.timers import service as timers
 from tests.api_client import deploy_all
 
@@ -542,7 +542,7 @@ def test_the_zone_head_may_refuse_and_the_case_stays_with_the_township(zone, run
     api = zone
     case_id = town_case(api, runtime)
     applied = escalate(api, case_id, user="a-head")
-    decide = applied["task"]
+    assert applied["task"]
     # Past the deadline the decision is overdue (red) and the case goes on the supervised list.
     assert timers.run_due(runtime, at("2026-03-10T09:00:00+08:00")) == 1
     runtime.clock.set(at("2026-03-10T09:00:00+08:00"))
@@ -615,7 +615,7 @@ def test_reviewers_racing_on_a_committed_database_both_succeed(backend, scratch)
             barrier = threading.Barrier(len(calls))
             results: list = [None] * len(calls)
 
-            def worker(i, user, task):
+            def worker(i, user, task, barrier=barrier, results=results):
                 try:
                     client = app.test_client()
                     barrier.wait(timeout=30)

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.audit.models import AuditEvent
-from engine.processes import service as processes
+from engine.processes import store
 from engine.processes.models import ProcessInstance
 from engine.workflow.adapter import Run
 from engine.workflow.engine_clock import EngineTimeNotSet
@@ -31,7 +31,7 @@ def test_a_crash_during_save_leaves_the_previous_state(api, runtime, monkeypatch
 
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
-    monkeypatch.setattr(processes, "_sync_tasks", explode)
+    monkeypatch.setattr(store, "_sync_tasks", explode)
     resp = designer.complete(task, {"title": "x", "count": 1})
     assert resp.status == 500
     assert "disk full" not in resp.text and "Traceback" not in resp.text
@@ -58,7 +58,7 @@ def test_cached_workflow_equals_the_saved_state(api, runtime):
 
     def saved(uow):
         instance = uow.session.get(ProcessInstance, inst["id"])
-        compiled = processes.compiled_for(uow.session, runtime, instance.definition_id)
+        compiled = store.compiled_for(uow.session, runtime, instance.definition_id)
         return instance.revision, Run.load(compiled, instance.state).dump()
     revision, state = runtime.read(saved)
     assert cached[0] == revision
@@ -67,6 +67,6 @@ def test_cached_workflow_equals_the_saved_state(api, runtime):
 
 
 def test_the_engine_refuses_to_step_without_an_application_instant():
-    from SpiffWorkflow.bpmn.specs.event_definitions import timer  # noqa: the patched module
+    from SpiffWorkflow.bpmn.specs.event_definitions import timer  # the module the adapter patches
     with pytest.raises(EngineTimeNotSet):
         timer.datetime.now()

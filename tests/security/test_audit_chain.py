@@ -142,7 +142,7 @@ def test_concurrent_appends_make_one_unbroken_chain(scratch, backend):
     def writer(n):
         try:
             for i in range(15):
-                rt.transact(lambda uow: [audit.record(uow.session, at=FROZEN, actor=f"w{n}",
+                rt.transact(lambda uow, i=i: [audit.record(uow.session, at=FROZEN, actor=f"w{n}",
                                                       action="test_written", detail={"i": i, "k": k})
                                          for k in range(3)])
         except Exception as exc:  # reported below

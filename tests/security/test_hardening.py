@@ -174,6 +174,7 @@ def test_an_unexpected_exception_is_the_json_envelope_without_a_traceback(runtim
     resp = app.test_client().get("/api/v1/_boom")
     assert resp.status_code == 500
     assert resp.get_json() == {"error": {"code": "internal_error", "message":
-                                         "an unexpected error occurred; it has been logged"}}
+                                         "an unexpected error occurred; it has been logged",
+                                         "reason": "internal_error", "params": {}}}
     assert "Traceback" not in resp.get_data(as_text=True)
     assert "secret internal detail" not in resp.get_data(as_text=True)

@@ -32,12 +32,14 @@ MALFORMED = ROOT / "tests" / "fixtures" / "malformed_bpmn"
 # part of it written in the source) when the message is put together from pieces.
 SOURCES = [
     "task {task_id} not found", "you may not see this task",
-    "task has changed (version {task.version}, you sent {version})",
-    "task {task_id} has changed (version {row.version}, you sent {version})",
-    "task is {task.status}", "task {task_id} is already {row.status}",
-    "task {task_id} is {task.status}",
+    ("task has changed (version 7, you sent 7)",
+     "task has changed (version %(version)s, you sent %(sent)s)"),
+    ("task 7 has changed (version 7, you sent 7)",
+     "task %(id)s has changed (version %(version)s, you sent %(sent)s)"),
+    ("task is 7", "task is %(status)s"), ("task 7 is already 7", "task %(id)s is already %(status)s"),
+    "task {task.id} is {task.status}",
     "task is held by someone else", "you may not claim this task",
-    "you may not complete this task", "task {task_id} is not waiting for completion",
+    "you may not complete this task", ("task 7 is not waiting for completion", "task %(id)s is not waiting for completion"),
     "the form has errors", "this task's case has no petition",
     "you may not see this reporter's identity", "a reason is required",
     "this task has no running deadline", "you may not ask for more time on this task",
@@ -54,8 +56,8 @@ SOURCES = [
     "unknown tab {out['tab']!r}", "unknown sort {out['sort']!r}",
     "unknown category {out['category']!r}", "the search text is too long",
     "give the filter a name", "the name is too long", "saved filter {filter_id} not found",
-    "only a supervisor of the task's unit may reassign it", "no user {assignee!r}",
-    "{assignee} may not work this task",
+    "only a supervisor of the task's unit may reassign it", ("no user '7'", "no user %(user)r"),
+    ("7 may not work this task", "%(user)s may not work this task"),
     "only a supervisor of the task's unit may list who can take it",
     "the overdue board is for supervisors", "case {case_id} not found",
     "you may not see this case", "you are recused from this case", "only a supervisor over this case's units may do this",
@@ -150,7 +152,7 @@ def flow(key: str, *steps: str, extra: str = "", when: dict | None = None) -> st
     flows = "".join(f'<bpmn:sequenceFlow id="{key}_f{i}" sourceRef="{a}" targetRef="{b}">'
                     + (f"<bpmn:conditionExpression>{(when or {})[a]}</bpmn:conditionExpression>"
                        if a in (when or {}) else "") + "</bpmn:sequenceFlow>"
-                    for i, (a, b) in enumerate(zip(ids, ids[1:])))
+                    for i, (a, b) in enumerate(zip(ids, ids[1:], strict=False)))
     return (f'<bpmn:process id="{key}" isExecutable="true">{extra}<bpmn:startEvent id="{ids[0]}"/>'
             f'{"".join(steps)}<bpmn:endEvent id="{ids[-1]}"/>{flows}</bpmn:process>')
 
@@ -210,10 +212,12 @@ def designer_problems() -> tuple[list[dict], str]:
     Base.metadata.create_all(rt.engine)
     found = []
     for files in FAULTY:
-        result = rt.read(lambda uow: lint.validate(uow.session, rt, list(files.items())))
+        result = rt.read(lambda uow, files=files: lint.validate(uow.session, rt,
+                                                                list(files.items())))
         found += [p for p in result["errors"] + result["warnings"]]
         with pytest.raises(BpmnInvalid) as refused:
-            rt.transact(lambda uow: processes.deploy(uow, runtime=rt, files=list(files.items()),
+            rt.transact(lambda uow, files=files: processes.deploy(uow, runtime=rt,
+                                                                  files=list(files.items()),
                                                      actor="designer"))
         found += [p.as_dict() for p in refused.value.problems]
     with pytest.raises(Invalid) as no_file:

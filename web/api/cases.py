@@ -1,11 +1,13 @@
 from marshmallow import Schema, fields
 
+from engine.access import cases as case_access
 from engine.audit import service as audit
 from engine.cases import service as cases
 from engine.deadlines import service as deadlines
 from engine.inbox import service as inbox
 from engine.processes import service as processes
 from engine.processes.models import ProcessInstance
+from engine.views import case_overview as overview
 from web import schemas
 from web.api import bp
 from web.api.common import dump, json_body
@@ -32,10 +34,7 @@ def get_case(case_id):
 
     def read(uow):
         session = uow.session
-        case = cases.case_for_user(session, user, case_id)
-        # Who read which case is part of the record (reporter protection, README "Security").
-        audit.record_view(session, at=rt.clock.now(), actor=user.username, case_id=case.id,
-                          via="case")
+        case = cases.read_case(session, rt, user=user, case_id=case_id)
         instance = session.get(ProcessInstance, case.instance_id) if case.instance_id else None
         tasks = processes.open_tasks(session, instance.id) if instance else []
         return {"id": case.id, "number": case.number, "status": case.status,
@@ -64,7 +63,7 @@ def case_views(case_id):
     rt = runtime()
     return dump(CaseViewOut, rt.read(lambda uow: [
         {"at": e.at, "actor": e.actor, "via": e.detail.get("via")}
-        for e in audit.case_views(uow.session, user=user, case_id=case_id)]), many=True)
+        for e in overview.case_views(uow.session, user=user, case_id=case_id)]), many=True)
 
 
 @bp.get("/cases/<int:case_id>/history")
@@ -75,7 +74,7 @@ def case_history(case_id):
     rt = runtime()
 
     def read(uow):
-        cases.case_for_user(uow.session, user, case_id)
+        case_access.case_for_user(uow.session, user, case_id)
         return [{"at": e.at, "actor": e.actor, "action": e.action,
                  "task": e.task_name or e.task_id, "detail": e.detail}
                 for e in audit.history(uow.session, case_id=case_id)]

@@ -2,12 +2,13 @@
 false-accusation records (错告/诬告)."""
 from marshmallow import Schema, fields
 
-from engine.cases import service as cases
+from engine.access import cases as case_access
 from engine.clarifications import service as clarifications
 from web.api import bp
 from web.api.common import dump
 from web.auth import current_user, runtime
 from web.openapi import doc
+from engine.org.models import User
 
 
 class ClarificationOut(Schema):
@@ -44,7 +45,6 @@ def _local(rt, value):
 
 
 def _username(session, user_id):
-    from engine.org.models import User
     return session.get(User, user_id).username if user_id else None
 
 
@@ -57,7 +57,7 @@ def list_clarifications(case_id):
 
     def read(uow):
         session = uow.session
-        cases.case_for_user(session, user, case_id)
+        case_access.case_for_user(session, user, case_id)
         return [{"id": c.id, "case_id": c.case_id, "cadre_name": c.cadre_name,
                  "origin": c.origin, "scope": list(c.scope or []), "people": c.people,
                  "status": c.status, "approved_by": _username(session, c.approved_by_id),
@@ -77,7 +77,7 @@ def list_referrals(case_id):
 
     def read(uow):
         session = uow.session
-        cases.case_for_user(session, user, case_id)
+        case_access.case_for_user(session, user, case_id)
         return [{"id": r.id, "case_id": r.case_id, "kind": r.kind, "aggravating": r.aggravating,
                  "note": r.note, "status": r.status,
                  "approved_by": _username(session, r.approved_by_id),

@@ -1,3 +1,4 @@
+from engine.deadlines import extensions
 from engine.deadlines import service as deadlines
 from engine.inbox import service as inbox
 from engine.notifications import service as notifications
@@ -18,7 +19,7 @@ def request_extension(task_id):
     rt = runtime()
 
     def work(uow):
-        task = deadlines.request_extension(uow, runtime=rt, task_id=task_id, user=user,
+        task = extensions.request_extension(uow, runtime=rt, task_id=task_id, user=user,
                                            amount=args["amount"], unit=args["unit"],
                                            reason=args["reason"])
         return inbox.describe(uow.session, [task], rt)[0]

@@ -2,7 +2,7 @@
 from engine.admin import service as admin
 from engine.org import service as org
 from engine.org.models import User
-from engine.recusal import service as recusal
+from engine.access import recusal
 from web import schemas
 from web.api import bp
 from web.api.common import dump, json_body

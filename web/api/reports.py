@@ -283,19 +283,20 @@ def start_ledger_job(kind):
     rt = runtime()
     job = ledgers.start_job(rt, user=user, kind=kind, unit_code=args.get("unit"),
                             p=_period(args))
-    return dump(LedgerJobOut, job.describe()), 202
+    return dump(LedgerJobOut, job), 202
 
 
 @bp.get("/reports/jobs/<job_id>")
 @doc(responses={200: LedgerJobOut})
 def ledger_job(job_id):
     """A ledger job's progress: status, rows written of the total, and the download link."""
-    return dump(LedgerJobOut, ledgers.JOBS.get(job_id, current_user()).describe())
+    return dump(LedgerJobOut, ledgers.job_status(runtime(), user=current_user(), job_id=job_id))
 
 
 @bp.get("/reports/jobs/<job_id>/download")
 @doc(responses={200: None})
 def ledger_job_download(job_id):
     """The finished ledger file of a job."""
-    job = ledgers.job_file(user=current_user(), job_id=job_id)
-    return _send(job.path, job.filename, job.ascii_filename)
+    path, filename, ascii_filename = ledgers.job_file(runtime(), user=current_user(),
+                                                      job_id=job_id)
+    return _send(path, filename, ascii_filename)

@@ -1,6 +1,7 @@
 from engine.cases.models import Case
 from engine.inbox import service as inbox
 from engine.processes import service as processes
+from engine.processes import store
 from engine.processes.models import ProcessInstance
 from web import schemas
 from web.api import bp
@@ -41,7 +42,7 @@ def get_task(task_id):
         task = inbox.get_task(session, user=user, task_id=task_id)
         body = _one(uow, task)
         instance = session.get(ProcessInstance, task.instance_id)
-        body["form"] = processes.compiled_for(session, rt, instance.definition_id).form(
+        body["form"] = store.compiled_for(session, rt, instance.definition_id).form(
             task.element_id)
         case = session.get(Case, task.case_id) if task.case_id else None
         body["case"] = {"id": case.id, "number": case.number, "status": case.status} if case else None

@@ -2,7 +2,7 @@
 transfer request (初信初访首办责任制)."""
 from marshmallow import Schema, fields, validate
 
-from engine.cases import service as cases
+from engine.access import cases as case_access
 from engine.errors import Invalid
 from engine.inbox import service as inbox
 from engine.visits import service as visits
@@ -11,6 +11,7 @@ from web.api import bp
 from web.api.common import dump, json_body
 from web.auth import current_user, runtime
 from web.openapi import doc
+from engine.org.models import User
 
 
 class ReturnVisitOut(Schema):
@@ -39,9 +40,8 @@ def list_return_visits(case_id):
     rt = runtime()
 
     def read(uow):
-        from engine.org.models import User
         session = uow.session
-        cases.case_for_user(session, user, case_id)
+        case_access.case_for_user(session, user, case_id)
         return [{"id": v.id, "case_id": v.case_id, "petition_id": v.petition_id, "kind": v.kind,
                  "satisfaction": v.satisfaction, "notes": v.notes, "reopened": v.reopened,
                  "visited_by": session.get(User, v.visited_by_id).username

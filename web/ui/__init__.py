@@ -74,13 +74,15 @@ def toast(response: Response | str, message: str, level: str = "success") -> Res
     return response
 
 
-def error_page(status: int, code: str, message: str, fields: dict | None = None):
+def error_page(status: int, code: str, message: str, fields: dict | None = None, *,
+               reason: str | None = None, params: dict | None = None,
+               msgid: str | None = None):
     """An error as a page, or as a fragment in `#flash` for an htmx action; the engine's
     English message is shown in the user's language."""
     from flask import render_template
 
-    from web.ui.messages import localize
-    message = localize(message)
+    from web.ui import refusals
+    message = refusals.text(reason, params, message, msgid)
     if is_htmx():
         # An expected refusal of an action is part of the page, not a failed load: answered
         # 200 (browsers log every 4xx/5xx fetch as a console error) with the real status in

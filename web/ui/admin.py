@@ -11,7 +11,7 @@ from engine.admin import service as admin
 from engine.errors import Invalid
 from engine.org.models import ROLES as ROLE_CODES
 from web.auth import runtime
-from web.ui import N_, bp, page, toast
+from web.ui import N_, bp, page, refusals, toast
 
 ADMIN = {"administrator"}
 ROLE_LABELS = {"intake_clerk": N_("Intake clerk"), "caseworker": N_("Caseworker"),
@@ -40,7 +40,7 @@ def with_errors(html: str, status: int = 422):
 
 def field_errors(exc: Invalid) -> dict[str, list[str]]:
     """Field name → messages; a refusal without fields is shown on the form as a whole."""
-    return dict(exc.fields) or {"_form": [exc.message]}
+    return dict(exc.fields) or {"_form": [refusals.text(exc.reason, exc.params, exc.message)]}
 
 
 @bp.get("/admin")

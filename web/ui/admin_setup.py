@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from engine.admin import service as admin
 from engine.errors import Invalid
 from engine.org import service as org
-from engine.recusal import service as recusal
+from engine.access import recusal
 from web.auth import runtime
 from web.ui import N_, bp, page, toast
 from web.ui.admin import ADMIN, field_errors, labels, with_errors

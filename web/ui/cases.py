@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, jsonify, render_template, request
 from flask_babel import gettext as _
 
-from engine.cases import overview
+from engine.views import case_overview as overview
 from engine.documents import dossier
 from engine.processes import service as processes
 from web.auth import runtime

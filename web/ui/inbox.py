@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from flask import g, make_response, render_template, request
 from flask_babel import gettext as _
 
-from engine.inbox import filters
+from engine.views import inbox_page as filters
 from web.auth import runtime
 from web.ui import N_, bp, is_htmx, page, toast, whole_number
 

@@ -46,7 +46,7 @@ def _fields(form) -> dict:
                for name, post, unit, level in zip(form.getlist("accused_name"),
                                                    form.getlist("accused_post"),
                                                    form.getlist("accused_unit"),
-                                                   form.getlist("accused_level"))
+                                                   form.getlist("accused_level"), strict=False)
                if name.strip() or post.strip() or unit.strip()]
     body = {"channel": form.get("channel", ""), "reporter": reporter, "accused": accused,
             "village": form.get("village", "").strip(), "category": form.get("category", ""),
@@ -65,7 +65,7 @@ def _form_context(values=None, errors=None) -> dict:
     values = values or {}
     accused = [{"name": n, "post": p, "unit": u, "level": lv} for n, p, u, lv in zip(
         values.getlist("accused_name"), values.getlist("accused_post"),
-        values.getlist("accused_unit"), values.getlist("accused_level"))] \
+        values.getlist("accused_unit"), values.getlist("accused_level"), strict=False)] \
         if hasattr(values, "getlist") else []
     return {"values": values, "errors": errors or {}, "townships": townships,
             "accused": accused or [{"name": "", "post": "", "unit": "", "level": "village"}],

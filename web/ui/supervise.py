@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import g, render_template, request
 from flask_babel import gettext as _
 
-from engine.cases import overview
+from engine.views import case_overview as overview
 from engine.cases import service as cases
-from engine.inbox import board
+from engine.views import board
 from engine.inbox import service as inbox
 from engine.processes import service as processes
 from engine.zones import service as zones
@@ -99,7 +99,7 @@ def overdue_board():
             group["rows"] = inbox.describe(uow.session, group["tasks"], rt)
         extensions = board.extension_requests(uow.session, user=user)
         described = inbox.describe(uow.session, [task for task, _data in extensions], rt)
-        return groups, [(row, data) for row, (_task, data) in zip(described, extensions)]
+        return groups, [(row, data) for row, (_task, data) in zip(described, extensions, strict=False)]
     groups, extensions = rt.read(read)
     return render_template("supervise/board.html", groups=groups, extensions=extensions,
                            warning_text=WARNING, deadline_keys=DEADLINE_KEYS,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from engine.access import supervision as access
 from engine.errors import Invalid, NotFound
 from engine.inbox.models import Task
-from engine.inbox import authority
+from engine.access import authority
 from engine.org.models import Unit
 from engine.supervision import service as supervision
 from engine.supervision.models import INSPECTION_KINDS, INTERFERENCE_MATTERS, Finding, Inspection

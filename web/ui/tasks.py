@@ -10,13 +10,13 @@ from flask import g, make_response, render_template, request
 from flask_babel import gettext as _
 
 from engine.attachments import service as attachments
-from engine.deadlines import service as deadlines
+from engine.deadlines import extensions
 from engine.errors import Invalid
-from engine.inbox import page as task_page_service
+from engine.views import task_page as task_page_service
 from engine.inbox import service as inbox
 from engine.processes import service as processes
 from web.auth import runtime
-from web.ui import N_, bp, page, toast, whole_number
+from web.ui import N_, bp, page, refusals, toast, whole_number
 from web.ui.inbox import CATEGORIES, CHANNELS
 
 # One sentence per kind of audit event; %(actor)s did it, on %(task)s, with %(detail)s.
@@ -243,7 +243,8 @@ def _version() -> int | None:
 def _invalid(template: str, exc: Invalid, **context):
     """The fragment again with the field errors: 200 for the browser, 422 in the header."""
     response = make_response(render_template(template, **{
-        **context, "errors": exc.fields or {}, "message": exc.message}))
+        **context, "errors": exc.fields or {},
+        "message": refusals.text(exc.reason, exc.params, exc.message)}))
     response.headers["X-Cluedesk-Status"] = "422"
     return response
 
@@ -314,7 +315,7 @@ def request_extension(task_id: str):
         if whole_number(raw, maximum=3650) is None:
             raise Invalid("the number of days is required",
                           fields={"amount": ["required" if not raw else "is not of type"]})
-        rt.transact(lambda uow: deadlines.request_extension(
+        rt.transact(lambda uow: extensions.request_extension(
             uow, runtime=rt, task_id=task_id, user=user, amount=int(raw), unit=unit,
             reason=reason))
     except Invalid as exc:

@@ -145,7 +145,7 @@ def test_users_transfer_and_a_calendar_that_moves_a_deadline(live, new_page, tmp
 
 
 def test_a_recusal_is_lifted_only_with_a_reason(live_sqlite, new_page):
-    from engine.recusal import service as recusal
+    from engine.access import recusal
     rt = live_sqlite.runtime
     person = f"钱{uuid.uuid4().hex[:4]}"
     relation_id = rt.transact(lambda uow: recusal.declare(

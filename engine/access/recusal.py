@@ -9,6 +9,8 @@ from engine.errors import Forbidden, Invalid, NotFound
 from engine.org.models import Unit, User
 from engine.petitions.models import AccusedPerson, Petition
 from engine.runtime import Runtime
+from engine.clues.models import Clue
+from engine.recusal.models import Relation
 
 KINDS = ("accused", "reporter")
 
@@ -25,7 +27,6 @@ def people_of_case(session: Session, case_id: int) -> dict[str, set[str]]:
         petitions += list(session.scalars(select(Petition).where(Petition.repeat_of_id.in_(ids))))
     accused = {_norm(a.name) for a in session.scalars(select(AccusedPerson).where(
         AccusedPerson.petition_id.in_([p.id for p in petitions])))} if petitions else set()
-    from engine.clues.models import Clue
     accused |= {_norm(n) for n in session.scalars(select(Clue.accused_name).where(
         Clue.case_id == case_id)) if n}
     reporters = {_norm(p.reporter_name) for p in petitions if p.reporter_name}
@@ -42,7 +43,6 @@ def is_recused(session: Session, *, user_id: int, case_id: int | None) -> bool:
     """True when the user declared (or was found to have) a relation to a person of the case."""
     if case_id is None:
         return False
-    from engine.recusal.models import Relation
     rows = list(session.scalars(select(Relation).where(Relation.user_id == user_id,
                                                        Relation.status == "active")))
     if not rows:
@@ -55,7 +55,6 @@ def recused_user_ids(session: Session, case_id: int | None) -> set[int]:
     """Every user recused from the case (for filtering offers and assignee lists)."""
     if case_id is None:
         return set()
-    from engine.recusal.models import Relation
     people = people_of_case(session, case_id)
     names = people["accused"] | people["reporter"]
     if not names:
@@ -68,7 +67,6 @@ def declare(session: Session, runtime: Runtime, *, actor: User, user: User, pers
             person_kind: str, relation: str, reason: str, requested: bool = False):
     """Record a relation: declared by the user (active at once), or asked for by a reporter or
     accused through a supervisor (`requested`: a supervisor decides)."""
-    from engine.recusal.models import Relation
     if person_kind not in KINDS:
         raise Invalid("person_kind is accused or reporter", fields={"person_kind": ["invalid"]})
     if not (person_name or "").strip():
@@ -95,7 +93,6 @@ def declare(session: Session, runtime: Runtime, *, actor: User, user: User, pers
 def decide(session: Session, runtime: Runtime, *, actor: User, relation_id: int,
            approve: bool, reason: str):
     """A supervisor over the user's unit decides a requested recusal."""
-    from engine.recusal.models import Relation
     row = session.get(Relation, relation_id)
     if row is None:
         raise NotFound(f"relation {relation_id} not found")
@@ -115,7 +112,6 @@ def decide(session: Session, runtime: Runtime, *, actor: User, relation_id: int,
 
 def end(session: Session, runtime: Runtime, *, actor: User, relation_id: int, reason: str):
     """End a relation (kept, with its history); lifting a recusal needs a reason."""
-    from engine.recusal.models import Relation
     row = session.get(Relation, relation_id)
     if row is None:
         raise NotFound(f"relation {relation_id} not found")
@@ -140,8 +136,6 @@ def end(session: Session, runtime: Runtime, *, actor: User, relation_id: int, re
 
 def recused_case_ids(session: Session, user_id: int) -> set[int]:
     """Cases the user is recused from (none at all for a user with no active relation)."""
-    from engine.clues.models import Clue
-    from engine.recusal.models import Relation
     rows = list(session.scalars(select(Relation).where(Relation.user_id == user_id,
                                                        Relation.status == "active")))
     if not rows:

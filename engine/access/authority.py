@@ -11,7 +11,7 @@ from engine.cases.models import Case
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
 from engine.processes.models import ProcessInstance
-from engine.recusal import service as recusal
+from engine.access import recusal
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,11 @@ from engine.cases.models import Case
 from engine.deadlines import service as deadlines
 from engine.errors import Invalid, NotFound
 from engine.inbox import service as inbox
+from engine.supervision import service as supervision
 from engine.inbox.models import SavedFilter, Task
 from engine.org.models import Unit, User
 from engine.petitions.models import CATEGORIES, AccusedPerson, Petition
-from engine.processes import service as processes
+from engine.processes import store
 from engine.processes.models import ProcessDefinition
 from engine.runtime import Runtime
 
@@ -128,10 +129,9 @@ def rows_of(session: Session, runtime: Runtime, tasks: list[Task]) -> list[dict]
     holders = {t.assignee_id for t in tasks if t.assignee_id}
     names = dict(session.execute(select(User.id, User.display_name)
                                  .where(User.id.in_(holders))).all()) if holders else {}
-    from engine.supervision import service as supervision  # inspections have no case
     supervised = supervision.inbox_facts(session, [t.instance_id for t in tasks
                                                    if not t.case_id])
-    for task, row, days in zip(tasks, described, left):
+    for task, row, days in zip(tasks, described, left, strict=False):
         row.update(supervised.get(task.instance_id, {}) if not task.case_id else {})
         row.update(facts.get(row["case_id"], {}), days_left=days,
                    assignee_name=names.get(task.assignee_id) or row["assignee"])
@@ -195,7 +195,7 @@ def choices(session: Session, runtime: Runtime, process: str | None = None) -> d
     steps: list[tuple[str, str]] = []
     chosen = next((d for d in definitions if d.key == process), None)
     if chosen is not None:
-        human = processes.compiled_for(session, runtime, chosen.id).human_tasks
+        human = store.compiled_for(session, runtime, chosen.id).human_tasks
         # Only its own steps: a called process's steps carry the called process's key.
         steps = [(element, info["name"]) for element, info in human.items()
                  if info.get("process") in (None, chosen.key)]

@@ -7,9 +7,12 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from engine.errors import Forbidden
-from engine.inbox import authority
+from engine.access import authority
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
+from engine.admin import service as admin
+from engine.deadlines.service import EXTENSION_PROCESS
+from engine.processes.models import ProcessInstance
 
 
 def overdue_board(session: Session, *, user: User, now: datetime,
@@ -54,7 +57,6 @@ def _township(units: dict[int, Unit], unit_id: int) -> Unit:
 def common_assignees(session: Session, *, user: User, task_ids: list[str]) -> list[dict]:
     """Who may be given every one of these tasks (eligible, never recused), for a supervisor
     over all of them."""
-    from engine.admin import service as admin
     common: dict[str, dict] | None = None
     for task_id in dict.fromkeys(task_ids):
         found = {u["username"]: u for u in admin.eligible_assignees(session, user=user,
@@ -66,8 +68,6 @@ def common_assignees(session: Session, *, user: User, task_ids: list[str]) -> li
 def extension_requests(session: Session, *, user: User) -> list[tuple[Task, dict]]:
     """Open approvals of deadline extensions this user may decide, oldest first, each with the
     request (who asked, which deadline, how much more time, why)."""
-    from engine.deadlines.service import EXTENSION_PROCESS
-    from engine.processes.models import ProcessInstance
     rows = session.execute(select(Task, ProcessInstance.data).join(
         ProcessInstance, ProcessInstance.id == Task.instance_id).where(
         Task.status == "open", Task.process_key == EXTENSION_PROCESS,

@@ -5,13 +5,15 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.access import cases as case_access
 from engine.admin import service as admin
 from engine.audit import service as audit
 from engine.cases import service as cases
 from engine.clues import service as clues
 from engine.deadlines import service as deadlines
+from engine.audit.models import AuditEvent
 from engine.errors import NotFound
-from engine.inbox import authority
+from engine.access import authority
 from engine.inbox import service as inbox
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
@@ -25,9 +27,8 @@ from engine.zones import service as zones
 def case_overview(session: Session, runtime: Runtime, *, user: User, case_id: int) -> dict:
     """The case as its page shows it, for whoever may see it (the reading is audited); the
     reporter is masked; eligible assignees come with each task the reader may reassign."""
-    case = cases.case_for_user(session, user, case_id)
+    case = cases.read_case(session, runtime, user=user, case_id=case_id)
     now = runtime.clock.now()
-    audit.record_view(session, at=now, actor=user.username, case_id=case.id, via="case")
     units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(
         {case.registered_unit_id, case.handling_unit_id, case.first_handling_unit_id} - {None})))}
     own = list(session.scalars(select(Petition).where(Petition.case_id == case.id)
@@ -44,7 +45,7 @@ def case_overview(session: Session, runtime: Runtime, *, user: User, case_id: in
         ProcessInstance.case_id == case.id).order_by(ProcessInstance.created_at)))
     names = dict(session.execute(select(ProcessDefinition.id, ProcessDefinition.name).where(
         ProcessDefinition.id.in_({i.definition_id for i in instances}))).all()) if instances else {}
-    supervises = cases.supervises(session, user, case)
+    supervises = case_access.supervises(session, user, case)
     handling_staff = case.handling_unit_id == user.unit_id and bool(
         {"supervisor", "caseworker"} & user.roles)
 
@@ -77,7 +78,7 @@ def task_rows(session: Session, runtime: Runtime, *, user: User, tasks: list[Tas
     reader may reassign, who may be given them (eligible, never recused)."""
     rows = inbox.describe(session, tasks, runtime)
     owners = _display_names(session, [t.assignee_id for t in tasks])
-    for task, row in zip(tasks, rows):
+    for task, row in zip(tasks, rows, strict=False):
         row["assignee_name"] = owners.get(task.assignee_id)
         row["may_reassign"] = task.status == "open" and authority.may_supervise(session, user, task)
         row["eligible"] = admin.eligible_assignees(session, user=user, task_id=task.id) \
@@ -96,9 +97,16 @@ def _display_names(session: Session, ids) -> dict[int, str]:
 def instance_of_case(session: Session, *, user: User, case_id: int,
                      instance_id: str) -> ProcessInstance:
     """One of the case's process instances, for whoever may see the case."""
-    case = cases.case_for_user(session, user, case_id)
+    case = case_access.case_for_user(session, user, case_id)
     instance = session.get(ProcessInstance, instance_id)
     if instance is None or instance.case_id != case.id:
         raise NotFound("no such process instance in this case")
     return instance
 
+
+def case_views(session: Session, *, user, case_id: int) -> list[AuditEvent]:
+    """Who read a case's details, oldest first; for supervisors over the case's units."""
+    case_access.supervised_case(session, user, case_id)
+    return list(session.scalars(select(AuditEvent).where(
+        AuditEvent.case_id == case_id, AuditEvent.action == audit.VIEWED)
+        .order_by(AuditEvent.at, AuditEvent.id)))

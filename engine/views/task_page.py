@@ -10,14 +10,18 @@ from engine.audit import service as audit
 from engine.cases.models import Case
 from engine.deadlines import service as deadlines
 from engine.errors import Invalid
-from engine.inbox import authority, filters
+from engine.access import authority
+from engine.views import inbox_page as filters
 from engine.inbox import service as inbox
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
 from engine.petitions import service as petitions
-from engine.processes import service as processes
+from engine.processes import store
 from engine.processes.models import ProcessDefinition, ProcessInstance
 from engine.runtime import Runtime
+from engine.documents import convert
+from engine.documents import service as documents
+from engine.documents.catalog import BY_KEY
 
 
 def task_view(session: Session, runtime: Runtime, *, user: User, task_id: str,
@@ -26,7 +30,7 @@ def task_view(session: Session, runtime: Runtime, *, user: User, task_id: str,
     `record_view` notes in the audit trail that the user read the case's details."""
     task = inbox.get_task(session, user=user, task_id=task_id)
     instance = session.get(ProcessInstance, task.instance_id)
-    form = processes.compiled_for(session, runtime, instance.definition_id).form(task.element_id)
+    form = store.compiled_for(session, runtime, instance.definition_id).form(task.element_id)
     row = filters.rows_of(session, runtime, [task])[0]
     case = session.get(Case, task.case_id) if task.case_id else None
     petition, may_reveal = None, False
@@ -61,9 +65,6 @@ def task_view(session: Session, runtime: Runtime, *, user: User, task_id: str,
 def _documents(session: Session, runtime: Runtime, *, user: User, task: Task, form, case) -> dict:
     """The task's document (its `document` property), the case's generated documents, whether
     PDF can be made here, and whether the step is an approval (its 呈批表 prints)."""
-    from engine.documents import convert
-    from engine.documents import service as documents
-    from engine.documents.catalog import BY_KEY
     key = (task.properties or {}).get("document")
     spec = BY_KEY.get(key) if key else None
     return {

@@ -1,0 +1,249 @@
+"""The persistence of process definitions and instances: stored BPMN sources, compiled specs
+(cached by checksum), the instance lock, load, and save = serialize + copy out (inbox rows of
+ready tasks, timer rows, deadline rows, audit events) in one transaction."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy.orm import Session
+
+from engine.audit import service as audit
+from engine.cases.models import Case
+from engine.deadlines import service as deadlines
+from engine.errors import NotFound
+from engine.access import authority
+from engine.inbox.models import Task
+from engine.processes import scripts
+from engine.processes.models import BpmnSource, ProcessDefinition, ProcessInstance
+from engine.runtime import Runtime
+from engine.timers.models import Timer
+from engine.uow import UnitOfWork
+from engine.workflow import parser as bpmn
+from engine.workflow.adapter import (CompiledSpec, Run,
+                                     SERIALIZER_VERSION, checksum,
+                                     compile_spec)
+
+
+def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
+    return session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                          .order_by(ProcessDefinition.version.desc()).limit(1))
+
+
+def all_process_ids(root) -> list[str]:
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+    return [p.get("id") for p in root.xpath("./bpmn:process", namespaces=ns)]
+
+
+def store_source(session: Session, name: str, data: bytes, now: datetime) -> None:
+    sum_ = checksum(data)
+    if session.get(BpmnSource, sum_) is None:
+        session.add(BpmnSource(checksum=sum_, file_name=name, xml=data.decode("utf-8"),
+                               created_at=now))
+        session.flush()
+
+
+def resolve_sources(session: Session, name: str, roots: dict, data_by_name: dict,
+                     all_ids: dict) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """The file plus every file its call activities need, transitively; deployed ones pinned."""
+    sources = [(name, data_by_name[name])]
+    seen_files = {name}
+    dep_sums: list[str] = []
+    pending = list(bpmn.called_elements(roots[name]))
+    seen_ids: set[str] = set()
+    while pending:
+        pid = pending.pop()
+        if pid in seen_ids:
+            continue
+        seen_ids.add(pid)
+        if pid in all_ids:
+            other = all_ids[pid]
+            if other not in seen_files:
+                seen_files.add(other)
+                sources.append((other, data_by_name[other]))
+                dep_sums.append(checksum(data_by_name[other]))
+                pending.extend(bpmn.called_elements(roots[other]))
+            continue
+        deployed = latest_definition(session, pid)
+        if deployed is None:
+            continue  # compile_spec reports the missing target with its element
+        source = session.get(BpmnSource, deployed.source_checksum)
+        if source.checksum not in dep_sums:
+            dep_sums.append(source.checksum)
+            data = source.xml.encode("utf-8")
+            sources.append((source.file_name, data))
+            root = bpmn.parse_xml(data, source.file_name)
+            pending.extend(bpmn.called_elements(root))
+    return sources, dep_sums
+
+
+def compiled_for(session: Session, runtime: Runtime, definition_id: int) -> CompiledSpec:
+    """The parsed spec of a definition, from the cache or parsed from its stored sources."""
+    definition = runtime.definition_cache.get(definition_id)
+    if definition is None:  # definitions never change once deployed
+        definition = session.get(ProcessDefinition, definition_id)
+        if definition is None:
+            raise NotFound(f"process definition {definition_id} not found")
+        session.expunge(definition)
+        runtime.definition_cache.put(definition_id, definition)
+    compiled = runtime.spec_cache.get(definition.spec_checksum)
+    if compiled is None:
+        sums = [definition.source_checksum, *definition.dependency_checksums]
+        rows = {s.checksum: s for s in session.scalars(
+            select(BpmnSource).where(BpmnSource.checksum.in_(sums)))}
+        compiled = compile_spec(definition.key, [(rows[s].file_name, rows[s].xml.encode("utf-8"))
+                                                 for s in sums], check_policy=False)
+        runtime.spec_cache.put(definition.spec_checksum, compiled)
+    return compiled
+
+
+def lock_instance(session: Session, runtime: Runtime, instance_id: str) -> ProcessInstance:
+    stmt = select(ProcessInstance).where(ProcessInstance.id == instance_id)
+    if not runtime.sqlite:
+        stmt = stmt.with_for_update()
+    instance = session.scalar(stmt.execution_options(populate_existing=True))
+    if instance is None:
+        raise NotFound(f"process instance {instance_id} not found")
+    return instance
+
+
+def load(session: Session, runtime: Runtime, instance: ProcessInstance) -> Run:
+    """The workflow at the instance's revision: the cached one if current, else deserialized."""
+    scripts.use(session, runtime)  # script helpers look things up in this transaction
+    cached = runtime.workflow_cache.pop(instance.id)
+    if cached is not None and cached[0] == instance.revision:
+        return cached[1]
+    return Run.load(compiled_for(session, runtime, instance.definition_id), instance.state)
+
+
+def save(uow: UnitOfWork, runtime: Runtime, instance: ProcessInstance, run: Run, *, actor: str,
+          now: datetime) -> list[Task]:
+    """Serialize the workflow, copy out tasks and timers, append audit events; return new tasks."""
+    session = uow.session
+    instance.serializer_version = SERIALIZER_VERSION
+    instance.revision = (instance.revision or 0) + 1
+    instance.updated_at = now
+    instance.data = run.data
+    previous_status = instance.status
+    instance.status = run.status
+    if run.error is not None:
+        instance.error_element_id = run.error.element_id
+        instance.error_message = run.error.message
+    else:
+        instance.error_element_id = instance.error_message = None
+    new_tasks = _sync_tasks(session, runtime, instance, run, now)
+    if run.compiled.has_timers:
+        _sync_timers(session, instance, run, now)
+    # After the copy-out, which asks the workflow about tasks that left the inbox: dumping
+    # drops the finished history.
+    instance.state = run.dump()
+    case = session.get(Case, instance.case_id) if instance.case_id else None
+    if instance.status == "completed" and previous_status != "completed":
+        instance.completed_at = now
+        audit.record(session, at=now, actor=actor, action="instance_completed",
+                     case_id=instance.case_id, instance_id=instance.id)
+        # The case's own process (not an approval or other side process) closes the case.
+        if case is not None and case.status == "open" and case.instance_id in (None, instance.id):
+            # 结案 may have been recorded earlier (case_filing concludes before the feedback).
+            case.status, case.closed_at = "closed", case.closed_at or now
+        deadlines.instance_completed(session, runtime, process_key=instance.process_key,
+                                     data=instance.data, actor=actor)
+    if instance.status == "error" and previous_status != "error":
+        audit.record(session, at=now, actor=actor, action="instance_failed",
+                     case_id=instance.case_id, instance_id=instance.id,
+                     detail={"element_id": run.error.element_id, "message": run.error.message})
+    for message in run.sent_messages:
+        audit.record(session, at=now, actor=actor, action="message_sent",
+                     case_id=instance.case_id, instance_id=instance.id,
+                     detail={"name": message["name"]})
+    run.sent_messages = []
+    session.flush()
+    revision = instance.revision
+    uow.after_commit(lambda: runtime.workflow_cache.put(instance.id, (revision, run)))
+    return new_tasks
+
+
+# The statements of every step, built once (building one costs more than running it on SQLite).
+_OPEN_OR_READY = select(Task).where(or_(
+    and_(Task.instance_id == bindparam("instance_id"), Task.status == "open"),
+    Task.id.in_(bindparam("ready", expanding=True))))
+_task_and_instance = (select(Task, ProcessInstance)
+                      .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
+                      .where(Task.id == bindparam("task_id"))
+                      .execution_options(populate_existing=True))
+_TASK_AND_INSTANCE = {True: _task_and_instance,  # SQLite: the write lock is taken already
+                      False: _task_and_instance.with_for_update(of=[ProcessInstance, Task])}
+
+
+def lock_task_and_instance(session: Session, runtime: Runtime,
+                           task_id: str) -> tuple[Task, ProcessInstance] | None:
+    """One read of a task row and its instance, locking both (writes to an instance are
+    serialised); None when there is no such task."""
+    found = session.execute(_TASK_AND_INSTANCE[runtime.sqlite], {"task_id": task_id}).one_or_none()
+    return None if found is None else (found[0], found[1])
+
+
+def _sync_tasks(session: Session, runtime: Runtime, instance: ProcessInstance, run: Run,
+                now: datetime) -> list[Task]:
+    ready = {view.id: view for view in run.ready_human_tasks()}
+    # Open rows, and any row already written for a ready task (never reopened under its id);
+    # two index lookups, however many tasks the instance has completed.
+    # No autoflush: what this step changed so far is written once, with the rest, at the end
+    # (the identity map already answers for the rows this step touched).
+    with session.no_autoflush:
+        rows = list(session.scalars(_OPEN_OR_READY, {"instance_id": instance.id,
+                                                     "ready": list(ready)}))
+    open_rows = {row.id: row for row in rows if row.status == "open"}
+    done = {row.id for row in rows if row.status != "open"}
+    for task_id, row in open_rows.items():
+        if task_id not in ready:
+            state = run.task_state(task_id)
+            row.status = "completed" if state == "COMPLETED" else "cancelled"
+            row.completed_at = now
+            row.version += 1
+            if row.deadline_key:
+                deadlines.task_finished(session, runtime, row, completed=row.status == "completed")
+    new_ids = [task_id for task_id in ready if task_id not in open_rows and task_id not in done]
+    created = []
+    for task_id in new_ids:
+        view = ready[task_id]
+        cand = authority.candidates_for(session, runtime, process_key=view.process_id,
+                                        lane=view.lane, task_data=view.data,
+                                        starter_id=instance.started_by_id,
+                                        case_id=instance.case_id)
+        row = Task(id=task_id, instance_id=instance.id, case_id=instance.case_id,
+                   process_key=view.process_id, element_id=view.element_id, name=view.name,
+                   lane=view.lane, kind=view.kind, status="open", candidate_unit_id=cand.unit_id,
+                   candidate_role=cand.role, candidate_user_id=cand.user_id, created_at=now,
+                   deadline_key=view.properties.get("deadline"), version=1,
+                   properties=dict(view.properties))
+        session.add(row)
+        if row.deadline_key:
+            session.flush()
+            deadlines.attach_task(session, runtime, row)
+        created.append(row)
+        audit.record(session, at=now, actor="system", action="task_created",
+                     case_id=instance.case_id, instance_id=instance.id, task_id=task_id,
+                     task_name=view.name, detail={"element_id": view.element_id})
+    return created
+
+
+def _sync_timers(session: Session, instance: ProcessInstance, run: Run, now: datetime) -> None:
+    waiting = {t.task_id: t for t in run.waiting_timers()}
+    rows = {row.task_id: row for row in session.scalars(
+        select(Timer).where(Timer.instance_id == instance.id, Timer.status == "pending"))}
+    for task_id, row in rows.items():
+        if task_id not in waiting:
+            state = run.task_state(task_id)
+            row.status = "fired" if state == "COMPLETED" else "cancelled"
+            row.fired_at = now
+    for task_id, view in waiting.items():
+        # An unevaluated timer (no due time yet) is checked at the next poll.
+        due = view.due_at or now
+        row = rows.get(task_id)
+        if row is None:
+            if session.scalar(select(Timer.id).where(Timer.task_id == task_id)) is None:
+                session.add(Timer(instance_id=instance.id, task_id=task_id,
+                                  element_id=view.element_id, due_at=due, status="pending"))
+        elif row.due_at != due:
+            row.due_at = due
