@@ -18,6 +18,7 @@ from engine.deadlines import service as deadlines
 from engine.deadlines.models import Deadline
 from engine.supervision import service as supervision
 from engine.supervision.models import Finding
+from engine.quality import demo as quality_demo
 
 UNITS = [
     ("city", "市纪委监委", "commission", None),
@@ -806,6 +807,5 @@ def load_samples(runtime: Runtime) -> int:
     for sample in SAMPLES + SUPERVISION_SAMPLES:
         sample(runtime)
     timers.run_due(runtime, runtime.clock.now())
-    from engine.quality import demo as quality_demo
     quality_demo.load(runtime)
     return runtime.read(lambda uow: uow.session.scalar(select(func.count(Petition.id))))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import datetime
@@ -13,6 +12,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from engine.petitions import words as _words
+from engine.petitions.words import normalize  # noqa: F401  (one normalisation, used here)
 
 # A suggestion below this is not shown. On tests/fixtures/repeat_pairs.yaml true repeats score
 # 0.48-1.0 against their original, while no non-repeat scores above 0.42 against anything (the
@@ -67,15 +67,6 @@ COMPACT_MIN_HOLES = 1000
 
 # Every BMP code point that is punctuation, a symbol, a separator or a control character maps
 # to None, so one str.translate strips Chinese and ASCII punctuation and all whitespace.
-_STRIP = {cp: None for cp in range(0x10000)
-          if unicodedata.category(chr(cp))[0] in "PSZC" and not 0xD800 <= cp <= 0xDFFF}
-
-
-def normalize(text: str | None) -> str:
-    """NFKC, lower case, no whitespace and no punctuation: "张 三，" -> "张三"."""
-    if not text:
-        return ""
-    return unicodedata.normalize("NFKC", text).lower().translate(_STRIP)
 
 
 # Titles petitioners append to or put before a name ("张三书记", "村支书张三"), longest first so

@@ -14,6 +14,18 @@ from collections.abc import Iterable
 
 import jieba
 
+
+_STRIP = {cp: None for cp in range(0x10000)
+          if unicodedata.category(chr(cp))[0] in "PSZC" and not 0xD800 <= cp <= 0xDFFF}
+
+
+def normalize(text: str | None) -> str:
+    """NFKC, lower case, no whitespace and no punctuation: "张 三，" -> "张三"."""
+    if not text:
+        return ""
+    return unicodedata.normalize("NFKC", text).lower().translate(_STRIP)
+
+
 # (kind, alias, canonical): the defaults seeded into the `repeat_alias` table by migration 0020;
 # administrators edit the table (admin API / page), the repeat check reads it from there.
 DEFAULT_ALIASES: tuple[tuple[str, str, str], ...] = tuple(
@@ -103,7 +115,6 @@ class Aliases:
 
 
 def _norm(text: str) -> str:
-    from engine.petitions.similarity import normalize
     return normalize(text)
 
 

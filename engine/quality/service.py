@@ -30,7 +30,7 @@ from engine.org.models import Unit, User
 from engine.petitions.models import Petition
 from engine.quality.models import ITEM_KINDS, ReviewItem, ReviewRound
 from engine.reports.rollup import case_unit
-from engine.reports.service import Period, Tree, UnitInfo, calendar_period
+from engine.reports.service import Period, Tree, UnitInfo, calendar_period, responsible_units
 from engine.runtime import Runtime
 
 REVIEWER_ROLES = {"supervisor", "caseworker"}
@@ -401,37 +401,6 @@ def notify(session: Session, runtime: Runtime, *, user: User, round_id: int) -> 
                          "year": rnd.year, "quarter": rnd.quarter,
                          "results": results(session, rnd)})
     return rnd
-
-
-def responsible_units(tree: Tree, scope: UnitInfo) -> list[UnitInfo]:
-    """The units that owe the notice in the scope: each commission that is the nearest
-    commission above some township (the county), in or above the scope."""
-    owners = set()
-    for town in (u for u in tree.by_id.values() if u.kind == "township" and u.active):
-        above = [tree.by_id[i] for i in town.ancestry[:-1]]
-        commissions = [u for u in above if u.kind == "commission"]
-        if commissions:
-            owner = commissions[-1]
-            if tree.contains(scope, owner.id) or tree.contains(owner, scope.id):
-                owners.add(owner.id)
-    return [tree.by_id[i] for i in sorted(owners)]
-
-
-def notice_flags(session: Session, runtime: Runtime, *, tree: Tree, scope: UnitInfo,
-                 p: Period) -> dict:
-    """`quality_review_notice`: for the quarter `p`, whether each owing unit notified it."""
-    quarter = (p.first.month - 1) // 3 + 1
-    rows = []
-    for unit in responsible_units(tree, scope):
-        rnd = session.scalar(select(ReviewRound).where(
-            ReviewRound.unit_id == unit.id, ReviewRound.year == p.first.year,
-            ReviewRound.quarter == quarter))
-        notified = rnd is not None and rnd.status == "notified"
-        rows.append({"unit": unit.code, "name": unit.name, "round": rnd.id if rnd else None,
-                     "drawn": rnd is not None, "notified": notified,
-                     "notified_at": runtime.clock.local(rnd.notified_at) if notified else None,
-                     "flagged": not notified})
-    return {**p.as_dict(), "items": rows}
 
 
 def describe_round(session: Session, runtime: Runtime, rnd: ReviewRound) -> dict:

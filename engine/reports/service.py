@@ -25,6 +25,7 @@ from engine.deadlines.models import Deadline
 from engine.errors import Forbidden, Invalid, NotFound
 from engine.org.models import Unit, User
 from engine.petitions.models import CATEGORIES, CHANNELS, Petition
+from engine.quality.models import ReviewRound
 from engine.reports import rollup
 from engine.reports.rollup import DUE_STATUSES, case_unit
 from engine.runtime import Runtime
@@ -597,11 +598,41 @@ def interference_reports(session: Session, runtime: Runtime, *, tree: Tree, scop
     return {**p.as_dict(), "items": rows}
 
 
+def responsible_units(tree: Tree, scope: UnitInfo) -> list[UnitInfo]:
+    """The units that owe the notice in the scope: each commission that is the nearest
+    commission above some township (the county), in or above the scope."""
+    owners = set()
+    for town in (u for u in tree.by_id.values() if u.kind == "township" and u.active):
+        above = [tree.by_id[i] for i in town.ancestry[:-1]]
+        commissions = [u for u in above if u.kind == "commission"]
+        if commissions:
+            owner = commissions[-1]
+            if tree.contains(scope, owner.id) or tree.contains(owner, scope.id):
+                owners.add(owner.id)
+    return [tree.by_id[i] for i in sorted(owners)]
+
+
+def notice_flags(session: Session, runtime: Runtime, *, tree: Tree, scope: UnitInfo,
+                 p: Period) -> dict:
+    """`quality_review_notice`: for the quarter `p`, whether each owing unit notified it."""
+    quarter = (p.first.month - 1) // 3 + 1
+    rows = []
+    for unit in responsible_units(tree, scope):
+        rnd = session.scalar(select(ReviewRound).where(
+            ReviewRound.unit_id == unit.id, ReviewRound.year == p.first.year,
+            ReviewRound.quarter == quarter))
+        notified = rnd is not None and rnd.status == "notified"
+        rows.append({"unit": unit.code, "name": unit.name, "round": rnd.id if rnd else None,
+                     "drawn": rnd is not None, "notified": notified,
+                     "notified_at": runtime.clock.local(rnd.notified_at) if notified else None,
+                     "flagged": not notified})
+    return {**p.as_dict(), "items": rows}
+
+
 def flags(session: Session, runtime: Runtime, *, user: User, on: date | None,
           unit_code: str | None) -> dict:
     """Every flag for the last complete periods before `on` (default today), in the scope of
     the unit (default: the caller's)."""
-    from engine.quality import service as quality  # quality reads this module's periods
     tree, scope = report_unit(session, user=user, unit_code=unit_code)
     tune(session, runtime)
     on = on or runtime.clock.local(runtime.clock.now()).date()
@@ -627,7 +658,7 @@ def flags(session: Session, runtime: Runtime, *, user: User, on: date | None,
                 session, runtime, tree=tree, scope=scope,
                 p=calendar_period(runtime, kind="month", on=on, back=1,
                                   months=_months(runtime, "interference_report_months", 3))),
-            "quality_review_notice": quality.notice_flags(
+            "quality_review_notice": notice_flags(
                 session, runtime, tree=tree, scope=scope,
                 p=calendar_period(runtime, kind="quarter", on=on, back=1))}
 

@@ -11,7 +11,7 @@ from engine.errors import Invalid
 from engine.evaluation import service as evaluation
 from engine.org.models import User
 from engine.quality import service as quality
-from engine.reports.service import Tree
+from engine.reports.service import Tree, responsible_units
 from web.auth import runtime
 from web.ui import N_, bp, page, toast
 
@@ -39,7 +39,7 @@ def quality_rounds():
         s = uow.session
         tree = Tree(s)
         rounds = [quality.describe_round(s, rt, r) for r in quality.rounds_for(s, user)]
-        owners = [u for u in quality.responsible_units(tree, tree.by_id[user.unit_id])
+        owners = [u for u in responsible_units(tree, tree.by_id[user.unit_id])
                   if quality.may_run(tree, user, u)]
         candidates = []
         if owners:
