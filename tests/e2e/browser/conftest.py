@@ -74,8 +74,24 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+        # Background jobs (ledger exports, ...) run in the worker beside `cluedesk serve`; here a
+        # thread claims them the same way.
+        self.stopping = threading.Event()
+        self.jobs = threading.Thread(target=self._run_jobs, daemon=True)
+        self.jobs.start()
+
+    def _run_jobs(self):
+        from engine.jobs import service as jobs
+        while not self.stopping.wait(0.2):
+            try:
+                while jobs.run_next(self.runtime, "browser-tests"):
+                    pass
+            except Exception:  # noqa: BLE001 - a failed job is recorded on its row
+                pass
 
     def stop(self):
+        self.stopping.set()
+        self.jobs.join(timeout=10)
         self.server.shutdown()
         self.runtime.dispose()
 
