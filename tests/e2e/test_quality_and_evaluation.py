@@ -143,12 +143,12 @@ def test_reviewers_score_other_units_a_failing_item_needs_rectification_and_the_
     refused = api.as_("a-worker").post(f"/quality-reviews/items/{town_a['id']}/score",
                                        json={"checks": ALL_PASS})
     assert refused.status == 403 and "own unit" in refused.json["error"]["message"]
-    stranger = api.as_("c-worker").post(f"/quality-reviews/items/{town_a['id']}/score",
+    stranger = api.as_("b-head").post(f"/quality-reviews/items/{town_a['id']}/score",
                                         json={"checks": ALL_PASS})
     assert stranger.status in (403, 404)
     # The reviewer reads the case record of the item (not their unit's case).
     assert api.as_("b-worker").get(f"/cases/{town_a['case_id']}").status == 200
-    assert api.as_("c-worker").get(f"/cases/{town_a['case_id']}").status in (403, 404)
+    assert api.as_("b-head").get(f"/cases/{town_a['case_id']}").status in (403, 404)
     # Failing: evidence insufficient (25) and no feedback (10): 65 < 80.
     failing = {**ALL_PASS, "evidence": False, "feedback": False}
     no_comment = api.as_("b-worker").post(f"/quality-reviews/items/{town_a['id']}/score",
