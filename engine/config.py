@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from engine import settings_schema
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = ROOT / "config.yaml"
 # Settings of this installation, over config.yaml: the secrets `cluedesk init-secrets` generates
@@ -135,9 +137,13 @@ def load_settings(overrides: Mapping | None = None, *, path: Path | None = None,
     _env_overrides(data, environ)
     if overrides:
         _merge(data, overrides)
-    if not data.get("database", {}).get("url"):
+    data, problems = settings_schema.check(data)
+    if problems:
+        raise ConfigError("the configuration has errors (config.yaml, instance/local.yaml or "
+                          "CLUEDESK_* variables):\n  " + "\n  ".join(problems))
+    if not data["database"]["url"]:
         instance = ROOT / "instance"
-        data.setdefault("database", {})["url"] = f"sqlite:///{instance / 'cluedesk.db'}"
+        data["database"]["url"] = f"sqlite:///{instance / 'cluedesk.db'}"
     return Settings(data)
 
 

@@ -38,8 +38,8 @@ class Runtime:
                                                 "database", "sqlite_busy_timeout", default=30)))
         self.sqlite = is_sqlite(self.engine)
         self.connection = connection
-        self.spec_cache = LRU(int(settings.get("engine", "spec_cache_size", default=128)))
-        self.workflow_cache = LRU(int(settings.get("engine", "workflow_cache_size", default=256)))
+        self.spec_cache = LRU(int(settings.get("engine", "spec_cache_size")))
+        self.workflow_cache = LRU(int(settings.get("engine", "workflow_cache_size")))
         # Immutable rows and identifiers; tokens for a few seconds (see web/auth.py).
         self.definition_cache = LRU(1024)
         self.token_cache = LRU(4096)

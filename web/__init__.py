@@ -26,7 +26,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
     """Build the app; never starts a scheduler (only `serve` and `scheduler` do)."""
     runtime = runtime or Runtime.from_config(overrides)
     from engine.config import DEFAULT_SECRETS, ConfigError
-    if str(runtime.settings.get("server", "secret_key", default="") or "").strip().lower() \
+    if str(runtime.settings.get("server", "secret_key") or "").strip().lower() \
             in DEFAULT_SECRETS:
         # Anyone who knows a published secret signs a session cookie for any user.
         raise ConfigError("server.secret_key is empty or a published default: set "
@@ -34,7 +34,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
     app = Flask(__name__)
     app.url_map.converters["int"] = IdConverter
     settings = runtime.settings
-    secure = bool(settings.get("server", "cookie_secure", default=False))
+    secure = bool(settings.get("server", "cookie_secure"))
     app.config.update(SECRET_KEY=settings.server.secret_key,
                       MAX_CONTENT_LENGTH=int(settings.get(
                           "server", "max_upload_bytes", default=25 * 1024 * 1024)),
@@ -45,7 +45,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=secure,
                       PERMANENT_SESSION_LIFETIME=timedelta(
-                          hours=float(settings.get("server", "session_hours", default=10))),
+                          hours=float(settings.get("server", "session_hours"))),
                       WTF_CSRF_TIME_LIMIT=None, WTF_CSRF_SSL_STRICT=secure)
     app.json.ensure_ascii = False
     app.json.sort_keys = False

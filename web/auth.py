@@ -82,7 +82,7 @@ def start_session(user: User) -> None:
 def _token_user(rt: Runtime, token: str) -> User:
     """The token's user; kept for a few seconds so a request costs no extra transaction.
     A revoked token or deactivated user stops working within `server.token_cache_seconds`."""
-    ttl = float(rt.settings.get("server", "token_cache_seconds", default=10))
+    ttl = float(rt.settings.get("server", "token_cache_seconds"))
     now = rt.clock.wall().timestamp()
     cached = rt.token_cache.get(token)
     if cached is not None and cached[0] > now:

@@ -30,7 +30,7 @@ SIGNATURES = {
 
 
 def storage_dir(runtime: Runtime) -> Path:
-    path = Path(runtime.settings.get("storage", "path", default="instance/attachments"))
+    path = Path(runtime.settings.get("storage", "path"))
     return path if path.is_absolute() else ROOT / path
 
 
@@ -51,13 +51,13 @@ def _check_type(content_type: str, data: bytes, allowed) -> None:
 
 
 def _check_type_and_size(runtime: Runtime, content_type: str, data: bytes) -> None:
-    limit = int(runtime.settings.get("storage", "max_bytes", default=20 * 1024 * 1024))
+    limit = int(runtime.settings.get("storage", "max_bytes"))
     if not data:
         raise Invalid("the file is empty", fields={"file": ["empty"]})
     if len(data) > limit:
         raise Invalid(f"the file is larger than {limit // (1024 * 1024)} MB",
                       fields={"file": ["too large"]})
-    _check_type(content_type, data, runtime.settings.get("storage", "types", default=()))
+    _check_type(content_type, data, runtime.settings.get("storage", "types"))
 
 
 def store(runtime: Runtime, data: bytes) -> str:

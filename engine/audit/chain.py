@@ -38,7 +38,7 @@ KEY = "audit_key"
 
 def audit_key(settings: Settings) -> tuple[bytes, bool]:
     """The HMAC key (`audit.key`, env CLUEDESK_AUDIT_KEY) and whether it is the development default."""
-    configured = str(settings.get("audit", "key", default="") or "")
+    configured = str(settings.get("audit", "key") or "")
     return (configured or DEV_KEY).encode(), not configured
 
 
@@ -54,7 +54,7 @@ def keyring(settings: Settings) -> dict[str, bytes]:
     """Every key the trail may have been signed with, by key id: the configured one, the
     public development key and `audit.previous_keys`."""
     keys = [audit_key(settings)[0], DEV_KEY.encode()]
-    keys += [str(k).encode() for k in settings.get("audit", "previous_keys", default=()) or ()
+    keys += [str(k).encode() for k in settings.get("audit", "previous_keys")
              if k]
     return {key_id(k): k for k in keys}
 
@@ -218,7 +218,7 @@ def verify_chain(session: Session, key: bytes, keys: dict[str, bytes] | None = N
 
 
 def anchor_path(settings: Settings) -> Path:
-    path = Path(str(settings.get("audit", "anchor_path", default="instance/audit-anchors.log")))
+    path = Path(str(settings.get("audit", "anchor_path")))
     return path if path.is_absolute() else ROOT / path
 
 

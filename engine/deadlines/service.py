@@ -34,7 +34,7 @@ UNITS = ("working_days", "days", "months")
 
 def config(runtime: Runtime) -> dict[str, dict]:
     """The configured deadline keys (DEADLINES.md defaults, changeable in config.yaml)."""
-    keys = runtime.settings.get("deadlines", "keys", default={}) or {}
+    keys = runtime.settings.get("deadlines", "keys")
     return {k: dict(v) for k, v in keys.items()}
 
 

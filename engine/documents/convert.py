@@ -17,7 +17,7 @@ class ConversionFailed(Exception):
 
 
 def binary(settings) -> str | None:
-    name = settings.get("documents", "soffice", default="soffice") or "soffice"
+    name = settings.get("documents", "soffice") or "soffice"
     return shutil.which(name)
 
 
@@ -32,7 +32,7 @@ def to_pdf(settings, files: dict[str, bytes]) -> dict[str, bytes]:
         raise ConversionFailed("LibreOffice (soffice) is not installed")
     if not files:
         return {}
-    timeout = float(settings.get("documents", "convert_timeout", default=180))
+    timeout = float(settings.get("documents", "convert_timeout"))
     with tempfile.TemporaryDirectory(prefix="cluedesk-pdf-") as tmp:
         work = Path(tmp)
         (work / "in").mkdir()

@@ -115,7 +115,7 @@ def upload_template(session: Session, runtime: Runtime, *, user: User, key: str,
     """A new version of template `key`; refused unless it renders only the case record."""
     _require_admin(user)
     _spec(key)
-    limit = int(runtime.settings.get("storage", "max_bytes", default=20 * 1024 * 1024))
+    limit = int(runtime.settings.get("storage", "max_bytes"))
     if not data or len(data) > limit:
         raise Invalid("the template file is empty or too large", reason="template_size",
                       fields={"file": ["empty or too large"]})
@@ -165,7 +165,7 @@ def render(runtime: Runtime, template: bytes, context: dict) -> bytes:
 
 def apply_fonts(settings, data: bytes) -> bytes:
     """Name the configured fonts (`documents.fonts`) in the body, title and heading styles."""
-    fonts = settings.get("documents", "fonts", default={}) or {}
+    fonts = settings.get("documents", "fonts")
     doc = WordDocument(io.BytesIO(data))
     for style_name, key, default in (("Normal", "body", "Noto Serif CJK SC"),
                                      ("Title", "title", "Noto Sans CJK SC"),

@@ -73,12 +73,12 @@ def eval_period(runtime: Runtime, key: str) -> EvalPeriod:
 
 
 def weights(runtime: Runtime) -> dict[str, float]:
-    configured = runtime.settings.get("evaluation", "weights", default=None) or {}
+    configured = runtime.settings.get("evaluation", "weights")
     return {k: float(configured.get(k, 0) or 0) for k in INDICATORS}
 
 
 def thresholds(runtime: Runtime) -> tuple[float, float]:
-    g = runtime.settings.get("evaluation", "grades", default=None) or {}
+    g = runtime.settings.get("evaluation", "grades")
     return float(g.get("excellent", 90)), float(g.get("good", 75))
 
 

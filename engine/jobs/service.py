@@ -52,7 +52,7 @@ def register(kind: str, handler: Handler) -> None:
 def files_dir(runtime: Runtime) -> Path:
     """Where jobs write their files (`reports.path`, default instance/reports): a directory all
     processes of the installation share."""
-    path = Path(runtime.settings.get("reports", "path", default="instance/reports"))
+    path = Path(runtime.settings.get("reports", "path"))
     path = path if path.is_absolute() else ROOT / path
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -167,8 +167,8 @@ def _write_where(runtime: Runtime, clause, **values) -> int:
 def recover(runtime: Runtime) -> int:
     """Jobs whose worker stopped (a restart, a crash): queued again to be built from the start,
     or failed visibly after `jobs.max_attempts`; returns how many were seen."""
-    stale = float(runtime.settings.get("jobs", "stale_seconds", default=60))
-    attempts = int(runtime.settings.get("jobs", "max_attempts", default=2))
+    stale = float(runtime.settings.get("jobs", "stale_seconds"))
+    attempts = int(runtime.settings.get("jobs", "max_attempts"))
     now = runtime.clock.wall()
     dead = (Job.status == "running") & (Job.heartbeat_at < now - timedelta(seconds=stale))
     failed = _write_where(runtime, dead & (Job.attempts >= attempts), status="failed",

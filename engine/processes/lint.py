@@ -38,7 +38,7 @@ def warnings(settings, key: str, compiled: CompiledSpec,
              sources: list[tuple[str, bytes]] | None = None) -> list[Problem]:
     """Every domain warning of process `key` (and what it calls), located in `sources`."""
     found: list[Problem] = []
-    deadline_keys = set((settings.get("deadlines", "keys", default={}) or {}).keys())
+    deadline_keys = set((settings.get("deadlines", "keys")).keys())
     document_keys = set(DOCUMENT_KEYS)
     texts = expressions([compiled.spec, *compiled.subprocess_specs.values()])  # (element id, mode, text)
     read: set[str] = set()

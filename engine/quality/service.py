@@ -42,7 +42,7 @@ KIND_ORDER = {k: i for i, k in enumerate(ITEM_KINDS)}
 
 
 def checklist(runtime: Runtime) -> list[dict]:
-    rows = runtime.settings.get("quality_review", "checklist", default=()) or ()
+    rows = runtime.settings.get("quality_review", "checklist")
     out = [{"key": str(r["key"]), "label": str(r.get("label", r["key"])),
             "points": int(r.get("points", 0))} for r in rows]
     if not out:
@@ -51,11 +51,11 @@ def checklist(runtime: Runtime) -> list[dict]:
 
 
 def default_share(runtime: Runtime) -> float:
-    return float(runtime.settings.get("quality_review", "share", default=0.2))
+    return float(runtime.settings.get("quality_review", "share"))
 
 
 def pass_score(runtime: Runtime) -> int:
-    return int(runtime.settings.get("quality_review", "pass_score", default=80))
+    return int(runtime.settings.get("quality_review", "pass_score"))
 
 
 def quarter_period(runtime: Runtime, year: int, quarter: int) -> Period:

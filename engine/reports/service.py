@@ -217,7 +217,7 @@ def tune(session: Session, runtime: Runtime) -> None:
     and no JIT compilation for these short queries."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    work_mem = str(runtime.settings.get("reports", "work_mem", default="16MB"))
+    work_mem = str(runtime.settings.get("reports", "work_mem"))
     if not re.fullmatch(r"\d{1,6}(kB|MB|GB)", work_mem):  # it goes into SQL text
         work_mem = "16MB"
     session.execute(text(f"SET LOCAL work_mem = '{work_mem}'"))
@@ -444,13 +444,9 @@ def report(session: Session, runtime: Runtime, *, user: User, unit_code: str | N
 # Flags and periodic obligations
 
 
-def _months(runtime: Runtime, key: str, default: int) -> int:
-    value = runtime.settings.get("reports", key, default=default)
-    try:
-        value = int(value)
-    except (TypeError, ValueError):
-        return default
-    return value if value in (1, 2, 3, 4, 6, 12) else default
+def _months(runtime: Runtime, key: str) -> int:
+    """A period length in months (1, 2, 3, 4, 6 or 12: the settings schema checks it)."""
+    return int(runtime.settings.get("reports", key))
 
 
 def _township_of(tree: Tree, unit_id: int | None) -> UnitInfo | None:
@@ -637,13 +633,13 @@ def flags(session: Session, runtime: Runtime, *, user: User, on: date | None,
     tune(session, runtime)
     on = on or runtime.clock.local(runtime.clock.now()).date()
     quarter = calendar_period(runtime, kind="quarter", on=on,
-                              months=_months(runtime, "feedback_months", 3), back=1)
-    zero_months = _months(runtime, "zero_case_months", 3)
+                              months=_months(runtime, "feedback_months"), back=1)
+    zero_months = _months(runtime, "zero_case_months")
     this_month = date(on.year, on.month, 1)
     zero = period(runtime, first=_add_months(this_month, -zero_months),
                   last=this_month - timedelta(days=1))
     bimonth = calendar_period(runtime, kind="month", on=on,
-                              months=_months(runtime, "key_verification_months", 2), back=1)
+                              months=_months(runtime, "key_verification_months"), back=1)
     repeat_period = calendar_period(runtime, kind="quarter", on=on, back=1)
     return {"date": on, "unit": scope.code,
             "repeat_townships": repeat_townships(session, runtime, tree=tree, scope=scope,
@@ -657,7 +653,7 @@ def flags(session: Session, runtime: Runtime, *, user: User, on: date | None,
             "interference_reports": interference_reports(
                 session, runtime, tree=tree, scope=scope,
                 p=calendar_period(runtime, kind="month", on=on, back=1,
-                                  months=_months(runtime, "interference_report_months", 3))),
+                                  months=_months(runtime, "interference_report_months"))),
             "quality_review_notice": notice_flags(
                 session, runtime, tree=tree, scope=scope,
                 p=calendar_period(runtime, kind="quarter", on=on, back=1))}
@@ -682,14 +678,14 @@ def submit(session: Session, runtime: Runtime, *, user: User, kind: str,
             raise Invalid("departments report their interference registers",
                           reason="interference_report_not_department",
                           fields={"kind": ["your unit is not a department"]})
-        months = _months(runtime, "interference_report_months", 3)
+        months = _months(runtime, "interference_report_months")
     elif kind == "key_verification_report":
         if unit.kind != "township":
             raise Invalid("key verifications are reported by townships",
                           fields={"kind": ["your unit is not a township"]})
-        months = _months(runtime, "key_verification_months", 2)
+        months = _months(runtime, "key_verification_months")
     else:
-        months = _months(runtime, "feedback_months", 3)
+        months = _months(runtime, "feedback_months")
     p = calendar_period(runtime, kind="month", on=on or today, months=months,
                         back=0 if on else 1)
     if p.first > today:

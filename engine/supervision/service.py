@@ -39,11 +39,8 @@ DEADLINE_KEY = "rectification"
 CROSS_CHECK_INSPECTORS = 2
 
 
-def _setting(runtime: Runtime, key: str, default: int) -> int:
-    try:
-        return int(runtime.settings.get("supervision", key, default=default))
-    except (TypeError, ValueError):
-        return default
+def _setting(runtime: Runtime, key: str) -> int:
+    return int(runtime.settings.get("supervision", key))
 
 
 def _text(value, field: str, *, required: bool = True, limit: int | None = None) -> str:
@@ -273,8 +270,8 @@ def _default_days(runtime: Runtime) -> int:
 
 def _flag_recurring(session: Session, runtime: Runtime, *, finding: Finding, actor: str) -> None:
     """一案双查: at least N findings of one category at one unit within M months."""
-    least = _setting(runtime, "recurrence_findings", 2)
-    months = _setting(runtime, "recurrence_months", 12)
+    least = _setting(runtime, "recurrence_findings")
+    months = _setting(runtime, "recurrence_months")
     since = finding.created_at - timedelta(days=round(months * 30.44))
     same = list(session.scalars(select(Finding).where(
         Finding.unit_id == finding.unit_id, Finding.category == finding.category,

@@ -74,7 +74,7 @@ def beat(runtime: Runtime, worker_id: str, started_at: datetime) -> None:
 
 def scheduler_running(session: Session, runtime: Runtime) -> bool:
     """Has any timer worker sent a heartbeat recently?"""
-    stale = float(runtime.settings.get("timers", "heartbeat_stale_seconds", default=60))
+    stale = float(runtime.settings.get("timers", "heartbeat_stale_seconds"))
     now = runtime.clock.wall()
     latest = session.scalar(select(func.max(WorkerHeartbeat.seen_at)))
     return latest is not None and latest >= now - timedelta(seconds=stale)

@@ -29,8 +29,8 @@ def build_scheduler(runtime: Runtime, *, blocking: bool = False):
     scheduler = cls(jobstores={"default": MemoryJobStore()},
                     executors={"default": ThreadPoolExecutor(1), "jobs": ThreadPoolExecutor(1)},
                     job_defaults={"coalesce": True, "max_instances": 1})
-    poll = float(runtime.settings.get("timers", "poll_seconds", default=5))
-    heartbeat = float(runtime.settings.get("timers", "heartbeat_seconds", default=10))
+    poll = float(runtime.settings.get("timers", "poll_seconds"))
+    heartbeat = float(runtime.settings.get("timers", "heartbeat_seconds"))
 
     def poll_due():
         try:
@@ -61,12 +61,12 @@ def build_scheduler(runtime: Runtime, *, blocking: bool = False):
         except Exception:  # an unwritable anchor file must not stop the timers
             log.exception("audit anchor failed")
 
-    anchor_minutes = float(runtime.settings.get("audit", "anchor_minutes", default=60))
+    anchor_minutes = float(runtime.settings.get("audit", "anchor_minutes"))
     scheduler.add_job(poll_due, "interval", seconds=poll, id="poll", next_run_time=started)
     scheduler.add_job(anchor, "interval", minutes=anchor_minutes, id="audit_anchor",
                       next_run_time=started)
     scheduler.add_job(beat, "interval", seconds=heartbeat, id="heartbeat", next_run_time=started)
-    job_poll = float(runtime.settings.get("jobs", "poll_seconds", default=2))
+    job_poll = float(runtime.settings.get("jobs", "poll_seconds"))
     scheduler.add_job(run_jobs, "interval", seconds=job_poll, id="jobs", executor="jobs",
                       next_run_time=started)
     return scheduler

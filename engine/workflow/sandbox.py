@@ -278,12 +278,10 @@ def configure(**changes) -> Limits:
 def use_settings(settings) -> None:
     """Take the limits of the `scripts:` section of the configuration (a new pool if they
     changed)."""
-    wanted = {"size": int(settings.get("scripts", "workers", default=_limits.size)),
-              "cpu_seconds": int(settings.get("scripts", "cpu_seconds",
-                                              default=_limits.cpu_seconds)),
-              "wall_seconds": float(settings.get("scripts", "wall_seconds",
-                                                 default=_limits.wall_seconds)),
-              "memory_mb": int(settings.get("scripts", "memory_mb", default=_limits.memory_mb))}
+    wanted = {"size": int(settings.get("scripts", "workers")),
+              "cpu_seconds": int(settings.get("scripts", "cpu_seconds")),
+              "wall_seconds": float(settings.get("scripts", "wall_seconds")),
+              "memory_mb": int(settings.get("scripts", "memory_mb"))}
     if any(getattr(_limits, k) != v for k, v in wanted.items()):
         configure(**wanted)
 

@@ -35,9 +35,9 @@ def login():
         result = rt.transact(lambda uow: org.login(
             uow.session, username=username, password=password, now=rt.clock.wall(),
             source=request.remote_addr or "",
-            max_failures=int(settings.get("server", "login_max_failures", default=5)),
-            lock_minutes=int(settings.get("server", "login_lock_minutes", default=15)),
-            demo=bool(settings.get("server", "demo", default=False))))
+            max_failures=int(settings.get("server", "login_max_failures")),
+            lock_minutes=int(settings.get("server", "login_lock_minutes")),
+            demo=bool(settings.get("server", "demo"))))
         # The form comes back (200) with the reason; the audit keeps the failure. The same
         # answers for an unknown name as for a known one.
         if result.refused == "throttled":
