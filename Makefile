@@ -1,5 +1,7 @@
 # The two commands of the README: `make run` and `make test`.
 PYTHON ?= python3
+# Tests run in parallel processes (pytest-xdist); each has its own scratch databases.
+TEST_WORKERS ?= 2
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -48,7 +50,7 @@ run: $(STAMP) $(ASSETS)
 	$(BIN)/cluedesk serve --host 127.0.0.1 --port 5000
 
 test: $(STAMP) $(ASSETS)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -97,8 +97,12 @@ def translated(lang: str) -> set[str]:
 def missing() -> dict[str, list[str]]:
     """Per language, the source strings without a translation (`where: msgid`)."""
     strings = source_strings()
-    return {lang: sorted(f"{where}: {msgid}" for msgid, where in strings.items()
-                         if msgid not in translated(lang)) for lang in LANGUAGES}
+    gaps = {}
+    for lang in LANGUAGES:
+        done = translated(lang)
+        gaps[lang] = sorted(f"{where}: {msgid}" for msgid, where in strings.items()
+                            if msgid not in done)
+    return gaps
 
 
 def update(area: str, prefixes: list[str]) -> int:

@@ -68,7 +68,7 @@ def server(scratch, tmp_path_factory):
             assert proc.alive(), "server exited:\n" + proc.output()
             return health(base)
         try:
-            wait_for(up, timeout=20, what="GET /api/v1/health")
+            wait_for(up, timeout=60, what="GET /api/v1/health")
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n--- server output ---\n{proc.output()}") from None
         yield {"base": base, "port": port, "url": url, "token": token, "proc": proc}
@@ -197,7 +197,7 @@ def test_standalone_scheduler_heartbeat_then_stale_after_kill(backend, scratch, 
             assert proc.alive(), "scheduler exited:\n" + proc.output()
             return scheduler_state() == "running"
         try:
-            wait_for(running, timeout=20, what="health to report the scheduler running")
+            wait_for(running, timeout=60, what="health to report the scheduler running")
             wait_for(lambda: api.get(f"/process-instances/{inst['id']}")
                      .json["data"].get("timer_called") is True,
                      timeout=15, what="the standalone worker to fire the timer")
