@@ -64,7 +64,7 @@ def _cli(env: dict, *args: str, timeout: float = 3600) -> str:
 
 def seed(env: dict, tasks: int, instances: int) -> dict:
     """The database for the run; returns what the Locust users need (tokens, ids)."""
-    from sqlalchemy import text
+    from sqlalchemy import bindparam, text
 
     from engine.org.service import issue_token
     from engine.runtime import Runtime
@@ -95,19 +95,46 @@ def seed(env: dict, tasks: int, instances: int) -> dict:
             uow.session, username=u, now=runtime.clock.now())) for u in users}
         client = app.test_client()
         began = time.monotonic()
-        # The caseworkers start the real instances, so their (lane-less) tasks are theirs.
+        # Only a process designer starts a process by key, and a lane-less task is offered to
+        # the instance's starter: the instances are then handed to the caseworkers in turn (as
+        # if each had started them), so their tasks are the caseworkers' own.
         ready: dict[str, list] = {u: [] for u in CASEWORKERS}
-        starters = sorted(CASEWORKERS)
+        owners = sorted(CASEWORKERS)
+        handed: dict[str, list[str]] = {u: [] for u in CASEWORKERS}
         for number in range(instances):
-            who = starters[number % len(starters)]
+            who = owners[number % len(owners)]
             resp = client.post("/api/v1/process-instances", json={"process_key": PROCESS_KEY},
-                               headers={"Authorization": f"Bearer {tokens[who]}"})
+                               headers={"Authorization": f"Bearer {tokens['designer']}"})
             if resp.status_code != 201:
                 raise RuntimeError(f"starting chain20: {resp.status_code} {resp.get_json()}")
             ready[who] += [(t["id"], t["version"]) for t in resp.get_json()["ready_tasks"]]
+            handed[who].append(resp.get_json()["id"])
             if number % 1000 == 999:
                 log(f"mixed: {number + 1:,} running instances")
+        with runtime.engine.begin() as conn:
+            for who, ids in handed.items():
+                uid = conn.execute(text("SELECT id FROM users WHERE username = :u"),
+                                   {"u": who}).scalar()
+                for first in range(0, len(ids), 1000):
+                    chunk = ids[first:first + 1000]
+                    conn.execute(text("UPDATE process_instances SET started_by_id = :u "
+                                      "WHERE id IN :ids").bindparams(
+                                          bindparam("ids", expanding=True)),
+                                 {"u": uid, "ids": chunk})
+                    conn.execute(text("UPDATE tasks SET candidate_user_id = :u "
+                                      "WHERE instance_id IN :ids").bindparams(
+                                          bindparam("ids", expanding=True)),
+                                 {"u": uid, "ids": chunk})
         log(f"mixed: {instances:,} instances started in {time.monotonic() - began:.0f} s")
+        probe_id, probe_version = ready["a-worker"][0]
+        resp = client.post(f"/api/v1/tasks/{probe_id}/complete",
+                           json={"data": {}, "version": probe_version},
+                           headers={"Authorization": f"Bearer {tokens['a-worker']}"})
+        if resp.status_code != 200:
+            raise RuntimeError(f"a-worker cannot complete a chain20 task: {resp.status_code} "
+                               f"{resp.get_json()}")
+        ready["a-worker"][0] = next((t["id"], t["version"])
+                                    for t in resp.get_json()["next_tasks"])
         with runtime.engine.connect() as conn:
             def sample(unit: str, role: str, what: str) -> list:
                 return list(conn.execute(text(
@@ -316,8 +343,9 @@ def main(argv=None) -> None:
             for users in (int(u) for u in args.users.split(",")):
                 log(f"mixed: {users} users for {args.duration} s (load {os.getloadavg()[0]:.1f})")
                 level = run_level(users, args.duration, base, data_path, out, server.pid)
-                log(f"mixed: {users} users: {sum(k['count'] for k in level['kinds'])} requests, "
-                    f"{sum(k['failures'] for k in level['kinds'])} errors, "
+                total = next(k for k in level["kinds"] if k["name"] == "Aggregated")
+                log(f"mixed: {users} users: {total['count']} requests, "
+                    f"{total['failures']} errors, "
                     f"CPU {level['cpu_cores']:.2f} cores, RSS {level['rss_peak_mb']:.0f} MiB")
                 if level["failures"].count("\n") > 1:
                     log("mixed: failures:\n" + level["failures"][:3000])
