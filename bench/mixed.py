@@ -263,6 +263,24 @@ def locust_command() -> list[str]:
     return [found]
 
 
+def refresh_ready(url: str, data: dict, data_path: Path) -> None:
+    """Each level is a new Locust process: give it the caseworkers' open chain20 tasks as they
+    are now (the previous level completed some)."""
+    from sqlalchemy import create_engine, text
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            for name, mine in data["caseworkers"].items():
+                mine["ready"] = [list(row) for row in conn.execute(text(
+                    "SELECT t.id, t.version FROM tasks t JOIN users u ON u.id = "
+                    "t.candidate_user_id WHERE u.username = :u AND t.status = 'open' AND "
+                    "t.process_key = :k ORDER BY t.created_at, t.id"),
+                    {"u": name, "k": PROCESS_KEY})]
+    finally:
+        engine.dispose()
+    data_path.write_text(json.dumps(data), encoding="utf-8")
+
+
 def run_level(users: int, duration: int, base: str, data_path: Path, out: Path,
               server_pid: int) -> dict:
     prefix = out / f"u{users}"
@@ -341,6 +359,7 @@ def main(argv=None) -> None:
         try:
             warm_up(base, data, args.workers)
             for users in (int(u) for u in args.users.split(",")):
+                refresh_ready(url, data, data_path)
                 log(f"mixed: {users} users for {args.duration} s (load {os.getloadavg()[0]:.1f})")
                 level = run_level(users, args.duration, base, data_path, out, server.pid)
                 total = next(k for k in level["kinds"] if k["name"] == "Aggregated")
