@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bench import api, deadlines, inbox, loop, reports, repeats, scaleout, scratch, server
+from bench import (api, deadlines, inbox, loop, reports, repeats, sandbox, scaleout, scratch,
+                   server)
 from bench.baseline import RawSpiff
 from bench.common import CHAIN_FILE, PROCESS_KEY, STEPS, Timings, log
 from bench.table import Row, render, skipped_row
@@ -134,6 +135,8 @@ def main(argv=None) -> None:
         tmp = Path(tmp_name)
         with scratch.sqlite_database(tmp) as url:
             rows += measure_database("sqlite", url, raw, plan, tmp)
+        with scratch.sqlite_database(tmp) as url:
+            rows += sandbox.run(url, quick)
         reason = postgres_skip_reason(try_postgres)
         if reason:
             log(f"postgresql {reason}")

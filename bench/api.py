@@ -71,10 +71,11 @@ def deploy_chain(post: Post) -> None:
         raise RuntimeError(f"deploying {CHAIN_FILE.name} -> {status}: {body}")
 
 
-def run_case(post: Post, timings: Timings) -> None:
-    """Start one case and complete its 20 tasks in turn, timing each completion and the case."""
+def run_case(post: Post, timings: Timings, key: str = PROCESS_KEY) -> int:
+    """Start one case and complete its 20 tasks in turn, timing each completion and the case;
+    returns the instance id."""
     case_start = time.perf_counter()
-    started = _post_json(post, "/process-instances", {"process_key": PROCESS_KEY}, 201)
+    started = _post_json(post, "/process-instances", {"process_key": key}, 201)
     (task,) = started["ready_tasks"]
     steps = []
     for number in range(1, STEPS + 1):
@@ -87,4 +88,5 @@ def run_case(post: Post, timings: Timings) -> None:
             raise RuntimeError(f"step {number} returned {len(next_tasks)} next tasks")
         task = next_tasks[0] if next_tasks else None
     timings.add_case(time.perf_counter() - case_start, steps)
+    return started["id"]
 

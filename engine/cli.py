@@ -37,7 +37,7 @@ def _audit_head_problem(rt: Runtime) -> str | None:
             "`cluedesk audit rotate-key` first (README, Security)")
 
 
-def _runtime_to_serve() -> Runtime:
+def runtime_to_serve() -> Runtime:
     """The runtime of a long-running process (`serve`, `scheduler`): refuses default secrets and
     an audit trail whose head is signed with another key than the configured one."""
     from engine.config import secret_problems
@@ -191,7 +191,7 @@ def serve(host, port):
 
     from engine.timers.worker import build_scheduler
     from web import create_app
-    rt = _runtime_to_serve()
+    rt = runtime_to_serve()
     app = create_app(runtime=rt)
     host = host or rt.settings.server.host
     port = port or int(rt.settings.server.port)
@@ -212,7 +212,7 @@ def scheduler():
     """Timer worker only (run several against one PostgreSQL database)."""
     from engine.timers.worker import build_scheduler
     from engine.deadlines import service as deadlines
-    rt = _runtime_to_serve()
+    rt = runtime_to_serve()
     deadlines.sync_config(rt)
     click.echo("timer worker started")
     try:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import http.client
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -211,3 +213,118 @@ def test_standalone_scheduler_heartbeat_then_stale_after_kill(backend, scratch, 
         if proc is not None:
             proc.stop(kill=True)
         dispose_app(app)
+
+
+# --- gunicorn (README "Production"): the same app behind gthread workers -----------------------
+
+class Gunicorn(Proc):
+    """`gunicorn -c gunicorn.conf.py` (the repository's settings) on a free port."""
+
+    def __init__(self, url: str, port: int, log: Path, *, workers: int = 2, **env: str):
+        self.log = log
+        self._log_file = open(log, "wb")
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
+             "-b", f"127.0.0.1:{port}", "-w", str(workers)],
+            cwd=ROOT, env=clean_env(url, **env), stdin=subprocess.DEVNULL,
+            stdout=self._log_file, stderr=subprocess.STDOUT)
+
+    def workers(self) -> set[int]:
+        """The master's child processes now (its workers; their script workers are theirs)."""
+        pid = self.popen.pid
+        children: set[int] = set()
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            children.update(int(c) for c in (task / "children").read_text().split())
+        return children
+
+
+def _keep_alive_get(port: int, paths: list[str], token: str) -> list[tuple[int, Any, str]]:
+    """GET each path over ONE connection; (status, JSON body, Server header) each."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    out = []
+    try:
+        local = None
+        for path in paths:
+            conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+            resp = conn.getresponse()
+            out.append((resp.status, json.loads(resp.read()), resp.getheader("Server") or ""))
+            assert resp.version == 11
+            assert conn.sock is not None, f"the server closed the connection after {path}"
+            local = local or conn.sock.getsockname()
+            assert conn.sock.getsockname() == local, "a request went over a new connection"
+    finally:
+        conn.close()
+    return out
+
+
+@pytest.mark.timeout(180)
+def test_gunicorn_serves_the_api_with_keep_alive_and_restarts_gracefully(backend, scratch,
+                                                                          tmp_path):
+    url = scratch.create(backend)
+    token = issue_tokens(url, ["designer"])["designer"]
+    port = free_port()
+    proc = Gunicorn(url, port, tmp_path / "gunicorn.log")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        def up():
+            assert proc.alive(), "gunicorn exited:\n" + proc.output()
+            return health(base)["database"] == "ok"
+        try:
+            wait_for(up, timeout=60, what="GET /api/v1/health through gunicorn")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n--- gunicorn output ---\n{proc.output()}") from None
+        assert "gthread" in proc.output().lower(), proc.output()
+
+        [(s1, h, server1), (s2, defs, _)] = _keep_alive_get(
+            port, ["/api/v1/health", "/api/v1/process-definitions"], token)
+        assert s1 == 200 and h["status"] == "ok", h
+        # No timer worker inside the web workers: that is `cluedesk scheduler`'s job here.
+        assert h["scheduler"] == "stopped", h
+        assert s2 == 200 and isinstance(defs, list), defs
+        assert "gunicorn" in server1.lower() and "werkzeug" not in server1.lower(), server1
+
+        # A real write through a worker: deploy, start, complete the first task.
+        xml = (ROOT / "tests" / "bpmn" / "it_sequence.bpmn").read_bytes()
+        status, body = http_json("POST", f"{base}/api/v1/process-definitions", token=token,
+                                 body=xml, content_type="application/xml")
+        assert status in (200, 201), body
+        status, inst = http_json("POST", f"{base}/api/v1/process-instances", token=token,
+                                 body={"process_key": "it_sequence"})
+        assert status == 201, inst
+        [task] = inst["ready_tasks"]
+        status, done = http_json("POST", f"{base}/api/v1/tasks/{task['id']}/complete",
+                                 token=token, body={"data": {}, "version": task["version"]})
+        assert status == 200, done
+
+        # Graceful restart: SIGHUP replaces every worker; the server keeps answering.
+        before = proc.workers()
+        assert len(before) == 2, before
+        proc.popen.send_signal(signal.SIGHUP)
+        wait_for(lambda: len(proc.workers()) == 2 and not proc.workers() & before,
+                 timeout=60, what="gunicorn to replace its workers after SIGHUP")
+        # New workers import the app before they accept: meanwhile a request waits in the
+        # listen backlog (none is refused), so give it the time an import takes on a busy box.
+        status, again = http_json("GET", f"{base}/api/v1/process-instances/{inst['id']}",
+                                  token=token, timeout=60)
+        assert status == 200 and again["id"] == inst["id"], again
+        assert proc.alive()
+
+        proc.popen.send_signal(signal.SIGTERM)
+        assert proc.popen.wait(timeout=60) == 0, proc.output()
+        assert "Traceback" not in proc.output(), proc.output()
+    finally:
+        proc.stop(kill=True)
+
+
+def test_gunicorn_refuses_a_published_secret_like_serve(scratch, tmp_path):
+    url = scratch.create("sqlite")
+    proc = Gunicorn(url, free_port(), tmp_path / "gunicorn.log", workers=1,
+                    CLUEDESK_SERVER_SECRET_KEY="")
+    try:
+        code = proc.popen.wait(timeout=60)
+    finally:
+        proc.stop(kill=True)
+    out = proc.log.read_text(errors="replace")
+    assert code != 0, out
+    assert "refusing to start" in out and "secret_key" in out, out
+    assert "Traceback" not in out, out
