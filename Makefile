@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml
 ASSETS := web/static/vendor/.installed
 
 # Front-end packages from the npm registry, pinned by web/assets/package-lock.json, copied into
-# web/static/vendor/ (served by cluedesk itself; never committed, never a CDN).
-$(ASSETS): web/assets/package.json web/assets/package-lock.json
+# web/static/vendor/ (served by cluedesk itself; never committed, never a CDN). The designer's
+# modeler (bpmn-js with its properties panel and cluedesk's groups, web/assets/src/) is bundled
+# by esbuild, itself from the npm registry.
+$(ASSETS): web/assets/package.json web/assets/package-lock.json $(wildcard web/assets/src/*)
 	cd web/assets && npm ci --no-audit --no-fund --loglevel=error
 	rm -rf web/static/vendor && mkdir -p web/static/vendor/bpmn-js
 	cp web/assets/node_modules/htmx.org/dist/htmx.min.js web/static/vendor/
@@ -28,6 +30,11 @@ $(ASSETS): web/assets/package.json web/assets/package-lock.json
 	cp web/assets/node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js \
 	   web/assets/node_modules/bpmn-js/dist/bpmn-modeler.production.min.js web/static/vendor/bpmn-js/
 	cp -r web/assets/node_modules/bpmn-js/dist/assets/. web/static/vendor/bpmn-js/
+	cp web/assets/node_modules/@bpmn-io/properties-panel/dist/assets/properties-panel.css \
+	   web/static/vendor/bpmn-js/
+	web/assets/node_modules/.bin/esbuild web/assets/src/designer-modeler.js --bundle --minify \
+	   --format=iife --target=es2020 --log-level=warning \
+	   --outfile=web/static/vendor/bpmn-js/designer-modeler.js
 	touch $(ASSETS)
 
 install: $(STAMP) $(ASSETS)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench import (api, deadlines, inbox, loop, reports, repeats, sandbox, scaleout, scratch,
-                   server)
+                   search, server)
 from bench.baseline import RawSpiff
 from bench.common import CHAIN_FILE, PROCESS_KEY, STEPS, Timings, log
 from bench.table import Row, render, skipped_row
@@ -155,6 +155,8 @@ def main(argv=None) -> None:
         if not reason:
             rows += scaleout.measure(tmp, quick)
     rows += repeats.measure(quick)
+    # Search: 1,000,000 petitions (--quick 100,000) on PostgreSQL, SQLite when none answers.
+    rows += search.measure(quick, try_postgres=not reason, sqlite=bool(reason))
     if not reason:
         rows += reports.measure(quick)
     print(render(rows))

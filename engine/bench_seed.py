@@ -7,6 +7,12 @@ one third each green, yellow and red at the application clock. The rows are gene
 database (`generate_series` on PostgreSQL, a recursive CTE on SQLite), in chunks, so a million
 tasks take minutes, not hours. The instances hold no workflow state: they exist for the inbox and
 the deadline rows, and `cluedesk check` reports them as not deserializing.
+
+With `people=True` (`--with-accused`) every petition also names an accused village cadre: one of
+30,000 invented cadres (about 33 petitions each at a million), in one of 1,600 villages, with a
+matter that varies between petitions, and the petition's repeat-check keys (`repeat_keys`,
+spelled in SQL exactly as `engine.petitions.similarity.index_keys` spells them; the bench-seed
+test compares the two), so the repeat check can be measured on a realistic table.
 """
 from __future__ import annotations
 
@@ -23,9 +29,33 @@ PROCESS_KEY = "bench_seed"
 CHUNK = 100_000
 UNIT_KINDS = ("township", "office", "zone", "commission")
 
+# The invented cadres of `people=True`: surname, given-name characters (disjoint from each
+# other and from the surnames, and never forming a title such as 书记, so every seeded name's
+# keys are distinct), posts with the kind of post their keys store, village words.
+CADRES = 30_000
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶"
+            "程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史")
+GIVEN_1 = "国建明华军平志伟永海春德红玉秀英兰桂芳丽敏强勇刚涛斌宏辉新凤"
+GIVEN_2 = "东荣庆光利福祥生成才"
+POSTS = (("村党支部书记", "书记"), ("村委会主任", "主任"), ("村会计", "会计"),
+         ("村委会委员", "委员"), ("村民小组长", "组长"), ("村文书", "文书"),
+         ("村监委会主任", "主任"))
+VILLAGE_1 = "红青石柳新三马龙白杨河双杏南花上永坪桥黄大沙团光胜长清东西北中金银竹松桂莲凤梅兴"
+VILLAGE_2 = "岭湾坝沟山口塘坪岗桥庄湖冲寨营店铺园林泉溪川洲坡源田垭堡屯场井台圩埠滩洼垸畈峪"
+MATTERS = ("虚报低保户名单，套取低保资金", "截留耕地地力保护补贴", "把村集体土地私自租给亲戚，租金没有入账",
+           "在征地中虚报地上附着物，多领补偿款", "把村道硬化工程交给小舅子承建，没有招标",
+           "用村集体资金大吃大喝", "在换届中给选民送钱拉票", "办理危房改造要收好处费",
+           "挪用扶贫产业奖补资金", "在村里聚众赌博抽头", "优亲厚友，把养老补贴发给自家人",
+           "强揽砂石运输生意", "账目从来不公开，集体资金去向不明", "冒领已故村民的养老金")
+AMOUNTS = ("三千", "五千", "八千", "一万二", "两万", "三万五", "六万", "十二万")
+DETAILS = ("群众多次反映没有结果", "已经拖了半年", "去年就有人举报过", "村务公开栏从来不公布",
+           "还威胁知情人", "钱用来还了个人贷款")
 
-def seed(runtime: Runtime, tasks: int, *, progress: Callable[[int], None] | None = None) -> int:
-    """Add `tasks` open tasks with their cases, petitions, instances and deadlines; return it."""
+
+def seed(runtime: Runtime, tasks: int, *, progress: Callable[[int], None] | None = None,
+         people: bool = False) -> int:
+    """Add `tasks` open tasks with their cases, petitions, instances and deadlines; return it.
+    `people`: each petition names an accused cadre and has its repeat-check keys."""
     now = runtime.clock.now()
     sql = _Sql(runtime.engine.dialect.name, now)
     with runtime.engine.begin() as conn:
@@ -46,7 +76,9 @@ def seed(runtime: Runtime, tasks: int, *, progress: Callable[[int], None] | None
         size = min(CHUNK, tasks - done)
         with runtime.engine.begin() as conn:
             _chunk(conn, sql, first=base + done + 1, size=size, units=units, clerk=clerk,
-                   definition=definition, salt=salt)
+                   definition=definition, salt=salt, people=people)
+            if people:
+                _people(conn, sql, first=base + done + 1, size=size)
         done += size
         if progress:
             progress(done)
@@ -124,9 +156,14 @@ def _definition(conn, sql: _Sql) -> int:
 
 
 def _chunk(conn, sql: _Sql, *, first: int, size: int, units: list[int], clerk: int,
-           definition: int, salt: str) -> None:
+           definition: int, salt: str, people: bool = False) -> None:
     """Rows first .. first+size-1 of every table."""
     series = sql.series(first, size)
+    if people:
+        cadre = _cadre_sql(sql)
+        village, content = cadre["village"], cadre["content"]
+    else:
+        village, content = "'东村'", "'东村村委会主任虚报低保户名单，套取低保资金。'"
     unit = sql.pick(units, "i")
     role = sql.pick(["caseworker", "caseworker", "supervisor"], "i / 7")
     # Thirds: red (overdue 1-20 days), yellow (due in 1-2 days, warned), green (10-39 days).
@@ -145,10 +182,10 @@ def _chunk(conn, sql: _Sql, *, first: int, size: int, units: list[int], clerk: i
     conn.execute(text(
         "INSERT INTO petitions (id, number, case_id, channel, received_at, registered_at, "
         "registered_by_id, unit_id, anonymous, township_id, village, category, content, status, "
-        "sealed, updated_at) "
+        "sealed, updated_at, no_accused_reason) "
         f"SELECT i, 'BENCH-{salt}-P' || i, i, 'letter', {created}, {created}, {clerk}, {unit}, "
-        f"{sql.false}, {unit}, '东村', 'other', '东村村委会主任虚报低保户名单，套取低保资金。', "
-        f"'accepted', {sql.false}, {created} FROM {series}"))
+        f"{sql.false}, {unit}, {village}, 'other', {content}, "
+        f"'accepted', {sql.false}, {created}, '举报人未提供被反映人姓名' FROM {series}"))
     conn.execute(text(
         "INSERT INTO process_instances (id, definition_id, process_key, version, status, "
         "case_id, created_at, updated_at, state, serializer_version, revision, data) "
@@ -166,3 +203,45 @@ def _chunk(conn, sql: _Sql, *, first: int, size: int, units: list[int], clerk: i
         "unit, extensions, suspended_seconds, due_at, warn_at, status, updated_at) "
         f"SELECT 'preliminary_verification', i, {instance}, {task}, {unit}, {created}, 3, "
         f"'months', '[]', 0, {sql.at(due)}, {sql.at(warn)}, 'open', {created} FROM {series}"))
+
+
+def _cadre_sql(sql: _Sql) -> dict[str, str]:
+    """SQL expressions (of the row number `i`) for the accused cadre of `people=True`."""
+    cadre = f"(((i % {CADRES}) * 7919) % {CADRES})"  # no int4 overflow on PostgreSQL
+    out = {"cadre": cadre, "surname": sql.pick(list(SURNAMES), cadre),
+           "given_1": sql.pick(list(GIVEN_1), f"{cadre} / {len(SURNAMES)}"),
+           "given_2": sql.pick(list(GIVEN_2), f"{cadre} / {len(SURNAMES) * len(GIVEN_1)}"),
+           "three": f"{cadre} % 4 <> 0",  # three of four names have three characters
+           "post": sql.pick([p for p, _ in POSTS], cadre),
+           "post_key": sql.pick([k for _, k in POSTS], cadre)}
+    out["name"] = (f"(CASE WHEN {out['three']} THEN {out['surname']} || {out['given_1']} || "
+                   f"{out['given_2']} ELSE {out['surname']} || {out['given_1']} END)")
+    village_no = f"(({cadre} * 7) % {len(VILLAGE_1) * len(VILLAGE_2)})"
+    out["place"] = (f"({sql.pick(list(VILLAGE_1), village_no)} || "
+                    f"{sql.pick(list(VILLAGE_2), f'{village_no} / {len(VILLAGE_1)}')})")
+    out["village"] = f"({out['place']} || '村')"
+    out["content"] = (
+        f"({out['village']} || {out['post']} || {out['name']} || "
+        f"{sql.pick(list(MATTERS), 'i')} || '，涉及' || "
+        f"{sql.pick(list(AMOUNTS), f'i / {len(MATTERS)}')} || '元，' || "
+        f"{sql.pick(list(DETAILS), f'i / {len(MATTERS) * len(AMOUNTS)}')} || '。')")
+    return out
+
+
+def _people(conn, sql: _Sql, *, first: int, size: int) -> None:
+    """The accused cadre and the repeat-check keys of rows first .. first+size-1 (whose village
+    and content `_chunk` wrote from the same expressions)."""
+    series = sql.series(first, size)
+    c = _cadre_sql(sql)
+    conn.execute(text(
+        "INSERT INTO accused_persons (petition_id, name, post, unit, level) "
+        f"SELECT i, {c['name']}, {c['post']}, {c['village']} || '委会', 'village' FROM {series}"))
+    keys = [f"'s|' || {c['place']} || '|' || {c['surname']}",
+            f"'p|' || {c['place']} || '|' || {c['post_key']}", f"'n|' || {c['name']}"]
+    for key in keys:
+        conn.execute(text(f"INSERT INTO repeat_keys (key, petition_id) SELECT {key}, i "
+                          f"FROM {series}"))
+    for variant in (f"{c['given_1']} || {c['given_2']}", f"{c['surname']} || {c['given_2']}",
+                    f"{c['surname']} || {c['given_1']}"):
+        conn.execute(text(f"INSERT INTO repeat_keys (key, petition_id) SELECT 'n|' || "
+                          f"{variant}, i FROM {series} WHERE {c['three']}"))

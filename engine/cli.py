@@ -191,8 +191,10 @@ def serve(host, port):
 
     from engine.timers.worker import build_scheduler
     from web import create_app
+    from engine.petitions import service as petitions
     rt = runtime_to_serve()
     app = create_app(runtime=rt)
+    petitions.warm_up(rt)  # the segmenter and alias table, before the first repeat check
     host = host or rt.settings.server.host
     port = port or int(rt.settings.server.port)
     from engine.deadlines import service as deadlines
@@ -219,6 +221,20 @@ def scheduler():
         build_scheduler(rt, blocking=True).start()
     except (KeyboardInterrupt, SystemExit):
         pass
+
+
+@main.command("disclosure-export")
+@click.option("--path", type=click.Path(file_okay=False), default=None,
+              help="write here instead of village.export_path")
+def disclosure_export(path):
+    """Export the public disclosure site now (what the background job does)."""
+    from pathlib import Path as _Path
+
+    from engine.village import disclosure as village_disclosure
+    runtime = _runtime()
+    count = village_disclosure.write_site(runtime, actor="system",
+                                          target=_Path(path) if path else None)
+    click.echo(f"exported {count} files")
 
 
 @main.command("init-secrets")
@@ -338,12 +354,15 @@ def calendar_load(file, actor):
 
 @main.command("bench-seed")
 @click.option("--tasks", "count", type=int, required=True, help="how many open tasks to add")
-def bench_seed_cmd(count):
+@click.option("--with-accused", "people", is_flag=True,
+              help="each petition names an accused cadre (varied) and has its repeat-check keys")
+def bench_seed_cmd(count, people):
     """Add COUNT open tasks with cases, petitions and deadlines (bulk SQL; for benchmarks)."""
     from engine.bench_seed import seed
     rt = _runtime()
     try:
-        seed(rt, count, progress=lambda done: click.echo(f"seeded {done:,}/{count:,}", err=True))
+        seed(rt, count, people=people,
+             progress=lambda done: click.echo(f"seeded {done:,}/{count:,}", err=True))
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
     finally:

@@ -16,9 +16,12 @@ from engine.visits import service as visits
 from engine.zones import service as zones
 from engine.deadlines import service as deadlines
 from engine.deadlines.models import Deadline
+from engine.documents import jobs as document_jobs
+from engine.jobs import service as jobs
 from engine.supervision import service as supervision
 from engine.supervision.models import Finding
 from engine.quality import demo as quality_demo
+from engine.village import demo as village_demo
 
 UNITS = [
     ("city", "市纪委监委", "commission", None),
@@ -83,9 +86,18 @@ USERS = [
     ("housing-rectifier", "rectification_officer", "dept-housing", "住建局整改联络员"),
     ("housing-registrar", "interference_registrar", "dept-housing", "住建局干预插手登记员"),
     ("land-registrar", "interference_registrar", "dept-resources", "自然资源局干预插手登记员"),
+    # Village power (issue 26): 东村's officers and supervision committee, 西村's secretary, and
+    # 甲镇's disclosure editor.
+    ("east-secretary", "village_officer", "village-a-east", "东村党支部书记"),
+    ("east-clerk", "village_officer", "village-a-east", "东村村委会委员"),
+    ("east-monitor", "village_supervisor", "village-a-east", "东村村务监督委员会主任"),
+    ("west-secretary", "village_officer", "village-a-west", "西村党支部书记"),
+    ("a-editor", "disclosure_editor", "town-a", "甲镇公开信息编辑"),
 ]
 
 PASSWORD = "demo"
+# What a form asking for people's names gets (核查组成员): their names, not their logins.
+DISPLAY_NAMES = {username: display for username, _, _, display in USERS}
 
 
 def load_organisation(runtime: Runtime) -> int:
@@ -230,7 +242,7 @@ def _planned(clue: _Clue, plan: str, *, key: bool = False) -> None:
     """Disposed of by preliminary verification; the plan approved: evidence is being gathered."""
     _disposed(clue, "verification", "反映问题具体，可查性强")
     clue.worker_does("plan_verification", {"verification_plan": plan, "key_verification": key,
-                                           "verification_team": clue.worker})
+                                           "verification_team": DISPLAY_NAMES[clue.worker]})
     clue.head_does("approve_verification_plan", {"approved": True})
 
 
@@ -406,7 +418,7 @@ def _plan_awaiting_approval(runtime: Runtime) -> None:
     _disposed(clue, "verification", "反映问题具体，可查性强")
     clue.worker_does("plan_verification", {
         "verification_plan": "调取征地补偿发放台账，走访被征地农户，与冯国强谈话",
-        "key_verification": False, "verification_team": "b-worker"})
+        "key_verification": False, "verification_team": DISPLAY_NAMES["b-worker"]})
 
 
 def _gathering_evidence(runtime: Runtime) -> None:
@@ -808,4 +820,9 @@ def load_samples(runtime: Runtime) -> int:
         sample(runtime)
     timers.run_due(runtime, runtime.clock.now())
     quality_demo.load(runtime)
+    village_demo.load(runtime)
+    # The samples' completions queued their steps' documents: hundreds of LibreOffice runs that
+    # would keep the first start's worker busy for minutes ahead of what users ask for. The
+    # samples start without them; a caseworker generates a step's document on its task page.
+    runtime.transact(lambda uow: jobs.discard_queued(uow.session, kind=document_jobs.DOCUMENT))
     return runtime.read(lambda uow: uow.session.scalar(select(func.count(Petition.id))))

@@ -23,6 +23,11 @@ from engine.zones.models import ZoneEscalation  # noqa: F401
 from engine.reports import rollup  # noqa: F401,E402  (its flush listeners track what changes)
 from engine.supervision.models import (Evidence, Finding, Inspection,  # noqa: F401
                                       InterferenceEntry, RectificationEntry)
-from engine.documents.models import Document, DocumentTemplate, Dossier  # noqa: F401
+from engine.documents.models import (Document, DocumentTemplate, Dossier,  # noqa: F401
+                                     SupervisionDocument)
 from engine.quality.models import ReviewItem, ReviewRound  # noqa: F401,E402
 from engine.evaluation.models import ManualScore  # noqa: F401,E402
+from engine.worknotes.models import TaskComment, TaskFollowUp  # noqa: F401,E402
+from engine.village.models import (DisclosureItem, VillageMatter, VillageMeeting,  # noqa: F401,E402
+                                   VillageOverride, VillageStep)
+from engine.search.models import SearchEntry  # noqa: F401,E402

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine import models  # noqa: F401  (configure every mapper)
 from engine.audit import chain as audit_chain
 from engine.reports import rollup
+from engine.search import index as search_index
 from engine.clock import Clock
 from engine.config import Settings, load_settings
 from engine.db import is_sqlite, make_engine
@@ -23,9 +24,10 @@ class Runtime:
     """Everything a service needs besides its arguments; no Flask, no global state."""
 
     # What every commit does before it commits, in this order: the statistics rollup adds what
-    # the transaction changed (it may write counts), then the audit chain appends the events
-    # last (once it holds the chain lock the transaction touches only its own rows).
-    COMMIT_STEPS = (rollup.before_commit, audit_chain.before_commit)
+    # the transaction changed (it may write counts), the search index rewrites the entries of
+    # the petitions, clues and cases it changed, then the audit chain appends the events last
+    # (once it holds the chain lock the transaction touches only its own rows).
+    COMMIT_STEPS = (rollup.before_commit, search_index.before_commit, audit_chain.before_commit)
 
     def __init__(self, settings: Settings, *, engine: Engine | None = None,
                  connection: Connection | None = None, clock: Clock | None = None):

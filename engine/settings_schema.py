@@ -103,13 +103,18 @@ class Evaluation(_Section):
     weights = fields.Dict(keys=fields.String(), values=fields.Float(validate=validate.Range(min=0)),
                           load_default=lambda: {
                               "petitions_on_time": 20, "clues_on_time": 15, "cases_filed": 15,
-                              "cases_closed": 10, "satisfaction": 10, "review_score": 15,
+                              "cases_closed": 10, "satisfaction": 10,
+                              "rectifications_on_time": 10, "review_score": 15,
                               "manual": 15})
     petition_deadlines = fields.List(fields.String(), load_default=lambda: [
         "forward_elsewhere", "acceptance_notice", "result_feedback", "ordinary_petition_route",
         "ordinary_petition_close"])
     clue_deadlines = fields.List(fields.String(), load_default=lambda: ["disposal_proposal"])
     grades = fields.Nested(Grades, load_default=lambda: {"excellent": 90, "good": 75})
+    committee_weights = fields.Dict(
+        keys=fields.String(), values=fields.Float(validate=validate.Range(min=0)),
+        load_default=lambda: {"petitions_on_time": 30, "rectifications_on_time": 20,
+                              "satisfaction": 10, "manual": 40})
 
 
 class Timers(_Section):
@@ -183,6 +188,33 @@ class Supervision(_Section):
     recurrence_months = _int(12, 1)
 
 
+class Petitions(_Section):
+    # A petition is checked against earlier ones registered within this many days (重复件).
+    repeat_window_days = _int(365, 1)
+
+
+class Numbers(_Section):
+    # The readable number people see: {unit} (the unit's name), {year}, {kind} (信访, 案件, 线索,
+    # 检查, 问题, 干预), {seq} (gap-free per kind, unit and year); `number` in the API keeps its form.
+    format = _str("{unit}〔{year}〕{kind}{seq}号")
+_SHARE = validate.Regexp(r"^\d+/\d+$", error="a share such as 2/3")
+
+
+class Village(_Section):
+    """Village power (issue 26): meeting rules (村民委员会组织法 art. 26 by default: at least two
+    thirds of members present, more than half of those present for), the micro-power rules, and
+    where the public disclosure site is exported."""
+    quorum = _str("2/3", validate=_SHARE)
+    majority = _str("1/2", validate=_SHARE)
+    disclosure_min_days = _int(5, 1)
+    tender_min_bidders = _int(3, 1)
+    expense_meeting_above = _int(5000)
+    homestead_max_area = _int(120, 1)
+    export_path = _str("instance/disclosure")
+    site_title = _str("村务公开")
+    base_url = _str("https://example.invalid/disclosure/")
+
+
 class Documents(_Section):
     soffice = _str("soffice")
     convert_timeout = _num(180)
@@ -196,6 +228,8 @@ SECTIONS: dict[str, type[Schema]] = {
     "reports": Reports, "quality_review": QualityReview, "evaluation": Evaluation,
     "timers": Timers, "scripts": Scripts, "jobs": Jobs, "audit": Audit, "engine": EngineSettings,
     "deadlines": Deadlines, "supervision": Supervision, "documents": Documents,
+    "numbers": Numbers, "petitions": Petitions,
+    "village": Village,
 }
 # `lanes` maps process key → lane name → rule.
 LANES = fields.Dict(keys=fields.String(),

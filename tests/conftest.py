@@ -32,7 +32,8 @@ DEMO_USERS = ["admin", "designer", "clerk", "city-chief", "chief", "east-head", 
               "reviewer-org", "reviewer-police", "b-head", "c-worker", "d-head", "s-officer",
               "trial-officer", "reviewer-law", "reviewer-civil", "reviewer-petition",
               "s-head", "s-inspector", "b-inspector", "c-inspector", "a-rectifier", "east-rectifier",
-              "housing-rectifier", "housing-registrar", "land-registrar"]
+              "housing-rectifier", "housing-registrar", "land-registrar",
+              "east-secretary", "east-clerk", "east-monitor", "west-secretary", "a-editor"]
 
 
 def _postgres_server_url() -> str | None:

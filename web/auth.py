@@ -21,7 +21,7 @@ def runtime() -> Runtime:
 def current_user() -> User:
     user = g.get("user")
     if user is None:
-        raise Unauthorized("authentication required")
+        raise Unauthorized("authentication required", reason="login_required")
     return user
 
 
@@ -45,7 +45,8 @@ def register(app: Flask) -> None:
             g.user = _session_user(rt)
         api = bool(request.endpoint and request.endpoint.startswith("api."))
         if api and request.endpoint not in PUBLIC and g.user is None:
-            raise Unauthorized("authentication required: send Authorization: Bearer <token>")
+            raise Unauthorized("authentication required: send Authorization: Bearer <token>",
+                               reason="token_required")
         if api and not bearer and g.user is not None and g.user.must_change_password:
             raise Forbidden("change your password first", reason="password_change_required")
         if not bearer and request.method not in SAFE_METHODS:

@@ -12,6 +12,7 @@ independently; Flask-Babel merges them. The `.po` files are the source of truth:
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -44,7 +45,8 @@ def compile_catalogs() -> None:
             continue
         with po.open("rb") as f:
             catalog = read_po(f)
-        tmp = mo.with_suffix(".mo.tmp")
+        # One temporary file per process: test workers (and web processes) may compile at once.
+        tmp = mo.with_name(f"{mo.name}.{os.getpid()}.tmp")
         with tmp.open("wb") as f:
             write_mo(f, catalog)
         tmp.replace(mo)

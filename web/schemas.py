@@ -6,6 +6,7 @@ from datetime import date, datetime
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from web import MAX_ID
+from web.record_schemas import REPEAT_REASONS, CaseDeadlineOut, RepeatAccused, TaskRecordOut
 
 # Dates a request may carry: period and due-date arithmetic near year 1 or 9999 runs off the
 # calendar (a 500); no petition, case or deadline lies outside these.
@@ -79,6 +80,7 @@ class TaskOut(Schema):
     instance_id = fields.String()
     case_id = fields.Integer(allow_none=True)
     case_number = fields.String(allow_none=True)
+    case_display_number = fields.String(allow_none=True)
     assignee = fields.String(allow_none=True)
     candidate_unit = fields.String(allow_none=True)
     candidate_role = fields.String(allow_none=True)
@@ -88,17 +90,24 @@ class TaskOut(Schema):
     warning = fields.String(allow_none=True, validate=validate.OneOf(["green", "yellow", "red"]))
     status = fields.String()
     version = fields.Integer()
+    case_deadline = fields.Nested(CaseDeadlineOut, allow_none=True, metadata={
+        "description": "a task with no deadline of its own: its case's most urgent running one"})
 
 
 class CaseSummary(Schema):
     id = fields.Integer()
     number = fields.String()
+    display_number = fields.String(allow_none=True)
     status = fields.String()
 
 
 class TaskDetail(TaskOut):
     form = fields.Dict(allow_none=True, metadata={"description": "JSON Schema of the input"})
     case = fields.Nested(CaseSummary, allow_none=True)
+    record = fields.Nested(TaskRecordOut, allow_none=True, metadata={
+        "description": "the case record, with what concerns this task on top"})
+    decision = fields.Dict(allow_none=True, metadata={
+        "description": "an approval step's decision: {field, label, no: send_back | refuse}"})
 
 
 class TaskList(Schema):
@@ -235,6 +244,7 @@ class CalendarLoadOut(Schema):
 class CaseOut(Schema):
     id = fields.Integer()
     number = fields.String()
+    display_number = fields.String(allow_none=True)
     status = fields.String()
     process_key = fields.String()
     process_version = fields.Integer(allow_none=True)
@@ -282,7 +292,11 @@ class PetitionIn(Strict):
     township = fields.String(validate=validate.Length(max=64))
     village = fields.String(load_default="", validate=validate.Length(max=100))
     category = fields.String(load_default="other", validate=validate.Length(max=32))
-    content = fields.String(load_default="", validate=validate.Length(max=20000))
+    content = fields.String(load_default="", validate=validate.Length(max=20000), metadata={
+        "description": "required (not blank) since 2026-12-05 (issue 21)"})
+    no_accused_reason = fields.String(validate=validate.Length(max=500), metadata={
+        "description": "why no accused person is named; required when `accused` is empty "
+                       "(added 2026-12-05, issue 21)"})
 
 
 class RepeatCheckIn(PetitionIn):
@@ -293,6 +307,7 @@ class RepeatCheckIn(PetitionIn):
 class PetitionCreated(Schema):
     id = fields.Integer()
     number = fields.String()
+    display_number = fields.String(allow_none=True)
     case_id = fields.Integer()
     status = fields.String()
 
@@ -316,6 +331,7 @@ class AccusedOut(Schema):
 class PetitionOut(Schema):
     id = fields.Integer()
     number = fields.String()
+    display_number = fields.String(allow_none=True)
     case_id = fields.Integer(allow_none=True)
     status = fields.String()
     channel = fields.String()
@@ -327,6 +343,8 @@ class PetitionOut(Schema):
     category = fields.String()
     content = fields.String()
     sealed = fields.Boolean()
+    no_accused_reason = fields.String(allow_none=True, metadata={
+        "description": "why no accused person is named (added 2026-12-05, issue 21)"})
     repeat_of = fields.Integer(allow_none=True)
     first_time = fields.Boolean()
     forwarded_to = fields.String(allow_none=True)
@@ -344,7 +362,16 @@ class RepeatCandidate(Schema):
     petition_id = fields.Integer()
     case_id = fields.Integer(allow_none=True)
     number = fields.String()
+    display_number = fields.String(allow_none=True)
     score = fields.Float()
+    accused = fields.List(fields.Nested(RepeatAccused))
+    township = fields.String(allow_none=True, metadata={"description": "unit code"})
+    township_name = fields.String(allow_none=True)
+    village = fields.String()
+    received_at = fields.AwareDateTime()
+    excerpt = fields.String(metadata={"description": "the start of the content"})
+    reasons = fields.List(fields.String(validate=validate.OneOf(REPEAT_REASONS)), metadata={
+        "description": "why it matches: " + ", ".join(REPEAT_REASONS)})
 
 
 class PetitionPatchIn(Strict):
@@ -357,6 +384,8 @@ class PetitionPatchIn(Strict):
     village = fields.String(validate=validate.Length(max=100))
     category = fields.String(validate=validate.Length(max=32))
     content = fields.String(validate=validate.Length(max=20000))
+    # Why the registration is corrected; required when the correction leaves nobody accused.
+    reason = fields.String(validate=validate.Length(max=2000))
 
 
 class ReasonIn(Strict):

@@ -11,6 +11,7 @@ from flask import Flask
 from gunicorn.errors import AppImportError
 
 from engine.cli import runtime_to_serve
+from engine.petitions import service as petitions
 from web import create_app
 
 
@@ -18,6 +19,9 @@ def create() -> Flask:
     """The app over a runtime that passed `serve`'s checks; a refusal stops gunicorn with its
     message (not a worker traceback)."""
     try:
-        return create_app(runtime=runtime_to_serve())
+        runtime = runtime_to_serve()
     except click.ClickException as exc:
         raise AppImportError(exc.format_message()) from None
+    app = create_app(runtime=runtime)
+    petitions.warm_up(runtime)  # before the worker accepts its first request
+    return app

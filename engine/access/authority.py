@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from engine.access import case_units
+from engine.access import assignment, case_units
 from engine.cases.models import Case
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
 from engine.processes.models import ProcessInstance
 from engine.access import recusal
+from engine.workflow import assignment as bpmn_assignment
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,9 @@ class Candidates:
     unit_id: int | None
     role: str | None
     user_id: int | None
+    # From BPMN assignment attributes (engine/access/assignment.py).
+    assignee_id: int | None = None
+    users: tuple[int, ...] = ()
 
 
 def lane_mapping(settings, process_key: str) -> dict:
@@ -45,12 +49,19 @@ def _case_unit(session: Session, case_id: int | None, attribute: str) -> str | N
 
 def candidates_for(session: Session, runtime, *, process_key: str, lane: str | None,
                    task_data: dict, starter_id: int | None,
-                   case_id: int | None = None) -> Candidates:
-    """Where a new task is offered: its lane's role and unit, or the starter when unmapped."""
+                   case_id: int | None = None,
+                   resolved: bpmn_assignment.Resolved | None = None) -> Candidates:
+    """Where a new task is offered: its lane's role and unit; else its BPMN assignment
+    (assignee, candidateUsers, candidateGroups); else the starter."""
     mapping = lane_mapping(runtime.settings, process_key)
     entry = mapping.get(lane or "") if mapping else None
     if not entry:
-        return Candidates(None, None, starter_id)
+        found = assignment.offer(session, resolved or bpmn_assignment.Resolved(),
+                                 starter_id=starter_id, case_id=case_id)
+        if found.empty:
+            return Candidates(None, None, starter_id)
+        return Candidates(found.unit_id, found.role, found.user_id,
+                          assignee_id=found.assignee_id, users=found.users)
     if entry.get("user_from"):
         username = _lookup(task_data, entry["user_from"])
         user_id = session.scalar(select(User.id).where(User.username == username,
@@ -81,10 +92,18 @@ def may_work(user: User, task: Task, session: Session | None = None) -> bool:
         return task.assignee_id == user.id
     if task.candidate_user_id is not None:
         return task.candidate_user_id == user.id
+    if _offered_by_unit(user, task):
+        return True
+    # Named among the task's candidateUsers (BPMN assignment).
+    return session is not None and assignment.is_candidate(session, user.id, task.id)
+
+
+def _offered_by_unit(user: User, task: Task) -> bool:
     if task.candidate_unit_id is None or task.candidate_unit_id != user.unit_id:
         return False
-    roles = user.roles
-    return task.candidate_role in roles or "supervisor" in roles
+    # No role: offered to the whole unit (BPMN candidateGroups naming a unit alone).
+    return task.candidate_role is None or task.candidate_role in user.roles \
+        or "supervisor" in user.roles
 
 
 def _unit_path(session: Session, unit_id: int) -> str:
@@ -104,16 +123,20 @@ def may_supervise(session: Session, user: User, task: Task) -> bool:
 def visible_clause(session: Session, user: User, scope: str) -> ColumnElement[bool]:
     """SQL condition for the tasks a user may see in a scope (mine, unit, all)."""
     roles = user.roles
+    named = assignment.candidate_clause(session, user.id)
     mine = or_(Task.assignee_id == user.id,
-               and_(Task.candidate_user_id == user.id, Task.assignee_id.is_(None)))
+               and_(Task.candidate_user_id == user.id, Task.assignee_id.is_(None)),
+               and_(Task.assignee_id.is_(None), named))
     unit = Task.candidate_unit_id == user.unit_id
     if "supervisor" not in roles:
-        unit = and_(unit, Task.candidate_role.in_(list(roles)))
+        unit = and_(unit, or_(Task.candidate_role.in_(list(roles)),
+                              and_(Task.candidate_role.is_(None),
+                                   Task.candidate_user_id.is_(None))))
     if scope == "mine":
         return _not_recused(session, user, mine)
     if scope == "unit":
         return _not_recused(session, user, unit)
-    parts = [mine, unit, Task.candidate_user_id == user.id]
+    parts = [mine, unit, Task.candidate_user_id == user.id, named]
     if "supervisor" in roles:
         path = _unit_path(session, user.unit_id)
         parts.append(Task.candidate_unit_id.in_(select(Unit.id).where(Unit.path.startswith(path))))
@@ -146,7 +169,11 @@ def eligible(user: User, task: Task, session: Session | None = None) -> bool:
         return False
     if session is not None and case_units.person_bound(task):
         return case_units.eligible_for_person_task(session, user, task)
-    if task.candidate_unit_id is None:
-        return task.candidate_user_id in (None, user.id)
-    return user.unit_id == task.candidate_unit_id and (
-        task.candidate_role in user.roles or "supervisor" in user.roles)
+    if _offered_by_unit(user, task):
+        return True
+    if task.candidate_user_id is None and session is not None:
+        if assignment.is_candidate(session, user.id, task.id):
+            return True
+        if task.candidate_unit_id is None and assignment.has_candidates(session, task.id):
+            return False  # offered to its candidateUsers alone
+    return task.candidate_unit_id is None and task.candidate_user_id in (None, user.id)

@@ -40,15 +40,23 @@ def _withdrawn_from(path: str):
                                                 ZoneEscalation.township_id.in_(ancestors))
 
 
-def seen_clause(session: Session, user: User) -> ColumnElement[bool] | None:
-    """Tasks a supervisor sees through the case's units and through chairing (None: none)."""
+def seen_cases(session: Session, user: User):
+    """The ids of the cases a supervisor sees through their units (None: not a supervisor)."""
     if "supervisor" not in user.roles:
         return None
     path = _path(session, user.unit_id) or "/"
     subtree = _subtree(path)
-    cases = select(Case.id).where(
+    return select(Case.id).where(
         or_(Case.handling_unit_id.in_(subtree), Case.registered_unit_id.in_(subtree)),
         Case.id.notin_(_withdrawn_from(path)))
+
+
+def seen_clause(session: Session, user: User) -> ColumnElement[bool] | None:
+    """Tasks a supervisor sees through the case's units and through chairing (None: none)."""
+    cases = seen_cases(session, user)
+    if cases is None:
+        return None
+    subtree = _subtree(_path(session, user.unit_id) or "/")
     chair = aliased(Task)
     chaired = select(chair.instance_id).where(chair.process_key.in_(CHAIRED),
                                               chair.candidate_role == "supervisor",
@@ -78,6 +86,13 @@ def withdrawn_from_user(session: Session, user: User, case_id: int | None,
     path = path or _path(session, user.unit_id) or "/"
     return session.scalar(_withdrawn_from(path).where(
         ZoneEscalation.case_id == case_id).limit(1)) is not None
+
+
+def team_case_ids(session: Session, username: str) -> set[int]:
+    """The cases on whose accepted escalation's investigation team the user is."""
+    return {case_id for case_id, team in session.execute(
+        select(ZoneEscalation.case_id, ZoneEscalation.team).where(
+            ZoneEscalation.decision == "accepted")) if username in (team or [])}
 
 
 def team_of(session: Session, case_id: int) -> set[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.audit import service as audit
@@ -12,7 +12,7 @@ from engine.cases.models import Case
 from engine.deadlines import service as deadlines
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.access import authority
-from engine.inbox.models import Task
+from engine.inbox.models import Task, TaskCandidateUser
 from engine.org import service as org
 from engine.org.models import ROLES, Unit, User, UserRole
 from engine.processes import store
@@ -54,9 +54,7 @@ def _may_receive(session: Session, task: Task, departing: User, target: User,
     """May `target` carry on a task that `departing` holds?"""
     if target.id == departing.id:
         return False
-    if task.candidate_unit_id is None and task.candidate_user_id == departing.id:
-        # Offered to the departing user alone (a process without lane mapping): anyone active
-        # and not recused may carry it on.
+    if _offered_alone(session, task, departing):
         return target.active and target.id not in recused
     return _may_take(session, target, task, recused)
 
@@ -278,12 +276,37 @@ def set_password(session: Session, runtime: Runtime, *, actor: User, username: s
     return user
 
 
+def _only_named_candidate(user: User):
+    """The task is offered by name (BPMN `candidateUsers`) to nobody active but `user`."""
+    other = TaskCandidateUser.__table__.alias("other")
+    return and_(
+        Task.candidate_unit_id.is_(None), Task.candidate_user_id.is_(None),
+        exists().where(TaskCandidateUser.task_id == Task.id,
+                       TaskCandidateUser.user_id == user.id),
+        ~exists().where(other.c.task_id == Task.id, other.c.user_id != user.id,
+                        other.c.user_id == User.id, User.active.is_(True)))
+
+
 def held_tasks(session: Session, user: User) -> list[Task]:
-    """Open tasks the user holds: assigned to them, or offered to them alone."""
+    """Open tasks the user holds: assigned to them, offered to them alone, or offered by name to
+    them and no other active user."""
     return list(session.scalars(select(Task).where(Task.status == "open", or_(
         Task.assignee_id == user.id,
-        (Task.candidate_user_id == user.id) & Task.assignee_id.is_(None))).order_by(
+        (Task.candidate_user_id == user.id) & Task.assignee_id.is_(None),
+        Task.assignee_id.is_(None) & _only_named_candidate(user))).order_by(
         Task.created_at, Task.id)))
+
+
+def _offered_alone(session: Session, task: Task, departing: User) -> bool:
+    """Was the task offered to the departing user alone (no lane mapping, or the only active
+    named candidate)? Then anyone active and not recused may carry it on."""
+    if task.candidate_unit_id is not None:
+        return False
+    if task.candidate_user_id == departing.id:
+        return True
+    return task.candidate_user_id is None and session.scalar(
+        select(func.count()).select_from(Task).where(
+            Task.id == task.id, _only_named_candidate(departing))) == 1
 
 
 def _task_refs(session: Session, tasks: list[Task]) -> list[dict]:
@@ -328,6 +351,10 @@ def deactivate_user(session: Session, runtime: Runtime, *, actor: User, username
     now = runtime.clock.now()
     moved = [_transfer(session, runtime, actor=actor, user=user, task=held[task_id],
                        target=targets[to], now=now) for task_id, to in plan.items()]
+    # Offered by name to others too: the others carry on; the departing user is no candidate.
+    session.execute(delete(TaskCandidateUser).where(
+        TaskCandidateUser.user_id == user.id,
+        TaskCandidateUser.task_id.in_(select(Task.id).where(Task.status == "open"))))
     user.active = False
     org.end_sessions(session, user, revoke_tokens=True, now=now)
     runtime.token_cache.clear()
@@ -387,9 +414,13 @@ def _transfer(session: Session, runtime: Runtime, *, actor: User, user: User, ta
     session.refresh(task)
     if task.status != "open":
         raise Conflict(f"task {task.id} is {task.status}")
+    named = task.candidate_unit_id is None and task.candidate_user_id is None and \
+        session.get(TaskCandidateUser, (task.id, user.id)) is not None
     if task.candidate_unit_id is None and task.candidate_user_id == user.id:
         task.candidate_user_id = target.id
-    if task.assignee_id is not None or task.candidate_unit_id is not None:
+    if named and session.get(TaskCandidateUser, (task.id, target.id)) is None:
+        session.add(TaskCandidateUser(task_id=task.id, user_id=target.id))
+    if task.assignee_id is not None or task.candidate_unit_id is not None or named:
         task.assignee_id = target.id
     task.version += 1
     audit.record(session, at=now, actor=actor.username, action="task_transferred",
@@ -453,10 +484,15 @@ def lanes(session: Session, runtime: Runtime, *, actor: User) -> list[dict]:
                            "user who started the instance")
             entry = entry or {}
             rows.append({"process": process, "lane": lane, "tasks": sorted(elements),
+                         # A step drawn without a name (the engine names it by its id) is None.
+                         "task_names": [None if compiled.human_tasks[e].get("name") in (None, e)
+                                        else compiled.human_tasks[e]["name"]
+                                        for e in sorted(elements)],
                          "mapped": bool(entry), "role": entry.get("role"),
                          "unit": entry.get("unit"), "unit_from": entry.get("unit_from"),
                          "user_from": entry.get("user_from"), "warning": warning})
-        out.append({"key": definition.key, "version": definition.version, "lanes": rows,
+        out.append({"key": definition.key, "name": definition.name or definition.key,
+                    "version": definition.version, "lanes": rows,
                     "warnings": sum(1 for r in rows if not r["mapped"])})
     return out
 

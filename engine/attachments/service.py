@@ -36,26 +36,29 @@ def storage_dir(runtime: Runtime) -> Path:
 
 def _check_type(content_type: str, data: bytes, allowed) -> None:
     if content_type not in allowed:
-        raise Invalid(f"files of type {content_type or 'unknown'} are not accepted",
+        raise Invalid("files of type %(type)s are not accepted", reason="attachment_type_refused",
+                      params={"type": content_type or "unknown"},
                       fields={"file": [f"allowed: {', '.join(allowed)}"]})
     if content_type == "text/plain":
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
-            raise Invalid("a text file must be UTF-8", fields={"file": ["not UTF-8 text"]}) \
+            raise Invalid("a text file must be UTF-8", reason="attachment_not_utf8", fields={"file": ["not UTF-8 text"]}) \
                 from None
         return
     if not data.startswith(SIGNATURES.get(content_type, (b"",))):
         raise Invalid("the file's content does not match its type",
+                      reason="attachment_content_mismatch",
                       fields={"file": ["content does not match the type"]})
 
 
 def _check_type_and_size(runtime: Runtime, content_type: str, data: bytes) -> None:
     limit = int(runtime.settings.get("storage", "max_bytes"))
     if not data:
-        raise Invalid("the file is empty", fields={"file": ["empty"]})
+        raise Invalid("the file is empty", reason="attachment_empty", fields={"file": ["empty"]})
     if len(data) > limit:
-        raise Invalid(f"the file is larger than {limit // (1024 * 1024)} MB",
+        raise Invalid("the file is larger than %(size)s MB", reason="attachment_too_large",
+                      params={"size": limit // (1024 * 1024)},
                       fields={"file": ["too large"]})
     _check_type(content_type, data, runtime.settings.get("storage", "types"))
 
@@ -90,6 +93,7 @@ def upload(session: Session, runtime: Runtime, *, user: User, case_id: int, file
         petition = session.get(Petition, petition_id)
         if petition is None or petition.case_id != case.id:
             raise Invalid("that petition is not part of this case",
+                          reason="attachment_petition_not_in_case",
                           fields={"petition_id": ["not in this case"]})
     return add(session, runtime, user=user, case_id=case.id, file_name=file_name,
                content_type=content_type, data=data, identifies_reporter=identifies_reporter,
@@ -132,15 +136,17 @@ def download(session: Session, runtime: Runtime, *, user: User, attachment_id: i
     """The file, for those who may see its case; an identifying file needs a reveal's reason."""
     row = session.get(Attachment, attachment_id)
     if row is None:
-        raise NotFound(f"attachment {attachment_id} not found")
+        raise NotFound("attachment %(id)s not found", reason="attachment_not_found",
+                       params={"id": attachment_id})
     case = case_access.case_for_user(session, user, row.case_id)
     if row.identifies_reporter:
         petition = session.get(Petition, row.petition_id) if row.petition_id else \
             session.scalar(select(Petition).where(Petition.case_id == case.id).limit(1))
         if petition is None or not petitions.may_reveal(session, user, petition):
-            raise Forbidden("this file identifies the reporter")
+            raise Forbidden("this file identifies the reporter", reason="attachment_reporter_hidden")
         if not (reason or "").strip():
             raise Invalid("a reason is required to open a file that identifies the reporter",
+                          reason="attachment_reveal_reason_required",
                           fields={"reason": ["required"]})
     data = read(runtime, row)
     action = "reporter_revealed" if row.identifies_reporter else "attachment_downloaded"

@@ -14,6 +14,8 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(64), unique=True)
+    # The readable number shown to people (numbers.format), e.g. 甲镇纪委〔2026〕线索12号.
+    display_number: Mapped[str | None] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(16), index=True)  # open, closed, merged, cancelled
     process_key: Mapped[str] = mapped_column(String(255))
     instance_id: Mapped[str | None] = mapped_column(String(36), index=True)

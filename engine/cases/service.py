@@ -11,6 +11,7 @@ from engine.access.cases import get_case  # noqa: F401  (cases.get_case for call
 from engine.audit import service as audit
 from engine.cases.models import Case, NumberSequence
 from engine.deadlines import service as deadlines
+from engine import glossary
 from engine.errors import Invalid
 from engine.org.models import Unit, User
 from engine.processes import service as processes
@@ -29,6 +30,24 @@ def next_number(session: Session, *, unit_code: str, year: int, kind: str) -> st
     commit), e.g. petition-office-2026-000123 (petitions), …-C000045 (cases), …-L000012 (clues)."""
     value = next_value(session, f"{kind}:{unit_code}:{year}")
     return f"{unit_code}-{year}-{PREFIX[kind]}{value:06d}"
+
+
+def numbers(session: Session, runtime: Runtime, *, unit: Unit, year: int,
+            kind: str) -> dict[str, str]:
+    """The next `number` and `display_number` of `kind` for `unit` and `year`, both from one
+    gap-free counter (its row stays locked until commit); the display form follows
+    `numbers.format` with the unit's name (甲镇纪委〔2026〕线索12号)."""
+    value = next_value(session, f"{kind}:{unit.code}:{year}")
+    fmt = runtime.settings.get("numbers", "format") or glossary.DEFAULT_NUMBER_FORMAT
+    return {"number": f"{unit.code}-{year}-{PREFIX[kind]}{value:06d}",
+            "display_number": glossary.display_number(fmt, unit_name=unit.name, year=year,
+                                                      kind=kind, seq=value)}
+
+
+def display_of(runtime: Runtime, number: str | None, *, unit_name: str, kind: str) -> str:
+    """A coded number of a record without a stored display number, in the configured form."""
+    fmt = runtime.settings.get("numbers", "format") or glossary.DEFAULT_NUMBER_FORMAT
+    return glossary.display_of(fmt, number, unit_name=unit_name, kind=kind)
 
 
 def next_value(session: Session, scope: str) -> int:
@@ -53,8 +72,8 @@ def open_case(uow: UnitOfWork, *, runtime: Runtime, process_key: str, data: dict
     session = uow.session
     now = runtime.clock.now()
     unit = session.get(Unit, user.unit_id)
-    case = Case(number=next_number(session, unit_code=unit.code,
-                                   year=runtime.clock.local(now).year, kind="case"),
+    case = Case(**numbers(session, runtime, unit=unit, year=runtime.clock.local(now).year,
+                          kind="case"),
                 status="open", process_key=process_key, registered_unit_id=unit.id,
                 created_by_id=user.id, created_at=now)
     session.add(case)
@@ -98,7 +117,7 @@ def mark_supervised(session: Session, runtime: Runtime, *, user: User, case_id: 
     """督办: put the case on (or take it off) the supervised list."""
     case = case_access.supervised_case(session, user, case_id)
     if on and not (reason or "").strip():
-        raise Invalid("a reason is required", fields={"reason": ["required"]})
+        raise Invalid("a reason is required", reason="reason_required", fields={"reason": ["required"]})
     now = runtime.clock.now()
     case.supervised_at = now if on else None
     audit.record(session, at=now, actor=user.username,
@@ -113,9 +132,10 @@ def cancel_case(uow: UnitOfWork, *, runtime: Runtime, user: User, case_id: int,
     session = uow.session
     case = case_access.supervised_case(session, user, case_id)
     if not (reason or "").strip():
-        raise Invalid("a reason is required", fields={"reason": ["required"]})
+        raise Invalid("a reason is required", reason="reason_required", fields={"reason": ["required"]})
     if case.status != "open":
-        raise Invalid(f"case is {case.status}", fields={"status": [case.status]})
+        raise Invalid("case is %(status)s", reason="case_not_open", params={"status": case.status},
+                      fields={"status": [case.status]})
     now = runtime.clock.now()
     case.status, case.closed_at, case.cancelled_reason = "cancelled", now, reason.strip()
     for instance_id in session.scalars(select(ProcessInstance.id).where(

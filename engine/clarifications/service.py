@@ -29,12 +29,15 @@ def check_origin(*, origin: str, finding: str | None) -> None:
     """Refuse a clarification the rules do not allow (422)."""
     if origin not in ORIGINS:
         raise Invalid("a clarification starts from an untrue finding or the cadre's application",
+                      reason="clarification_origin_unknown",
                       fields={"clarification_origin": [f"one of {', '.join(ORIGINS)}"]})
     if finding == "unverifiable":
         raise Invalid("an allegation that is not proven but not ruled out gets no clarification",
+                      reason="clarification_unverifiable",
                       fields={"origin_finding": ["unverifiable: no clarification"]})
     if origin == "finding" and finding != "untrue":
         raise Invalid("a clarification from a finding needs the finding `untrue`",
+                      reason="clarification_finding_not_untrue",
                       fields={"origin_finding": ["must be untrue"]})
 
 
@@ -45,12 +48,15 @@ def draft(session: Session, *, case_id: int | None, cadre_name: str, origin: str
     check_origin(origin=origin, finding=finding)
     cadre_name = (cadre_name or "").strip()
     if not cadre_name:
-        raise Invalid("name the cadre to be cleared", fields={"cadre_name": ["required"]})
+        raise Invalid("name the cadre to be cleared", reason="clarification_cadre_required",
+                      fields={"cadre_name": ["required"]})
     unknown = [s for s in scope if s not in SCOPES and s != "written"]
     if unknown:
-        raise Invalid(f"unknown clarification scope {unknown[0]!r}", fields={"scope": ["unknown"]})
+        raise Invalid("unknown clarification scope %(scope)r", reason="clarification_scope_unknown",
+                      params={"scope": unknown[0]}, fields={"scope": ["unknown"]})
     if people < 1:
-        raise Invalid("at least one person is clarified", fields={"clarified_people": [">= 1"]})
+        raise Invalid("at least one person is clarified", reason="clarification_people_required",
+                      fields={"clarified_people": [">= 1"]})
     full_scope = ["written", *[s for s in SCOPES if s in scope]]
     detail = {"cadre_name": cadre_name, "origin": origin, "finding": finding,
               "scope": full_scope, "people": people, "joint": joint, "clue_id": clue_id}
@@ -79,7 +85,8 @@ def get_clarification(session: Session, clarification_id: int | None) -> Clarifi
         return None
     row = session.get(Clarification, clarification_id)
     if row is None:
-        raise NotFound(f"clarification {clarification_id} not found")
+        raise NotFound("clarification %(id)s not found", reason="clarification_not_found",
+                       params={"id": clarification_id})
     return row
 
 
@@ -105,6 +112,7 @@ def carry_out(session: Session, *, row: Clarification | None, done: dict[str, bo
     missing = [s for s in row.scope if not done.get(s)]
     if missing:
         raise Invalid("every step of the approved clarification must be done",
+                      reason="clarification_steps_missing",
                       fields={f"done_{s}": ["required by the approved scope"] for s in missing})
     row.status, row.carried_out_at = "done", now
     audit.record(session, at=now, actor=actor, action="clarification_carried_out",
@@ -124,10 +132,11 @@ def assess(session: Session, *, case_id: int | None, kind: str, note: str, aggra
            actor: str, now: datetime, clue_id: int | None = None) -> AccusationReferral | None:
     """Record whether a false accusation was mistaken (错告) or malicious (诬告)."""
     if kind not in KINDS:
-        raise Invalid("mistaken or malicious", fields={"accusation_kind": ["unknown"]})
+        raise Invalid("mistaken or malicious", reason="accusation_kind_unknown", fields={"accusation_kind": ["unknown"]})
     aggravating = "" if aggravating in ("", "none", None) else aggravating
     if aggravating and aggravating not in AGGRAVATING:
-        raise Invalid("unknown aggravating circumstance", fields={"aggravating": ["unknown"]})
+        raise Invalid("unknown aggravating circumstance", reason="accusation_aggravating_unknown",
+                      fields={"aggravating": ["unknown"]})
     if kind == "mistaken":
         aggravating = ""  # heavier handling applies only to malicious accusations
     if case_id is None:
@@ -149,7 +158,8 @@ def get_referral(session: Session, referral_id: int | None) -> AccusationReferra
         return None
     row = session.get(AccusationReferral, referral_id)
     if row is None:
-        raise NotFound(f"accusation referral {referral_id} not found")
+        raise NotFound("accusation referral %(id)s not found", reason="accusation_not_found",
+                       params={"id": referral_id})
     return row
 
 
@@ -160,6 +170,7 @@ def educate(session: Session, *, row: AccusationReferral | None, method: str, no
         return
     if row.kind != "mistaken":
         raise Invalid("only a mistaken accusation ends with education",
+                      reason="accusation_not_mistaken",
                       fields={"education_method": ["not a mistaken accusation"]})
     row.status, row.decided_at = "educated", now
     if note:
@@ -175,11 +186,13 @@ def approve_malicious(session: Session, *, row: AccusationReferral | None, appro
         return
     if row.kind != "malicious":
         raise Invalid("only a malicious accusation needs this approval",
+                      reason="accusation_not_malicious",
                       fields={"referral_approved": ["not malicious"]})
     if aggravating not in (None, ""):
         value = "" if aggravating == "none" else aggravating
         if value and value not in AGGRAVATING:
             raise Invalid("unknown aggravating circumstance",
+                          reason="accusation_aggravating_unknown",
                           fields={"aggravating_confirmed": ["unknown"]})
         row.aggravating = value
     row.approved_by_id, row.approved_at = user.id, now
@@ -199,11 +212,14 @@ def refer(session: Session, *, row: AccusationReferral | None, referred_to: str,
         return
     if row.kind != "malicious" or row.approved_at is None or row.status != "proposed":
         raise Invalid("only an approved malicious accusation is referred",
+                      reason="accusation_not_approved",
                       fields={"referred_to": ["not approved"]})
     if not (referred_to or "").strip():
-        raise Invalid("name where it is referred", fields={"referred_to": ["required"]})
+        raise Invalid("name where it is referred", reason="accusation_referred_to_required",
+                      fields={"referred_to": ["required"]})
     if row.aggravating and not (heavier_handling or "").strip():
         raise Invalid("an aggravated malicious accusation is handled more heavily: say how",
+                      reason="accusation_heavier_handling_required",
                       fields={"heavier_handling": ["required when aggravating"]})
     row.status, row.decided_at = "referred", now
     extra = f"移送: {referred_to.strip()}"

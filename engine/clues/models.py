@@ -18,6 +18,8 @@ class Clue(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(64), unique=True)
+    # The readable number shown to people (numbers.format), e.g. 甲镇纪委〔2026〕线索12号.
+    display_number: Mapped[str | None] = mapped_column(String(128))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     petition_id: Mapped[int | None] = mapped_column(ForeignKey("petitions.id"), index=True)
     source: Mapped[str] = mapped_column(String(16), default="petition")

@@ -47,7 +47,8 @@ SUMMARY_CHARS = 500
 def _required_text(value, field: str) -> str:
     text = (value or "").strip() if isinstance(value, str) else ""
     if not text:
-        raise Invalid(f"{field} is required", fields={field: ["required"]})
+        raise Invalid("%(field)s is required", reason="clue_text_required", params={"field": field},
+                      fields={field: ["required"]})
     return text
 
 
@@ -73,7 +74,7 @@ def get(session: Session, clue_id: int) -> Clue:
     """The clue, or NotFound."""
     clue = session.get(Clue, clue_id) if isinstance(clue_id, int) else None
     if clue is None:
-        raise NotFound(f"clue {clue_id} not found")
+        raise NotFound("clue %(id)s not found", reason="clue_not_found", params={"id": clue_id})
     return clue
 
 
@@ -82,6 +83,7 @@ def of_process(session: Session, *, process_data: dict) -> Clue:
     clue_id = process_data.get("clue_id")
     if not isinstance(clue_id, int):
         raise Invalid("this process works on a clue: start it with clue_id",
+                      reason="clue_required",
                       fields={"clue_id": ["required"]})
     return get(session, clue_id)
 
@@ -110,7 +112,7 @@ def for_user(session: Session, *, user: User, clue_id: int) -> Clue:
     """The clue, if the user may see it."""
     clue = get(session, clue_id)
     if not may_see(session, user=user, clue=clue):
-        raise Forbidden("you may not see this clue")
+        raise Forbidden("you may not see this clue", reason="clue_not_visible")
     return clue
 
 
@@ -130,7 +132,7 @@ def describe(session: Session, runtime: Runtime, *, clue: Clue) -> dict:
     petition_number = session.scalar(select(Petition.number).where(
         Petition.id == clue.petition_id)) if clue.petition_id else None
     return {
-        "id": clue.id, "number": clue.number, "case_id": clue.case_id, "case_number": case_number,
+        "id": clue.id, "number": clue.number, "display_number": clue.display_number, "case_id": clue.case_id, "case_number": case_number,
         "petition_id": clue.petition_id, "petition_number": petition_number,
         "source": clue.source, "status": clue.status,
         "unit": _unit_code(session, clue.unit_id),
@@ -165,15 +167,16 @@ def create_from_petition(session: Session, runtime: Runtime, *, petition: Petiti
                     unit=unit.code)
         return clue
     first = petition.accused[0] if petition.accused else None
-    clue = Clue(number=cases.next_number(session, unit_code=unit.code,
-                                         year=runtime.clock.local(now).year, kind="clue"),
-                case_id=petition.case_id, petition_id=petition.id, source="petition",
-                status="pending", unit_id=unit.id,
-                accused_name=first.name if first else "", accused_post=first.post if first else "",
-                accused_unit=first.unit if first else "",
-                accused_level=first.level if first else "other",
-                summary=(petition.content or "")[:SUMMARY_CHARS], disposition_reason="",
-                closed_reason="", key_verification=False, created_at=now, updated_at=now)
+    clue = Clue(
+        **cases.numbers(session, runtime, unit=unit, year=runtime.clock.local(now).year,
+                        kind="clue"),
+        case_id=petition.case_id, petition_id=petition.id, source="petition",
+        status="pending", unit_id=unit.id,
+        accused_name=first.name if first else "", accused_post=first.post if first else "",
+        accused_unit=first.unit if first else "",
+        accused_level=first.level if first else "other",
+        summary=(petition.content or "")[:SUMMARY_CHARS], disposition_reason="",
+        closed_reason="", key_verification=False, created_at=now, updated_at=now)
     session.add(clue)
     session.flush()
     _record(session, runtime, clue=clue, actor=actor, action="clue_created", source="petition",
@@ -185,11 +188,13 @@ def propose(session: Session, runtime: Runtime, *, clue: Clue, user: User, dispo
             reason: str) -> Clue:
     """The caseworker proposes one of the four ways with reasons (pending approval)."""
     if disposition not in DISPOSITIONS:
-        raise Invalid(f"unknown disposition {disposition!r}",
+        raise Invalid("unknown disposition %(disposition)r", reason="clue_disposition_unknown",
+                      params={"disposition": disposition},
                       fields={"disposition": [f"one of {', '.join(DISPOSITIONS)}"]})
     reason = _required_text(reason, "disposition_reason")
     if clue.status not in ("pending", "shelved"):
-        raise Invalid(f"clue {clue.number} is {clue.status}", fields={"clue": [clue.status]})
+        raise Invalid("clue %(number)s is %(status)s", reason="clue_not_pending",
+                      params={"number": clue.number, "status": clue.status}, fields={"clue": [clue.status]})
     now = runtime.clock.now()
     clue.disposition, clue.disposition_reason = disposition, reason
     clue.proposed_by_id, clue.proposed_at = user.id, now
@@ -217,7 +222,7 @@ def decide_disposition(session: Session, runtime: Runtime, *, clue: Clue, user: 
     """The supervisor approves the proposal (it takes effect) or sends it back."""
     now = runtime.clock.now()
     if clue.disposition is None or clue.proposed_at is None:
-        raise Invalid("there is no proposal to approve", fields={"clue": ["no proposal"]})
+        raise Invalid("there is no proposal to approve", reason="clue_no_proposal", fields={"clue": ["no proposal"]})
     if not approved:
         _touch(clue, now)
         _record(session, runtime, clue=clue, actor=user.username,
@@ -275,7 +280,8 @@ def plan_inquiry(session: Session, runtime: Runtime, *, clue: Clue, user: User, 
                  questions: str) -> Clue:
     """Talk or letter, with the questions to put."""
     if method not in INQUIRY_METHODS:
-        raise Invalid(f"unknown method {method!r}", fields={"inquiry_method": ["talk or letter"]})
+        raise Invalid("unknown method %(method)r", reason="clue_inquiry_method_unknown",
+                      params={"method": method}, fields={"inquiry_method": ["talk or letter"]})
     _required_text(questions, "inquiry_questions")
     _touch(clue, runtime.clock.now())
     _record(session, runtime, clue=clue, actor=user.username, action="inquiry_planned",
@@ -309,7 +315,7 @@ def reply_registered(session: Session, runtime: Runtime, *, clue: Clue, user: Us
     _required_text(summary, "reply_summary")
     if not countersigned:
         raise Invalid("the written reply must be countersigned by the head of the cadre's party "
-                      "organisation; return it for signature",
+                      "organisation; return it for signature", reason="clue_reply_not_countersigned",
                       fields={"countersigned": ["must be countersigned"]})
     _touch(clue, runtime.clock.now())
     _record(session, runtime, clue=clue, actor=user.username, action="inquiry_reply_received",
@@ -342,7 +348,8 @@ def assess_inquiry(session: Session, runtime: Runtime, *, clue: Clue, user: User
                    report: str) -> Clue:
     """The situation report with its proposal: close the clue or verify it."""
     if outcome not in INQUIRY_OUTCOMES:
-        raise Invalid(f"unknown outcome {outcome!r}", fields={"outcome": ["close or verification"]})
+        raise Invalid("unknown outcome %(outcome)r", reason="clue_outcome_unknown",
+                      params={"outcome": outcome}, fields={"outcome": ["close or verification"]})
     _required_text(report, "inquiry_report")
     _touch(clue, runtime.clock.now())
     _record(session, runtime, clue=clue, actor=user.username, action="inquiry_reported",
@@ -406,7 +413,8 @@ def report_verification(session: Session, runtime: Runtime, *, clue: Clue, user:
                         finding: str, report: str, evidence: dict) -> Clue:
     """The verification report with its finding (true / partly true / untrue / unverifiable)."""
     if finding not in FINDINGS:
-        raise Invalid(f"unknown finding {finding!r}", fields={"finding": list(FINDINGS)})
+        raise Invalid("unknown finding %(finding)r", reason="clue_finding_unknown",
+                      params={"finding": finding}, fields={"finding": list(FINDINGS)})
     _required_text(report, "verification_report")
     now = runtime.clock.now()
     clue.finding, clue.finding_at = finding, now
@@ -421,15 +429,18 @@ def decide_verification(session: Session, runtime: Runtime, *, clue: Clue, user:
     """File a case, close, remind/criticise, or clarify (only for an untrue finding)."""
     fits = VERIFICATION_DECISIONS.get(decision)
     if fits is None:
-        raise Invalid(f"unknown decision {decision!r}",
+        raise Invalid("unknown decision %(decision)r", reason="clue_decision_unknown",
+                      params={"decision": decision},
                       fields={"decision": list(VERIFICATION_DECISIONS)})
     reason = _required_text(reason, "decision_reason")
     if clue.finding not in fits:
         label = FINDING_LABELS.get(clue.finding or "", clue.finding)
-        raise Invalid(f"decision {decision!r} does not fit the finding {label}",
+        raise Invalid("decision %(decision)r does not fit the finding %(finding)s",
+                      reason="clue_decision_unfit", params={"decision": decision, "finding": label},
                       fields={"decision": [f"not allowed when the finding is {clue.finding}"]})
     if clue.key_verification and not review_decision:
         raise Invalid("a key verification needs the joint review's decision first",
+                      reason="clue_joint_review_missing",
                       fields={"decision": ["no joint review decision"]})
     _touch(clue, runtime.clock.now())
     _record(session, runtime, clue=clue, actor=user.username, action="verification_decided",
@@ -448,7 +459,8 @@ def reminded(session: Session, runtime: Runtime, *, clue: Clue, user: User, meth
              record: str) -> Clue:
     """The reminder talk or criticism was given; the clue is closed with it."""
     if method not in REMIND_METHODS:
-        raise Invalid(f"unknown method {method!r}", fields={"remind_method": list(REMIND_METHODS)})
+        raise Invalid("unknown method %(method)r", reason="clue_remind_method_unknown",
+                      params={"method": method}, fields={"remind_method": list(REMIND_METHODS)})
     record = _required_text(record, "remind_record")
     _record(session, runtime, clue=clue, actor=user.username, action="cadre_reminded",
             method=method)
@@ -469,6 +481,7 @@ def _case_record(session: Session, runtime: Runtime, *, case: Case, actor: str, 
 def _need_case(case: Case | None) -> Case:
     if case is None:
         raise Invalid("filing needs a case: start this process from a clue's case",
+                      reason="filing_case_required",
                       fields={"case": ["required"]})
     return case
 
@@ -517,7 +530,8 @@ def tried(session: Session, runtime: Runtime, *, case: Case | None, user: User, 
     case = _need_case(case)
     _required_text(opinion, "trial_opinion")
     if proposed_sanction is not None and proposed_sanction not in SANCTIONS:
-        raise Invalid(f"unknown sanction {proposed_sanction!r}",
+        raise Invalid("unknown sanction %(sanction)r", reason="sanction_unknown",
+                      params={"sanction": proposed_sanction},
                       fields={"proposed_sanction": ["unknown"]})
     _case_record(session, runtime, case=case, actor=user.username, action="case_tried",
                  proposed_sanction=proposed_sanction)
@@ -529,15 +543,16 @@ def decide_sanction(session: Session, runtime: Runtime, *, case: Case | None, us
     """The decision (处分决定): sanction and number of people disciplined (counted at decided_at)."""
     case = _need_case(case)
     if sanction not in SANCTIONS:
-        raise Invalid(f"unknown sanction {sanction!r}", fields={"sanction": ["unknown"]})
+        raise Invalid("unknown sanction %(sanction)r", reason="sanction_unknown",
+                      params={"sanction": sanction}, fields={"sanction": ["unknown"]})
     if not isinstance(people, int) or people < 0:
-        raise Invalid("people_disciplined must be 0 or more",
+        raise Invalid("people_disciplined must be 0 or more", reason="sanction_people_negative",
                       fields={"people_disciplined": ["must be 0 or more"]})
     if sanction == "exempted" and people:
-        raise Invalid("an exemption (免予处分) disciplines nobody",
+        raise Invalid("an exemption (免予处分) disciplines nobody", reason="sanction_exempt_people",
                       fields={"people_disciplined": ["must be 0 when exempted"]})
     if sanction != "exempted" and not people:
-        raise Invalid("a sanction disciplines at least one person",
+        raise Invalid("a sanction disciplines at least one person", reason="sanction_people_required",
                       fields={"people_disciplined": ["must be at least 1"]})
     now = runtime.clock.now()
     case.sanction, case.people_disciplined, case.decided_at = sanction, people, now

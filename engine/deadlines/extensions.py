@@ -22,7 +22,8 @@ def _deadline_of_task(session: Session, task_id: str) -> Deadline:
                                                 Deadline.status.in_(("open", "breached",
                                                                      "suspended"))))
     if row is None:
-        raise Invalid("this task has no running deadline", fields={"task": ["no deadline"]})
+        raise Invalid("this task has no running deadline", reason="deadline_none_running",
+                      fields={"task": ["no deadline"]})
     return row
 
 
@@ -32,18 +33,21 @@ def request_extension(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: 
     session = uow.session
     task = session.get(Task, task_id)
     if task is None:
-        raise NotFound(f"task {task_id} not found")
+        raise NotFound("task %(id)s not found", reason="task_not_found", params={"id": task_id})
     if not authority.may_work(user, task, session) and not authority.may_supervise(session, user, task):
-        raise Forbidden("you may not ask for more time on this task")
+        raise Forbidden("you may not ask for more time on this task", reason="extension_forbidden")
     if unit not in ("working_days", "days"):
-        raise Invalid("unit must be working_days or days", fields={"unit": ["invalid"]})
+        raise Invalid("unit must be working_days or days", reason="extension_unit_invalid",
+                      fields={"unit": ["invalid"]})
     if not 1 <= amount <= 366:
-        raise Invalid("amount must be between 1 and 366", fields={"amount": ["out of range"]})
+        raise Invalid("amount must be between 1 and 366", reason="extension_amount_range",
+                      fields={"amount": ["out of range"]})
     if not reason.strip():
-        raise Invalid("a reason is required", fields={"reason": ["required"]})
+        raise Invalid("a reason is required", reason="reason_required", fields={"reason": ["required"]})
     row = _deadline_of_task(session, task_id)
     if not deadlines.key_config(runtime, row.key).get("extendable"):
-        raise Invalid(f"deadline {row.key} cannot be extended", fields={"task": ["not extendable"]})
+        raise Invalid("deadline %(key)s cannot be extended", reason="deadline_not_extendable",
+                      params={"key": row.key}, fields={"task": ["not extendable"]})
     unit_id = task.candidate_unit_id or user.unit_id
     code = session.scalar(select(Unit.code).where(Unit.id == unit_id))
     data = {"deadline_id": row.id, "task_id": task_id, "deadline_key": row.key,
@@ -56,5 +60,6 @@ def request_extension(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: 
                  instance_id=task.instance_id, task_id=task_id, task_name=task.name,
                  detail={"key": row.key, "amount": amount, "unit": unit, "reason": reason})
     if not created:
-        raise Invalid("the approval process offered no task", fields={"task": ["misconfigured"]})
+        raise Invalid("the approval process offered no task", reason="extension_misconfigured",
+                      fields={"task": ["misconfigured"]})
     return created[0]

@@ -12,6 +12,7 @@ import yaml
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from engine import glossary
 from engine.audit import service as audit
 from engine.calendar import workdays
 from engine.calendar.models import CalendarDay, CalendarYear
@@ -41,7 +42,8 @@ def config(runtime: Runtime) -> dict[str, dict]:
 def key_config(runtime: Runtime, key: str) -> dict:
     found = config(runtime).get(key)
     if found is None:
-        raise Invalid(f"deadline key {key!r} is not configured", fields={"key": ["unknown"]})
+        raise Invalid("deadline key %(key)r is not configured", reason="deadline_key_unknown",
+                      params={"key": key}, fields={"key": ["unknown"]})
     return found
 
 
@@ -103,16 +105,20 @@ def parse_calendar_file(text: str, file_name: str) -> tuple[int, list[tuple[date
                     else:
                         days.append((_as_date(entry["date"]), kind, entry.get("name", "")))
     except (KeyError, ValueError, TypeError, AttributeError, yaml.YAMLError, csv.Error) as exc:
-        raise Invalid(f"calendar file {file_name} cannot be read: {exc}",
+        raise Invalid("calendar file %(file)s cannot be read: %(reason)s",
+                      reason="calendar_unreadable", params={"file": file_name, "reason": str(exc)},
                       fields={"file": [str(exc)]}) from None
     if not days:
-        raise Invalid(f"calendar file {file_name} lists no days", fields={"file": ["empty"]})
+        raise Invalid("calendar file %(file)s lists no days", reason="calendar_empty",
+                      params={"file": file_name}, fields={"file": ["empty"]})
     years = {d.year for d, _, _ in days}
     if len(years) != 1:
-        raise Invalid("a calendar file holds exactly one year", fields={"file": ["several years"]})
+        raise Invalid("a calendar file holds exactly one year", reason="calendar_years",
+                      fields={"file": ["several years"]})
     bad = [k for _, k, _ in days if k not in ("holiday", "workday")]
     if bad:
-        raise Invalid(f"unknown kind {bad[0]!r} (holiday or workday)", fields={"file": ["kind"]})
+        raise Invalid("unknown kind %(value)r (holiday or workday)", reason="calendar_day_kind_unknown",
+                      params={"value": bad[0]}, fields={"file": ["kind"]})
     return years.pop(), days
 
 
@@ -343,13 +349,16 @@ def breach(session: Session, runtime: Runtime, row: Deadline, now: datetime,
                      case_id=case.id, detail={"reason": f"deadline {row.key} breached"})
     unit_id = row.unit_id or (case.registered_unit_id if case else None)
     if unit_id is not None:
-        label = case.number if case else (row.instance_id or "")
+        label = (case.display_number or case.number) if case else "一个未关联案件的流程"
+        due = runtime.clock.local(row.due_at).strftime("%Y-%m-%d")
+        listed = "，已列入督办" if case is not None else ""
         if unit_id not in supervisors:
             supervisors[unit_id] = notifications.supervisors_of(session, unit_id)
         notifications.notify(session, user_ids=supervisors[unit_id],
                              kind="deadline_breached", now=now, case_id=row.case_id,
                              task_id=row.task_id,
-                             message=f"{label}: 期限 {row.key} 已超期 (deadline breached)")
+                             message=f"{label}：“{glossary.name('deadline_key', row.key)}”期限"
+                                     f"已于 {due} 届满，超期未办结{listed}")
     _sync_task(session, row)
 
 
@@ -390,8 +399,8 @@ def instance_completed(session: Session, runtime: Runtime, *, process_key: str, 
     if row is None:
         return
     requester = session.scalar(select(User.id).where(User.username == data.get("requested_by")))
-    number = session.scalar(select(Case.number).where(Case.id == row.case_id)) \
-        if row.case_id else None
+    number = session.scalar(select(func.coalesce(Case.display_number, Case.number))
+                            .where(Case.id == row.case_id)) if row.case_id else None
     label = f"{number} " if number else ""
     if not data.get("approved"):
         audit.record(session, at=now, actor=actor, action="deadline_extension_refused",
@@ -401,7 +410,7 @@ def instance_completed(session: Session, runtime: Runtime, *, process_key: str, 
             comment = (data.get("comment") or "").strip()
             notifications.notify(session, user_ids=[requester], kind="refused", now=now,
                                  case_id=row.case_id, task_id=row.task_id,
-                                 message=f"{label}期限 {row.key} 的延期申请未获批准"
+                                 message=f"{label}期限“{glossary.name('deadline_key', row.key)}”的延期申请未获批准"
                                          f"{'：' + comment if comment else ''}")
         return
     old = row.due_at
@@ -421,20 +430,23 @@ def instance_completed(session: Session, runtime: Runtime, *, process_key: str, 
         due = runtime.clock.local(row.due_at).strftime("%Y-%m-%d")
         notifications.notify(session, user_ids=[requester], kind="approved", now=now,
                              case_id=row.case_id, task_id=row.task_id,
-                             message=f"{label}期限 {row.key} 的延期申请已批准，新的期限：{due}")
+                             message=f"{label}期限“{glossary.name('deadline_key', row.key)}”的延期申请已批准，"
+                                 f"新的期限：{due}")
 
 
 def _supervised_row(session: Session, user: User, deadline_id: int) -> Deadline:
     row = session.get(Deadline, deadline_id)
     if row is None:
-        raise NotFound(f"deadline {deadline_id} not found")
+        raise NotFound("deadline %(id)s not found", reason="deadline_not_found",
+                       params={"id": deadline_id})
     unit_id = row.unit_id
     if unit_id is None and row.case_id:
         unit_id = session.get(Case, row.case_id).registered_unit_id
     user_path = session.scalar(select(Unit.path).where(Unit.id == user.unit_id))
     unit_path = session.scalar(select(Unit.path).where(Unit.id == unit_id)) if unit_id else None
     if "supervisor" not in user.roles or unit_path is None or not unit_path.startswith(user_path):
-        raise Forbidden("only a supervisor of the unit may suspend or resume this deadline")
+        raise Forbidden("only a supervisor of the unit may suspend or resume this deadline",
+                        reason="deadline_suspend_forbidden")
     return row
 
 
@@ -443,9 +455,10 @@ def suspend(session: Session, runtime: Runtime, *, deadline_id: int, user: User,
     """Pause the clock (e.g. waiting for another authority)."""
     row = _supervised_row(session, user, deadline_id)
     if row.status != "open":
-        raise Invalid(f"deadline is {row.status}", fields={"status": [row.status]})
+        raise Invalid("deadline is %(status)s", reason="deadline_wrong_status",
+                      params={"status": row.status}, fields={"status": [row.status]})
     if not reason.strip():
-        raise Invalid("a reason is required", fields={"reason": ["required"]})
+        raise Invalid("a reason is required", reason="reason_required", fields={"reason": ["required"]})
     now = runtime.clock.now()
     row.status, row.suspended_at, row.updated_at = "suspended", now, now
     _sync_task(session, row)
@@ -459,7 +472,8 @@ def resume(session: Session, runtime: Runtime, *, deadline_id: int, user: User) 
     """Restart the clock; the due date moves by the time spent suspended."""
     row = _supervised_row(session, user, deadline_id)
     if row.status != "suspended":
-        raise Invalid(f"deadline is {row.status}", fields={"status": [row.status]})
+        raise Invalid("deadline is %(status)s", reason="deadline_wrong_status",
+                      params={"status": row.status}, fields={"status": [row.status]})
     now = runtime.clock.now()
     paused = int((now - row.suspended_at).total_seconds())
     old = row.due_at

@@ -1,6 +1,7 @@
 """Build the shipped document templates (.docx with docxtpl placeholders) after GB/T 9704.
 
     python -m engine.documents.build_templates   # writes engine/documents/templates/<key>.docx
+    python -m engine.documents.build_templates --only KEY ...   # only these templates
 
 A4; margins top 37 mm, bottom 35 mm, left 28 mm, right 26 mm; the issuing agency and 发文字号
 above a red rule, the title (二号), the addressee and body (三号, first line indented two
@@ -152,10 +153,12 @@ def build(spec: Spec) -> Document:
     return doc
 
 
-def main(out: Path = HERE) -> list[Path]:
+def main(out: Path = HERE, only: tuple[str, ...] = ()) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for spec in CATALOG:
+        if only and spec.key not in only:
+            continue
         path = out / f"{spec.key}.docx"
         build(spec).save(path)
         written.append(path)
@@ -163,5 +166,10 @@ def main(out: Path = HERE) -> list[Path]:
 
 
 if __name__ == "__main__":
-    for path in main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE):
+    args = sys.argv[1:]
+    keys: tuple[str, ...] = ()
+    if "--only" in args:
+        at = args.index("--only")
+        args, keys = args[:at], tuple(args[at + 1:])
+    for path in main(Path(args[0]) if args else HERE, keys):
         print(path)

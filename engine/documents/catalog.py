@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 ACCUSED = "{{ accused_names }}"
+JOB_KIND = "document"  # the background job that generates one (engine/documents/jobs.py)
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,10 @@ class Spec:
     table: tuple[tuple[str, str], ...] = ()  # approval forms (呈批表): label -> value rows
     approval: bool = False
     extra: dict = field(default_factory=dict)
+    # What it is filled from: "case" (the case record), "inspection" or "finding" (the
+    # supervision record of an inspection, or of one finding with its inspection:
+    # engine/documents/supervision.py).
+    scope: str = "case"
 
 
 CATALOG: tuple[Spec, ...] = (
@@ -121,4 +126,37 @@ CATALOG: tuple[Spec, ...] = (
         ("回访人", "{{ generated_by }}"), ("回访日期", "{{ date_cn }}"))),
 )
 
+# Daily supervision (issue 25): the inspection notice (检查通知书) to the inspected units, the
+# rectification notice (整改通知书) to each problem unit once the inspection is approved, and the
+# rectification report (整改情况报告) when the inspecting unit verifies and closes (销号) a finding.
+SUPERVISION: tuple[Spec, ...] = (
+    Spec("inspection_notice", "检查通知书", "internal", scope="inspection",
+         addressee="{{ inspection.target_names }}：", body=(
+             "根据工作安排，{{ agency.name }}决定于{{ inspection.planned_date }}对你单位开展"
+             "{{ inspection.kind_name }}（检查编号：{{ inspection.number }}）。",
+             "检查内容：{{ inspection.content }}",
+             "检查人员：{{ inspection.inspector_names }}。",
+             "请你单位如实提供有关资料，积极配合检查工作。检查人员与被检查单位有利害关系的，"
+             "应当回避。")),
+    Spec("rectification_notice", "整改通知书", "internal", scope="finding",
+         addressee="{{ finding.unit_name }}：", body=(
+             "{{ agency.name }}于{{ inspection.carried_out_date }}对你单位开展{{ inspection.kind_name }}"
+             "（检查编号：{{ inspection.number }}），发现以下问题（问题编号：{{ finding.number }}）：",
+             "{{ finding.description }}",
+             "有关依据：{{ finding.evidence }}",
+             "整改建议：{{ finding.suggestion }}",
+             "请你单位落实整改主体责任，整改责任人{{ finding.responsible_person }}，"
+             "于{{ finding.due_date }}前（{{ finding.time_limit_days }}日内）完成整改，"
+             "并将整改情况书面报告{{ agency.name }}。{{ finding.supervision_line }}",
+             "逾期未整改或整改不到位的，将依规依纪严肃追究责任。")),
+    Spec("rectification_report", "整改情况报告", "internal", scope="finding", body=(
+         "{{ agency.name }}：",
+         "{{ inspection.kind_name }}（检查编号：{{ inspection.number }}）发现{{ finding.unit_name }}"
+         "存在的问题（问题编号：{{ finding.number }}）：{{ finding.description }}",
+         "一、整改措施：{{ finding.measures }}",
+         "二、完成情况：{{ finding.progress }}",
+         "三、验收意见：{{ finding.verification }}（{{ finding.status_name }}）。",
+         "整改责任人：{{ finding.responsible_person }}。")),
+)
+CATALOG = CATALOG + SUPERVISION
 BY_KEY = {spec.key: spec for spec in CATALOG}

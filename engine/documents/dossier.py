@@ -51,7 +51,7 @@ ACTIONS = {  # the timeline in the dossier (plain Chinese; the pages have their 
     "case_escalation_applied": "申请提级办理", "case_escalation_accepted": "同意提级办理",
     "dossier_compiled": "卷宗整理", "case_archived": "归档", "case_filed": "立案",
     "case_concluded": "结案", "deadline_breached": "办理超期", "deadline_extended": "延长期限",
-    "case_supervised": "列入督办", "case_taken": "领导包案", "dossier_frozen": "卷宗封存",
+    "case_supervised": "列入督办", "case_instructed": "作出批示", "case_taken": "领导包案", "dossier_frozen": "卷宗封存",
 }
 
 
@@ -145,6 +145,18 @@ def _numbers_docx(pages: int) -> bytes:
     return _docx(doc)
 
 
+def check_freeze(session, case, freeze: bool) -> None:
+    """Refuse to rebuild a frozen dossier, and to freeze one before the case is concluded."""
+    latest = session.scalar(select(Dossier).where(Dossier.case_id == case.id)
+                            .order_by(Dossier.revision.desc()).limit(1))
+    if latest is not None and latest.status == "frozen":
+        raise Conflict("the dossier of this case is frozen (archived)",
+                       reason="dossier_frozen")
+    if freeze and not (case.archived_at or case.status == "closed"):
+        raise Conflict("the dossier is frozen when the case is archived or concluded",
+                       reason="dossier_not_concluded")
+
+
 def _gather(runtime: Runtime, user_id: int, case_id: int, freeze: bool) -> dict:
     def read(uow):
         session = uow.session
@@ -153,14 +165,7 @@ def _gather(runtime: Runtime, user_id: int, case_id: int, freeze: bool) -> dict:
         if not WRITERS & user.roles:
             raise Forbidden("you may not compile this case's dossier",
                             reason="dossier_not_allowed")
-        latest = session.scalar(select(Dossier).where(Dossier.case_id == case.id)
-                                .order_by(Dossier.revision.desc()).limit(1))
-        if latest is not None and latest.status == "frozen":
-            raise Conflict("the dossier of this case is frozen (archived)",
-                           reason="dossier_frozen")
-        if freeze and not (case.archived_at or case.status == "closed"):
-            raise Conflict("the dossier is frozen when the case is archived or concluded",
-                           reason="dossier_not_concluded")
+        check_freeze(session, case, freeze)
         docs = list(session.scalars(select(Document).where(Document.case_id == case.id)
                                     .order_by(Document.generated_at, Document.id)))
         newest = {}

@@ -62,3 +62,27 @@ class Dossier(Base):
     built_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     built_at: Mapped[datetime] = mapped_column(UTCDateTime)
     frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SupervisionDocument(Base):
+    """One generation of a supervision template (检查通知书, 整改通知书, 整改情况报告) for an
+    inspection or one of its findings; the files are in the storage folder like attachments.
+    Regenerating adds a revision and keeps the old one."""
+    __tablename__ = "supervision_documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_findings.id"),
+                                                   index=True)
+    template_key: Mapped[str] = mapped_column(String(64))
+    template_version: Mapped[int] = mapped_column(Integer)
+    template_sha256: Mapped[str] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(64))  # 发文字号
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    docx_key: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))  # of the .docx
+    pdf_key: Mapped[str | None] = mapped_column(String(100))
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    generated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime)

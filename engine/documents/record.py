@@ -171,3 +171,29 @@ def sample() -> dict:
                  "decision_name": "立案审查调查"},
         "steps": {key: "（示例）" for key in STEP_FIELDS},
     }
+
+
+def supervision_sample() -> dict:
+    """A made-up supervision record with every field of `build` (upload check, preview)."""
+    return {
+        "agency": {"name": "县纪委监委第一监督检查室", "code": "supervision-demo"},
+        "doc_number": "县纪委〔2026〕1号", "date_cn": chinese_date(date(2026, 12, 4)),
+        "generated_by": "示例检查人员",
+        "inspection": {"number": "supervision-2026-J001", "title": "惠民资金专项督查",
+                       "kind_name": "专项督查", "content": "低保、救灾资金发放情况",
+                       "target_names": "示例镇", "inspector_names": "张三、李四",
+                       "planned_date": chinese_date(date(2026, 11, 2)),
+                       "carried_out_date": chinese_date(date(2026, 11, 5)),
+                       "report": "（示例）"},
+        "finding": {"number": "supervision-2026-W001", "unit_name": "示例村",
+                    "description": "低保户评定未经民主评议", "evidence": "评议记录缺失",
+                    "suggestion": "重新评议并公示", "responsible_person": "王五",
+                    "time_limit_days": "30", "due_date": chinese_date(date(2026, 12, 5)),
+                    "measures": "（示例）", "progress": "（示例）", "verification": "（示例）",
+                    "status_name": "已销号", "supervision_line": "示例镇党委负责督促整改。"},
+    }
+
+
+def sample_for(scope: str) -> dict:
+    """The made-up record a template of this scope is checked and previewed with."""
+    return sample() if scope == "case" else supervision_sample()

@@ -119,8 +119,9 @@ def upload_template(session: Session, runtime: Runtime, *, user: User, key: str,
     if not data or len(data) > limit:
         raise Invalid("the template file is empty or too large", reason="template_size",
                       fields={"file": ["empty or too large"]})
-    sandbox.check(data, record.sample())
-    render(runtime, data, record.sample())  # it must also render, not only parse
+    spec = _spec(key)
+    sandbox.check(data, record.sample_for(spec.scope))
+    render(runtime, data, record.sample_for(spec.scope))  # it must also render, not only parse
     latest = session.scalar(select(func.max(DocumentTemplate.version))
                             .where(DocumentTemplate.key == key)) or 1
     now = runtime.clock.now()
@@ -140,7 +141,7 @@ def preview(session: Session, runtime: Runtime, *, user: User, key: str,
     _require_admin(user)
     data = template_file(session, user=user, key=key, version=version) if version else \
         current(session, key)[1]
-    docx = render(runtime, data, record.sample())
+    docx = render(runtime, data, record.sample_for(_spec(key).scope))
     if convert.available(runtime.settings):
         return PDF, convert.to_pdf(runtime.settings, {"preview.docx": docx})["preview.docx"]
     return DOCX, docx
@@ -200,6 +201,9 @@ def generate(runtime: Runtime, *, user_id: int, case_id: int, key: str,
     its PDF (outside any transaction), then the attachments, the document row and the audit
     event (one transaction). Returns the document as `describe` shows it."""
     spec = _spec(key)
+    if spec.scope != "case":
+        raise Invalid("this document is made for an inspection, not a case",
+                      reason="template_not_for_cases", params={"key": key})
     total = 3
 
     def prepare(uow):

@@ -9,6 +9,8 @@ every unit below it, then turned into a share between 0 and 1:
 - `cases_filed`, `cases_closed`: cases put on file / filed cases concluded in the period, divided
   by the largest zone's count;
 - `satisfaction`: reporters' return visits in the period, the share satisfied or basically so;
+- `rectifications_on_time`: daily supervision's findings (their rectification) whose time limit
+  fell in the period (by now), the share closed (销号) by their due time;
 - `review_score`: quality review items of rounds of the quarters in the period, the mean score /
   100;
 - `manual`: the manual score of the zone for the period / 100.
@@ -37,12 +39,14 @@ from engine.quality.models import ReviewItem, ReviewRound
 from engine.reports.rollup import DUE_STATUSES, case_unit
 from engine.reports.service import Period, Tree, UnitInfo, period
 from engine.runtime import Runtime
+from engine.supervision.models import Finding
 from engine.visits.models import ReturnVisit
 
 INDICATORS = ("petitions_on_time", "clues_on_time", "cases_filed", "cases_closed",
-              "satisfaction", "review_score", "manual")
+              "satisfaction", "rectifications_on_time", "review_score", "manual")
 LABELS = {"petitions_on_time": "信访件按时办理率", "clues_on_time": "线索按期处置率",
           "cases_filed": "立案数", "cases_closed": "结案数", "satisfaction": "回访满意率",
+          "rectifications_on_time": "整改按期销号率",
           "review_score": "质量评查平均分", "manual": "评议打分"}
 GRADES = {"excellent": "优秀", "good": "良好", "fair": "一般"}
 PERIOD_RE = re.compile(r"^(\d{4})(?:-H([12]))?$")
@@ -102,6 +106,38 @@ def scope_of(session: Session, user: User) -> tuple[Tree, UnitInfo]:
                         reason="evaluation_not_supervisor")
     tree = Tree(session)
     return tree, tree.by_id[user.unit_id]
+
+
+def manual_figure(manual) -> dict:
+    """The manual score's figure (its row, or none yet)."""
+    m = manual
+    return {"rows": 1 if m else 0, "counted": m.score if m else None,
+            "value": round(m.score / 100, 4) if m else None, "shown": m.score if m else None,
+            "comment": m.comment if m else ""}
+
+
+def weighted_score(figures: dict[str, dict], weights: dict[str, float],
+                   labels: dict[str, str]) -> float | None:
+    """The score out of 100 over the indicators with data (the others' weight is shared out);
+    each figure gets its points, weight and label. None when no indicator has data."""
+    used = [k for k in labels if figures[k]["value"] is not None and weights[k] > 0]
+    weight = sum(weights[k] for k in used)
+    for k in labels:
+        figures[k]["points"] = round(100 * weights[k] * figures[k]["value"] / weight, 2) \
+            if k in used else None
+        figures[k]["weight"] = weights[k]
+        figures[k]["label"] = labels[k]
+    return round(100 * sum(weights[k] * figures[k]["value"] for k in used) / weight, 2) \
+        if weight else None
+
+
+def evaluates_zones(session: Session, user: User) -> bool:
+    """Whether the user has zones to evaluate (the navigation shows the page only then)."""
+    if "supervisor" not in user.roles:
+        return False
+    tree = Tree(session)
+    scope = tree.by_id[user.unit_id]
+    return any(u.id != scope.id and u.active for u in tree.below(scope, kind="zone"))
 
 
 def zones_of(tree: Tree, scope: UnitInfo) -> list[UnitInfo]:
@@ -176,6 +212,19 @@ def _visit_rows(session: Session, runtime: Runtime, p: Period) -> list[dict]:
             for i, case_id, number, s, at, u in rows]
 
 
+def _finding_rows(session: Session, runtime: Runtime, p: Period) -> list[dict]:
+    until = min(p.end, runtime.clock.now())
+    rows = session.execute(
+        select(Finding.id, Finding.number, Finding.status, Finding.due_at, Finding.closed_at,
+               Finding.unit_id)
+        .where(Finding.due_at.is_not(None), Finding.due_at >= p.start, Finding.due_at < until)
+        .order_by(Finding.due_at, Finding.id)).all()
+    return [{"unit_id": u, "kind": "finding", "id": i, "case_id": None, "finding_id": i,
+             "number": number, "what": status, "date": runtime.clock.local(due),
+             "counted": closed is not None and closed <= due, "status": status}
+            for i, number, status, due, closed, u in rows]
+
+
 def _review_rows(session: Session, runtime: Runtime, ep: EvalPeriod) -> list[dict]:
     rows = []
     for year, quarter in ep.quarters:
@@ -204,6 +253,8 @@ def indicator_rows(session: Session, runtime: Runtime, ep: EvalPeriod, key: str)
         return _case_rows(session, runtime, ep.p, closed=key == "cases_closed")
     if key == "satisfaction":
         return _visit_rows(session, runtime, ep.p)
+    if key == "rectifications_on_time":
+        return _finding_rows(session, runtime, ep.p)
     if key == "review_score":
         return _review_rows(session, runtime, ep)
     raise NotFound("no indicator %(key)s", reason="indicator_unknown", params={"key": key})
@@ -251,23 +302,11 @@ def evaluate(session: Session, runtime: Runtime, *, user: User, period_key: str)
             f["value"] = round(f["counted"] / top, 4) if top else None
     manual = _manual(session, zones, ep.key)
     for z in zones:
-        m = manual.get(z.id)
-        figures[z.id]["manual"] = {"rows": 1 if m else 0, "counted": m.score if m else None,
-                                   "value": round(m.score / 100, 4) if m else None,
-                                   "shown": m.score if m else None,
-                                   "comment": m.comment if m else ""}
+        figures[z.id]["manual"] = manual_figure(manual.get(z.id))
     out = []
     for z in zones:
         f = figures[z.id]
-        used = [k for k in INDICATORS if f[k]["value"] is not None and w[k] > 0]
-        weight = sum(w[k] for k in used)
-        score = round(100 * sum(w[k] * f[k]["value"] for k in used) / weight, 2) if weight \
-            else None
-        for k in INDICATORS:
-            f[k]["points"] = round(100 * w[k] * f[k]["value"] / weight, 2) \
-                if k in used else None
-            f[k]["weight"] = w[k]
-            f[k]["label"] = LABELS[k]
+        score = weighted_score(f, w, LABELS)
         g = grade(runtime, score)
         out.append({"unit": z.code, "name": z.name, "score": score, "grade": g,
                     "grade_label": GRADES[g], "indicators": f, "rank": None, "last": False})

@@ -59,3 +59,12 @@ class SavedFilter(Base):
     name: Mapped[str] = mapped_column(String(100))
     query: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TaskCandidateUser(Base):
+    """A person a task is offered to by name (BPMN `candidateUsers`): any of them may claim it."""
+    __tablename__ = "task_candidate_users"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)

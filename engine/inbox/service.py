@@ -4,11 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from engine.audit import last_change
 from engine.audit import service as audit
 from engine.cases.models import Case
+from engine.deadlines import service as deadlines
+from engine.deadlines.models import Deadline
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.access import authority
 from engine.inbox.models import Task
@@ -33,13 +36,38 @@ def warning_of(task: Task, now: datetime) -> str | None:
     return "green"
 
 
+# Deadlines that still run: a breached one runs on (red) until it is met or settled.
+RUNNING = ("open", "breached")
+
+
+def _overdue_cases(now: datetime):
+    """Cases with a running deadline that is breached or past its due time."""
+    return select(Deadline.case_id).where(Deadline.case_id.isnot(None), or_(
+        Deadline.status == "breached", and_(Deadline.status == "open", Deadline.due_at < now)))
+
+
+def _breached_own():
+    """The task's own deadline (its key, on its case) is marked breached."""
+    return and_(Task.deadline_key.isnot(None), tuple_(Task.case_id, Task.deadline_key).in_(
+        select(Deadline.case_id, Deadline.key).where(Deadline.status == "breached")))
+
+
+def overdue_clause(now: datetime):
+    """Red as a worker feels it: the task is past its due time, or its own deadline was marked
+    breached, or it has no deadline of its own and a running deadline of its case is overdue."""
+    return or_(and_(Task.due_at.isnot(None), Task.due_at < now), _breached_own(),
+               and_(Task.due_at.is_(None), Task.case_id.in_(_overdue_cases(now))))
+
+
 def _due_clause(due: str, now: datetime):
     if due == "red":
-        return and_(Task.due_at.isnot(None), Task.due_at < now)
+        return overdue_clause(now)
     if due == "yellow":
-        return and_(Task.due_at >= now, Task.warn_at.isnot(None), Task.warn_at <= now)
+        return and_(Task.due_at >= now, Task.warn_at.isnot(None), Task.warn_at <= now,
+                    ~_breached_own())
     if due == "green":
-        return and_(Task.due_at >= now, or_(Task.warn_at.is_(None), Task.warn_at > now))
+        return and_(Task.due_at >= now, or_(Task.warn_at.is_(None), Task.warn_at > now),
+                    ~_breached_own())
     raise Invalid(f"unknown due filter {due!r}", fields={"due": ["green, yellow or red"]})
 
 
@@ -80,18 +108,20 @@ def task_filter(session: Session, *, user: User, now: datetime, scope: str = "al
 def list_tasks(session: Session, *, user: User, now: datetime, scope: str = "all",
                status: str = "open", due: str | None = None, process: str | None = None,
                unit: str | None = None, q: str | None = None, page: int = 1,
-               per_page: int = 50, where=(), latest_due_first: bool = False) -> TaskPage:
-    """Tasks the user may see, filtered, soonest due first (or latest due first)."""
+               per_page: int = 50, where=(), latest_due_first: bool = False,
+               order=None) -> TaskPage:
+    """Tasks the user may see, filtered, soonest due first (or latest due first, or in
+    `order`: clauses put before the due order)."""
     where = task_filter(session, user=user, now=now, scope=scope, status=status, due=due,
                         process=process, unit=unit, q=q, where=where)
     counted = session.scalar(select(func.count()).select_from(
         select(Task.id).where(where).limit(TOTAL_CAP + 1).subquery())) or 0
     # Soonest due first, tasks without a deadline last: the order of ix_tasks_open_unit_due,
     # so a page is the first rows of an index range, however many tasks are open.
-    order = (Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
+    by_due = (Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
     if latest_due_first:
-        order = (Task.due_at.desc().nulls_last(), Task.created_at.desc(), Task.id.desc())
-    items = list(session.scalars(select(Task).where(where).order_by(*order)
+        by_due = (Task.due_at.desc().nulls_last(), Task.created_at.desc(), Task.id.desc())
+    items = list(session.scalars(select(Task).where(where).order_by(*(order or ()), *by_due)
                                  .offset((page - 1) * per_page).limit(per_page)))
     return TaskPage(items, min(counted, TOTAL_CAP), counted > TOTAL_CAP, page, per_page)
 
@@ -120,18 +150,23 @@ def _locked_task(uow: UnitOfWork, runtime: Runtime, task_id: str) -> Task:
     return task
 
 
-def _check_version(task: Task, version: int | None) -> None:
+def _check_version(task: Task, version: int | None, session: Session | None = None,
+                   runtime: Runtime | None = None) -> None:
     if version is not None and version != task.version:
+        # Say who changed it and how (the page keeps what the user typed).
+        changed = last_change.of_task(session, runtime.clock, task.id) if session is not None \
+            else {"by": "", "change": "", "at": ""}
         raise Conflict("task has changed (version %(version)s, you sent %(sent)s)",
                        reason="task_version_stale",
-                       params={"version": task.version, "sent": version})
+                       params={"version": task.version, "sent": version, "by": changed["by"],
+                               "change": changed["change"], "at": changed["at"]})
 
 
 def claim(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: User,
           version: int | None = None) -> Task:
     """Take a task offered to the user."""
     task = _locked_task(uow, runtime, task_id)
-    _check_version(task, version)
+    _check_version(task, version, uow.session, runtime)
     if task.status != "open":
         raise Conflict("task is %(status)s", reason="task_not_open", params={"status": task.status})
     if task.assignee_id is not None and task.assignee_id != user.id:
@@ -151,7 +186,7 @@ def unclaim(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: User,
             version: int | None = None) -> Task:
     """Give a task back to its queue."""
     task = _locked_task(uow, runtime, task_id)
-    _check_version(task, version)
+    _check_version(task, version, uow.session, runtime)
     if task.status != "open":
         raise Conflict("task is %(status)s", reason="task_not_open", params={"status": task.status})
     if not authority.may_see(uow.session, user, task):
@@ -176,7 +211,7 @@ def reassign(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: User, ass
     if not authority.may_supervise(session, user, task):
         raise Forbidden("only a supervisor of the task's unit may reassign it",
                         reason="task_reassign_forbidden")
-    _check_version(task, version)
+    _check_version(task, version, uow.session, runtime)
     if task.status != "open":
         raise Conflict("task is %(status)s", reason="task_not_open", params={"status": task.status})
     if not reason or not reason.strip():
@@ -199,8 +234,8 @@ def reassign(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: User, ass
                  task_name=task.name,
                  detail={"from": previous, "to": target.username, "reason": reason})
     if target.id != user.id:
-        number = session.scalar(select(Case.number).where(Case.id == task.case_id)) \
-            if task.case_id else None
+        number = session.scalar(select(func.coalesce(Case.display_number, Case.number))
+                                .where(Case.id == task.case_id)) if task.case_id else None
         notifications.notify(session, user_ids=[target.id], kind="reassigned", now=now,
                              case_id=task.case_id, task_id=task.id,
                              message=f"{number + ' ' if number else ''}「{task.name}」由 "
@@ -219,17 +254,49 @@ def describe(session: Session, tasks: list[Task], runtime: Runtime) -> list[dict
     users = names.usernames(session, (t.assignee_id for t in tasks))
     units = names.unit_codes(session, (t.candidate_unit_id for t in tasks))
     case_ids = {t.case_id for t in tasks if t.case_id}
-    cases = dict(session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids)))
-                 .all()) if case_ids else {}
+    shown = {i: (n, d) for i, n, d in session.execute(
+        select(Case.id, Case.number, Case.display_number).where(Case.id.in_(case_ids)))
+    } if case_ids else {}
+    cases = {i: n for i, (n, _) in shown.items()}
+    running = _running_deadlines(session, case_ids)
+
+    def case_deadline(t: Task) -> dict | None:
+        if t.due_at is not None or not t.case_id or not running.get(t.case_id):
+            return None
+        row = running[t.case_id][0]
+        return {"key": row.key, "due_at": local(row.due_at), "status": row.status,
+                "warning": deadlines.warning_of(row, now)}
+
+    def warning(t: Task) -> str | None:
+        own = [d for d in running.get(t.case_id, ()) if d.key == t.deadline_key]
+        if t.deadline_key and any(d.status == "breached" for d in own):
+            return "red"
+        return warning_of(t, now)
     return [{
         "id": t.id, "name": t.name, "element_id": t.element_id, "lane": t.lane,
         "process_key": t.process_key, "instance_id": t.instance_id, "case_id": t.case_id,
-        "case_number": cases.get(t.case_id), "assignee": users.get(t.assignee_id),
+        "case_number": cases.get(t.case_id),
+        "case_display_number": (shown.get(t.case_id) or (None, None))[1] or cases.get(t.case_id), "assignee": users.get(t.assignee_id),
         "candidate_unit": units.get(t.candidate_unit_id), "candidate_role": t.candidate_role,
         "created_at": local(t.created_at), "due_at": local(t.due_at),
         "deadline_key": t.deadline_key,
-        "warning": warning_of(t, now), "status": t.status, "version": t.version,
+        "warning": warning(t), "status": t.status, "version": t.version,
+        "case_deadline": case_deadline(t),
     } for t in tasks]
+
+
+def _running_deadlines(session: Session, case_ids: set) -> dict[int, list[Deadline]]:
+    """Per case, its running deadlines, most urgent first: breached ones, then by due time."""
+    if not case_ids:
+        return {}
+    out: dict[int, list[Deadline]] = {}
+    for row in session.scalars(select(Deadline).where(
+            Deadline.case_id.in_(case_ids), Deadline.status.in_(RUNNING),
+            Deadline.due_at.isnot(None))):
+        out.setdefault(row.case_id, []).append(row)
+    for rows in out.values():
+        rows.sort(key=lambda d: (d.status != "breached", d.due_at, d.id))
+    return out
 
 
 def move_case_tasks(session: Session, *, case_id: int, from_unit_id: int, to_unit_id: int,

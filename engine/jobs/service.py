@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.config import ROOT
@@ -59,7 +59,7 @@ def files_dir(runtime: Runtime) -> Path:
 
 
 def submit(session: Session, runtime: Runtime, *, kind: str, owner: User, params: dict,
-           at_most: int | None = None) -> Job:
+           at_most: int | None = None, suffix: str = ".xlsx") -> Job:
     """Queue a job for `owner`; refused when they already have `at_most` of this kind running."""
     if at_most is not None:
         active = session.scalar(select(func.count()).select_from(Job).where(
@@ -70,7 +70,7 @@ def submit(session: Session, runtime: Runtime, *, kind: str, owner: User, params
     job_id = uuid.uuid4().hex
     job = Job(id=job_id, kind=kind, owner_id=owner.id, params=params, status="queued",
               progress_done=0, result={}, attempts=0, created_at=runtime.clock.wall(),
-              result_path=str(files_dir(runtime) / f"{job_id}.xlsx"))
+              result_path=str(files_dir(runtime) / f"{job_id}{suffix}"))
     session.add(job)
     session.flush()
     return job
@@ -84,12 +84,26 @@ def get(session: Session, *, user: User, job_id: str) -> Job:
     return job
 
 
-def claim(runtime: Runtime, worker_id: str) -> str | None:
-    """Take the oldest queued job for this worker; None when there is none."""
+def recent_of_kinds(session: Session, *, kinds: tuple[str, ...], limit: int = 200) -> list[Job]:
+    """The latest jobs of these kinds, newest first."""
+    return list(session.scalars(select(Job).where(Job.kind.in_(kinds))
+                                .order_by(Job.created_at.desc(), Job.id).limit(limit)))
+
+
+def discard_queued(session: Session, *, kind: str) -> int:
+    """Delete the queued jobs of `kind` nobody has started; return how many."""
+    return session.execute(delete(Job).where(Job.kind == kind, Job.status == "queued")).rowcount
+
+
+def claim(runtime: Runtime, worker_id: str, job_id: str | None = None) -> str | None:
+    """Take the oldest queued job (or job `job_id` if it is still queued) for this worker; None
+    when there is none."""
     def attempt():
         with runtime.uow(write=True) as uow:
             stmt = (select(Job).where(Job.status == "queued")
                     .order_by(Job.created_at, Job.id).limit(1))
+            if job_id is not None:
+                stmt = stmt.where(Job.id == job_id)
             if not runtime.sqlite:
                 stmt = stmt.with_for_update(skip_locked=True)
             job = uow.session.scalar(stmt)
@@ -135,8 +149,12 @@ def run(runtime: Runtime, job_id: str) -> None:
     except Exception as exc:  # the job reports the failure; the worker goes on
         log.exception("job %s (%s) failed", job_id, job.kind)
         path.unlink(missing_ok=True)
-        message = exc.message if isinstance(exc, DomainError) else "the job could not be finished"
-        _write(runtime, job_id, status="failed", error=message,
+        known = isinstance(exc, DomainError)
+        message = exc.message if known else "the job could not be finished"
+        # The refusal's reason and parameters, so that pages can say it in the reader's language.
+        refusal = {"reason": exc.reason, "msgid": exc.msgid,
+                   "params": {k: str(v) for k, v in exc.params.items()}} if known else {}
+        _write(runtime, job_id, status="failed", error=message, result=refusal,
                finished_at=runtime.clock.wall())
 
 
@@ -144,6 +162,15 @@ def run_next(runtime: Runtime, worker_id: str) -> bool:
     """Claim and run one queued job; False when none was waiting."""
     job_id = claim(runtime, worker_id)
     if job_id is None:
+        return False
+    run(runtime, job_id)
+    return True
+
+
+def run_one(runtime: Runtime, job_id: str, worker_id: str) -> bool:
+    """Claim and run job `job_id` if it is still queued (a runtime bound to one connection, in
+    tests, has no worker beside it); False when another worker took it first."""
+    if claim(runtime, worker_id, job_id) is None:
         return False
     run(runtime, job_id)
     return True

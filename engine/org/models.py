@@ -13,7 +13,10 @@ ROLES = ("intake_clerk", "caseworker", "supervisor", "joint_reviewer", "process_
          "administrator",
          # Daily supervision (issue 25): 检查人员, an inspected unit's 整改联络员, a department's
          # 干预插手登记员.
-         "inspector", "rectification_officer", "interference_registrar")
+         "inspector", "rectification_officer", "interference_registrar",
+         # Village power (issue 26): 村干部 (branch secretary, committee members, accountant),
+         # 村务监督委员会委员, 公开信息编辑 (a township's or village's disclosure editor).
+         "village_officer", "village_supervisor", "disclosure_editor")
 
 
 class Unit(Base):

@@ -25,7 +25,8 @@ def get_unit(session: Session, code: str) -> Unit:
     """The unit with this code."""
     unit = session.scalar(select(Unit).where(Unit.code == code))
     if unit is None:
-        raise NotFound(f"unit {code!r} not found", fields={"unit": ["unknown unit"]})
+        raise NotFound("unit %(unit)r not found", reason="unit_not_found", params={"unit": code},
+                       fields={"unit": ["unknown unit"]})
     return unit
 
 
@@ -58,7 +59,8 @@ def get_user(session: Session, username: str) -> User:
     """The user with this name."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"user {username!r} not found", fields={"username": ["unknown user"]})
+        raise NotFound("user %(user)r not found", reason="user_not_found", params={"user": username},
+                       fields={"username": ["unknown user"]})
     return user
 
 
@@ -69,12 +71,14 @@ def create_user(session: Session, *, username: str, roles: list[str], unit_code:
     loader's `demo_password`) is stored as an argon2 hash."""
     bad = [r for r in roles if r not in ROLES]
     if bad:
-        raise Invalid(f"unknown role {bad[0]!r}; roles are {', '.join(ROLES)}",
+        raise Invalid("unknown role %(role)r; roles are %(roles)s", reason="user_role_unknown",
+                      params={"role": bad[0], "roles": ", ".join(ROLES)},
                       fields={"role": [f"unknown role {bad[0]}"]})
     if not username or len(username) > 64:
-        raise Invalid("username must be 1-64 characters", fields={"username": ["invalid"]})
+        raise Invalid("username must be 1-64 characters", reason="username_length", fields={"username": ["invalid"]})
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Invalid(f"user {username!r} exists", fields={"username": ["already exists"]})
+        raise Invalid("user %(user)r exists", reason="user_exists", params={"user": username},
+                      fields={"username": ["already exists"]})
     if password and not demo_password:
         check_password(password, username=username)
     unit = get_unit(session, unit_code)
@@ -93,11 +97,11 @@ def authenticate(session: Session, username: str, password: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active or not user.password_hash:
         _hasher.hash(password)  # spend the same time either way
-        raise Unauthorized("wrong username or password")
+        raise Unauthorized("wrong username or password", reason="login_failed")
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        raise Unauthorized("wrong username or password") from None
+        raise Unauthorized("wrong username or password", reason="login_failed") from None
     return user
 
 
@@ -166,7 +170,7 @@ def change_own_password(session: Session, *, user_id: int, current: str, new: st
     """A user changes their own password (the current one is checked first)."""
     user = session.get(User, user_id)
     if user is None or not user.active:
-        raise Unauthorized("authentication required")
+        raise Unauthorized("authentication required", reason="login_required")
     try:
         _hasher.verify(user.password_hash or "", current)
     except (VerificationError, InvalidHashError):
@@ -279,5 +283,5 @@ def user_for_token(session: Session, token: str) -> User:
         ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None),
         User.active.is_(True)))
     if user is None:
-        raise Unauthorized("invalid or revoked token")
+        raise Unauthorized("invalid or revoked token", reason="token_invalid")
     return user

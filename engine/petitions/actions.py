@@ -29,7 +29,7 @@ def check_repeat(ctx: ActionContext) -> dict:
     number = (ctx.data.get("original_number") or "").strip()
     original = ctx.session.scalar(select(Petition).where(Petition.number == number))
     if original is None:
-        raise Invalid("no petition with that number",
+        raise Invalid("no petition with that number", reason="petition_number_unknown",
                       fields={"original_number": ["unknown petition number"]})
     service.confirm_repeat(ctx.session, ctx.runtime, user=ctx.user, petition=petition,
                            original=original)
@@ -50,6 +50,7 @@ def classify(ctx: ActionContext) -> dict:
         unit = ctx.session.scalar(select(Unit).where(Unit.code == code, Unit.active.is_(True)))
         if unit is None:
             raise Invalid("choose the unit that handles this matter first",
+                          reason="petition_handling_unit_required",
                           fields={"first_handling_unit": ["unknown unit"]})
         petition.status = "accepted"
         if ctx.case is not None:
@@ -85,7 +86,8 @@ def forward(ctx: ActionContext) -> dict:
     now = ctx.runtime.clock.now()
     to = (ctx.data.get("forwarded_to") or "").strip()
     if not to:
-        raise Invalid("name the authority it is forwarded to", fields={"forwarded_to": ["required"]})
+        raise Invalid("name the authority it is forwarded to", reason="petition_forward_to_required",
+                      fields={"forwarded_to": ["required"]})
     sealed = bool(ctx.data.get("sealed"))
     petition.status, petition.forwarded_to, petition.forwarded_at = "forwarded", to, now
     if sealed:

@@ -21,6 +21,8 @@ class Petition(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(64), unique=True)
+    # The readable number shown to people (numbers.format), e.g. 甲镇纪委〔2026〕线索12号.
+    display_number: Mapped[str | None] = mapped_column(String(128))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -39,6 +41,8 @@ class Petition(Base):
     village_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     category: Mapped[str] = mapped_column(String(32), default="other")
     content: Mapped[str] = mapped_column(Text, default="")
+    # Why no accused person is named (required then; see service._validate).
+    no_accused_reason: Mapped[str | None] = mapped_column(Text)
     # registered, accepted, forwarded, merged, withdrawn, cancelled
     status: Mapped[str] = mapped_column(String(16), index=True)
     repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("petitions.id"), index=True)
@@ -77,3 +81,15 @@ class RepeatAlias(Base):
     kind: Mapped[str] = mapped_column(String(16))  # post | kinship | phrase
     alias: Mapped[str] = mapped_column(String(64), unique=True)
     canonical: Mapped[str] = mapped_column(String(64))
+
+
+class RepeatKey(Base):
+    """One key a petition is found under by the repeat check (engine/petitions/similarity.py
+    `index_keys`: the same surname or kind of post in the same place, the same or a near full
+    name). Written at registration and on every correction; looked up through the primary key,
+    so the first check after a restart reads the index instead of rebuilding it."""
+    __tablename__ = "repeat_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    petition_id: Mapped[int] = mapped_column(
+        ForeignKey("petitions.id", ondelete="CASCADE"), primary_key=True, index=True)

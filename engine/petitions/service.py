@@ -21,7 +21,7 @@ from engine.uow import UnitOfWork
 from engine.deadlines import service as deadlines
 from engine.notifications import service as notifications
 from engine.petitions.repeats import RepeatFinder
-from engine.petitions.repeats import features_of
+from engine.petitions.repeats import features_of, write_keys
 from engine.petitions.similarity import PetitionFeatures
 from engine.processes import service as processes
 
@@ -32,7 +32,7 @@ def _unit_code(session: Session, unit_id: int | None) -> str | None:
     return session.scalar(select(Unit.code).where(Unit.id == unit_id)) if unit_id else None
 
 
-def _validate(session: Session, fields: dict, now: datetime) -> dict:
+def _validate(session: Session, fields: dict, now: datetime, *, registering: bool = False) -> dict:
     errors: dict[str, list[str]] = {}
     if fields.get("channel") not in CHANNELS:
         errors["channel"] = [f"one of {', '.join(CHANNELS)}"]
@@ -42,6 +42,13 @@ def _validate(session: Session, fields: dict, now: datetime) -> dict:
     category = fields.get("category") or "other"
     if category not in CATEGORIES:
         errors["category"] = [f"one of {', '.join(CATEGORIES)}"]
+    # Intake records what is reported and about whom: content, and an accused person or the
+    # stated reason why none can be named (an unnamed official, a matter with no one named).
+    if registering and not (fields.get("content") or "").strip():
+        errors["content"] = ["required"]
+    if registering and not fields.get("accused") and \
+            not (fields.get("no_accused_reason") or "").strip():
+        errors["no_accused_reason"] = ["name an accused person or say why none is named"]
     for i, person in enumerate(fields.get("accused") or []):
         if not (person.get("name") or "").strip():
             errors[f"accused.{i}.name"] = ["required"]
@@ -58,7 +65,8 @@ def _validate(session: Session, fields: dict, now: datetime) -> dict:
     if received > now:
         errors["received_at"] = ["cannot be in the future"]
     if errors:
-        raise Invalid("the petition has invalid fields", fields=errors)
+        raise Invalid("the petition has invalid fields", reason="petition_fields_invalid",
+                      fields=errors)
     return {"reporter": reporter, "category": category, "township_id": township_id,
             "received_at": received}
 
@@ -67,16 +75,17 @@ def register(uow: UnitOfWork, *, runtime: Runtime, user: User, fields: dict) -> 
     """Register a petition from any channel: number it, open its case, start its deadlines."""
     roles = user.roles
     if not {"intake_clerk", "supervisor"} & roles:
-        raise Forbidden("only intake clerks and supervisors register petitions")
+        raise Forbidden("only intake clerks and supervisors register petitions",
+                        reason="petition_register_forbidden")
     session = uow.session
     now = runtime.clock.now()
-    clean = _validate(session, fields, now)
+    clean = _validate(session, fields, now, registering=True)
     reporter = clean["reporter"]
     anonymous = bool(reporter.get("anonymous"))
     unit = session.get(Unit, user.unit_id)
     year = runtime.clock.local(clean["received_at"]).year
     petition = Petition(
-        number=cases.next_number(session, unit_code=unit.code, year=year, kind="petition"),
+        **cases.numbers(session, runtime, unit=unit, year=year, kind="petition"),
         channel=fields["channel"], received_at=clean["received_at"], registered_at=now,
         registered_by_id=user.id, unit_id=unit.id, anonymous=anonymous,
         reporter_name=None if anonymous else reporter.get("name"),
@@ -85,6 +94,7 @@ def register(uow: UnitOfWork, *, runtime: Runtime, user: User, fields: dict) -> 
         reporter_address=None if anonymous else reporter.get("address"),
         township_id=clean["township_id"], village=fields.get("village") or "",
         category=clean["category"], content=fields.get("content") or "", status="registered",
+        no_accused_reason=None if fields.get("accused") else fields["no_accused_reason"].strip(),
         updated_at=now,
         accused=[AccusedPerson(name=p["name"].strip(), post=p.get("post") or "",
                                unit=p.get("unit") or "", level=p.get("level") or "other")
@@ -92,6 +102,7 @@ def register(uow: UnitOfWork, *, runtime: Runtime, user: User, fields: dict) -> 
     session.add(petition)
     session.flush()
     villages.link_one(session, petition)
+    write_keys(session, petition)
     case = cases.open_case(
         uow, runtime=runtime, process_key=INTAKE_PROCESS, user=user,
         data={"petition_id": petition.id, "petition_number": petition.number,
@@ -112,7 +123,8 @@ def register(uow: UnitOfWork, *, runtime: Runtime, user: User, fields: dict) -> 
 def get(session: Session, petition_id: int) -> Petition:
     petition = session.get(Petition, petition_id)
     if petition is None:
-        raise NotFound(f"petition {petition_id} not found")
+        raise NotFound("petition %(id)s not found", reason="petition_not_found",
+                       params={"id": petition_id})
     return petition
 
 
@@ -126,14 +138,15 @@ def may_see(session: Session, user: User, petition: Petition) -> bool:
 def for_user(session: Session, user: User, petition_id: int) -> Petition:
     petition = get(session, petition_id)
     if not may_see(session, user, petition):
-        raise Forbidden("you may not see this petition")
+        raise Forbidden("you may not see this petition", reason="petition_not_visible")
     return petition
 
 
 def describe(session: Session, petition: Petition, runtime: Runtime) -> dict:
     """The petition as the API shows it: reporter fields always masked."""
     return {
-        "id": petition.id, "number": petition.number, "case_id": petition.case_id,
+        "id": petition.id, "number": petition.number,
+        "display_number": petition.display_number, "case_id": petition.case_id,
         "status": petition.status, "channel": petition.channel,
         "received_at": runtime.clock.local(petition.received_at),
         "reporter": masking.reporter(petition.anonymous, reporter_fields(petition)),
@@ -142,6 +155,7 @@ def describe(session: Session, petition: Petition, runtime: Runtime) -> dict:
         "township": _unit_code(session, petition.township_id), "village": petition.village,
         "category": petition.category,
         "content": "" if petition.sealed else petition.content, "sealed": petition.sealed,
+        "no_accused_reason": None if petition.sealed else petition.no_accused_reason,
         "repeat_of": petition.repeat_of_id, "first_time": petition.repeat_of_id is None,
         "forwarded_to": petition.forwarded_to}
 
@@ -181,9 +195,9 @@ def reveal(session: Session, runtime: Runtime, *, user: User, petition_id: int,
     """The unmasked reporter, for those allowed, audited with who, when and why."""
     petition = get(session, petition_id)
     if not (reason or "").strip():
-        raise Invalid("a reason is required", fields={"reason": ["required"]})
+        raise Invalid("a reason is required", reason="reason_required", fields={"reason": ["required"]})
     if not may_reveal(session, user, petition):
-        raise Forbidden("you may not see this reporter's identity")
+        raise Forbidden("you may not see this reporter's identity", reason="reveal_not_allowed")
     audit.record(session, at=runtime.clock.now(), actor=user.username,
                  action="reporter_revealed", case_id=petition.case_id,
                  detail={"petition": petition.number, "reason": reason.strip()})
@@ -196,11 +210,13 @@ def confirm_repeat(session: Session, runtime: Runtime, *, user: User, petition: 
                    original: Petition) -> None:
     """Link a repeat to its original: its case ends `merged`, no second clue, counted as repeat."""
     if original.id == petition.id:
-        raise Invalid("a petition cannot repeat itself", fields={"petition_id": ["same petition"]})
+        raise Invalid("a petition cannot repeat itself", reason="petition_repeat_self",
+                      fields={"petition_id": ["same petition"]})
     while original.repeat_of_id is not None:  # always link to the first submission
         original = session.get(Petition, original.repeat_of_id)
     if original.id == petition.id:
-        raise Invalid("that would make a cycle of repeats", fields={"petition_id": ["cycle"]})
+        raise Invalid("that would make a cycle of repeats", reason="petition_repeat_cycle",
+                      fields={"petition_id": ["cycle"]})
     now = runtime.clock.now()
     petition.repeat_of_id, petition.status, petition.updated_at = original.id, "merged", now
     case = session.get(Case, petition.case_id) if petition.case_id else None
@@ -225,7 +241,8 @@ def confirm_repeat(session: Session, runtime: Runtime, *, user: User, petition: 
             notifications.notify(
                 session, user_ids=notifications.supervisors_of(session, unit_id),
                 kind="repeat_received", now=now, case_id=original.case_id,
-                message=f"{original_case.number}: 收到重复件 {petition.number}，请首办单位继续办理")
+                message=f"{original_case.display_number or original_case.number}：收到重复件 "
+                        f"{petition.display_number or petition.number}，请首办单位继续办理")
 
 
 def undo_repeat(uow: UnitOfWork, *, runtime: Runtime, user: User, petition_id: int) -> Petition:
@@ -234,9 +251,11 @@ def undo_repeat(uow: UnitOfWork, *, runtime: Runtime, user: User, petition_id: i
     session = uow.session
     petition = for_user(session, user, petition_id)
     if not {"intake_clerk", "supervisor"} & user.roles:
-        raise Forbidden("only intake clerks and supervisors link or unlink repeats")
+        raise Forbidden("only intake clerks and supervisors link or unlink repeats",
+                        reason="petition_repeat_forbidden")
     if petition.repeat_of_id is None:
-        raise Invalid("this petition is not linked as a repeat", fields={"petition_id": ["none"]})
+        raise Invalid("this petition is not linked as a repeat", reason="petition_not_repeat",
+                      fields={"petition_id": ["none"]})
     now = runtime.clock.now()
     original = session.get(Petition, petition.repeat_of_id)
     petition.repeat_of_id, petition.status, petition.updated_at = None, "registered", now
@@ -260,10 +279,12 @@ def link_repeat(uow: UnitOfWork, *, runtime: Runtime, user: User, petition_id: i
     """Confirm by API that a registered petition repeats another (outside the intake task)."""
     session = uow.session
     if not {"intake_clerk", "supervisor"} & user.roles:
-        raise Forbidden("only intake clerks and supervisors link or unlink repeats")
+        raise Forbidden("only intake clerks and supervisors link or unlink repeats",
+                        reason="petition_repeat_forbidden")
     petition = for_user(session, user, petition_id)
     if petition.repeat_of_id is not None:
-        raise Invalid("already linked as a repeat", fields={"petition_id": ["already linked"]})
+        raise Invalid("already linked as a repeat", reason="petition_already_repeat",
+                      fields={"petition_id": ["already linked"]})
     original = get(session, original_id)
     confirm_repeat(session, runtime, user=user, petition=petition, original=original)
     case = session.get(Case, petition.case_id) if petition.case_id else None
@@ -277,21 +298,30 @@ def _finder(runtime: Runtime):
     finder = getattr(runtime, "repeat_finder", None)
     if finder is None:
         finder = runtime.repeat_finder = RepeatFinder(int(runtime.settings.get(
-            "petitions", "repeat_window_days", default=365)))
+            "petitions", "repeat_window_days")))
     return finder
+
+
+def warm_up(runtime: Runtime) -> None:
+    """Load what the repeat check needs besides the database (the word segmenter, the alias
+    table) when a web process starts, so its first check does not wait for them."""
+    runtime.read(lambda uow: _finder(runtime).warm_up(uow.session))
 
 
 def repeat_check(session: Session, runtime: Runtime, *, user: User, fields: dict) -> list[dict]:
     """Likely repeats of petition fields that are not saved (the intake form, before saving)."""
     if not {"intake_clerk", "supervisor"} & user.roles:
-        raise Forbidden("only intake clerks and supervisors check for repeats")
+        raise Forbidden("only intake clerks and supervisors check for repeats",
+                        reason="petition_repeat_check_forbidden")
     query = PetitionFeatures(petition_id=-1, accused=fields.get("accused") or [],
                              township=fields.get("township") or "",
                              village=fields.get("village") or "",
                              category=fields.get("category") or "",
                              content=fields.get("content") or "",
                              received_at=fields.get("received_at") or runtime.clock.now())
-    return _finder(runtime).search(session, query, runtime.clock.now())
+    finder = _finder(runtime)
+    return finder.explain(session, runtime, query,
+                          finder.search(session, query, runtime.clock.now()))
 
 
 def repeat_candidates(session: Session, runtime: Runtime, *, user: User,
@@ -299,8 +329,10 @@ def repeat_candidates(session: Session, runtime: Runtime, *, user: User,
     """Likely repeats of a registered petition (never itself)."""
     petition = for_user(session, user, petition_id)
     query = features_of(petition, _unit_code(session, petition.township_id))
-    return [hit for hit in _finder(runtime).search(session, query, runtime.clock.now())
-            if hit["petition_id"] != petition.id]
+    finder = _finder(runtime)
+    return finder.explain(session, runtime, query, [
+        hit for hit in finder.search(session, query, runtime.clock.now())
+        if hit["petition_id"] != petition.id])
 
 
 EDITABLE = ("channel", "received_at", "township", "village", "category", "content", "accused",
@@ -320,9 +352,16 @@ def correct(session: Session, runtime: Runtime, *, user: User, petition_id: int,
     identity only as "changed", never its values)."""
     petition = for_user(session, user, petition_id)
     if not _may_correct(session, user, petition):
-        raise Forbidden("only the registering unit's clerks or a supervisor may correct this")
+        raise Forbidden("only the registering unit's clerks or a supervisor may correct this",
+                        reason="petition_correct_forbidden")
     if petition.sealed:
-        raise Invalid("a sealed forward keeps no content to correct", fields={"sealed": ["yes"]})
+        raise Invalid("a sealed forward keeps no content to correct", reason="petition_sealed",
+                      fields={"sealed": ["yes"]})
+    changes = dict(changes)
+    why = (changes.pop("reason", None) or "").strip()
+    if "accused" in changes and petition.accused and not changes["accused"] and not why:
+        raise Invalid("say why nobody is accused any more", reason="correction_reason_required",
+                      fields={"reason": ["required when the correction removes every accused"]})
     now = runtime.clock.now()
     merged = {"channel": petition.channel, "received_at": petition.received_at,
               "township": _unit_code(session, petition.township_id),
@@ -367,8 +406,10 @@ def correct(session: Session, runtime: Runtime, *, user: User, petition_id: int,
     if not diff:
         return petition
     petition.updated_at = now
+    write_keys(session, petition)
     audit.record(session, at=now, actor=user.username, action="petition_corrected",
-                 case_id=petition.case_id, detail={"petition": petition.number, "changes": diff})
+                 case_id=petition.case_id, detail={"petition": petition.number, "changes": diff,
+                                                   **({"reason": why} if why else {})})
     return petition
 
 
@@ -377,11 +418,12 @@ def withdraw(session: Session, runtime: Runtime, *, user: User, petition_id: int
     """Record that the reporter withdrew the petition (the matter may still be pursued)."""
     petition = for_user(session, user, petition_id)
     if not _may_correct(session, user, petition):
-        raise Forbidden("only the registering unit's clerks or a supervisor may record this")
+        raise Forbidden("only the registering unit's clerks or a supervisor may record this",
+                        reason="petition_withdraw_forbidden")
     if not (reason or "").strip():
-        raise Invalid("a reason is required", fields={"reason": ["required"]})
+        raise Invalid("a reason is required", reason="reason_required", fields={"reason": ["required"]})
     if petition.withdrawn_at is not None:
-        raise Invalid("already withdrawn", fields={"petition": ["withdrawn"]})
+        raise Invalid("already withdrawn", reason="petition_already_withdrawn", fields={"petition": ["withdrawn"]})
     now = runtime.clock.now()
     petition.withdrawn_at, petition.status, petition.updated_at = now, "withdrawn", now
     audit.record(session, at=now, actor=user.username, action="petition_withdrawn",

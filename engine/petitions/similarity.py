@@ -47,20 +47,13 @@ UNNAMED_PERSON_CAP = 0.8
 # Only the surname is known ("王主任", "王某"): this much when it agrees, up to SURNAME_POST_MAX
 # when the post agrees too.
 SURNAME_MATCH, SURNAME_POST_MAX = 0.6, 0.85
-# Every petition naming the same surname (or, unnamed, the same post) in the same village or
-# unit is a candidate, up to this many (recall first).
-PERSON_SHORTLIST = 500
 NO_PERSON_CAP = 0.5
 # Petitions more than a year apart are less likely to be the same open matter.
 RECENT_DAYS, STALE_DAYS, STALE_FACTOR = 365, 3 * 365, 0.85
 
-# Shortlist sizes: the full score is Python, so only this many candidates get it.
-SKETCH_SIZE = 24          # bottom-k bigram sketch: strings this short score fast in C++
-CONTENT_SHORTLIST = 80
-NAME_SHORTLIST = 200
-SKETCH_CUTOFF = 8.0       # sketch Dice (0-100) below this is noise
-# Removed slots stay as holes (cheap) until they are this many and a quarter of all slots.
-COMPACT_MIN_HOLES = 1000
+# Bottom-k bigram sketch: when one key has more candidates than its shortlist keeps, the
+# closest wordings by this short string (scored fast in C++) are kept.
+SKETCH_SIZE = 24
 
 # ------------------------------------------------------------------------------------------
 # Normalisation
@@ -273,21 +266,6 @@ class _Prepared:
     def sketch(self) -> str:
         return self.code[:SKETCH_SIZE]
 
-    def full_names(self) -> set[str]:
-        return {a.name.text for a in self.accused if a.name and not a.name.surname_only}
-
-    def person_keys(self) -> set[tuple[str, str]]:
-        """(place, surname) and (place, "post:" post) per accused: every petition sharing a key
-        may be about the same person ("村主任" unnamed may be 王秀英, 村委会主任)."""
-        place = self.village or self.township
-        keys = set()
-        for a in self.accused:
-            if a.name:
-                keys.add((place, a.name.text[0]))
-            if a.post:
-                keys.add((place, "post:" + a.post))
-        return keys
-
 
 def _get(accused: Any, key: str) -> str:
     """A field of an accused person given as a dict or as an object (e.g. AccusedPerson)."""
@@ -302,7 +280,7 @@ def _accused(raw: Any, aliases: _words.Aliases) -> _Accused:
     return _Accused(name, _post(post, aliases), _place(_get(raw, "unit")))
 
 
-def _prepare(petition: PetitionFeatures | Mapping[str, Any] | _Prepared,
+def prepare(petition: PetitionFeatures | Mapping[str, Any] | _Prepared,
              aliases: _words.Aliases | None = None) -> _Prepared:
     """Normalize every field of a petition once."""
     aliases = aliases or _words.default_aliases()
@@ -410,8 +388,8 @@ def components(query: PetitionFeatures | Mapping | _Prepared,
                candidate: PetitionFeatures | Mapping | _Prepared,
                aliases: _words.Aliases | None = None) -> dict[str, float | None]:
     """The parts score() combines (None: not stated on one side), for tuning and display."""
-    q = _prepare(query, aliases)
-    c = _prepare(candidate, aliases)
+    q = prepare(query, aliases)
+    c = prepare(candidate, aliases)
     person = max((s for qa in q.accused for ca in c.accused
                   if (s := _person_similarity(qa, ca)) is not None), default=None)
     township = _exact(q.township, c.township)
@@ -467,8 +445,129 @@ def score(query: PetitionFeatures | Mapping[str, Any],
 # Index
 
 
+# ------------------------------------------------------------------------------------------
+# Candidate keys: which indexed petitions a new one is compared with at all.
+#
+# Recall first: every petition that names the same surname, or the same kind of post, in the
+# same village (or township, when no village is given) is a candidate, and so is every petition
+# naming the same full name, or a name one character apart (a typo, a dropped given-name
+# character), anywhere. The keys are stored per petition (the `repeat_keys` table, written at
+# registration and on every correction), so finding candidates is an index lookup, not a scan.
+# They do not depend on the alias table: a post is stored as written and the query asks for
+# every spelling the alias table gives its canonical post, so an administrator's edit takes
+# effect on the next check without rewriting any key.
+
+# How many candidates each key contributes, closest wording first (a common surname in a large
+# village has many): the same person's key, the exact full name, a name one character apart.
+PERSON_SHORTLIST = 500
+NAME_SHORTLIST = 200
+NEAR_NAME_SHORTLIST = 100
+KEY_MAX = 200  # characters (the column's size): longer keys are cut
+
+
+def _post_key(post: str) -> str:
+    """The kind of post, for candidate keys: its last two characters ("村委会委员" and "委员",
+    "村民小组长" and "小组长" share one), so one unknown spelling still finds the others."""
+    return post[-2:]
+
+
+def _name_variants(name: str) -> set[str]:
+    """The name and, from three characters on, the name with one character left out: two
+    names one insertion, deletion or substitution apart share one of these."""
+    if len(name) < 3:
+        return {name}
+    return {name} | {name[:i] + name[i + 1:] for i in range(len(name))}
+
+
+def _raw_accused(petition: PetitionFeatures) -> list[tuple[_Name | None, str]]:
+    """(name, post as written, normalized) per accused that says anything about them."""
+    out = []
+    for raw in petition.accused:
+        name = _name(_get(raw, "name"))
+        post = normalize(_get(raw, "post")) or (name.title if name else "")
+        if name or post or _place(_get(raw, "unit")):
+            out.append((name, post))
+    return out
+
+
+def _features(petition: PetitionFeatures | Mapping[str, Any]) -> PetitionFeatures:
+    return petition if isinstance(petition, PetitionFeatures) \
+        else PetitionFeatures.from_mapping(petition)
+
+
+def index_keys(petition: PetitionFeatures | Mapping[str, Any]) -> set[str]:
+    """The keys a petition is stored under (alias-independent, at most KEY_MAX long)."""
+    petition = _features(petition)
+    place = _place(petition.village) or normalize(petition.township)
+    keys = set()
+    for name, post in _raw_accused(petition):
+        if name:
+            keys.add(f"s|{place}|{name.text[0]}")
+            if not name.surname_only:
+                keys |= {f"n|{v}" for v in _name_variants(name.text)}
+        if post:
+            keys.add(f"p|{place}|{_post_key(post)}")
+    return {k[:KEY_MAX] for k in keys}
+
+
+def query_keys(petition: PetitionFeatures | Mapping[str, Any],
+               aliases: _words.Aliases | None = None) -> dict[str, int]:
+    """The keys to look up for a new petition, each with how many of its petitions to keep."""
+    petition = _features(petition)
+    aliases = aliases or _words.default_aliases()
+    place = _place(petition.village) or normalize(petition.township)
+    keys: dict[str, int] = {}
+
+    def want(key: str, keep: int) -> None:
+        key = key[:KEY_MAX]
+        keys[key] = max(keep, keys.get(key, 0))
+
+    for name, post in _raw_accused(petition):
+        if name:
+            want(f"s|{place}|{name.text[0]}", PERSON_SHORTLIST)
+            if not name.surname_only:
+                for variant in _name_variants(name.text):
+                    want(f"n|{variant}",
+                         NAME_SHORTLIST if variant == name.text else NEAR_NAME_SHORTLIST)
+        if post:
+            for spelling in aliases.spellings(post):
+                want(f"p|{place}|{_post_key(spelling)}", PERSON_SHORTLIST)
+    return keys
+
+
+def _closest(q: _Prepared, items: list[_Prepared], keep: int) -> list[_Prepared]:
+    """The `keep` of `items` whose wording is closest to q (a common name has many)."""
+    if len(items) <= keep:
+        return items
+    found = process.extract(q.sketch, [i.sketch for i in items], scorer=fuzz.ratio, limit=keep)
+    return [items[slot] for _, _, slot in found]
+
+
+def rank(q: _Prepared, groups: Iterable[tuple[int, list[_Prepared]]],
+         threshold: float = DEFAULT_THRESHOLD, limit: int = 10) -> list[tuple[int, float]]:
+    """(petition_id, score) of likely repeats of q among the candidate groups (each with how
+    many of its closest to keep), best first, only scores ≥ the threshold."""
+    candidates: dict[int, _Prepared] = {}
+    for keep, items in groups:
+        for item in _closest(q, items, keep):
+            candidates[item.petition_id] = item
+    candidates.pop(q.petition_id, None)
+    scored = []
+    for pid, item in candidates.items():
+        if (s := _combine(components(q, item, q.aliases))) >= threshold:
+            scored.append((pid, round(s, 4)))
+    scored.sort(key=lambda r: (-r[1], -r[0]))  # ties: the newer id first
+    return scored[:limit]
+
+
+# ------------------------------------------------------------------------------------------
+# Index
+
+
 class RepeatIndex:
-    """In-memory candidates for the repeat check; `search` ranks them against a new petition."""
+    """In-memory candidates for the repeat check, under the same keys as the `repeat_keys`
+    table (engine/petitions/repeats.py): for tests, tuning and the benchmarks' synthetic data;
+    the application itself looks the keys up in the database."""
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD,
                  aliases: _words.Aliases | None = None):
@@ -476,17 +575,8 @@ class RepeatIndex:
         self.aliases = aliases or _words.default_aliases()
         self._lock = threading.Lock()
         self._items: dict[int, _Prepared] = {}
-        # Parallel lists, one slot per petition, so rapidfuzz scores them all in one C++ call;
-        # removed slots become (None, "") until the next compaction.
-        self._ids: list[int | None] = []
-        self._sketches: list[str] = []
-        self._slot: dict[int, int] = {}
-        # Distinct full names (never shrunk between compactions) and who is accused under them.
-        self._names: list[str] = []
-        self._name_seen: set[str] = set()
-        self._by_name: dict[str, set[int]] = {}
-        self._by_person: dict[tuple[str, str], set[int]] = {}
-        self._holes = 0
+        self._keys: dict[int, set[str]] = {}
+        self._by_key: dict[str, set[int]] = {}
 
     def __len__(self) -> int:
         return len(self._items)
@@ -496,120 +586,45 @@ class RepeatIndex:
 
     def add(self, features: PetitionFeatures | Mapping[str, Any]) -> None:
         """Index a petition (replacing one with the same id)."""
-        prepared = _prepare(features, self.aliases)  # outside the lock: the slow part
-        with self._lock:
-            self._add_locked(prepared)
+        self.add_many([features])
 
     def add_many(self, petitions: Iterable[PetitionFeatures | Mapping[str, Any]]) -> None:
         """Index many petitions."""
-        prepared = [_prepare(p, self.aliases) for p in petitions]
+        prepared = [(prepare(f, self.aliases), index_keys(f))
+                    for f in map(_features, petitions)]  # outside the lock: the slow part
         with self._lock:
-            for p in prepared:
-                self._add_locked(p)
+            for p, keys in prepared:
+                self._remove_locked(p.petition_id)
+                self._items[p.petition_id] = p
+                self._keys[p.petition_id] = keys
+                for key in keys:
+                    self._by_key.setdefault(key, set()).add(p.petition_id)
 
     def remove(self, petition_id: int) -> None:
         """Forget a petition (closed long ago, merged, deleted); unknown ids are ignored."""
         with self._lock:
             self._remove_locked(petition_id)
-            if self._holes > max(COMPACT_MIN_HOLES, len(self._ids) // 4):
-                self._compact_locked()
 
     def search(self, query: PetitionFeatures | Mapping[str, Any],
                limit: int = 10) -> list[tuple[int, float]]:
         """(petition_id, score) of likely repeats, best first, only scores ≥ the threshold."""
-        q = _prepare(query, self.aliases)
-        names = q.full_names()
+        query = _features(query)
+        q = prepare(query, self.aliases)
         with self._lock:
-            # Slices copy references only (~1 ms per 100,000), so an `add` during the slow part
-            # below cannot change what rapidfuzz iterates.
-            ids, sketches = self._ids[:], self._sketches[:]
-            known_names = self._names[:]
-        candidates: set[int] = set()
-        for key in q.person_keys():
-            # Recall first: the same surname (or post) in the same place is always a candidate.
-            with self._lock:
-                same = set(self._by_person.get(key, ()))
-            candidates |= self._closest(q, same, PERSON_SHORTLIST)
-        if q.code:
-            for _, _, slot in process.extract(q.sketch, sketches, scorer=fuzz.ratio,
-                                              limit=CONTENT_SHORTLIST,
-                                              score_cutoff=SKETCH_CUTOFF):
-                if ids[slot] is not None:
-                    candidates.add(ids[slot])
-        for name in names:
-            similar = [n for n, _, _ in process.extract(name, known_names,
-                                                        scorer=Levenshtein.distance,
-                                                        score_cutoff=1, limit=None)]
-            with self._lock:
-                exact = set(self._by_name.get(name, ()))
-                near = set().union(*(self._by_name.get(n, ()) for n in similar if n != name))
-            candidates |= self._closest(q, exact, NAME_SHORTLIST)
-            candidates |= self._closest(q, near - exact, NAME_SHORTLIST // 2)
-        candidates.discard(q.petition_id)
-        scored = []
-        for pid in candidates:
-            item = self._items.get(pid)
-            if item is None:
-                continue
-            if (s := _combine(components(q, item, self.aliases))) >= self.threshold:
-                scored.append((pid, round(s, 4)))
-        scored.sort(key=lambda r: (-r[1], -r[0]))  # ties: the newer id first
-        return scored[:limit]
-
-    def _closest(self, q: _Prepared, pids: set[int], keep: int) -> set[int]:
-        """The `keep` of `pids` whose wording is closest to q (a common name has many)."""
-        if len(pids) <= keep:
-            return pids
-        items = [(pid, self._items.get(pid)) for pid in pids]
-        choices = {pid: item.sketch for pid, item in items if item is not None}
-        return {pid for _, _, pid in process.extract(q.sketch, choices, scorer=fuzz.ratio,
-                                                     limit=keep)}
-
-    def _add_locked(self, p: _Prepared) -> None:
-        if p.petition_id in self._items:
-            self._remove_locked(p.petition_id)
-        self._items[p.petition_id] = p
-        self._slot[p.petition_id] = len(self._ids)
-        self._ids.append(p.petition_id)
-        self._sketches.append(p.sketch)
-        for name in p.full_names():
-            if name not in self._name_seen:
-                self._name_seen.add(name)
-                self._names.append(name)
-            self._by_name.setdefault(name, set()).add(p.petition_id)
-        for key in p.person_keys():
-            self._by_person.setdefault(key, set()).add(p.petition_id)
+            groups = [(keep, [self._items[pid] for pid in self._by_key.get(key, ())])
+                      for key, keep in query_keys(query, self.aliases).items()]
+        return rank(q, groups, self.threshold, limit)
 
     def _remove_locked(self, petition_id: int) -> None:
-        p = self._items.pop(petition_id, None)
-        if p is None:
-            return
-        slot = self._slot.pop(petition_id)
-        self._ids[slot], self._sketches[slot] = None, ""
-        self._holes += 1
-        for name in p.full_names():
-            holders = self._by_name.get(name)
+        self._items.pop(petition_id, None)
+        for key in self._keys.pop(petition_id, ()):
+            holders = self._by_key.get(key)
             if holders is not None:
                 holders.discard(petition_id)
                 if not holders:
-                    del self._by_name[name]
-        for key in p.person_keys():
-            holders = self._by_person.get(key)
-            if holders is not None:
-                holders.discard(petition_id)
-                if not holders:
-                    del self._by_person[key]
-
-    def _compact_locked(self) -> None:
-        # New list objects, never in-place edits: a search may still hold the old ones.
-        self._ids = [pid for pid in self._ids if pid is not None]
-        self._sketches = [self._items[pid].sketch for pid in self._ids]
-        self._slot = {pid: i for i, pid in enumerate(self._ids)}
-        self._names = list(self._by_name)
-        self._name_seen = set(self._names)
-        self._holes = 0
+                    del self._by_key[key]
 
 
-__all__ = ["DEFAULT_THRESHOLD", "PetitionFeatures", "RepeatIndex", "components", "normalize",
-           "score"]
+__all__ = ["DEFAULT_THRESHOLD", "PetitionFeatures", "RepeatIndex", "components", "index_keys",
+           "normalize", "prepare", "query_keys", "rank", "score"]
 

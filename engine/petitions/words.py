@@ -103,15 +103,22 @@ class Aliases:
         self.rows = tuple(rows)
         self.map: dict[str, str] = {}
         self.posts: dict[str, str] = {}
+        self._post_spellings: dict[str, set[str]] = {}
         for kind, alias, canonical in self.rows:
             a, c = _norm(alias), _norm(canonical)
             if a and c:
                 (self.posts if kind == "post" else self.map)[a] = c
+                if kind == "post":
+                    self._post_spellings.setdefault(c, {c}).add(a)
         self.key = hash(self.rows)
         tokenizer(list(self.map) + list(self.posts))
 
     def post(self, text: str) -> str:
         return self.posts.get(text, text)
+
+    def spellings(self, post: str) -> set[str]:
+        """Every spelling of a (normalized) post that reads as the same canonical post."""
+        return {post} | self._post_spellings.get(self.post(post), set())
 
 
 def _norm(text: str) -> str:

@@ -19,7 +19,8 @@ from engine.workflow.problems import Problem
 # Packages whose `actions` module registers domain actions.
 DOMAIN_MODULES = ("engine.petitions.actions", "engine.clues.actions", "engine.reviews.actions",
                   "engine.zones.actions", "engine.clarifications.actions",
-                  "engine.visits.actions", "engine.supervision.actions")
+                  "engine.visits.actions", "engine.supervision.actions",
+                  "engine.village.actions")
 
 _REGISTRY: dict[str, Callable[[ActionContext], dict | None]] = {}
 _loaded = False
@@ -77,3 +78,10 @@ def unknown(compiled, file_name: str) -> list:
                           actions=", ".join(names()))
             for element_id, info in compiled.human_tasks.items()
             if info["properties"].get("action") and not known(info["properties"]["action"])]
+
+
+def describe() -> dict[str, str]:
+    """Every registered action with the first paragraph of its docstring (what it records)."""
+    _load()
+    return {name: " ".join((fn.__doc__ or "").split("\n\n")[0].split())
+            for name, fn in sorted(_REGISTRY.items())}

@@ -12,7 +12,8 @@ Each names its element and, where the sources are known, its file and line.
   no condition holds the instance stops in error);
 - `field_unused`: a form field that nothing reads. A field is *used* when its name (the first
   part of a dotted id) is read by a condition, script, timer, message, multi-instance or
-  correlation expression anywhere in the process or the processes it calls, or by a lane mapping
+  correlation expression anywhere in the process or the processes it calls, or by a task's
+  assignment (`${name}` in `camunda:assignee`, `candidateUsers`, `candidateGroups`), or by a lane mapping
   (`unit_from`/`user_from`), or when its task names an `action` (actions read the form data in
   Python, which lint cannot see into) or a `result` property (the form is the process's result,
   read by the application when the process ends: `deadline_extension`'s approval);
@@ -21,8 +22,10 @@ Each names its element and, where the sources are known, its file and line.
 """
 from __future__ import annotations
 
+from engine.access import assignment as task_assignment
 from engine.access import authority
 from engine.documents.catalog import BY_KEY as DOCUMENT_KEYS
+from engine.workflow import assignment as bpmn_assignment
 from engine.workflow import checks
 from engine.workflow import parser as bpmn
 from engine.workflow.adapter import CompiledSpec, Problem
@@ -37,47 +40,81 @@ BPMN = {"bpmn": bpmn.BPMN_NS}
 def warnings(settings, key: str, compiled: CompiledSpec,
              sources: list[tuple[str, bytes]] | None = None) -> list[Problem]:
     """Every domain warning of process `key` (and what it calls), located in `sources`."""
-    found: list[Problem] = []
-    deadline_keys = set((settings.get("deadlines", "keys")).keys())
-    document_keys = set(DOCUMENT_KEYS)
-    texts = expressions([compiled.spec, *compiled.subprocess_specs.values()])  # (element id, mode, text)
-    read: set[str] = set()
-    for element_id, mode, text in texts:
-        read |= read_names(text, mode)
-        for name, line in called_names(text, mode):
-            if name not in ALLOWED_NAMES:
-                found.append(Problem.coded("script_unknown_function", element_id=element_id,
-                                           name=name, script_line=line))
+    found = [problem for rule in RULES for problem in rule(settings, key, compiled, sources or [])]
+    return [bpmn.locate(sources, p) if sources else p for p in found]
+
+
+def _mapping(settings, key: str, info: dict) -> dict:
+    """The lane mapping governing a human task: its own process's (a called process has its own
+    mapping; an embedded sub-process uses its parent's)."""
+    return (authority.lane_mapping(settings, info.get("process") or key)
+            or authority.lane_mapping(settings, key))
+
+
+def _expressions(compiled: CompiledSpec):
+    """(element id, mode, text) of every expression in the process and what it calls."""
+    return expressions([compiled.spec, *compiled.subprocess_specs.values()])
+
+
+def unknown_functions(settings, key, compiled, sources) -> list[Problem]:
+    """`script_unknown_function`: a call to neither an allowed helper nor a lambda it defined."""
+    return [Problem.coded("script_unknown_function", element_id=element_id, name=name,
+                          script_line=line)
+            for element_id, mode, text in _expressions(compiled)
+            for name, line in called_names(text, mode) if name not in ALLOWED_NAMES]
+
+
+def unmapped_lanes(settings, key, compiled, sources) -> list[Problem]:
+    """`lane_unmapped` / `lane_missing`: a human task whose lane maps to no role and unit."""
+    found = []
     for element_id, info in compiled.human_tasks.items():
-        process = info.get("process") or key
-        # A task is governed by its own process's lanes (a called process has its own mapping;
-        # an embedded sub-process uses its parent's).
-        mapping = authority.lane_mapping(settings, process) or authority.lane_mapping(settings, key)
-        for rule in mapping.values():
-            for attr in ("unit_from", "user_from"):
-                if isinstance(rule, dict) and isinstance(rule.get(attr), str):
-                    read.add(rule[attr].split(".")[0])
+        mapping = _mapping(settings, key, info)
         if mapping and (info["lane"] or "") not in mapping:
             found.append(Problem.coded("lane_unmapped", element_id=element_id, lane=info["lane"])
                          if info["lane"] is not None
                          else Problem.coded("lane_missing", element_id=element_id))
-        deadline = info["properties"].get("deadline")
-        if deadline and deadline not in deadline_keys:
-            found.append(Problem.coded("deadline_unknown", element_id=element_id,
-                                       key=deadline))
-        document = info["properties"].get("document")
-        if document and document not in document_keys:
-            found.append(Problem.coded("document_unknown", element_id=element_id,
-                                       key=document))
-    for element_id, info in compiled.human_tasks.items():
-        if info["properties"].get("action") or info["properties"].get("result"):
-            continue
-        for field in ((info.get("form") or {}).get("properties") or {}):
-            if field.split(".")[0] not in read:
-                found.append(Problem.coded("field_unused", element_id=element_id,
-                                           field=field))
+    return found
+
+
+def unknown_deadlines(settings, key, compiled, sources) -> list[Problem]:
+    """`deadline_unknown`: a `deadline` property naming no key under `deadlines.keys`."""
+    known = set(settings.get("deadlines", "keys"))
+    return [Problem.coded("deadline_unknown", element_id=element_id, key=deadline)
+            for element_id, info in compiled.human_tasks.items()
+            if (deadline := info["properties"].get("deadline")) and deadline not in known]
+
+
+def unknown_documents(settings, key, compiled, sources) -> list[Problem]:
+    """`document_unknown`: a `document` property naming no document template."""
+    return [Problem.coded("document_unknown", element_id=element_id, key=document)
+            for element_id, info in compiled.human_tasks.items()
+            if (document := info["properties"].get("document")) and document not in DOCUMENT_KEYS]
+
+
+def unused_fields(settings, key, compiled, sources) -> list[Problem]:
+    """`field_unused`: a form field read by no expression and no lane mapping (tasks naming an
+    `action` or a `result` are skipped: Python reads those forms)."""
+    read: set[str] = set()
+    for _element_id, mode, text in _expressions(compiled):
+        read |= read_names(text, mode)
+    for info in compiled.human_tasks.values():
+        read |= bpmn_assignment.references(info.get("assignment"))
+        for rule in _mapping(settings, key, info).values():
+            for attr in ("unit_from", "user_from"):
+                if isinstance(rule, dict) and isinstance(rule.get(attr), str):
+                    read.add(rule[attr].split(".")[0])
+    return [Problem.coded("field_unused", element_id=element_id, field=field)
+            for element_id, info in compiled.human_tasks.items()
+            if not (info["properties"].get("action") or info["properties"].get("result"))
+            for field in ((info.get("form") or {}).get("properties") or {})
+            if field.split(".")[0] not in read]
+
+
+def gateways_without_default(settings, key, compiled, sources) -> list[Problem]:
+    """`gateway_no_default`: a diverging exclusive or inclusive gateway without a default flow."""
+    found = []
     names = {s.name for s in [compiled.spec, *compiled.subprocess_specs.values()]}
-    for name, data in sources or []:
+    for name, data in sources:
         try:
             root = bpmn.parse_xml(data, name)
         except bpmn.BpmnInvalid:
@@ -92,12 +129,21 @@ def warnings(settings, key: str, compiled: CompiledSpec,
                     found.append(Problem.coded("gateway_no_default", element_id=gateway.get("id"),
                                                line=gateway.sourceline, file_name=name,
                                                element_name=gateway.get("name")))
-    for name, data in (sources or [])[:1]:  # the file itself; what it calls has its own
+    return found
+
+
+def schema_findings(settings, key, compiled, sources) -> list[Problem]:
+    """The file's own schema and vendor-extension warnings (what it calls has its own)."""
+    for name, data in sources[:1]:
         try:
-            found.extend(checks.warnings(bpmn.parse_xml(data, name), name))
+            return checks.warnings(bpmn.parse_xml(data, name), name)
         except bpmn.BpmnInvalid:
             pass
-    return [bpmn.locate(sources, p) if sources else p for p in found]
+    return []
+
+
+RULES = (unknown_functions, unmapped_lanes, unknown_deadlines, unknown_documents, unused_fields,
+         gateways_without_default, schema_findings)
 
 
 def bundle(name: str, files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
@@ -124,6 +170,14 @@ def bundle(name: str, files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]
     return [(n, data_of[n]) for n in chosen]
 
 
+def not_deployed(root, file_name: str, pid: str) -> Problem:
+    """The warning that process `pid` of a file whose other processes deploy is left out."""
+    process = root.xpath("./bpmn:process[@id=$id]", id=pid, namespaces=BPMN)
+    return Problem.coded("process_not_deployed", element_id=pid, file_name=file_name,
+                         line=process[0].sourceline if process else None,
+                         element_name=bpmn.process_names(root).get(pid), process=pid)
+
+
 def validate(session, runtime, files: list[tuple[str, bytes]]) -> dict:
     """Errors and warnings of BPMN files as `deploy` would find them, deploying nothing."""
     errors: list[Problem] = []
@@ -138,16 +192,25 @@ def validate(session, runtime, files: list[tuple[str, bytes]]) -> dict:
                                                                    namespaces=BPMN)}
     processes_found = []
     for name, root in roots.items():
+        failed, runs = [], False
         for pid in bpmn.process_ids(root):
             processes_found.append(pid)
             sources, _ = store.resolve_sources(session, name, roots, dict(files), defined)
             try:
                 compiled = compile_spec(pid, sources)
             except bpmn.BpmnInvalid as exc:
-                errors.extend(bpmn.locate(sources, p) for p in exc.problems)
+                failed.append((pid, [bpmn.locate(sources, p) for p in exc.problems]))
                 continue
+            runs = True
             errors.extend(bpmn.locate(sources, p) for p in actions.unknown(compiled, name))
             found.extend(warnings(runtime.settings, pid, compiled, sources))
+            found.extend(bpmn.locate(sources, w)
+                         for w in task_assignment.warnings(session, compiled.human_tasks))
+        # As deploy does: a file some of whose processes run deploys those, the others warned.
+        for pid, problems in failed:
+            if runs:
+                found.append(not_deployed(root, name, pid))
+            (found if runs else errors).extend(problems)
     if roots and not processes_found:
         errors.extend(checks.no_executable(roots))
     def unique(items):

@@ -11,13 +11,17 @@ from sqlalchemy.orm import Session
 
 from engine import limits
 from engine.access import cases as case_access
+from engine.audit import last_change
 from engine.audit import service as audit
 from engine.cases.models import Case
 from engine.deadlines import service as deadlines
+from engine.documents.catalog import BY_KEY as DOCUMENT_TEMPLATES, JOB_KIND as DOCUMENT_JOB
+from engine.jobs import service as jobs
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.access import authority
+from engine.access import assignment as task_assignment
 from engine.inbox.models import Task
-from engine.org.models import User
+from engine.org.models import Unit, User
 from engine.processes import actions, scripts
 from engine.processes.models import BpmnSource, ProcessDefinition, ProcessInstance
 from engine.runtime import Runtime
@@ -28,6 +32,7 @@ from engine.workflow import parser as bpmn
 from engine.workflow.adapter import (BpmnInvalid, CompiledSpec, NothingWaits, Problem, Run,
                                      policy_problems,
                                      SERIALIZER_VERSION, TaskNotReady, call_targets, checksum,
+                                     direct_calls,
                                      compile_spec)
 from engine.processes import lint, store
 
@@ -59,7 +64,8 @@ def get_definition(session: Session, key: str, version: int | None = None) -> Pr
 
 def deploy(uow: UnitOfWork, *, runtime: Runtime, files: list[tuple[str, bytes]], actor: str,
            comment: str = "") -> list[DeployResult]:
-    """Validate and deploy BPMN files; unchanged files are not re-versioned; errors deploy nothing."""
+    """Validate and deploy BPMN files; unchanged files are not re-versioned; a file none of whose
+    processes can run refuses the whole call (see `_partly_runnable`)."""
     session = uow.session
     now = runtime.clock.now()
     if not files:
@@ -74,13 +80,15 @@ def deploy(uow: UnitOfWork, *, runtime: Runtime, files: list[tuple[str, bytes]],
     data_by_name = dict(files)
     results: list[DeployResult] = []
     planned: dict[str, tuple[int, str]] = {}  # key -> (version, checksum) planned in this call
+    failed: dict[str, list[tuple[str, list[Problem]]]] = {}  # file -> its processes that fail
     for pid, name in in_bundle:
         file_sum = checksum(data_by_name[name])
         sources, dep_sums = store.resolve_sources(session, name, roots, data_by_name, all_ids)
         try:
             compiled = compile_spec(pid, sources)
         except BpmnInvalid as exc:
-            problems.extend(bpmn.locate(sources, p) for p in exc.problems)
+            failed.setdefault(name, []).append(
+                (pid, [bpmn.locate(sources, p) for p in exc.problems]))
             continue
         unknown = actions.unknown(compiled, name)
         if unknown:
@@ -93,12 +101,15 @@ def deploy(uow: UnitOfWork, *, runtime: Runtime, files: list[tuple[str, bytes]],
             version, latest_sum = (latest.version, latest.checksum) if latest else (0, None)
         warnings = [w.as_dict() for w in lint_warnings(runtime.settings, pid, compiled,
                                                        sources)]
+        warnings += [bpmn.locate(sources, w).as_dict()
+                     for w in task_assignment.warnings(session, compiled.human_tasks)]
         if latest_sum == file_sum:
             results.append(DeployResult(pid, version, file_sum, False, warnings))
             continue
         planned[pid] = (version + 1, file_sum)
         results.append(DeployResult(pid, version + 1, file_sum, True, warnings))
         results[-1].sources = (name, dep_sums, compiled)  # type: ignore[attr-defined]
+    problems.extend(_partly_runnable(results, failed, in_bundle, roots))
     if problems:
         raise BpmnInvalid(problems)
     for result in results:
@@ -107,6 +118,23 @@ def deploy(uow: UnitOfWork, *, runtime: Runtime, files: list[tuple[str, bytes]],
                             comment=comment, now=now)
     session.flush()
     return results
+
+
+def _partly_runnable(results: list[DeployResult], failed: dict, in_bundle: list,
+                     roots: dict) -> list[Problem]:
+    """The problems that refuse the deployment. A file none of whose processes can run is
+    refused; in a file where some can, those deploy and each one that cannot is a warning
+    (its problems, and that it was not deployed), so starting it says it is not deployed."""
+    refusing: list[Problem] = []
+    for name, failures in failed.items():
+        deployed = [r for r in results if (r.key, name) in in_bundle]
+        if not deployed:
+            refusing.extend(p for _, found in failures for p in found)
+            continue
+        for pid, found in failures:
+            deployed[0].warnings.extend(
+                p.as_dict() for p in [lint.not_deployed(roots[name], name, pid), *found])
+    return refusing
 
 
 def _parse_all(files: list[tuple[str, bytes]]) -> dict:
@@ -175,6 +203,9 @@ def start_instance(uow: UnitOfWork, *, runtime: Runtime, key: str, version: int 
     definition = get_definition(session, key, version)
     compiled = store.compiled_for(session, runtime, definition.id)
     scripts.use(session, runtime)
+    if compiled.initiator and user is not None:
+        # Camunda's `initiator`: the start event names the variable that holds who started it.
+        data = {compiled.initiator: user.username, **(data or {})}
     run = Run.start(compiled, data or {}, now)
     instance = ProcessInstance(id=str(uuid.uuid4()), definition_id=definition.id,
                                process_key=definition.key, version=definition.version,
@@ -223,13 +254,19 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
     if found is None:
         raise NotFound("task %(id)s not found", reason="task_not_found", params={"id": task_id})
     row, instance = found
+    if row.status != "open" or (version is not None and version != row.version):
+        # Say who changed it, how and when (the page keeps what the user typed).
+        changed = last_change.of_task(session, runtime.clock, task_id)
+        by, change, at = changed["by"], changed["change"], changed["at"]
     if row.status != "open":
         raise Conflict("task %(id)s is already %(status)s", reason="task_not_open",
-                       params={"id": task_id, "status": row.status})
+                       params={"id": task_id, "status": row.status, "by": by,
+                               "change": change, "at": at})
     if version is not None and version != row.version:
         raise Conflict("task %(id)s has changed (version %(version)s, you sent %(sent)s)",
                        reason="task_version_stale",
-                       params={"id": task_id, "version": row.version, "sent": version})
+                       params={"id": task_id, "version": row.version, "sent": version,
+                               "by": by, "change": change, "at": at})
     if row.assignee_id is not None and row.assignee_id != user.id:
         raise Conflict("task is held by someone else", reason="task_held_by_other")
     if not authority.may_work(user, row, session):
@@ -260,6 +297,13 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
     audit.record(session, at=now, actor=user.username, action="task_completed",
                  case_id=instance.case_id, instance_id=instance.id, task_id=task_id,
                  task_name=row.name, detail={"data": data})
+    # The step's document (BPMN `document`): a job row in this transaction, generated by a
+    # worker once this completion has committed (never inside it; its failure fails only the job).
+    document = (row.properties or {}).get("document")
+    if document in DOCUMENT_TEMPLATES:
+        jobs.submit(session, runtime, kind=DOCUMENT_JOB, owner=user, suffix="", params={
+            "case_id": instance.case_id, "instance_id": instance.id, "template": document,
+            "task_id": task_id, "source": "completion"})
     new_tasks = store.save(uow, runtime, instance, run, actor=user.username, now=now)
     return row, new_tasks
 
@@ -344,23 +388,57 @@ def cancel_instance(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, acto
     store.save(uow, runtime, instance, run, actor=actor, now=now)
 
 
-def diagram(session: Session, runtime: Runtime, instance: ProcessInstance) -> dict:
-    """The instance's own process drawn: its BPMN XML, the elements where it is now and those it
-    has passed. A call activity stands for the process it calls (and that one's calls)."""
-    definition = session.get(ProcessDefinition, instance.definition_id)
-    xml = session.get(BpmnSource, definition.source_checksum).xml
+def diagram(session: Session, runtime: Runtime, instance: ProcessInstance,
+            process: str | None = None) -> dict:
+    """The instance's own process drawn, or a process it calls (`process`, at any depth): its BPMN
+    XML, the elements where it is now and those it has passed, its call activities with the
+    process each opens, and who holds each current step. A call activity stands for the process
+    it calls (and that one's calls)."""
+    compiled = store.compiled_for(session, runtime, instance.definition_id)
+    reachable = set().union(*call_targets(compiled).values())
+    drawn = instance.process_key if process in (None, instance.process_key) else process
+    if drawn not in reachable | {instance.process_key}:
+        raise NotFound("process %(key)s is not called by this instance",
+                       reason="diagram_process_unknown", params={"key": process})
+    called = None if drawn == instance.process_key else drawn
     run = store.load(session, runtime, instance)
     runtime.workflow_cache.put(instance.id, (instance.revision, run))
-    current, done = run.diagram_elements()
+    current, done = run.diagram_elements(called)
     # The tree forgets finished work (Run.prune); the task rows remember every completed step.
-    calls = call_targets(store.compiled_for(session, runtime, instance.definition_id))
-    for element_id, key in session.execute(select(Task.element_id, Task.process_key).where(
-            Task.instance_id == instance.id, Task.status == "completed")):
-        if key == instance.process_key:
+    calls = call_targets(compiled, called)
+    rows = session.execute(
+        select(Task.element_id, Task.process_key, Task.status, User.display_name, User.username,
+               Unit.name)
+        .outerjoin(User, User.id == Task.assignee_id)
+        .outerjoin(Unit, Unit.id == Task.candidate_unit_id)
+        .where(Task.instance_id == instance.id, Task.status.in_(("completed", "open")))).all()
+    holders: dict[str, list[str]] = {}
+    for element_id, key, status, display_name, username, unit_name in rows:
+        if status == "open":
+            if key == drawn:
+                holders.setdefault(element_id, []).append(
+                    " · ".join(x for x in (unit_name, display_name or username) if x))
+        elif key == drawn:
             done.add(element_id)
         else:
             done.update(call for call, reached in calls.items() if key in reached)
-    return {"xml": xml, "current": sorted(current), "done": sorted(done - current)}
+    xml, name = _source_defining(session, instance, drawn)
+    return {"process": drawn, "name": name, "xml": xml, "current": sorted(current),
+            "done": sorted(done - current), "calls": direct_calls(compiled, called),
+            "holders": {element: sorted(set(names)) for element, names in holders.items()}}
+
+
+def _source_defining(session: Session, instance: ProcessInstance, process: str) -> tuple[str, str]:
+    """(XML, process name) of the file, among those the instance's version was deployed with,
+    that defines `process`."""
+    definition = session.get(ProcessDefinition, instance.definition_id)
+    for checksum_ in [definition.source_checksum, *(definition.dependency_checksums or [])]:
+        source = session.get(BpmnSource, checksum_)
+        names = bpmn.process_names(bpmn.parse_xml(source.xml.encode(), source.file_name))
+        if process in names:
+            return source.xml, names[process]
+    raise NotFound("process %(key)s is not called by this instance",
+                   reason="diagram_process_unknown", params={"key": process})
 
 
 def count_definitions(session: Session) -> int:

@@ -12,7 +12,7 @@ from engine.audit import service as audit
 from engine.cases.models import Case
 from engine.deadlines import service as deadlines
 from engine.errors import NotFound
-from engine.access import authority
+from engine.access import assignment, authority
 from engine.inbox.models import Task
 from engine.processes import scripts
 from engine.processes.models import BpmnSource, ProcessDefinition, ProcessInstance
@@ -151,7 +151,9 @@ def save(uow: UnitOfWork, runtime: Runtime, instance: ProcessInstance, run: Run,
     if instance.status == "error" and previous_status != "error":
         audit.record(session, at=now, actor=actor, action="instance_failed",
                      case_id=instance.case_id, instance_id=instance.id,
-                     detail={"element_id": run.error.element_id, "message": run.error.message})
+                     detail={"element_id": run.error.element_id, "message": run.error.message,
+                             # the coded problem, so a page can say it in the user's language
+                             "reason": run.error.reason, "params": run.error.params or {}})
     for message in run.sent_messages:
         audit.record(session, at=now, actor=actor, action="message_sent",
                      case_id=instance.case_id, instance_id=instance.id,
@@ -210,14 +212,18 @@ def _sync_tasks(session: Session, runtime: Runtime, instance: ProcessInstance, r
         cand = authority.candidates_for(session, runtime, process_key=view.process_id,
                                         lane=view.lane, task_data=view.data,
                                         starter_id=instance.started_by_id,
-                                        case_id=instance.case_id)
+                                        case_id=instance.case_id, resolved=view.assignment)
         row = Task(id=task_id, instance_id=instance.id, case_id=instance.case_id,
                    process_key=view.process_id, element_id=view.element_id, name=view.name,
                    lane=view.lane, kind=view.kind, status="open", candidate_unit_id=cand.unit_id,
                    candidate_role=cand.role, candidate_user_id=cand.user_id, created_at=now,
+                   assignee_id=cand.assignee_id,
                    deadline_key=view.properties.get("deadline"), version=1,
                    properties=dict(view.properties))
         session.add(row)
+        if cand.users:
+            session.flush()
+            assignment.record(session, row, cand.users)
         if row.deadline_key:
             session.flush()
             deadlines.attach_task(session, runtime, row)

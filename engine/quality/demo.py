@@ -1,9 +1,11 @@
-"""Demo: a completed quality review round of the current quarter (one item failed and needs
-rectification) and manual scores of the zones for the current half-year."""
+"""Demo: a completed quality review round of the current quarter (one item failed: its
+township's rectification is opened), manual scores of the zones for the current half-year and the
+townships' scores of their village supervision committees for the current quarter."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
+from engine.evaluation import committees
 from engine.evaluation import service as evaluation
 from engine.org import service as org
 from engine.quality import service as quality
@@ -40,10 +42,17 @@ def load(runtime: Runtime) -> None:
                 comment = "证据不够充分，未按规定向实名举报人反馈。"
             quality.score(s, runtime, user=reviewer, item_id=item.id, checks=checks,
                           comment=comment)
-        quality.notify(s, runtime, user=chief, round_id=rnd.id)
+        quality.notify(uow, runtime, user=chief, round_id=rnd.id)
         half = f"{today.year}-H{1 if today.month <= 6 else 2}"
         for zone, score, comment in (("zone-east", 88, "协作机制运转顺畅，交叉互查扎实。"),
                                      ("zone-west", 72, "异地办案统筹不够，案件卷宗整理滞后。")):
             evaluation.set_manual(s, runtime, user=chief, period_key=half, zone=zone,
+                                  score=score, comment=comment)
+        for head, village, score, comment in (
+                ("a-head", "village-a-east", 92, "监督村务公开及时，台账规范。"),
+                ("a-head", "village-a-west", 68, "三资监督流于形式，会议记录不全。"),
+                ("b-head", "village-b-south", 80, "按时列席村两委会议。")):
+            committees.set_manual(s, runtime, user=org.get_user(s, head),
+                                  period_key=f"{today.year}-Q{quarter}", committee=village,
                                   score=score, comment=comment)
     runtime.transact(work)

@@ -54,7 +54,8 @@ def write(session: Session, runtime: Runtime, *, user, round_id: int, out: IO[by
         verdict = "" if it["passed"] is None else ("合格" if it["passed"] else "不合格")
         items.append([i, it["unit_name"], KIND_LABELS[it["kind"]], it["number"],
                       it["reviewer"] or "", *marks, it["score"], verdict, it["comment"],
-                      RECTIFICATION_LABELS.get(it["rectification"] or "", "")])
+                      " ".join(x for x in (RECTIFICATION_LABELS.get(it["rectification"] or "", ""),
+                                           it["rectification_ref"] or "") if x)])
     book.save(out)
     filename, ascii_filename = file_names(d)
     return {"filename": filename, "ascii_filename": ascii_filename}

@@ -28,10 +28,12 @@ from engine.clues.models import Clue
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.org.models import Unit, User
 from engine.petitions.models import Petition
+from engine.quality import rectification
 from engine.quality.models import ITEM_KINDS, ReviewItem, ReviewRound
 from engine.reports.rollup import case_unit
 from engine.reports.service import Period, Tree, UnitInfo, calendar_period, responsible_units
 from engine.runtime import Runtime
+from engine.uow import UnitOfWork
 
 REVIEWER_ROLES = {"supervisor", "caseworker"}
 KIND_ORDER = {k: i for i, k in enumerate(ITEM_KINDS)}
@@ -97,18 +99,19 @@ def population(session: Session, *, tree: Tree, scope: UnitInfo,
     in_p = and_(c.closed_at >= p.start, c.closed_at < p.end)
     rows = []
     rows += [("petition", *r) for r in session.execute(
-        select(Petition.id, Petition.number, c.id, func.coalesce(case_unit(c), Petition.unit_id))
+        select(Petition.id, func.coalesce(Petition.display_number, Petition.number), c.id,
+                func.coalesce(case_unit(c), Petition.unit_id))
         .join(c, c.id == Petition.case_id)
         .where(Petition.repeat_of_id.is_(None), c.status == "closed", c.filed_at.is_(None),
                in_p))]
     rows += [("clue", *r) for r in session.execute(
-        select(Clue.id, Clue.number, Clue.case_id,
+        select(Clue.id, func.coalesce(Clue.display_number, Clue.number), Clue.case_id,
                func.coalesce(c.handling_unit_id, Clue.unit_id, c.first_handling_unit_id,
                              c.registered_unit_id))
         .outerjoin(c, c.id == Clue.case_id)
         .where(Clue.status == "closed", Clue.closed_at >= p.start, Clue.closed_at < p.end))]
     rows += [("case", *r) for r in session.execute(
-        select(c.id, c.number, c.id, case_unit(c))
+        select(c.id, func.coalesce(c.display_number, c.number), c.id, case_unit(c))
         .where(c.filed_at.is_not(None), c.status == "closed", in_p))]
     out: dict[int, list[Candidate]] = defaultdict(list)
     for kind, item_id, number, case_id, unit_id in rows:
@@ -339,10 +342,8 @@ def score(session: Session, runtime: Runtime, *, user: User, item_id: int, check
 
 def open_rectification(session: Session, runtime: Runtime, *, rnd: ReviewRound,
                        item: ReviewItem, user: User) -> None:
-    """A failed item needs a rectification by its unit. Daily supervision's rectification runs
-    only for a finding of an approved inspection (there is no entry point for a unit outside an
-    inspection yet) (daily supervision opens them per inspection finding), so
-    the item is recorded as needing one and listed in the notice."""
+    """A failed item needs a rectification by its unit: opened (daily supervision's
+    rectification, engine/quality/rectification) when the round's notice is issued."""
     item.rectification = "needs_rectification"
     audit.record(session, at=runtime.clock.now(), actor=user.username,
                  action="quality_rectification_needed", case_id=item.case_id,
@@ -378,8 +379,10 @@ def results(session: Session, rnd: ReviewRound) -> list[dict]:
     return [out[k] for k in sorted(out)]
 
 
-def notify(session: Session, runtime: Runtime, *, user: User, round_id: int) -> ReviewRound:
-    """Issue the quarter's notice (每季通报) once every item is scored."""
+def notify(uow: UnitOfWork, runtime: Runtime, *, user: User, round_id: int) -> ReviewRound:
+    """Issue the quarter's notice (每季通报) once every item is scored; every failed item's
+    township gets its rectification (daily supervision's, with 销号)."""
+    session = uow.session
     rnd = get_round(session, user, round_id)
     tree = Tree(session)
     if not may_run(tree, user, tree.by_id[rnd.unit_id]):
@@ -400,6 +403,7 @@ def notify(session: Session, runtime: Runtime, *, user: User, round_id: int) -> 
                  detail={"round": rnd.id, "unit": tree.by_id[rnd.unit_id].code,
                          "year": rnd.year, "quarter": rnd.quarter,
                          "results": results(session, rnd)})
+    rectification.open_for_round(uow, runtime, rnd=rnd, user=user)
     return rnd
 
 
@@ -407,6 +411,7 @@ def describe_round(session: Session, runtime: Runtime, rnd: ReviewRound) -> dict
     tree = Tree(session)
     names = dict(session.execute(select(User.id, User.username)).all())
     items = items_of(session, rnd)
+    findings = rectification.finding_ids(session, [i.rectification_ref for i in items])
     return {"id": rnd.id, "unit": tree.by_id[rnd.unit_id].code,
             "unit_name": tree.by_id[rnd.unit_id].name, "year": rnd.year, "quarter": rnd.quarter,
             "seed": rnd.seed, "share": rnd.share, "checklist": rnd.checklist,
@@ -415,15 +420,17 @@ def describe_round(session: Session, runtime: Runtime, rnd: ReviewRound) -> dict
             "drawn_at": runtime.clock.local(rnd.drawn_at),
             "notified_by": names.get(rnd.notified_by_id),
             "notified_at": runtime.clock.local(rnd.notified_at) if rnd.notified_at else None,
-            "items": [describe_item(tree, names, runtime, i) for i in items],
+            "items": [describe_item(tree, names, runtime, i, findings) for i in items],
             "results": results(session, rnd)}
 
 
-def describe_item(tree: Tree, names: dict, runtime: Runtime, item: ReviewItem) -> dict:
+def describe_item(tree: Tree, names: dict, runtime: Runtime, item: ReviewItem,
+                  findings: dict[str, int] | None = None) -> dict:
     unit = tree.by_id[item.unit_id]
     return {"id": item.id, "kind": item.kind, "number": item.number, "case_id": item.case_id,
             "unit": unit.code, "unit_name": unit.name, "checks": item.checks,
             "score": item.score, "passed": item.passed, "comment": item.comment,
             "reviewer": names.get(item.reviewer_id),
             "scored_at": runtime.clock.local(item.scored_at) if item.scored_at else None,
-            "rectification": item.rectification, "rectification_ref": item.rectification_ref}
+            "rectification": item.rectification, "rectification_ref": item.rectification_ref,
+            "finding_id": (findings or {}).get(item.rectification_ref or "")}

@@ -23,6 +23,7 @@ from openpyxl.styles import Alignment, Font
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
+from engine import glossary
 from engine.cases.models import Case
 from engine.clues.models import Clue
 from engine.errors import Invalid, NotFound
@@ -40,28 +41,17 @@ log = logging.getLogger("cluedesk.reports")
 CHUNK = 1000
 CONTENT_CHARS = 200
 
-CHANNEL_LABELS = {"letter": "来信", "visit": "来访", "online": "网络举报", "phone": "电话举报",
-                  "transfer": "上级交办转办", "inspection": "巡察移交", "audit": "审计移送",
-                  "supervision": "监督检查发现"}
-CATEGORY_LABELS = {"welfare_funds": "惠民资金(扶贫、低保)", "collective_assets": "集体“三资”",
-                   "land_requisition": "征地拆迁", "construction_bidding": "工程建设与招投标",
-                   "eight_rules": "违反中央八项规定精神", "organised_crime": "涉黑涉恶及“保护伞”",
-                   "election_discipline": "换届纪律", "gambling": "赌博",
-                   "service_window": "吃拿卡要、不作为乱作为", "other": "其他"}
-LEVEL_LABELS = {"village": "村干部", "township": "乡镇干部", "other": "其他"}
-PETITION_STATUS = {"registered": "已登记", "accepted": "已受理", "forwarded": "已转送",
-                   "merged": "重复件合并办理", "withdrawn": "已撤回", "cancelled": "已撤销"}
-CASE_STATUS = {"open": "办理中", "closed": "已办结", "merged": "合并办理", "cancelled": "已撤销"}
-SOURCE_LABELS = {"petition": "信访举报", "inspection": "巡察移交", "audit": "审计移送",
-                 "supervision": "监督检查发现", "other": "其他"}
-DISPOSITION_LABELS = {"inquiry": "谈话函询", "verification": "初步核实", "shelved": "暂存待查",
-                      "closed": "予以了结"}
-FINDING_LABELS = {"true": "属实", "partly_true": "部分属实", "untrue": "不属实",
-                  "unverifiable": "无法查实"}
-CLUE_STATUS = {"pending": "待处置", "inquiry": "谈话函询", "verification": "初步核实",
-               "shelved": "暂存待查", "closed": "已了结", "filed": "已立案"}
-SATISFACTION_LABELS = {"satisfied": "回访满意", "basically_satisfied": "回访基本满意",
-                       "dissatisfied": "回访不满意"}
+# The users' words, from the glossary the pages share (engine/glossary.py).
+CHANNEL_LABELS = glossary.names("channel")
+CATEGORY_LABELS = glossary.names("category")
+LEVEL_LABELS = glossary.names("level")
+PETITION_STATUS = glossary.names("petition_status")
+CASE_STATUS = glossary.names("case_status")
+SOURCE_LABELS = glossary.names("source")
+DISPOSITION_LABELS = glossary.names("disposition")
+FINDING_LABELS = glossary.names("finding")
+CLUE_STATUS = glossary.names("clue_status")
+SATISFACTION_LABELS = glossary.names("satisfaction")
 
 
 @dataclass(frozen=True)
@@ -107,7 +97,8 @@ def kind_of(key: str) -> Kind:
     """The ledger kind, or NotFound."""
     kind = KINDS.get(key)
     if kind is None:
-        raise NotFound(f"no ledger {key!r}; ledgers are {', '.join(KINDS)}")
+        raise NotFound("no ledger %(key)r; ledgers are %(kinds)s", reason="ledger_unknown",
+                       params={"key": key, "kinds": ", ".join(KINDS)})
     return kind
 
 
@@ -179,6 +170,12 @@ def _unit_name(tree: Tree, unit_id: int | None) -> str:
     return unit.name if unit else ""
 
 
+def _shown(model):
+    """A record's number as people read it: its display number (甲镇纪委〔2026〕线索12号),
+    the coded number for a record from before display numbers."""
+    return func.coalesce(model.display_number, model.number)
+
+
 def _subtree_ids(tree: Tree, unit: UnitInfo) -> list[int]:
     return [u.id for u in tree.below(unit)]
 
@@ -194,10 +191,10 @@ def _petition_select(tree: Tree, unit: UnitInfo, p: Period):
             .outerjoin(o, o.id == Petition.repeat_of_id).outerjoin(oc, oc.id == o.case_id)
             .where(where))
     rows = base.with_only_columns(
-        Petition.id, Petition.number, Petition.received_at, Petition.channel, Petition.anonymous,
+        Petition.id, _shown(Petition).label("number"), Petition.received_at, Petition.channel, Petition.anonymous,
         Petition.reporter_name, Petition.reporter_phone, Petition.township_id, Petition.village,
         Petition.category, Petition.content, Petition.sealed, Petition.repeat_of_id,
-        o.number.label("original_number"), Petition.unit_id, Petition.status,
+        _shown(o).label("original_number"), Petition.unit_id, Petition.status,
         c.first_handling_unit_id, unit_expr.label("handling_unit_id"),
         c.status.label("case_status"), c.closed_at).order_by(Petition.received_at, Petition.id)
     total = base.with_only_columns(func.count())
@@ -262,7 +259,8 @@ def _clue_select(tree: Tree, unit: UnitInfo, p: Period):
             .where(Clue.created_at >= p.start, Clue.created_at < p.end,
                    unit_expr.in_(_subtree_ids(tree, unit))))
     rows = base.with_only_columns(
-        Clue.number, Clue.created_at, Clue.source, Petition.number.label("petition_number"),
+        _shown(Clue).label("number"), Clue.created_at, Clue.source,
+        _shown(Petition).label("petition_number"),
         Petition.anonymous, Petition.reporter_name, Clue.accused_name, Clue.accused_post,
         Clue.accused_unit, Clue.accused_level, Clue.summary, unit_expr.label("unit_id"),
         Clue.disposition, Clue.disposition_reason, Clue.approved_at, Clue.finding,
@@ -409,7 +407,7 @@ def start_job(runtime: Runtime, *, user: User, kind: str, unit_code: str | None,
                            at_most=MAX_RUNNING_PER_USER).id
     job_id = runtime.transact(queue)
     if runtime.connection is not None:
-        jobs.run_next(runtime, "inline")
+        jobs.run_one(runtime, job_id, "inline")
     return job_status(runtime, user=user, job_id=job_id)
 
 

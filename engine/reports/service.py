@@ -61,9 +61,9 @@ class Period:
 def period(runtime: Runtime, *, first: date, last: date) -> Period:
     """The period of these dates (both included), in the deployment's time zone."""
     if last < first:
-        raise Invalid("`to` is before `from`", fields={"to": ["must not be before from"]})
+        raise Invalid("`to` is before `from`", reason="report_period_reversed", fields={"to": ["must not be before from"]})
     if (last - first).days > MAX_DAYS:
-        raise Invalid("the period is too long", fields={"to": ["at most 20 years"]})
+        raise Invalid("the period is too long", reason="report_period_too_long", fields={"to": ["at most 20 years"]})
     tz = runtime.clock.tz
     start = datetime.combine(first, time(0), tzinfo=tz).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
@@ -81,7 +81,8 @@ def calendar_period(runtime: Runtime, *, kind: str, on: date, months: int | None
     `on`; `back=1` gives the one before it."""
     size = months or {"month": 1, "quarter": 3, "year": 12}.get(kind)
     if size is None:
-        raise Invalid(f"unknown period {kind!r}", fields={"period": list(PERIOD_KINDS)})
+        raise Invalid("unknown period %(period)r", reason="report_period_unknown",
+                      params={"period": kind}, fields={"period": list(PERIOD_KINDS)})
     first = date(on.year, (on.month - 1) // size * size + 1, 1)
     first = _add_months(first, -size * back)
     last = _add_months(first, size) - timedelta(days=1)
@@ -95,7 +96,7 @@ def resolve_period(runtime: Runtime, *, first: date | None, last: date | None,
     if first is not None or last is not None:
         if first is None or last is None:
             missing = "from" if first is None else "to"
-            raise Invalid("give both `from` and `to`",
+            raise Invalid("give both `from` and `to`", reason="report_period_incomplete",
                           fields={missing: ["required with the other"]})
         return period(runtime, first=first, last=last)
     today = runtime.clock.local(runtime.clock.now()).date()
@@ -134,7 +135,8 @@ class Tree:
     def get(self, code: str) -> UnitInfo:
         unit = self.by_code.get(code)
         if unit is None:
-            raise NotFound(f"unit {code!r} not found", fields={"unit": ["unknown unit"]})
+            raise NotFound("unit %(unit)r not found", reason="unit_not_found", params={"unit": code},
+                           fields={"unit": ["unknown unit"]})
         return unit
 
     def children(self, unit: UnitInfo) -> list[UnitInfo]:
@@ -166,11 +168,12 @@ def check_authority(tree: Tree, *, user: User, unit: UnitInfo, items: bool = Fal
         return
     if "administrator" in roles:
         if items:
-            raise Forbidden("administrators see aggregates only, not item ledgers")
+            raise Forbidden("administrators see aggregates only, not item ledgers",
+                            reason="report_ledger_admin_forbidden")
         return
     if not ({"supervisor", "administrator"} | set(OWN_UNIT_ROLES)) & roles:
-        raise Forbidden("your role sees no reports")
-    raise Forbidden("you may not see reports of this unit")
+        raise Forbidden("your role sees no reports", reason="report_role_forbidden")
+    raise Forbidden("you may not see reports of this unit", reason="report_unit_forbidden")
 
 
 def visible_units(session: Session, *, user: User) -> list[UnitInfo]:
@@ -665,11 +668,13 @@ def submit(session: Session, runtime: Runtime, *, user: User, kind: str,
     feedback to the petition office) for the period containing `on` (default: the last complete
     one); recorded in the audit trail with the item numbers it covers."""
     if kind not in SUBMISSION_KINDS:
-        raise Invalid(f"unknown report {kind!r}", fields={"kind": list(SUBMISSION_KINDS)})
+        raise Invalid("unknown report %(kind)r", reason="report_kind_unknown", params={"kind": kind},
+                      fields={"kind": list(SUBMISSION_KINDS)})
     submitters = {"interference_registrar", "supervisor"} \
         if kind == "interference_quarterly_report" else {"supervisor", "caseworker"}
     if not submitters & user.roles:
-        raise Forbidden("a supervisor or caseworker of the unit submits its periodic reports")
+        raise Forbidden("a supervisor or caseworker of the unit submits its periodic reports",
+                        reason="report_submit_forbidden")
     tree = Tree(session)
     unit = tree.by_id[user.unit_id]
     today = runtime.clock.local(runtime.clock.now()).date()
@@ -681,7 +686,7 @@ def submit(session: Session, runtime: Runtime, *, user: User, kind: str,
         months = _months(runtime, "interference_report_months")
     elif kind == "key_verification_report":
         if unit.kind != "township":
-            raise Invalid("key verifications are reported by townships",
+            raise Invalid("key verifications are reported by townships", reason="report_not_township",
                           fields={"kind": ["your unit is not a township"]})
         months = _months(runtime, "key_verification_months")
     else:
@@ -689,7 +694,7 @@ def submit(session: Session, runtime: Runtime, *, user: User, kind: str,
     p = calendar_period(runtime, kind="month", on=on or today, months=months,
                         back=0 if on else 1)
     if p.first > today:
-        raise Invalid("that period has not begun", fields={"date": ["in the future"]})
+        raise Invalid("that period has not begun", reason="report_period_future", fields={"date": ["in the future"]})
     if kind == "interference_quarterly_report":
         numbers = supervision.interference_numbers(session, unit_id=unit.id, first=p.first,
                                                    last=p.last)

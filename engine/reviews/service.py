@@ -47,15 +47,17 @@ def convene(session: Session, runtime: Runtime, *, user: User, case: Case | None
     """Open a joint review with its member units (every member states a position)."""
     codes = parse_units(members)
     if not codes:
-        raise Invalid("a joint review needs at least one member unit",
+        raise Invalid("a joint review needs at least one member unit", reason="review_members_required",
                       fields={"review_members": ["name at least one member unit"]})
     known = _units_by_code(session, codes + ([chair_unit] if chair_unit else []))
     unknown = [c for c in codes if c not in known]
     if unknown:
-        raise Invalid(f"unknown member unit(s): {', '.join(unknown)}",
+        raise Invalid("unknown member unit(s): %(units)s", reason="review_members_unknown",
+                      params={"units": ", ".join(unknown)},
                       fields={"review_members": [f"unknown unit {c}" for c in unknown]})
     if chair_unit and chair_unit not in known:
-        raise Invalid(f"unknown chair unit {chair_unit!r}", fields={"chair_unit": ["unknown unit"]})
+        raise Invalid("unknown chair unit %(unit)r", reason="review_chair_unknown",
+                      params={"unit": chair_unit}, fields={"chair_unit": ["unknown unit"]})
     now = runtime.clock.now()
     review = JointReview(case_id=case.id if case is not None else None, instance_id=instance_id,
                          subject=(subject or "").strip(), members=codes,
@@ -80,6 +82,7 @@ def find_open(session: Session, *, instance_id: str, review_id=None) -> JointRev
         .order_by(JointReview.id.desc()).limit(1))
     if review is None:
         raise Invalid("this task belongs to no open joint review; convene it first",
+                      reason="review_not_open",
                       fields={"joint_review_id": ["no open joint review"]})
     return review
 
@@ -89,18 +92,21 @@ def record_opinion(session: Session, runtime: Runtime, *, user: User, review: Jo
     """A member unit states its position; disagreeing or supplementing needs a reason."""
     reason = (reason or "").strip()
     if position not in POSITIONS:
-        raise Invalid("position is agree, disagree or supplement",
+        raise Invalid("position is agree, disagree or supplement", reason="review_position_unknown",
                       fields={"position": [f"one of {', '.join(POSITIONS)}"]})
     if position in ("disagree", "supplement") and not reason:
-        raise Invalid(f"a reason is required when the position is {position}",
+        raise Invalid("a reason is required when the position is %(position)s",
+                      reason="review_position_reason_required", params={"position": position},
                       fields={"reason": [f"required when the position is {position}"]})
     code = runtime.names.unit_codes(session, [unit_id]).get(unit_id)
     if code not in (review.members or []):
-        raise Forbidden(f"unit {code} is not a member of this joint review")
+        raise Forbidden("unit %(unit)s is not a member of this joint review",
+                        reason="review_not_member", params={"unit": code})
     if session.scalar(select(JointReviewOpinion.id).where(
             JointReviewOpinion.review_id == review.id,
             JointReviewOpinion.unit_id == unit_id)) is not None:
-        raise Conflict(f"unit {code} has already stated its position")
+        raise Conflict("unit %(unit)s has already stated its position",
+                       reason="review_position_given", params={"unit": code})
     now = runtime.clock.now()
     opinion = JointReviewOpinion(review_id=review.id, unit_id=unit_id, user_id=user.id,
                                  position=position, reason=reason, at=now)
@@ -118,15 +124,17 @@ def decide(session: Session, runtime: Runtime, *, user: User, review: JointRevie
     """The chair consolidates the members' positions and records the decision."""
     if decision not in DECISIONS:
         raise Invalid("the decision is agree, disagree or supplement",
+                      reason="review_decision_unknown",
                       fields={"review_decision": [f"one of {', '.join(DECISIONS)}"]})
     if not (note or "").strip():
-        raise Invalid("summarise the decision", fields={"review_note": ["required"]})
+        raise Invalid("summarise the decision", reason="review_note_required", fields={"review_note": ["required"]})
     given = list(session.scalars(select(JointReviewOpinion).where(
         JointReviewOpinion.review_id == review.id)))
     codes = runtime.names.unit_codes(session, [o.unit_id for o in given])
     missing = [c for c in review.members if c not in {codes[o.unit_id] for o in given}]
     if missing:
-        raise Invalid(f"still waiting for: {', '.join(missing)}",
+        raise Invalid("still waiting for: %(units)s", reason="review_positions_missing",
+                      params={"units": ", ".join(missing)},
                       fields={"review_decision": ["not every member unit has stated its position"]})
     now = runtime.clock.now()
     review.decision, review.decided_by_id, review.decided_at = decision, user.id, now
@@ -197,7 +205,8 @@ def for_user(session: Session, runtime: Runtime, *, user: User, review_id: int) 
     """One joint review, if the user may see it."""
     review = session.get(JointReview, review_id)
     if review is None:
-        raise NotFound(f"joint review {review_id} not found")
+        raise NotFound("joint review %(id)s not found", reason="review_not_found",
+                       params={"id": review_id})
     if not may_see_review(session, user, review):
-        raise Forbidden("you may not see this joint review")
+        raise Forbidden("you may not see this joint review", reason="review_not_visible")
     return describe(session, runtime, review)

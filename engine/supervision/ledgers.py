@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import IO
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.reports.service import Period, Tree, UnitInfo
@@ -38,6 +38,11 @@ def _ledgers():
 
 def _ids(tree: Tree, unit: UnitInfo) -> list[int]:
     return [u.id for u in tree.below(unit)]
+
+
+def _shown(record) -> str:
+    """A record's number as people read it: its display number, else (older rows) its code."""
+    return record.display_number or record.number
 
 
 def _name(tree: Tree, unit_id) -> str:
@@ -75,7 +80,7 @@ def write_inspection_ledger(session: Session, runtime: Runtime, *, tree: Tree, u
     for inspection, finding in rows:
         when = inspection.carried_out_on or L._local_date(runtime, inspection.created_at)
         sheet.append([
-            finding.number if finding else "", inspection.number, _name(tree, inspection.unit_id),
+            _shown(finding) if finding else "", _shown(inspection), _name(tree, inspection.unit_id),
             KIND_LABELS.get(inspection.kind, inspection.kind), when,
             _name(tree, finding.unit_id) if finding else _names_of(tree, inspection.targets),
             "、".join(inspection.inspectors or []), inspection.content or inspection.title,
@@ -107,7 +112,7 @@ def write_rectification_ledger(session: Session, runtime: Runtime, *, tree: Tree
     sheet = L.Sheet(wb, "整改台账", RECTIFICATION_HEADERS, {2: 28, 7: 40, 8: 40, 9: 40})
     for finding, inspection in rows:
         sheet.append([
-            finding.number, _name(tree, inspection.unit_id),
+            _shown(finding), _name(tree, inspection.unit_id),
             L._local_date(runtime, inspection.approved_at), _name(tree, finding.unit_id),
             finding.responsible_person, finding.description, finding.measures, finding.progress,
             L._local_date(runtime, finding.due_at), _status(runtime, finding),
@@ -168,12 +173,13 @@ def write_interference_report(session: Session, runtime: Runtime, *, tree: Tree,
     clues = {}
     if any(r.clue_id for r in rows):
         from engine.clues.models import Clue
-        clues = dict(session.execute(select(Clue.id, Clue.number).where(
+        clues = dict(session.execute(select(Clue.id, func.coalesce(
+            Clue.display_number, Clue.number)).where(
             Clue.id.in_([r.clue_id for r in rows if r.clue_id]))).all())
     wb = L._workbook(L.KINDS["interference-report"].title)
     sheet = L.Sheet(wb, "干预插手登记", INTERFERENCE_HEADERS, {2: 28, 10: 40, 11: 30})
     for r in rows:
-        sheet.append([r.number, _name(tree, r.unit_id), r.cadre_name, r.cadre_unit, r.cadre_post,
+        sheet.append([_shown(r), _name(tree, r.unit_id), r.cadre_name, r.cadre_unit, r.cadre_post,
                       r.occurred_on, r.form, MATTER_LABELS.get(r.matter_kind, r.matter_kind),
                       r.matter, r.handling, r.corrections, clues.get(r.clue_id, "")])
     progress(sheet.rows, len(rows))

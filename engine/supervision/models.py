@@ -28,6 +28,8 @@ class Inspection(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(64), unique=True)
+    # The readable number shown to people (numbers.format), e.g. 甲镇纪委〔2026〕线索12号.
+    display_number: Mapped[str | None] = mapped_column(String(128))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(200))
@@ -52,6 +54,8 @@ class Finding(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(64), unique=True)
+    # The readable number shown to people (numbers.format), e.g. 甲镇纪委〔2026〕线索12号.
+    display_number: Mapped[str | None] = mapped_column(String(128))
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)  # 问题单位
     # Patrol findings: the township committee that supervises the village's rectification.
@@ -114,6 +118,8 @@ class InterferenceEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(64), unique=True)
+    # The readable number shown to people (numbers.format), e.g. 甲镇纪委〔2026〕线索12号.
+    display_number: Mapped[str | None] = mapped_column(String(128))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)  # the department
     cadre_name: Mapped[str] = mapped_column(String(100))
     cadre_unit: Mapped[str] = mapped_column(String(200), default="")

@@ -153,14 +153,13 @@ def plan(uow: UnitOfWork, *, runtime: Runtime, user: User, fields: dict) -> Insp
     inspectors = _check_inspectors(session, kind=kind, targets=targets, usernames=names)
     now = runtime.clock.now()
     unit = session.get(Unit, user.unit_id)
-    row = Inspection(number=cases.next_number(session, unit_code=unit.code, year=_year(runtime),
-                                              kind="inspection"),
-                     unit_id=unit.id, kind=kind, title=_text(fields.get("title"), "title",
-                                                              limit=200),
-                     content=_text(fields.get("content"), "content", required=False),
-                     targets=codes, inspectors=[u.username for u in inspectors],
-                     planned_on=fields.get("planned_on"), status="planned", report="",
-                     created_by_id=user.id, created_at=now)
+    row = Inspection(
+        **cases.numbers(session, runtime, unit=unit, year=_year(runtime), kind="inspection"),
+        unit_id=unit.id, kind=kind, title=_text(fields.get("title"), "title", limit=200),
+        content=_text(fields.get("content"), "content", required=False),
+        targets=codes, inspectors=[u.username for u in inspectors],
+        planned_on=fields.get("planned_on"), status="planned", report="",
+        created_by_id=user.id, created_at=now)
     session.add(row)
     session.flush()
     audit.record(session, at=now, actor=user.username, action="inspection_planned",
@@ -239,8 +238,7 @@ def record_finding(session: Session, runtime: Runtime, *, user: User, inspection
     now = runtime.clock.now()
     owner = session.get(Unit, inspection.unit_id)
     finding = Finding(
-        number=cases.next_number(session, unit_code=owner.code, year=_year(runtime),
-                                 kind="finding"),
+        **cases.numbers(session, runtime, unit=owner, year=_year(runtime), kind="finding"),
         inspection_id=inspection.id, unit_id=unit.id,
         supervising_unit_id=supervising.id if supervising else None, category=category,
         description=_text(fields.get("description"), "description"),
@@ -338,30 +336,41 @@ def approve(uow: UnitOfWork, *, runtime: Runtime, inspection: Inspection, user: 
     audit.record(session, at=now, actor=user.username, action="inspection_approved",
                  instance_id=inspection.instance_id,
                  detail={"inspection_id": inspection.id, "comment": comment})
-    owner = session.get(Unit, inspection.unit_id)
     for finding in findings_of(session, inspection.id):
-        unit = session.get(Unit, finding.unit_id)
-        supervising = session.get(Unit, finding.supervising_unit_id) \
-            if finding.supervising_unit_id else None
-        instance, _ = processes.start_instance(
-            uow, runtime=runtime, key=RECTIFICATION_PROCESS, user=user,
-            data={"finding_id": finding.id, "finding_number": finding.number,
-                  "responsible_unit": unit.code,
-                  "supervising_unit": supervising.code if supervising else "",
-                  "patrol": supervising is not None, "inspecting_unit": owner.code,
-                  "lead_inspector": inspection.inspectors[0]})
-        finding.instance_id, finding.status, finding.updated_at = instance.id, "measures", now
-        row = session.scalar(select(Deadline).where(Deadline.instance_id == instance.id,
-                                                    Deadline.key == DEADLINE_KEY))
-        if row is not None:
-            deadlines.set_limit(session, runtime, row, amount=finding.time_limit_days,
-                                unit="days", started_at=finding.created_at,
-                                actor=user.username, reason=f"整改时限 {finding.number}")
-            finding.due_at = row.due_at
-        audit.record(session, at=now, actor=user.username, action="finding_sent_for_rectification",
-                     instance_id=instance.id,
-                     detail={"finding_id": finding.id, "unit": unit.code,
-                             "supervising_unit": supervising.code if supervising else None})
+        send_for_rectification(uow, runtime=runtime, inspection=inspection, finding=finding,
+                               user=user)
+
+
+def send_for_rectification(uow: UnitOfWork, *, runtime: Runtime, inspection: Inspection,
+                           finding: Finding, user: User,
+                           verifier: str | None = None) -> None:
+    """Start a finding's rectification process (its unit rectifies, the verifier - by default
+    the lead inspector - checks and closes it, 销号) with its deadline row."""
+    session = uow.session
+    now = runtime.clock.now()
+    owner = session.get(Unit, inspection.unit_id)
+    unit = session.get(Unit, finding.unit_id)
+    supervising = session.get(Unit, finding.supervising_unit_id) \
+        if finding.supervising_unit_id else None
+    instance, _ = processes.start_instance(
+        uow, runtime=runtime, key=RECTIFICATION_PROCESS, user=user,
+        data={"finding_id": finding.id, "finding_number": finding.number,
+              "responsible_unit": unit.code,
+              "supervising_unit": supervising.code if supervising else "",
+              "patrol": supervising is not None, "inspecting_unit": owner.code,
+              "lead_inspector": verifier or inspection.inspectors[0]})
+    finding.instance_id, finding.status, finding.updated_at = instance.id, "measures", now
+    row = session.scalar(select(Deadline).where(Deadline.instance_id == instance.id,
+                                                Deadline.key == DEADLINE_KEY))
+    if row is not None:
+        deadlines.set_limit(session, runtime, row, amount=finding.time_limit_days,
+                            unit="days", started_at=finding.created_at,
+                            actor=user.username, reason=f"整改时限 {finding.number}")
+        finding.due_at = row.due_at
+    audit.record(session, at=now, actor=user.username, action="finding_sent_for_rectification",
+                 instance_id=instance.id,
+                 detail={"finding_id": finding.id, "unit": unit.code,
+                         "supervising_unit": supervising.code if supervising else None})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -478,7 +487,8 @@ def describe_finding(session: Session, runtime: Runtime, finding: Finding) -> di
     overdue = finding.due_at is not None and (
         (finding.closed_at or now) > finding.due_at)
     return {
-        "id": finding.id, "number": finding.number, "inspection_id": finding.inspection_id,
+        "id": finding.id, "number": finding.number, "display_number": finding.display_number,
+        "inspection_id": finding.inspection_id,
         "unit": names.get(finding.unit_id), "unit_name": unit_names.get(finding.unit_id),
         "supervising_unit": names.get(finding.supervising_unit_id),
         "supervising_unit_name": unit_names.get(finding.supervising_unit_id),
@@ -507,7 +517,8 @@ def describe_inspection(session: Session, runtime: Runtime, inspection: Inspecti
         Unit.code.in_(inspection.targets or []))).all())
     inspector_names = dict(session.execute(select(User.username, User.display_name).where(
         User.username.in_(inspection.inspectors or []))).all())
-    return {"id": inspection.id, "number": inspection.number, "unit": unit.code,
+    return {"id": inspection.id, "number": inspection.number,
+            "display_number": inspection.display_number, "unit": unit.code,
             "target_names": [target_names.get(c, c) for c in inspection.targets or []],
             "inspector_names": [inspector_names.get(n) or n for n in inspection.inspectors or []],
             "unit_name": unit.name, "kind": inspection.kind, "title": inspection.title,
@@ -546,12 +557,12 @@ def _open_clue(uow: UnitOfWork, runtime: Runtime, *, user: User, handling: Unit,
 
     def link(case):
         case.handling_unit_id = case.first_handling_unit_id = handling.id
-        clue = Clue(number=cases.next_number(session, unit_code=handling.code,
-                                             year=_year(runtime), kind="clue"),
-                    case_id=case.id, source=source, status="pending", unit_id=handling.id,
-                    accused_name=name, accused_post=post, accused_unit=unit_name,
-                    accused_level="other", summary=summary[:500], disposition_reason="",
-                    closed_reason="", key_verification=False, created_at=now, updated_at=now)
+        clue = Clue(
+            **cases.numbers(session, runtime, unit=handling, year=_year(runtime), kind="clue"),
+            case_id=case.id, source=source, status="pending", unit_id=handling.id,
+            accused_name=name, accused_post=post, accused_unit=unit_name,
+            accused_level="other", summary=summary[:500], disposition_reason="",
+            closed_reason="", key_verification=False, created_at=now, updated_at=now)
         session.add(clue)
         session.flush()
         made["clue"] = clue
@@ -632,10 +643,10 @@ def record_interference(session: Session, runtime: Runtime, *, user: User,
     values = _interference_values(fields)
     unit = session.get(Unit, user.unit_id)
     now = runtime.clock.now()
-    row = InterferenceEntry(number=cases.next_number(session, unit_code=unit.code,
-                                                     year=_year(runtime), kind="interference"),
-                            unit_id=unit.id, recorded_by_id=user.id, created_at=now,
-                            updated_at=now, corrections=0, **values)
+    row = InterferenceEntry(
+        **cases.numbers(session, runtime, unit=unit, year=_year(runtime), kind="interference"),
+        unit_id=unit.id, recorded_by_id=user.id, created_at=now, updated_at=now, corrections=0,
+        **values)
     session.add(row)
     session.flush()
     audit.record(session, at=now, actor=user.username, action="interference_recorded",
@@ -738,7 +749,8 @@ def interference_to_clue(uow: UnitOfWork, *, runtime: Runtime, user: User, entry
 
 def describe_interference(session: Session, row: InterferenceEntry) -> dict:
     unit = session.get(Unit, row.unit_id)
-    return {"id": row.id, "number": row.number, "unit": unit.code, "unit_name": unit.name,
+    return {"id": row.id, "number": row.number, "display_number": row.display_number,
+            "unit": unit.code, "unit_name": unit.name,
             **{k: getattr(row, k) for k in INTERFERENCE_FIELDS}, "clue_id": row.clue_id,
             "corrections": row.corrections, "created_at": row.created_at,
             "updated_at": row.updated_at}
@@ -796,9 +808,11 @@ def inbox_facts(session: Session, instance_ids: list[str]) -> dict[str, dict]:
     names = dict(session.execute(select(Unit.id, Unit.name)).all())
     out = {}
     for f in session.scalars(select(Finding).where(Finding.instance_id.in_(ids))):
-        out[f.instance_id] = {"case_number": f.number, "township_name": names.get(f.unit_id),
+        out[f.instance_id] = {"case_number": f.number, "case_display_number": f.display_number,
+                              "township_name": names.get(f.unit_id),
                               "category": f.category, "accused": [f.description[:30]]}
     for i in session.scalars(select(Inspection).where(Inspection.instance_id.in_(ids))):
-        out[i.instance_id] = {"case_number": i.number, "township_name": names.get(i.unit_id),
+        out[i.instance_id] = {"case_number": i.number, "case_display_number": i.display_number,
+                              "township_name": names.get(i.unit_id),
                               "accused": [i.title]}
     return out

@@ -13,12 +13,25 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from engine.audit import chain as audit_chain
+from engine.documents import jobs as document_jobs  # noqa: F401  (document, dossier jobs)
 from engine.jobs import service as jobs
 from engine.reports import ledgers  # noqa: F401  (registers the ledger job kind)
+from engine.village import disclosure  # noqa: F401  (registers the disclosure export job kind)
 from engine.runtime import Runtime
 from engine.timers import service
 
 log = logging.getLogger("cluedesk.timers")
+
+
+class _StillRunning(logging.Filter):
+    """A poll that finds the previous one still draining its queue (a long document job, a batch
+    of timers) is skipped by design: not a warning worth a log line every few seconds."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances" not in record.getMessage()
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_StillRunning())
 
 
 def build_scheduler(runtime: Runtime, *, blocking: bool = False):

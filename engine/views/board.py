@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import Forbidden
 from engine.access import authority
+from engine.inbox import service as inbox
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
 from engine.admin import service as admin
@@ -17,13 +18,14 @@ from engine.processes.models import ProcessInstance
 
 def overdue_board(session: Session, *, user: User, now: datetime,
                   per_township: int = 50) -> list[dict]:
-    """Open tasks past their due time that the supervisor oversees, grouped by the township of
+    """Open tasks overdue as their workers feel it (`inbox.overdue_clause`) that the supervisor
+    oversees, grouped by the township of
     the unit they are offered to (a unit outside every township stands for itself): each group
     with its unit, its count and its `per_township` most overdue tasks, most overdue groups first."""
     if "supervisor" not in user.roles:
         raise Forbidden("the overdue board is for supervisors")
     path = session.scalar(select(Unit.path).where(Unit.id == user.unit_id))
-    red = and_(Task.status == "open", Task.due_at.isnot(None), Task.due_at < now,
+    red = and_(Task.status == "open", inbox.overdue_clause(now),
                Task.candidate_unit_id.in_(select(Unit.id).where(Unit.path.startswith(path))),
                authority.visible_clause(session, user, "all"))
     counts = dict(session.execute(select(Task.candidate_unit_id, func.count())
@@ -40,7 +42,7 @@ def overdue_board(session: Session, *, user: User, now: datetime,
     for group_id, group in groups.items():
         members = [u for u, g in group_of.items() if g.id == group_id]
         group["tasks"] = list(session.scalars(select(Task).where(
-            red, Task.candidate_unit_id.in_(members)).order_by(Task.due_at, Task.id)
+            red, Task.candidate_unit_id.in_(members)).order_by(Task.due_at.asc().nulls_first(), Task.id)
             .limit(per_township)))
     return sorted(groups.values(), key=lambda g: (-g["count"], g["unit"].code))
 

@@ -21,6 +21,7 @@ from engine.petitions import service as petitions
 from engine.petitions.models import Petition
 from engine.processes.models import ProcessDefinition, ProcessInstance
 from engine.runtime import Runtime
+from engine.views import case_record
 from engine.zones import service as zones
 
 
@@ -50,7 +51,8 @@ def case_overview(session: Session, runtime: Runtime, *, user: User, case_id: in
         {"supervisor", "caseworker"} & user.roles)
 
     def brief(p: Petition) -> dict:
-        return {"id": p.id, "number": p.number, "case_id": p.case_id, "status": p.status,
+        return {"id": p.id, "number": p.number, "display_number": p.display_number,
+                "case_id": p.case_id, "status": p.status,
                 "received_at": runtime.clock.local(p.received_at)}
     return {
         "case": case, "taken_by": _display_names(session, [case.taken_by_id]).get(case.taken_by_id),
@@ -67,6 +69,7 @@ def case_overview(session: Session, runtime: Runtime, *, user: User, case_id: in
         "instances": [{"id": i.id, "process_key": i.process_key, "version": i.version,
                        "status": i.status, "name": names.get(i.definition_id) or i.process_key,
                        "main": i.id == case.instance_id} for i in instances],
+        "record": case_record.build(session, runtime, case_id=case.id, number=case.number),
         "escalations": zones.for_case(session, runtime, user=user, case_id=case.id),
         "may_supervise": supervises and case.status == "open",
         "may_escalate": handling_staff and case.status == "open",

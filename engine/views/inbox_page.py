@@ -8,11 +8,14 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.access import authority
 from engine.cases.models import Case
 from engine.deadlines import service as deadlines
 from engine.errors import Invalid, NotFound
 from engine.inbox import service as inbox
 from engine.supervision import service as supervision
+from engine.worknotes import service as worknotes
+from engine.village import service as village
 from engine.inbox.models import SavedFilter, Task
 from engine.org.models import Unit, User
 from engine.petitions.models import CATEGORIES, AccusedPerson, Petition
@@ -25,7 +28,36 @@ from engine.runtime import Runtime
 TABS = ("mine", "unit", "supervised", "overdue")
 # What a filter (and a saved filter) may hold: the inbox page's query string.
 KEYS = ("tab", "process", "step", "due", "township", "category", "q", "sort")
-SORTS = ("due", "-due")
+# Every column of the inbox table sorts, ascending or (with "-") descending; ties and the
+# rest in due order. Case facts come from the case's first petition, as the rows show them.
+COLUMNS = ("case", "step", "accused", "township", "channel", "received", "due", "holder")
+SORTS = (*COLUMNS, *(f"-{c}" for c in COLUMNS))
+
+
+def _first_petition(column):
+    return (select(column).where(Petition.case_id == Task.case_id)
+            .order_by(Petition.id).limit(1).correlate(Task).scalar_subquery())
+
+
+def sort_order(sort: str | None) -> list | None:
+    """The ORDER BY of an inbox sort key (None: the due order of `list_tasks`)."""
+    key = (sort or "due").lstrip("-")
+    if key == "due":
+        return None
+    column = {
+        "case": select(Case.number).where(Case.id == Task.case_id).scalar_subquery(),
+        "step": Task.name,
+        "accused": select(func.min(AccusedPerson.name)).where(
+            AccusedPerson.petition_id == _first_petition(Petition.id)).correlate(Task)
+        .scalar_subquery(),
+        "township": select(Unit.name).where(
+            Unit.id == _first_petition(Petition.township_id)).correlate(Task).scalar_subquery(),
+        "channel": _first_petition(Petition.channel),
+        "received": _first_petition(Petition.received_at),
+        "holder": select(User.display_name).where(User.id == Task.assignee_id)
+        .scalar_subquery(),
+    }[key]
+    return [column.desc().nulls_last() if sort.startswith("-") else column.asc().nulls_last()]
 
 
 def clean(query: dict) -> dict:
@@ -35,7 +67,8 @@ def clean(query: dict) -> dict:
     if out.get("tab", "mine") not in TABS:
         raise Invalid(f"unknown tab {out['tab']!r}", fields={"tab": [", ".join(TABS)]})
     if out.get("sort", "due") not in SORTS:
-        raise Invalid(f"unknown sort {out['sort']!r}", fields={"sort": ["due or -due"]})
+        raise Invalid(f"unknown sort {out['sort']!r}",
+                      fields={"sort": [", ".join(SORTS)]})
     if out.get("category", "other") not in CATEGORIES:
         raise Invalid(f"unknown category {out['category']!r}", fields={"category": ["unknown"]})
     if len(out.get("q", "")) > 200:
@@ -108,33 +141,64 @@ def inbox_page(session: Session, runtime: Runtime, *, user: User, query: dict, p
     # No tab asked for: the first that has tasks (a caseworker holding none lands on the unit's
     # unclaimed queue rather than an empty page).
     tab = query.get("tab") or next((name for name in TABS if counts[name]), "mine")
+    # "My tasks" leads with those whose follow-up day (提醒日期) has come.
+    today = runtime.clock.local(now).date()
     def listed(number):
         return inbox.list_tasks(session, user=user, now=now, page=number, per_page=per_page,
                                 latest_due_first=query.get("sort") == "-due",
+                                order=[*(worknotes.due_first(user, today)
+                                         if tab == "mine" else ()),
+                                       *(sort_order(query.get("sort")) or ())],
                                 **_args(session, tab, query))
     found = listed(min(max(page, 1), MAX_PAGE))
     pages = max(1, -(-found.total // per_page))
     if found.page > pages:  # past the end (an old link, a typed number): the last page
         found = listed(pages)
-    rows = rows_of(session, runtime, found.items)
+    rows = rows_of(session, runtime, found.items, user=user)
     return InboxPage(tab, {**query, "tab": tab}, counts, rows, found.total, found.page, pages)
 
 
-def rows_of(session: Session, runtime: Runtime, tasks: list[Task]) -> list[dict]:
+def poll_state(session: Session, runtime: Runtime, *, user: User, query: dict) -> dict:
+    """What a polling page compares: the tab counts under the page's filters and a stamp of the
+    user's visible open tasks (their number and the sum of their versions: any new, finished,
+    claimed, given back or reassigned task changes it)."""
+    query = clean(query)
+    now = runtime.clock.now()
+    counts = {}
+    for name in TABS:
+        condition = inbox.task_filter(session, user=user, now=now, **_args(session, name, query))
+        counts[name] = session.scalar(select(func.count()).select_from(
+            select(Task.id).where(condition).limit(inbox.TOTAL_CAP + 1).subquery())) or 0
+    visible = inbox.task_filter(session, user=user, now=now, scope="all")
+    number, versions = session.execute(select(func.count(Task.id), func.sum(Task.version))
+                                       .where(visible)).one()
+    return {"counts": counts, "stamp": f"{number}-{versions or 0}"}
+
+
+def rows_of(session: Session, runtime: Runtime, tasks: list[Task], *,
+            user: User | None = None) -> list[dict]:
     """Tasks as `service.describe` gives them plus their case's facts and the holder's name,
-    in a fixed number of queries."""
+    in a fixed number of queries; with `user`, whether they may claim it from the list
+    (offered to them and held by nobody; recusal is checked by the claim itself)."""
     described = inbox.describe(session, tasks, runtime)
     facts = case_facts(session, runtime, [t.case_id for t in tasks if t.case_id])
-    left = working_days_left(session, runtime, [t.due_at for t in tasks])
+    # A task without a deadline of its own counts down its case's most urgent running one.
+    left = working_days_left(session, runtime, [
+        row["due_at"] or (row.get("case_deadline") or {}).get("due_at") for row in described])
     holders = {t.assignee_id for t in tasks if t.assignee_id}
     names = dict(session.execute(select(User.id, User.display_name)
                                  .where(User.id.in_(holders))).all()) if holders else {}
-    supervised = supervision.inbox_facts(session, [t.instance_id for t in tasks
-                                                   if not t.case_id])
+    caseless = [t.instance_id for t in tasks if not t.case_id]
+    supervised = {**supervision.inbox_facts(session, caseless),
+                  **village.inbox_facts(session, runtime, caseless)}
+    reminders = worknotes.follow_ups(session, user=user, task_ids=[t.id for t in tasks]) \
+        if user is not None else {}
     for task, row, days in zip(tasks, described, left, strict=False):
         row.update(supervised.get(task.instance_id, {}) if not task.case_id else {})
         row.update(facts.get(row["case_id"], {}), days_left=days,
-                   assignee_name=names.get(task.assignee_id) or row["assignee"])
+                   assignee_name=names.get(task.assignee_id) or row["assignee"],
+                   claimable=user is not None and task.assignee_id is None
+                   and authority.may_work(user, task), remind_on=reminders.get(task.id))
     return described
 
 

@@ -11,7 +11,9 @@ from engine.cases.models import Case
 from engine.deadlines import service as deadlines
 from engine.errors import Invalid
 from engine.access import authority
+from engine.views import case_record
 from engine.views import inbox_page as filters
+from engine.views import repeat_task
 from engine.inbox import service as inbox
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
@@ -49,7 +51,8 @@ def task_view(session: Session, runtime: Runtime, *, user: User, task_id: str,
                       deadlines.key_config(runtime, task.deadline_key).get("extendable"))
     return {
         "task": row, "form": form, "petition": petition, "may_reveal": may_reveal,
-        "case": {"id": case.id, "number": case.number, "status": case.status,
+        "case": {"id": case.id, "number": case.number, "display_number": case.display_number,
+                 "status": case.status,
                  "supervised": case.supervised_at is not None} if case else None,
         "may_claim": works and task.assignee_id is None,
         "may_unclaim": is_open and task.assignee_id is not None and (
@@ -58,6 +61,10 @@ def task_view(session: Session, runtime: Runtime, *, user: User, task_id: str,
         "attachments": [attachments.describe(a) for a in
                         attachments.list_for(session, user=user, case_id=case.id)] if case else [],
         "timeline": timeline(session, case_id=case.id) if case else [],
+        "record": case_record.for_task(session, runtime, task=task,
+                                       approval=is_approval(task, form)),
+        "repeats": repeat_task.candidates(session, runtime, user=user, task=task,
+                                          petition_id=row.get("petition_id")),
         **_documents(session, runtime, user=user, task=task, form=form, case=case),
     }
 
@@ -74,12 +81,40 @@ def _documents(session: Session, runtime: Runtime, *, user: User, task: Task, fo
         "may_generate": bool(case and documents.WRITERS & user.roles),
         "pdf_available": convert.available(runtime.settings),
         "is_approval": is_approval(task, form),
+        "decision": decision(task, form),
     }
 
 
+# What saying no does at an approval step (its `decision_no` property): the proposal goes back
+# to whoever drafted it (the default), or the request is refused and the process ends.
+REFUSALS = ("send_back", "refuse")
+
+
+def decision(task: Task, form) -> dict | None:
+    """The step's approve / refuse decision, read from its form: the boolean field its
+    `decision` property names, else a required boolean field `approved` or `…_approved`.
+    `{"field", "label", "no"}` (`no`: send_back or refuse, from `decision_no`), or None when the
+    form decides nothing of the kind."""
+    props = (task.properties or {}) if task is not None else {}
+    fields = (form or {}).get("properties") or {}
+    required = set((form or {}).get("required") or [])
+    named = props.get("decision")
+    if named:
+        field = named if (fields.get(named) or {}).get("type") == "boolean" else None
+    else:
+        field = next((name for name, prop in fields.items() if prop.get("type") == "boolean"
+                      and name in required and (name == "approved" or
+                                                name.endswith("_approved"))), None)
+    if field is None:
+        return None
+    no = props.get("decision_no")
+    return {"field": field, "label": fields[field].get("title") or "",
+            "no": no if no in REFUSALS else "send_back"}
+
+
 def is_approval(task: Task, form) -> bool:
-    """An approval step: named 审批 or asking for an `approved` decision."""
-    return "审批" in (task.name or "") or "approved" in ((form or {}).get("properties") or {})
+    """An approval step: its form holds an approve / refuse decision (`decision`)."""
+    return decision(task, form) is not None
 
 
 def timeline(session: Session, *, case_id: int) -> list[dict]:
@@ -109,8 +144,11 @@ def next_steps(session: Session, *, user: User, tasks: list[Task]) -> list[dict]
     units = dict(session.execute(select(Unit.id, Unit.name).where(
         Unit.id.in_({t.candidate_unit_id for t in tasks if t.candidate_unit_id}))).all()) \
         if tasks else {}
+    holders = dict(session.execute(select(User.id, User.display_name).where(
+        User.id.in_({t.assignee_id for t in tasks if t.assignee_id}))).all()) if tasks else {}
     return [{"id": t.id, "name": t.name, "visible": authority.may_see(session, user, t),
-             "unit": units.get(t.candidate_unit_id), "role": t.candidate_role} for t in tasks]
+             "unit": units.get(t.candidate_unit_id), "role": t.candidate_role,
+             "holder": holders.get(t.assignee_id)} for t in tasks]
 
 
 def reveal_for_task(session: Session, runtime: Runtime, *, user: User, task_id: str,

@@ -25,9 +25,10 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from . import forms, scripting, values
+from . import assignment, forms, scripting, values
 from .engine_clock import engine_time
-from .parser import BpmnInvalid, Problem, load_sources, locate, new_parser, problem_from
+from .parser import (BPMN_NS, BpmnInvalid, Problem, load_sources, locate, new_parser, parse_xml,
+                     problem_from)
 from .problems import runtime_problem
 
 SERIALIZER_VERSION = "cluedesk-1"
@@ -78,9 +79,19 @@ class CompiledSpec:
     human_tasks: dict[str, dict] = field(default_factory=dict)
     lanes: set[str] = field(default_factory=set)
     has_timers: bool = False
+    # The variable that holds who started the instance (`camunda:initiator` on the start event).
+    initiator: str | None = None
 
     def form(self, element_id: str) -> dict | None:
         return self.human_tasks.get(element_id, {}).get("form")
+
+    def element_name(self, element_id: str) -> str | None:
+        """The name an element of the process (or of its sub-processes) is drawn with."""
+        for spec in (self.spec, *self.subprocess_specs.values()):
+            for task_spec in spec.task_specs.values():
+                if getattr(task_spec, "bpmn_id", None) == element_id:
+                    return task_spec.bpmn_name or None
+        return None
 
 
 def _task_info(task_spec) -> dict:
@@ -91,7 +102,7 @@ def _task_info(task_spec) -> dict:
     if schema is None and ext.get("formSchema"):
         schema = json.loads(ext["formSchema"])
     return {"name": task_spec.bpmn_name or task_spec.bpmn_id, "lane": task_spec.lane,
-            "form": schema, "properties": props,
+            "form": schema, "properties": props, "assignment": dict(ext.get("assignment") or {}),
             "kind": "manual" if type(task_spec).__name__ in ("ManualTask", "NoneTask") else "user"}
 
 
@@ -101,7 +112,7 @@ def compile_spec(key: str, sources: list[tuple[str, bytes]], *,
     Without `check_policy` (a version deployed earlier) scripts the policy now refuses are
     left to fail when they run, so the running cases of that version go on."""
     parser = new_parser()
-    load_sources(parser, sources)
+    load_sources(parser, sources, key)
     try:
         spec = parser.get_spec(key)
         subprocess_specs = parser.get_subprocess_specs(key)
@@ -109,7 +120,8 @@ def compile_spec(key: str, sources: list[tuple[str, bytes]], *,
         raise
     except Exception as exc:
         raise BpmnInvalid([locate(sources, problem_from(exc, None))]) from None
-    compiled = CompiledSpec(key=key, spec=spec, subprocess_specs=subprocess_specs)
+    compiled = CompiledSpec(key=key, spec=spec, subprocess_specs=subprocess_specs,
+                            initiator=_initiator(key, sources))
     duplicates = []
     for s in [spec, *subprocess_specs.values()]:
         for task_spec in s.task_specs.values():
@@ -136,9 +148,20 @@ def compile_spec(key: str, sources: list[tuple[str, bytes]], *,
     return compiled
 
 
-def call_targets(compiled: CompiledSpec) -> dict[str, set[str]]:
-    """Each call activity of the top-level process (or of its embedded sub-processes): the
-    processes it runs, directly or through their own call activities."""
+def _initiator(key: str, sources: list[tuple[str, bytes]]) -> str | None:
+    for name, data in sources:
+        for start in parse_xml(data, name).xpath(
+                "./bpmn:process[@id=$key]/bpmn:startEvent", key=key,
+                namespaces={"bpmn": BPMN_NS}):
+            if assignment.initiator(start):
+                return assignment.initiator(start)
+    return None
+
+
+def call_targets(compiled: CompiledSpec, process: str | None = None) -> dict[str, set[str]]:
+    """Each call activity of the top-level process (or of the called `process`), including
+    those of their embedded sub-processes: the processes it runs, directly or through their own
+    call activities."""
     specs = compiled.subprocess_specs
 
     def reach(name: str, seen: set[str]) -> set[str]:
@@ -150,7 +173,7 @@ def call_targets(compiled: CompiledSpec) -> dict[str, set[str]]:
         return seen
 
     found: dict[str, set[str]] = {}
-    pending, visited = [compiled.spec], set()
+    pending, visited = [compiled.spec if process is None else specs[process]], set()
     while pending:
         spec = pending.pop()
         for task_spec in spec.task_specs.values():
@@ -160,6 +183,24 @@ def call_targets(compiled: CompiledSpec) -> dict[str, set[str]]:
                 found[task_spec.bpmn_id] = reach(task_spec.spec, {task_spec.spec})
             elif task_spec.spec in specs and task_spec.spec not in visited:
                 visited.add(task_spec.spec)  # embedded: drawn in the same diagram
+                pending.append(specs[task_spec.spec])
+    return found
+
+
+def direct_calls(compiled: CompiledSpec, process: str | None = None) -> dict[str, str]:
+    """Each call activity of the top-level process (or of the called `process`) and its
+    embedded sub-processes: the process it calls."""
+    specs = compiled.subprocess_specs
+    found: dict[str, str] = {}
+    pending, visited = [compiled.spec if process is None else specs[process]], set()
+    while pending:
+        spec = pending.pop()
+        for task_spec in spec.task_specs.values():
+            if isinstance(task_spec, CallActivity):
+                found[task_spec.bpmn_id] = task_spec.spec
+            elif (isinstance(task_spec, SubWorkflowTask) and task_spec.spec in specs
+                  and task_spec.spec not in visited):
+                visited.add(task_spec.spec)
                 pending.append(specs[task_spec.spec])
     return found
 
@@ -231,6 +272,8 @@ class TaskView:
     data: dict
     properties: dict
     process_id: str  # the process (top level or call-activity target) the task belongs to
+    # The task's assignment attributes with their variable references evaluated.
+    assignment: assignment.Resolved = field(default_factory=assignment.Resolved)
 
 
 @dataclass
@@ -406,7 +449,10 @@ class Run:
             views.append(TaskView(id=str(task.id), element_id=task.task_spec.bpmn_id,
                                   name=info["name"], lane=task.task_spec.lane, kind=info["kind"],
                                   data=task.data, properties=info["properties"],
-                                  process_id=self._process_of(task)))
+                                  process_id=self._process_of(task),
+                                  assignment=assignment.resolve(
+                                      info["assignment"], {**self.data, **task.data})
+                                  if info.get("assignment") else assignment.Resolved()))
         return views
 
     def _process_of(self, task) -> str:
@@ -483,6 +529,8 @@ class Run:
             if waiting is not None:
                 break
         if waiting is None:
+            waiting = self._event_subprocess_start(name)
+        if waiting is None:
             raise NothingWaits(name)
         with engine_time(now):
             try:
@@ -505,6 +553,18 @@ class Run:
             raise
         if delivered:
             self.step(now)
+
+    def _event_subprocess_start(self, name: str):
+        """The message start of an event sub-process of the process: no task waits for it (the
+        library starts the sub-process when the message comes), yet the process takes it."""
+        start = self.wf.spec.start
+        for spec_name in getattr(start, "trigger_specs", ()):
+            spec = self.wf.subprocess_specs.get(spec_name)
+            for event in getattr(spec, "bpmn_start_events", ()):
+                definition = getattr(event, "event_definition", None)
+                if isinstance(definition, MessageEventDefinition) and definition.name == name:
+                    return definition
+        return None
 
     def retry(self, data: dict | None, now: datetime) -> None:
         """Merge `data` into the failed task and run it again."""
@@ -536,11 +596,12 @@ class Run:
         self.error = None
         self.cancelled_as = record_as
 
-    def diagram_elements(self) -> tuple[set[str], set[str]]:
-        """(current, completed) element ids of the top-level process and its embedded
-        sub-processes, as far as the live tree knows them (the finished history is pruned);
-        a call activity is current while the process it calls runs."""
-        top = self.wf.spec.name
+    def diagram_elements(self, process: str | None = None) -> tuple[set[str], set[str]]:
+        """(current, completed) element ids of the top-level process (or of the called
+        `process`, every run of it together) and its embedded sub-processes, as far as the live
+        tree knows them (the finished history is pruned); a call activity is current while the
+        process it calls runs."""
+        top = process or self.wf.spec.name
         live = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
         current, done = set(), set()
         for task in self.wf.get_tasks():

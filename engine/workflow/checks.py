@@ -12,6 +12,7 @@ import re
 
 from lxml import etree
 
+from . import assignment
 from .problems import Problem
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -132,6 +133,8 @@ def process_errors(root, file_name: str, known_processes: set[str]) -> list[Prob
                                                **_where(element, file_name), process=called))
             elif kind == "exclusiveGateway":
                 found.extend(_unconditioned_flows(process, element, file_name))
+            elif kind == "userTask":
+                found.extend(assignment.problems(element, file_name))
     return found
 
 

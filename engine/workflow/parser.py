@@ -10,7 +10,7 @@ from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
 from SpiffWorkflow.util.task import TaskState
 
-from . import checks
+from . import assignment, checks
 from .problems import BpmnInvalid, Problem, from_exception
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -53,7 +53,12 @@ class _FormMixin:
 
 
 class CluedeskUserTaskParser(_FormMixin, UserTaskParser):
-    pass
+    def parse_extensions(self, node=None):
+        extensions = super().parse_extensions(node)
+        found = assignment.read(node if node is not None else self.node)
+        if found:
+            extensions["assignment"] = found
+        return extensions
 
 
 class CluedeskManualTaskParser(_FormMixin, SpiffTaskParser):
@@ -283,8 +288,38 @@ def locate(sources: list[tuple[str, bytes]], problem: Problem) -> Problem:
     return problem
 
 
-def load_sources(parser: CluedeskParser, sources: list[tuple[str, bytes]]) -> None:
-    """Add (file name, bytes) sources to a parser; raise BpmnInvalid with every problem found."""
+def _reachable(parsed: dict, key: str) -> set[str]:
+    """`key` and every process its call activities reach, across the parsed files."""
+    ns = {"bpmn": BPMN_NS}
+    processes = {p.get("id"): p for root in parsed.values()
+                 for p in root.xpath("./bpmn:process", namespaces=ns)}
+    seen, pending = set(), [key]
+    while pending:
+        pid = pending.pop()
+        if pid in seen or pid not in processes:
+            continue
+        seen.add(pid)
+        pending.extend(c.get("calledElement") for c in
+                       processes[pid].xpath(".//bpmn:callActivity[@calledElement]", namespaces=ns))
+    return seen
+
+
+def _in_processes(root, problem: Problem, wanted: set[str]) -> bool:
+    """Whether a problem lies in one of the `wanted` processes (a file-wide one always does)."""
+    if not problem.element_id:
+        return True
+    hits = root.xpath("//*[@id=$id]", id=problem.element_id)
+    if not hits:
+        return True
+    owner = hits[0].xpath("ancestor-or-self::bpmn:process[1]/@id", namespaces={"bpmn": BPMN_NS})
+    return not owner or owner[0] in wanted
+
+
+def load_sources(parser: CluedeskParser, sources: list[tuple[str, bytes]],
+                 key: str | None = None) -> None:
+    """Add (file name, bytes) sources to a parser; raise BpmnInvalid with every problem found
+    (with `key`, only those of that process and the processes it calls: another process of the
+    same file that cannot run does not stop this one)."""
     problems: list[Problem] = []
     roots = {}
     parsed = {}
@@ -295,9 +330,12 @@ def load_sources(parser: CluedeskParser, sources: list[tuple[str, bytes]]) -> No
             problems.extend(exc.problems)
     known = {pid for root in parsed.values()
              for pid in root.xpath("./bpmn:process/@id", namespaces={"bpmn": BPMN_NS})}
+    wanted = _reachable(parsed, key) if key is not None else None
     for name, root in parsed.items():
         try:
             found = _dangling_flows(root, name) + checks.process_errors(root, name, known)
+            if wanted is not None:
+                found = [p for p in found if _in_processes(root, p, wanted)]
             if found:
                 problems.extend(found)
                 continue
@@ -305,7 +343,8 @@ def load_sources(parser: CluedeskParser, sources: list[tuple[str, bytes]]) -> No
             roots[name] = root
         except Exception as exc:  # the parser raises several types; all mean "cannot run"
             problems.append(locate(sources, from_exception(exc, name)))
-    problems.extend(_endless(roots))
+    problems.extend(p for p in _endless(roots) if wanted is None or p.file_name not in roots
+                    or _in_processes(roots[p.file_name], p, wanted))
     if problems:
         raise BpmnInvalid(problems)
 

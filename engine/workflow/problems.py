@@ -46,6 +46,9 @@ REASONS: dict[str, str] = {
     "call_target_missing": "the call activity calls process %(process)s, which is neither "
                            "deployed nor in the files sent; deploy that process first or send "
                            "both files together",
+    "process_not_deployed": "process %(process)s was not deployed because of the problems "
+                            "listed after this one; the file's other processes were: fix them "
+                            "and deploy again to run it",
     "call_target_empty": "the call activity names no process to call (calledElement); choose "
                          "the process it runs",
     "start_event_missing": "the process has no start event; add one where the work begins",
@@ -100,8 +103,15 @@ REASONS: dict[str, str] = {
                         "be offered by its lane, or to whoever started the instance",
     "candidate_group_unknown": "candidateGroups names %(value)s, which is neither a role nor "
                                "a unit code here; it is ignored",
-    "assignment_expression": "%(attribute)s is an expression (%(value)s); it is not evaluated "
-                             "and is ignored",
+    "assignment_expression_unsupported": "%(attribute)s is %(value)s; this engine evaluates "
+                                         "only a variable name there (${initiator}, "
+                                         "${approver}): set the variable in the process data "
+                                         "(a form field or a script) and name it, or write the "
+                                         "user, role or unit code itself",
+    "candidate_group_ambiguous": "candidateGroups names more than one role or more than one "
+                                 "unit (%(values)s); a task is offered to one role in one unit "
+                                 "here, so only %(used)s is used: keep one, or list the people "
+                                 "in candidateUsers",
     "listener_ignored": "%(kind)s listeners are Java code and are not run by this engine",
     # Engine errors while an instance runs (the instance stops in `error`, retry re-runs it).
     "task_failed": "%(kind)s %(element)s (%(name)s) failed: %(detail)s",

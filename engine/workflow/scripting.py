@@ -7,10 +7,10 @@ once per text, then run with an explicit set of helpers and safe builtins (the f
 
 - policy (refused before running), on RestrictedPython's transformer: no name, argument or
   attribute starting with `_` (so the guards below cannot be shadowed or reached), no imports,
-  classes, defs, try/with, global, async, yield; attributes only from an allow-list (no frame,
-  code or function internals, no `format`); lambdas without defaults; f-string format specs only
-  small constants. `print` writes to the server log.
-- work: every loop iteration, comprehension item and lambda call is a tick (at most
+  classes, try/with, global, async, yield, decorated or defaulted defs; attributes only from an
+  allow-list (no frame, code or function internals, no `format`); lambdas without defaults;
+  f-string format specs only small constants; `locals()`/`vars()`/`globals()` copy the data. `print` writes to the server log.
+- work: every loop iteration, comprehension item and lambda or def call is a tick (at most
   `MAX_TICKS`, and the wall time is checked every tick against `MAX_SECONDS`); `range` is
   bounded; each C-level operation gets only bounded input (see below), so no single step is long.
 - memory: every operation that builds a sequence (`*`, `+`, `**`, `<<`, `%`, calls of builtins
@@ -70,7 +70,7 @@ _GROWING = {"join", "replace", "zfill", "ljust", "rjust", "center", "extend", "u
             "append", "setdefault"}
 _FORBIDDEN_NODES = {
     ast.Import: "import", ast.ImportFrom: "import", ast.ClassDef: "class",
-    ast.FunctionDef: "def (use a lambda)", ast.AsyncFunctionDef: "async", ast.AsyncFor: "async",
+    ast.AsyncFunctionDef: "async", ast.AsyncFor: "async",
     ast.AsyncWith: "async", ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield",
     ast.Global: "global", ast.Nonlocal: "nonlocal", ast.Try: "try/except", ast.With: "with",
     ast.Raise: "raise", ast.Match: "match",
@@ -78,7 +78,7 @@ _FORBIDDEN_NODES = {
 if hasattr(ast, "TryStar"):
     _FORBIDDEN_NODES[ast.TryStar] = "try/except"
 # Builtins a script might reach for; named in the refusal so the designer knows why.
-_UNAVAILABLE = frozenset("""open eval exec compile getattr setattr delattr globals locals vars dir
+_UNAVAILABLE = frozenset("""open eval exec compile getattr setattr delattr dir
     type object super help input breakpoint memoryview classmethod staticmethod property iter next
     map filter exit quit hasattr id hash callable isinstance issubclass chr ord format
     bytearray frozenset""".split())
@@ -168,6 +168,21 @@ class _Policy(RestrictingNodeTransformer):
         if node.args.defaults or node.args.kw_defaults and any(node.args.kw_defaults):
             self.error(node, "lambda default values are not allowed")
         return super().visit_Lambda(node)
+
+    def visit_FunctionDef(self, node):
+        # A plain `def`: no decorators, no default values (as for lambdas), no annotations;
+        # `yield`, `global` and `nonlocal` stay refused node by node; `_` names as everywhere.
+        if node.decorator_list:
+            self.error(node, "decorators are not allowed in scripts")
+        if node.args.defaults or node.args.kw_defaults and any(node.args.kw_defaults):
+            self.error(node, "default values of def parameters are not allowed")
+        if node.returns is not None or any(
+                a.annotation is not None for a in (*node.args.posonlyargs, *node.args.args,
+                                                   *node.args.kwonlyargs)):
+            self.error(node, "annotations are not allowed in scripts")
+        if node.name in ALLOWED_NAMES or node.name in _DATA_VIEWS:
+            self.error(node, f"def {node.name!r} would hide a helper of the same name")
+        return super().visit_FunctionDef(node)
 
     def visit_JoinedStr(self, node):
         parts = [v for v in node.values if isinstance(v, ast.FormattedValue)]
@@ -277,6 +292,14 @@ class _Instrument(ast.NodeTransformer):
         node.ifs = [*node.ifs, self._call("_cd_tick", node=node.iter)]
         return node
 
+    def visit_FunctionDef(self, node):
+        # Every call of a script's function counts against the budget, as a lambda call does
+        # (so a function that recurses forever stops at the budget or the recursion limit).
+        self.generic_visit(node)
+        tick = ast.copy_location(ast.Expr(self._call("_cd_tick")), node)
+        node.body = [tick, *node.body]
+        return node
+
     def visit_Lambda(self, node):
         self.generic_visit(node)
         node.body = ast.copy_location(
@@ -320,8 +343,9 @@ def called_names(text: str, mode: str = "exec") -> list[tuple[str, int]]:
         return []
     assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
                 and isinstance(n.ctx, ast.Store)}
-    assigned |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.Lambda)
+    assigned |= {a.arg for n in ast.walk(tree) if isinstance(n, (ast.Lambda, ast.FunctionDef))
                  for a in n.args.args}
+    assigned |= {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
     return [(n.func.id, n.lineno) for n in ast.walk(tree)
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
             and n.func.id not in assigned]
@@ -454,11 +478,19 @@ def _size(value, limit: int = MAX_CELLS, *, kept_as: str | None = None) -> int:
     return total
 
 
+class _Unkept(ScriptRefused):
+    """A value process data cannot keep (`item` is the part that cannot be kept)."""
+
+    def __init__(self, reason: str, item: Any):
+        super().__init__(reason)
+        self.item = item
+
+
 def _refuse_unkept(kept_as: str | None, item: Any) -> None:
     if kept_as is not None and not isinstance(item, _KEPT):
-        raise ScriptRefused(f"{kept_as!r} holds a {type(item).__name__} value, which process "
+        raise _Unkept(f"{kept_as!r} holds a {type(item).__name__} value, which process "
                             "data cannot keep (numbers, text, true/false, dates, and lists "
-                            "or dicts of them)")
+                            "or dicts of them)", item)
 
 
 def _check_len(n: int, what: str) -> None:
@@ -785,7 +817,10 @@ SAFE_BUILTINS: dict[str, Any] = {
     "range": _range, "min": _key_fn(min, "min"), "max": _key_fn(max, "max"),
     "sorted": _key_fn(sorted, "sorted"), "True": True, "False": False, "None": None,
 }
-ALLOWED_NAMES = frozenset(HELPERS) | frozenset(SAFE_BUILTINS)
+# `locals()`, `vars()` and `globals()`: a copy of the script's data variables (never the helpers,
+# builtins, guards or functions), for idioms such as `'x' in locals()`.
+_DATA_VIEWS = ("locals", "vars", "globals")
+ALLOWED_NAMES = frozenset(HELPERS) | frozenset(SAFE_BUILTINS) | frozenset(_DATA_VIEWS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -834,6 +869,19 @@ def _scope(helpers: dict, printed: list[str], guards: _Guards) -> dict:
     return {"__builtins__": builtins}
 
 
+def _is_data(key: str, value: Any, external: dict | None) -> bool:
+    return not (key.startswith("_") or callable(value) or isinstance(value, types.ModuleType)
+                or (external is not None and key in external))
+
+
+def _data_views(scope: dict, external: dict | None) -> dict:
+    def view(*args):
+        if args:
+            raise ScriptRefused("vars() takes no argument in scripts")
+        return {k: v for k, v in scope.items() if _is_data(k, v, external)}
+    return dict.fromkeys(_DATA_VIEWS, view)
+
+
 def evaluate_here(mode: str, text: str, data: dict, external: dict | None = None, *,
                   helpers: dict | None = None, policy: bool = True):
     """Run a script (`exec`: returns the new data) or an expression (`eval`: its value) in this
@@ -845,7 +893,11 @@ def evaluate_here(mode: str, text: str, data: dict, external: dict | None = None
     if policy:
         code = compile_checked(text, mode)
         allowed = {id(v) for v in (*helpers.values(), *SAFE_BUILTINS.values()) if callable(v)}
-        scope = _scope(helpers, printed, _Guards(allowed))
+        guards = _Guards(allowed)
+        scope = _scope(helpers, printed, guards)
+        views = _data_views(scope, external)
+        scope["__builtins__"].update(views)
+        allowed.update(id(v) for v in views.values())
     else:
         code = compile(text, _SCRIPT_FILE, mode)
         scope = {**helpers}
@@ -872,8 +924,15 @@ def evaluate_here(mode: str, text: str, data: dict, external: dict | None = None
                                                     and value is helpers[key]):
             continue
         if data.get(key, _MISSING) is not value:
-            # Nothing huge (or exponentially shared), nothing unsaveable reaches the data.
-            _size(value, kept_as=key)
+            # Nothing huge (or exponentially shared), nothing unsaveable reaches the data; a
+            # value holding the script's own functions is dropped, as the functions are.
+            try:
+                _size(value, kept_as=key)
+            except _Unkept as exc:
+                if not isinstance(exc.item, types.FunctionType):
+                    raise
+                log.info("script value %r holds a function and is not kept", key)
+                continue
         kept[key] = value
     return kept, printed
 

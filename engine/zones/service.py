@@ -34,11 +34,12 @@ def _township_and_zone(session: Session, case: Case) -> tuple[Unit, Unit]:
     """The case's handling township and the zone above it (422 when there is none)."""
     unit = session.get(Unit, case.handling_unit_id) if case.handling_unit_id else None
     if unit is None:
-        raise Invalid("the case has no handling unit yet",
+        raise Invalid("the case has no handling unit yet", reason="case_no_handling_unit",
                       fields={"handling_unit": ["not set"]})
     zone = session.get(Unit, unit.parent_id) if unit.parent_id else None
     if unit.kind != "township" or zone is None or zone.kind != "zone":
-        raise Invalid(f"the handling unit {unit.code} is not a township in a collaboration zone",
+        raise Invalid("the handling unit %(unit)s is not a township in a collaboration zone",
+                      reason="zone_not_township", params={"unit": unit.code},
                       fields={"handling_unit": ["not a township in a zone"]})
     return unit, zone
 
@@ -57,16 +58,20 @@ def escalate(uow: UnitOfWork, *, runtime: Runtime, user: User, case_id: int,
     staff = case.handling_unit_id is not None and user.unit_id == case.handling_unit_id and \
         bool({"supervisor", "caseworker"} & user.roles)
     if not staff and not case_access.may_see_case(session, user, case):
-        raise Forbidden("you may not see this case")
+        raise Forbidden("you may not see this case", reason="case_not_visible")
     if not (reason or "").strip():
-        raise Invalid("give the reason for escalating", fields={"reason": ["required"]})
+        raise Invalid("give the reason for escalating", reason="escalation_reason_required",
+                      fields={"reason": ["required"]})
     if case.status in ("merged", "cancelled"):
-        raise Invalid(f"the case is {case.status}", fields={"case": [case.status]})
+        raise Invalid("the case is %(status)s", reason="case_not_open", params={"status": case.status},
+                      fields={"case": [case.status]})
     if _running(session, case.id) is not None:
-        raise Conflict("an escalation of this case is already under way")
+        raise Conflict("an escalation of this case is already under way",
+                       reason="escalation_pending")
     township, zone = _township_and_zone(session, case)
     if not staff:
-        raise Forbidden("only the handling township's supervisor or caseworkers apply to escalate")
+        raise Forbidden("only the handling township's supervisor or caseworkers apply to escalate",
+                        reason="escalation_forbidden")
     accused_id = recusal.accused_township_id(session, case.id)
     accused = session.get(Unit, accused_id).code if accused_id else ""
     now = runtime.clock.now()
@@ -95,7 +100,7 @@ def of_process(session: Session, *, process_data: dict, case: Case | None) -> Zo
     row = session.get(ZoneEscalation, process_data.get("escalation_id") or 0)
     if row is None or case is None or row.case_id != case.id:
         raise Invalid("this process must be started by escalating a case "
-                      "(POST /api/v1/cases/{id}/escalate)",
+                      "(POST /api/v1/cases/{id}/escalate)", reason="escalation_required",
                       fields={"escalation_id": ["no escalation for this process"]})
     return row
 
@@ -107,7 +112,8 @@ def decide(session: Session, runtime: Runtime, *, user: User, row: ZoneEscalatio
     withdrawn) or refuses with a reason (the township's tasks stay as they were)."""
     reason = (reason or "").strip()
     if not accept and not reason:
-        raise Invalid("a refusal needs a reason", fields={"decision_reason": ["required"]})
+        raise Invalid("a refusal needs a reason", reason="escalation_refusal_reason_required",
+                      fields={"decision_reason": ["required"]})
     now = runtime.clock.now()
     row.decision = "accepted" if accept else "refused"
     row.decided_by_id, row.decided_at = user.id, now
@@ -190,7 +196,8 @@ def analyse(session: Session, runtime: Runtime, *, user: User, row: ZoneEscalati
             analysis: str, suggested: str = "") -> None:
     """The commission's functional office records its analysis (研判)."""
     if not (analysis or "").strip():
-        raise Invalid("the analysis is required", fields={"analysis": ["required"]})
+        raise Invalid("the analysis is required", reason="escalation_analysis_required",
+                      fields={"analysis": ["required"]})
     audit.record(session, at=runtime.clock.now(), actor=user.username,
                  action="case_escalation_analysed", case_id=row.case_id,
                  detail={"escalation_id": row.id, "analysis": analysis.strip(),
@@ -226,13 +233,15 @@ def assemble_team(session: Session, runtime: Runtime, *, user: User, row: ZoneEs
     items = _SPLIT.split(team) if isinstance(team, str) else [str(t) for t in team or []]
     usernames = list(dict.fromkeys(t.strip() for t in items if t and t.strip()))
     if not usernames:
-        raise Invalid("name at least one investigator", fields={"team": ["required"]})
+        raise Invalid("name at least one investigator", reason="investigation_team_required",
+                      fields={"team": ["required"]})
     problems = team_problems(session, row=row, usernames=usernames)
     if problems:
         raise Invalid("; ".join(problems), fields={"team": problems})
     leader = (leader or "").strip()
     if leader and leader not in usernames:
-        raise Invalid(f"the team leader {leader} is not in the team",
+        raise Invalid("the team leader %(leader)s is not in the team",
+                      reason="investigation_leader_not_in_team", params={"leader": leader},
                       fields={"team_leader": ["must be one of the team"]})
     row.team = usernames
     audit.record(session, at=runtime.clock.now(), actor=user.username,
@@ -245,12 +254,13 @@ def record_investigation(session: Session, runtime: Runtime, *, user: User, row:
                          findings: str) -> dict:
     """One investigator reports; refused when they are not (or no longer) fit for the team."""
     if user.username not in (row.team or []):
-        raise Forbidden(f"{user.username} is not on this investigation team")
+        raise Forbidden("%(user)s is not on this investigation team",
+                        reason="investigation_not_member", params={"user": user.username})
     problems = team_problems(session, row=row, usernames=[user.username])
     if problems:
         raise Forbidden(problems[0])
     if not (findings or "").strip():
-        raise Invalid("report the findings", fields={"findings": ["required"]})
+        raise Invalid("report the findings", reason="investigation_findings_required", fields={"findings": ["required"]})
     now = runtime.clock.now()
     audit.record(session, at=now, actor=user.username, action="investigation_reported",
                  case_id=row.case_id,
@@ -263,7 +273,7 @@ def compile_dossier(session: Session, runtime: Runtime, *, user: User, row: Zone
                     summary: str, volumes: int | None) -> None:
     """The dossier is compiled at the zone (卷宗整理)."""
     if not (summary or "").strip():
-        raise Invalid("describe the dossier", fields={"dossier_summary": ["required"]})
+        raise Invalid("describe the dossier", reason="dossier_summary_required", fields={"dossier_summary": ["required"]})
     now = runtime.clock.now()
     row.dossier_at = now
     audit.record(session, at=now, actor=user.username, action="dossier_compiled",
@@ -275,7 +285,8 @@ def archive(session: Session, runtime: Runtime, *, user: User, row: ZoneEscalati
             archive_number: str) -> None:
     """The county's case-management office archives the case."""
     if not (archive_number or "").strip():
-        raise Invalid("the archive number is required", fields={"archive_number": ["required"]})
+        raise Invalid("the archive number is required", reason="archive_number_required",
+                      fields={"archive_number": ["required"]})
     now = runtime.clock.now()
     row.archived_at = case.archived_at = now
     audit.record(session, at=now, actor=user.username, action="case_archived", case_id=case.id,

@@ -64,8 +64,12 @@ def test_claim_complete_and_reassign_follow_the_table(api, lanes_case):
         "message": "task is held by someone else"}
     stale = api.as_("a-worker").post(f"/tasks/{task['id']}/claim", json={"version": 1})
     assert stale.status == 409 and stale.json["error"] == {
-        "code": "conflict", "reason": "task_version_stale", "params": {"version": 2, "sent": 1},
+        "code": "conflict", "reason": "task_version_stale",
+        # who changed it, how and when (issue 21: the refusal says who did what)
+        "params": {"version": 2, "sent": 1, "by": stale.json["error"]["params"]["by"],
+                   "change": "task_claimed", "at": stale.json["error"]["params"]["at"]},
         "message": "task has changed (version 2, you sent 1)"}
+    assert stale.json["error"]["params"]["by"] and stale.json["error"]["params"]["at"]
     assert ids(api.as_("a-worker").get("/tasks", query={"scope": "mine"})) == ["Activity_A1"]
 
     body = {"assignee": "a-worker2", "reason": "a-worker is on leave"}

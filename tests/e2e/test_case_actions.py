@@ -65,6 +65,21 @@ def test_a_correction_is_audited_with_old_and_new_values(intake):
     assert bad.status == 422
 
 
+def test_a_correction_that_leaves_nobody_accused_says_why(intake):
+    created = register(intake)
+    path = f"/petitions/{created['id']}"
+    refused = intake.as_("clerk").patch(path, json={"accused": []})
+    assert refused.status == 422, refused.json
+    assert (refused.json["error"]["reason"], list(refused.json["error"]["fields"])) == \
+        ("correction_reason_required", ["reason"])
+    assert intake.as_("clerk").get(path).json["accused"]  # nothing changed
+    done = intake.as_("clerk").patch(path, json={"accused": [], "reason": "举报人补充说明所指为村委会集体"})
+    assert done.status == 200 and done.json["accused"] == []
+    (event,) = [e for e in history(intake, created["case_id"])
+                if e["action"] == "petition_corrected"]
+    assert event["detail"]["reason"] == "举报人补充说明所指为村委会集体"
+
+
 def test_a_withdrawal_is_recorded_without_losing_the_petition(intake):
     created = register(intake)
     assert intake.as_("clerk").post(f"/petitions/{created['id']}/withdraw",

@@ -71,6 +71,10 @@ def test_acceptance_notice_due_on_the_15th_working_day_then_breached(api, runtim
     notes = api.as_("chief").get("/notifications").json
     assert notes["unread"] == 1 and notes["items"][0]["kind"] == "deadline_breached"
     assert notes["items"][0]["case_id"] == notice_case
+    # In words: which case, which deadline, when it ran out, and that the case is now supervised.
+    message = notes["items"][0]["message"]
+    due = deadline(api, notice_case, "acceptance_notice")["due_at"][:10]
+    assert "告知受理情况" in message and f"已于 {due} 届满" in message and "已列入督办" in message, message
     assert api.as_("a-head").get("/notifications").json["unread"] == 0
     history = [e["action"] for e in api.as_("chief").get(f"/cases/{notice_case}/history").json]
     assert "deadline_breached" in history and "case_supervised" in history

@@ -78,8 +78,10 @@ def test_the_dossier_lists_every_document_and_attachment_in_order_and_freezes(ap
     built = api.as_("clerk").post(f"/cases/{case_id}/dossiers", json={})
     assert built.status == 403  # intake clerks register; caseworkers and supervisors compile
     built = api.as_("chief").post(f"/cases/{case_id}/dossiers", json={})
-    assert built.status == 201, built.json
-    d = built.json
+    assert built.status == 202 and built.json["status"] == "done", built.json
+    followed = api.as_("chief").get(f"/documents/jobs/{built.json['id']}").json
+    assert followed["kind"] == "dossier" and followed["progress_done"] == 4
+    d = built.json["dossier"]
     titles = [e["title"] for e in d["contents"]]
     assert titles == ["信访举报登记表", "来信扫描件.pdf", "现场照片.png",
                       "涉及举报人身份信息的材料（另行保管）", "笔记.txt", "转办函", "办理过程记录"]
@@ -127,21 +129,22 @@ def test_the_dossier_lists_every_document_and_attachment_in_order_and_freezes(ap
         uow.session.get(Case, case_id).status = "closed"
     runtime.transact(conclude)
     frozen = api.as_("chief").post(f"/cases/{case_id}/dossiers", json={"freeze": True})
-    assert frozen.status == 201 and frozen.json["status"] == "frozen", frozen.json
+    assert frozen.status == 202 and frozen.json["dossier"]["status"] == "frozen", frozen.json
+    frozen = frozen.json["dossier"]
     events = api.as_("chief").get(f"/cases/{case_id}/history").json
     (event,) = [e for e in events if e["action"] == "dossier_frozen"]
-    assert event["detail"]["sha256"] == frozen.json["sha256"]
+    assert event["detail"]["sha256"] == frozen["sha256"]
     assert api.as_("chief").post(f"/cases/{case_id}/dossiers", json={}).status == 409
 
     def verify(uow):
         user = uow.session.scalar(select(User).where(User.username == "chief"))
-        return dossiers.verify(uow.session, runtime, user=user, dossier_id=frozen.json["id"])
+        return dossiers.verify(uow.session, runtime, user=user, dossier_id=frozen["id"])
     assert runtime.read(verify) == {"zip": True, "pdf": True, "audited": True, "ok": True}
     key, _ = chain.audit_key(runtime.settings)
     result = runtime.read(lambda uow: chain.verify_chain(uow.session, key))
     assert not result.problems, result.problems
     # Tampering with the stored archive is found.
-    row, _ = stored(runtime, frozen.json["zip_attachment_id"])
+    row, _ = stored(runtime, frozen["zip_attachment_id"])
     from engine.attachments.service import storage_dir
     (storage_dir(runtime) / row.storage_key).write_bytes(b"PK\x03\x04 changed")
     assert runtime.read(verify)["ok"] is False

@@ -117,3 +117,20 @@ def test_what_the_engine_runs_deploys_with_warnings(api):
     assert (form_key["element_id"], form_key["line"]) == ("t", 5)
     inst = api.as_("designer").start("p18").json
     assert [t["element_id"] for t in inst["ready_tasks"]] == ["t"]
+
+
+def test_a_message_starts_an_event_sub_process(api):
+    designer = api.as_("designer")
+    name = "event_subprocess_message.bpmn"
+    assert designer.deploy((FIXTURES / name).read_bytes(), name).status == 201
+    inst = designer.start("esp_message").json
+    assert [t["element_id"] for t in inst["ready_tasks"]] == ["work"]
+    url = f"/process-instances/{inst['id']}/messages"
+    assert designer.post(url, json={"name": "no_such_message", "payload": {}}).status == 409
+    resp = designer.post(url, json={"name": "status_query", "payload": {"asked": "status"}})
+    assert resp.status == 200, resp.json
+    ready = {t["element_id"]: t for t in instance(api, inst["id"])["ready_tasks"]}
+    assert sorted(ready) == ["answer", "work"]  # not interrupting: the work goes on
+    assert designer.complete(ready["answer"]).status == 200
+    assert designer.complete(ready["work"]).status == 200
+    assert instance(api, inst["id"])["status"] == "completed"

@@ -97,8 +97,9 @@ def test_the_case_page_shows_tasks_deadlines_the_masked_petition_and_the_diagram
     resp = page.get(f"/cases/{case_id}")
     body = text(resp)
     assert resp.status_code == 200
-    case_number = api.as_("chief").get(f"/cases/{case_id}").json["number"]
-    assert case_number in body and intake_case["number"] in body
+    case_number = api.as_("chief").get(f"/cases/{case_id}").json["display_number"]
+    assert case_number in body and intake_case["display_number"] in body
+    assert "petition-office-2026" not in body  # coded numbers stay in the API
     (task,) = [t for t in api.as_("a-worker").get("/tasks").json["items"]
                if t["case_id"] == case_id]
     assert f'id="task-{task["id"]}"' in body and task["name"] in body
@@ -117,6 +118,35 @@ def test_the_case_page_shows_tasks_deadlines_the_masked_petition_and_the_diagram
     assert not set(diagram["current"]) & set(diagram["done"])
 
 
+def test_the_diagram_opens_a_called_process_at_any_depth_with_its_current_step_and_holder(
+        app, api, intake_case):
+    case_id = intake_case["case_id"]
+    page = Page(app, "a-head")
+    (url,) = re.findall(r'data-diagram-url="([^"]+)"', text(page.get(f"/cases/{case_id}")))
+    top = page.get(url).get_json()
+    assert top["process"] == "petition_intake" and top["name"]
+    assert top["calls"] == {"call_disposition": "clue_disposition",
+                            "call_feedback": "feedback_visit"}
+    assert top["holders"] == {}  # the open task is inside the called process, not here
+
+    called = page.get(url + "?process=clue_disposition").get_json()
+    assert called["process"] == "clue_disposition"
+    assert 'id="clue_disposition"' in called["xml"]
+    assert called["current"] == ["propose_disposition"]
+    assert "start" in called["done"] and "approve_disposition" not in called["done"]
+    (holder,) = called["holders"]["propose_disposition"]
+    assert "甲镇" in holder  # offered to town-a, nobody holds it yet
+    assert called["calls"]["call_verification"] == "preliminary_verification"
+
+    # Two levels down: reachable through the calls, not running yet.
+    deeper = page.get(url + "?process=preliminary_verification").get_json()
+    assert deeper["current"] == [] and deeper["done"] == [] and deeper["holders"] == {}
+    assert "call_case_filing" in deeper["calls"]
+
+    refused = page.get(url + "?process=not_called_here")
+    assert refused.status_code == 404
+
+
 def test_another_units_caseworker_is_refused_without_a_leak(app, api, intake_case):
     case_id = intake_case["case_id"]
     chief = Page(app, "chief")
@@ -126,7 +156,7 @@ def test_another_units_caseworker_is_refused_without_a_leak(app, api, intake_cas
         resp = page.get(path)
         body = text(resp)
         assert resp.status_code == 403
-        assert intake_case["number"] not in body and "李四" not in body and "王*" not in body
+        assert intake_case["display_number"] not in body and "李四" not in body and "王*" not in body
     assert page.get("/cases/999999").status_code == 404
     assert Page(app, "a-worker").get(f"/cases/{case_id}").status_code == 200  # holds its task
 
@@ -237,7 +267,7 @@ def test_intake_checks_repeats_refuses_bad_fields_registers_and_attaches(app, ap
             "accused_level": "village", "township": "town-a", "village": "东村",
             "category": "welfare_funds", "content": "东村村委会主任李四虚报低保户名单，套取低保资金。"}
     suggestions = text(clerk.action("/intake/repeat-check", form))
-    assert first["number"] in suggestions and f'/cases/{first["case_id"]}' in suggestions
+    assert first["display_number"] in suggestions and f'/cases/{first["case_id"]}' in suggestions
 
     refused = clerk.action("/intake", {**form, "reporter_name": ""})
     assert refused.status_code == 200 and refused.headers["X-Cluedesk-Status"] == "422"
@@ -247,7 +277,7 @@ def test_intake_checks_repeats_refuses_bad_fields_registers_and_attaches(app, ap
     saved = clerk.action("/intake", form)
     body = text(saved)
     assert "X-Cluedesk-Status" not in saved.headers, body
-    number = re.search(r"petition-office-\d{4}-\d{6}", body).group(0)
+    number = re.search(r"信访室〔\d{4}〕信访\d+号", body).group(0)
     case_id = int(re.search(r'/cases/(\d+)"', body).group(1))
     registered = api.as_("clerk").get(f"/cases/{case_id}").json
     assert registered["status"] == "open"
@@ -259,4 +289,4 @@ def test_intake_checks_repeats_refuses_bad_fields_registers_and_attaches(app, ap
     assert "letter.pdf" in text(attached)
     files = api.as_("clerk").get(f"/cases/{case_id}/attachments").json
     assert [f["file_name"] for f in files] == ["letter.pdf"]
-    assert number != first["number"]
+    assert number != first["display_number"]

@@ -153,17 +153,17 @@ def test_a_task_page_shows_only_what_the_user_may_see(app, flow, runtime):
     path = f"/tasks/{task['id']}"
     worker = Browser(app, "a-worker")
     page = text(worker.get(path))
-    assert task["case_number"] in page and "李四" in page and "虚报低保" in page
+    assert task["case_display_number"] in page and "李四" in page and "虚报低保" in page
     assert "王**" in page and "王小明" not in page and "13812345678" not in page
     assert 'data-testid="reveal-form"' not in page  # not holding a task of the case
     assert 'data-testid="claim"' in page and 'name="disposition"' in page
-    assert "信访登记员 办结了“受理告知”。" in page  # the timeline, in plain language
+    assert "信访登记员 完成了“受理告知”。" in page  # the timeline, in plain language
 
     for outsider in ("b-worker", "reviewer", "admin", "d-worker"):
         resp = Browser(app, outsider).get(path)
         assert resp.status_code in (403, 404), outsider
         body = text(resp)
-        assert task["case_number"] not in body and "李四" not in body and "王" not in body
+        assert task["case_display_number"] not in body and "李四" not in body and "王" not in body
     assert Browser(app, "b-worker").post(f"{path}/claim").headers["X-Cluedesk-Status"] in \
         ("403", "404")
 
@@ -218,6 +218,36 @@ def test_completing_with_errors_shows_them_at_the_fields_then_completes(app, flo
     assert 'data-testid="task-form"' not in text(worker.get(path))
 
 
+def test_an_approval_step_offers_agree_and_send_back_buttons(app, flow):
+    """审批处置意见: the form's `approved` decision is two buttons (同意 / 退回) that send it;
+    the other fields stay; a step without a decision keeps its ordinary 提交."""
+    task = register_to_town(flow, anonymous=True)
+    worker = Browser(app, "a-worker")
+    page = text(worker.get(f"/tasks/{task['id']}"))
+    assert 'data-testid="complete"' in page and 'data-testid="decision"' not in page
+    done = worker.post(f"/tasks/{task['id']}/complete", {
+        "version": task["version"], "disposition": "verification",
+        "disposition_reason": "反映问题具体，有可查性"})
+    assert 'data-testid="done"' in text(done)
+    (approval,) = [t for t in flow.as_("a-head").get("/tasks", query={"per_page": 500}).json[
+        "items"] if t["case_id"] == task["case_id"] and t["element_id"] == "approve_disposition"]
+    head = Browser(app, "a-head")
+    page = text(head.get(f"/tasks/{approval['id']}"))
+    assert re.search(r'<button type="submit" class="primary" name="approved" value="true" '
+                     r'data-testid="decide-yes">同意</button>', page)
+    assert re.search(r'<button type="submit" class="danger" name="approved" value="false" '
+                     r'data-testid="decide-no">退回</button>', page)
+    assert 'data-testid="complete"' not in page and 'name="approved" value="true" ' \
+        'checked' not in page and 'type="radio" name="approved"' not in page
+    assert 'name="comment"' in page  # the opinion is still written in the form
+    # Pressing 退回 sends approved=false with the opinion: the proposal goes back.
+    back = head.post(f"/tasks/{approval['id']}/complete", {
+        "version": approval["version"], "approved": "false", "comment": "请补充线索来源"})
+    assert 'data-testid="done"' in text(back) and "拟定处置意见" in text(back)
+    shown = flow.as_("a-head").get(f"/tasks/{approval['id']}").json
+    assert shown["status"] == "completed" and shown["decision"]["no"] == "send_back"
+
+
 def test_extension_request_from_the_page_and_the_decision_notifies_the_requester(
         app, api, runtime):
     runtime.clock.set(at("2026-09-28T10:05:00+08:00"))
@@ -262,7 +292,7 @@ def test_reassignment_and_escalation_notify_the_people_concerned(app, flow):
     notes = flow.as_("a-worker2").get("/notifications").json
     assert notes["unread"] == 1 and notes["items"][0]["kind"] == "reassigned"
     assert notes["items"][0]["task_id"] == task["id"]
-    assert task["case_number"] in notes["items"][0]["message"]
+    assert task["case_display_number"] in notes["items"][0]["message"]
     assert "a-worker 休假" in notes["items"][0]["message"]
     assert flow.as_("a-worker").get("/notifications").json["unread"] == 0
     bell = Browser(app, "a-worker2")

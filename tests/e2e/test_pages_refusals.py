@@ -44,8 +44,9 @@ def test_task_refusals_are_in_chinese(app, api, notice_case):
 
     stale = worker.action(f"{path}/complete", {"version": verify["version"]})
     body = refusal(stale, "409")
-    assert (f"任务已被他人更新（当前为第 {verify['version'] + 1} 版，"
-            f"您提交的是第 {verify['version']} 版），请刷新页面后重试。") in body
+    # Who did what, and that the typed input is kept (issue 21).
+    assert "您打开本页后，甲镇承办人 于 " in body and "签收了此任务。" in body
+    assert "您填写的内容仍保留在页面上" in body
     assert "has changed" not in body and "you sent" not in body
 
     body = refusal(Page(app, "b-worker").action(f"{path}/extension", {
@@ -74,8 +75,8 @@ def test_refusals_follow_the_chosen_language(app, notice_case):
     assert "X-Cluedesk-Status" not in worker.action(f"{path}/claim",
                                                     {"version": verify["version"]}).headers
     body = refusal(worker.action(f"{path}/complete", {"version": verify["version"]}), "409")
-    assert (f"The task has changed (now version {verify['version'] + 1}, you sent "
-            f"{verify['version']}); reload the page.") in body
+    assert "甲镇承办人 took the task at " in body and "after you opened this page" in body
+    assert "What you typed is still here" in body
     assert "任务" not in body
     body = refusal(english(Page(app, "a-worker2")).action(f"{path}/claim"), "409")
     assert "Someone else holds this task." in body and "他人" not in body

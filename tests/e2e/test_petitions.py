@@ -260,4 +260,4 @@ def test_a_repeat_goes_back_to_the_first_handling_unit(intake):
     notes = intake.as_("a-head").get("/notifications").json
     assert notes["unread"] == 1 and notes["items"][0]["kind"] == "repeat_received"
     assert notes["items"][0]["case_id"] == first["case_id"]
-    assert repeat["number"] in notes["items"][0]["message"]
+    assert repeat["display_number"] in notes["items"][0]["message"]

@@ -952,9 +952,11 @@ def test_ledgers_are_numbered_masked_spreadsheets(deployed, runtime):
                        "被反映人", "职务", "被反映人单位", "层级", "所属乡镇", "村(社区)",
                        "问题类别", "主要问题", "初信/重复", "原件编号", "登记单位", "首办单位",
                        "承办单位", "办理状态", "办结日期"]
-    # March only (not February's L4), in order of receipt, numbered from 1.
-    assert [r[:2] for r in rows[1:]] == [[1, l1["number"]], [2, l2["number"]],
-                                         [3, l3["number"]]]
+    # March only (not February's L4), in order of receipt, numbered from 1; the numbers as
+    # people read them (甲镇纪委〔2026〕信访1号), not the coded ones.
+    assert l1["display_number"] and l1["display_number"] != l1["number"]
+    assert [r[:2] for r in rows[1:]] == [[1, l1["display_number"]], [2, l2["display_number"]],
+                                         [3, l3["display_number"]]]
     first = dict(zip(rows[0], rows[1], strict=False))
     assert first["收件日期"] == datetime(2026, 3, 2)
     assert (first["来源渠道"], first["举报人"], first["联系电话"]) == ("来信", "王**", "138****5678")
@@ -969,14 +971,14 @@ def test_ledgers_are_numbered_masked_spreadsheets(deployed, runtime):
         ("匿名", "（密封转送，不载内容）", None, "信访室", "已转送", datetime(2026, 3, 3))
     repeat = dict(zip(rows[0], rows[3], strict=False))
     assert (repeat["初信/重复"], repeat["原件编号"], repeat["承办单位"], repeat["办理状态"]) == \
-        ("重复件", l1["number"], "甲镇纪委", "重复件合并办理")
+        ("重复件", l1["display_number"], "甲镇纪委", "重复件合并办理")
     everything = str(rows)
     for secret in ("王小明", "13812345678", "330481199001011234", "东村5组12号"):
         assert secret not in everything
     # town-a's register: the two petitions that count for it.
     status, _, book = download(api, "a-head", "/reports/ledgers/petition-register.xlsx",
                                {**MARCH, "unit": "town-a"})
-    assert [r[:2] for r in rows_of(book)[1:]] == [[1, l1["number"]], [2, l3["number"]]]
+    assert [r[:2] for r in rows_of(book)[1:]] == [[1, l1["display_number"]], [2, l3["display_number"]]]
 
     status, _, book = download(api, "chief", "/reports/ledgers/clue-ledger.xlsx", MARCH)
     assert status == 200 and book.worksheets[0].title == "问题线索台账"
@@ -986,13 +988,15 @@ def test_ledgers_are_numbered_masked_spreadsheets(deployed, runtime):
     assert (clue["序号"], clue["线索编号"], clue["线索来源"], clue["关联信访件编号"],
             clue["反映人"], clue["被反映人"], clue["承办单位"], clue["处置方式"],
             clue["线索状态"], clue["重点初核件"]) == \
-        (1, "town-a-2026-L000001", "信访举报", l1["number"], "王**", "李四", "甲镇纪委", None,
+        (1, "甲镇纪委〔2026〕线索1号", "信访举报", l1["display_number"], "王**", "李四", "甲镇纪委", None,
          "待处置", "否")
     other = dict(zip(rows[0], rows[2], strict=False))
     assert (other["序号"], other["线索来源"], other["反映人"], other["承办单位"],
             other["处置方式"], other["处置理由"], other["处置审批日期"], other["线索状态"]) == \
         (2, "巡察移交", None, "丁镇纪委", "谈话函询", "问题较轻，函询了解", datetime(2026, 3, 6),
          "谈话函询")
+    # A clue from before display numbers (no display number of its own) keeps its code.
+    assert other["线索编号"] == "town-d-2026-L000009"
     assert len(rows) == 3 and "王小明" not in str(rows)
 
     status, _, book = download(api, "chief", "/reports/ledgers/monthly-report.xlsx", MARCH)
@@ -1022,8 +1026,8 @@ def test_ledger_jobs_report_progress_and_serve_the_file(deployed, runtime):
     status, headers, book = download(api, "a-head", f"/reports/jobs/{job['id']}/download")
     assert status == 200 and "petition-register_town-a_2026-03-01_2026-03-31.xlsx" in \
         headers["Content-Disposition"]
-    assert [r[:2] for r in rows_of(book)[1:]] == [[1, data["l1"]["number"]],
-                                                  [2, data["l3"]["number"]]]
+    assert [r[:2] for r in rows_of(book)[1:]] == [[1, data["l1"]["display_number"]],
+                                                  [2, data["l3"]["display_number"]]]
     # Someone else's job does not exist for you; nor does an unknown one.
     assert api.as_("chief").get(f"/reports/jobs/{job['id']}").status == 404
     assert download(api, "chief", f"/reports/jobs/{job['id']}/download")[0] == 404

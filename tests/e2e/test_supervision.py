@@ -131,8 +131,13 @@ def test_inspection_findings_rectification_and_closing(sv, runtime):
     assert headers == FORMS["rectification_ledger"]
     assert len(rows) == 1 and rows[0][headers.index("完成情况")] == "已补齐3户审批记录"
     assert rows[0][headers.index("状态")] == "已销号"
+    # The ledgers number the finding as people read it (甲镇纪委〔2026〕问题1号), not its code.
+    assert got["display_number"] and got["display_number"] != got["number"]
+    assert rows[0][headers.index("编号")] == got["display_number"]
     headers, rows = ledger(api, "chief", "inspection-ledger")
     assert headers == FORMS["inspection_ledger"]
+    assert rows[0][headers.index("编号")] == got["display_number"]
+    assert "〔" in rows[0][headers.index("检查编号")]
     assert rows[0][headers.index("发现的问题")] == FINDING["description"]
     assert rows[0][headers.index("整改时限")] is not None
     headers, rows = ledger(api, "chief", "supervision-monthly")
@@ -170,7 +175,7 @@ def test_overdue_rectification_is_red_and_escalated(sv, runtime):
     assert t["warning"] == "red"
     # Escalated: the responsible unit's supervisors are told.
     notes = api.as_("a-head").get("/notifications").json
-    assert any("rectification" in n["message"] for n in notes["items"]), notes
+    assert any("问题整改" in n["message"] for n in notes["items"]), notes
     figures = {f["unit"]: f for f in api.as_("chief").get("/supervision/figures").json}
     assert figures["town-a"] == {"unit": "town-a", "unit_name": "甲镇纪委", "found": 1,
                                  "closed": 0, "on_time": 0, "overdue": 1}
@@ -300,6 +305,7 @@ def test_interference_register_quarterly_report_and_flag(sv, runtime):
     headers, rows = ledger(api, "chief", "interference-report", unit="county")
     assert headers == FORMS["interference_report"]
     assert rows[0][headers.index("姓名")] == "钱七"
+    assert rows[0][headers.index("编号")] == resp.json["display_number"] != resp.json["number"]
     assert rows[0][headers.index("职务")] == "常务副镇长"
 
 

@@ -3,7 +3,11 @@ and the timer worker treat like any others (on both databases, in a committed sc
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select, text
 
+from engine.petitions.models import Petition
+from engine.petitions.repeats import RepeatFinder, features_of
+from engine.petitions.similarity import PetitionFeatures, index_keys
 from tests.api_client import ApiClient
 from tests.integration.support import cli, dispose_app, issue_tokens, make_app, sql_scalar
 
@@ -50,5 +54,41 @@ def test_bench_seed_writes_open_tasks_the_inbox_shows_in_every_colour(scratch, b
     app = make_app(url)
     try:
         assert sql_scalar(app, "SELECT count(*) FROM tasks WHERE process_key = 'bench_seed'") == 650
+    finally:
+        dispose_app(app)
+
+
+def test_bench_seed_with_accused_writes_the_keys_registration_would_and_repeats_are_found(
+        scratch, backend):
+    """`--with-accused`: varied cadres, villages and matters, and repeat-check keys spelled in
+    SQL exactly as the application writes them; the repeat check finds a seeded matter again."""
+    url = scratch.create(backend)
+    proc = cli(url, "bench-seed", "--tasks", "400", "--with-accused")
+    assert proc.returncode == 0, proc.stderr
+    app = make_app(url)
+    rt = app.extensions["cluedesk"]
+    try:
+        def compare(uow):
+            session = uow.session
+            seeded = list(session.scalars(select(Petition).where(
+                Petition.number.like("BENCH-%"))))
+            codes = dict(session.execute(text("SELECT id, code FROM units")).all())
+            stored: dict[int, set[str]] = {}
+            for key, pid in session.execute(text("SELECT key, petition_id FROM repeat_keys")):
+                stored.setdefault(pid, set()).add(key)
+            assert len(seeded) == 400
+            assert len({p.village for p in seeded}) > 100
+            assert len({p.accused[0].name for p in seeded}) > 300
+            for p in seeded:
+                assert stored[p.id] == index_keys(features_of(p, codes.get(p.township_id))), p.id
+            return seeded[7]
+        sample = rt.read(compare)
+        person = sample.accused[0]
+        query = PetitionFeatures(
+            petition_id=-1, accused=[{"name": person.name, "post": person.post}],
+            village=sample.village, content=sample.content.replace("，", "。"),
+            received_at=rt.clock.now())
+        hits = rt.read(lambda uow: RepeatFinder().search(uow.session, query, rt.clock.now()))
+        assert hits and hits[0]["petition_id"] == sample.id
     finally:
         dispose_app(app)

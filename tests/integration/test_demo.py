@@ -42,6 +42,13 @@ WAITING = {
     ("rectification", "report_progress"),           # also the one sent back at verification
     ("rectification", "verify"),
     ("rectification", "supervise"),                 # patrol: the township supervises
+    ("village_four_two", "resolve"),                # villagers' representatives to vote
+    ("village_asset_lease", "supervise_check"),     # the supervision committee checks
+    ("village_project_award", "supervise_check"),
+    ("village_subsidy", "supervise_check"),
+    ("village_seal", "supervise_check"),
+    ("village_expense", "approve_expense"),
+    ("village_homestead", "apply_homestead"),
 }
 
 
@@ -58,7 +65,7 @@ def demo_url(tmp_path_factory):
         assert proc.returncode == 0, out(proc)
     first = cli(url, "demo", timeout=300)
     assert first.returncode == 0, out(first)
-    assert "demo organisation ready (32 users created)" in first.stdout, out(first)
+    assert "demo organisation ready (37 users created)" in first.stdout, out(first)
     assert "sample petitions: " in first.stdout and " created" in first.stdout, out(first)
     again = cli(url, "demo", timeout=300)
     assert again.returncode == 0, out(again)
@@ -137,8 +144,15 @@ def test_a_notified_quality_review_round_and_zone_scores(db):
     assert db("SELECT status, seed FROM quality_review_rounds") == [("notified", "20260401")]
     items = db("SELECT score, passed, rectification FROM quality_review_items ORDER BY position")
     assert items and all(score is not None for score, _, _ in items)
-    assert [r for _, passed, r in items if not passed] == ["needs_rectification"]
-    assert sorted(db("SELECT score FROM evaluation_scores")) == [(72.0,), (88.0,)]
+    # The failed item's township has its rectification (a finding of the round's random check).
+    assert [r for _, passed, r in items if not passed] == ["opened"]
+    (ref,) = db("SELECT rectification_ref FROM quality_review_items WHERE NOT passed")
+    assert db("SELECT f.status, i.kind FROM inspection_findings f JOIN inspections i "
+              "ON i.id = f.inspection_id WHERE f.number = :n", n=ref[0]) == [("measures",
+                                                                              "random")]
+    # Zones for the half-year, the townships' committees for the quarter.
+    assert sorted(db("SELECT score FROM evaluation_scores")) == [
+        (68.0,), (72.0,), (80.0,), (88.0,), (92.0,)]
 
 
 def test_the_inboxes_show_the_work(demo_url):
@@ -165,3 +179,29 @@ def test_the_inboxes_show_the_work(demo_url):
         assert [t["case_id"] for t in inbox("reviewer-org")] == [None]
     finally:
         dispose_app(app)
+
+
+def test_village_matters_and_the_exported_public_site(demo_url, db, tmp_path):
+    """A 四议两公开 decision finished after a failed quorum; published items; the exported site
+    holds none of the demo's reporter values, raw or masked."""
+    from engine.petitions import masking
+    assert db("SELECT COUNT(*) FROM village_meetings WHERE NOT quorum_met") == [(1,)]
+    assert db("SELECT status, COUNT(*) FROM village_matters GROUP BY status ORDER BY status") == \
+        [("finished", 1), ("running", 7)]
+    assert db("SELECT COUNT(*) FROM disclosure_items WHERE status = 'approved'") == [(4,)]
+    site = tmp_path / "site"
+    proc = cli(demo_url, "disclosure-export", "--path", str(site), timeout=120)
+    assert proc.returncode == 0, out(proc)
+    files = {p: p.read_text(encoding="utf-8") for p in site.rglob("*") if p.is_file()}
+    assert len(files) > 10 and (site / "town-a" / "feed.atom").exists()
+    text_ = "\n".join(files.values())
+    secrets = set()
+    for anonymous, *values in db("SELECT anonymous, reporter_name, reporter_id_number, "
+                                 "reporter_phone, reporter_address FROM petitions"):
+        raw = dict(zip(("name", "id_number", "phone", "address"), values, strict=True))
+        secrets |= {v for v in raw.values() if v}
+        secrets |= {v for k, v in masking.reporter(bool(anonymous), raw).items()
+                    if isinstance(v, str) and len(v.strip("*")) >= 2}
+    assert len(secrets) >= 4
+    assert [s for s in secrets if s in text_] == []
+    assert "钱某" in text_ and "钱二" not in text_ and "孙三" in text_

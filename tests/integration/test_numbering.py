@@ -25,6 +25,7 @@ def test_concurrent_registrations_get_consecutive_unique_numbers(backend, scratc
             for i in range(EACH):
                 resp = clerk.post("/petitions", json={
                     "channel": "online", "reporter": {"anonymous": True},
+                    "no_accused_reason": "并发登记测试，不涉及具体人员",
                     "content": f"并发登记 {threading.get_ident()} {i}"})
                 (results if resp.status == 201 else errors).append(resp.json)
         threads = [threading.Thread(target=register) for _ in range(THREADS)]
@@ -35,6 +36,10 @@ def test_concurrent_registrations_get_consecutive_unique_numbers(backend, scratc
         assert errors == []
         numbers = sorted(int(r["number"].rsplit("-", 1)[1]) for r in results)
         assert numbers == list(range(1, THREADS * EACH + 1))
+        # The readable number people see: the unit's name, the year, the same gap-free count.
+        shown = sorted(r["display_number"] for r in results)
+        year = results[0]["number"].split("-")[-2]
+        assert shown == sorted(f"信访室〔{year}〕信访{n}号" for n in range(1, THREADS * EACH + 1))
         cases = sorted(r["case_id"] for r in results)
         assert len(set(cases)) == THREADS * EACH
     finally:

@@ -5,9 +5,11 @@ supervisors."""
 from __future__ import annotations
 
 import io
+import zipfile
 import logging
 import re
 
+import docx
 import openpyxl
 import pytest
 
@@ -39,6 +41,12 @@ def leaks(text: str) -> list[str]:
 
 
 def xlsx_text(data: bytes) -> str:
+    """The text of an Excel file, or of a Word file (documents are zip files too)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        if "word/document.xml" in archive.namelist():
+            document = docx.Document(io.BytesIO(data))
+            cells = [c.text for t in document.tables for r in t.rows for c in r.cells]
+            return "\n".join([p.text for p in document.paragraphs] + cells)
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
     return "\n".join(str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
                      for v in row if v is not None)

@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 
-from engine.workflow.scripting import ScriptRefused, check, run_script
+from engine.workflow.scripting import ScriptFailed, ScriptRefused, check, run_script
 from tests.conftest import FROZEN
 
 ESCAPES = {
@@ -64,7 +64,25 @@ ESCAPES = {
     "type-attribute": ("m = str.mro()", "'mro' is not allowed"),
     "unbound-method": ("s = str.ljust('a', 10**10)", "calling 'ljust' is not allowed"),
     "sorted-key-builtin": ("x = sorted(['a'], key=str.upper)", "takes a lambda"),
-    "def": ("def f():\n    return 1", "def (use a lambda) is not allowed"),
+    "def-recursion": ("def f(n):\n    return f(n + 1)\nf(0)", "recursion too deep"),
+    "def-call-explosion": ("def f(n):\n    return 1 if n == 0 else f(n - 1) + f(n - 1)\n"
+                           "x = f(40)", "operation budget exhausted"),
+    "def-loop-forever": ("def f():\n    while True:\n        pass\nf()",
+                         "operation budget exhausted"),
+    "def-shadows-guard": ("def _cd_tick():\n    return True", "'_cd_tick' is not allowed"),
+    "def-shadows-getattr-guard": ("def _getattr_(o, n):\n    return o",
+                                  "'_getattr_' is not allowed"),
+    "def-shadows-helper": ("def sorted(x):\n    return x", "would hide a helper"),
+    "def-shadows-locals": ("def locals():\n    return {}", "would hide a helper"),
+    "def-default-trick": ("def f(g=today):\n    return g", "default values of def parameters"),
+    "def-decorator": ("def d(f):\n    return f\n@d\ndef g():\n    return 1",
+                      "decorators are not allowed"),
+    "def-generator": ("def g():\n    yield 1", "yield is not allowed"),
+    "def-globals": ("def f():\n    return 1\ng = f.__globals__", "'__globals__' is not allowed"),
+    "def-code": ("def f():\n    return 1\nc = f.__code__", "'__code__' is not allowed"),
+    "def-nonlocal": ("def f():\n    nonlocal x\n    x = 1", "nonlocal is not allowed"),
+    "async-def": ("async def f():\n    return 1", "async is not allowed"),
+    "vars-of-a-helper": ("x = vars(today)", "vars() takes no argument"),
     "class": ("class X:\n    pass", "class is not allowed"),
     "try-swallow-budget": ("try:\n    while True:\n        pass\nexcept BaseException:\n    pass",
                            "try/except is not allowed"),
@@ -91,6 +109,28 @@ def test_escape_is_refused_with_a_clear_error_in_bounded_memory(name):
         tracemalloc.stop()
     assert reason in str(refused.value)
     assert peak < 64 * 1024 * 1024, f"{name} allocated {peak} bytes before it was refused"
+
+
+def test_locals_vars_and_globals_are_copies_of_the_data_only():
+    for view in ("locals", "vars", "globals"):
+        data = run_script(f"a = 2\ndef f():\n    return sorted({view}())\nseen = sorted({view}())\n"
+                          f"inner = f()\ncopy = {view}()\ncopy['b'] = 3\nadded = 'b' in {view}()",
+                          {"x": 1})
+        assert data["seen"] == ["a", "x"] and data["inner"] == ["a", "seen", "x"]
+        assert data["added"] is False and "b" not in data
+    assert run_script("sorted(locals()) + sorted(globals())", {"x": 1}, mode="eval") == ["x", "x"]
+    assert run_script("'y' in vars() or 'x' in globals()", {"x": 1}, mode="eval") is True
+    for view in ("locals", "vars", "globals"):
+        with pytest.raises(ScriptFailed, match="KeyError: '__builtins__'"):
+            run_script(f"b = {view}()['__builtins__']", {})
+        for name in ("today", "len", "_cd_tick", "_getattr_", "_print_", "print"):
+            assert name not in run_script(f"names = list({view}())", {})["names"]
+
+
+def test_a_def_runs_and_its_function_never_reaches_the_data():
+    data = run_script("def fact(n):\n    if n < 2:\n        return 1\n    return n * fact(n - 1)\n"
+                      "x = fact(10)\nfs = [fact]\nby_name = {'f': fact}\nok = [1]", {})
+    assert data == {"x": 3628800, "ok": [1]}
 
 
 def test_policy_violations_are_found_without_running_and_name_the_line():
@@ -158,6 +198,25 @@ def test_a_runaway_script_puts_the_instance_in_error_naming_the_element(api):
     assert inst["status"] == "error"
     assert inst["error"]["element_id"] == "evil_script"
     assert "script refused in evil_script: operation budget exhausted" in inst["error"]["message"]
+
+
+def test_a_def_that_recurses_forever_puts_the_instance_in_error(api):
+    designer = api.as_("designer")
+    assert designer.deploy(SCRIPTED.replace(b"SCRIPT", b"def f(n):\n  return f(n + 1)\nx = f(0)"),
+                           "recurse.bpmn").status == 201
+    inst = designer.start("escape_attempt").json
+    assert inst["status"] == "error"
+    assert inst["error"]["element_id"] == "evil_script"
+    assert "script refused in evil_script: recursion too deep" in inst["error"]["message"]
+
+
+def test_a_function_object_never_reaches_the_stored_data(api):
+    designer = api.as_("designer")
+    script = b"def f(n):\n  return n + 1\nfs = [f]\ng = f\nx = f(1)"
+    assert designer.deploy(SCRIPTED.replace(b"SCRIPT", script), "def.bpmn").status == 201
+    inst = designer.start("escape_attempt").json
+    assert inst["status"] == "completed", inst
+    assert inst["data"] == {"x": 2}
 
 
 def test_lookup_helpers_read_units_users_and_deadlines_of_this_deployment(runtime):

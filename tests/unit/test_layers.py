@@ -137,3 +137,18 @@ def test_no_function_local_imports_of_project_modules():
 
 def test_the_cycle_finder_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_only_the_unit_of_work_commits():
+    """Outside `engine/uow.py` nothing commits a session: a use case commits by returning from
+    `Runtime.transact`, workers by `uow.commit()` (the unit of work runs the commit steps)."""
+    found = []
+    for name, path in modules().items():
+        if name == "engine.uow":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "commit"
+                    and ast.unparse(node.func.value) not in ("uow", "self.uow")):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node)}")
+    assert found == []

@@ -1,4 +1,6 @@
 """Every user-visible string of the pages has a Chinese and an English translation."""
+from babel.messages.pofile import read_po
+
 from web import i18n
 
 
@@ -28,3 +30,18 @@ def test_every_bpmn_problem_reason_is_translated():
     for lang in i18n.LANGUAGES:
         done = i18n.translated(lang)
         assert [r for r, msgid in REASONS.items() if msgid not in done] == [], lang
+
+
+def test_a_string_in_several_areas_is_translated_the_same_everywhere():
+    """The areas' catalogs are merged into one: a msgid translated two ways shows one of them on
+    every page, whichever loads last (say 整改时限 for every "Time limit")."""
+    for lang in i18n.LANGUAGES:
+        seen: dict[str, dict[str, str]] = {}
+        for po in i18n.catalogs():
+            if po.parts[-3] != lang:
+                continue
+            with po.open("rb") as f:
+                for message in read_po(f):
+                    if message.id and isinstance(message.id, str) and message.string:
+                        seen.setdefault(message.id, {})[message.string] = po.parts[-4]
+        assert {k: v for k, v in seen.items() if len(v) > 1} == {}, lang

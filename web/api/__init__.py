@@ -11,3 +11,8 @@ from web.api import admin  # noqa: E402,F401
 from web.api import documents  # noqa: E402,F401
 from web.api import quality  # noqa: E402,F401
 from web.api import evaluation  # noqa: E402,F401
+from web.api import case_record  # noqa: E402,F401
+from web.api import task_notes  # noqa: E402,F401
+from web.api import conditional  # noqa: E402,F401
+from web.api import village  # noqa: E402,F401
+from web.api import search  # noqa: E402,F401

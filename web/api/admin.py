@@ -319,12 +319,13 @@ def _calendar_file() -> tuple[str, str]:
     if request.files:
         upload = request.files.get("file")
         if upload is None:
-            raise Invalid("send the file in the multipart field `file`",
+            raise Invalid("send the file in the multipart field `file`", reason="calendar_file_missing",
                           fields={"file": ["required"]})
         try:
             return upload.filename or "calendar.yaml", upload.read().decode("utf-8")
         except UnicodeDecodeError:
-            raise Invalid("the calendar file is not UTF-8", fields={"file": ["not UTF-8"]}) \
+            raise Invalid("the calendar file is not UTF-8", reason="calendar_not_utf8",
+                          fields={"file": ["not UTF-8"]}) \
                 from None
     args = json_body(AdminCalendarIn)
     return args["file_name"], args["text"]

@@ -30,11 +30,13 @@ def upload_attachment(case_id):
     user = current_user()
     upload = request.files.get("file")
     if upload is None:
-        raise Invalid("send the file in the multipart field `file`", fields={"file": ["required"]})
+        raise Invalid("send the file in the multipart field `file`", reason="attachment_file_missing",
+                      fields={"file": ["required"]})
     flag = request.form.get("identifies_reporter", "false").lower() in ("1", "true", "yes", "on")
     petition = request.form.get("petition_id")
     if petition is not None and not petition.isdigit():
-        raise Invalid("petition_id must be a number", fields={"petition_id": ["not a number"]})
+        raise Invalid("petition_id must be a number", reason="attachment_petition_id_invalid",
+                      fields={"petition_id": ["not a number"]})
     rt = runtime()
     data = upload.read()
     return dump(AttachmentOut, rt.transact(lambda uow: attachments.describe(attachments.upload(

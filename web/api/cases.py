@@ -37,7 +37,8 @@ def get_case(case_id):
         case = cases.read_case(session, rt, user=user, case_id=case_id)
         instance = session.get(ProcessInstance, case.instance_id) if case.instance_id else None
         tasks = processes.open_tasks(session, instance.id) if instance else []
-        return {"id": case.id, "number": case.number, "status": case.status,
+        return {"id": case.id, "number": case.number,
+                "display_number": case.display_number, "status": case.status,
                 "process_key": case.process_key,
                 "process_version": instance.version if instance else None,
                 "instance_id": case.instance_id,
@@ -82,7 +83,8 @@ def case_history(case_id):
 
 
 def _case_body(uow, case) -> dict:
-    return {"id": case.id, "number": case.number, "status": case.status}
+    return {"id": case.id, "number": case.number, "display_number": case.display_number,
+            "status": case.status}
 
 
 @bp.post("/cases/<int:case_id>/take")

@@ -1,11 +1,14 @@
-"""Official documents and dossiers: generate (synchronously, one document), list, compile the
-dossier; administrators manage template versions with a preview."""
+"""Official documents and dossiers: generate a document and compile the dossier as background
+jobs (202 with the job; follow it at GET /documents/jobs/{id}), list them; administrators manage
+template versions with a preview."""
 from __future__ import annotations
 
 from flask import Response, request
 from marshmallow import Schema, fields, validate
 
 from engine.documents import dossier as dossiers
+from engine.documents import jobs as document_jobs
+from engine.documents import supervision as supervision_documents
 from engine.documents import service as documents
 from engine.errors import Invalid
 from web.api import bp
@@ -68,6 +71,44 @@ class DossierOut(Schema):
     frozen_at = fields.AwareDateTime(allow_none=True)
 
 
+class SupervisionDocumentOut(Schema):
+    id = fields.Integer()
+    inspection_id = fields.Integer()
+    finding_id = fields.Integer(allow_none=True)
+    template = fields.String()
+    title = fields.String()
+    template_version = fields.Integer()
+    revision = fields.Integer()
+    number = fields.String()
+    task_id = fields.String(allow_none=True)
+    sha256 = fields.String()
+    pdf_available = fields.Boolean()
+    generated_at = fields.AwareDateTime()
+
+
+class FileQuery(Strict):
+    format = fields.String(load_default="docx", validate=validate.OneOf(["docx", "pdf"]))
+
+
+class DocumentJobOut(Schema):
+    id = fields.String()
+    kind = fields.String(metadata={"description": "document or dossier"})
+    status = fields.String(metadata={"description": "queued, running, done or failed"})
+    case_id = fields.Integer(allow_none=True)
+    template = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
+    task_id = fields.String(allow_none=True)
+    progress_done = fields.Integer()
+    progress_total = fields.Integer(allow_none=True)
+    error = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    document = fields.Nested(DocumentOut, allow_none=True)
+    dossier = fields.Nested(DossierOut, allow_none=True)
+    supervision_documents = fields.List(fields.Nested(SupervisionDocumentOut))
+    created_at = fields.AwareDateTime()
+    finished_at = fields.AwareDateTime(allow_none=True)
+
+
 class TemplateVersionOut(Schema):
     version = fields.Integer()
     sha256 = fields.String()
@@ -99,25 +140,33 @@ def list_documents(case_id):
 
 
 @bp.post("/cases/<int:case_id>/documents")
-@doc(body=DocumentIn, responses={201: DocumentOut})
+@doc(body=DocumentIn, responses={202: DocumentJobOut})
 def generate_document(case_id):
-    """Generate a document from a template for the case (.docx, and PDF when LibreOffice is
-    installed), stored as attachments; `reveal_reason` puts the reporter into an internal one."""
+    """Queue the generation of a document from a template for the case (.docx, and PDF when
+    LibreOffice is installed, stored as attachments); `reveal_reason` puts the reporter into an
+    internal one. Follow the job at GET /documents/jobs/{id}; its `document` once done."""
     body = json_body(DocumentIn)
-    user = current_user()
-    return dump(DocumentOut, documents.generate(
-        runtime(), user_id=user.id, case_id=case_id, key=body["template"],
-        reveal_reason=body["reveal_reason"])), 201
+    return dump(DocumentJobOut, document_jobs.queue_document(
+        runtime(), user=current_user(), case_id=case_id, key=body["template"],
+        reveal_reason=body["reveal_reason"])), 202
 
 
 @bp.post("/tasks/<task_id>/document")
-@doc(body=TaskDocumentIn, responses={201: DocumentOut})
+@doc(body=TaskDocumentIn, responses={202: DocumentJobOut})
 def generate_task_document(task_id):
-    """Generate the document the task's `document` property names."""
+    """Queue the document the task's `document` property names (a job, as above)."""
     body = json_body(TaskDocumentIn)
-    user = current_user()
-    return dump(DocumentOut, documents.for_task(runtime(), user_id=user.id, task_id=task_id,
-                                                reveal_reason=body["reveal_reason"])), 201
+    return dump(DocumentJobOut, document_jobs.queue_for_task(
+        runtime(), user=current_user(), task_id=task_id,
+        reveal_reason=body["reveal_reason"])), 202
+
+
+@bp.get("/documents/jobs/<document_job_id>")
+@doc(responses={200: DocumentJobOut})
+def document_job(document_job_id):
+    """A document or dossier job of the caller: status, progress, and what it made."""
+    return dump(DocumentJobOut, document_jobs.status(runtime(), user=current_user(),
+                                                     job_id=document_job_id))
 
 
 @bp.get("/cases/<int:case_id>/dossiers")
@@ -131,14 +180,14 @@ def list_dossiers(case_id):
 
 
 @bp.post("/cases/<int:case_id>/dossiers")
-@doc(body=DossierIn, responses={201: DossierOut})
+@doc(body=DossierIn, responses={202: DocumentJobOut})
 def build_dossier(case_id):
-    """Compile the case's dossier (PDF with contents and page numbers, and ZIP); `freeze` once
-    the case is archived or concluded puts its checksum into the audit chain."""
+    """Queue the compilation of the case's dossier (PDF with contents and page numbers, and ZIP);
+    `freeze` once the case is archived or concluded puts its checksum into the audit chain.
+    Follow the job at GET /documents/jobs/{id}; its `dossier` once done."""
     body = json_body(DossierIn)
-    user = current_user()
-    return dump(DossierOut, dossiers.build(runtime(), user_id=user.id, case_id=case_id,
-                                           freeze=body["freeze"])), 201
+    return dump(DocumentJobOut, document_jobs.queue_dossier(
+        runtime(), user=current_user(), case_id=case_id, freeze=body["freeze"])), 202
 
 
 @bp.get("/admin/document-templates")
@@ -189,4 +238,33 @@ def preview_document_template(template_key):
     ext = "pdf" if ctype == documents.PDF else "docx"
     return Response(data, mimetype=ctype, headers={
         "Content-Disposition": f"inline; filename=preview-{template_key}.{ext}",
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+
+
+@bp.get("/inspections/<int:inspection_id>/documents")
+@doc(responses={200: [SupervisionDocumentOut]})
+def list_supervision_documents(inspection_id):
+    """The inspection's documents (检查通知书) and those of the findings the caller may see
+    (整改通知书, 整改情况报告), every revision, oldest first."""
+    user = current_user()
+    return dump(SupervisionDocumentOut, runtime().read(
+        lambda uow: supervision_documents.for_inspection(uow.session, user=user,
+                                                         inspection_id=inspection_id)),
+        many=True)
+
+
+@bp.get("/supervision-documents/<int:supervision_document_id>")
+@doc(query=FileQuery, responses={200: None})
+def supervision_document_file(supervision_document_id):
+    """A supervision document's file: `format=docx` (default) or `pdf` (404 without one)."""
+    from web.api.common import query_args
+    args = query_args(FileQuery)
+    user = current_user()
+    rt = runtime()
+    name, ctype, data = rt.read(lambda uow: supervision_documents.file(
+        uow.session, rt, user=user, document_id=supervision_document_id,
+        pdf=args["format"] == "pdf"))
+    from urllib.parse import quote
+    return Response(data, mimetype=ctype, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
         "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})

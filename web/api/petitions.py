@@ -24,7 +24,8 @@ def register_petition():
 
     def work(uow):
         petition = petitions.register(uow, runtime=rt, user=user, fields=fields)
-        return {"id": petition.id, "number": petition.number, "case_id": petition.case_id,
+        return {"id": petition.id, "number": petition.number,
+                "display_number": petition.display_number, "case_id": petition.case_id,
                 "status": petition.status}
     return dump(schemas.PetitionCreated, rt.transact(work)), 201
 

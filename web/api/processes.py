@@ -19,7 +19,7 @@ DESIGNER = "process_designer"
 def _require(role: str):
     user = current_user()
     if role not in user.roles:
-        raise Forbidden(f"this needs the {role} role")
+        raise Forbidden("this needs the %(role)s role", reason="role_required", params={"role": role})
     return user
 
 
@@ -28,7 +28,8 @@ def _uploaded_files() -> list[tuple[str, bytes]]:
     if request.files:
         files = [(f.filename or "upload.bpmn", f.read()) for f in request.files.getlist("bpmn")]
         if not files:
-            raise Invalid("send the file in the multipart field `bpmn`", fields={"bpmn": ["required"]})
+            raise Invalid("send the file in the multipart field `bpmn`", reason="bpmn_file_missing",
+                          fields={"bpmn": ["required"]})
         return files
     return [(request.headers.get("X-File-Name", "upload.bpmn"), request.get_data())]
 
@@ -98,7 +99,7 @@ def get_instance(instance_id):
     def read(uow):
         instance = processes.get_instance(uow.session, instance_id)
         if not processes.may_drive_instance(uow.session, user, instance):
-            raise Forbidden("you may not see this instance")
+            raise Forbidden("you may not see this instance", reason="instance_not_visible")
         return instance_body(uow, instance)
     return rt.read(read)
 

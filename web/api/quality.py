@@ -60,7 +60,10 @@ class ItemOut(Schema):
     scored_at = fields.AwareDateTime(allow_none=True)
     rectification = fields.String(allow_none=True, metadata={
         "description": "needs_rectification (failed, none opened yet) or opened"})
-    rectification_ref = fields.String(allow_none=True)
+    rectification_ref = fields.String(allow_none=True, metadata={
+        "description": "the number of the finding whose rectification was opened"})
+    finding_id = fields.Integer(allow_none=True, metadata={
+        "description": "that finding (GET /findings/{id}): its rectification and 销号"})
 
 
 class UnitResult(Schema):
@@ -174,7 +177,7 @@ def notify_quality_round(round_id):
     rt = runtime()
 
     def work(uow):
-        rnd = quality.notify(uow.session, rt, user=user, round_id=round_id)
+        rnd = quality.notify(uow, rt, user=user, round_id=round_id)
         return quality.describe_round(uow.session, rt, rnd)
     return dump(RoundOut, rt.transact(work))
 

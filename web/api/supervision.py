@@ -62,6 +62,7 @@ class EvidenceOut(Schema):
 class FindingOut(Schema):
     id = fields.Integer()
     number = fields.String()
+    display_number = fields.String(allow_none=True)
     inspection_id = fields.Integer()
     unit = fields.String()
     unit_name = fields.String()
@@ -93,6 +94,7 @@ class FindingOut(Schema):
 class InspectionOut(Schema):
     id = fields.Integer()
     number = fields.String()
+    display_number = fields.String(allow_none=True)
     unit = fields.String()
     unit_name = fields.String()
     kind = fields.String()
@@ -164,6 +166,7 @@ class InterferenceQuery(schemas.Strict):
 class InterferenceOut(Schema):
     id = fields.Integer()
     number = fields.String()
+    display_number = fields.String(allow_none=True)
     unit = fields.String()
     unit_name = fields.String()
     cadre_name = fields.String()

@@ -3,6 +3,7 @@ from engine.inbox import service as inbox
 from engine.processes import service as processes
 from engine.processes import store
 from engine.processes.models import ProcessInstance
+from engine.views import case_record, task_page
 from web import schemas
 from web.api import bp
 from web.api.common import dump, json_body, query_args
@@ -44,8 +45,12 @@ def get_task(task_id):
         instance = session.get(ProcessInstance, task.instance_id)
         body["form"] = store.compiled_for(session, rt, instance.definition_id).form(
             task.element_id)
+        body["decision"] = task_page.decision(task, body["form"])
+        body["record"] = case_record.for_task(session, rt, task=task,
+                                              approval=body["decision"] is not None)
         case = session.get(Case, task.case_id) if task.case_id else None
-        body["case"] = {"id": case.id, "number": case.number, "status": case.status} if case else None
+        body["case"] = {"id": case.id, "number": case.number, "display_number": case.display_number,
+                        "status": case.status} if case else None
         return body
     return dump(schemas.TaskDetail, rt.read(read))
 

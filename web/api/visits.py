@@ -63,6 +63,7 @@ def request_transfer(case_id):
         tasks = visits.request_transfer(uow, runtime=rt, user=user, case_id=case_id,
                                         to_unit=args["to_unit"], reason=args["reason"])
         if not tasks:
-            raise Invalid("the transfer process offered no task", fields={"case_id": ["none"]})
+            raise Invalid("the transfer process offered no task",
+                          reason="visit_transfer_misconfigured", fields={"case_id": ["none"]})
         return inbox.describe(uow.session, tasks[:1], rt)[0]
     return dump(schemas.TaskOut, rt.transact(start)), 201

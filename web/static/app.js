@@ -20,6 +20,13 @@
   }
   window.cluedesk = { toast: toast, csrf: csrf };
 
+  // Until htmx has taken over the page's forms, their buttons do not take clicks (app.css):
+  // a click that early would send the form as a plain GET, its contents in the address.
+  // This listener runs after htmx's own, so the forms are ready when it does.
+  document.addEventListener("DOMContentLoaded", () => {
+    document.documentElement.dataset.ready = "1";
+  });
+
   document.body.addEventListener("cd-toast", (event) => {
     toast(event.detail.message, event.detail.level);
   });

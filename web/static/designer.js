@@ -20,9 +20,27 @@
     '<bpmndi:BPMNShape id="start_di" bpmnElement="start"><dc:Bounds x="180" y="160" width="36" height="36"/>' +
     '</bpmndi:BPMNShape></bpmndi:BPMNPlane></bpmndi:BPMNDiagram></bpmn:definitions>';
 
-  const modeler = new window.BpmnJS({ container: $("canvas") });
+  // The pickers' choices (actions, deadline keys, documents) are filled in when they arrive;
+  // the panel reads them each time it draws.
+  const choices = { actions: [], deadlines: [], documents: [] };
+  const modeler = window.CluedeskModeler.create({
+    container: $("canvas"), panel: $("properties"), choices: choices,
+    dictionary: JSON.parse(root.dataset.panelWords || "{}"),
+    labels: JSON.parse(root.dataset.panelLabels || "{}"),
+  });
+  fetch(root.dataset.choices, { credentials: "same-origin" }).then((r) => r.json()).then((found) => {
+    Object.assign(choices, found);
+    root.setAttribute("data-ready", "true");
+  });
   const state = { key: null, fileName: "diagram.bpmn", markers: [], testRun: null };
   root.modeler = modeler;  // for debugging from the console
+
+  // An instant in the deployment's time zone, to the minute (as the `localtime` filter of the
+  // server-rendered pages writes it).
+  const clockFormat = new Intl.DateTimeFormat("sv-SE", {
+    timeZone: root.dataset.tz || undefined, year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hour12: false });
+  function localTime(iso) { return iso ? clockFormat.format(new Date(iso)) : ""; }
 
   function status(message) { $("status").textContent = message; }
 
@@ -88,7 +106,7 @@
       const tr = document.createElement("tr");
       tr.dataset.testid = "version-" + v.version;
       tr.setAttribute("data-testid", "version-" + v.version);
-      [("v" + v.version), (v.deployed_at || "").replace("T", " ").slice(0, 16), v.deployed_by,
+      [("v" + v.version), localTime(v.deployed_at), v.deployed_by,
        v.comment + (v.running_instances ? " · " + t("Instances", { n: v.running_instances }) : "")]
         .forEach((text) => { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); });
       const actions = document.createElement("td");

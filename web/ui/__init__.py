@@ -128,7 +128,8 @@ def N_(message: str) -> str:
 # (endpoint, label msgid, roles that see it); a link appears once its page module exists.
 NAV = [
     ("ui.inbox", N_("Inbox"), {"caseworker", "supervisor", "intake_clerk", "joint_reviewer",
-                               "inspector", "rectification_officer"}),
+                               "inspector", "rectification_officer", "village_officer",
+                               "village_supervisor", "disclosure_editor"}),
     ("ui.intake", N_("Register petition"), {"intake_clerk", "supervisor"}),
     ("ui.overdue_board", N_("Overdue board"), {"supervisor"}),
     ("ui.dashboard", N_("Statistics"), {"supervisor", "caseworker", "intake_clerk"}),
@@ -136,17 +137,34 @@ NAV = [
                                                 "supervisor"}),
     ("ui.interference", N_("Interference register"), {"interference_registrar", "supervisor"}),
     ("ui.quality_rounds", N_("Quality review"), {"supervisor", "caseworker"}),
-    ("ui.evaluation_page", N_("Zone evaluation"), {"supervisor"}),
+    ("ui.evaluation_page", N_("Zone evaluation"), {"supervisor"}, "evaluates_zones"),
+    ("ui.committee_page", N_("Village committee scores"), {"supervisor"}),
+    ("ui.village_home", N_("Village affairs"), {"village_officer", "village_supervisor",
+                                                "supervisor"}),
+    ("ui.disclosure_home", N_("Public disclosure"), {"disclosure_editor", "supervisor"}),
     ("ui.designer", N_("Process designer"), {"process_designer"}),
     ("ui.admin_home", N_("Administration"), {"administrator"}),
+    ("ui.failed_page", N_("Failed processes"), {"supervisor", "process_designer",
+                                                "administrator"}),
 ]
 
 
 def _nav(user) -> list[tuple[str, str]]:
     from flask import current_app
     from flask_babel import gettext
-    return [(endpoint, gettext(label)) for endpoint, label, roles in NAV
-            if endpoint in current_app.view_functions and roles & user.roles]
+    return [(endpoint, gettext(label)) for endpoint, label, roles, *only in NAV
+            if endpoint in current_app.view_functions and roles & user.roles
+            and all(NAV_CONDITIONS[c](user) for c in only)]
+
+
+def _evaluates_zones(user) -> bool:
+    from engine.evaluation import service as evaluation
+    from web.auth import runtime
+    return runtime().read(lambda uow: evaluation.evaluates_zones(uow.session, user))
+
+
+# A link whose page is empty for some holders of its roles (a township has no zone below it).
+NAV_CONDITIONS: dict[str, Callable] = {"evaluates_zones": _evaluates_zones}
 
 
 def _unread(user) -> int:

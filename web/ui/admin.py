@@ -11,18 +11,12 @@ from engine.admin import service as admin
 from engine.errors import Invalid
 from engine.org.models import ROLES as ROLE_CODES
 from web.auth import runtime
-from web.ui import N_, bp, page, refusals, toast
+from web.ui import bp, page, refusals, toast
+from web.ui.terms import Terms
 
 ADMIN = {"administrator"}
-ROLE_LABELS = {"intake_clerk": N_("Intake clerk"), "caseworker": N_("Caseworker"),
-               "supervisor": N_("Supervisor"), "joint_reviewer": N_("Joint reviewer"),
-               "process_designer": N_("Process designer"), "administrator": N_("Administrator"),
-               "inspector": N_("Inspector"),
-               "rectification_officer": N_("Rectification officer"),
-               "interference_registrar": N_("Interference registrar")}
-KIND_LABELS = {"commission": N_("Commission"), "office": N_("Office"), "zone": N_("Zone"),
-               "township": N_("Township"), "village": N_("Village"),
-               "department": N_("Department"), "external": N_("External member unit")}
+ROLE_LABELS = Terms("role")
+KIND_LABELS = Terms("unit_kind")
 assert set(ROLE_LABELS) == set(ROLE_CODES) and set(KIND_LABELS) == set(admin.UNIT_KINDS)
 
 

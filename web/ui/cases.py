@@ -3,21 +3,18 @@ and the BPMN diagram of each of the case's process instances."""
 from __future__ import annotations
 
 from flask import g, jsonify, render_template, request
-from flask_babel import gettext as _
 
 from engine.views import case_overview as overview
 from engine.documents import dossier
 from engine.processes import service as processes
 from web.auth import runtime
-from web.ui import N_, bp, page, toast
+from web.ui import N_, bp, page
 from web.ui.intake import CATEGORIES, CHANNELS
+from web.ui.terms import Terms
 
-CASE_STATUS = {"open": N_("Open"), "closed": N_("Closed"), "merged": N_("Merged into another"),
-               "cancelled": N_("Cancelled")}
-DEADLINE_STATUS = {"open": N_("Running"), "met": N_("Met"), "breached": N_("Breached"),
-                   "suspended": N_("Suspended"), "not_applicable": N_("Not applicable"),
-                   "cancelled": N_("Cancelled")}
-INSTANCE_STATUS = {"running": N_("Running"), "completed": N_("Completed"), "error": N_("Error")}
+CASE_STATUS = Terms("case_status")
+DEADLINE_STATUS = Terms("deadline_status")
+INSTANCE_STATUS = Terms("instance_status")
 WARNING = {"green": N_("On time"), "yellow": N_("Due soon"), "red": N_("Overdue")}
 
 
@@ -44,16 +41,6 @@ def _dossiers(view: dict) -> dict:
             "may_freeze": compile_ and (case.archived_at is not None or case.status == "closed")}
 
 
-@bp.post("/cases/<int:case_id>/dossier")
-@page()
-def case_dossier(case_id):
-    """Compile the dossier now (and freeze it when asked); the dossier section comes back."""
-    rt, user = runtime(), g.user
-    dossier.build(rt, user_id=user.id, case_id=case_id, freeze=request.form.get("freeze") == "1")
-    return toast(render_template("cases/_dossier.html", **case_context(case_id)),
-                 _("The dossier was compiled."))
-
-
 @bp.get("/cases/<int:case_id>")
 @page()
 def case_page(case_id):
@@ -64,34 +51,22 @@ def case_page(case_id):
 @bp.get("/cases/<int:case_id>/instances/<instance_id>/diagram")
 @page()
 def case_diagram(case_id, instance_id):
-    """One request for a diagram: the process's BPMN XML and its done and current elements."""
+    """One request for a diagram: the process's BPMN XML, its done and current elements, its
+    call activities and who holds each current step. `?process=` draws a process the instance
+    calls (at any depth) instead of its own."""
     user = g.user
     rt = runtime()
+    called = request.args.get("process") or None
 
     def read(uow):
         instance = overview.instance_of_case(uow.session, user=user, case_id=case_id,
                                              instance_id=instance_id)
-        return processes.diagram(uow.session, rt, instance)
+        return processes.diagram(uow.session, rt, instance, called)
     response = jsonify(rt.read(read))
     response.headers["Cache-Control"] = "no-store"
     return response
 
-DEADLINE_KEYS = {
-    "forward_elsewhere": N_("Forward to the competent body"),
-    "acceptance_notice": N_("Acceptance notice to the reporter"),
-    "disposal_proposal": N_("Disposal proposal"), "inquiry_reply": N_("Reply to the inquiry letter"),
-    "inquiry_report": N_("Inquiry report"), "verification_report": N_("Verification report"),
-    "trial_report": N_("Trial report"), "decision_announcement": N_("Announcement of the decision"),
-    "result_feedback": N_("Result feedback to the reporter"),
-    "shelved_review": N_("Review of a shelved clue"), "zone_decision": N_("Zone head's decision"),
-    "joint_review_opinion": N_("Joint review opinion"), "clarification_step": N_("Clarification step"),
-    "clarification_step_joint": N_("Clarification step (joint)"),
-    "ordinary_petition_route": N_("Routing of an ordinary petition"),
-    "ordinary_petition_close": N_("Closing of an ordinary petition"),
-}
+DEADLINE_KEYS = Terms("deadline_key")
 # A clue's status is `pending` or the disposition it is in (or `filed`).
-CLUE_STATUS = {"pending": N_("Awaiting disposition"), "inquiry": N_("Inquiry"),
-               "verification": N_("Preliminary verification"), "shelved": N_("Shelved"),
-               "closed": N_("Closed"), "filed": N_("Filed")}
-FINDINGS = {"true": N_("True"), "partly_true": N_("Partly true"), "untrue": N_("Untrue"),
-            "unverifiable": N_("Unverifiable")}
+CLUE_STATUS = Terms("clue_status")
+FINDINGS = Terms("finding")

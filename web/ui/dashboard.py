@@ -11,8 +11,10 @@ from engine.errors import Invalid
 from engine.reports import ledgers
 from engine.reports import service as reports
 from engine.supervision import service as supervision
+from engine.views.evaluation_board import evaluation_view
 from web.auth import runtime
 from web.ui import N_, bp, page
+from web.ui.terms import Terms
 
 ROLES = {"supervisor", "caseworker", "intake_clerk", "administrator"}
 PERIODS = {"month": N_("Month"), "quarter": N_("Quarter"), "year": N_("Year"),
@@ -23,22 +25,12 @@ LEDGERS = {"petition-register": N_("Petition register"), "clue-ledger": N_("Clue
            "supervision-monthly": N_("Supervision monthly report"),
            "interference-report": N_("Interference quarterly report")}
 # Labels of the keys the charts show (the figures' own names are in the template).
-CHANNELS = {"letter": N_("Letter"), "visit": N_("Visit"), "online": N_("Online"),
-            "phone": N_("Phone"), "transfer": N_("Assigned from above"),
-            "inspection": N_("Inspection"), "audit": N_("Audit"),
-            "supervision": N_("Supervision")}
-CATEGORIES = {"welfare_funds": N_("Welfare funds"), "collective_assets": N_("Collective assets"),
-              "land_requisition": N_("Land requisition"),
-              "construction_bidding": N_("Construction and bidding"),
-              "eight_rules": N_("Eight-point rules"), "organised_crime": N_("Organised crime"),
-              "election_discipline": N_("Election discipline"), "gambling": N_("Gambling"),
-              "service_window": N_("Service misconduct"), "other": N_("Other")}
-DISPOSITIONS = {"inquiry": N_("Talk or letter inquiry"), "verification": N_("Verification"),
-                "shelved": N_("Shelved"), "closed": N_("Closed")}
-FINDINGS = {"true": N_("True"), "partly_true": N_("Partly true"), "untrue": N_("Untrue"),
-            "unverifiable": N_("Unverifiable")}
-VISITS = {"satisfied": N_("Satisfied"), "basically_satisfied": N_("Basically satisfied"),
-          "dissatisfied": N_("Dissatisfied")}
+CHANNELS = Terms("channel")
+CATEGORIES = Terms("category")
+DISPOSITIONS = Terms("disposition")
+FINDINGS = Terms("finding")
+GRADES = {"excellent": N_("Excellent"), "good": N_("Good"), "fair": N_("Fair")}
+VISITS = Terms("satisfaction")
 
 
 def _date(name: str) -> date | None:
@@ -72,14 +64,15 @@ def dashboard():
         flags = reports.flags(uow.session, rt, user=user, on=None,
                               unit_code=result["units"][0]["unit"])
         return units, result, flags, supervision.rectification_figures(uow.session, rt,
-                                                                       user=user)
-    units, result, flags, rectification = rt.read(read)
+                                                                       user=user), \
+            evaluation_view(uow.session, rt, user=user)
+    units, result, flags, rectification, evaluation = rt.read(read)
     return render_template(
         "dashboard/index.html", units=units, result=result, flags=flags, p=p, kind=kind,
         selected=result["units"][0]["unit"], periods=PERIODS,
         ledger_kinds=ledgers.available(user), ledger_labels=LEDGERS,
         on=_date("date") or p.first, charts=_charts(result["units"]),
-        rectification=rectification)
+        rectification=rectification, evaluation=evaluation, grades=GRADES)
 
 
 def _pairs(counts: dict, labels: dict) -> list[dict]:

@@ -6,21 +6,73 @@ The page is one screen driven by `web/static/designer.js`, which calls the JSON 
 actions are implemented, and every action is one request."""
 from __future__ import annotations
 
-from flask import current_app, g, render_template, request
+from flask import current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as N_
 from sqlalchemy import select
 
 from engine.processes.models import ProcessDefinition
+from engine.views import designer_choices
 from engine.workflow.problems import REASONS
 from web.api import bp as api
 from web.auth import runtime
 from web.ui import bp, page
 from web.ui.messages import localize
+from web.ui.terms import _lang
 
 DESIGNER = {"process_designer"}
 DESIGNER_API = tuple(f"{api.url_prefix}/{area}"
                      for area in ("process-definitions", "process-instances", "test-runs"))
 MESSAGE_HOLDERS = ("error", "details", "errors", "warnings")  # never `data`: the user's own
+
+
+# The properties panel's own words (bpmn-js-properties-panel asks `translate` for these English
+# texts) and the labels of cluedesk's groups, in the user's language.
+PANEL_WORDS = {
+    "Process": N_("Process"),
+    "General": N_("General"),
+    "Name": N_("Name"),
+    "ID": N_("ID"),
+    "Documentation": N_("Documentation"),
+    "Element documentation": N_("Element documentation"),
+    "Process documentation": N_("Process documentation"),
+    "Process ID": N_("Process ID"),
+    "Process name": N_("Process name"),
+    "Executable": N_("Executable"),
+    "Timer": N_("Timer"),
+    "Type": N_("Type"),
+    "Value": N_("Value"),
+    "Date": N_("Date"),
+    "Duration": N_("Duration"),
+    "Cycle": N_("Cycle"),
+    "<none>": N_("<none>"),
+    "Message": N_("Message"),
+    "Global message reference": N_("Global message reference"),
+    "Create new ...": N_("Create new ..."),
+    "Multi-instance": N_("Multi-instance"),
+    "Loop cardinality": N_("Loop cardinality"),
+    "Completion condition": N_("Completion condition"),
+    "Signal": N_("Signal"),
+    "Error": N_("Error"),
+    "Link": N_("Link"),
+    "Escalation": N_("Escalation"),
+    "Compensation": N_("Compensation"),
+    "Select an element to edit its properties.": N_("Select an element to edit its properties."),
+    "Multiple elements are selected. Select a single element to edit its properties.": N_("Multiple elements are selected. Select a single element to edit its properties."),
+    "ID must be unique.": N_("ID must be unique."),
+    "ID must not be empty.": N_("ID must not be empty."),
+    "ID must not contain spaces.": N_("ID must not contain spaces."),
+    "ID must be a valid QName.": N_("ID must be a valid QName."),
+    "ID must not contain prefix.": N_("ID must not contain prefix."),
+}
+PANEL_LABELS = {
+    "conditionGroup": N_("Condition"), "condition": N_("Condition expression"),
+    "conditionHint": N_("A Python expression over the form fields, e.g. decision == \"approve\"."),
+    "defaultFlow": N_("Default flow"), "domainGroup": N_("Cluedesk step"),
+    "action": N_("Action"), "deadline": N_("Statutory deadline"), "document": N_("Document"),
+    "unknown": N_("Not known to this installation."),
+    "assignmentGroup": N_("Assignment"), "assignee": N_("Assignee"),
+    "candidateUsers": N_("Candidate users"), "candidateGroups": N_("Candidate groups")}
 
 
 @bp.get("/designer")
@@ -33,7 +85,18 @@ def designer():
     latest: dict[str, ProcessDefinition] = {}
     for row in rows:
         latest.setdefault(row.key, row)
-    return render_template("designer/page.html", definitions=list(latest.values()))
+    return render_template("designer/page.html", definitions=list(latest.values()),
+                           panel_words={k: str(v) for k, v in PANEL_WORDS.items()},
+                           panel_labels={k: str(v) for k, v in PANEL_LABELS.items()},
+                           time_zone=runtime().clock.tz.key)
+
+
+@bp.get("/designer/choices")
+@page(roles=DESIGNER)
+def choices():
+    """The properties panel's pickers for a user task (`action`, `deadline`, `document`), named
+    in the user's language: read from the engine's registry, configuration and catalog."""
+    return jsonify(designer_choices.choices(runtime(), _lang()))
 
 
 # The API answers every caller in English (API.md): outside tools with a Bearer token depend on

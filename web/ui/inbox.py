@@ -10,21 +10,18 @@ from flask_babel import gettext as _
 from engine.views import inbox_page as filters
 from web.auth import runtime
 from web.ui import N_, bp, is_htmx, page, toast, whole_number
+from web.ui.terms import Terms
 
 TAB_LABELS = {"mine": N_("My tasks"), "unit": N_("Unclaimed in my unit"),
               "supervised": N_("Supervised"), "overdue": N_("Overdue")}
-CHANNELS = {"letter": N_("Letter"), "visit": N_("Visit"), "online": N_("Online"),
-            "phone": N_("Phone"), "transfer": N_("Transferred"), "inspection": N_("Inspection"),
-            "audit": N_("Audit"), "supervision": N_("Supervision")}
-CATEGORIES = {"welfare_funds": N_("Welfare funds"), "collective_assets": N_("Collective assets"),
-              "land_requisition": N_("Land requisition"),
-              "construction_bidding": N_("Construction bidding"),
-              "eight_rules": N_("Eight-point rules"), "organised_crime": N_("Organised crime"),
-              "election_discipline": N_("Election discipline"), "gambling": N_("Gambling"),
-              "service_window": N_("Service windows"), "other": N_("Other")}
+CHANNELS = Terms("channel")
+CATEGORIES = Terms("category")
+SORT_COLUMNS = (("case", N_("Case number")), ("step", N_("Step")), ("accused", N_("Accused")),
+                ("township", N_("Township")), ("channel", N_("Channel")),
+                ("received", N_("Received")), ("due", N_("Due")), ("holder", N_("Held by")))
 DUE_LABELS = {"green": N_("On time"), "yellow": N_("Due soon"), "red": N_("Overdue")}
 ROLES = {"caseworker", "supervisor", "intake_clerk", "joint_reviewer", "inspector",
-         "rectification_officer"}
+         "rectification_officer", "village_officer", "village_supervisor", "disclosure_editor"}
 
 
 def _query() -> dict:
@@ -56,7 +53,7 @@ def inbox():
     found, choices, saved = rt.read(read)
     context = {"found": found, "choices": choices, "saved": saved, "tabs": TAB_LABELS,
                "channels": CHANNELS, "categories": CATEGORIES, "due_labels": DUE_LABELS,
-               "url": _url}
+               "url": _url, "sort_columns": SORT_COLUMNS}
     if is_htmx() and not request.headers.get("HX-History-Restore-Request"):
         return render_template("inbox/_inbox.html", **context)
     return render_template("inbox/inbox.html", **context)

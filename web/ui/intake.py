@@ -14,22 +14,13 @@ from web import schemas
 from web.api.petitions import _localize
 from web.auth import runtime
 from web.errors import _flatten
-from web.ui import N_, bp, page, toast, whole_number
+from web.ui import bp, page, toast, whole_number
+from web.ui.terms import Terms
 
 INTAKE = {"intake_clerk", "supervisor"}
-CHANNELS = {"letter": N_("Letter"), "visit": N_("Visit"), "online": N_("Online report"),
-            "phone": N_("Phone"), "transfer": N_("Transferred from above"),
-            "inspection": N_("Handed over by an inspection tour"),
-            "audit": N_("Handed over by an audit"), "supervision": N_("Found by supervision")}
-CATEGORIES = {"welfare_funds": N_("Welfare funds"),
-              "collective_assets": N_("Collective assets, funds and resources"),
-              "land_requisition": N_("Land requisition and demolition"),
-              "construction_bidding": N_("Construction projects and bidding"),
-              "eight_rules": N_("Eight-point rules"),
-              "organised_crime": N_("Organised crime and its protection"),
-              "election_discipline": N_("Election discipline"), "gambling": N_("Gambling"),
-              "service_window": N_("Service windows"), "other": N_("Other")}
-LEVELS = {"village": N_("Village cadre"), "township": N_("Township cadre"), "other": N_("Other")}
+CHANNELS = Terms("channel")
+CATEGORIES = Terms("category")
+LEVELS = Terms("level")
 # Fields of the form that say who and what: a change to one of them re-runs the repeat check.
 REPEAT_FIELDS = ("content", "township", "village", "category", "accused_name", "accused_post",
                  "accused_unit")
@@ -51,6 +42,8 @@ def _fields(form) -> dict:
     body = {"channel": form.get("channel", ""), "reporter": reporter, "accused": accused,
             "village": form.get("village", "").strip(), "category": form.get("category", ""),
             "content": form.get("content", "").strip()}
+    if not accused and form.get("no_accused_reason", "").strip():
+        body["no_accused_reason"] = form["no_accused_reason"].strip()
     if form.get("township"):
         body["township"] = form["township"]
     if form.get("received_at"):

@@ -8,12 +8,16 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from engine.errors import Invalid
+from engine.evaluation import committees
 from engine.evaluation import service as evaluation
 from engine.org.models import User
 from engine.quality import service as quality
 from engine.reports.service import Tree, responsible_units
 from web.auth import runtime
 from web.ui import N_, bp, page, toast
+from web.ui.cases import DEADLINE_KEYS
+from web.ui.dashboard import VISITS
+from web.ui.supervision import FINDING_STATUS
 
 KINDS = {"petition": N_("Petition"), "clue": N_("Clue"), "case": N_("Case")}
 GRADES = {"excellent": N_("Excellent"), "good": N_("Good"), "fair": N_("Fair")}
@@ -21,10 +25,15 @@ INDICATORS = {"petitions_on_time": N_("Petitions handled on time"),
               "clues_on_time": N_("Clues disposed of on time"),
               "cases_filed": N_("Cases filed"), "cases_closed": N_("Cases closed"),
               "satisfaction": N_("Return-visit satisfaction"),
+              "rectifications_on_time": N_("Rectifications closed on time"),
               "review_score": N_("Quality review score"), "manual": N_("Manual score")}
-RATES = {"petitions_on_time", "clues_on_time", "satisfaction"}
+RATES = {"petitions_on_time", "clues_on_time", "satisfaction", "rectifications_on_time"}
+# What a row's `what` code says on screen (deadline keys, visit answers, finding statuses, item
+# kinds); a manual score's `what` is its comment, shown as written.
+WHAT = {**DEADLINE_KEYS, **VISITS, **FINDING_STATUS, **KINDS}
 ROWS = {"deadline": N_("Deadline"), "case": N_("Case"), "return_visit": N_("Return visit"),
-        "review_item": N_("Review item"), "manual_score": N_("Manual score")}
+        "review_item": N_("Review item"), "manual_score": N_("Manual score"),
+        "finding": N_("Rectification")}
 
 
 @bp.get("/quality")
@@ -118,8 +127,12 @@ def score_item(item_id):
 def notify_round(round_id):
     """Issue the quarter's notice (answers with the round's header)."""
     rt = runtime()
-    rt.transact(lambda uow: quality.notify(uow.session, rt, user=g.user, round_id=round_id))
-    return toast(render_template("quality/_header.html", **_round_context(rt, round_id)),
+    rt.transact(lambda uow: quality.notify(uow, rt, user=g.user, round_id=round_id))
+    ctx = _round_context(rt, round_id)
+    # The items too (out of band): failed ones now show their opened rectification.
+    items = "".join(render_template("quality/_item.html", item=i, kinds=KINDS, oob=True, **ctx)
+                    for i in ctx["r"]["items"])
+    return toast(render_template("quality/_header.html", **ctx) + items,
                  _("The notice has been issued."))
 
 
@@ -174,4 +187,72 @@ def evaluation_rows():
         uow.session, rt, user=g.user, period_key=_period_key(rt),
         zone=request.args.get("zone", ""), indicator=request.args.get("indicator", "")))
     return render_template("quality/rows.html", result=result, indicators=INDICATORS,
-                           row_kinds=ROWS, kinds=KINDS)
+                           row_kinds=ROWS, kinds=KINDS, what_labels=WHAT,
+                           title=result["zone_name"],
+                           back=url_for("ui.evaluation_page", period=result["period"]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Village supervision committees: quarterly scores by their township
+
+COMMITTEE_INDICATORS = {
+    "petitions_on_time": N_("Villagers' petitions handled on time"),
+    "rectifications_on_time": N_("Rectifications closed on time"),
+    "satisfaction": N_("Return-visit satisfaction"), "manual": N_("Township's score")}
+
+
+def _quarter_key(rt) -> str:
+    key = request.args.get("period") or request.form.get("period")
+    if key:
+        return key
+    today = rt.clock.local(rt.clock.now()).date()
+    return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+
+
+@bp.get("/evaluation/committees")
+@page(roles={"supervisor"})
+def committee_page():
+    """The village supervision committees below the user's unit for a quarter, by township."""
+    rt = runtime()
+    key = _quarter_key(rt)
+    result = rt.read(lambda uow: committees.evaluate(uow.session, rt, user=g.user,
+                                                     period_key=key))
+    today = rt.clock.local(rt.clock.now()).date()
+    this = (today.year, (today.month - 1) // 3 + 1)
+    periods = [f"{y}-Q{q}" for y in range(today.year, today.year - 3, -1)
+               for q in (4, 3, 2, 1) if (y, q) <= this]
+    scorable = [c for c in result["committees"] if c["may_score"]]
+    return render_template("quality/committees.html", result=result, key=key, periods=periods,
+                           indicators=COMMITTEE_INDICATORS, grades=GRADES, scorable=scorable)
+
+
+@bp.post("/evaluation/committees/manual")
+@page(roles={"supervisor"})
+def committee_manual():
+    rt = runtime()
+    key = _quarter_key(rt)
+    try:
+        score = float(request.form.get("score", ""))
+    except ValueError:
+        raise Invalid("the score is not a number", reason="score_not_a_number",
+                      fields={"score": ["a number"]}) from None
+    rt.transact(lambda uow: committees.set_manual(
+        uow.session, rt, user=g.user, period_key=key,
+        committee=request.form.get("committee", ""), score=score,
+        comment=request.form.get("comment", "")))
+    return redirect(url_for("ui.committee_page", period=key))
+
+
+@bp.get("/evaluation/committees/rows")
+@page(roles={"supervisor"})
+def committee_rows():
+    """The rows one committee's figure counts, each linked to its case or finding."""
+    rt = runtime()
+    result = rt.read(lambda uow: committees.rows(
+        uow.session, rt, user=g.user, period_key=_quarter_key(rt),
+        committee=request.args.get("committee", ""),
+        indicator=request.args.get("indicator", "")))
+    return render_template("quality/rows.html", result=result, indicators=COMMITTEE_INDICATORS,
+                           row_kinds=ROWS, kinds=KINDS, what_labels=WHAT,
+                           title=result["committee_name"],
+                           back=url_for("ui.committee_page", period=result["period"]))

@@ -18,6 +18,7 @@ from engine.processes import service as processes
 from web.auth import runtime
 from web.ui import N_, bp, page, refusals, toast, whole_number
 from web.ui.inbox import CATEGORIES, CHANNELS
+from web.ui.terms import plain, unit_pickers
 
 # One sentence per kind of audit event; %(actor)s did it, on %(task)s, with %(detail)s.
 TIMELINE = {
@@ -35,13 +36,16 @@ TIMELINE = {
     "repeat_undone": N_("%(actor)s undid a wrong repeat link."),
     "instance_started": N_("The process “%(process)s” started."),
     "instance_completed": N_("A process of the case ended."),
-    "instance_failed": N_("The process stopped with an error; an administrator is needed."),
+    "instance_failed": N_("The process stopped with an error; see “Failed processes” (its "
+                          "supervisor or starter can run the step again)."),
     "instance_retried": N_("%(actor)s retried the process."),
     "instance_cancelled": N_("%(actor)s cancelled the process."),
     "task_created": N_("Step “%(task)s” is waiting."),
     "task_claimed": N_("%(actor)s took “%(task)s”."),
     "task_unclaimed": N_("%(actor)s gave “%(task)s” back to the queue."),
     "task_completed": N_("%(actor)s completed “%(task)s”."),
+    "task_commented": N_("%(actor)s commented on “%(task)s”."),
+    "document_generated": N_("A document was generated and attached."),
     "task_reassigned": N_("%(actor)s gave “%(task)s” to %(to)s (reason: %(reason)s)."),
     "task_moved": N_("“%(task)s” moved to the new handling unit."),
     "task_transferred": N_("“%(task)s” was handed over to another user."),
@@ -62,6 +66,7 @@ TIMELINE = {
     "deadline_extension_refused": N_("%(actor)s refused more time on “%(key)s”."),
     "deadline_extended": N_("%(actor)s extended the time limit “%(key)s”."),
     "case_supervised": N_("The case was put on the supervised list (督办)."),
+    "case_instructed": N_("%(actor)s gave a written instruction (批示)."),
     "case_taken": N_("%(actor)s took the case personally (包案)."),
     "case_cancelled": N_("%(actor)s cancelled the case."),
     "case_transfer_requested": N_("%(actor)s asked to transfer the case."),
@@ -155,7 +160,7 @@ def timeline_sentence(event: dict) -> str:
     values = {"actor": event["actor"], "task": event["task"], "action": event["action"],
               "to": detail.get("to") or "", "reason": detail.get("reason") or "—",
               "key": _(DEADLINES[key]) if key in DEADLINES else key,
-              "process": detail.get("process_name") or detail.get("key") or ""}
+              "process": plain(detail.get("process_name") or detail.get("key") or "")}
     return _(TIMELINE.get(event["action"], OTHER_EVENT), **values)
 
 
@@ -224,7 +229,7 @@ def form_data(fields: list[dict], form) -> dict:
 
 
 def _context(view: dict, **extra) -> dict:
-    return {"v": view, "fields": form_fields(view["form"]), "values": {}, "errors": {},
+    return {"v": view, "fields": unit_pickers(form_fields(view["form"])), "values": {}, "errors": {},
             "channels": CHANNELS, "categories": CATEGORIES, "statuses": STATUSES,
             "deadline_names": DEADLINES, "sentence": timeline_sentence, **extra}
 
@@ -287,7 +292,7 @@ def complete(task_id: str):
     """Complete with the form's data: what comes next, or the form again with its errors."""
     rt, user = runtime(), g.user
     view = _view(task_id)
-    fields = form_fields(view["form"])
+    fields = unit_pickers(form_fields(view["form"]))
     data = form_data(fields, request.form)
 
     def work(uow):
@@ -362,17 +367,6 @@ def upload(task_id: str):
         return _invalid("tasks/_attachments.html", exc, **_context(view))
     return toast(render_template("tasks/_attachments.html", **_context(view)),
                  _("File attached."))
-
-
-@bp.post("/tasks/<task_id>/document")
-@page()
-def generate_document(task_id: str):
-    """Generate the step's document now (one document: .docx, and PDF where LibreOffice is)."""
-    from engine.documents import service as documents
-    rt, user = runtime(), g.user
-    documents.for_task(rt, user_id=user.id, task_id=task_id)
-    return toast(render_template("tasks/_documents.html", **_context(_view(task_id))),
-                 _("The document was generated."))
 
 
 @bp.get("/tasks/<task_id>/print")

@@ -147,7 +147,8 @@ def test_users_transfer_and_a_calendar_that_moves_a_deadline(live, new_page, tmp
 def test_a_recusal_is_lifted_only_with_a_reason(live_sqlite, new_page):
     from engine.access import recusal
     rt = live_sqlite.runtime
-    person = f"钱{uuid.uuid4().hex[:4]}"
+    # A person's name, unique on the shared server and Chinese (the pages are walked for codes).
+    person = "钱" + "".join("甲乙丙丁戊己庚辛壬癸"[int(c, 16) % 10] for c in uuid.uuid4().hex[:6])
     relation_id = rt.transact(lambda uow: recusal.declare(
         uow.session, rt, actor=org.get_user(uow.session, "admin"),
         user=org.get_user(uow.session, "a-worker"), person_name=person, person_kind="accused",

@@ -41,7 +41,7 @@ def test_the_diagram_marks_the_current_step_and_a_supervisor_reassigns(live, new
     row.get_by_test_id("reassign").click()
     dialog = page.locator(f"#reassign-{task_id}")
     options = dialog.locator("select[name=assignee] option").all_inner_texts()
-    assert any("a-worker2" in o for o in options) and not any("b-worker" in o for o in options)
+    assert any("甲镇承办人二" in o for o in options) and not any("乙镇" in o for o in options)
     dialog.locator("select[name=assignee]").select_option("a-worker2")
     dialog.locator("textarea[name=reason]").fill("原承办人出差，改由二号承办人办理")
     shot(page, "reassign")
@@ -65,3 +65,57 @@ def test_a_reassignment_without_a_reason_is_not_sent(live_sqlite, new_page):
     page.wait_for_timeout(300)
     assert len(page.watched.requests) == before  # the browser asks for the reason first
     assert page.locator(f"#task-{task_id} [data-testid=owner]").inner_text() != "甲镇承办人二"
+
+
+def test_a_called_process_opens_in_place_with_a_trail_back_and_its_holder(live, new_page):
+    case_id, _task_id = town_a_clue(live.runtime, "南村会计赵六虚报冒领危房改造补助。")
+    page = new_page(live.url)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    login(page, "a-head")
+    open_case(page, case_id)
+    diagram = page.locator(".diagram[data-state=ready]").first
+    box = page.locator(".diagram-box").first
+    assert box.get_by_test_id("diagram-trail").is_hidden()  # one level: nothing to go back to
+    # The call activity that is running says it opens; clicking it is one request.
+    opener = diagram.locator('button.open-call[data-opens="clue_disposition"]')
+    assert opener.get_attribute("aria-label") == "展开“问题线索处置”"
+    with one_request(page):
+        diagram.locator('g.djs-element[data-element-id="call_disposition"]').click()
+    page.wait_for_selector('.diagram[data-state=ready][data-process="clue_disposition"]')
+    current = diagram.locator("g.djs-element.current")
+    assert current.count() == 1
+    assert current.get_attribute("data-element-id") == "propose_disposition"
+    holder = diagram.locator('.holder[data-element="propose_disposition"]')
+    assert "甲镇" in holder.inner_text()  # offered to town-a's caseworkers
+    trail = box.get_by_test_id("diagram-trail")
+    assert trail.is_visible()
+    assert trail.inner_text().split("›")[-1].strip() == "问题线索处置"
+    # Readable at normal zoom: the viewer never shrinks below the readable scale.
+    scale = page.evaluate("() => document.querySelector('.diagram .viewport')"
+                          ".transform.baseVal.consolidate().matrix.a")
+    assert scale >= 0.74
+    box.scroll_into_view_if_needed()
+    shot(page, "case-diagram-called")
+
+    # A level deeper through the step's button (off screen at this zoom: a user would drag the
+    # diagram there first), then back to the top through the trail.
+    with one_request(page):
+        diagram.locator('button.open-call[data-opens="preliminary_verification"]').dispatch_event(
+            "click")
+    page.wait_for_selector('.diagram[data-state=ready][data-process="preliminary_verification"]')
+    assert trail.locator("button").count() == 2
+    with one_request(page):
+        trail.locator("button").first.click()
+    page.wait_for_selector('.diagram[data-state=ready][data-process="petition_intake"]')
+    assert diagram.locator("g.djs-element.current").get_attribute(
+        "data-element-id") == "call_disposition"
+    assert trail.is_hidden()
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    opener = diagram.locator('button.open-call[data-opens="clue_disposition"]')
+    with one_request(page):
+        opener.click()
+    page.wait_for_selector('.diagram[data-state=ready][data-process="clue_disposition"]')
+    assert trail.is_visible()
+    box.scroll_into_view_if_needed()
+    shot(page, "case-diagram-called-phone")

@@ -89,7 +89,7 @@ def _a_full_day(live, new_page, rt):
     clerk.check("input[name=in_scope][value=true]")
     clerk.check("input[name=concerns_official][value=true]")
     clerk.select_option("select[name=category]", "welfare_funds")
-    clerk.fill("input[name=first_handling_unit]", "town-a")
+    clerk.select_option("select[name=first_handling_unit]", "town-a")
     complete(clerk, "受理告知")
     clerk.select_option("select[name=method]", "phone")
     complete(clerk)

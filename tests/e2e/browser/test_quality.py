@@ -1,6 +1,7 @@
 """A quality review round in a real browser (draw, score beside the case record, a failing item
-needing rectification, notice, the Excel notice) and the zones' evaluation page with the rows
-behind a figure, also at 390 px."""
+needing rectification, notice opening its township's rectification, the Excel notice), the zones'
+evaluation page and the village committees' quarterly scores with the rows behind a figure, also
+at 390 px, and their view on the dashboard."""
 from __future__ import annotations
 
 import openpyxl
@@ -8,7 +9,7 @@ from sqlalchemy import select
 
 from engine.quality.models import ReviewRound
 from tests.e2e.browser.conftest import login, one_request, shot
-from tests.e2e.test_quality_and_evaluation import seed_items
+from tests.e2e.test_quality_and_evaluation import seed_committees, seed_items
 
 
 def _seeded(rt) -> None:
@@ -75,7 +76,7 @@ def test_a_review_round_is_drawn_scored_and_notified(live_sqlite, new_page, tmp_
     login(other, "s-officer")
     other.goto(round_url)
     assert other.get_by_test_id("score-form").count() == 5  # s-officer may score every item
-    town_b = other.locator("[data-testid^=item-]").filter(has_text="qr-C")
+    town_b = other.locator("[data-testid^=item-]").filter(has_text="评查〔2025〕案件")
     with one_request(other):
         town_b.get_by_test_id("score").click()
 
@@ -91,6 +92,22 @@ def test_a_review_round_is_drawn_scored_and_notified(live_sqlite, new_page, tmp_
     book = openpyxl.load_workbook(path)
     detail = [list(r) for r in book["评查明细"].iter_rows(values_only=True)]
     assert len(detail) == 6 and sum(1 for r in detail[1:] if r[11] == "不合格") == 1
+    # The failed item's township has its rectification (daily supervision's), linked from it.
+    opened = chief.get_by_test_id("rectification-opened")
+    assert opened.count() == 1 and "已启动整改" in opened.inner_text()
+    chief.set_viewport_size({"width": 1440, "height": 900})
+    shot(chief, "quality-round-notice")
+    chief.set_viewport_size({"width": 390, "height": 800})
+    assert chief.evaluate("[...document.querySelectorAll('main > *')].every("
+                          "e => e.getBoundingClientRect().right <= 390)")
+    opened.scroll_into_view_if_needed()
+    shot(chief, "quality-round-notice-390")
+    chief.set_viewport_size({"width": 1440, "height": 900})
+    with chief.expect_navigation():
+        opened.get_by_test_id("finding-link").click()
+    assert "证据不够充分" in chief.locator("main").inner_text()
+    shot(chief, "quality-rectification-finding")
+    chief.goto(round_url)
     # The dashboard shows the quarter's notice as given.
     chief.goto("/dashboard")
     assert "已通报" in chief.get_by_test_id("flag-quality").inner_text()
@@ -100,6 +117,7 @@ def test_the_evaluation_page_links_each_figure_to_its_rows(live_sqlite, new_page
     rt = live_sqlite.runtime
     _seeded(rt)
     page = new_page(live_sqlite.url)
+    page.set_viewport_size({"width": 1440, "height": 900})
     login(page, "chief")
     page.goto("/evaluation?period=2025-H2")
     east = page.get_by_test_id("zone-zone-east")
@@ -128,3 +146,54 @@ def test_the_evaluation_page_links_each_figure_to_its_rows(live_sqlite, new_page
     page.get_by_test_id("manual-score").scroll_into_view_if_needed()
     assert page.get_by_test_id("manual-save").is_visible()
     shot(page, "zone-evaluation-390")
+
+
+def test_village_committees_are_scored_by_their_township(live_sqlite, new_page):
+    rt = live_sqlite.runtime
+    from engine.cases.models import Case
+    if rt.read(lambda uow: uow.session.scalar(
+            select(Case.id).where(Case.number == "vc-C0001"))) is None:
+        seed_committees(rt)
+    page = new_page(live_sqlite.url)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    login(page, "a-head")
+    page.goto("/evaluation/committees?period=2025-Q4")
+    east = page.get_by_test_id("committee-village-a-east")
+    assert east.get_by_test_id("fig-village-a-east-petitions_on_time").inner_text() == "50.0%"
+    assert page.get_by_test_id("committee-village-b-south").count() == 0  # not a-head's
+    page.get_by_test_id("committee-manual-unit").select_option("village-a-east")
+    page.get_by_test_id("committee-manual-score").fill("90")
+    page.get_by_test_id("committee-manual-comment").fill("村务监督扎实")
+    with page.expect_navigation():
+        page.get_by_test_id("committee-manual-save").click()
+    east = page.get_by_test_id("committee-village-a-east")
+    assert east.get_by_test_id("fig-village-a-east-manual").inner_text() == "90.0"
+    assert east.get_by_test_id("score").inner_text() == "81.0"
+    assert east.get_by_test_id("grade").inner_text() == "良好"
+    shot(page, "committee-evaluation")
+    with page.expect_navigation():
+        east.get_by_test_id("fig-village-a-east-petitions_on_time").click()
+    rows = page.get_by_test_id("row")
+    assert rows.count() == 2 and rows.locator("a").count() == 2  # each links to its case
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto("/evaluation/committees?period=2025-Q4")
+    fits = page.evaluate("[...document.querySelectorAll('main > *')].every("
+                         "e => e.getBoundingClientRect().right <= 390)")
+    assert fits
+    page.get_by_test_id("committee-manual-score").scroll_into_view_if_needed()
+    assert page.get_by_test_id("committee-manual-save").is_visible()
+    shot(page, "committee-evaluation-390")
+    # The dashboard shows this quarter's committees (the demo's scores) and, for the county,
+    # this half-year's zones; each links to its page.
+    chief = new_page(live_sqlite.url)
+    chief.set_viewport_size({"width": 1440, "height": 900})
+    login(chief, "chief")
+    chief.goto("/dashboard")
+    board = chief.get_by_test_id("evaluation-board")
+    assert board.get_by_test_id("board-zones").count() == 1
+    assert "西村" in board.get_by_test_id("board-committees").inner_text()
+    board.get_by_test_id("board-committees").scroll_into_view_if_needed()
+    shot(chief, "dashboard-evaluation")
+    with chief.expect_navigation():
+        board.get_by_test_id("board-committees").locator("h3 a").click()
+    assert chief.get_by_test_id("committees").is_visible()

@@ -7,6 +7,9 @@ from __future__ import annotations
 import io
 
 from openpyxl import load_workbook
+from sqlalchemy import select
+
+from engine.supervision.models import Finding
 
 from tests.e2e.browser.conftest import login, shot
 
@@ -56,7 +59,10 @@ def test_inspection_to_closing_and_the_ledger(live_sqlite, new_page, browser):
     page.get_by_test_id("f-days").fill("15")
     page.get_by_test_id("f-submit").click()
     page.get_by_text(PROBLEM).wait_for()
-    number = page.locator("[data-testid^=finding-] .small.muted").first.inner_text().split(" ")[0]
+    shown = page.locator("[data-testid^=finding-] .small.muted").first.inner_text().split(" ")[0]
+    # The page shows the finding's display number, the one the ledger's 编号 column shows too.
+    assert live_sqlite.runtime.read(lambda uow: uow.session.scalar(
+        select(Finding.id).where(Finding.display_number == shown))), shown
     shot(page, "supervision-inspection")
     page.get_by_test_id("open-task").click()
     complete(page)
@@ -65,17 +71,18 @@ def test_inspection_to_closing_and_the_ledger(live_sqlite, new_page, browser):
     login(head, "s-head")
     head.goto(inspection_url)
     head.get_by_test_id("open-task").click()
-    choose(head, "inspection_approved", "true")
-    complete(head)
+    assert head.get_by_test_id("decision").get_attribute("data-field") == "inspection_approved"
+    head.get_by_test_id("decide-yes").click()
+    head.get_by_test_id("done").wait_for()
 
     # The responsible unit rectifies from its inbox: the row shows the finding's number.
     unit = new_page(live_sqlite.url)
     login(unit, "a-rectifier")
-    open_step(unit, "制定整改措施", number)
+    open_step(unit, "制定整改措施", shown)
     assert unit.get_by_test_id("supervision-link").is_visible()
     unit.locator("#f-measures").fill("每月更新公开栏，党政办负责检查")
     complete(unit)
-    open_step(unit, "报告整改进展", number)
+    open_step(unit, "报告整改进展", shown)
     unit.get_by_test_id("supervision-link").locator("a").click()
     unit.get_by_test_id("evidence-file").set_input_files(
         files=[{"name": "公开栏照片.pdf", "mimeType": "application/pdf",
@@ -88,10 +95,12 @@ def test_inspection_to_closing_and_the_ledger(live_sqlite, new_page, browser):
     complete(unit)
 
     # The inspector verifies and closes it (销号).
-    open_step(page, "验收销号", number)
-    choose(page, "rectification_verified", "true")
+    open_step(page, "验收销号", shown)
+    # 验收 is an approval: the decision is the button pressed (同意 / 退回).
+    assert page.get_by_test_id("decision").get_attribute("data-field") == "rectification_verified"
     page.locator("#f-verification_comment").fill("实地查看已整改到位")
-    complete(page)
+    page.get_by_test_id("decide-yes").click()
+    page.get_by_test_id("done").wait_for()
     page.get_by_test_id("supervision-link").locator("a").click()
     assert page.get_by_test_id("finding-status").inner_text().startswith("已销号")
     shot(page, "supervision-finding")
@@ -104,7 +113,7 @@ def test_inspection_to_closing_and_the_ledger(live_sqlite, new_page, browser):
     ws = load_workbook(io.BytesIO(data)).worksheets[0]
     rows = [list(r) for r in ws.iter_rows(values_only=True)]
     headers = rows[0]
-    mine = [r for r in rows[1:] if r[headers.index("编号")] == number]
+    mine = [r for r in rows[1:] if r[headers.index("编号")] == shown]
     assert len(mine) == 1 and mine[0][headers.index("状态")] == "已销号", mine
     assert mine[0][headers.index("完成情况")] == "公开栏已更新，建立每月检查制度"
 

@@ -1,0 +1,176 @@
+"""Plain words (issue 20): every role walks every page its navigation reaches — administration's
+sub-pages, each inbox tab and the first task and case page of each tab — and the visible text
+holds no internal code in Chinese (ASCII identifiers, snake_case words, English words, coded
+numbers such as `petition-office-2026-C000026`), and no Chinese interface string in English.
+
+`ALLOWED` is the short, justified list of ASCII words a Chinese page may show. `PENDING` lists
+what the walk still finds and is not fixed yet, each with where it comes from: the test fails
+when a new code appears and also when a pending one is gone (so the list only shrinks).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+from babel.messages.pofile import read_po
+
+from engine import glossary
+from tests.e2e.browser.conftest import login
+
+ROOT = Path(__file__).resolve().parents[3]
+ROLES = ["clerk", "a-worker", "a-head", "admin", "designer", "s-inspector", "a-rectifier",
+         "housing-registrar", "reviewer", "east-secretary", "a-editor"]
+ALLOWED = {
+    "cluedesk",  # the product's name in the top bar
+    "English",  # the language switch names each language in itself
+    "Excel", "PDF", "Word", "docx", "xlsx", "zip", "BPMN", "CSV", "YAML",  # file formats
+    "Ctrl", "Cmd",  # keys as printed on the keyboard ("按住 Ctrl 可多选")
+}
+# Where administrators manage login names and unit codes, those are what they read and type (the
+# units page names units by name; a unit's code shows in its change panel).
+IDENTIFIER_PAGES = ("/admin/users", "/admin/units", "/admin/relations")
+# The calendar upload says which fields its file holds; the administrator writes those words.
+FILE_FIELDS = {"/admin/calendars": {"year", "holidays", "workdays", "date", "kind", "name"}}
+# The calendar page names the file each year was loaded from: the name the administrator gave it.
+FILE_NAMES = {"/admin/calendars": re.compile(r"^[\w.-]+\.(yaml|yml|csv)$")}
+# A Word template's placeholders ({{ case.number }}) are what the template's author types.
+PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}")
+# (username, ASCII word) still shown on a Chinese page; the reason each one stays.
+PENDING: dict[tuple[str, str], str] = {}
+WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:[-.][A-Za-z0-9_]+)*")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+VISIBLE_TEXT = """() => {
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode, el = node.parentElement;
+    if (!el || !node.textContent.trim()) continue;
+    if (el.closest('script,style,template,[hidden],.lang,code[data-data]')) continue;
+    const style = getComputedStyle(el);
+    if (style.display === 'none' || style.visibility === 'hidden') continue;
+    if (!el.getClientRects().length && el.tagName !== 'OPTION') continue;
+    out.push(node.textContent.trim());
+  }
+  for (const el of document.querySelectorAll('input[placeholder],textarea[placeholder]')) {
+    if (el.getClientRects().length) out.push(el.placeholder);
+  }
+  for (const el of document.querySelectorAll('input[type=submit],input[type=button]')) {
+    if (el.getClientRects().length) out.push(el.value);
+  }
+  return out;
+}"""
+
+
+def _chinese_interface_strings() -> set[str]:
+    """Every Chinese translation of the pages' catalogs and the glossary's Chinese names."""
+    found: set[str] = set()
+    for po in (ROOT / "web" / "translations").glob("*/zh/LC_MESSAGES/messages.po"):
+        with po.open("rb") as f:
+            for message in read_po(f):
+                text = message.string if isinstance(message.string, str) else None
+                if message.id and text and CJK.search(text) and "%(" not in text:
+                    found.add(text.strip())
+    for terms in glossary.TERMS.values():
+        found.update(zh for zh, en in terms.values() if zh != en)
+    return found
+
+
+def _content(runtime) -> set[str]:
+    """Chinese that is content, not interface: what the deployed BPMN diagrams name (steps,
+    lanes, events, form options — the agency's own processes, drawn in Chinese), the official
+    documents' titles (Chinese documents), user and unit names."""
+    from sqlalchemy import select
+
+    from engine.documents import catalog
+    from engine.org.models import Unit, User
+    found: set[str] = set()
+    for bpmn in (ROOT / "bpmn").glob("*.bpmn"):
+        found.update(v.strip() for v in re.findall(r'(?:name|label)="([^"]+)"', bpmn.read_text()))
+    found.update(spec.title for spec in catalog.CATALOG)
+    found.update(runtime.read(lambda uow: set(uow.session.scalars(select(User.display_name)))
+                              | set(uow.session.scalars(select(Unit.name)))))
+    return found
+
+
+def _walk(page, username: str) -> dict[str, list[str]]:
+    """url → visible text pieces, for every page the user's navigation reaches."""
+    seen: dict[str, list[str]] = {}
+
+    def visit(url: str):
+        path = urlparse(url).path + (("?" + urlparse(url).query) if urlparse(url).query else "")
+        if path in seen or urlparse(url).netloc not in ("", urlparse(page.url).netloc):
+            return
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        seen[path] = page.evaluate(VISIBLE_TEXT)
+
+    def links(selector: str) -> list[str]:
+        return page.eval_on_selector_all(selector, "els => els.map(e => e.href)")
+
+    login(page, username)
+    visit(page.url)
+    for nav in links(".mainnav a"):
+        visit(nav)
+        for sub in links("[data-testid=admin-tabs] a"):
+            visit(sub)
+        if "/inbox" in nav:
+            for tab in links("#inbox .tabs a, nav.tabs a"):
+                visit(tab)
+                first = links("#inbox tbody a[href*='/tasks/']")[:1]
+                for task in first:
+                    visit(task)
+                    for case in links("main a[href*='/cases/']")[:1]:
+                        visit(case)
+                page.goto(nav)
+            page.goto(nav)
+    return seen
+
+
+def _codes(texts: list[str], allowed: set[str]) -> set[str]:
+    return {w for text in texts for w in WORD.findall(PLACEHOLDER.sub("", text))
+            if w not in allowed}
+
+
+def _identifiers(runtime) -> set[str]:
+    """Usernames and unit codes (allowed on IDENTIFIER_PAGES only)."""
+    from sqlalchemy import select
+
+    from engine.org.models import Unit, User
+    return runtime.read(lambda uow: set(uow.session.scalars(select(User.username)))
+                        | set(uow.session.scalars(select(Unit.code))))
+
+
+def test_chinese_pages_show_no_internal_codes(live_sqlite, new_page):
+    found: dict[tuple[str, str], str] = {}
+    identifiers = _identifiers(live_sqlite.runtime)
+    for username in ROLES:
+        page = new_page(live_sqlite.url, lang="zh-CN")
+        for url, texts in _walk(page, username).items():
+            allowed = ALLOWED | (identifiers if url.startswith(IDENTIFIER_PAGES) else set()) \
+                | FILE_FIELDS.get(url, set())
+            for word in sorted(_codes(texts, allowed)):
+                if url in FILE_NAMES and FILE_NAMES[url].match(word):
+                    continue
+                where = next(t for t in texts if word in t)[:80]
+                found.setdefault((username, word), f"{url} «{where}»")
+    new = {k: v for k, v in found.items() if k not in PENDING}
+    gone = sorted(set(PENDING) - set(found))
+    print("FOUND", sorted(found.items()))
+    assert not new, "internal codes on Chinese pages (user, word) → page:\n" + "\n".join(
+        f"{k} → {v}" for k, v in sorted(new.items()))
+    assert not gone, f"fixed, remove from PENDING: {gone}"
+
+
+def test_english_pages_show_no_chinese_interface_strings(live_sqlite, new_page):
+    chinese = _chinese_interface_strings() - _content(live_sqlite.runtime)
+    found: dict[tuple[str, str], str] = {}
+    for username in ROLES:
+        page = new_page(live_sqlite.url, lang="en")
+        for url, texts in _walk(page, username).items():
+            for text in texts:
+                if text in chinese:
+                    found.setdefault((username, text), url)
+    assert not found, "untranslated Chinese interface strings on English pages:\n" + "\n".join(
+        f"{k} → {v}" for k, v in sorted(found.items()))

@@ -1,0 +1,46 @@
+"""The repeat check's candidate keys (engine/petitions/similarity.py): what a petition is stored
+under does not depend on the alias table; the query asks for every spelling the table gives."""
+from __future__ import annotations
+
+from engine.petitions.similarity import PetitionFeatures, index_keys, query_keys
+from engine.petitions.words import DEFAULT_ALIASES, Aliases
+
+
+def _p(name: str, post: str, village: str, township: str = "town-a") -> PetitionFeatures:
+    return PetitionFeatures(petition_id=1, accused=[{"name": name, "post": post,
+                                                     "unit": village}],
+                            township=township, village=village, content="挪用集体资金。")
+
+
+def test_a_petition_is_stored_under_its_person_in_its_place_and_its_name():
+    assert index_keys(_p("张建国", "村委会主任", "红旗村")) == {
+        "s|红旗|张", "p|红旗|主任", "n|张建国", "n|建国", "n|张国", "n|张建"}
+    # A title in the name is the post; "王某" is a surname only (no name key).
+    assert index_keys(_p("王主任", "", "红旗村委会")) == {"s|红旗|王", "p|红旗|主任"}
+    assert index_keys(_p("王某", "", "红旗村")) == {"s|红旗|王"}
+    # No village: the township is the place. Nothing about a person: no key at all.
+    assert index_keys(_p("李四", "村会计", "")) == {"s|towna|李", "p|towna|会计", "n|李四"}
+    assert index_keys(PetitionFeatures(petition_id=1, village="红旗村")) == set()
+
+
+def test_the_query_asks_for_every_spelling_of_the_post_the_alias_table_gives():
+    stored = index_keys(_p("", "村长", "红旗村"))
+    assert stored == {"p|红旗|村长"}
+    asked = query_keys(_p("", "村委会主任", "红旗村"))
+    assert "p|红旗|村长" in asked and "p|红旗|主任" in asked
+
+
+def test_an_administrators_new_post_alias_widens_the_query_without_rewriting_keys():
+    stored = index_keys(_p("", "片区长", "红旗村"))
+    assert not stored & set(query_keys(_p("", "村主任", "红旗村")))
+    edited = Aliases((*DEFAULT_ALIASES, ("post", "片区长", "村主任")))
+    assert stored & set(query_keys(_p("", "村主任", "红旗村"), edited))
+
+
+def test_a_name_one_character_apart_is_a_candidate_anywhere():
+    for other in ("张建华", "张建", "张小建国", "章建国"):
+        assert index_keys(_p(other, "", "石桥村")) & set(
+            query_keys(_p("张建国", "", "红旗村"))), other
+    # Another given name entirely is not found through the name (only through the place).
+    assert not index_keys(_p("张明华", "", "石桥村")) & set(
+        query_keys(_p("张建国", "", "红旗村")))

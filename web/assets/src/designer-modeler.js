@@ -1,0 +1,187 @@
+// The designer's modeler: bpmn-js with the properties panel (its built-in BPMN groups) and
+// cluedesk's own groups: a flow's condition, a gateway's default flow, and what the engine reads
+// on a user task (camunda:properties `action`, `deadline`, `document`; the assignment
+// attributes). Bundled by esbuild in `make assets` into web/static/vendor/designer-modeler.js;
+// the page (web/static/designer.js) calls window.CluedeskModeler.create(...).
+import Modeler from "bpmn-js/lib/Modeler";
+import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, useService }
+  from "bpmn-js-properties-panel";
+import { Group, SelectEntry, TextAreaEntry, TextFieldEntry, isSelectEntryEdited,
+         isTextAreaEntryEdited, isTextFieldEntryEdited } from "@bpmn-io/properties-panel";
+import { getBusinessObject, is } from "bpmn-js/lib/util/ModelUtil";
+import camundaModdle from "./camunda-moddle.json";
+
+const DOMAIN_PROPERTIES = ["action", "deadline", "document"];
+
+// --- camunda:properties on an element (undoable: every change is a command)
+function propertiesOf(bo) {
+  const ext = bo.get("extensionElements");
+  return ext && ext.get("values").find((v) => is(v, "camunda:Properties"));
+}
+function propertyValue(element, name) {
+  const props = propertiesOf(getBusinessObject(element));
+  const found = props && props.get("values").find((p) => p.name === name);
+  return found ? found.value || "" : "";
+}
+function setProperty(element, name, value, injector) {
+  const bpmnFactory = injector.get("bpmnFactory");
+  const commandStack = injector.get("commandStack");
+  const bo = getBusinessObject(element);
+  const update = (moddleElement, properties) => commandStack.execute(
+    "element.updateModdleProperties", { element, moddleElement, properties });
+  let ext = bo.get("extensionElements");
+  let props = propertiesOf(bo);
+  let found = props && props.get("values").find((p) => p.name === name);
+  if (!value) {
+    if (found) update(props, { values: props.get("values").filter((p) => p !== found) });
+    return;
+  }
+  if (found) { update(found, { value }); return; }
+  if (!ext) {
+    ext = bpmnFactory.create("bpmn:ExtensionElements", { values: [] });
+    ext.$parent = bo;
+    update(bo, { extensionElements: ext });
+  }
+  if (!props) {
+    props = bpmnFactory.create("camunda:Properties", { values: [] });
+    props.$parent = ext;
+    update(ext, { values: ext.get("values").concat([props]) });
+  }
+  found = bpmnFactory.create("camunda:Property", { name, value });
+  found.$parent = props;
+  update(props, { values: props.get("values").concat([found]) });
+}
+
+// --- entries
+function DomainEntry(props) {
+  const { element, id, name, options } = props;
+  const injector = useService("injector");
+  const chosen = options.choices[name + "s"] || [];
+  const current = propertyValue(element, name);
+  const item = chosen.find((c) => c.key === current);
+  return SelectEntry({
+    element, id, label: options.t(name),
+    description: item ? item.description : (current ? options.t("unknown") : ""),
+    getValue: () => current,
+    setValue: (value) => setProperty(element, name, value, injector),
+    getOptions: () => [{ value: "", label: "—" }].concat(
+      (current && !item ? [{ value: current, label: current }] : []),
+      chosen.map((c) => ({ value: c.key, label: c.label }))),
+  });
+}
+
+function AttributeEntry(props) {
+  const { element, id, name, options } = props;
+  const modeling = useService("modeling");
+  const debounce = useService("debounceInput");
+  return TextFieldEntry({
+    element, id, label: options.t(name), debounce,
+    getValue: () => getBusinessObject(element).get("camunda:" + name) || "",
+    setValue: (value) => modeling.updateProperties(element, { ["camunda:" + name]: value || undefined }),
+  });
+}
+
+function ConditionEntry(props) {
+  const { element, id, options } = props;
+  const modeling = useService("modeling");
+  const bpmnFactory = useService("bpmnFactory");
+  const debounce = useService("debounceInput");
+  return TextAreaEntry({
+    element, id, label: options.t("condition"), debounce, monospace: true, rows: 2,
+    description: options.t("conditionHint"),
+    getValue: () => {
+      const expression = getBusinessObject(element).get("conditionExpression");
+      return expression ? expression.get("body") || "" : "";
+    },
+    setValue: (value) => modeling.updateProperties(element, {
+      conditionExpression: value
+        ? bpmnFactory.create("bpmn:FormalExpression", { body: value }) : undefined }),
+  });
+}
+
+function DefaultFlowEntry(props) {
+  const { element, id, options } = props;
+  const modeling = useService("modeling");
+  const elementRegistry = useService("elementRegistry");
+  const bo = getBusinessObject(element);
+  return SelectEntry({
+    element, id, label: options.t("defaultFlow"),
+    getValue: () => (bo.get("default") ? bo.get("default").id : ""),
+    setValue: (value) => {
+      const flow = value && elementRegistry.get(value);
+      modeling.updateProperties(element, { default: flow ? flow.businessObject : undefined });
+    },
+    getOptions: () => [{ value: "", label: "—" }].concat((bo.get("outgoing") || []).map((f) => ({
+      value: f.id, label: (f.name || f.id) + " → " + ((f.targetRef && (f.targetRef.name || f.targetRef.id)) || ""),
+    }))),
+  });
+}
+
+// --- the provider: cluedesk's groups after the built-in ones
+function CluedeskProvider(propertiesPanel, options) {
+  this.getGroups = (element) => (groups) => {
+    const out = groups.slice();
+    const group = (id, label, entries) => out.push({ id, label: options.t(label), component: Group, entries });
+    if (is(element, "bpmn:SequenceFlow")) {
+      group("cluedesk-condition", "conditionGroup", [
+        { id: "condition", element, options, component: ConditionEntry, isEdited: isTextAreaEntryEdited }]);
+    }
+    if (is(element, "bpmn:ExclusiveGateway") || is(element, "bpmn:InclusiveGateway") ||
+        is(element, "bpmn:ComplexGateway")) {
+      group("cluedesk-default", "defaultFlow", [
+        { id: "defaultFlow", element, options, component: DefaultFlowEntry, isEdited: isSelectEntryEdited }]);
+    }
+    if (is(element, "bpmn:UserTask") || is(element, "bpmn:ManualTask")) {
+      group("cluedesk-domain", "domainGroup", DOMAIN_PROPERTIES.map((name) => (
+        { id: "cluedesk-" + name, name, element, options, component: DomainEntry,
+          isEdited: isSelectEntryEdited })));
+    }
+    if (is(element, "bpmn:UserTask")) {
+      group("cluedesk-assignment", "assignmentGroup", ["assignee", "candidateUsers", "candidateGroups"]
+        .map((name) => ({ id: "cluedesk-" + name, name, element, options, component: AttributeEntry,
+                          isEdited: isTextFieldEntryEdited })));
+    }
+    return out;
+  };
+  propertiesPanel.registerProvider(400, this);
+}
+CluedeskProvider.$inject = ["propertiesPanel", "config.cluedesk"];
+
+// Labels of the panel and the modeler in the page's language: `dictionary` maps the English
+// text to its translation (the page renders it from the translation catalogs).
+function translateWith(dictionary) {
+  return function translate(template, replacements) {
+    const text = dictionary[template] || template;
+    return text.replace(/{([^}]+)}/g, (_, key) => (replacements || {})[key] || "{" + key + "}");
+  };
+}
+
+// SpiffWorkflow reads a multi-instance's loopDataInputRef / loopDataOutputRef as the name of a
+// process variable, which is no element id: the modeler would drop the unresolved reference on
+// import. Kept as a reference to a stand-in with that id, so a saved file still names it.
+function KeepVariableReferences(eventBus, moddle) {
+  eventBus.on("import.done", ({ warnings }) => (warnings || []).forEach((w) => {
+    if (w.element && /loopData(In|Out)putRef$/.test(w.property || "") && w.value) {
+      w.element.set(w.property, moddle.create("bpmn:DataInput", { id: w.value }));
+    }
+  }));
+}
+KeepVariableReferences.$inject = ["eventBus", "moddle"];
+
+function create({ container, panel, dictionary, choices, labels }) {
+  const options = { choices, t: (name) => labels[name] || name };
+  return new Modeler({
+    container,
+    propertiesPanel: { parent: panel },
+    cluedesk: options,
+    additionalModules: [
+      BpmnPropertiesPanelModule, BpmnPropertiesProviderModule,
+      { __init__: ["cluedeskProvider"], cluedeskProvider: ["type", CluedeskProvider] },
+      { translate: ["value", translateWith(dictionary || {})] },
+      { __init__: ["keepVariableReferences"], keepVariableReferences: ["type", KeepVariableReferences] },
+    ],
+    moddleExtensions: { camunda: camundaModdle },
+  });
+}
+
+window.CluedeskModeler = { create, propertyValue };

@@ -1,0 +1,74 @@
+"""Failed processes: the list (supervisors who may see the case, whoever started the instance)
+with the element, the error in the user's language and a retry; administrators see counts per
+process and element, without case data."""
+from __future__ import annotations
+
+from flask import abort, g, render_template
+
+from engine.access import failed as failed_access
+from engine.errors import DomainError
+from engine.processes import service as processes
+from engine.views import failed_instances
+from web.auth import runtime
+from engine.workflow.problems import REASONS
+from web.ui import bp, page, refusals, toast
+from web.ui.messages import localize
+from flask_babel import gettext as _
+
+ROLES = {"supervisor", "process_designer", "administrator"}
+
+
+def error_text(row: dict) -> str:
+    """The failure in the user's language: its coded problem's text, else the shared patterns."""
+    if row.get("reason") in REASONS:
+        params = {k: localize(v) if isinstance(v, str) else v
+                  for k, v in row["params"].items()}
+        try:
+            return _(REASONS[row["reason"]], **params)
+        except (KeyError, ValueError, TypeError):
+            pass
+    return localize(row.get("message") or "")
+
+
+@bp.app_context_processor
+def _failed_helpers():
+    return {"failed_error_text": error_text}
+
+
+@bp.get("/failed")
+@page(roles=ROLES)
+def failed_page():
+    """Failed process instances the user may see; counts for administrators."""
+    rt, user = runtime(), g.user
+
+    def read(uow):
+        rows = failed_instances.failed_for(uow.session, rt, user=user)
+        counts = failed_instances.failed_counts(uow.session, rt) \
+            if failed_access.may_count_failed(user) else None
+        return rows, counts
+    rows, counts = rt.read(read)
+    return render_template("failed/page.html", rows=rows, counts=counts)
+
+
+@bp.post("/failed/<instance_id>/retry")
+@page(roles=ROLES)
+def retry_failed(instance_id: str):
+    """Run the failed step again; the row comes back (gone from the list when it ran)."""
+    rt, user = runtime(), g.user
+    try:
+        instance = rt.transact(lambda uow: processes.retry_instance(
+            uow, runtime=rt, instance_id=instance_id, data=None, user=user))
+    except DomainError as exc:
+        if exc.code == "not_found":
+            abort(404)
+        return render_template("failed/_retried.html", ok=False, instance_id=instance_id,
+                               message=refusals.text(exc.reason, exc.params, exc.message,
+                                                     exc.msgid)), 200, \
+            {"X-Cluedesk-Status": "409" if exc.code == "conflict" else "403"}
+    if instance.status == "error":
+        rows = rt.read(lambda uow: failed_instances.failed_for(uow.session, rt, user=user))
+        row = next((r for r in rows if r["instance_id"] == instance_id), None)
+        return toast(render_template("failed/_row.html", r=row), _("It failed again."),
+                     "error")
+    return toast(render_template("failed/_retried.html", ok=True, instance_id=instance_id),
+                 _("The process runs again."))
