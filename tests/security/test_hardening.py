@@ -90,8 +90,6 @@ def test_a_loop_needs_a_wait_state_to_deploy(api):
     spinning = {
         "script": loop(script.format(id="step")),
         "sub-process of scripts": loop(SUB.format(key="sub", inner=script.format(id="sub_inner"))),
-        "call of a script": loop('<bpmn:callActivity id="step" calledElement="auto"/>',
-                                 extra=CALLED.format(key="auto", inner=script.format(id="auto_inner"))),
     }
     for what, xml in spinning.items():
         before = definitions(api)
@@ -101,6 +99,21 @@ def test_a_loop_needs_a_wait_state_to_deploy(api):
         assert "no wait state" in checked["errors"][0]["message"]
         assert designer.deploy(xml).status == 422, what
         assert definitions(api) == before
+    # The loop calls a process of the same file that runs on its own: that one deploys, and the
+    # answer names the loop (with its reason) as not deployed; starting the loop is a 404.
+    xml = loop('<bpmn:callActivity id="step" calledElement="auto"/>',
+               extra=CALLED.format(key="auto", inner=script.format(id="auto_inner")))
+    checked = designer.post("/process-definitions/validate", data=xml,
+                            headers={"Content-Type": "application/xml"}).json
+    assert checked["errors"] == []
+    codes = {(w["element_id"], w["reason"]) for w in checked["warnings"]}
+    assert ("loop", "process_not_deployed") in codes, checked
+    assert any(w["element_id"] == "again" and "no wait state" in w["message"]
+               for w in checked["warnings"]), checked
+    resp = designer.deploy(xml)
+    assert resp.status == 201, resp.text[:300]
+    keys = {d["key"] for d in definitions(api)}
+    assert "auto" in keys and "loop" not in keys
     waiting = {
         "user task": loop(user.format(id="step"), key="loop_user"),
         "sub-process with a user task": loop(SUB.format(key="sub2", inner=user.format(id="sub2_inner")),

@@ -34,7 +34,7 @@ def june_items(rt) -> tuple[list[str], list[str]]:
                                                                  tzinfo=UTC),
                     "reporter": reporter, "accused": ACCUSED, "township": "town-f",
                     "village": "庚村", "category": "welfare_funds",
-                    "content": "庚村村委会主任周九截留危房改造补助。"}).number)
+                    "content": "庚村村委会主任周九截留危房改造补助。"}).display_number)
             town = uow.session.query(Unit.id).filter(Unit.code == "town-f").scalar()
             clues = [Clue(number=f"town-f-2025-L9{i:05d}", source="inspection", status="pending",
                           unit_id=town, accused_name="周九", accused_post="村会计",

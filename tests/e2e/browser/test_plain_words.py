@@ -24,7 +24,8 @@ ROLES = ["clerk", "a-worker", "a-head", "admin", "designer", "s-inspector", "a-r
 ALLOWED = {
     "cluedesk",  # the product's name in the top bar
     "English",  # the language switch names each language in itself
-    "Excel", "PDF", "Word", "docx", "xlsx", "zip", "BPMN", "CSV", "YAML",  # file formats
+    "Excel", "PDF", "Word", "BPMN", "CSV", "YAML",  # file formats
+    "docx", "pdf", "xlsx", "zip",  # the extension of a file name shown for download
     "Ctrl", "Cmd",  # keys as printed on the keyboard ("按住 Ctrl 可多选")
 }
 # Where administrators manage login names and unit codes, those are what they read and type (the
