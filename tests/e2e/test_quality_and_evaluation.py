@@ -3,6 +3,7 @@ the HTTP API on both databases, with figures worked out by hand."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime, UTC
 from pathlib import Path
 
@@ -89,6 +90,7 @@ def seed_items(runtime) -> dict:
         for i, status in enumerate(("met", "met", "met", "breached")):
             deadline("acceptance_notice", "town-a", f"2025-09-1{i}T23:59:59+08:00", status)
         deadline("acceptance_notice", "town-a", "2026-01-10T23:59:59+08:00", "breached")  # H1
+        deadline("acceptance_notice", "town-a", "2025-03-10T23:59:59+08:00", "met")  # 2025-H1
         deadline("disposal_proposal", "town-b", "2025-10-10T23:59:59+08:00", "met")
         deadline("disposal_proposal", "town-b", "2025-10-11T23:59:59+08:00", "met")
         deadline("disposal_proposal", "town-d", "2025-10-12T23:59:59+08:00", "breached")
@@ -241,7 +243,7 @@ def results_item(described: dict, item_id: int) -> dict:
     return next(i for i in described["items"] if i["id"] == item_id)
 
 
-def test_a_failing_item_opens_its_townships_rectification_closed_by_the_reviewer(api, runtime):
+def test_a_failing_item_opens_its_townships_rectification_closed_by_the_reviewer(api, runtime, app):
     """At the notice the failed item becomes a finding of the round's check (随机抽查) sent to its
     township: daily supervision's rectification, verified by the item's reviewer and closed
     (销号); the passed items open nothing."""
@@ -293,6 +295,12 @@ def test_a_failing_item_opens_its_townships_rectification_closed_by_the_reviewer
     assert closed["status"] == "closed" and closed["closed_at"] and not closed["overdue"]
     figures = {r["unit"]: r for r in api.as_("chief").get("/supervision/figures").json}
     assert figures["town-a"]["closed"] == 1 and figures["town-a"]["on_time"] == 1
+    # The dashboard's rectification table shows the same row, by the unit's name.
+    page = Browser(app, "chief").get("/dashboard").get_data(as_text=True)
+    row = re.search(r'data-testid="rect-town-a">(.*?)</tr>', page, re.S).group(1)
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", row, re.S)]
+    town = figures["town-a"]
+    assert cells == [town["unit_name"], str(town["found"]), "1", "1", str(town["overdue"])]
 
 
 def test_only_the_reviewing_units_supervisors_draw(api, runtime):
@@ -379,6 +387,16 @@ def test_zone_evaluation_figures_and_grades_match_the_hand_count_and_the_export(
     assert body["东部协作区"]["整改按期销号率"] == 50.0
     assert body["东部协作区"]["整改按期销号率得分"] == round(100 * 10 * 0.5 / 110, 2)
     assert body["西部协作区"]["整改按期销号率"] is None
+    # The year 2025 counts both halves: the March notice met (4 of 5 on time); the manual score
+    # is the year's own (the half-year's 80 does not carry over).
+    assert api.as_("chief").request("PUT", "/evaluations/zones/zone-east/manual",
+                                json={"period": "2025", "score": 90}).status == 200
+    year = {z["unit"]: z for z in api.as_("chief").get(
+        "/evaluations", query={"period": "2025"}).json["zones"]}
+    east_year = {**east, "petitions_on_time": 0.8, "manual": 0.9}
+    assert {k: year["zone-east"]["indicators"][k]["value"] for k in east} == east_year
+    assert year["zone-east"]["score"] == 87.42  # (16 + 15 + 15 + 10 + 6.667 + 5 + 15 + 13.5) / 110
+    assert year["zone-west"]["score"] == west_score
     # Only supervisors above the zones see it.
     assert api.as_("a-worker").get("/evaluations", query={"period": "2025-H2"}).status == 403
     assert api.as_("east-head").get("/evaluations/rows", query={

@@ -307,6 +307,18 @@ def test_interference_register_quarterly_report_and_flag(sv, runtime):
     assert rows[0][headers.index("姓名")] == "钱七"
     assert rows[0][headers.index("编号")] == resp.json["display_number"] != resp.json["number"]
     assert rows[0][headers.index("职务")] == "常务副镇长"
+    # A second entry about the same matter joins the clue the first one became.
+    second = api.as_("housing-registrar").post("/interference", json=dict(
+        entry, occurred_on="2026-02-20", form="当面说情")).json
+    assert api.as_("housing-registrar").post(f"/interference/{second['id']}/clue", json={
+        "clue_id": clue.json["id"]}).status == 403
+    joined = api.as_("s-officer").post(f"/interference/{second['id']}/clue",
+                                       json={"clue_id": clue.json["id"]})
+    assert joined.status == 201, joined.json
+    assert joined.json["id"] == clue.json["id"]
+    assert api.as_("chief").get(f"/interference/{second['id']}").json["clue_id"] == clue.json["id"]
+    again = api.as_("s-officer").post(f"/interference/{second['id']}/clue", json={})
+    assert again.status == 409 and again.json["error"]["reason"] == "interference_clue_exists"
 
 
 def test_petition_villages_link_to_village_units(api, runtime):
