@@ -9,10 +9,12 @@ when a new code appears and also when a pending one is gone (so the list only sh
 """
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from urllib.parse import urlparse
 
+import pytest
 from babel.messages.pofile import read_po
 
 from engine import glossary
@@ -64,7 +66,8 @@ VISIBLE_TEXT = """() => {
 }"""
 
 
-def _chinese_interface_strings() -> set[str]:
+@functools.cache
+def _chinese_interface_strings() -> frozenset[str]:
     """Every Chinese translation of the pages' catalogs and the glossary's Chinese names."""
     found: set[str] = set()
     for po in (ROOT / "web" / "translations").glob("*/zh/LC_MESSAGES/messages.po"):
@@ -75,7 +78,7 @@ def _chinese_interface_strings() -> set[str]:
                     found.add(text.strip())
     for terms in glossary.TERMS.values():
         found.update(zh for zh, en in terms.values() if zh != en)
-    return found
+    return frozenset(found)
 
 
 def _content(runtime) -> set[str]:
@@ -143,35 +146,34 @@ def _identifiers(runtime) -> set[str]:
                         | set(uow.session.scalars(select(Unit.code))))
 
 
-def test_chinese_pages_show_no_internal_codes(live_sqlite, new_page):
-    found: dict[tuple[str, str], str] = {}
+@pytest.mark.parametrize("username", ROLES)
+def test_chinese_pages_show_no_internal_codes(live_sqlite, new_page, username):
+    found: dict[str, str] = {}
     identifiers = _identifiers(live_sqlite.runtime)
-    for username in ROLES:
-        page = new_page(live_sqlite.url, lang="zh-CN")
-        for url, texts in _walk(page, username).items():
-            allowed = ALLOWED | (identifiers if url.startswith(IDENTIFIER_PAGES) else set()) \
-                | FILE_FIELDS.get(url, set())
-            for word in sorted(_codes(texts, allowed)):
-                if url in FILE_NAMES and FILE_NAMES[url].match(word):
-                    continue
-                where = next(t for t in texts if word in t)[:80]
-                found.setdefault((username, word), f"{url} «{where}»")
-    new = {k: v for k, v in found.items() if k not in PENDING}
-    gone = sorted(set(PENDING) - set(found))
-    print("FOUND", sorted(found.items()))
-    assert not new, "internal codes on Chinese pages (user, word) → page:\n" + "\n".join(
+    page = new_page(live_sqlite.url, lang="zh-CN")
+    for url, texts in _walk(page, username).items():
+        allowed = ALLOWED | (identifiers if url.startswith(IDENTIFIER_PAGES) else set()) \
+            | FILE_FIELDS.get(url, set())
+        for word in sorted(_codes(texts, allowed)):
+            if url in FILE_NAMES and FILE_NAMES[url].match(word):
+                continue
+            where = next(t for t in texts if word in t)[:80]
+            found.setdefault(word, f"{url} «{where}»")
+    pending = {word for user, word in PENDING if user == username}
+    new = {k: v for k, v in found.items() if k not in pending}
+    assert not new, f"internal codes on Chinese pages of {username} (word → page):\n" + "\n".join(
         f"{k} → {v}" for k, v in sorted(new.items()))
-    assert not gone, f"fixed, remove from PENDING: {gone}"
+    assert not pending - set(found), f"fixed, remove from PENDING: {sorted(pending - set(found))}"
 
 
-def test_english_pages_show_no_chinese_interface_strings(live_sqlite, new_page):
+@pytest.mark.parametrize("username", ROLES)
+def test_english_pages_show_no_chinese_interface_strings(live_sqlite, new_page, username):
     chinese = _chinese_interface_strings() - _content(live_sqlite.runtime)
-    found: dict[tuple[str, str], str] = {}
-    for username in ROLES:
-        page = new_page(live_sqlite.url, lang="en")
-        for url, texts in _walk(page, username).items():
-            for text in texts:
-                if text in chinese:
-                    found.setdefault((username, text), url)
-    assert not found, "untranslated Chinese interface strings on English pages:\n" + "\n".join(
-        f"{k} → {v}" for k, v in sorted(found.items()))
+    found: dict[str, str] = {}
+    page = new_page(live_sqlite.url, lang="en")
+    for url, texts in _walk(page, username).items():
+        for text in texts:
+            if text in chinese:
+                found.setdefault(text, url)
+    assert not found, f"untranslated Chinese interface strings on English pages of {username}:\n" \
+        + "\n".join(f"{k} → {v}" for k, v in sorted(found.items()))
