@@ -68,14 +68,15 @@ def declare(session: Session, runtime: Runtime, *, actor: User, user: User, pers
     """Record a relation: declared by the user (active at once), or asked for by a reporter or
     accused through a supervisor (`requested`: a supervisor decides)."""
     if person_kind not in KINDS:
-        raise Invalid("person_kind is accused or reporter", fields={"person_kind": ["invalid"]})
+        raise Invalid("person_kind is accused or reporter", reason="relation_kind_invalid",
+                      fields={"person_kind": ["invalid"]})
     if not (person_name or "").strip():
-        raise Invalid("name the person", fields={"person_name": ["required"]})
+        raise Invalid("name the person", reason="relation_person_required", fields={"person_name": ["required"]})
     if not (relation or "").strip():
-        raise Invalid("name the relation", fields={"relation": ["required"]})
+        raise Invalid("name the relation", reason="relation_required", fields={"relation": ["required"]})
     if actor.id != user.id and "supervisor" not in actor.roles and \
             "administrator" not in actor.roles:
-        raise Forbidden("you may only declare your own relations")
+        raise Forbidden("you may only declare your own relations", reason="relation_not_own")
     now = runtime.clock.now()
     row = Relation(user_id=user.id, person_name=person_name.strip(), person_kind=person_kind,
                    relation=relation.strip(), reason=reason or "",
@@ -95,14 +96,17 @@ def decide(session: Session, runtime: Runtime, *, actor: User, relation_id: int,
     """A supervisor over the user's unit decides a requested recusal."""
     row = session.get(Relation, relation_id)
     if row is None:
-        raise NotFound(f"relation {relation_id} not found")
+        raise NotFound("relation %(id)s not found", reason="relation_not_found",
+                       params={"id": relation_id})
     subject = session.get(User, row.user_id)
     path = session.scalar(select(Unit.path).where(Unit.id == actor.unit_id))
     target = session.scalar(select(Unit.path).where(Unit.id == subject.unit_id))
     if "supervisor" not in actor.roles or not target.startswith(path):
-        raise Forbidden("only a supervisor over the user's unit decides a recusal")
+        raise Forbidden("only a supervisor over the user's unit decides a recusal",
+                        reason="relation_decide_forbidden")
     if row.status != "requested":
-        raise Invalid(f"relation is {row.status}", fields={"status": [row.status]})
+        raise Invalid("relation is %(status)s", reason="relation_status",
+                      params={"status": row.status}, fields={"status": [row.status]})
     now = runtime.clock.now()
     row.status, row.decided_by_id = ("active" if approve else "rejected"), actor.id
     audit.record(session, at=now, actor=actor.username, action="relation_decided",
@@ -114,19 +118,21 @@ def end(session: Session, runtime: Runtime, *, actor: User, relation_id: int, re
     """End a relation (kept, with its history); lifting a recusal needs a reason."""
     row = session.get(Relation, relation_id)
     if row is None:
-        raise NotFound(f"relation {relation_id} not found")
+        raise NotFound("relation %(id)s not found", reason="relation_not_found",
+                       params={"id": relation_id})
     if actor.id != row.user_id and "administrator" not in actor.roles:
         # A supervisor of another unit must not lift someone's recusal (as in decide()).
         subject = session.get(User, row.user_id)
         path = session.scalar(select(Unit.path).where(Unit.id == actor.unit_id))
         target = session.scalar(select(Unit.path).where(Unit.id == subject.unit_id))
         if "supervisor" not in actor.roles or not target.startswith(path):
-            raise Forbidden("you may not end this relation")
+            raise Forbidden("you may not end this relation", reason="relation_end_forbidden")
     if row.status not in ("active", "requested"):
-        raise Invalid(f"relation is {row.status}", fields={"status": [row.status]})
+        raise Invalid("relation is %(status)s", reason="relation_status",
+                      params={"status": row.status}, fields={"status": [row.status]})
     reason = (reason or "").strip()
     if not reason:
-        raise Invalid("a reason is required", fields={"reason": ["required"]})
+        raise Invalid("a reason is required", reason="reason_required", fields={"reason": ["required"]})
     now = runtime.clock.now()
     row.status, row.ended_at, row.end_reason = "ended", now, reason
     audit.record(session, at=now, actor=actor.username, action="relation_ended",

@@ -29,7 +29,7 @@ UNIT_KINDS = ("commission", "office", "zone", "township", "village", "department
 def require_admin(user: User) -> None:
     """Only administrators manage the organisation."""
     if ADMIN not in user.roles:
-        raise Forbidden("this needs the administrator role")
+        raise Forbidden("this needs the administrator role", reason="admin_required")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -63,9 +63,10 @@ def eligible_assignees(session: Session, *, user: User, task_id: str) -> list[di
     """Who may take the task (recused users never appear); for supervisors over its unit."""
     task = session.get(Task, task_id)
     if task is None:
-        raise NotFound(f"task {task_id} not found")
+        raise NotFound("task %(id)s not found", reason="task_not_found", params={"id": task_id})
     if not authority.may_supervise(session, user, task) and ADMIN not in user.roles:
-        raise Forbidden("only a supervisor of the task's unit may list who can take it")
+        raise Forbidden("only a supervisor of the task's unit may list who can take it",
+                        reason="task_candidates_forbidden")
     recused = recusal.recused_user_ids(session, task.case_id)
     if task.candidate_unit_id is not None and task.candidate_user_id is not None:
         # Bound to one person, done for a unit: anyone of its subtree with the lane's role.
@@ -111,9 +112,11 @@ def describe_unit(session: Session, unit: Unit) -> dict:
 def _active_unit(session: Session, code: str, field: str) -> Unit:
     unit = session.scalar(select(Unit).where(Unit.code == code))
     if unit is None:
-        raise Invalid(f"unit {code!r} not found", fields={field: ["unknown unit"]})
+        raise Invalid("unit %(unit)r not found", reason="unit_not_found", params={"unit": code},
+                      fields={field: ["unknown unit"]})
     if not unit.active:
-        raise Invalid(f"unit {code!r} is retired", fields={field: ["retired unit"]})
+        raise Invalid("unit %(unit)r is retired", reason="unit_retired", params={"unit": code},
+                      fields={field: ["retired unit"]})
     return unit
 
 
@@ -123,13 +126,14 @@ def create_unit(session: Session, runtime: Runtime, *, actor: User, code: str, n
     require_admin(actor)
     code, name = (code or "").strip(), (name or "").strip()
     if not code or not name:
-        raise Invalid("code and name are required",
+        raise Invalid("code and name are required", reason="unit_code_name_required",
                       fields={("name" if code else "code"): ["required"]})
     if kind not in UNIT_KINDS:
-        raise Invalid(f"unknown kind {kind!r}",
+        raise Invalid("unknown kind %(value)r", reason="unit_kind_unknown", params={"value": kind},
                       fields={"kind": [f"one of {', '.join(UNIT_KINDS)}"]})
     if session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
-        raise Invalid(f"unit {code!r} exists", fields={"code": ["already exists"]})
+        raise Invalid("unit %(unit)r exists", reason="unit_exists", params={"unit": code},
+                      fields={"code": ["already exists"]})
     if parent:
         _active_unit(session, parent, "parent")
     unit = org.ensure_unit(session, code=code, name=name, kind=kind, parent_code=parent or None)
@@ -158,7 +162,8 @@ def update_unit(session: Session, runtime: Runtime, *, actor: User, code: str,
     if parent is not None:
         target = _active_unit(session, parent, "parent")
         if target.path.startswith(unit.path):
-            raise Invalid(f"{code} cannot move below itself or a unit below it",
+            raise Invalid("%(unit)s cannot move below itself or a unit below it",
+                          reason="unit_move_into_itself", params={"unit": code},
                           fields={"parent": ["inside the unit's own subtree"]})
         if target.id != unit.parent_id:
             old_parent = session.get(Unit, unit.parent_id) if unit.parent_id else None
@@ -178,18 +183,29 @@ def retire_unit(session: Session, runtime: Runtime, *, actor: User, code: str) -
     require_admin(actor)
     unit = org.get_unit(session, code)
     if not unit.active:
-        raise Conflict(f"unit {code!r} is already retired")
+        raise Conflict("unit %(unit)r is already retired", reason="unit_already_retired",
+                       params={"unit": code})
     ids = org.subtree_ids(session, unit)
     tasks = session.scalar(select(func.count(Task.id)).where(
         Task.status == "open", Task.candidate_unit_id.in_(ids))) or 0
     people = list(session.scalars(select(User.username).where(
         User.unit_id.in_(ids), User.active.is_(True)).order_by(User.username)))
-    if tasks or people:
-        reasons = ([f"{tasks} open task(s)"] if tasks else []) + \
-                  ([f"active users {', '.join(people)}"] if people else [])
-        raise Conflict(f"unit {code} cannot be retired: it or a unit below it has "
-                       + " and ".join(reasons) + "; move them first",
-                       fields={"unit": reasons})
+    reasons = ([f"{tasks} open task(s)"] if tasks else []) + \
+              ([f"active users {', '.join(people)}"] if people else [])
+    users = ", ".join(people)
+    if tasks and people:
+        raise Conflict("unit %(unit)s cannot be retired: it or a unit below it has %(n)s open "
+                       "task(s) and active users %(users)s; move them first",
+                       reason="unit_retire_blocked_both",
+                       params={"unit": code, "n": tasks, "users": users}, fields={"unit": reasons})
+    if tasks:
+        raise Conflict("unit %(unit)s cannot be retired: it or a unit below it has %(n)s open "
+                       "task(s); move them first", reason="unit_retire_blocked_tasks",
+                       params={"unit": code, "n": tasks}, fields={"unit": reasons})
+    if people:
+        raise Conflict("unit %(unit)s cannot be retired: it or a unit below it has active users "
+                       "%(users)s; move them first", reason="unit_retire_blocked_users",
+                       params={"unit": code, "users": users}, fields={"unit": reasons})
     session.execute(update(Unit).where(Unit.id.in_(ids)).values(active=False))
     session.refresh(unit)
     audit.record(session, at=runtime.clock.now(), actor=actor.username, action="unit_retired",
@@ -215,7 +231,8 @@ def describe_user(session: Session, user: User) -> dict:
 def _check_roles(roles: list[str]) -> list[str]:
     bad = [r for r in roles if r not in ROLES]
     if bad or not roles:
-        raise Invalid(f"roles are {', '.join(ROLES)}",
+        raise Invalid("roles are %(roles)s", reason="user_roles_invalid",
+                      params={"roles": ", ".join(ROLES)},
                       fields={"roles": [f"unknown role {bad[0]}" if bad else "at least one"]})
     return list(dict.fromkeys(roles))
 
@@ -342,9 +359,11 @@ def deactivate_user(session: Session, runtime: Runtime, *, actor: User, username
     require_admin(actor)
     user = org.get_user(session, username)
     if not user.active:
-        raise Conflict(f"user {username!r} is already inactive")
+        raise Conflict("user %(user)r is already inactive", reason="user_already_inactive",
+                       params={"user": username})
     if user.id == actor.id:
-        raise Invalid("you cannot deactivate yourself", fields={"username": ["yourself"]})
+        raise Invalid("you cannot deactivate yourself", reason="user_deactivate_self",
+                      fields={"username": ["yourself"]})
     held = {t.id: t for t in held_tasks(session, user)}
     plan = _transfer_plan(session, username, held, transfers or [], all_to)
     targets = _transfer_targets(session, user, held, plan)
@@ -371,7 +390,9 @@ def _transfer_plan(session: Session, username: str, held: dict[str, Task],
     plan: dict[str, str] = {}
     for item in transfers:
         if item["task_id"] not in held:
-            raise Invalid(f"task {item['task_id']} is not an open task of {username}",
+            raise Invalid("task %(id)s is not an open task of %(user)s",
+                          reason="transfer_task_not_held",
+                          params={"id": item["task_id"], "user": username},
                           fields={"transfers": [f"{item['task_id']}: not held by {username}"]})
         plan[item["task_id"]] = item["to"]
     for task_id in held:
@@ -380,9 +401,10 @@ def _transfer_plan(session: Session, username: str, held: dict[str, Task],
     missing = [t for t in held.values() if t.id not in plan]
     if missing:
         refs = _task_refs(session, missing)
-        raise Conflict(f"{username} holds {len(missing)} open task(s) that must be transferred "
-                       "first: " + ", ".join(f"{r['name']} ({r['case_number'] or r['task_id']})"
-                                             for r in refs),
+        raise Conflict("%(user)s holds %(n)s open task(s) that must be transferred first: "
+                       "%(tasks)s", reason="user_holds_tasks",
+                       params={"user": username, "n": len(missing), "tasks": ", ".join(
+                           f"{r['name']} ({r['case_number'] or r['task_id']})" for r in refs)},
                        fields={"transfers": [r["task_id"] for r in refs]}, details=refs)
     return plan
 
@@ -403,7 +425,8 @@ def _transfer_targets(session: Session, user: User, held: dict[str, Task],
                             recusal.recused_user_ids(session, task.case_id)):
             errors.append(f"{task_id}: {to} may not work this task")
     if errors:
-        raise Invalid("some transfer targets are not eligible", fields={"transfers": errors})
+        raise Invalid("some transfer targets are not eligible", reason="transfer_targets_not_eligible",
+                      fields={"transfers": errors})
     return targets
 
 
@@ -413,7 +436,8 @@ def _transfer(session: Session, runtime: Runtime, *, actor: User, user: User, ta
     store.lock_instance(session, runtime, task.instance_id)
     session.refresh(task)
     if task.status != "open":
-        raise Conflict(f"task {task.id} is {task.status}")
+        raise Conflict("task %(id)s is %(status)s", reason="task_not_open",
+                       params={"id": task.id, "status": task.status})
     named = task.candidate_unit_id is None and task.candidate_user_id is None and \
         session.get(TaskCandidateUser, (task.id, user.id)) is not None
     if task.candidate_unit_id is None and task.candidate_user_id == user.id:

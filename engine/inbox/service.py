@@ -68,7 +68,8 @@ def _due_clause(due: str, now: datetime):
     if due == "green":
         return and_(Task.due_at >= now, or_(Task.warn_at.is_(None), Task.warn_at > now),
                     ~_breached_own())
-    raise Invalid(f"unknown due filter {due!r}", fields={"due": ["green, yellow or red"]})
+    raise Invalid("unknown due filter %(value)r", reason="inbox_due_unknown", params={"value": due},
+                  fields={"due": ["green, yellow or red"]})
 
 
 @dataclass
@@ -85,9 +86,11 @@ def task_filter(session: Session, *, user: User, now: datetime, scope: str = "al
                 unit: str | None = None, q: str | None = None, where=()) -> ColumnElement[bool]:
     """The condition of `list_tasks` (`where`: more conditions, e.g. the inbox page's tabs)."""
     if scope not in ("mine", "unit", "all"):
-        raise Invalid(f"unknown scope {scope!r}", fields={"scope": ["mine, unit or all"]})
+        raise Invalid("unknown scope %(value)r", reason="inbox_scope_unknown",
+                      params={"value": scope}, fields={"scope": ["mine, unit or all"]})
     if status not in ("open", "completed"):
-        raise Invalid(f"unknown status {status!r}", fields={"status": ["open or completed"]})
+        raise Invalid("unknown status %(value)r", reason="inbox_status_unknown",
+                      params={"value": status}, fields={"status": ["open or completed"]})
     conds = [Task.status == status, authority.visible_clause(session, user, scope)]
     if due:
         conds.append(_due_clause(due, now))

@@ -26,7 +26,8 @@ def migrate_instances(uow: UnitOfWork, *, runtime: Runtime, instance_ids: list[s
     session = uow.session
     now = runtime.clock.now()
     if not instance_ids:
-        raise Invalid("name at least one instance", fields={"instance_ids": ["required"]})
+        raise Invalid("name at least one instance", reason="migration_no_instance",
+                      fields={"instance_ids": ["required"]})
     reports, refused = [], []
     for instance_id in dict.fromkeys(instance_ids):
         instance = store.lock_instance(session, runtime, instance_id)
@@ -71,7 +72,8 @@ def migrate_instances(uow: UnitOfWork, *, runtime: Runtime, instance_ids: list[s
         moved.step(now)  # re-arms reset timers; ready tasks come back with the new spec
         store.save(uow, runtime, instance, moved, actor=user.username, now=now)
     if refused and not dry_run:
-        raise Conflict("; ".join(f"{r['instance_id']}: {r['message']}" for r in refused),
+        raise Conflict("%(refused)s", reason="migration_refused", params={"refused": "; ".join(
+                           f"{r['instance_id']}: {r['message']}" for r in refused)},
                        details=[{"element_id": m, "line": None, "file_name": None,
                                  "message": f"{r['instance_id']}: {r['message']}"}
                                 for r in refused for m in (r["missing"] or [None])])

@@ -57,8 +57,12 @@ def get_definition(session: Session, key: str, version: int | None = None) -> Pr
         definition = session.scalar(select(ProcessDefinition).where(
             ProcessDefinition.key == key, ProcessDefinition.version == version))
     if definition is None:
-        raise NotFound(f"process {key!r}" + (f" version {version}" if version else "")
-                       + " is not deployed")
+        if version:
+            raise NotFound("process %(key)r version %(version)s is not deployed",
+                           reason="process_version_not_deployed",
+                           params={"key": key, "version": version})
+        raise NotFound("process %(key)r is not deployed", reason="process_key_not_deployed",
+                       params={"key": key})
     return definition
 
 
@@ -69,7 +73,7 @@ def deploy(uow: UnitOfWork, *, runtime: Runtime, files: list[tuple[str, bytes]],
     session = uow.session
     now = runtime.clock.now()
     if not files:
-        raise Invalid("no BPMN file given", fields={"bpmn": ["required"]})
+        raise Invalid("no BPMN file given", reason="bpmn_file_missing", fields={"bpmn": ["required"]})
     roots = _parse_all(files)
     problems: list[Problem] = []
     # Which file defines each process id: a key in two files deploys twice, in file order.
@@ -224,7 +228,8 @@ def start_instance(uow: UnitOfWork, *, runtime: Runtime, key: str, version: int 
 def get_instance(session: Session, instance_id: str) -> ProcessInstance:
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
-        raise NotFound(f"process instance {instance_id} not found")
+        raise NotFound("process instance %(id)s not found", reason="instance_not_found",
+                       params={"id": instance_id})
     return instance
 
 
@@ -316,15 +321,17 @@ def send_message(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, name: s
     now = runtime.clock.now()
     instance = store.lock_instance(session, runtime, instance_id)
     if not may_drive_instance(session, user, instance):
-        raise Forbidden("you may not send messages to this instance")
+        raise Forbidden("you may not send messages to this instance", reason="instance_message_forbidden")
     if instance.status != "running":
-        raise Conflict(f"instance is {instance.status}; nothing waits for {name!r}")
+        raise Conflict("instance is %(status)s; nothing waits for %(name)r",
+                       reason="instance_not_running", params={"status": instance.status, "name": name})
     run = store.load(session, runtime, instance)
     try:
         run.send_message(name, payload or {}, now)
     except NothingWaits:
         runtime.workflow_cache.put(instance.id, (instance.revision, run))
-        raise Conflict(f"nothing in this instance waits for message {name!r}") from None
+        raise Conflict("nothing in this instance waits for message %(name)r",
+                       reason="instance_message_unexpected", params={"name": name}) from None
     audit.record(session, at=now, actor=user.username, action="message_received",
                  case_id=instance.case_id, instance_id=instance.id, detail={"name": name})
     store.save(uow, runtime, instance, run, actor=user.username, now=now)
@@ -339,9 +346,10 @@ def retry_instance(uow: UnitOfWork, *, runtime: Runtime, instance_id: str, data:
     now = runtime.clock.now()
     instance = store.lock_instance(session, runtime, instance_id)
     if not may_drive_instance(session, user, instance):
-        raise Forbidden("you may not retry this instance")
+        raise Forbidden("you may not retry this instance", reason="instance_retry_forbidden")
     if instance.status != "error":
-        raise Conflict(f"instance is {instance.status}, not in error")
+        raise Conflict("instance is %(status)s, not in error", reason="instance_not_in_error",
+                       params={"status": instance.status})
     run = store.load(session, runtime, instance)
     run.retry(data, now)
     audit.record(session, at=now, actor=user.username, action="instance_retried",

@@ -83,7 +83,8 @@ def compiled_for(session: Session, runtime: Runtime, definition_id: int) -> Comp
     if definition is None:  # definitions never change once deployed
         definition = session.get(ProcessDefinition, definition_id)
         if definition is None:
-            raise NotFound(f"process definition {definition_id} not found")
+            raise NotFound("process definition %(id)s not found", reason="definition_not_found",
+                           params={"id": definition_id})
         session.expunge(definition)
         runtime.definition_cache.put(definition_id, definition)
     compiled = runtime.spec_cache.get(definition.spec_checksum)
@@ -103,7 +104,8 @@ def lock_instance(session: Session, runtime: Runtime, instance_id: str) -> Proce
         stmt = stmt.with_for_update()
     instance = session.scalar(stmt.execution_options(populate_existing=True))
     if instance is None:
-        raise NotFound(f"process instance {instance_id} not found")
+        raise NotFound("process instance %(id)s not found", reason="instance_not_found",
+                       params={"id": instance_id})
     return instance
 
 

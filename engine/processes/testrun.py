@@ -51,7 +51,7 @@ def start(uow: UnitOfWork, runtime: Runtime, *, files: list[tuple[str, bytes]], 
     """Start a draft (not deployed) and run it to its first wait."""
     session = uow.session
     if not files:
-        raise Invalid("no BPMN file given", fields={"bpmn": ["required"]})
+        raise Invalid("no BPMN file given", reason="bpmn_file_missing", fields={"bpmn": ["required"]})
     name, payload = files[0]
     root = bpmn.parse_xml(payload, name)
     keys = bpmn.process_ids(root)
@@ -59,7 +59,8 @@ def start(uow: UnitOfWork, runtime: Runtime, *, files: list[tuple[str, bytes]], 
         raise BpmnInvalid(checks.no_executable({name: root}))
     key = process or keys[0]
     if key not in keys:
-        raise Invalid(f"the file has no process {key!r}", fields={"process": [f"one of {keys}"]})
+        raise Invalid("the file has no process %(key)r", reason="testrun_process_missing",
+                      params={"key": key}, fields={"process": [f"one of {keys}"]})
     roots = {n: bpmn.parse_xml(d, n) for n, d in files}
     defined = {pid: n for n, r in roots.items() for pid in bpmn.process_ids(r)}
     sources, _ = store.resolve_sources(session, name, roots, dict(files), defined)
@@ -93,9 +94,10 @@ def _row(session: Session, runtime: Runtime, test_id: str, user: User, *, lock: 
         stmt = stmt.with_for_update()
     row = session.scalar(stmt)
     if row is None:
-        raise NotFound(f"test-run {test_id} not found (discarded, or unused for a day)")
+        raise NotFound("test-run %(id)s not found (discarded, or unused for a day)",
+                       reason="testrun_not_found", params={"id": test_id})
     if row.owner != user.username:
-        raise Forbidden("this test-run belongs to another designer")
+        raise Forbidden("this test-run belongs to another designer", reason="testrun_not_own")
     return row
 
 
@@ -107,15 +109,17 @@ def complete(uow: UnitOfWork, runtime: Runtime, *, test_id: str, task_id: str, d
     test = get(session, runtime, test_id, user, lock=True)
     task = next((t for t in test.run.ready_human_tasks() if t.id == task_id), None)
     if task is None:
-        raise Conflict(f"task {task_id} is not waiting in this test-run")
+        raise Conflict("task %(id)s is not waiting in this test-run", reason="testrun_task_not_waiting",
+                       params={"id": task_id})
     errors = forms.validate(test.run.compiled.form(task.element_id), data)
     if errors:
-        raise Invalid("the form has errors", fields=errors)
+        raise Invalid("the form has errors", reason="form_invalid", fields=errors)
     scripts.use(session, runtime)
     try:
         test.run.complete(task_id, data, max(test.row.now, runtime.clock.now()))
     except TaskNotReady:
-        raise Conflict(f"task {task_id} is not waiting in this test-run") from None
+        raise Conflict("task %(id)s is not waiting in this test-run", reason="testrun_task_not_waiting",
+                       params={"id": task_id}) from None
     _save(session, runtime, test)
     return test
 

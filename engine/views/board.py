@@ -23,7 +23,7 @@ def overdue_board(session: Session, *, user: User, now: datetime,
     the unit they are offered to (a unit outside every township stands for itself): each group
     with its unit, its count and its `per_township` most overdue tasks, most overdue groups first."""
     if "supervisor" not in user.roles:
-        raise Forbidden("the overdue board is for supervisors")
+        raise Forbidden("the overdue board is for supervisors", reason="board_forbidden")
     path = session.scalar(select(Unit.path).where(Unit.id == user.unit_id))
     red = and_(Task.status == "open", inbox.overdue_clause(now),
                Task.candidate_unit_id.in_(select(Unit.id).where(Unit.path.startswith(path))),

@@ -103,7 +103,7 @@ def instance_of_case(session: Session, *, user: User, case_id: int,
     case = case_access.case_for_user(session, user, case_id)
     instance = session.get(ProcessInstance, instance_id)
     if instance is None or instance.case_id != case.id:
-        raise NotFound("no such process instance in this case")
+        raise NotFound("no such process instance in this case", reason="case_instance_not_found")
     return instance
 
 

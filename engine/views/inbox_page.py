@@ -65,14 +65,17 @@ def clean(query: dict) -> dict:
     out = {k: str(query[k]).strip() for k in KEYS if query.get(k) not in (None, "")}
     out = {k: v for k, v in out.items() if v}
     if out.get("tab", "mine") not in TABS:
-        raise Invalid(f"unknown tab {out['tab']!r}", fields={"tab": [", ".join(TABS)]})
+        raise Invalid("unknown tab %(value)r", reason="inbox_tab_unknown",
+                      params={"value": out["tab"]}, fields={"tab": [", ".join(TABS)]})
     if out.get("sort", "due") not in SORTS:
-        raise Invalid(f"unknown sort {out['sort']!r}",
-                      fields={"sort": [", ".join(SORTS)]})
+        raise Invalid("unknown sort %(value)r", reason="inbox_sort_unknown",
+                      params={"value": out["sort"]}, fields={"sort": [", ".join(SORTS)]})
     if out.get("category", "other") not in CATEGORIES:
-        raise Invalid(f"unknown category {out['category']!r}", fields={"category": ["unknown"]})
+        raise Invalid("unknown category %(value)r", reason="inbox_category_unknown",
+                      params={"value": out["category"]}, fields={"category": ["unknown"]})
     if len(out.get("q", "")) > 200:
-        raise Invalid("the search text is too long", fields={"q": ["at most 200 characters"]})
+        raise Invalid("the search text is too long", reason="inbox_search_too_long",
+                      fields={"q": ["at most 200 characters"]})
     return out
 
 
@@ -283,9 +286,10 @@ def save(session: Session, *, user: User, name: str, query: dict, now: datetime)
     """Save (or replace) a named filter of the user's inbox."""
     name = (name or "").strip()
     if not name:
-        raise Invalid("give the filter a name", fields={"name": ["required"]})
+        raise Invalid("give the filter a name", reason="filter_name_required", fields={"name": ["required"]})
     if len(name) > 100:
-        raise Invalid("the name is too long", fields={"name": ["at most 100 characters"]})
+        raise Invalid("the name is too long", reason="filter_name_too_long",
+                      fields={"name": ["at most 100 characters"]})
     query = clean(query)
     row = session.scalar(select(SavedFilter).where(SavedFilter.user_id == user.id,
                                                    SavedFilter.name == name))
@@ -301,6 +305,7 @@ def delete(session: Session, *, user: User, filter_id: int) -> None:
     """Delete one of the user's saved filters."""
     row = session.get(SavedFilter, filter_id)
     if row is None or row.user_id != user.id:
-        raise NotFound(f"saved filter {filter_id} not found")
+        raise NotFound("saved filter %(id)s not found", reason="filter_not_found",
+                       params={"id": filter_id})
     session.delete(row)
     session.flush()

@@ -158,6 +158,7 @@ def reveal_for_task(session: Session, runtime: Runtime, *, user: User, task_id: 
     row = filters.case_facts(session, runtime, [task.case_id]).get(task.case_id) \
         if task.case_id else None
     if row is None:
-        raise Invalid("this task's case has no petition", fields={"reason": ["no petition"]})
+        raise Invalid("this task's case has no petition", reason="task_case_no_petition",
+                      fields={"reason": ["no petition"]})
     return petitions.reveal(session, runtime, user=user, petition_id=row["petition_id"],
                             reason=reason)

@@ -237,7 +237,8 @@ def assemble_team(session: Session, runtime: Runtime, *, user: User, row: ZoneEs
                       fields={"team": ["required"]})
     problems = team_problems(session, row=row, usernames=usernames)
     if problems:
-        raise Invalid("; ".join(problems), fields={"team": problems})
+        raise Invalid("%(problems)s", reason="investigation_team_unfit",
+                      params={"problems": "; ".join(problems)}, fields={"team": problems})
     leader = (leader or "").strip()
     if leader and leader not in usernames:
         raise Invalid("the team leader %(leader)s is not in the team",
@@ -258,7 +259,8 @@ def record_investigation(session: Session, runtime: Runtime, *, user: User, row:
                         reason="investigation_not_member", params={"user": user.username})
     problems = team_problems(session, row=row, usernames=[user.username])
     if problems:
-        raise Forbidden(problems[0])
+        raise Forbidden("%(problems)s", reason="investigation_member_unfit",
+                        params={"problems": problems[0]})
     if not (findings or "").strip():
         raise Invalid("report the findings", reason="investigation_findings_required", fields={"findings": ["required"]})
     now = runtime.clock.now()

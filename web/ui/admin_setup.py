@@ -121,11 +121,12 @@ def _uploaded() -> tuple[str, str]:
         try:
             return upload.filename, upload.read().decode("utf-8")
         except UnicodeDecodeError:
-            raise Invalid("the calendar file is not UTF-8",
+            raise Invalid("the calendar file is not UTF-8", reason="calendar_not_utf8",
                           fields={"file": [_("not a UTF-8 text file")]}) from None
     text, name = request.form.get("text", ""), request.form.get("file_name", "")
     if not text or not name:
-        raise Invalid("choose a calendar file", fields={"file": [_("choose a file")]})
+        raise Invalid("choose a calendar file", reason="calendar_file_missing",
+                      fields={"file": [_("choose a file")]})
     return name, text
 
 

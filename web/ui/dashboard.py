@@ -40,7 +40,7 @@ def _date(name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise Invalid("not a date", fields={name: ["YYYY-MM-DD"]}) from None
+        raise Invalid("not a date", reason="date_invalid", fields={name: ["YYYY-MM-DD"]}) from None
 
 
 @bp.get("/dashboard")

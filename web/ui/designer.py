@@ -18,6 +18,8 @@ from web.api import bp as api
 from web.auth import runtime
 from web.ui import bp, page
 from web.ui.messages import localize
+from web.ui.refusals import REASONS as REFUSALS
+from web.ui.refusals import text as refusal_text
 from web.ui.terms import _lang
 
 DESIGNER = {"process_designer"}
@@ -116,8 +118,9 @@ def _localized(body):
     """`body` with each `message` of it and of its problem lists in the user's language.
 
     A BPMN problem carries its `reason` and `params`: its text is the translated msgid of that
-    reason (`engine.workflow.problems.REASONS`) filled with the params; other messages go
-    through the shared patterns."""
+    reason (`engine.workflow.problems.REASONS`) filled with the params; a coded refusal (an
+    error envelope) its page text (`web.ui.refusals`); other messages go through the shared
+    patterns."""
     if isinstance(body, list):
         return [_localized(item) for item in body]
     if not isinstance(body, dict):
@@ -126,6 +129,9 @@ def _localized(body):
         params = {k: localize(v) if isinstance(v, str) else v
                   for k, v in body["params"].items()}  # a script refusal's detail
         return {**body, "message": _(REASONS[body["reason"]], **params)}
+    if body.get("reason") in REFUSALS and isinstance(body.get("message"), str):
+        return {**body, "message": refusal_text(body["reason"], body.get("params"),
+                                                body["message"])}
     return {key: localize(value) if key == "message" and isinstance(value, str)
             else _localized(value) if key in MESSAGE_HOLDERS else value
             for key, value in body.items()}

@@ -125,7 +125,7 @@ def intake_attachment(case_id):
     user = g.user
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise Invalid("choose a file", fields={"file": ["required"]})
+        raise Invalid("choose a file", reason="file_missing", fields={"file": ["required"]})
     data = upload.read()
     petition_id = request.form.get("petition_id", "")
     row = rt.transact(lambda uow: attachments.describe(attachments.upload(

@@ -1,10 +1,12 @@
-"""The engine's English refusals (and field notes) in the user's language, for the pages only.
+"""Messages that carry no reason, in the user's language, for the pages only: field notes (the
+engine's, jsonschema's for task forms, marshmallow's for intake), the script policy's details and
+the web layer's own refusals (CSRF, werkzeug). Every refusal the engine raises is coded and shown
+from its reason (`web/ui/refusals.py`; `tests/unit/test_refusals.py` keeps it so), never here.
 
-The engine's messages are the HTTP API's contract and stay English; a page shows them through
-`localize`. Each entry is a pattern over one English message as the engine formats it and the
-text to show, with the captured values put back (a `status` or deadline `key` is translated
-too). A message no pattern knows is shown as it is. `tests/unit/test_messages.py` checks that
-every pattern still fits a message the engine (or jsonschema, marshmallow) really produces.
+Each entry is a pattern over one English message and the text to show, with the captured values
+put back (a `status` or deadline `key` is translated too). A message no pattern knows is shown as
+it is. `tests/unit/test_messages.py` checks that every pattern still fits a message the code (or
+jsonschema, marshmallow) really produces.
 """
 from __future__ import annotations
 
@@ -26,88 +28,9 @@ STATUS_WORDS = {"open": N_("open"), "completed": N_("completed"), "closed": N_("
 VALUE_WORDS = {"status": STATUS_WORDS, "key": DEADLINE_KEYS}
 
 MESSAGES: list[tuple[re.Pattern, str]] = [(re.compile(p), text) for p, text in [
-    # Tasks: see, claim, give back, complete.
-    (r"task (?P<id>\S+) not found", N_("Task %(id)s was not found.")),
-    (r"task has changed \(version (?P<version>\d+), you sent (?P<sent>\S+)\)",
-     N_("The task has changed (now version %(version)s, you sent %(sent)s); reload the page.")),
-    (r"task is (?P<status>\w+)", N_("The task is %(status)s.")),
-    (r"task (?P<id>\S+) is (?P<status>\w+)", N_("The task is %(status)s.")),
-    (r"the form has errors", N_("The form has errors; see the marked fields.")),
-    (r"this task's case has no petition", N_("This task's case has no petition.")),
-    (r"a reason is required", N_("Give a reason.")),
-    # Deadlines and extensions.
-    (r"the number of days is required", N_("Enter the number of days.")),
-    # Attachments.
-    (r"choose a file", N_("Choose a file.")),
-    # Inbox and saved filters.
-    (r"unknown tab " + Q.format("value"), N_("There is no tab “%(value)s”.")),
-    (r"unknown sort " + Q.format("value"), N_("Unknown sort order “%(value)s”.")),
-    (r"unknown category " + Q.format("value"), N_("Unknown category “%(value)s”.")),
-    (r"the search text is too long", N_("The search text is too long.")),
-    (r"give the filter a name", N_("Give the filter a name.")),
-    (r"the name is too long", N_("The name is too long.")),
-    (r"saved filter (?P<id>\d+) not found", N_("Saved filter %(id)s was not found.")),
-    # Supervisor tools: reassignment, the case page, escalation.
-    (r"only a supervisor of the task's unit may list who can take it",
-     N_("Only a supervisor of the task's unit may see who can take it.")),
-    (r"the overdue board is for supervisors", N_("The overdue board is for supervisors.")),
-    (r"process instance (?P<id>\S+) not found", N_("Process instance %(id)s was not found.")),
-    (r"no such process instance in this case", N_("This case has no such process instance.")),
-    (r"process " + Q.format("key") + r" is not deployed",
-     N_("The process “%(key)s” is not deployed.")),
-    (r"process " + Q.format("key") + r" version (?P<version>\d+) is not deployed",
-     N_("Version %(version)s of the process “%(key)s” is not deployed.")),
-    # Intake.
-    # Administration: units, users, recusal, calendars.
-    (r"this needs the administrator role", N_("This needs the administrator role.")),
-    (r"unit " + Q.format("unit") + r" not found", N_("Unit %(unit)s was not found.")),
-    (r"unit " + Q.format("unit") + r" is retired", N_("Unit %(unit)s is retired.")),
-    (r"unit " + Q.format("unit") + r" is already retired",
-     N_("Unit %(unit)s is already retired.")),
-    (r"unit " + Q.format("unit") + r" exists", N_("Unit code %(unit)s is already taken.")),
-    (r"code and name are required", N_("Enter a code and a name.")),
-    (r"unknown kind " + Q.format("value"), N_("Unknown unit kind “%(value)s”.")),
-    (r"(?P<unit>\S+) cannot move below itself or a unit below it",
-     N_("%(unit)s cannot move below itself or a unit below it.")),
-    (r"unit (?P<unit>\S+) cannot be retired: it or a unit below it has (?P<n>\d+) open "
-     r"task\(s\); move them first",
-     N_("Unit %(unit)s cannot be retired: it or a unit below it has %(n)s open task(s); "
-        "move them first.")),
-    (r"unit (?P<unit>\S+) cannot be retired: it or a unit below it has active users "
-     r"(?P<users>.+); move them first",
-     N_("Unit %(unit)s cannot be retired: it or a unit below it has active users "
-        "%(users)s; move them first.")),
-    (r"unit (?P<unit>\S+) cannot be retired: it or a unit below it has (?P<n>\d+) open "
-     r"task\(s\) and active users (?P<users>.+); move them first",
-     N_("Unit %(unit)s cannot be retired: it or a unit below it has %(n)s open task(s) and "
-        "active users %(users)s; move them first.")),
-    (r"roles are (?P<roles>.+)", N_("Choose roles among: %(roles)s.")),
-    (r"user " + Q.format("user") + r" is already inactive",
-     N_("User %(user)s is already deactivated.")),
-    (r"you cannot deactivate yourself", N_("You cannot deactivate yourself.")),
-    (r"(?P<user>\S+) holds (?P<n>\d+) open task\(s\) that must be transferred first: "
-     r"(?P<tasks>.+)",
-     N_("%(user)s holds %(n)s open task(s) that must be transferred first: %(tasks)s")),
-    (r"task (?P<id>\S+) is not an open task of (?P<user>\S+)",
-     N_("Task %(id)s is not an open task of %(user)s.")),
-    (r"some transfer targets are not eligible",
-     N_("Some of the chosen users may not take the task given to them.")),
-    (r"person_kind is accused or reporter", N_("Choose the accused person or the reporter.")),
-    (r"name the person", N_("Name the person.")),
-    (r"name the relation", N_("Name the relation.")),
-    (r"you may only declare your own relations", N_("You may only declare your own relations.")),
-    (r"relation (?P<id>\d+) not found", N_("Relation %(id)s was not found.")),
-    (r"only a supervisor over the user's unit decides a recusal",
-     N_("Only a supervisor over the user's unit decides a recusal.")),
-    (r"relation is (?P<status>\w+)", N_("The relation is %(status)s.")),
-    (r"you may not end this relation", N_("You may not end this relation.")),
-    (r"choose a calendar file", N_("Choose a calendar file.")),
-    (r"the calendar file is not UTF-8", N_("The calendar file is not UTF-8 text.")),
+    # A script's refusal at run time, stored as its instance's error (the failed page).
     (r"deadline key " + Q.format("key") + r" is not configured",
      N_("The time limit “%(key)s” is not configured.")),
-    # The process designer: its problems are coded (engine/workflow/problems.py) and the page
-    # shows them from their reason (web/ui/designer.py); only the request's own refusal here.
-    (r"no BPMN file given", N_("No BPMN file was sent.")),
     # Scripts or expressions the restricted evaluator refuses (scripting.check), shown as the
     # detail of a `script_refused` problem.
     (r"(?P<what>\w+|try/except) is not allowed in scripts",
@@ -139,13 +62,6 @@ MESSAGES: list[tuple[re.Pattern, str]] = [(re.compile(p), text) for p, text in [
     (r"invalid expression: (?P<detail>.+)",
      N_("Invalid script or expression: %(detail)s")),
     # Test-runs (engine/processes/testrun.py).
-    (r"test-run (?P<id>\S+) not found \(discarded, or unused for a day\)",
-     N_("This test-run no longer exists (it was discarded or not used for a day); start a new "
-        "one.")),
-    (r"this test-run belongs to another designer",
-     N_("This test-run belongs to another designer.")),
-    (r"task (?P<id>\S+) is not waiting in this test-run",
-     N_("This task is not waiting in this test-run.")),
     # Refusals of the web layer itself (web/errors.py, CSRF).
     (r"the request has invalid fields", N_("Some fields are not valid.")),
     (r"the BPMN cannot run; nothing was deployed",

@@ -72,7 +72,7 @@ def draw_round():
         year, quarter = int(form.get("year", "")), int(form.get("quarter", ""))
         share = float(form.get("share_percent", "")) / 100
     except ValueError:
-        raise Invalid("not a number", fields={"share_percent": ["a number"]}) from None
+        raise Invalid("not a number", reason="number_invalid", fields={"share_percent": ["a number"]}) from None
     rnd_id = rt.transact(lambda uow: quality.create_round(
         uow.session, rt, user=g.user, unit_code=form.get("unit") or None, year=year,
         quarter=quarter, reviewers=form.getlist("reviewers"), share=share,
@@ -171,7 +171,7 @@ def evaluation_manual():
     try:
         score = float(request.form.get("score", ""))
     except ValueError:
-        raise Invalid("not a number", fields={"score": ["a number"]}) from None
+        raise Invalid("not a number", reason="number_invalid", fields={"score": ["a number"]}) from None
     rt.transact(lambda uow: evaluation.set_manual(
         uow.session, rt, user=g.user, period_key=key, zone=request.form.get("zone", ""),
         score=score, comment=request.form.get("comment", "")))

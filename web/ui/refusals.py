@@ -2,8 +2,9 @@
 `params`; a page shows the text registered here for that reason, in the user's language, filled
 with the params (a `status` or deadline `key` translated too). Never by matching the English.
 
-Refusals not coded yet are still shown through the pattern table of `web/ui/messages.py`;
-`tests/unit/test_refusals.py` fails on a coded raise site whose reason has no text here.
+Every raise site is coded (`tests/unit/test_refusals.py` fails on one without a reason, and on
+a reason without text here or a translated message id); `web/ui/messages.py` is left for field
+notes and messages that are not refusals.
 """
 from __future__ import annotations
 
@@ -228,6 +229,83 @@ REASONS: dict[str, str] = {
     "job_kind_unknown": N_("No worker can run background jobs of kind %(kind)s."),
     "job_not_done": N_("The ledger is not ready yet."),
     "job_file_gone": N_("The file is gone; build the ledger again."),
+    # Recusal (declared relations).
+    "relation_kind_invalid": N_("Choose the accused person or the reporter."),
+    "relation_person_required": N_("Name the person."),
+    "relation_required": N_("Name the relation."),
+    "relation_not_own": N_("You may only declare your own relations."),
+    "relation_not_found": N_("Relation %(id)s was not found."),
+    "relation_decide_forbidden": N_("Only a supervisor over the user's unit decides a recusal."),
+    "relation_status": N_("The relation is %(status)s."),
+    "relation_end_forbidden": N_("You may not end this relation."),
+    # Administration: units, users, transfers.
+    "admin_required": N_("This needs the administrator role."),
+    "task_candidates_forbidden": N_("Only a supervisor of the task's unit may see who can take "
+                                    "it."),
+    "unit_retired": N_("Unit %(unit)s is retired."),
+    "unit_already_retired": N_("Unit %(unit)s is already retired."),
+    "unit_exists": N_("Unit code %(unit)s is already taken."),
+    "unit_code_name_required": N_("Enter a code and a name."),
+    "unit_kind_unknown": N_("Unknown unit kind “%(value)s”."),
+    "unit_move_into_itself": N_("%(unit)s cannot move below itself or a unit below it."),
+    "unit_retire_blocked_tasks": N_("Unit %(unit)s cannot be retired: it or a unit below it has "
+                                    "%(n)s open task(s); move them first."),
+    "unit_retire_blocked_users": N_("Unit %(unit)s cannot be retired: it or a unit below it has "
+                                    "active users %(users)s; move them first."),
+    "unit_retire_blocked_both": N_("Unit %(unit)s cannot be retired: it or a unit below it has "
+                                   "%(n)s open task(s) and active users %(users)s; move them "
+                                   "first."),
+    "user_roles_invalid": N_("Choose roles among: %(roles)s."),
+    "user_already_inactive": N_("User %(user)s is already deactivated."),
+    "user_deactivate_self": N_("You cannot deactivate yourself."),
+    "user_holds_tasks": N_("%(user)s holds %(n)s open task(s) that must be transferred first: "
+                           "%(tasks)s"),
+    "transfer_task_not_held": N_("Task %(id)s is not an open task of %(user)s."),
+    "transfer_targets_not_eligible": N_("Some of the chosen users may not take the task given "
+                                        "to them."),
+    # Inbox, saved filters, the overdue board, the task and case pages.
+    "inbox_due_unknown": N_("Unknown deadline colour “%(value)s” (green, yellow or red)."),
+    "inbox_scope_unknown": N_("Unknown scope “%(value)s” (mine, unit or all)."),
+    "inbox_status_unknown": N_("Unknown task status “%(value)s” (open or completed)."),
+    "inbox_tab_unknown": N_("There is no tab “%(value)s”."),
+    "inbox_sort_unknown": N_("Unknown sort order “%(value)s”."),
+    "inbox_category_unknown": N_("Unknown category “%(value)s”."),
+    "inbox_search_too_long": N_("The search text is too long."),
+    "filter_name_required": N_("Give the filter a name."),
+    "filter_name_too_long": N_("The name is too long."),
+    "filter_not_found": N_("Saved filter %(id)s was not found."),
+    "board_forbidden": N_("The overdue board is for supervisors."),
+    "case_instance_not_found": N_("This case has no such process instance."),
+    "task_case_no_petition": N_("This task's case has no petition."),
+    "extension_days_required": N_("Enter the number of days."),
+    # Processes, instances and test-runs.
+    "process_key_not_deployed": N_("The process “%(key)s” is not deployed."),
+    "process_version_not_deployed": N_("Version %(version)s of the process “%(key)s” is not "
+                                       "deployed."),
+    "definition_not_found": N_("Process version %(id)s was not found."),
+    "instance_not_found": N_("Process instance %(id)s was not found."),
+    "instance_message_forbidden": N_("You may not send messages to this process."),
+    "instance_not_running": N_("The process is %(status)s; nothing waits for “%(name)s”."),
+    "instance_message_unexpected": N_("Nothing in this process waits for the message "
+                                      "“%(name)s”."),
+    "instance_retry_forbidden": N_("You may not run this process's step again."),
+    "instance_not_in_error": N_("The process is %(status)s, not stopped by an error."),
+    "migration_no_instance": N_("Choose at least one process to move."),
+    "migration_refused": N_("Some processes cannot move to the new version: %(refused)s"),
+    "testrun_process_missing": N_("The file has no process “%(key)s”."),
+    "testrun_not_found": N_("This test-run no longer exists (it was discarded or not used for a "
+                            "day); start a new one."),
+    "testrun_not_own": N_("This test-run belongs to another designer."),
+    "testrun_task_not_waiting": N_("This task is not waiting in this test-run."),
+    "investigation_team_unfit": N_("These people may not join the investigation team: "
+                                   "%(problems)s"),
+    "investigation_member_unfit": N_("You may no longer report for this team: %(problems)s"),
+    # Forms of the pages.
+    "file_missing": N_("Choose a file."),
+    "date_invalid": N_("Enter a date (YYYY-MM-DD)."),
+    "number_invalid": N_("Enter a number."),
+    "finding_days_invalid": N_("The time limit is 1 to 366 days."),
+    "supervision_instance_unknown": N_("Nothing of daily supervision belongs to this process."),
 }
 
 

@@ -104,7 +104,7 @@ def plan_inspection():
         try:
             fields["planned_on"] = date.fromisoformat(form["planned_on"])
         except ValueError:
-            raise Invalid("not a date", fields={"planned_on": ["YYYY-MM-DD"]}) from None
+            raise Invalid("not a date", reason="date_invalid", fields={"planned_on": ["YYYY-MM-DD"]}) from None
     row = rt.transact(lambda uow: supervision.plan(uow, runtime=rt, user=user, fields=fields))
     target = url_for("ui.inspection_page", inspection_id=row.id)
     if is_htmx():
@@ -157,7 +157,8 @@ def add_finding(inspection_id):
     days = form.get("time_limit_days") or ""
     if days:
         if not days.isdigit():
-            raise Invalid("the time limit is 1 to 366 days", fields={"time_limit_days": ["1..366"]})
+            raise Invalid("the time limit is 1 to 366 days", reason="finding_days_invalid",
+                          fields={"time_limit_days": ["1..366"]})
         fields["time_limit_days"] = int(days)
     rt.transact(lambda uow: supervision.record_finding(uow.session, rt, user=user,
                                                        inspection_id=inspection_id,
@@ -199,7 +200,7 @@ def finding_evidence(finding_id):
     rt, user = runtime(), g.user
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise Invalid("choose a file", fields={"file": ["required"]})
+        raise Invalid("choose a file", reason="file_missing", fields={"file": ["required"]})
     data = upload.read()
     rt.transact(lambda uow: supervision.add_evidence(
         uow.session, rt, user=user, finding_id=finding_id, file_name=upload.filename,
@@ -244,7 +245,7 @@ def supervision_for_instance(instance_id):
         iid = s.scalar(select(Inspection.id).where(Inspection.instance_id == instance_id))
         if iid is not None:
             return url_for("ui.inspection_page", inspection_id=iid)
-        raise NotFound("nothing belongs to this process")
+        raise NotFound("nothing belongs to this process", reason="supervision_instance_unknown")
     return redirect(rt.read(read))
 
 
@@ -272,7 +273,7 @@ def interference():
             start = date.fromisoformat(args["from"]) if args.get("from") else None
             end = date.fromisoformat(args["to"]) if args.get("to") else None
         except ValueError:
-            raise Invalid("not a date", fields={"from": ["YYYY-MM-DD"]}) from None
+            raise Invalid("not a date", reason="date_invalid", fields={"from": ["YYYY-MM-DD"]}) from None
         rows = supervision.search_interference(
             uow.session, user, q=args.get("q") or None,
             matter_kind=args.get("matter_kind") if args.get("matter_kind") in MATTERS else None,

@@ -318,7 +318,7 @@ def request_extension(task_id: str):
     view = {"task": {"id": task_id}}
     try:
         if whole_number(raw, maximum=3650) is None:
-            raise Invalid("the number of days is required",
+            raise Invalid("the number of days is required", reason="extension_days_required",
                           fields={"amount": ["required" if not raw else "is not of type"]})
         rt.transact(lambda uow: extensions.request_extension(
             uow, runtime=rt, task_id=task_id, user=user, amount=int(raw), unit=unit,
