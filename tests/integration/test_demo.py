@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.api_client import ApiClient
+from tests.feeds import atom_errors, atom_titles, json_feed_errors
 from tests.integration.support import cli, dispose_app, issue_tokens, make_app
 
 pytestmark = pytest.mark.timeout(300)
@@ -187,6 +188,12 @@ def test_village_matters_and_the_exported_public_site(demo_url, db, tmp_path):
     assert proc.returncode == 0, out(proc)
     files = {p: p.read_text(encoding="utf-8") for p in site.rglob("*") if p.is_file()}
     assert len(files) > 10 and (site / "town-a" / "feed.atom").exists()
+    # Every feed of the site valid: Atom by RFC 4287's schema, JSON Feed by the 1.1 schema.
+    feeds = {str(p.relative_to(site)): p.read_bytes() for p in files if p.name.startswith("feed.")}
+    assert len(feeds) >= 6
+    assert {path: (atom_errors(data) if path.endswith(".atom") else json_feed_errors(data))
+            for path, data in feeds.items()} == {path: [] for path in feeds}
+    assert len(atom_titles(feeds["town-a/feed.atom"])) == 4
     text_ = "\n".join(files.values())
     secrets = set()
     for anonymous, *values in db("SELECT anonymous, reporter_name, reporter_id_number, "
