@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.api_client import ApiClient
+from tests.feeds import atom_errors, atom_titles, json_feed_errors
 from tests.integration.support import cli, dispose_app, issue_tokens, make_app
 
 pytestmark = pytest.mark.timeout(300)
@@ -42,14 +43,7 @@ WAITING = {
     ("rectification", "report_progress"),           # also the one sent back at verification
     ("rectification", "verify"),
     ("rectification", "supervise"),                 # patrol: the township supervises
-    ("village_four_two", "resolve"),                # villagers' representatives to vote
-    ("village_asset_lease", "supervise_check"),     # the supervision committee checks
-    ("village_project_award", "supervise_check"),
-    ("village_subsidy", "supervise_check"),
-    ("village_seal", "supervise_check"),
-    ("village_expense", "approve_expense"),
-    ("village_homestead", "apply_homestead"),
-}
+}  # (the village processes: test_a_village_matter_waits_at_each_step_of_each_flow)
 
 
 def out(proc) -> str:
@@ -187,13 +181,19 @@ def test_village_matters_and_the_exported_public_site(demo_url, db, tmp_path):
     from engine.petitions import masking
     assert db("SELECT COUNT(*) FROM village_meetings WHERE NOT quorum_met") == [(1,)]
     assert db("SELECT status, COUNT(*) FROM village_matters GROUP BY status ORDER BY status") == \
-        [("finished", 1), ("running", 7)]
+        [("finished", 7), ("running", 34)]
     assert db("SELECT COUNT(*) FROM disclosure_items WHERE status = 'approved'") == [(4,)]
     site = tmp_path / "site"
     proc = cli(demo_url, "disclosure-export", "--path", str(site), timeout=120)
     assert proc.returncode == 0, out(proc)
     files = {p: p.read_text(encoding="utf-8") for p in site.rglob("*") if p.is_file()}
     assert len(files) > 10 and (site / "town-a" / "feed.atom").exists()
+    # Every feed of the site valid: Atom by RFC 4287's schema, JSON Feed by the 1.1 schema.
+    feeds = {str(p.relative_to(site)): p.read_bytes() for p in files if p.name.startswith("feed.")}
+    assert len(feeds) >= 6
+    assert {path: (atom_errors(data) if path.endswith(".atom") else json_feed_errors(data))
+            for path, data in feeds.items()} == {path: [] for path in feeds}
+    assert len(atom_titles(feeds["town-a/feed.atom"])) == 4
     text_ = "\n".join(files.values())
     secrets = set()
     for anonymous, *values in db("SELECT anonymous, reporter_name, reporter_id_number, "
@@ -205,3 +205,33 @@ def test_village_matters_and_the_exported_public_site(demo_url, db, tmp_path):
     assert len(secrets) >= 4
     assert [s for s in secrets if s in text_] == []
     assert "钱某" in text_ and "钱二" not in text_ and "孙三" in text_
+
+
+def test_a_village_matter_waits_at_each_step_of_each_flow(demo_url, db):
+    """For 四议两公开 and each micro-power process: the steps where the demo's matters wait are
+    exactly the user tasks of the deployed diagram (as the engine parsed it), one matter at each,
+    and one matter of the process is finished."""
+    from engine.processes.store import compiled_for
+    from engine.village.models import MATTER_KINDS
+    app = make_app(demo_url)
+    runtime = app.extensions["cluedesk"]
+    try:
+        for kind in MATTER_KINDS:
+            key = "village_" + kind
+            (definition_id,) = db("SELECT id FROM process_definitions WHERE key = :k "
+                                  "ORDER BY version DESC LIMIT 1", k=key)[0]
+            compiled = runtime.read(lambda uow, d=definition_id: compiled_for(
+                uow.session, runtime, d))
+            user_tasks = {e for e, info in compiled.human_tasks.items() if info["kind"] == "user"}
+            assert len(user_tasks) >= 4, (key, user_tasks)
+            waiting = db("SELECT t.element_id FROM tasks t JOIN village_matters m "
+                         "ON m.instance_id = t.instance_id WHERE t.status = 'open' "
+                         "AND m.kind = :k", k=kind)
+            assert sorted(e for (e,) in waiting) == sorted(user_tasks), key
+            assert db("SELECT COUNT(*) FROM village_matters WHERE kind = :k "
+                      "AND status = 'finished'", k=kind) == [(1,)], key
+            # Each step done on the way is on record (the prerequisite rules let none be skipped).
+            assert db("SELECT COUNT(DISTINCT s.step) FROM village_steps s JOIN village_matters m "
+                      "ON m.id = s.matter_id WHERE m.kind = :k", k=kind) == [(len(user_tasks),)]
+    finally:
+        dispose_app(app)

@@ -64,9 +64,12 @@ class LiveServer:
     """cluedesk serving one scratch database on a free loopback port, in this process: tests
     may move `runtime.clock` and call services on `runtime` directly."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, public_site: Path):
+        # The public disclosure site is exported into a scratch folder, not instance/.
+        self.public_site = public_site
         self.runtime = Runtime(load_settings({"database": {"url": url},
-                                              "server": {"secret_key": "browser-tests"}}),
+                                              "server": {"secret_key": "browser-tests"},
+                                              "village": {"export_path": str(public_site)}}),
                                clock=Clock(FROZEN))
         from web import create_app
         self.app = create_app(runtime=self.runtime)
@@ -97,7 +100,7 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def _servers(scratch):
+def _servers(scratch, tmp_path_factory):
     """One server per backend, started on first use: demo organisation, bpmn/ deployed, the
     sample petitions in every state."""
     made: dict[str, LiveServer] = {}
@@ -105,7 +108,7 @@ def _servers(scratch):
     def get(backend: str) -> LiveServer:
         if backend not in made:
             url = scratch.create(backend)
-            server = LiveServer(url)
+            server = LiveServer(url, public_site=tmp_path_factory.mktemp(f"site-{backend}"))
             rt = server.runtime
             from engine.demo import load_samples
             from engine.processes import service as processes

@@ -42,11 +42,11 @@ def complete(page, next_step: str | None = None):
 
 
 @pytest.fixture(params=backends())
-def live_day(request, scratch):
+def live_day(request, scratch, tmp_path):
     """A server of its own (demo organisation, bpmn/ deployed), on SQLite and PostgreSQL: this
     test moves the clock a month ahead and breaches what is due, which must not leak into the
     server the other browser tests share (e.g. the repeat index's watermark of updated rows)."""
-    server = LiveServer(scratch.create(request.param))
+    server = LiveServer(scratch.create(request.param), public_site=tmp_path / "site")
     rt = server.runtime
     files = [(f.name, f.read_bytes()) for f in sorted((ROOT / "bpmn").glob("*.bpmn"))]
     rt.transact(lambda uow: processes.deploy(uow, runtime=rt, files=files, actor="designer",

@@ -1,14 +1,20 @@
 """Village power in a real browser: 东村's officers take a 四议两公开 decision step by step (the
 representatives' first meeting falls short of the quorum and is held again), the supervision
 committee checks it, the result is made public; 甲镇's editor writes the disclosure item, the
-township head approves it, the editor previews and exports the public site, and the exported
-pages and feeds are opened. Screenshots at desk and phone width."""
+township head approves it, the editor exports the public site, and the exported files are opened
+from the export folder (file://) and as a web server serves them (the feeds behind the pages'
+links, valid Atom and JSON Feed), then in the internal preview. Screenshots at desk and phone
+width."""
 from __future__ import annotations
 
-from lxml import etree
+import contextlib
+import functools
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 from engine.village import disclosure
 from tests.e2e.browser.conftest import login, shot
+from tests.feeds import atom_titles, json_feed_titles
 
 TITLE = "浏览器走查：村委会办公楼维修"
 
@@ -38,6 +44,37 @@ def meeting(present: int, votes_for: int, resolution: str = "同意") -> dict:
 
 
 PUBLISH = {"published_from": "2026-03-03", "published_to": "2026-03-09"}
+
+
+class _Site(SimpleHTTPRequestHandler):
+    """A plain static web server, with the charset of the files as a web server is set up."""
+    extensions_map = {".html": "text/html; charset=utf-8",
+                      ".atom": "application/atom+xml; charset=utf-8",
+                      ".json": "application/json; charset=utf-8"}
+
+    def do_GET(self):
+        if self.path == "/favicon.ico":  # the agency's website has its own icon
+            self.send_response(204)
+            self.end_headers()
+            return
+        super().do_GET()
+
+    def log_message(self, *args):  # no request lines in the test output
+        pass
+
+
+@contextlib.contextmanager
+def serve(folder):
+    """The folder served over HTTP on a free loopback port, as the public website would."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0),
+                                 functools.partial(_Site, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
 
 
 def test_a_four_two_decision_and_the_exported_pages(live_sqlite, new_page):
@@ -95,24 +132,45 @@ def test_a_four_two_decision_and_the_exported_pages(live_sqlite, new_page):
     editor.goto("/disclosure")
     shot(editor, "disclosure")
     editor.get_by_test_id("export").click()
-    editor.wait_for_timeout(100)
     target = disclosure.export_dir(live_sqlite.runtime)
-    feed_path = target / "town-a" / "village-a-east" / "feed.atom"
-    for _ in range(100):
-        if feed_path.exists() and TITLE.encode() in feed_path.read_bytes():
+    assert target.is_relative_to(live_sqlite.public_site)  # a scratch folder, not instance/
+    village = target / "town-a" / "village-a-east"
+    for _ in range(150):
+        if (village / "feed.atom").exists() and TITLE.encode() in (village / "feed.atom").read_bytes():
             break
         editor.wait_for_timeout(100)
-    feed = etree.fromstring(feed_path.read_bytes())
-    titles = [e.text for e in feed.findall("{http://www.w3.org/2005/Atom}entry/"
-                                           "{http://www.w3.org/2005/Atom}title")]
-    assert TITLE + "决策公开" in titles
-    # The exported pages, as the public site serves them (the preview is the same bytes).
+    assert TITLE + "决策公开" in atom_titles((village / "feed.atom").read_bytes())
+
+    # The exported files themselves, opened from the export folder (file://): the village's
+    # page lists the item, its link leads to the item's page with the meetings' record.
+    public = new_page(live_sqlite.url)
+    public.goto((village / "index.html").as_uri())
+    assert public.title() == "东村 · 村务公开"
+    public.get_by_role("link", name=TITLE + "决策公开", exact=True).click()
+    public.get_by_text("村民代表会议决议").first.wait_for()
+    assert public.url.startswith((target / "items").as_uri())
+    assert public.get_by_role("heading", level=1).inner_text() == TITLE + "决策公开"
+    public.goto((target / "index.html").as_uri())
+    public.get_by_role("link", name="甲镇纪委", exact=True).click()
+    public.get_by_role("link", name="东村", exact=True).click()
+    assert public.url == (village / "index.html").as_uri()
+    # ... and as a web server serves the folder: the page's feed links give the feeds, valid.
+    with serve(target) as site:
+        public.goto(f"{site}/town-a/village-a-east/index.html")
+        with public.expect_response(lambda r: r.url.endswith("/feed.atom")) as atom:
+            public.get_by_role("link", name="Atom", exact=True).click()
+        body = atom.value.body()
+        assert atom.value.headers["content-type"].startswith("application/atom+xml")
+        assert body == (village / "feed.atom").read_bytes()
+        assert TITLE + "决策公开" in atom_titles(body)
+        public.goto(f"{site}/town-a/village-a-east/index.html")
+        with public.expect_response(lambda r: r.url.endswith("/feed.json")) as feed:
+            public.get_by_role("link", name="JSON Feed", exact=True).click()
+        assert feed.value.body() == (village / "feed.json").read_bytes()
+        assert TITLE + "决策公开" in json_feed_titles(feed.value.body())
+    # The internal preview shows the same pages.
     editor.goto(live_sqlite.url + "/disclosure/preview/town-a/village-a-east/index.html")
     assert editor.get_by_text(TITLE + "决策公开").is_visible()
-    editor.get_by_text(TITLE + "决策公开").click()
-    editor.get_by_text("村民代表会议决议").first.wait_for()
-    page_file = target / "items"
-    assert any(TITLE.encode() in p.read_bytes() for p in page_file.glob("*.html"))
     editor.set_viewport_size({"width": 390, "height": 844})
     editor.goto(live_sqlite.url + "/disclosure")
     shot(editor, "disclosure-phone")
