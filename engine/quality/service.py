@@ -379,6 +379,12 @@ def results(session: Session, rnd: ReviewRound) -> list[dict]:
     return [out[k] for k in sorted(out)]
 
 
+def results_of_rounds(session: Session, round_ids) -> dict[int, list[dict]]:
+    """`results` of each round named (the dashboard's notices: results per township)."""
+    return {rnd.id: results(session, rnd) for rnd in session.scalars(
+        select(ReviewRound).where(ReviewRound.id.in_([i for i in round_ids if i])))}
+
+
 def notify(uow: UnitOfWork, runtime: Runtime, *, user: User, round_id: int) -> ReviewRound:
     """Issue the quarter's notice (每季通报) once every item is scored; every failed item's
     township gets its rectification (daily supervision's, with 销号)."""

@@ -8,6 +8,7 @@ from flask import g, render_template, request
 from flask_babel import gettext
 
 from engine.errors import Invalid
+from engine.quality import service as quality
 from engine.reports import ledgers
 from engine.reports import service as reports
 from engine.supervision import service as supervision
@@ -63,16 +64,18 @@ def dashboard():
         result = reports.report(uow.session, rt, user=user, unit_code=unit, p=p)
         flags = reports.flags(uow.session, rt, user=user, on=None,
                               unit_code=result["units"][0]["unit"])
+        notices = quality.results_of_rounds(uow.session, [
+            t["round"] for t in flags["quality_review_notice"]["items"] if t["notified"]])
         return units, result, flags, supervision.rectification_figures(uow.session, rt,
                                                                        user=user), \
-            evaluation_view(uow.session, rt, user=user)
-    units, result, flags, rectification, evaluation = rt.read(read)
+            evaluation_view(uow.session, rt, user=user), notices
+    units, result, flags, rectification, evaluation, notices = rt.read(read)
     return render_template(
         "dashboard/index.html", units=units, result=result, flags=flags, p=p, kind=kind,
         selected=result["units"][0]["unit"], periods=PERIODS,
         ledger_kinds=ledgers.available(user), ledger_labels=LEDGERS,
         on=_date("date") or p.first, charts=_charts(result["units"]),
-        rectification=rectification, evaluation=evaluation, grades=GRADES)
+        rectification=rectification, evaluation=evaluation, grades=GRADES, notices=notices)
 
 
 def _pairs(counts: dict, labels: dict) -> list[dict]:

@@ -111,6 +111,14 @@ def test_a_review_round_is_drawn_scored_and_notified(live_sqlite, new_page, tmp_
     # The dashboard shows the quarter's notice as given.
     chief.goto("/dashboard")
     assert "已通报" in chief.get_by_test_id("flag-quality").inner_text()
+    # ... with its results per township, as on the round's page: town-a's failed item.
+    town_a = chief.get_by_test_id("notice-result-town-a").locator("td")
+    assert [town_a.nth(i).inner_text() for i in (0, 1, 3)] == ["甲镇纪委", "3", "1"]
+    assert chief.locator("[data-testid^=notice-result-]").count() >= 2
+    chief.set_viewport_size({"width": 390, "height": 800})
+    assert chief.evaluate("document.querySelector('.notice-results').getBoundingClientRect()"
+                          ".right <= 390")
+    chief.get_by_test_id("flag-quality").screenshot(path="/tmp/notice-results-390.png")
 
 
 def test_the_evaluation_page_links_each_figure_to_its_rows(live_sqlite, new_page):
