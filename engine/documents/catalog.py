@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 ACCUSED = "{{ accused_names }}"
 JOB_KIND = "document"  # the background job that generates one (engine/documents/jobs.py)
+DOSSIER_JOB_KIND = "dossier"  # the background job that compiles (and freezes) a case's dossier
+DOSSIER_WRITERS = frozenset({"caseworker", "supervisor"})  # who compiles a dossier
 
 
 @dataclass(frozen=True)
