@@ -22,7 +22,7 @@ from engine.access import cases as case_access
 from engine.documents import dossier as dossiers
 from engine.documents import service as documents
 from engine.documents import supervision as supervision_documents
-from engine.documents.catalog import BY_KEY, DOSSIER_JOB_KIND, JOB_KIND
+from engine.documents.catalog import BY_KEY, DOSSIER_JOB_KIND, JOB_KIND, step_documents
 from engine.documents.models import Document, Dossier, SupervisionDocument
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.inbox import service as inbox
@@ -115,20 +115,26 @@ def queue_document(runtime: Runtime, *, user: User, case_id: int, key: str,
     return status(runtime, user=user, job_id=job_id)
 
 
-def task_document(session: Session, *, user: User, task_id: str) -> tuple[str, int]:
-    """(template key, case id) of the document a task's `document` property names."""
+def task_document(session: Session, *, user: User, task_id: str,
+                  key: str | None = None) -> tuple[str, int]:
+    """(template key, case id) of a document the task's `document` property names: `key`, or
+    the first it names."""
     task = inbox.get_task(session, user=user, task_id=task_id)
-    key = (task.properties or {}).get("document")
-    if not key or task.case_id is None:
+    keys = step_documents((task.properties or {}).get("document"))
+    if not keys or task.case_id is None:
         raise Invalid("this step produces no document", reason="task_has_no_document")
-    return key, task.case_id
+    if key is not None and key not in keys:
+        raise Invalid("this step does not produce the document %(key)s",
+                      reason="task_document_not_named", params={"key": key})
+    return key or keys[0], task.case_id
 
 
-def queue_for_task(runtime: Runtime, *, user: User, task_id: str,
+def queue_for_task(runtime: Runtime, *, user: User, task_id: str, key: str | None = None,
                    reveal_reason: str | None = None) -> dict:
-    """The task page's button: queue the document the task's `document` property names."""
+    """The task page's buttons: queue a document the task's `document` property names (`key`,
+    or the first)."""
     key, case_id = runtime.read(lambda uow: task_document(uow.session, user=user,
-                                                          task_id=task_id))
+                                                          task_id=task_id, key=key))
     return queue_document(runtime, user=user, case_id=case_id, key=key, task_id=task_id,
                           reveal_reason=reveal_reason)
 

@@ -21,7 +21,7 @@ from engine.attachments import service as attachments
 from engine.audit import service as audit
 from engine.cases import service as cases
 from engine.documents import convert, record, sandbox
-from engine.documents.catalog import BY_KEY, CATALOG
+from engine.documents.catalog import BY_KEY, CATALOG, step_documents
 from engine.documents.models import Document, DocumentTemplate
 from engine.errors import Forbidden, Invalid, NotFound
 from engine.org.models import User
@@ -311,7 +311,7 @@ def for_task(runtime: Runtime, *, user_id: int, task_id: str,
     def find(uow):
         user = uow.session.get(User, user_id)
         task = inbox.get_task(uow.session, user=user, task_id=task_id)
-        key = (task.properties or {}).get("document")
+        key = next(iter(step_documents((task.properties or {}).get("document"))), None)
         if not key or task.case_id is None:
             raise Invalid("this step produces no document", reason="task_has_no_document")
         return key, task.case_id
