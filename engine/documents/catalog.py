@@ -34,9 +34,13 @@ class Spec:
     # supervision record of an inspection, or of one finding with its inspection:
     # engine/documents/supervision.py).
     scope: str = "case"
-    # Who sends it (the head and the signature): the handling unit, or for a 交办函 the unit
-    # that registered the matter and assigns it down.
-    sender: str = "{{ agency.name }}"
+    # Who issues it (the head, the signature and the 发文字号): the unit handling the case, or,
+    # for a 交办函, the unit that registered the matter and assigns it down ("registering").
+    issuer: str = "handling"
+
+    @property
+    def sender(self) -> str:
+        return "{{ case.registered_unit }}" if self.issuer == "registering" else "{{ agency.name }}"
 
 
 def step_documents(value: str | None) -> list[str]:
@@ -66,7 +70,7 @@ CATALOG: tuple[Spec, ...] = (
         "反映的主要问题：{{ petition.content }}",
         "办理过程中请注意保护举报人合法权益，严禁泄露举报人信息。")),
     Spec("assignment_letter", "交办函", "internal", addressee="{{ case.handling_unit }}：",
-         sender="{{ case.registered_unit }}", body=(
+         issuer="registering", body=(
              "现将{{ petition.received_date }}收到的反映{{ accused_names }}有关问题的信访件"
              "（编号：{{ petition.number }}，问题类别：{{ petition.category_name }}）交由你单位办理。",
              "反映的主要问题：{{ petition.content }}",
@@ -93,7 +97,8 @@ CATALOG: tuple[Spec, ...] = (
     Spec("verification_plan", "初步核实方案", "internal", body=(
         "一、核实对象：{{ accused_lines }}。",
         "二、核实事项：{{ clue.summary }}（线索编号：{{ clue.number }}）。",
-        "三、核实方法：调取有关书证、物证，找相关人员谈话了解情况，必要时进行现场查看。",
+        "三、核实方法：{{ steps.verification_plan | default('调取有关书证、物证，找相关人员谈话了解情况，"
+        "必要时进行现场查看', true) }}。",
         "四、核实步骤及时限：自批准之日起开展初步核实，按规定时限形成初核情况报告。",
         "五、工作要求：严守工作纪律和保密纪律，严格执行回避制度。")),
     Spec("verification_report", "初步核实情况报告", "internal", body=(
