@@ -19,6 +19,7 @@ from engine.jobs.models import Job
 from engine.org.models import User
 from tests.api_client import deploy_all
 from tests.e2e.test_documents import NO_SOFFICE, stored
+from tests.e2e.test_pages_inbox import Browser, text
 from tests.e2e.test_reviews_and_zones import (BPMN, HOLDER, complete, history, task_of,
                                               to_team, town_case)
 
@@ -58,7 +59,7 @@ def zip_names(runtime, row: Dossier) -> list[str]:
     return zipfile.ZipFile(io.BytesIO(stored(runtime, row.zip_attachment_id)[1])).namelist()
 
 
-def test_a_township_case_freezes_its_dossier_when_it_is_concluded(api, runtime):
+def test_a_township_case_freezes_its_dossier_when_it_is_concluded(app, api, runtime):
     assert api.as_("designer").deploy(WITH_DOCUMENT.encode(), "town_case.bpmn").status == 201
     case_id = town_case(api, runtime)
     assert jobs_of(runtime, case_id, "dossier") == []
@@ -77,6 +78,11 @@ def test_a_township_case_freezes_its_dossier_when_it_is_concluded(api, runtime):
     (document_job,) = jobs_of(runtime, case_id, "document")
     assert document_job.status == "queued"
     assert dossiers_of(runtime, case_id) == []
+    # The case page follows it.
+    worker = Browser(app, "a-worker")
+    section = text(worker.get(f"/cases/{case_id}/dossier"))
+    assert 'data-testid="dossier-job" data-status="queued"' in section, section
+    assert 'hx-trigger="every 2s"' in section and 'data-testid="compile-dossier"' not in section
 
     # A worker takes the dossier first: the step's document is made before it is filed.
     assert jobs.run_one(runtime, job.id, "test-worker")
@@ -87,6 +93,9 @@ def test_a_township_case_freezes_its_dossier_when_it_is_concluded(api, runtime):
     assert row.status == "frozen" and row.frozen_at is not None and row.pdf_attachment_id is None
     assert [e["title"] for e in row.contents] == ["回访记录", "办理过程记录"]
     assert "01-回访记录.docx" in zip_names(runtime, row)
+    section = text(worker.get(f"/cases/{case_id}/dossier"))
+    assert 'data-testid="dossier-row"' in section and row.sha256 in section
+    assert 'data-testid="compile-dossier"' not in section and "every 2s" not in section
     (event,) = [e for e in history(api, case_id) if e["action"] == "dossier_frozen"]
     assert event["actor"] == "a-worker" and event["detail"]["sha256"] == row.sha256
     assert verified(runtime, row.id) == {"zip": True, "pdf": True, "audited": True, "ok": True}
