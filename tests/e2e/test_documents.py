@@ -301,6 +301,9 @@ def test_the_steps_documents_of_a_concluded_demo_case_carry_what_the_steps_recor
                                        if j.params.get("case_id") == case_id])
     (freeze,) = [j for j in queued if j.kind == "dossier"]
     assert freeze.params["freeze"] and freeze.params["source"] == "conclusion"
+    # The clerk's return visit concluded it; clerks do not compile dossiers, so the job runs as
+    # the handling township's head.
+    assert freeze.owner_id == user_id(runtime, "b-head")
     assert set(LATER_STEPS) <= {j.params["template"] for j in queued if j.kind == "document"}
     assert jobs.run_one(runtime, freeze.id, "test-worker")
     assert runtime.read(lambda uow: uow.session.get(Job, freeze.id).status) == "done"
