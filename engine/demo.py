@@ -824,5 +824,7 @@ def load_samples(runtime: Runtime) -> int:
     # The samples' completions queued their steps' documents: hundreds of LibreOffice runs that
     # would keep the first start's worker busy for minutes ahead of what users ask for. The
     # samples start without them; a caseworker generates a step's document on its task page.
+    # The concluded samples' freezing dossiers go too (they would freeze without documents).
     runtime.transact(lambda uow: jobs.discard_queued(uow.session, kind=document_jobs.DOCUMENT))
+    runtime.transact(lambda uow: jobs.discard_queued(uow.session, kind=document_jobs.DOSSIER))
     return runtime.read(lambda uow: uow.session.scalar(select(func.count(Petition.id))))

@@ -112,7 +112,7 @@ def build(spec: Spec) -> Document:
     doc = new_document()
     head = doc.add_paragraph()
     head.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = head.add_run("{{ agency.name }}")
+    run = head.add_run(spec.sender)
     run.font.color.rgb = RED
     set_font(run, TITLE_FONT, 26)
     number = doc.add_paragraph("{{ doc_number }}")
@@ -142,7 +142,7 @@ def build(spec: Spec) -> Document:
                     WD_ALIGN_PARAGRAPH.RIGHT
     doc.add_paragraph()
     doc.add_paragraph()
-    sign = doc.add_paragraph("{{ agency.name }}")
+    sign = doc.add_paragraph(spec.sender)
     sign.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     sign.paragraph_format.right_indent = Pt(64)
     date = doc.add_paragraph("{{ date_cn }}")

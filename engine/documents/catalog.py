@@ -10,10 +10,14 @@ script (`python -m engine.documents.build_templates`) lays them out after GB/T 9
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 ACCUSED = "{{ accused_names }}"
+_SEPARATORS = re.compile(r"[\s,，、;；]+")
 JOB_KIND = "document"  # the background job that generates one (engine/documents/jobs.py)
+DOSSIER_JOB_KIND = "dossier"  # the background job that compiles (and freezes) a case's dossier
+DOSSIER_WRITERS = frozenset({"caseworker", "supervisor"})  # who compiles a dossier
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,19 @@ class Spec:
     # supervision record of an inspection, or of one finding with its inspection:
     # engine/documents/supervision.py).
     scope: str = "case"
+    # Who issues it (the head, the signature and the 发文字号): the unit handling the case, or,
+    # for a 交办函, the unit that registered the matter and assigns it down ("registering").
+    issuer: str = "handling"
+
+    @property
+    def sender(self) -> str:
+        return "{{ case.registered_unit }}" if self.issuer == "registering" else "{{ agency.name }}"
+
+
+def step_documents(value: str | None) -> list[str]:
+    """The templates a step's `document` property names: one key, or several separated by
+    commas (分类研判 makes the register and the 交办函), in order."""
+    return [key for key in _SEPARATORS.split(value or "") if key]
 
 
 CATALOG: tuple[Spec, ...] = (
@@ -52,6 +69,15 @@ CATALOG: tuple[Spec, ...] = (
         "（编号：{{ petition.number }}）转去，请按照有关规定依规依纪依法处理。",
         "反映的主要问题：{{ petition.content }}",
         "办理过程中请注意保护举报人合法权益，严禁泄露举报人信息。")),
+    Spec("assignment_letter", "交办函", "internal", addressee="{{ case.handling_unit }}：",
+         issuer="registering", body=(
+             "现将{{ petition.received_date }}收到的反映{{ accused_names }}有关问题的信访件"
+             "（编号：{{ petition.number }}，问题类别：{{ petition.category_name }}）交由你单位办理。",
+             "反映的主要问题：{{ petition.content }}",
+             "请按照初信初访首办责任制要求，依规依纪依法认真办理，"
+             "办理过程中严格保护举报人合法权益，严禁泄露举报人信息。",
+             "请于规定期限内将办理结果书面报送{{ case.registered_unit }}。"
+             "逾期未办结的，应当说明情况。")),
     Spec("disposition_approval", "问题线索处置审批表", "internal", approval=True, table=(
         ("线索编号", "{{ clue.number }}"), ("线索来源", "{{ petition.number }}"),
         ("被反映人", "{{ accused_lines }}"), ("主要问题", "{{ clue.summary }}"),
@@ -71,7 +97,8 @@ CATALOG: tuple[Spec, ...] = (
     Spec("verification_plan", "初步核实方案", "internal", body=(
         "一、核实对象：{{ accused_lines }}。",
         "二、核实事项：{{ clue.summary }}（线索编号：{{ clue.number }}）。",
-        "三、核实方法：调取有关书证、物证，找相关人员谈话了解情况，必要时进行现场查看。",
+        "三、核实方法：{{ steps.verification_plan | default('调取有关书证、物证，找相关人员谈话了解情况，"
+        "必要时进行现场查看', true) }}。",
         "四、核实步骤及时限：自批准之日起开展初步核实，按规定时限形成初核情况报告。",
         "五、工作要求：严守工作纪律和保密纪律，严格执行回避制度。")),
     Spec("verification_report", "初步核实情况报告", "internal", body=(

@@ -30,7 +30,7 @@ from engine.attachments.models import Attachment
 from engine.audit import service as audit
 from engine.documents import convert
 from engine.documents.build_templates import page_number, new_document
-from engine.documents.catalog import BY_KEY
+from engine.documents.catalog import BY_KEY, DOSSIER_WRITERS
 from engine.documents.models import Document, Dossier
 from engine.documents.record import chinese_date
 from engine.errors import Conflict, Forbidden, NotFound
@@ -40,7 +40,7 @@ from engine.runtime import Runtime
 
 Progress = Callable[[str, int, int], None]
 ZIP = "application/zip"
-WRITERS = {"caseworker", "supervisor"}
+WRITERS = DOSSIER_WRITERS
 TEXT_TYPES = ("text/plain",)
 IMAGES = ("image/jpeg", "image/png")
 ACTIONS = {  # the timeline in the dossier (plain Chinese; the pages have their own catalogue)

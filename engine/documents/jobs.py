@@ -13,15 +13,18 @@ When the runtime is bound to one connection (tests) there is no worker beside it
 for is run before returning, like the ledger exports."""
 from __future__ import annotations
 
+import time
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.access import cases as case_access
 from engine.documents import dossier as dossiers
 from engine.documents import service as documents
 from engine.documents import supervision as supervision_documents
-from engine.documents.catalog import BY_KEY, JOB_KIND
+from engine.documents.catalog import BY_KEY, DOSSIER_JOB_KIND, JOB_KIND, step_documents
 from engine.documents.models import Document, Dossier, SupervisionDocument
-from engine.errors import Forbidden, Invalid, NotFound
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.inbox import service as inbox
 from engine.jobs import service as jobs
 from engine.jobs.models import Job
@@ -29,7 +32,7 @@ from engine.org.models import User
 from engine.runtime import Runtime
 
 DOCUMENT = JOB_KIND  # queued by a completion too (engine/processes/service.py: complete_task)
-DOSSIER = "dossier"
+DOSSIER = DOSSIER_JOB_KIND  # queued by a conclusion and the zone's steps too (dossier_queue)
 KINDS = (DOCUMENT, DOSSIER)
 
 
@@ -48,8 +51,31 @@ def _document(runtime: Runtime, ctx: jobs.Context) -> dict:
     return {"document_id": made["id"], "pdf_available": made["pdf_available"]}
 
 
+def _settle_documents(runtime: Runtime, ctx: jobs.Context) -> None:
+    """Make the documents the case's steps queued before this dossier job (the step that
+    concluded the case queued its own beside it) that no worker has taken; wait, at most
+    `jobs.stale_seconds`, for those another worker is making. A dossier that would miss one
+    fails, visibly, rather than freeze without it."""
+    case_id = ctx.params["case_id"]
+
+    def of_case(status: str) -> list[str]:
+        return runtime.read(lambda uow: [j.id for j in uow.session.scalars(
+            select(Job).where(Job.kind == DOCUMENT, Job.status == status)
+            .order_by(Job.created_at, Job.id)) if (j.params or {}).get("case_id") == case_id])
+    for job_id in of_case("queued"):
+        jobs.run_one(runtime, job_id, f"dossier-{ctx.job_id}")
+    give_up = time.monotonic() + float(runtime.settings.get("jobs", "stale_seconds"))
+    while of_case("running"):
+        if time.monotonic() > give_up:
+            raise Conflict("a document of this case is still being generated; compile the "
+                           "dossier again once it is done", reason="dossier_documents_pending")
+        time.sleep(1)
+
+
 def _dossier(runtime: Runtime, ctx: jobs.Context) -> dict:
     p = ctx.params
+    if p.get("freeze") or p.get("source", "request") != "request":
+        _settle_documents(runtime, ctx)
     made = dossiers.build(runtime, user_id=ctx.owner_id, case_id=p["case_id"],
                           freeze=bool(p.get("freeze")),
                           progress=lambda step, done, total: ctx.progress(done, total))
@@ -89,20 +115,26 @@ def queue_document(runtime: Runtime, *, user: User, case_id: int, key: str,
     return status(runtime, user=user, job_id=job_id)
 
 
-def task_document(session: Session, *, user: User, task_id: str) -> tuple[str, int]:
-    """(template key, case id) of the document a task's `document` property names."""
+def task_document(session: Session, *, user: User, task_id: str,
+                  key: str | None = None) -> tuple[str, int]:
+    """(template key, case id) of a document the task's `document` property names: `key`, or
+    the first it names."""
     task = inbox.get_task(session, user=user, task_id=task_id)
-    key = (task.properties or {}).get("document")
-    if not key or task.case_id is None:
+    keys = step_documents((task.properties or {}).get("document"))
+    if not keys or task.case_id is None:
         raise Invalid("this step produces no document", reason="task_has_no_document")
-    return key, task.case_id
+    if key is not None and key not in keys:
+        raise Invalid("this step does not produce the document %(key)s",
+                      reason="task_document_not_named", params={"key": key})
+    return key or keys[0], task.case_id
 
 
-def queue_for_task(runtime: Runtime, *, user: User, task_id: str,
+def queue_for_task(runtime: Runtime, *, user: User, task_id: str, key: str | None = None,
                    reveal_reason: str | None = None) -> dict:
-    """The task page's button: queue the document the task's `document` property names."""
+    """The task page's buttons: queue a document the task's `document` property names (`key`,
+    or the first)."""
     key, case_id = runtime.read(lambda uow: task_document(uow.session, user=user,
-                                                          task_id=task_id))
+                                                          task_id=task_id, key=key))
     return queue_document(runtime, user=user, case_id=case_id, key=key, task_id=task_id,
                           reveal_reason=reveal_reason)
 

@@ -37,6 +37,7 @@ SANCTIONS = {"warning": "警告", "serious_warning": "严重警告", "removal_fr
              "major_demerit": "记大过", "demotion": "降级", "dismissal": "撤职",
              "exempt": "免予处分"}
 SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
+METHODS = {"phone": "电话", "letter": "书面", "sms": "短信", "in_person": "当面", "online": "网络"}
 # Form fields of the shipped processes whose text documents quote (always present, maybe "").
 STEP_FIELDS = ("verification_plan", "verification_report", "filing_reason",
                "investigation_report", "trial_opinion", "proposed_sanction", "decision_note",
@@ -98,6 +99,7 @@ def build(session: Session, runtime: Runtime, *, user: User, case_id: int, revea
             if value not in (None, ""):
                 steps[key] = _text(value)
     steps["satisfaction_name"] = SATISFACTION.get(steps["satisfaction"], steps["satisfaction"])
+    steps["feedback_method"] = METHODS.get(steps["feedback_method"], steps["feedback_method"])
     township = (first or {}).get("township")
     township_name = session.scalar(select(Unit.name).where(Unit.code == township)) \
         if township else ""

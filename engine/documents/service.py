@@ -21,10 +21,10 @@ from engine.attachments import service as attachments
 from engine.audit import service as audit
 from engine.cases import service as cases
 from engine.documents import convert, record, sandbox
-from engine.documents.catalog import BY_KEY, CATALOG
+from engine.documents.catalog import BY_KEY, CATALOG, step_documents
 from engine.documents.models import Document, DocumentTemplate
 from engine.errors import Forbidden, Invalid, NotFound
-from engine.org.models import User
+from engine.org.models import Unit, User
 from engine.petitions import service as petitions
 from engine.petitions.models import Petition
 from engine.runtime import Runtime
@@ -230,8 +230,11 @@ def generate(runtime: Runtime, *, user_id: int, case_id: int, key: str,
         version, template, sha = current(session, key)
         year = runtime.clock.local(runtime.clock.now()).year
         unit = record.build(session, runtime, user=user, case_id=case.id, reveal=reveal)
-        agency = unit["agency"]["name"] or "本机关"
-        seq = cases.next_value(session, f"document:{unit['agency']['code']}:{year}")
+        issuer = session.get(Unit, case.registered_unit_id) \
+            if spec.issuer == "registering" and case.registered_unit_id else None
+        agency = (issuer.name if issuer else unit["agency"]["name"]) or "本机关"
+        code = issuer.code if issuer else unit["agency"]["code"]
+        seq = cases.next_value(session, f"document:{code}:{year}")
         number = f"{agency}〔{year}〕{seq}号"
         unit["doc_number"] = number
         return {"record": unit, "version": version, "template": template, "sha": sha,
@@ -311,7 +314,7 @@ def for_task(runtime: Runtime, *, user_id: int, task_id: str,
     def find(uow):
         user = uow.session.get(User, user_id)
         task = inbox.get_task(uow.session, user=user, task_id=task_id)
-        key = (task.properties or {}).get("document")
+        key = next(iter(step_documents((task.properties or {}).get("document"))), None)
         if not key or task.case_id is None:
             raise Invalid("this step produces no document", reason="task_has_no_document")
         return key, task.case_id

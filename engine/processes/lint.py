@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from engine.access import assignment as task_assignment
 from engine.access import authority
-from engine.documents.catalog import BY_KEY as DOCUMENT_KEYS
+from engine.documents.catalog import BY_KEY as DOCUMENT_KEYS, step_documents
 from engine.workflow import assignment as bpmn_assignment
 from engine.workflow import checks
 from engine.workflow import parser as bpmn
@@ -85,10 +85,12 @@ def unknown_deadlines(settings, key, compiled, sources) -> list[Problem]:
 
 
 def unknown_documents(settings, key, compiled, sources) -> list[Problem]:
-    """`document_unknown`: a `document` property naming no document template."""
+    """`document_unknown`: a `document` property naming no document template (it may name
+    several, separated by commas)."""
     return [Problem.coded("document_unknown", element_id=element_id, key=document)
             for element_id, info in compiled.human_tasks.items()
-            if (document := info["properties"].get("document")) and document not in DOCUMENT_KEYS]
+            for document in step_documents(info["properties"].get("document"))
+            if document not in DOCUMENT_KEYS]
 
 
 def unused_fields(settings, key, compiled, sources) -> list[Problem]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from engine.audit import service as audit
 from engine.cases.models import Case
 from engine.deadlines import service as deadlines
+from engine.documents import dossier_queue
 from engine.errors import NotFound
 from engine.access import assignment, authority
 from engine.inbox.models import Task
@@ -148,6 +149,10 @@ def save(uow: UnitOfWork, runtime: Runtime, instance: ProcessInstance, run: Run,
         if case is not None and case.status == "open" and case.instance_id in (None, instance.id):
             # 结案 may have been recorded earlier (case_filing concludes before the feedback).
             case.status, case.closed_at = "closed", case.closed_at or now
+            # Its dossier is compiled and frozen, by a worker once this commits (a zone's
+            # archive step, in this same transaction, has queued that already).
+            dossier_queue.queue(session, runtime, case=case, actor=actor, freeze=True,
+                                source=dossier_queue.CONCLUDED)
         deadlines.instance_completed(session, runtime, process_key=instance.process_key,
                                      data=instance.data, actor=actor)
     if instance.status == "error" and previous_status != "error":

@@ -23,7 +23,7 @@ from engine.processes.models import ProcessDefinition, ProcessInstance
 from engine.runtime import Runtime
 from engine.documents import convert
 from engine.documents import service as documents
-from engine.documents.catalog import BY_KEY
+from engine.documents.catalog import BY_KEY, step_documents
 
 
 def task_view(session: Session, runtime: Runtime, *, user: User, task_id: str,
@@ -72,10 +72,11 @@ def task_view(session: Session, runtime: Runtime, *, user: User, task_id: str,
 def _documents(session: Session, runtime: Runtime, *, user: User, task: Task, form, case) -> dict:
     """The task's document (its `document` property), the case's generated documents, whether
     PDF can be made here, and whether the step is an approval (its 呈批表 prints)."""
-    key = (task.properties or {}).get("document")
-    spec = BY_KEY.get(key) if key else None
+    specs = [BY_KEY[key] for key in step_documents((task.properties or {}).get("document"))
+             if key in BY_KEY] if case else []
     return {
-        "document": {"key": key, "title": spec.title} if spec and case else None,
+        "document": {"key": specs[0].key, "title": specs[0].title} if specs else None,
+        "step_documents": [{"key": s.key, "title": s.title} for s in specs],
         "documents": [documents.describe(d) for d in
                       documents.for_case(session, user=user, case_id=case.id)] if case else [],
         "may_generate": bool(case and documents.WRITERS & user.roles),

@@ -23,6 +23,7 @@ from engine.runtime import Runtime
 from engine.uow import UnitOfWork
 from engine.zones.models import ZoneEscalation
 from engine.deadlines import service as deadlines
+from engine.documents import dossier_queue
 from engine.deadlines.models import Deadline
 from engine.inbox.models import Task
 
@@ -273,7 +274,7 @@ def record_investigation(session: Session, runtime: Runtime, *, user: User, row:
 
 def compile_dossier(session: Session, runtime: Runtime, *, user: User, row: ZoneEscalation,
                     summary: str, volumes: int | None) -> None:
-    """The dossier is compiled at the zone (卷宗整理)."""
+    """The dossier is compiled at the zone (卷宗整理): recorded, and its job queued."""
     if not (summary or "").strip():
         raise Invalid("describe the dossier", reason="dossier_summary_required", fields={"dossier_summary": ["required"]})
     now = runtime.clock.now()
@@ -281,6 +282,9 @@ def compile_dossier(session: Session, runtime: Runtime, *, user: User, row: Zone
     audit.record(session, at=now, actor=user.username, action="dossier_compiled",
                  case_id=row.case_id, detail={"escalation_id": row.id, "summary": summary.strip(),
                                               "volumes": volumes})
+    # The dossier itself (PDF and ZIP) is built by a worker once this step commits.
+    dossier_queue.queue(session, runtime, case=session.get(Case, row.case_id), actor=user,
+                        freeze=False, source=dossier_queue.ZONE_STEP)
 
 
 def archive(session: Session, runtime: Runtime, *, user: User, row: ZoneEscalation, case: Case,
@@ -293,6 +297,9 @@ def archive(session: Session, runtime: Runtime, *, user: User, row: ZoneEscalati
     row.archived_at = case.archived_at = now
     audit.record(session, at=now, actor=user.username, action="case_archived", case_id=case.id,
                  detail={"escalation_id": row.id, "archive_number": archive_number.strip()})
+    # Archived: the dossier is frozen (rebuilt with what was filed since the dossier step).
+    dossier_queue.queue(session, runtime, case=case, actor=user, freeze=True,
+                        source=dossier_queue.ARCHIVED)
 
 
 def _status(row: ZoneEscalation) -> str:

@@ -149,3 +149,45 @@ def test_the_task_page_shows_a_queued_job_and_polls_it(app, flow, runtime):
     section = text(head.get(f"/tasks/{approve['id']}/documents"))
     assert 'data-status="done"' in section and 'hx-trigger="every 2s"' not in section
     assert 'data-testid="document"' in section
+
+
+def test_classifying_makes_the_register_and_the_assignment_letter(app, flow, runtime):
+    """分类研判 names two templates (`document` "petition_register, assignment_letter"): its
+    completion queues both; the 交办函 goes from the registering unit to the township named as
+    first-handling unit; the task page's buttons make either, and no other."""
+    task = register_to_town(flow)
+    rows = runtime.read(lambda uow: list(uow.session.scalars(select(Job).where(
+        Job.kind == "document").order_by(Job.created_at, Job.id))))
+    rows = [j for j in rows if j.params.get("case_id") == task["case_id"]]
+    classify_jobs = [j for j in rows if j.params["template"] in ("petition_register",
+                                                                 "assignment_letter")]
+    assert [j.params["template"] for j in classify_jobs] == ["petition_register",
+                                                            "assignment_letter"]
+    assert len({j.params["task_id"] for j in classify_jobs}) == 1
+    for job in classify_jobs:
+        assert jobs.run_one(runtime, job.id, "test-worker")
+    made = {d.template_key: d for d in documents_of(runtime, task["case_id"])}
+    letter = text_of(stored(runtime, made["assignment_letter"].docx_attachment_id)[1])
+    assert "交办函" in letter and "转办函" not in letter
+    lines = letter.splitlines()
+    assert "甲镇纪委：" in lines, lines  # to the first-handling township
+    assert lines[0] == "信访室" and "信访室" in lines[-2:], lines  # from the registering unit
+    assert "交由你单位办理" in letter and "李四" in letter and task["number"] in letter
+    assert "请于规定期限内将办理结果书面报送信访室" in letter
+    assert "王" not in letter.split("反映的主要问题")[0]  # the reporter is not named
+
+    classify_id = classify_jobs[0].params["task_id"]
+    clerk = Browser(app, "clerk")
+    section = text(clerk.get(f"/tasks/{classify_id}/documents"))
+    assert 'data-testid="generate-document"' in section and "信访举报登记表" in section
+    assert 'data-testid="generate-document-assignment_letter"' in section
+    resp = clerk.post(f"/tasks/{classify_id}/document", data={"template": "assignment_letter"})
+    assert resp.status_code == 200, text(resp)
+    again = [d for d in documents_of(runtime, task["case_id"])
+             if d.template_key == "assignment_letter"]
+    assert sorted(d.revision for d in again) == [1, 2]
+    api = flow.as_("clerk")
+    asked = api.post(f"/tasks/{classify_id}/document", json={"template": "forward_letter"})
+    assert asked.status == 422 and asked.json["error"]["reason"] == "task_document_not_named"
+    first = api.post(f"/tasks/{classify_id}/document", json={})
+    assert first.status == 202 and first.json["template"] == "petition_register", first.json

@@ -19,7 +19,7 @@ from engine.attachments import service as attachments
 from engine.documents import convert
 from engine.documents import service as documents
 from engine.config import load_settings
-from engine.documents.catalog import CATALOG
+from engine.documents.catalog import CATALOG, step_documents
 from engine.errors import Forbidden, Invalid
 from engine.org.models import User
 from tests.api_client import deploy_processes
@@ -270,5 +270,84 @@ def test_lint_checks_the_document_property_and_the_shipped_steps_name_templates(
     assert not any("document" in w["message"] for w in validate(api, ok).json["warnings"])
     named = set()
     for path in sorted((documents.SHIPPED.parents[2] / "bpmn").glob("*.bpmn")):
-        named |= set(re.findall(r'name="document" value="([a-z_]+)"', path.read_text("utf-8")))
+        for value in re.findall(r'name="document" value="([a-z_, ]+)"', path.read_text("utf-8")):
+            named |= set(step_documents(value))
     assert named == {spec.key for spec in CATALOG}  # every template is produced by some step
+
+
+LATER_STEPS = ("disposition_approval", "verification_plan", "verification_report",
+               "filing_approval", "investigation_report", "trial_report", "sanction_decision",
+               "result_feedback", "return_visit_record", "assignment_letter")
+
+
+def test_the_steps_documents_of_a_concluded_demo_case_carry_what_the_steps_recorded(
+        api, runtime):
+    """The demo's concluded case (engine/demo.py: registered, verified, filed, investigated,
+    tried, sanctioned, concluded, fed back, visited): its steps queued their documents and its
+    conclusion the freezing dossier job, which makes them first; each document carries the text
+    its steps recorded, and the frozen dossier files them in procedural order."""
+    from engine.cases.models import Case
+    from engine.demo import _concluded
+    from engine.documents.models import Document, Dossier
+    from engine.jobs import service as jobs
+    from engine.jobs.models import Job
+    from engine.petitions.models import Petition
+
+    deploy_processes(api)
+    _concluded(runtime)
+    case_id = runtime.read(lambda uow: uow.session.scalar(select(Petition.case_id).where(
+        Petition.content.contains("杨志明"))))
+    queued = runtime.read(lambda uow: [j for j in uow.session.scalars(select(Job))
+                                       if j.params.get("case_id") == case_id])
+    (freeze,) = [j for j in queued if j.kind == "dossier"]
+    assert freeze.params["freeze"] and freeze.params["source"] == "conclusion"
+    # The clerk's return visit concluded it; clerks do not compile dossiers, so the job runs as
+    # the handling township's head.
+    assert freeze.owner_id == user_id(runtime, "b-head")
+    assert set(LATER_STEPS) <= {j.params["template"] for j in queued if j.kind == "document"}
+    assert jobs.run_one(runtime, freeze.id, "test-worker")
+    assert runtime.read(lambda uow: uow.session.get(Job, freeze.id).status) == "done"
+    rows = runtime.read(lambda uow: list(uow.session.scalars(select(Document).where(
+        Document.case_id == case_id).order_by(Document.generated_at, Document.id))))
+    text = {d.template_key: text_of(stored(runtime, d.docx_attachment_id)[1]) for d in rows}
+    assert set(LATER_STEPS) <= set(text)
+    lines = {key: value.splitlines() for key, value in text.items()}
+
+    def row(key: str, label: str) -> str:  # the value beside a label in a form's table
+        return lines[key][lines[key].index(label) + 1]
+    assert row("disposition_approval", "拟处置方式") == "初步核实"
+    assert row("disposition_approval", "处置理由") == "反映问题具体，可查性强"
+    assert "三、核实方法：调取低保审批材料，走访低保户，与杨志明谈话。" in lines["verification_plan"]
+    assert "二、核实情况：初核认定：虚报低保户3户属实" in lines["verification_report"]
+    assert "三、初核结论：反映属实。" in lines["verification_report"]
+    assert "四、处置建议：立案审查调查。" in lines["verification_report"]
+    assert row("filing_approval", "立案依据") == "初核属实，需追究纪律责任"
+    assert row("filing_approval", "初核结论") == "反映属实"
+    case_number = runtime.read(lambda uow: uow.session.get(Case, case_id).number)
+    assert row("filing_approval", "案件编号") == case_number
+    assert "查明杨志明虚报低保户3户，套取资金2.4万元" in lines["investigation_report"]
+    assert "经批准，本机关于二〇二六年" in text["investigation_report"]  # the filing date
+    assert "一、审理意见：事实清楚，证据确凿" in lines["trial_report"]
+    assert "二、处理建议：警告。" in lines["trial_report"]
+    assert f"案件编号：{case_number}" in text["trial_report"]
+    assert "依据有关规定，经集体研究，决定给予杨志明警告处分。" in lines["sanction_decision"]
+    assert "受处分人数：1人。" in lines["sanction_decision"]
+    assert "处理结果：给予警告处分。" in lines["result_feedback"]
+    assert "杨春花：" in lines["result_feedback"]  # addressed to the reporter
+    assert row("return_visit_record", "回访方式") == "电话"  # the form's choice, in words
+    assert row("return_visit_record", "满意程度") == "满意"
+    assert row("return_visit_record", "回访对象") == "杨**"  # internal: masked
+    # The 交办函 goes from the registering unit, numbered by it, to the handling township.
+    assert [x for x in lines["assignment_letter"] if x][:4] == ["信访室", "信访室〔2026〕1号", "交办函",
+                                                               "乙镇纪委："]
+    for key in LATER_STEPS:
+        if key not in ("result_feedback", "assignment_letter"):
+            assert lines[key][0] == "乙镇纪委" and "杨春花" not in text[key], key
+    # The frozen dossier files them in the order the steps made them, the timeline last.
+    (dossier,) = runtime.read(lambda uow: list(uow.session.scalars(select(Dossier).where(
+        Dossier.case_id == case_id))))
+    assert dossier.status == "frozen"
+    titles = [e["title"].split("（涉及举报人")[0] for e in dossier.contents]
+    assert titles == ["信访举报登记表", "交办函", "受理告知书", "问题线索处置审批表", "初步核实方案",
+                      "初步核实情况报告", "立案审批表", "审查调查报告", "审理报告", "处分决定（摘要）",
+                      "处理结果反馈告知书", "回访记录", "办理过程记录"]

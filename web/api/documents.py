@@ -41,6 +41,8 @@ class DocumentIn(Strict):
 
 
 class TaskDocumentIn(Strict):
+    template = fields.String(load_default=None, validate=validate.Length(max=64), metadata={
+        "description": "one of the templates the step names (default: the first)"})
     reveal_reason = fields.String(load_default=None, validate=validate.Length(max=500))
 
 
@@ -157,7 +159,7 @@ def generate_task_document(task_id):
     """Queue the document the task's `document` property names (a job, as above)."""
     body = json_body(TaskDocumentIn)
     return dump(DocumentJobOut, document_jobs.queue_for_task(
-        runtime(), user=current_user(), task_id=task_id,
+        runtime(), user=current_user(), task_id=task_id, key=body["template"],
         reveal_reason=body["reveal_reason"])), 202
 
 

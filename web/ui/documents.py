@@ -46,7 +46,8 @@ def documents_section(task_id: str) -> str:
 @page()
 def generate_document(task_id: str):
     """Queue the step's document (a background job: .docx, and PDF where LibreOffice is)."""
-    document_jobs.queue_for_task(runtime(), user=g.user, task_id=task_id)
+    document_jobs.queue_for_task(runtime(), user=g.user, task_id=task_id,
+                                 key=request.form.get("template") or None)
     return toast(documents_section(task_id), _("The document is being generated."))
 
 

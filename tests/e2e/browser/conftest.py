@@ -116,12 +116,13 @@ def _servers(scratch, tmp_path_factory):
             rt.transact(lambda uow: processes.deploy(uow, runtime=rt, files=files,
                                                      actor="designer", comment="browser tests"))
             load_samples(rt)
-            # The samples' completed steps queued their documents (a worker would make them
-            # all with LibreOffice): dropped here, so that the shared two cores serve the tests.
+            # The samples' completed steps queued their documents, and their concluded cases
+            # their dossiers (a worker would make them all with LibreOffice): dropped here, so
+            # that the shared two cores serve the tests.
             from sqlalchemy import delete
             from engine.jobs.models import Job
             rt.transact(lambda uow: uow.session.execute(delete(Job).where(
-                Job.kind == "document", Job.status == "queued")))
+                Job.kind.in_(("document", "dossier")), Job.status == "queued")))
             made[backend] = server
         return made[backend]
     yield get
