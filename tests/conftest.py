@@ -3,6 +3,7 @@ transaction over a schema made by `alembic upgrade head`, with the demo organisa
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from datetime import datetime, UTC
 from pathlib import Path
@@ -73,6 +74,10 @@ def backends() -> list:
 def pytest_sessionstart(session):
     if _PG is None and _require("CLUEDESK_REQUIRE_POSTGRES"):
         raise pytest.UsageError("CLUEDESK_REQUIRE_POSTGRES=1 but PostgreSQL is not reachable")
+    # The PDF halves of the document tests skip without LibreOffice; CI must not skip them.
+    if _require("CLUEDESK_REQUIRE_SOFFICE") and not shutil.which("soffice"):
+        raise pytest.UsageError("CLUEDESK_REQUIRE_SOFFICE=1 but LibreOffice (soffice) is not "
+                                "installed")
 
 
 class ScratchDatabases:
