@@ -59,13 +59,20 @@ function DomainEntry(props) {
   const chosen = options.choices[name + "s"] || [];
   const current = propertyValue(element, name);
   const item = chosen.find((c) => c.key === current);
+  // A step may name several documents ("a, b"): known when every one of them is.
+  const parts = current.split(",").map((p) => p.trim()).filter(Boolean);
+  const several = parts.length > 1 ? parts.map((p) => chosen.find((c) => c.key === p)) : [];
+  const allKnown = several.length > 0 && several.every(Boolean);
   return SelectEntry({
     element, id, label: options.t(name),
-    description: item ? item.description : (current ? options.t("unknown") : ""),
+    description: item ? item.description
+      : allKnown ? several.map((c) => c.label).join(" + ")
+      : (current ? options.t("unknown") : ""),
     getValue: () => current,
     setValue: (value) => setProperty(element, name, value, injector),
     getOptions: () => [{ value: "", label: "—" }].concat(
-      (current && !item ? [{ value: current, label: current }] : []),
+      (current && !item ? [{ value: current,
+        label: allKnown ? several.map((c) => c.label).join(" + ") : current }] : []),
       chosen.map((c) => ({ value: c.key, label: c.label }))),
   });
 }
