@@ -101,8 +101,11 @@ def build(session: Session, runtime: Runtime, *, user: User, case_id: int, revea
     steps["satisfaction_name"] = SATISFACTION.get(steps["satisfaction"], steps["satisfaction"])
     steps["feedback_method"] = METHODS.get(steps["feedback_method"], steps["feedback_method"])
     township = (first or {}).get("township")
-    township_name = session.scalar(select(Unit.name).where(Unit.code == township)) \
-        if township else ""
+    # The township as a place: its discipline committee's unit name without "纪委" (乙镇纪委 → 乙镇).
+    township_name = (session.scalar(select(Unit.name).where(Unit.code == township))
+                     or "").removesuffix("纪委") if township else ""
+    proposer = session.scalar(select(User).where(User.username == clue.get("proposed_by"))) \
+        if clue.get("proposed_by") else None
     handling = view["handling_unit"] or view["registered_unit"]
     decision = ""
     for data in session.scalars(select(ProcessInstance.data).where(
@@ -114,7 +117,7 @@ def build(session: Session, runtime: Runtime, *, user: User, case_id: int, revea
                    if handling else ""},
         "doc_number": doc_number, "date_cn": chinese_date(now.date()),
         "generated_by": user.display_name or user.username,
-        "case": {"number": case.number, "status": case.status,
+        "case": {"number": case.display_number or case.number, "status": case.status,
                  "opened_date": chinese_date(runtime.clock.local(case.created_at).date()),
                  "filed_date": chinese_date(runtime.clock.local(case.filed_at).date())
                  if case.filed_at else "",
@@ -124,7 +127,8 @@ def build(session: Session, runtime: Runtime, *, user: User, case_id: int, revea
                  "sanction_name": sanction, "people_disciplined": str(case.people_disciplined or 0),
                  "result_text": (f"给予{sanction}处分" if sanction else
                                  steps["closing_note"] or steps["feedback_summary"] or "已办结")},
-        "petition": {"number": (first or {}).get("number", ""),
+        "petition": {"number": (first or {}).get("display_number")
+                     or (first or {}).get("number", ""),
                      "received_date": chinese_date(first["received_at"].date()) if first else "",
                      "channel_name": CHANNELS.get((first or {}).get("channel"), ""),
                      "category_name": CATEGORIES.get((first or {}).get("category"), ""),
@@ -137,10 +141,12 @@ def build(session: Session, runtime: Runtime, *, user: User, case_id: int, revea
         "accused_names": "、".join(a["name"] for a in accused),
         "accused_lines": "；".join("，".join(x for x in (a["name"], a["unit"], a["post"]) if x)
                                    for a in accused),
-        "clue": {"number": clue.get("number") or "", "summary": clue.get("summary") or "",
+        "clue": {"number": clue.get("display_number") or clue.get("number") or "",
+                 "summary": clue.get("summary") or "",
                  "disposition_name": DISPOSITIONS.get(clue.get("disposition") or "", ""),
                  "disposition_reason": clue.get("disposition_reason") or "",
-                 "proposed_by": clue.get("proposed_by") or "",
+                 "proposed_by": (proposer.display_name or proposer.username) if proposer
+                 else clue.get("proposed_by") or "",
                  "finding_name": FINDINGS.get(clue.get("finding") or "", ""),
                  "decision_name": DECISIONS.get(decision, "")},
         "steps": steps,

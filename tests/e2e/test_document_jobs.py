@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from engine.petitions.models import Petition
 from engine.documents.models import Document
 from engine.inbox.models import Task
 from engine.jobs import service as jobs
@@ -172,7 +173,9 @@ def test_classifying_makes_the_register_and_the_assignment_letter(app, flow, run
     lines = letter.splitlines()
     assert "甲镇纪委：" in lines, lines  # to the first-handling township
     assert lines[0] == "信访室" and "信访室" in lines[-2:], lines  # from the registering unit
-    assert "交由你单位办理" in letter and "李四" in letter and task["number"] in letter
+    shown = runtime.read(lambda uow: uow.session.scalar(select(Petition.display_number).where(
+        Petition.case_id == task["case_id"])))
+    assert "交由你单位办理" in letter and "李四" in letter and f"编号：{shown}" in letter
     assert "请于规定期限内将办理结果书面报送信访室" in letter
     assert "王" not in letter.split("反映的主要问题")[0]  # the reporter is not named
 

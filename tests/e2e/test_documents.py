@@ -14,6 +14,7 @@ from docx import Document as WordDocument
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from engine.clues.models import Clue
 from engine.attachments.models import Attachment
 from engine.attachments import service as attachments
 from engine.documents import convert
@@ -236,7 +237,7 @@ def test_a_new_template_version_is_used_by_documents_generated_afterwards(api, c
     assert job["status"] == "done" and job["progress_done"] == job["progress_total"] == 3
     assert api.as_("chief").get(f"/documents/jobs/{after.json['id']}").status == 404
     new_text = text_of(stored(runtime, after.json["document"]["docx_attachment_id"])[1])
-    number = api.as_("clerk").get(f"/cases/{case['case_id']}").json["number"]
+    number = api.as_("clerk").get(f"/cases/{case['case_id']}").json["display_number"]
     assert f"新版：{number}" in new_text
     old_text = text_of(stored(runtime, before["docx_attachment_id"])[1])
     assert "新版" not in old_text  # the old document is kept as it was
@@ -317,13 +318,20 @@ def test_the_steps_documents_of_a_concluded_demo_case_carry_what_the_steps_recor
         return lines[key][lines[key].index(label) + 1]
     assert row("disposition_approval", "拟处置方式") == "初步核实"
     assert row("disposition_approval", "处置理由") == "反映问题具体，可查性强"
+    # Who proposed it, by name (the proposer's display name, not the login name); numbers as
+    # people read them.
+    proposer = runtime.read(lambda uow: uow.session.scalar(
+        select(User.display_name).join(Clue, Clue.proposed_by_id == User.id).where(
+            Clue.case_id == case_id)))
+    assert proposer and row("disposition_approval", "承办人") == proposer
+    assert row("disposition_approval", "线索编号").endswith("号")
     assert "三、核实方法：调取低保审批材料，走访低保户，与杨志明谈话。" in lines["verification_plan"]
     assert "二、核实情况：初核认定：虚报低保户3户属实" in lines["verification_report"]
     assert "三、初核结论：反映属实。" in lines["verification_report"]
     assert "四、处置建议：立案审查调查。" in lines["verification_report"]
     assert row("filing_approval", "立案依据") == "初核属实，需追究纪律责任"
     assert row("filing_approval", "初核结论") == "反映属实"
-    case_number = runtime.read(lambda uow: uow.session.get(Case, case_id).number)
+    case_number = runtime.read(lambda uow: uow.session.get(Case, case_id).display_number)
     assert row("filing_approval", "案件编号") == case_number
     assert "查明杨志明虚报低保户3户，套取资金2.4万元" in lines["investigation_report"]
     assert "经批准，本机关于二〇二六年" in text["investigation_report"]  # the filing date
