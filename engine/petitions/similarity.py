@@ -72,6 +72,9 @@ _TITLES = sorted({
 }, key=len, reverse=True)
 # Names petitioners write when they do not know or will not give the full name ("王某某").
 _ANONYMOUS = str.maketrans("", "", "某x×")
+# "小邱", "老王": the character after the prefix is the surname (neither 小 nor 老 is a common
+# surname, so a two-character name starting with one is a nickname).
+_NICKNAME_PREFIXES = "小老"
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,8 @@ def _name(raw: str | None) -> _Name | None:
     text = text.translate(_ANONYMOUS)
     if not text:
         return None
+    if len(text) == 2 and text[0] in _NICKNAME_PREFIXES:
+        return _Name(text[1], True, found)
     return _Name(text, len(text) == 1, found)
 
 
@@ -125,6 +130,13 @@ def _place(raw: str | None) -> str:
                 text, stripped = text[: -len(suffix)], True
                 break
     return text
+
+
+def _unit(raw: str | None) -> str:
+    """A unit as compared: its distinctive part, or the whole name when that part would be a
+    single character ("丁镇" stays "丁镇", so it is found inside "丁镇财政所")."""
+    place = _place(raw)
+    return place if len(place) >= 2 else normalize(raw)
 
 
 # Related categories count as half a match: a petitioner may file one 扶贫 matter as 低保.
@@ -277,7 +289,7 @@ def _accused(raw: Any, aliases: _words.Aliases) -> _Accused:
     name = _name(_get(raw, "name"))
     # "王主任" with no post: the title is the post.
     post = _get(raw, "post") or (name.title if name else "")
-    return _Accused(name, _post(post, aliases), _place(_get(raw, "unit")))
+    return _Accused(name, _post(post, aliases), _unit(_get(raw, "unit")))
 
 
 def prepare(petition: PetitionFeatures | Mapping[str, Any] | _Prepared,

@@ -2,7 +2,7 @@
 under does not depend on the alias table; the query asks for every spelling the table gives."""
 from __future__ import annotations
 
-from engine.petitions.similarity import PetitionFeatures, index_keys, query_keys
+from engine.petitions.similarity import PetitionFeatures, components, index_keys, query_keys
 from engine.petitions.words import DEFAULT_ALIASES, Aliases
 
 
@@ -44,3 +44,17 @@ def test_a_name_one_character_apart_is_a_candidate_anywhere():
     # Another given name entirely is not found through the name (only through the place).
     assert not index_keys(_p("张明华", "", "石桥村")) & set(
         query_keys(_p("张建国", "", "红旗村")))
+
+
+def test_a_nickname_is_the_surname_and_a_township_unit_is_found_in_its_offices():
+    # "小邱", "老王": the surname with no given name (keyed like "邱某").
+    assert index_keys(_p("小邱", "文书", "高岭村")) == {"s|高岭|邱", "p|高岭|文书"}
+    assert index_keys(_p("老王", "", "高岭村")) == index_keys(_p("王某", "", "高岭村"))
+    # A three-character name with 小 in it is a full name.
+    assert "n|熊小军" in index_keys(_p("熊小军", "", "五里村"))
+    # "丁镇" as the unit agrees with "丁镇财政所" (it is not cut down to "丁").
+    office = {"name": "段文斌", "post": "财政所所长", "unit": "丁镇财政所"}
+    unnamed = {"name": "", "post": "财政所所长", "unit": "丁镇"}
+    parts = components(PetitionFeatures(petition_id=1, accused=[unnamed], township="town-d"),
+                       PetitionFeatures(petition_id=2, accused=[office], township="town-d"))
+    assert parts["person"] >= 0.7
