@@ -474,6 +474,11 @@ def score(query: PetitionFeatures | Mapping[str, Any],
 PERSON_SHORTLIST = 500
 NAME_SHORTLIST = 200
 NEAR_NAME_SHORTLIST = 100
+# The place itself (village, or township when no village is given): every petition of it, so a
+# repeat that names its cadre in a way no person key connects ("管钱的", no post, a nickname the
+# code does not read) is still compared. Few, the closest wordings among the newest: a village
+# has hundreds of petitions and the person keys find most repeats.
+PLACE_SHORTLIST = 50
 KEY_MAX = 200  # characters (the column's size): longer keys are cut
 
 
@@ -511,7 +516,7 @@ def index_keys(petition: PetitionFeatures | Mapping[str, Any]) -> set[str]:
     """The keys a petition is stored under (alias-independent, at most KEY_MAX long)."""
     petition = _features(petition)
     place = _place(petition.village) or normalize(petition.township)
-    keys = set()
+    keys = {f"v|{place}"} if place else set()
     for name, post in _raw_accused(petition):
         if name:
             keys.add(f"s|{place}|{name.text[0]}")
@@ -534,6 +539,8 @@ def query_keys(petition: PetitionFeatures | Mapping[str, Any],
         key = key[:KEY_MAX]
         keys[key] = max(keep, keys.get(key, 0))
 
+    if place:
+        want(f"v|{place}", PLACE_SHORTLIST)
     for name, post in _raw_accused(petition):
         if name:
             want(f"s|{place}|{name.text[0]}", PERSON_SHORTLIST)

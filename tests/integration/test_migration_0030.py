@@ -1,6 +1,6 @@
 """Migration 0030 adds alias rows to the repeat check's table (keeping an administrator's own
-spelling of one) and rewrites the keys of petitions whose accused is a nickname ("小王" is the
-surname 王), on SQLite and PostgreSQL; downgrading removes the rows it added."""
+spelling of one) and rewrites every petition's keys (the place key; "小王" is the surname 王),
+on SQLite and PostgreSQL; downgrading removes the rows it added."""
 from __future__ import annotations
 
 from alembic import command
@@ -43,10 +43,16 @@ def test_aliases_added_and_nickname_keys_rewritten(scratch, backend):
         rows = set(conn.execute(text("SELECT kind, alias, canonical FROM repeat_aliases")))
         stored = {k for (k,) in conn.execute(text(
             "SELECT key FROM repeat_keys WHERE petition_id = 9002"))}
+        # Every petition is keyed by its place now (the demo data's too).
+        unkeyed = conn.execute(text(
+            "SELECT count(*) FROM petitions p WHERE (p.village <> '' OR p.township_id IS NOT "
+            "NULL) AND NOT EXISTS (SELECT 1 FROM repeat_keys k WHERE k.petition_id = p.id "
+            "AND k.key LIKE 'v|%')")).scalar()
+    assert unkeyed == 0
     assert {("post", "文书", "村文书"), ("phrase", "抽沙", "采砂"),
             ("phrase", "领钱", "套取"), ("phrase", "套取", "套取")} <= rows
     assert ("phrase", "打牌", "打扑克") in rows and ("phrase", "打牌", "赌博") not in rows
-    assert stored == {"s|高岭|王", "p|高岭|文书"} == index_keys(PetitionFeatures(
+    assert stored == {"v|高岭", "s|高岭|王", "p|高岭|文书"} == index_keys(PetitionFeatures(
         petition_id=9002, accused=[{"name": "小王", "post": "文书", "unit": "高岭村"}],
         township="town-a", village="高岭村"))
     command.downgrade(cfg, "0029")

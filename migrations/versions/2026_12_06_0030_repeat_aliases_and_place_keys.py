@@ -1,15 +1,16 @@
-"""repeat check: more alias rows, and keys rewritten for petitions whose accused is a nickname
+"""repeat check: more alias rows, and every petition's keys rewritten (place key, nicknames)
 
 The fresh labelled set (issue 19) missed repeats written with a post or everyday words the
 alias table did not know (文书, 抽沙 for 采砂, 打牌 for 赌博, 公车 for 公务用车, …); this adds them
 to `repeat_aliases` (a frozen copy below; an alias an administrator already has is left as it
-is). A name such as "小邱" or "老王" is now read as the surname 邱 / 王 (engine/petitions/
-similarity.py `_name`), which changes the keys of the petitions naming one: those keys are
-rewritten here by the code that writes them at registration (`index_keys`), as 0023 did.
+is). The keys change: every petition is now also stored under its place ("v|<village>", or the
+township when no village is given), and a name such as "小邱" or "老王" is read as the surname
+邱 / 王 (engine/petitions/similarity.py). Every petition's keys are rewritten here by the code
+that writes them at registration (`index_keys`), as 0023 did.
 
 Downgrading removes the alias rows this added (where they are still as added) and leaves the
-keys as they are (the older code has no way to compute its own from here; a petition's keys
-are rewritten on its next correction).
+keys as they are: the older code never asks for a place key, and reads a nickname's keys as a
+surname's (a petition's keys are rewritten on its next correction).
 
 Revision ID: 0030
 Revises: 0029
@@ -63,7 +64,7 @@ SEED = {
 }
 # Canonical words 0020 seeded already (their own row is 0020's: never added nor removed here).
 SEEDED_BY_0020 = {"套取"}
-BATCH = 1000
+BATCH = 2000
 
 aliases = sa.table("repeat_aliases", sa.column("kind"), sa.column("alias"),
                    sa.column("canonical"))
@@ -82,25 +83,26 @@ def rows() -> list[dict]:
     return out
 
 
-def _rewrite_nickname_keys(conn) -> None:
-    """Rewrite the keys of every petition with an accused whose name holds 小 or 老 (a superset
-    of the nicknames, whatever titles surround them)."""
-    ids = [pid for (pid,) in conn.execute(sa.text(
-        "SELECT DISTINCT petition_id FROM accused_persons "
-        "WHERE name LIKE '%小%' OR name LIKE '%老%' ORDER BY petition_id"))]
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
+def _rewrite_keys(conn) -> None:
+    """Rewrite every petition's keys, in batches of ids (the code that writes them at
+    registration decides them: 0023 did the same)."""
+    last = 0
+    while True:
         petitions = conn.execute(sa.text(
             "SELECT p.id, p.village, u.code FROM petitions p "
-            "LEFT JOIN units u ON u.id = p.township_id WHERE p.id IN :ids")
-            .bindparams(sa.bindparam("ids", expanding=True)), {"ids": chunk}).all()
+            "LEFT JOIN units u ON u.id = p.township_id WHERE p.id > :last ORDER BY p.id "
+            f"LIMIT {BATCH}"), {"last": last}).all()
+        if not petitions:
+            return
+        first, last = last, petitions[-1][0]
         accused: dict[int, list[dict]] = {}
         for pid, name, post, unit in conn.execute(sa.text(
                 "SELECT petition_id, name, post, unit FROM accused_persons "
-                "WHERE petition_id IN :ids ORDER BY id")
-                .bindparams(sa.bindparam("ids", expanding=True)), {"ids": chunk}):
+                "WHERE petition_id > :first AND petition_id <= :last ORDER BY id"),
+                {"first": first, "last": last}):
             accused.setdefault(pid, []).append({"name": name, "post": post, "unit": unit})
-        conn.execute(keys.delete().where(keys.c.petition_id.in_(chunk)))
+        conn.execute(keys.delete().where(keys.c.petition_id > first,
+                                         keys.c.petition_id <= last))
         values = [{"key": key, "petition_id": pid}
                   for pid, village, township in petitions
                   for key in sorted(index_keys(PetitionFeatures(
@@ -116,7 +118,7 @@ def upgrade() -> None:
     new = [row for row in rows() if row["alias"] not in present]
     if new:
         conn.execute(aliases.insert(), new)
-    _rewrite_nickname_keys(conn)
+    _rewrite_keys(conn)
 
 
 def downgrade() -> None:
