@@ -463,7 +463,7 @@ def score(query: PetitionFeatures | Mapping[str, Any],
 # Recall first: every petition that names the same surname, or the same kind of post, in the
 # same village (or township, when no village is given) is a candidate, and so is every petition
 # naming the same full name, or a name one character apart (a typo, a dropped given-name
-# character), anywhere. The keys are stored per petition (the `repeat_keys` table, written at
+# character), anywhere; so are the newest petitions of the same place, whoever they name. The keys are stored per petition (the `repeat_keys` table, written at
 # registration and on every correction), so finding candidates is an index lookup, not a scan.
 # They do not depend on the alias table: a post is stored as written and the query asks for
 # every spelling the alias table gives its canonical post, so an administrator's edit takes
@@ -476,8 +476,9 @@ NAME_SHORTLIST = 200
 NEAR_NAME_SHORTLIST = 100
 # The place itself (village, or township when no village is given): every petition of it, so a
 # repeat that names its cadre in a way no person key connects ("管钱的", no post, a nickname the
-# code does not read) is still compared. Few, the closest wordings among the newest: a village
-# has hundreds of petitions and the person keys find most repeats.
+# code does not read) is still compared. Only its newest few (engine/petitions/repeats.py reads a
+# key that keeps this few no further than that): a village has hundreds of petitions, and the
+# person keys find most repeats.
 PLACE_SHORTLIST = 50
 KEY_MAX = 200  # characters (the column's size): longer keys are cut
 
