@@ -236,7 +236,7 @@ def _people(conn, sql: _Sql, *, first: int, size: int) -> None:
     conn.execute(text(
         "INSERT INTO accused_persons (petition_id, name, post, unit, level) "
         f"SELECT i, {c['name']}, {c['post']}, {c['village']} || '委会', 'village' FROM {series}"))
-    keys = [f"'s|' || {c['place']} || '|' || {c['surname']}",
+    keys = [f"'v|' || {c['place']}", f"'s|' || {c['place']} || '|' || {c['surname']}",
             f"'p|' || {c['place']} || '|' || {c['post_key']}", f"'n|' || {c['name']}"]
     for key in keys:
         conn.execute(text(f"INSERT INTO repeat_keys (key, petition_id) SELECT {key}, i "

@@ -74,7 +74,7 @@ class AccusedPerson(Base):
 
 class RepeatAlias(Base):
     """One spelling the repeat check reads as another (posts, kinship terms, paraphrases):
-    "小舅子" is "妻弟". Seeded by migration 0020; administrators edit it."""
+    "小舅子" is "妻弟". Seeded by migrations 0020 and 0030; administrators edit it."""
     __tablename__ = "repeat_aliases"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -72,6 +72,9 @@ _TITLES = sorted({
 }, key=len, reverse=True)
 # Names petitioners write when they do not know or will not give the full name ("王某某").
 _ANONYMOUS = str.maketrans("", "", "某x×")
+# "小邱", "老王": the character after the prefix is the surname (neither 小 nor 老 is a common
+# surname, so a two-character name starting with one is a nickname).
+_NICKNAME_PREFIXES = "小老"
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,8 @@ def _name(raw: str | None) -> _Name | None:
     text = text.translate(_ANONYMOUS)
     if not text:
         return None
+    if len(text) == 2 and text[0] in _NICKNAME_PREFIXES:
+        return _Name(text[1], True, found)
     return _Name(text, len(text) == 1, found)
 
 
@@ -125,6 +130,13 @@ def _place(raw: str | None) -> str:
                 text, stripped = text[: -len(suffix)], True
                 break
     return text
+
+
+def _unit(raw: str | None) -> str:
+    """A unit as compared: its distinctive part, or the whole name when that part would be a
+    single character ("丁镇" stays "丁镇", so it is found inside "丁镇财政所")."""
+    place = _place(raw)
+    return place if len(place) >= 2 else normalize(raw)
 
 
 # Related categories count as half a match: a petitioner may file one 扶贫 matter as 低保.
@@ -277,7 +289,7 @@ def _accused(raw: Any, aliases: _words.Aliases) -> _Accused:
     name = _name(_get(raw, "name"))
     # "王主任" with no post: the title is the post.
     post = _get(raw, "post") or (name.title if name else "")
-    return _Accused(name, _post(post, aliases), _place(_get(raw, "unit")))
+    return _Accused(name, _post(post, aliases), _unit(_get(raw, "unit")))
 
 
 def prepare(petition: PetitionFeatures | Mapping[str, Any] | _Prepared,
@@ -451,7 +463,7 @@ def score(query: PetitionFeatures | Mapping[str, Any],
 # Recall first: every petition that names the same surname, or the same kind of post, in the
 # same village (or township, when no village is given) is a candidate, and so is every petition
 # naming the same full name, or a name one character apart (a typo, a dropped given-name
-# character), anywhere. The keys are stored per petition (the `repeat_keys` table, written at
+# character), anywhere; so are the newest petitions of the same place, whoever they name. The keys are stored per petition (the `repeat_keys` table, written at
 # registration and on every correction), so finding candidates is an index lookup, not a scan.
 # They do not depend on the alias table: a post is stored as written and the query asks for
 # every spelling the alias table gives its canonical post, so an administrator's edit takes
@@ -462,6 +474,12 @@ def score(query: PetitionFeatures | Mapping[str, Any],
 PERSON_SHORTLIST = 500
 NAME_SHORTLIST = 200
 NEAR_NAME_SHORTLIST = 100
+# The place itself (village, or township when no village is given): every petition of it, so a
+# repeat that names its cadre in a way no person key connects ("管钱的", no post, a nickname the
+# code does not read) is still compared. Only its newest few (engine/petitions/repeats.py reads a
+# key that keeps this few no further than that): a village has hundreds of petitions, and the
+# person keys find most repeats.
+PLACE_SHORTLIST = 50
 KEY_MAX = 200  # characters (the column's size): longer keys are cut
 
 
@@ -499,7 +517,7 @@ def index_keys(petition: PetitionFeatures | Mapping[str, Any]) -> set[str]:
     """The keys a petition is stored under (alias-independent, at most KEY_MAX long)."""
     petition = _features(petition)
     place = _place(petition.village) or normalize(petition.township)
-    keys = set()
+    keys = {f"v|{place}"} if place else set()
     for name, post in _raw_accused(petition):
         if name:
             keys.add(f"s|{place}|{name.text[0]}")
@@ -522,6 +540,8 @@ def query_keys(petition: PetitionFeatures | Mapping[str, Any],
         key = key[:KEY_MAX]
         keys[key] = max(keep, keys.get(key, 0))
 
+    if place:
+        want(f"v|{place}", PLACE_SHORTLIST)
     for name, post in _raw_accused(petition):
         if name:
             want(f"s|{place}|{name.text[0]}", PERSON_SHORTLIST)
