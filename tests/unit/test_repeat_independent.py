@@ -17,6 +17,7 @@ from tests.unit.test_repeat_detection import distractors
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "repeat_pairs_independent.yaml"
 FRESH = FIXTURE.with_name("repeat_pairs_fresh.yaml")
+BLIND2 = FIXTURE.with_name("repeat_pairs_blind2.yaml")
 PAIRS = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))["pairs"]
 ORIGINAL_ID, NEW_ID = 1, 5_000
 
@@ -104,6 +105,22 @@ def test_fresh_set_figures():
     assert result["repeats"] == 48 and result["comparisons"] == 144
     assert result["recall_at_3"] >= 0.97, result
     assert result["outranks"] >= 0.96, result
+
+
+def test_second_blind_set_figures():
+    """The second blind set (tests/fixtures/repeat_pairs_blind2.yaml), written on 2026-12-06 by
+    someone who had seen neither the scorer nor the fresh set's misses, measured once after
+    migration 0030's scorer change: the true figure of that scorer. It documents, it is no
+    target (point 4 asks recall@3 >= 0.95: not met; outranking >= 0.90: met).
+
+    recall@3 44/48 = 0.917, outranking 131/144 = 0.910. Missed: m03-3, m09-3, m10-3 (the same
+    full name, no post and no place, a reworded matter: the name alone does not lift the
+    wording over the floor), m11-3 ("老鄢" with dialect wording). Do not tune on this set."""
+    result = evaluate("blind2", BLIND2)
+    print("blind2", result)
+    assert result["repeats"] == 48 and result["comparisons"] == 144
+    assert result["recall_at_3"] >= 0.91, result
+    assert result["outranks"] >= 0.90, result
 
 
 if __name__ == "__main__":  # tuning aid: python -m tests.unit.test_repeat_independent tune
