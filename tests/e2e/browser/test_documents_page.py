@@ -3,6 +3,10 @@ document, the section follows the job until the document (Word and PDF) is there
 page's button compiles the dossier the same way."""
 from __future__ import annotations
 
+import io
+import unicodedata
+
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from engine.demo import _complete
@@ -35,3 +39,27 @@ def test_the_task_page_and_the_case_page_follow_their_jobs(live_sqlite, new_page
     page.wait_for_selector("[data-testid=dossier-row]", timeout=180_000)
     assert page.locator("[data-testid=dossier-job]").count() == 0  # done: no job left to show
     assert "ZIP" in page.locator("[data-testid=dossier]").inner_text()
+
+
+def test_the_approval_form_prints_on_one_a4_page(live_sqlite, new_page):
+    """The 呈批表 of an approval task as Chromium prints it: A4, the form and the decision being
+    approved, none of the page's bar, buttons or forms."""
+    live = live_sqlite
+    case_id, _ = town_a_clue(live.runtime, "北村出纳赵六挪用村集体资金，账目长期不公开。")
+    _complete(live.runtime, "a-worker", case_id, "propose_disposition",
+              {"disposition": "verification", "disposition_reason": "反映具体，可查性强"})
+    approve = live.runtime.read(lambda uow: uow.session.scalar(select(Task.id).where(
+        Task.case_id == case_id, Task.element_id == "approve_disposition",
+        Task.status == "open")))
+    page = new_page(live.url)
+    login(page, "a-head")
+    page.goto(f"/tasks/{approve}/print")
+    page.emulate_media(media="print")
+    pdf = PdfReader(io.BytesIO(page.pdf(prefer_css_page_size=True, print_background=True)))
+    box = pdf.pages[0].mediabox
+    assert (round(float(box.width) * 25.4 / 72), round(float(box.height) * 25.4 / 72)) == (210, 297)
+    # Text as the PDF's fonts map it back (NFKC: Kangxi radicals such as ⼈ become 人).
+    text = unicodedata.normalize("NFKC", "".join(p.extract_text() for p in pdf.pages))
+    assert "呈批表" in text and "赵六" in text and "可查性强" in text
+    assert "主要领导" in text and len(pdf.pages) == 1
+    assert "退出" not in text and "办结" not in text  # no top bar, no buttons
