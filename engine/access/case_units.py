@@ -13,7 +13,7 @@ subtree with the lane's role, never the escalated-from township nor a recused us
 """
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, literal, or_, select
+from sqlalchemy import ColumnElement, and_, exists, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.cases.models import Case
@@ -40,28 +40,32 @@ def _withdrawn_from(path: str):
                                                 ZoneEscalation.township_id.in_(ancestors))
 
 
-def seen_cases(session: Session, user: User):
-    """The ids of the cases a supervisor sees through their units (None: not a supervisor)."""
+def seen_case_clause(session: Session, user: User, case=Case) -> ColumnElement[bool] | None:
+    """True of a case (row `case`, the Case entity or an alias of it) a supervisor sees through
+    their units (None: not a supervisor). A condition on that row, never "its id among every
+    case below me": that list is as long as the county's cases, and PostgreSQL, unable to hash
+    it in its working memory, scanned it once per row (minutes at a million, issue 21)."""
     if "supervisor" not in user.roles:
         return None
     path = _path(session, user.unit_id) or "/"
     subtree = _subtree(path)
-    return select(Case.id).where(
-        or_(Case.handling_unit_id.in_(subtree), Case.registered_unit_id.in_(subtree)),
-        Case.id.notin_(_withdrawn_from(path)))
+    return and_(or_(case.handling_unit_id.in_(subtree), case.registered_unit_id.in_(subtree)),
+                case.id.notin_(_withdrawn_from(path)))
 
 
 def seen_clause(session: Session, user: User) -> ColumnElement[bool] | None:
     """Tasks a supervisor sees through the case's units and through chairing (None: none)."""
-    cases = seen_cases(session, user)
-    if cases is None:
+    case = aliased(Case)
+    seen = seen_case_clause(session, user, case)
+    if seen is None:
         return None
     subtree = _subtree(_path(session, user.unit_id) or "/")
     chair = aliased(Task)
     chaired = select(chair.instance_id).where(chair.process_key.in_(CHAIRED),
                                               chair.candidate_role == "supervisor",
                                               chair.candidate_unit_id.in_(subtree))
-    return or_(Task.case_id.in_(cases), Task.instance_id.in_(chaired))
+    return or_(exists(select(case.id).where(case.id == Task.case_id, seen)),
+               Task.instance_id.in_(chaired))
 
 
 def sees_case(session: Session, user: User, case: Case) -> bool:

@@ -50,9 +50,9 @@ def visible_cases(session: Session, user: User):
                  ProcessInstance.started_by_id == user.id))]
     if "intake_clerk" in roles:
         parts.append(Case.registered_unit_id == user.unit_id)
-    supervised = case_units.seen_cases(session, user)
+    supervised = case_units.seen_case_clause(session, user)
     if supervised is not None:
-        parts.append(Case.id.in_(supervised))
+        parts.append(supervised)
     extra = case_units.team_case_ids(session, user.username) | \
         quality_access.reviewer_case_ids(session, user)
     if extra:
