@@ -33,10 +33,20 @@ def _signature(element) -> str:
             continue
         copy.append(etree.fromstring(etree.tostring(child)))
     copy.text = (element.text or "").strip() or None
-    for node in copy.iter():  # a modeler re-indents the file: layout whitespace is no change
+    nodes = list(copy.iter())
+    for node in nodes:  # a modeler re-indents the file: layout whitespace is no change
         node.tail = None
         if node.text is not None and not node.text.strip():
             node.text = None
+    for node in nodes:
+        # ... and writes children of different kinds in its schema's order (a form field's
+        # validation before its values): only the order among children of one kind counts.
+        children = [c for c in node if isinstance(c.tag, str)]
+        if children:
+            for child in list(node):
+                node.remove(child)
+            for child in sorted(children, key=lambda c: c.tag):  # stable: same kinds keep order
+                node.append(child)
     return etree.tostring(copy, method="c14n").decode()
 
 
