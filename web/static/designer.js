@@ -244,6 +244,7 @@
       const li = document.createElement("li"); li.textContent = t("NothingChanged"); list.appendChild(li);
     }
     $("diff-panel").hidden = false;
+    $("diff-panel").scrollIntoView({ block: "nearest" });
   }
   async function showDiff(key, from, to) {
     const diff = await call("GET", "/process-definitions/" + encodeURIComponent(key) + "/diff?from=" + from + "&to=" + to);
