@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.org.models import User
 from engine.processes import changes
 from engine.processes import service as processes
 from engine.processes.models import BpmnSource, ProcessDefinition, ProcessInstance
@@ -20,8 +21,13 @@ def list_versions(session: Session, key: str) -> list[dict]:
         .where(ProcessInstance.process_key == key,
                ProcessInstance.status.in_(("running", "error")))
         .group_by(ProcessInstance.definition_id)).all())
+    # Who deployed: the user's display name (a command-line deploy records `cli` or
+    # `cli:<login>`, no user of cluedesk: None).
+    names = dict(session.execute(select(User.username, User.display_name).where(
+        User.username.in_({d.deployed_by for d in rows}))).all())
     return [{"key": d.key, "name": d.name, "version": d.version, "checksum": d.checksum,
-             "deployed_at": d.deployed_at, "deployed_by": d.deployed_by, "comment": d.comment,
+             "deployed_at": d.deployed_at, "deployed_by": d.deployed_by,
+             "deployed_by_name": names.get(d.deployed_by) or None, "comment": d.comment,
              "running_instances": running.get(d.id, 0)} for d in rows]
 
 

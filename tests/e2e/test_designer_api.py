@@ -108,6 +108,7 @@ def test_versions_record_who_when_and_why_and_the_diff_names_elements(api):
     versions = designer.get("/process-definitions/designed/versions").json
     assert [(v["version"], v["comment"], v["deployed_by"], v["running_instances"])
             for v in versions] == [(2, "", "designer", 0), (1, "first", "designer", 0)]
+    assert {v["deployed_by_name"] for v in versions} == {"流程设计员"}
     assert len(versions[0]["checksum"]) == 64 and versions[0]["deployed_at"]
     xml = designer.get("/process-definitions/designed/versions/1/bpmn")
     assert xml.status == 200 and xml.text.encode() == process()

@@ -141,6 +141,8 @@ class ValidationOut(Schema):
 
 class VersionOut(schemas.DefinitionOut):
     running_instances = fields.Integer()
+    deployed_by_name = fields.String(allow_none=True, metadata={
+        "description": "the deploying user's display name; null for a command-line deploy"})
 
 
 class DiffChange(Schema):

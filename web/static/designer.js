@@ -96,6 +96,12 @@
   }
 
   // --- definitions and versions
+  // Who deployed a version: the user's name (and login), or who ran the command line.
+  function deployer(v) {
+    if (v.deployed_by_name) return v.deployed_by_name + " (" + v.deployed_by + ")";
+    const login = /^cli(?::(.+))?$/.exec(v.deployed_by || "");
+    return login ? t("CommandLine", { login: login[1] || "" }).replace(/\s*\(\)|（）/, "") : v.deployed_by;
+  }
   async function loadVersions(key) {
     state.key = key;
     $("versions-key").textContent = key;
@@ -107,7 +113,7 @@
       const tr = document.createElement("tr");
       tr.dataset.testid = "version-" + v.version;
       tr.setAttribute("data-testid", "version-" + v.version);
-      [("v" + v.version), localTime(v.deployed_at), v.deployed_by,
+      [("v" + v.version), localTime(v.deployed_at), deployer(v),
        v.comment + (v.running_instances ? " · " + t("Instances", { n: v.running_instances }) : "")]
         .forEach((text) => { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); });
       const actions = document.createElement("td");
