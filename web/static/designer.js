@@ -164,6 +164,19 @@
     setTimeout(() => URL.revokeObjectURL(link.href), 1000);
   });
 
+  // --- undo, redo, find (the modeler's own commands; its keys work on the focused canvas)
+  $("undo").addEventListener("click", () => modeler.get("commandStack").undo());
+  $("redo").addEventListener("click", () => modeler.get("commandStack").redo());
+  // (the search pad closes on any click that reaches the document: this one stops here)
+  $("find").addEventListener("click", (event) => {
+    event.stopPropagation();
+    modeler.get("editorActions").trigger("find");
+  });
+  modeler.on("commandStack.changed", () => {
+    $("undo").disabled = !modeler.get("commandStack").canUndo();
+    $("redo").disabled = !modeler.get("commandStack").canRedo();
+  });
+
   // --- validation and deploy
   function showProblems(result) {
     clearMarkers();

@@ -86,6 +86,21 @@ def test_unsaved_changes_survive_a_reload_and_leaving_asks_first(live_sqlite, ne
     _open(page, "clarification")
     picked = page.evaluate(PICK)
     _, name = _change(page, picked)
+    # Undo and redo from the toolbar: the name goes back and forth.
+    page.click('[data-testid="undo"]')
+    page.wait_for_function(f"() => {MODELER}.get('elementRegistry').get('{picked['task']}')"
+                           f".businessObject.name === {json.dumps(picked['name'])}")
+    page.click('[data-testid="redo"]')
+    page.wait_for_function(f"() => {MODELER}.get('elementRegistry').get('{picked['task']}')"
+                           f".businessObject.name === {json.dumps(name)}")
+    # Find an element by its name: the modeler's search selects it.
+    page.click('[data-testid="find"]')
+    page.locator(".djs-search-input input").wait_for()
+    page.keyboard.type(picked["task"])  # typed: the search pad reads keys
+    page.locator(".djs-search-result").first.wait_for()
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => {MODELER}.get('selection').get().some(e => e.id === "
+                           f"'{picked['task']}')")
     page.wait_for_function("() => (localStorage.getItem('cluedesk.designer.unsaved') || '')"
                            f".includes({json.dumps(name)})")
     asked = []
