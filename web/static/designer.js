@@ -276,7 +276,7 @@
     const definitions = modeler.getDefinitions();
     const process = (definitions.rootElements || []).find((r) => r.$type === "bpmn:Process" && r.id === state.key) ||
       (definitions.rootElements || []).find((r) => r.$type === "bpmn:Process");
-    const key = state.key || (process && process.id);
+    const key = process && process.id;  // the draft's own process (a new diagram is not state.key's)
     const known = key && (await call("GET", "/process-definitions")).filter((d) => d.key === key);
     if (!known || !known.length) { status(t("NotDeployed")); return; }
     const latest = Math.max.apply(null, known.map((d) => d.version));
