@@ -1,6 +1,7 @@
 """The `cluedesk` command line (API.md)."""
 from __future__ import annotations
 
+import getpass
 import logging
 import os
 import sys
@@ -110,14 +111,25 @@ def init_db():
     click.echo(f"database ready: {rt.engine.url.render_as_string(hide_password=True)}")
 
 
+def _command_line_actor() -> str:
+    """`cli:<login name>` of whoever runs the command (`cli` when the system cannot say)."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+    return f"cli:{login}"[:64]
+
+
 @main.command()
 @click.argument("paths", nargs=-1)
-@click.option("--actor", default="cli", help="recorded as the deployer")
+@click.option("--actor", default=None,
+              help="recorded as the deployer (default: cli:<your login name>)")
 @click.option("--comment", default="")
 def deploy(paths, actor, comment):
     """Validate and deploy BPMN files (default: everything in bpmn/)."""
     from engine.processes import service as processes
     rt = _runtime()
+    actor = actor or _command_line_actor()
     files = [(f.name, f.read_bytes()) for f in _bpmn_files(paths)]
     if not files:
         click.echo("nothing to deploy")

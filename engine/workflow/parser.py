@@ -18,7 +18,7 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 MAX_BPMN_BYTES = 5 * 1024 * 1024
 
 
-def _camunda_extensions(node) -> dict:
+def camunda_extensions(node) -> dict:
     """Read camunda:formData and camunda:properties from a task node."""
     found: dict = {}
     ext = node.find("{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements")
@@ -48,7 +48,7 @@ def _camunda_extensions(node) -> dict:
 class _FormMixin:
     def parse_extensions(self, node=None):
         extensions = super().parse_extensions(node)
-        extensions.update(_camunda_extensions(node if node is not None else self.node))
+        extensions.update(camunda_extensions(node if node is not None else self.node))
         return extensions
 
 

@@ -108,14 +108,54 @@ def test_versions_record_who_when_and_why_and_the_diff_names_elements(api):
     versions = designer.get("/process-definitions/designed/versions").json
     assert [(v["version"], v["comment"], v["deployed_by"], v["running_instances"])
             for v in versions] == [(2, "", "designer", 0), (1, "first", "designer", 0)]
+    assert {v["deployed_by_name"] for v in versions} == {"流程设计员"}
     assert len(versions[0]["checksum"]) == 64 and versions[0]["deployed_at"]
     xml = designer.get("/process-definitions/designed/versions/1/bpmn")
     assert xml.status == 200 and xml.text.encode() == process()
     diff = designer.get("/process-definitions/designed/diff", query={"from": 1, "to": 2}).json
-    assert diff["added"] == [{"element_id": "extra", "kind": "manualTask"}]
-    assert diff["removed"] == [{"element_id": "no", "kind": "sequenceFlow"}]
-    # Flows in and out are references, not properties: only the script changed.
-    assert diff["changed"] == [{"element_id": "compute", "kind": "scriptTask"}]
+    assert diff["added"] == [{"element_id": "extra", "kind": "manualTask", "name": None}]
+    assert [(e["element_id"], e["kind"]) for e in diff["removed"]] == [("no", "sequenceFlow")]
+    # Flows in and out are references, not properties: only the script changed, from what to what.
+    assert [(e["element_id"], e["kind"]) for e in diff["changed"]] == [("compute", "scriptTask")]
+    assert diff["changed"][0]["changes"] == [
+        {"field": "script", "old": "due = add_working_days(today(), 3)\nn = len(note or '')",
+         "new": "n = 1"}]
+
+
+def test_a_draft_diff_names_each_changed_attribute_with_old_and_new_values(api):
+    """Before deploying, a draft against the deployed version: names, conditions, lanes, form
+    fields, the deadline property, an added element; the draft is not stored."""
+    designer = api.as_("designer")
+    assert designer.deploy(process(), "designed.bpmn").status == 201
+    draft = process(lane="审批人", deadline="review_report").decode()
+    draft = draft.replace('<bpmn:userTask id="ask" name="ask">', '<bpmn:userTask id="ask" name="询问">')
+    draft = draft.replace('answer == "yes"', 'answer == "是"')
+    draft = draft.replace('<camunda:formField id="note" type="string"/>',
+                          '<camunda:formField id="note" label="备注" type="string"/>')
+    draft = draft.replace('<bpmn:endEvent id="end">', '<bpmn:manualTask id="extra" name="补充"/>'
+                          '<bpmn:endEvent id="end">')
+    resp = designer.post("/process-definitions/designed/diff", data=draft.encode(),
+                         query={"from": 1}, headers={"Content-Type": "application/xml"})
+    assert resp.status == 200, resp.json
+    diff = resp.json
+    assert (diff["from_version"], diff["to_version"]) == (1, None)
+    assert diff["added"] == [{"element_id": "extra", "kind": "manualTask", "name": "补充"}]
+    assert diff["removed"] == []
+    changes = {(e["element_id"], e["name"]): e["changes"] for e in diff["changed"]}
+    assert changes == {
+        ("lane1", "审批人"): [{"field": "name", "old": "承办人", "new": "审批人"}],
+        ("ask", "询问"): [
+            {"field": "name", "old": "ask", "new": "询问"},
+            {"field": "lane", "old": "承办人", "new": "审批人"},
+            {"field": "form.note", "old": "(string)", "new": "备注 (string)"},
+            {"field": "property.deadline", "old": "acceptance_notice", "new": "review_report"}],
+        ("yes", None): [{"field": "condition", "old": 'answer == "yes"',
+                         "new": 'answer == "是"'}]}
+    assert [v["version"] for v in designer.get("/process-definitions/designed/versions").json] \
+        == [1]
+    broken = designer.post("/process-definitions/designed/diff", data=b"<oops",
+                           query={"from": 1}, headers={"Content-Type": "application/xml"})
+    assert broken.status == 422
 
 
 def _row_counts(runtime) -> dict[str, int]:

@@ -3,6 +3,7 @@ with CLUEDESK_DATABASE_URL pointing at a committed scratch database, checked thr
 database and through the HTTP API of an app built on the same URL."""
 from __future__ import annotations
 
+import getpass
 import re
 import uuid
 
@@ -109,6 +110,15 @@ def test_deploy_then_unchanged(sqlite_url):
     assert re.search(r"^unchanged: it_sequence v1$", again.stdout, re.M), out(again)
     assert "deployed:" not in again.stdout
     assert [d for d in definitions(sqlite_url) if d[0] == "it_sequence"] == [("it_sequence", 1)]
+    # The deployer is whoever ran the command (their login name), not a bare "cli".
+    engine = create_engine(sqlite_url)
+    try:
+        with engine.connect() as conn:
+            deployer = conn.execute(text("SELECT deployed_by FROM process_definitions "
+                                         "WHERE key = 'it_sequence'")).scalar_one()
+    finally:
+        engine.dispose()
+    assert deployer == f"cli:{getpass.getuser()}"
 
 
 def test_deploy_malformed_xml_fails_and_names_the_line(sqlite_url):

@@ -141,11 +141,26 @@ class ValidationOut(Schema):
 
 class VersionOut(schemas.DefinitionOut):
     running_instances = fields.Integer()
+    deployed_by_name = fields.String(allow_none=True, metadata={
+        "description": "the deploying user's display name; null for a command-line deploy"})
+
+
+class DiffChange(Schema):
+    field = fields.String(metadata={"description": "name, kind, lane, condition, default, "
+                                    "connects, documentation, timer, script, called_element, "
+                                    "message, multi_instance, assignment.<attribute>, "
+                                    "property.<name> (action, deadline, document, ...), "
+                                    "form.<field id>, or other"})
+    old = fields.String(allow_none=True, metadata={"description": "null: not set"})
+    new = fields.String(allow_none=True, metadata={"description": "null: not set"})
 
 
 class DiffElement(Schema):
     element_id = fields.String()
     kind = fields.String(metadata={"description": "BPMN element name, e.g. userTask"})
+    name = fields.String(allow_none=True)
+    changes = fields.List(fields.Nested(DiffChange),
+                          metadata={"description": "changed elements only"})
 
 
 class DiffQuery(schemas.Strict):
@@ -153,10 +168,14 @@ class DiffQuery(schemas.Strict):
     to_version = fields.Integer(required=True, data_key="to", validate=validate.Range(min=1))
 
 
+class DraftDiffQuery(schemas.Strict):
+    from_version = fields.Integer(required=True, data_key="from", validate=validate.Range(min=1))
+
+
 class DiffOut(Schema):
     key = fields.String()
     from_version = fields.Integer()
-    to_version = fields.Integer()
+    to_version = fields.Integer(allow_none=True, metadata={"description": "null: the draft"})
     added = fields.List(fields.Nested(DiffElement))
     removed = fields.List(fields.Nested(DiffElement))
     changed = fields.List(fields.Nested(DiffElement),
@@ -261,11 +280,24 @@ def version_bpmn(key, version):
 @bp.get("/process-definitions/<key>/diff")
 @doc(query=DiffQuery, responses={200: DiffOut})
 def version_diff(key):
-    """Elements added, removed and changed between two versions (for the diagram)."""
+    """Elements added, removed and changed between two versions, each changed attribute with
+    its old and new value."""
     _require(DESIGNER)
     args = query_args(DiffQuery)
     return dump(DiffOut, runtime().read(lambda uow: versions.diff(
         uow.session, key, args["from_version"], args["to_version"])))
+
+
+@bp.post("/process-definitions/<key>/diff")
+@doc(query=DraftDiffQuery, body={"type": "string", "description": "draft BPMN XML"},
+     content_type="application/xml", responses={200: DiffOut, 422: schemas.Error})
+def draft_diff(key):
+    """What a draft (not deployed) changes against a deployed version, before deploying it."""
+    _require(DESIGNER)
+    args = query_args(DraftDiffQuery)
+    draft = _uploaded_files()[0][1]
+    return dump(DiffOut, runtime().read(lambda uow: versions.diff(
+        uow.session, key, args["from_version"], draft=draft)))
 
 
 @bp.get("/process-definitions/<key>/instances")

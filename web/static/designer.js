@@ -87,6 +87,7 @@
   }
 
   async function open(xml, fileName) {
+    state.dirty = false;
     state.fileName = fileName || state.fileName;
     await modeler.importXML(xml);
     modeler.get("canvas").zoom("fit-viewport");
@@ -95,6 +96,12 @@
   }
 
   // --- definitions and versions
+  // Who deployed a version: the user's name (and login), or who ran the command line.
+  function deployer(v) {
+    if (v.deployed_by_name) return v.deployed_by_name + " (" + v.deployed_by + ")";
+    const login = /^cli(?::(.+))?$/.exec(v.deployed_by || "");
+    return login ? t("CommandLine", { login: login[1] || "" }).replace(/\s*\(\)|（）/, "") : v.deployed_by;
+  }
   async function loadVersions(key) {
     state.key = key;
     $("versions-key").textContent = key;
@@ -106,7 +113,7 @@
       const tr = document.createElement("tr");
       tr.dataset.testid = "version-" + v.version;
       tr.setAttribute("data-testid", "version-" + v.version);
-      [("v" + v.version), localTime(v.deployed_at), v.deployed_by,
+      [("v" + v.version), localTime(v.deployed_at), deployer(v),
        v.comment + (v.running_instances ? " · " + t("Instances", { n: v.running_instances }) : "")]
         .forEach((text) => { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); });
       const actions = document.createElement("td");
@@ -157,6 +164,19 @@
     setTimeout(() => URL.revokeObjectURL(link.href), 1000);
   });
 
+  // --- undo, redo, find (the modeler's own commands; its keys work on the focused canvas)
+  $("undo").addEventListener("click", () => modeler.get("commandStack").undo());
+  $("redo").addEventListener("click", () => modeler.get("commandStack").redo());
+  // (the search pad closes on any click that reaches the document: this one stops here)
+  $("find").addEventListener("click", (event) => {
+    event.stopPropagation();
+    modeler.get("editorActions").trigger("find");
+  });
+  modeler.on("commandStack.changed", () => {
+    $("undo").disabled = !modeler.get("commandStack").canUndo();
+    $("redo").disabled = !modeler.get("commandStack").canRedo();
+  });
+
   // --- validation and deploy
   function showProblems(result) {
     clearMarkers();
@@ -196,30 +216,75 @@
     const first = results[0];
     showProblems({ errors: [], warnings: results.flatMap((r) => r.warnings) });
     status(t(first.created ? "Deployed" : "Unchanged", { v: first.version }));
+    forget();
     state.key = first.key;
     await loadVersions(first.key);
   });
 
-  // --- diff
-  async function showDiff(key, from, to) {
-    const diff = await call("GET", "/process-definitions/" + encodeURIComponent(key) + "/diff?from=" + from + "&to=" + to);
-    const xml = await call("GET", "/process-definitions/" + encodeURIComponent(key) + "/versions/" + to + "/bpmn");
-    await open(xml, key + ".bpmn");
-    $("diff-title").textContent = "v" + from + " → v" + to;
+  // --- diff: each element by its name and id, each changed attribute with its old and new value
+  const fieldWords = JSON.parse(root.dataset.diffFields || "{}");
+  function fieldLabel(field) {
+    if (fieldWords[field]) return fieldWords[field];
+    const dot = field.indexOf(".");
+    const pattern = dot > 0 && fieldWords[field.slice(0, dot) + ".*"];
+    return pattern ? pattern.replace("{name}", field.slice(dot + 1)) : field;
+  }
+  function quoted(value) { return value === null || value === undefined ? fieldWords.unset : "“" + value + "”"; }
+  function elementWords(e) {
+    return (e.name ? e.name + " (" + e.element_id + ", " + e.kind + ")" : e.element_id + " (" + e.kind + ")");
+  }
+  function listDiff(diff, title) {
+    $("diff-title").textContent = title;
     const list = $("diff");
     list.innerHTML = "";
     [["added", "diff-added"], ["changed", "diff-changed"], ["removed", null]].forEach(([kind, marker]) => {
       diff[kind].forEach((e) => {
         const li = document.createElement("li");
         li.setAttribute("data-kind", kind);
-        li.textContent = t(kind.charAt(0).toUpperCase() + kind.slice(1)) + ": " + e.element_id + " (" + e.kind + ")";
+        li.setAttribute("data-element-id", e.element_id);
+        li.appendChild(document.createTextNode(t(kind.charAt(0).toUpperCase() + kind.slice(1)) + ": " + elementWords(e)));
+        if (e.changes && e.changes.length) {
+          const changes = document.createElement("ul");
+          e.changes.forEach((c) => {
+            const item = document.createElement("li");
+            item.setAttribute("data-field", c.field);
+            item.textContent = c.field === "other" ? fieldLabel("other") :
+              fieldLabel(c.field) + ": " + quoted(c.old) + " → " + quoted(c.new);
+            changes.appendChild(item);
+          });
+          li.appendChild(changes);
+        }
         li.addEventListener("click", () => select(e.element_id));
         list.appendChild(li);
         if (marker) mark(e.element_id, marker);
       });
     });
+    if (!list.children.length) {
+      const li = document.createElement("li"); li.textContent = t("NothingChanged"); list.appendChild(li);
+    }
     $("diff-panel").hidden = false;
+    $("diff-panel").scrollIntoView({ block: "nearest" });
   }
+  async function showDiff(key, from, to) {
+    const diff = await call("GET", "/process-definitions/" + encodeURIComponent(key) + "/diff?from=" + from + "&to=" + to);
+    const xml = await call("GET", "/process-definitions/" + encodeURIComponent(key) + "/versions/" + to + "/bpmn");
+    await open(xml, key + ".bpmn");
+    listDiff(diff, "v" + from + " → v" + to);
+  }
+  // The draft on the canvas against the newest deployed version of its process, before deploying.
+  $("compare").addEventListener("click", async () => {
+    const definitions = modeler.getDefinitions();
+    const process = (definitions.rootElements || []).find((r) => r.$type === "bpmn:Process" && r.id === state.key) ||
+      (definitions.rootElements || []).find((r) => r.$type === "bpmn:Process");
+    const key = process && process.id;  // the draft's own process (a new diagram is not state.key's)
+    const known = key && (await call("GET", "/process-definitions")).filter((d) => d.key === key);
+    if (!known || !known.length) { status(t("NotDeployed")); return; }
+    const latest = Math.max.apply(null, known.map((d) => d.version));
+    const diff = await call("POST", "/process-definitions/" + encodeURIComponent(key) + "/diff?from=" + latest,
+                            await currentXml(), "xml");
+    clearMarkers();
+    listDiff(diff, "v" + latest + " → " + t("Draft"));
+  });
 
   // --- migration
   $("migrate-open").addEventListener("click", async () => {
@@ -302,5 +367,43 @@
     showTestRun(await call("POST", "/test-runs", await currentXml(), "xml"));
   });
 
-  open(EMPTY, "new_process.bpmn");
+  // --- unsaved changes: kept in this browser at each edit, offered back after a reload; leaving
+  // with unsaved changes asks first. Deploying (or downloading) the diagram saves it.
+  const KEPT = "cluedesk.designer.unsaved";
+  state.dirty = false;
+  function forget() { state.dirty = false; try { localStorage.removeItem(KEPT); } catch (e) { /* private mode */ } }
+  modeler.on("commandStack.changed", async (event) => {
+    if (event && event.trigger === "clear") return;
+    state.dirty = true;
+    $("restore").hidden = true;
+    const xml = await currentXml();
+    try {
+      localStorage.setItem(KEPT, JSON.stringify({ key: state.key, fileName: state.fileName, xml: xml,
+                                                 at: new Date().toISOString() }));
+    } catch (e) { /* storage full or disabled: the warning on leaving still applies */ }
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (!state.dirty) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
+  $("download").addEventListener("click", forget);
+  function offerKept() {
+    let kept = null;
+    try { kept = JSON.parse(localStorage.getItem(KEPT) || "null"); } catch (e) { kept = null; }
+    if (!kept || !kept.xml) return;
+    $("restore-text").textContent = $("restore-text").dataset.template
+      .replace("{name}", kept.fileName || kept.key || "").replace("{when}", localTime(kept.at));
+    $("restore").hidden = false;
+    $("restore-yes").onclick = async () => {
+      await open(kept.xml, kept.fileName);
+      state.key = kept.key || null;
+      state.dirty = true;
+      $("restore").hidden = true;
+      status(kept.fileName || "");
+    };
+    $("restore-no").onclick = () => { forget(); $("restore").hidden = true; };
+  }
+
+  open(EMPTY, "new_process.bpmn").then(offerKept);
 })();

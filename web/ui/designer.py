@@ -76,6 +76,22 @@ PANEL_LABELS = {
     "assignmentGroup": N_("Assignment"), "assignee": N_("Assignee"),
     "candidateUsers": N_("Candidate users"), "candidateGroups": N_("Candidate groups")}
 
+# The version diff's words: a changed attribute (`field` of the API's diff) by its label;
+# `property.*`, `assignment.*` and `form.*` fields not named here use the patterns.
+DIFF_FIELDS = {
+    "name": N_("Name"), "kind": N_("Kind"), "lane": N_("Lane"), "condition": N_("Condition"),
+    "default": N_("Default flow"), "connects": N_("Connects"),
+    "documentation": N_("Documentation"), "timer": N_("Timer"), "script": N_("Script"),
+    "called_element": N_("Called process"), "message": N_("Message"),
+    "multi_instance": N_("Multi-instance"), "property.action": N_("Action"),
+    "property.deadline": N_("Statutory deadline"), "property.document": N_("Document"),
+    "assignment.assignee": N_("Assignee"), "assignment.candidateUsers": N_("Candidate users"),
+    "assignment.candidateGroups": N_("Candidate groups"),
+    "property.*": N_("Property %(name)s", name="{name}"),
+    "assignment.*": N_("Assignment: %(name)s", name="{name}"),
+    "form.*": N_("Form field %(name)s", name="{name}"),
+    "other": N_("Other details changed"), "unset": N_("(not set)")}
+
 
 @bp.get("/designer")
 @page(roles=DESIGNER)
@@ -90,6 +106,7 @@ def designer():
     return render_template("designer/page.html", definitions=list(latest.values()),
                            panel_words={k: str(v) for k, v in PANEL_WORDS.items()},
                            panel_labels={k: str(v) for k, v in PANEL_LABELS.items()},
+                           diff_fields={k: str(v) for k, v in DIFF_FIELDS.items()},
                            time_zone=runtime().clock.tz.key)
 
 

@@ -127,16 +127,22 @@ def test_design_deploy_diff_migrate_and_test_run(live_sqlite, new_page):
     page.wait_for_selector('#status:has-text("Deployed version 2.")')
     page.click('[data-testid="diff-2"]')
     page.wait_for_selector("#diff li")
-    added = page.locator('#diff li[data-kind="added"]').all_inner_texts()
+    added = page.locator('#diff > li[data-kind="added"]').all_inner_texts()
     task_ids = [m.group(1) for text in added for m in [re.search(r"(Activity_\w+) \(task\)", text)]
                 if m]
     assert len(task_ids) == 1
     new_task = task_ids[0]
-    removed = page.locator('#diff li[data-kind="removed"]').all_inner_texts()
-    assert any("legacy (userTask)" in r for r in removed)
-    changed = page.locator('#diff li[data-kind="changed"]').all_inner_texts()
-    assert [c.split(": ")[1] for c in changed] == ["route (exclusiveGateway)", "yes (sequenceFlow)",
-                                                  "no (sequenceFlow)"]
+    removed = page.locator('#diff > li[data-kind="removed"]').all_inner_texts()
+    assert "removed: 旧步骤 (legacy, userTask)" in removed
+    # Each changed element by its id, each changed attribute with its old and new value.
+    changed = page.locator('#diff > li[data-kind="changed"]')
+    assert [changed.nth(i).get_attribute("data-element-id") for i in range(changed.count())] \
+        == ["route", "yes", "no"]
+    assert changed.nth(0).locator("li").all_inner_texts() == ["Default flow: (not set) → “no”"]
+    assert changed.nth(1).locator("li").all_inner_texts() == [
+        f"Connects: “route → legacy” → “route → {new_task}”"]
+    assert changed.nth(2).locator("li").all_inner_texts() == [
+        'Condition: “decision != "yes"” → (not set)']
     page.wait_for_selector(f'#canvas .djs-element.diff-added[data-element-id="{new_task}"]')
     shot(page, "designer-diff")
 

@@ -169,7 +169,7 @@ def test_build_an_approval_with_the_panel_deploy_and_complete(live_sqlite, new_p
     deployed = rt.read(lambda uow: uow.session.scalars(
         select(ProcessDefinition).where(ProcessDefinition.key == key)).one())
     assert deployed.deployed_by == "designer"
-    assert row.nth(2).inner_text() == "designer"
+    assert row.nth(2).inner_text() == "流程设计员 (designer)"
     when = deployed.deployed_at
     when = when if when.tzinfo else when.replace(tzinfo=UTC)
     assert row.nth(1).inner_text() == when.astimezone(rt.clock.tz).strftime("%Y-%m-%d %H:%M")
