@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.processes.models import ProcessDefinition
+from tests.e2e.test_pages_inbox import Browser
 
 HEAD = b"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -83,6 +84,18 @@ def test_a_lane_drawn_in_the_file_assigns_whatever_config_says_and_is_kept(api, 
     assert (rows["Drawn"]["role"], rows["Drawn"]["unit"], rows["Drawn"]["source"]) == \
         ("caseworker", "town-b", "version")
     assert (rows["Configured"]["unit"], rows["Configured"]["source"]) == ("town-a", "config")
+
+
+@pytest.mark.parametrize("settings_overrides", [CONFIG])
+def test_the_administration_page_says_where_each_lanes_mapping_is_kept(api, app):
+    assert deploy(api, DRAWN) == []
+    html = Browser(app, "admin").get("/admin/lanes").get_data(as_text=True)
+    block = html[html.index('data-testid="lanes-p22lane-1"'):]
+    block = block[:block.index("</details>")]
+    rows = {name: row for row in block.split("<tr")[2:]
+            for name in ("Drawn", "Configured") if f"<td>{name}</td>" in row}
+    assert "随本版本保存" in rows["Drawn"] and "town-b" not in rows["Drawn"]  # by its name
+    assert "配置文件" in rows["Configured"]
 
 
 @pytest.mark.parametrize("settings_overrides", [CONFIG])

@@ -39,7 +39,7 @@ def test_deployed_versions_keep_the_config_mapping_of_their_processes(scratch, b
     # Text on SQLite, JSON on PostgreSQL.
     found = {key: json.loads(lanes) if isinstance(lanes, str) else lanes for key, lanes in rows}
     assert set(found) >= {"petition_intake", "zone_escalation", "notice"}
-    for key, pinned in found.items():
+    for pinned in found.values():
         # Each process a version holds, as config.yaml maps it today.
         for process, lanes in (pinned or {}).items():
             assert lanes == {lane: dict(rule) for lane, rule in configured[process].items()}
