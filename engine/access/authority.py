@@ -25,8 +25,11 @@ class Candidates:
     users: tuple[int, ...] = ()
 
 
-def lane_mapping(settings, process_key: str) -> dict:
-    return dict(settings.get("lanes", process_key, default=None) or {})
+def lane_mapping(settings, process_key: str, stored: dict | None = None) -> dict:
+    """The lanes of a process: config.yaml `lanes:`, each lane overridden by the rule stored
+    with the deployed version (`ProcessDefinition.lanes`, drawn on the lane in the file)."""
+    return {**(settings.get("lanes", process_key, default=None) or {}),
+            **((stored or {}).get(process_key) or {})}
 
 
 def _lookup(data: dict, path: str):
@@ -50,10 +53,12 @@ def _case_unit(session: Session, case_id: int | None, attribute: str) -> str | N
 def candidates_for(session: Session, runtime, *, process_key: str, lane: str | None,
                    task_data: dict, starter_id: int | None,
                    case_id: int | None = None,
-                   resolved: bpmn_assignment.Resolved | None = None) -> Candidates:
-    """Where a new task is offered: its lane's role and unit; else its BPMN assignment
-    (assignee, candidateUsers, candidateGroups); else the starter."""
-    mapping = lane_mapping(runtime.settings, process_key)
+                   resolved: bpmn_assignment.Resolved | None = None,
+                   stored_lanes: dict | None = None) -> Candidates:
+    """Where a new task is offered: its lane's role and unit (the version's own mapping, then
+    config.yaml's); else its BPMN assignment (assignee, candidateUsers, candidateGroups); else
+    the starter."""
+    mapping = lane_mapping(runtime.settings, process_key, stored_lanes)
     entry = mapping.get(lane or "") if mapping else None
     if not entry:
         found = assignment.offer(session, resolved or bpmn_assignment.Resolved(),

@@ -483,7 +483,8 @@ def list_relations(session: Session, runtime: Runtime, *, actor: User) -> list[d
 
 
 def lanes(session: Session, runtime: Runtime, *, actor: User) -> list[dict]:
-    """Per deployed process key and version: each lane of its user tasks and how it maps."""
+    """Per deployed process key and version: each lane of its user tasks, how it maps and
+    whether that mapping is the version's own or config.yaml's."""
     require_admin(actor)
     out = []
     for definition in session.scalars(select(ProcessDefinition).order_by(
@@ -496,9 +497,14 @@ def lanes(session: Session, runtime: Runtime, *, actor: User) -> list[dict]:
         rows = []
         for (process, lane), elements in sorted(groups.items(),
                                                 key=lambda kv: (kv[0][0], kv[0][1] or "")):
-            mapping = authority.lane_mapping(runtime.settings, process) or \
-                authority.lane_mapping(runtime.settings, definition.key)
+            stored = definition.lanes or {}
+            owner = process if authority.lane_mapping(runtime.settings, process, stored) \
+                else definition.key
+            mapping = authority.lane_mapping(runtime.settings, owner, stored)
             entry = mapping.get(lane or "") if mapping else None
+            # Kept with the version (drawn in its file, or pinned by migration 0031), or read
+            # from config.yaml now (a file deployed without lane properties).
+            kept = bool(entry) and (lane or "") in (stored.get(owner) or {})
             warning = None
             if not mapping:
                 warning = ("the process has no lane mapping: its tasks are offered to the user "
@@ -514,7 +520,8 @@ def lanes(session: Session, runtime: Runtime, *, actor: User) -> list[dict]:
                                         for e in sorted(elements)],
                          "mapped": bool(entry), "role": entry.get("role"),
                          "unit": entry.get("unit"), "unit_from": entry.get("unit_from"),
-                         "user_from": entry.get("user_from"), "warning": warning})
+                         "user_from": entry.get("user_from"), "warning": warning,
+                         "source": ("version" if kept else "config") if entry else None})
         out.append({"key": definition.key, "name": definition.name or definition.key,
                     "version": definition.version, "lanes": rows,
                     "warnings": sum(1 for r in rows if not r["mapped"])})

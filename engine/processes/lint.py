@@ -3,8 +3,11 @@
 Errors (the file cannot run) come from parsing and compiling (`BpmnInvalid`); these are warnings.
 Each names its element and, where the sources are known, its file and line.
 
-- `lane_unmapped`: a human task whose lane maps to no role and unit in `config.yaml` `lanes:`
+- `lane_unmapped`: a human task whose lane maps to no role and unit (its lane's properties in the
+  file, else `config.yaml` `lanes:`)
   for its process (when that process has a mapping at all);
+- `lane_rule_invalid`: a lane whose `role` / `unit` / `unit_from` / `user_from` properties are
+  no rule (no role, or two places); it maps as if they were not drawn;
 - `deadline_unknown`: a task whose `deadline` property names a key not under `deadlines.keys`;
 - `document_unknown`: a task whose `document` property names no document template
   (`engine/documents/catalog.py`; administrators upload new versions of those);
@@ -44,11 +47,11 @@ def warnings(settings, key: str, compiled: CompiledSpec,
     return [bpmn.locate(sources, p) if sources else p for p in found]
 
 
-def _mapping(settings, key: str, info: dict) -> dict:
+def _mapping(settings, key: str, info: dict, stored: dict | None = None) -> dict:
     """The lane mapping governing a human task: its own process's (a called process has its own
-    mapping; an embedded sub-process uses its parent's)."""
-    return (authority.lane_mapping(settings, info.get("process") or key)
-            or authority.lane_mapping(settings, key))
+    mapping; an embedded sub-process uses its parent's), the file's lanes over config.yaml's."""
+    return (authority.lane_mapping(settings, info.get("process") or key, stored)
+            or authority.lane_mapping(settings, key, stored))
 
 
 def _expressions(compiled: CompiledSpec):
@@ -67,12 +70,32 @@ def unknown_functions(settings, key, compiled, sources) -> list[Problem]:
 def unmapped_lanes(settings, key, compiled, sources) -> list[Problem]:
     """`lane_unmapped` / `lane_missing`: a human task whose lane maps to no role and unit."""
     found = []
+    stored = store.lane_rules(sources) if sources else None
     for element_id, info in compiled.human_tasks.items():
-        mapping = _mapping(settings, key, info)
+        mapping = _mapping(settings, key, info, stored)
         if mapping and (info["lane"] or "") not in mapping:
             found.append(Problem.coded("lane_unmapped", element_id=element_id, lane=info["lane"])
                          if info["lane"] is not None
                          else Problem.coded("lane_missing", element_id=element_id))
+    return found
+
+
+def invalid_lane_rules(settings, key, compiled, sources) -> list[Problem]:
+    """`lane_rule_invalid`: a lane's properties that are no rule (no role, or two unit rules);
+    the lane is mapped as if they were not drawn."""
+    found = []
+    for name, data in sources:
+        root = bpmn.parse_xml(data, name)
+        for lanes in bpmn.lane_rules(root).values():
+            for lane, rule in lanes.items():
+                errors = store.LANE_RULE.validate(rule)
+                if errors:
+                    element = root.xpath(".//bpmn:lane[@name=$name]", namespaces=BPMN, name=lane)
+                    found.append(Problem.coded(
+                        "lane_rule_invalid", element_id=element[0].get("id") if element else None,
+                        lane=lane, detail="; ".join(
+                            str(m) for ms in errors.values() for m in
+                            (ms if isinstance(ms, list) else [ms]))))
     return found
 
 
@@ -144,7 +167,7 @@ def schema_findings(settings, key, compiled, sources) -> list[Problem]:
     return []
 
 
-RULES = (unknown_functions, unmapped_lanes, unknown_deadlines, unknown_documents, unused_fields,
+RULES = (unknown_functions, unmapped_lanes, invalid_lane_rules, unknown_deadlines, unknown_documents, unused_fields,
          gateways_without_default, schema_findings)
 
 

@@ -37,6 +37,10 @@ class ProcessDefinition(Base):
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deployed_by: Mapped[str] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(Text, default="")
+    # {process key: {lane: rule}} kept with the version: drawn on the file's lanes at deploy,
+    # or config.yaml's as it was when migration 0031 ran. A lane absent here falls back to
+    # config.yaml `lanes:` (API.md "Authority").
+    lanes: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
 
 
 class ProcessInstance(Base):

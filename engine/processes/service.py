@@ -113,7 +113,8 @@ def deploy(uow: UnitOfWork, *, runtime: Runtime, files: list[tuple[str, bytes]],
             continue
         planned[pid] = (version + 1, file_sum)
         results.append(DeployResult(pid, version + 1, file_sum, True, warnings))
-        results[-1].sources = (name, dep_sums, compiled)  # type: ignore[attr-defined]
+        results[-1].sources = (name, dep_sums, compiled,  # type: ignore[attr-defined]
+                               store.lane_rules(sources))
     problems.extend(_partly_runnable(results, failed, in_bundle, roots))
     if problems:
         raise BpmnInvalid(problems)
@@ -158,7 +159,7 @@ def _parse_all(files: list[tuple[str, bytes]]) -> dict:
 def _record_version(session: Session, runtime: Runtime, result: DeployResult, roots: dict,
                     data_by_name: dict, *, actor: str, comment: str, now: datetime) -> None:
     """Store a new version: its source, its definition row, its compiled spec, the audit event."""
-    name, dep_sums, compiled = result.sources  # type: ignore[attr-defined]
+    name, dep_sums, compiled, lanes = result.sources  # type: ignore[attr-defined]
     store.store_source(session, name, data_by_name[name], now)
     spec_sum = hashlib.sha256("|".join([result.key, result.checksum, *dep_sums])
                               .encode()).hexdigest()
@@ -166,7 +167,7 @@ def _record_version(session: Session, runtime: Runtime, result: DeployResult, ro
         key=result.key, name=bpmn.process_names(roots[name]).get(result.key, result.key),
         version=result.version, checksum=result.checksum, source_checksum=result.checksum,
         dependency_checksums=dep_sums, spec_checksum=spec_sum, deployed_at=now,
-        deployed_by=actor, comment=comment)
+        deployed_by=actor, comment=comment, lanes=lanes or None)
     session.add(definition)
     runtime.spec_cache.put(spec_sum, compiled)
     audit.record(session, at=now, actor=actor, action="process_deployed",

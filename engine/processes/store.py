@@ -18,12 +18,16 @@ from engine.inbox.models import Task
 from engine.processes import scripts
 from engine.processes.models import BpmnSource, ProcessDefinition, ProcessInstance
 from engine.runtime import Runtime
+from engine.settings_schema import LaneRule
 from engine.timers.models import Timer
 from engine.uow import UnitOfWork
 from engine.workflow import parser as bpmn
 from engine.workflow.adapter import (CompiledSpec, Run,
                                      SERIALIZER_VERSION, checksum,
                                      compile_spec)
+
+
+LANE_RULE = LaneRule()
 
 
 def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
@@ -76,6 +80,24 @@ def resolve_sources(session: Session, name: str, roots: dict, data_by_name: dict
             root = bpmn.parse_xml(data, source.file_name)
             pending.extend(bpmn.called_elements(root))
     return sources, dep_sums
+
+
+def lane_rules(sources: list[tuple[str, bytes]]) -> dict[str, dict[str, dict]]:
+    """{process key: {lane: rule}} drawn in the files (their lanes' `role` and unit rule
+    properties), the valid rules only (`lint.invalid_lane_rules` names the others)."""
+    found: dict[str, dict[str, dict]] = {}
+    for name, data in sources:
+        for key, lanes in bpmn.lane_rules(bpmn.parse_xml(data, name)).items():
+            for lane, rule in lanes.items():
+                if not LANE_RULE.validate(rule):
+                    found.setdefault(key, {})[lane] = rule
+    return found
+
+
+def version_lanes(session: Session, definition_id: int) -> dict | None:
+    """The lane mapping stored with a deployed version (None: config.yaml's alone)."""
+    return session.scalar(select(ProcessDefinition.lanes)
+                          .where(ProcessDefinition.id == definition_id))
 
 
 def compiled_for(session: Session, runtime: Runtime, definition_id: int) -> CompiledSpec:
@@ -214,12 +236,14 @@ def _sync_tasks(session: Session, runtime: Runtime, instance: ProcessInstance, r
                 deadlines.task_finished(session, runtime, row, completed=row.status == "completed")
     new_ids = [task_id for task_id in ready if task_id not in open_rows and task_id not in done]
     created = []
+    stored_lanes = version_lanes(session, instance.definition_id) if new_ids else None
     for task_id in new_ids:
         view = ready[task_id]
         cand = authority.candidates_for(session, runtime, process_key=view.process_id,
                                         lane=view.lane, task_data=view.data,
                                         starter_id=instance.started_by_id,
-                                        case_id=instance.case_id, resolved=view.assignment)
+                                        case_id=instance.case_id, resolved=view.assignment,
+                                        stored_lanes=stored_lanes)
         row = Task(id=task_id, instance_id=instance.id, case_id=instance.case_id,
                    process_key=view.process_id, element_id=view.element_id, name=view.name,
                    lane=view.lane, kind=view.kind, status="open", candidate_unit_id=cand.unit_id,

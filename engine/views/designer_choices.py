@@ -1,18 +1,25 @@
 """What the designer's properties panel offers for a user task's domain properties: the
 engine's registered actions (`action`), the configured statutory deadline keys (`deadline`) with
 their limit and legal basis, and the document catalog (`document`). Names come from the
-glossary in the user's language; the keys are what the BPMN file stores."""
+glossary in the user's language; the keys are what the BPMN file stores. For a lane: the
+engine's roles (`role`) and where its tasks' unit or person comes from (`unit_rule`: a unit
+named by the task data, a person named by it, or a fixed unit), API.md "Authority"."""
 from __future__ import annotations
+
+from sqlalchemy import select
 
 from engine import glossary
 from engine.deadlines import service as deadlines
 from engine.documents.catalog import CATALOG
+from engine.org.models import ROLES, Unit
 from engine.processes import actions
 from engine.runtime import Runtime
 
 
 def choices(runtime: Runtime, lang: str = "zh") -> dict[str, list[dict]]:
-    """{"actions", "deadlines", "documents"}: each a list of {key, label, description}."""
+    """{"actions", "deadlines", "documents", "roles", "unit_rules"}: each a list of {key,
+    label, description}; a unit rule's key is `unit_from:<path>`, `user_from:<path>` or
+    `unit:<code>`."""
     # The docstring says in English what an action records; a Chinese page shows its name.
     found_actions = [{"key": key, "label": f"{glossary.name('action', key, lang)} · {key}",
                       "description": text if lang == "en" and text
@@ -28,4 +35,23 @@ def choices(runtime: Runtime, lang: str = "zh") -> dict[str, list[dict]]:
             "description": f"{limit}; {c.get('basis') or ''}".strip("; ")})
     found_documents = [{"key": spec.key, "label": f"{spec.title} · {spec.key}",
                         "description": spec.title} for spec in CATALOG]
-    return {"actions": found_actions, "deadlines": found_deadlines, "documents": found_documents}
+    return {"actions": found_actions, "deadlines": found_deadlines, "documents": found_documents,
+            "roles": [{"key": role, "label": f"{glossary.name('role', role, lang)} · {role}",
+                       "description": glossary.name("role", role, lang)} for role in ROLES],
+            "unit_rules": unit_rules(runtime, lang)}
+
+
+def unit_rules(runtime: Runtime, lang: str = "zh") -> list[dict]:
+    """Where a lane's tasks go: the unit (`unit_from`) or the person (`user_from`) the task data
+    names, or a fixed unit (`unit`)."""
+    found = []
+    for path, name in glossary.names("data_path", lang).items():
+        kind = "unit_from" if path.endswith("_unit") else "user_from"
+        text = name if kind == "unit_from" else (f"仅限{name}" if lang == "zh" else f"only {name}")
+        found.append({"key": f"{kind}:{path}", "label": f"{text} · {path}", "description": text})
+    units = runtime.read(lambda uow: uow.session.execute(
+        select(Unit.code, Unit.name).where(Unit.active.is_(True)).order_by(Unit.path)).all())
+    for code, name in units:
+        text = f"固定：{name}" if lang == "zh" else f"always {name}"
+        found.append({"key": f"unit:{code}", "label": f"{text} · {code}", "description": text})
+    return found

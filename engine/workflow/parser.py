@@ -361,6 +361,25 @@ def process_names(root: etree._Element) -> dict[str, str]:
             for p in root.xpath("./bpmn:process", namespaces=ns)}
 
 
+LANE_KEYS = ("role", "unit", "unit_from", "user_from")
+
+
+def lane_rules(root: etree._Element) -> dict[str, dict[str, dict[str, str]]]:
+    """{process id: {lane name: rule}}: the `role` and `unit` / `unit_from` / `user_from`
+    camunda:properties drawn on each named lane (API.md "Authority"); lanes without them absent."""
+    ns = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
+    found: dict[str, dict[str, dict[str, str]]] = {}
+    for process in root.xpath("./bpmn:process", namespaces=ns):
+        for lane in process.xpath(".//bpmn:lane", namespaces=ns):
+            rule = {prop.get("name"): prop.get("value") or ""
+                    for prop in lane.xpath("./bpmn:extensionElements/camunda:properties/"
+                                           "camunda:property", namespaces=ns)
+                    if prop.get("name") in LANE_KEYS and (prop.get("value") or "").strip()}
+            if rule and (lane.get("name") or "").strip():
+                found.setdefault(process.get("id"), {})[lane.get("name")] = rule
+    return found
+
+
 def called_elements(root: etree._Element) -> set[str]:
     ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
     return {c.get("calledElement") for c in root.xpath(".//bpmn:callActivity", namespaces=ns)

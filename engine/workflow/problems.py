@@ -84,6 +84,9 @@ REASONS: dict[str, str] = {
                                "line %(script_line)s)",
     "lane_unmapped": "lane '%(lane)s' maps to no role or unit; the task will be offered to the "
                      "instance's starter",
+    "lane_rule_invalid": "lane '%(lane)s' needs a role and at most one of unit, unit_from and "
+                         "user_from; its properties are ignored and config.yaml's mapping "
+                         "applies",
     "lane_missing": "lane None maps to no role or unit; the task will be offered to the "
                     "instance's starter",
     "deadline_unknown": "deadline key '%(key)s' is not configured (config.yaml deadlines.keys); "

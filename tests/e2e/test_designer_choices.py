@@ -1,6 +1,7 @@
 """GET /designer/choices: what the properties panel's pickers offer, for process designers only."""
 from __future__ import annotations
 
+from engine.org.models import ROLES
 from engine.processes import actions
 from tests.e2e.test_pages_inbox import Browser
 
@@ -17,3 +18,15 @@ def test_the_pickers_offer_the_engines_actions_deadlines_and_documents(app):
 
 def test_only_designers_see_the_choices(app):
     assert Browser(app, "a-worker").get("/designer/choices").status_code in (302, 403)
+
+
+def test_a_lane_picks_a_role_and_a_unit_rule(app):
+    """Issue 22: the engine's roles; a unit or a person the task data names, or a fixed unit."""
+    found = Browser(app, "designer").get("/designer/choices").get_json()
+    assert [r["key"] for r in found["roles"]] == list(ROLES)
+    assert next(r for r in found["roles"] if r["key"] == "caseworker")["label"] == \
+        "承办人 · caseworker"
+    rules = {r["key"]: r for r in found["unit_rules"]}
+    assert rules["unit_from:case.handling_unit"]["description"] == "案件的承办单位"
+    assert rules["user_from:investigator"]["description"] == "仅限指定的调查人"
+    assert rules["unit:town-b"]["label"].endswith(" · town-b")

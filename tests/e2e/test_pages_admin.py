@@ -206,6 +206,10 @@ def test_lanes_warn_about_unmapped_lanes_and_the_deadline_table_shows_its_basis(
     assert 'data-testid="lanes-petition_intake-1"' in page and "登记人员" in page
     notice = page[page.index('data-testid="lanes-notice-1"'):]
     assert 'data-testid="unmapped"' in notice[:notice.index("</summary>")]
+    # Files deployed without lane properties: each mapped lane follows the configuration file.
+    intake = page[page.index('data-testid="lanes-petition_intake-1"'):]
+    intake = intake[:intake.index("</details>")]
+    assert '<td class="small" data-testid="lane-source">配置文件</td>' in intake
     table = text(admin.get("/admin/deadlines"))
     assert 'data-key="acceptance_notice"' in table and "纪检监察机关处理检举控告工作规则" in table
 

@@ -115,6 +115,10 @@ class AdminLaneOut(Schema):
     unit_from = fields.String(allow_none=True)
     user_from = fields.String(allow_none=True)
     warning = fields.String(allow_none=True)
+    source = fields.String(allow_none=True, metadata={
+        "description": "`version`: the mapping kept with this version (drawn on the lane, or "
+                       "copied from config.yaml by migration 0031); `config`: config.yaml's, "
+                       "read now; null when unmapped"})
 
 
 class AdminProcessLanesOut(Schema):

@@ -20,9 +20,9 @@
     '<bpmndi:BPMNShape id="start_di" bpmnElement="start"><dc:Bounds x="180" y="160" width="36" height="36"/>' +
     '</bpmndi:BPMNShape></bpmndi:BPMNPlane></bpmndi:BPMNDiagram></bpmn:definitions>';
 
-  // The pickers' choices (actions, deadline keys, documents) are filled in when they arrive;
+  // The pickers' choices (actions, deadline keys, documents, roles, unit rules) are filled in when they arrive;
   // the panel reads them each time it draws.
-  const choices = { actions: [], deadlines: [], documents: [] };
+  const choices = { actions: [], deadlines: [], documents: [], roles: [], unit_rules: [] };
   const modeler = window.CluedeskModeler.create({
     container: $("canvas"), panel: $("properties"), choices: choices,
     dictionary: JSON.parse(root.dataset.panelWords || "{}"),

@@ -74,7 +74,10 @@ PANEL_LABELS = {
     "action": N_("Action"), "deadline": N_("Statutory deadline"), "document": N_("Document"),
     "unknown": N_("Not known to this installation."),
     "assignmentGroup": N_("Assignment"), "assignee": N_("Assignee"),
-    "candidateUsers": N_("Candidate users"), "candidateGroups": N_("Candidate groups")}
+    "candidateUsers": N_("Candidate users"), "candidateGroups": N_("Candidate groups"),
+    "laneGroup": N_("Who works this lane"), "role": N_("Role"), "unitRule": N_("Unit rule"),
+    "laneHint": N_("Kept with the version when it is deployed; a lane without a role follows "
+                   "the configuration file.")}
 
 # The version diff's words: a changed attribute (`field` of the API's diff) by its label;
 # `property.*`, `assignment.*` and `form.*` fields not named here use the patterns.
@@ -113,8 +116,9 @@ def designer():
 @bp.get("/designer/choices")
 @page(roles=DESIGNER)
 def choices():
-    """The properties panel's pickers for a user task (`action`, `deadline`, `document`), named
-    in the user's language: read from the engine's registry, configuration and catalog."""
+    """The properties panel's pickers for a user task (`action`, `deadline`, `document`) and a
+    lane (`role`, unit rule), named in the user's language: read from the engine's registry,
+    configuration, catalog and units."""
     return jsonify(designer_choices.choices(runtime(), _lang()))
 
 

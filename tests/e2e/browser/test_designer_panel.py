@@ -233,3 +233,73 @@ def test_every_shipped_file_round_trips(live_sqlite, new_page):
         name = path.name
         assert again.human_tasks == original.human_tasks, name
         assert sorted(again.spec.task_specs) == sorted(original.spec.task_specs), name
+
+
+LANED = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI"
+    xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" id="d" targetNamespace="x">
+  <bpmn:collaboration id="c"><bpmn:participant id="pa" processRef="{key}"/></bpmn:collaboration>
+  <bpmn:process id="{key}" isExecutable="true">
+    <bpmn:laneSet id="ls">
+      <bpmn:lane id="lane_a" name="承办人"><bpmn:flowNodeRef>s</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>t</bpmn:flowNodeRef><bpmn:flowNodeRef>e</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="s"/><bpmn:userTask id="t" name="办理"/><bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/>
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="dd"><bpmndi:BPMNPlane id="pl" bpmnElement="c">
+    <bpmndi:BPMNShape id="pa_di" bpmnElement="pa" isHorizontal="true">
+      <dc:Bounds x="100" y="80" width="600" height="200"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="lane_a_di" bpmnElement="lane_a" isHorizontal="true">
+      <dc:Bounds x="130" y="80" width="570" height="200"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="s_di" bpmnElement="s"><dc:Bounds x="180" y="160" width="36" height="36"/>
+      </bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="t_di" bpmnElement="t"><dc:Bounds x="300" y="138" width="100" height="80"/>
+      </bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="e_di" bpmnElement="e"><dc:Bounds x="500" y="160" width="36" height="36"/>
+      </bpmndi:BPMNShape>
+  </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
+</bpmn:definitions>
+"""
+
+
+def test_a_lanes_role_and_unit_rule_picked_in_the_panel_are_saved_and_kept_with_the_version(
+        live_sqlite, new_page, tmp_path):
+    """Issue 22: a lane's role and unit rule are picked from the engine's lists; the saved XML
+    carries them on the lane and the deployed version keeps them as its lane mapping."""
+    rt = live_sqlite.runtime
+    key = f"panel_lanes_{uuid.uuid4().hex[:6]}"
+    path = tmp_path / f"{key}.bpmn"
+    path.write_text(LANED.format(key=key), encoding="utf-8")
+    page = new_page(live_sqlite.url)
+    login(page, "designer")
+    page.goto("/designer")
+    page.wait_for_selector("#designer[data-ready=true]")
+    page.set_input_files('[data-testid="upload"]', str(path))
+    page.wait_for_selector(f'#status:text-is("{path.name}")')
+    _select(page, "lane_a")
+    _group(page, "cluedesk-lane")
+    role = page.locator("#bio-properties-panel-cluedesk-role")
+    assert "承办人 · caseworker" in role.inner_html()  # the roles by their Chinese names
+    role.select_option("caseworker")
+    rule = page.locator("#bio-properties-panel-cluedesk-unitRule")
+    assert "案件的承办单位" in rule.inner_html()
+    rule.select_option("unit_from:case.handling_unit")
+    page.wait_for_selector('#properties [data-entry-id="cluedesk-unitRule"]'
+                           ':has-text("案件的承办单位")')
+    # A fixed unit instead: the data rule is replaced, not added to.
+    rule.select_option("unit:town-b")
+    _settled(page, "lane_a", "(bo.extensionElements && bo.extensionElements.values[0].values"
+                             ".map(p => p.name + '=' + p.value).join(',')) === "
+                             "'role=caseworker,unit=town-b'")
+    xml = page.evaluate(f"async () => (await {MODELER}.saveXML({{ format: true }})).xml")
+    assert 'name="role" value="caseworker"' in xml
+    assert 'name="unit" value="town-b"' in xml and "unit_from" not in xml
+
+    page.click("#deploy")
+    page.wait_for_selector('#status:has-text("已部署第 1 版")')
+    lanes = rt.read(lambda uow: uow.session.scalar(
+        select(ProcessDefinition.lanes).where(ProcessDefinition.key == key)))
+    assert lanes == {key: {"承办人": {"role": "caseworker", "unit": "town-b"}}}

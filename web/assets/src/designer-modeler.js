@@ -1,7 +1,8 @@
 // The designer's modeler: bpmn-js with the properties panel (its built-in BPMN groups) and
 // cluedesk's own groups: a flow's condition, a gateway's default flow, and what the engine reads
 // on a user task (camunda:properties `action`, `deadline`, `document`; the assignment
-// attributes). Bundled by esbuild in `make assets` into web/static/vendor/designer-modeler.js;
+// attributes) and on a lane (camunda:properties `role` and one of `unit_from`, `user_from`,
+// `unit`: kept with the version when it is deployed, API.md "Authority"). Bundled by esbuild in `make assets` into web/static/vendor/designer-modeler.js;
 // the page (web/static/designer.js) calls window.CluedeskModeler.create(...).
 import Modeler from "bpmn-js/lib/Modeler";
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, useService }
@@ -77,6 +78,32 @@ function DomainEntry(props) {
   });
 }
 
+// A lane's unit rule: one of `unit_from`, `user_from` and `unit` (choosing one clears the others).
+const UNIT_RULES = ["unit_from", "user_from", "unit"];
+function UnitRuleEntry(props) {
+  const { element, id, options } = props;
+  const injector = useService("injector");
+  const chosen = options.choices.unit_rules || [];
+  const kind = UNIT_RULES.find((name) => propertyValue(element, name));
+  const current = kind ? kind + ":" + propertyValue(element, kind) : "";
+  const item = chosen.find((c) => c.key === current);
+  return SelectEntry({
+    element, id, label: options.t("unitRule"),
+    description: item ? item.description : (current ? options.t("unknown") : options.t("laneHint")),
+    getValue: () => current,
+    setValue: (value) => {
+      const at = value.indexOf(":");
+      const [name, path] = at > 0 ? [value.slice(0, at), value.slice(at + 1)] : ["", ""];
+      UNIT_RULES.filter((other) => other !== name && propertyValue(element, other))
+        .forEach((other) => setProperty(element, other, "", injector));
+      if (name) setProperty(element, name, path, injector);
+    },
+    getOptions: () => [{ value: "", label: "—" }].concat(
+      (current && !item ? [{ value: current, label: current }] : []),
+      chosen.map((c) => ({ value: c.key, label: c.label }))),
+  });
+}
+
 function AttributeEntry(props) {
   const { element, id, name, options } = props;
   const modeling = useService("modeling");
@@ -142,6 +169,13 @@ function CluedeskProvider(propertiesPanel, options) {
       group("cluedesk-domain", "domainGroup", DOMAIN_PROPERTIES.map((name) => (
         { id: "cluedesk-" + name, name, element, options, component: DomainEntry,
           isEdited: isSelectEntryEdited })));
+    }
+    if (is(element, "bpmn:Lane")) {
+      group("cluedesk-lane", "laneGroup", [
+        { id: "cluedesk-role", name: "role", element, options, component: DomainEntry,
+          isEdited: isSelectEntryEdited },
+        { id: "cluedesk-unitRule", element, options, component: UnitRuleEntry,
+          isEdited: isSelectEntryEdited }]);
     }
     if (is(element, "bpmn:UserTask")) {
       group("cluedesk-assignment", "assignmentGroup", ["assignee", "candidateUsers", "candidateGroups"]
