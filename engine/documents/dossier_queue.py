@@ -61,4 +61,5 @@ def queue(session: Session, runtime: Runtime, *, case: Case, actor: User | str |
     if owner is None:
         return None
     return jobs.submit(session, runtime, kind=DOSSIER_JOB_KIND, owner=owner, suffix="",
-                       params={"case_id": case.id, "freeze": freeze, "source": source})
+                       params={"case_id": case.id, "freeze": freeze, "source": source},
+                       background=True)

@@ -15,6 +15,8 @@ class Job(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(64))
+    # 0: a person waits for it; 1: the engine queued it by itself (taken after every 0).
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     params: Mapped[dict] = mapped_column(JSONType, default=dict)
     status: Mapped[str] = mapped_column(String(16))  # queued, running, done, failed

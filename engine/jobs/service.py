@@ -29,6 +29,7 @@ from engine.uow import with_retry
 log = logging.getLogger("cluedesk.jobs")
 
 ACTIVE = ("queued", "running")
+ASKED, BACKGROUND = 0, 1  # Job.priority: a person waits for it / the engine queued it itself
 
 
 @dataclass
@@ -59,8 +60,10 @@ def files_dir(runtime: Runtime) -> Path:
 
 
 def submit(session: Session, runtime: Runtime, *, kind: str, owner: User, params: dict,
-           at_most: int | None = None, suffix: str = ".xlsx") -> Job:
-    """Queue a job for `owner`; refused when they already have `at_most` of this kind running."""
+           at_most: int | None = None, suffix: str = ".xlsx", background: bool = False) -> Job:
+    """Queue a job for `owner`; refused when they already have `at_most` of this kind running.
+    A `background` job (queued by the engine itself, nobody waiting for it) is taken only when
+    no job a person asked for is queued."""
     if at_most is not None:
         active = session.scalar(select(func.count()).select_from(Job).where(
             Job.owner_id == owner.id, Job.kind == kind, Job.status.in_(ACTIVE)))
@@ -69,6 +72,7 @@ def submit(session: Session, runtime: Runtime, *, kind: str, owner: User, params
                            reason="jobs_too_many", params={"count": active})
     job_id = uuid.uuid4().hex
     job = Job(id=job_id, kind=kind, owner_id=owner.id, params=params, status="queued",
+              priority=BACKGROUND if background else ASKED,
               progress_done=0, result={}, attempts=0, created_at=runtime.clock.wall(),
               result_path=str(files_dir(runtime) / f"{job_id}{suffix}"))
     session.add(job)
@@ -96,12 +100,12 @@ def discard_queued(session: Session, *, kind: str) -> int:
 
 
 def claim(runtime: Runtime, worker_id: str, job_id: str | None = None) -> str | None:
-    """Take the oldest queued job (or job `job_id` if it is still queued) for this worker; None
-    when there is none."""
+    """Take the queued job a person asked for first, then the oldest (or job `job_id` if it is
+    still queued) for this worker; None when there is none."""
     def attempt():
         with runtime.uow(write=True) as uow:
             stmt = (select(Job).where(Job.status == "queued")
-                    .order_by(Job.created_at, Job.id).limit(1))
+                    .order_by(Job.priority, Job.created_at, Job.id).limit(1))
             if job_id is not None:
                 stmt = stmt.where(Job.id == job_id)
             if not runtime.sqlite:

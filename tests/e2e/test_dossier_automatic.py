@@ -164,3 +164,18 @@ def test_a_zone_case_is_compiled_at_the_dossier_step_and_frozen_when_archived(ap
     key, _ = chain.audit_key(runtime.settings)
     assert not runtime.read(lambda uow: chain.verify_chain(uow.session, key)).problems
     assert api.as_("east-head").post(f"/cases/{case_id}/dossiers", json={}).status == 409
+
+
+def test_a_job_someone_waits_for_is_taken_before_a_freezing_dossier(runtime):
+    """A dossier the engine queued by itself (a conclusion's freeze) converts many documents; a
+    ledger export queued after it, which a person is waiting for, is taken first."""
+    def queue(uow):
+        chief = uow.session.scalar(select(User).where(User.username == "chief"))
+        frozen = jobs.submit(uow.session, runtime, kind="dossier", owner=chief, suffix="",
+                             params={"case_id": 1, "freeze": True, "source": "conclusion"},
+                             background=True)
+        ledger = jobs.submit(uow.session, runtime, kind="clue-ledger", owner=chief, params={})
+        return frozen.id, ledger.id
+    frozen, ledger = runtime.transact(queue)
+    assert jobs.claim(runtime, "test-worker") == ledger
+    assert jobs.claim(runtime, "test-worker") == frozen

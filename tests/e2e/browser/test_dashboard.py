@@ -54,7 +54,9 @@ def export(page, kind: str, tmp_path) -> list[list]:
     """Build one ledger from the page, wait for its link, download it, read its rows."""
     page.get_by_test_id(f"build-{kind}").click()
     link = page.get_by_test_id(f"download-{kind}")
-    link.wait_for(state="visible")
+    # The ledger job is taken before any dossier the engine queued itself, but waits for a job
+    # another test left running, if any.
+    link.wait_for(state="visible", timeout=60_000)
     progress = page.get_by_test_id(f"progress-{kind}")
     value, top = progress.evaluate("p => [p.value, p.max]")
     assert value == top > 0, (value, top)  # every row written

@@ -84,17 +84,21 @@ def _chinese_interface_strings() -> frozenset[str]:
 def _content(runtime) -> set[str]:
     """Chinese that is content, not interface: what the deployed BPMN diagrams name (steps,
     lanes, events, form options — the agency's own processes, drawn in Chinese), the official
-    documents' titles (Chinese documents), user and unit names."""
+    documents' titles (Chinese documents), user and unit names, the repeat check's alias table
+    (words of petitions, as administrators edit them)."""
     from sqlalchemy import select
 
     from engine.documents import catalog
     from engine.org.models import Unit, User
+    from engine.petitions.models import RepeatAlias
     found: set[str] = set()
     for bpmn in (ROOT / "bpmn").glob("*.bpmn"):
         found.update(v.strip() for v in re.findall(r'(?:name|label)="([^"]+)"', bpmn.read_text()))
     found.update(spec.title for spec in catalog.CATALOG)
     found.update(runtime.read(lambda uow: set(uow.session.scalars(select(User.display_name)))
-                              | set(uow.session.scalars(select(Unit.name)))))
+                              | set(uow.session.scalars(select(Unit.name)))
+                              | set(uow.session.scalars(select(RepeatAlias.alias)))
+                              | set(uow.session.scalars(select(RepeatAlias.canonical)))))
     return found
 
 

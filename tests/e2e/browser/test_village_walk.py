@@ -135,7 +135,7 @@ def test_a_four_two_decision_and_the_exported_pages(live_sqlite, new_page):
     target = disclosure.export_dir(live_sqlite.runtime)
     assert target.is_relative_to(live_sqlite.public_site)  # a scratch folder, not instance/
     village = target / "town-a" / "village-a-east"
-    for _ in range(150):
+    for _ in range(600):  # the export job, after a job another test left running, if any
         if (village / "feed.atom").exists() and TITLE.encode() in (village / "feed.atom").read_bytes():
             break
         editor.wait_for_timeout(100)
