@@ -390,3 +390,51 @@ def test_a_lanes_role_and_unit_rule_picked_in_the_panel_are_saved_and_kept_with_
     lanes = rt.read(lambda uow: uow.session.scalar(
         select(ProcessDefinition.lanes).where(ProcessDefinition.key == key)))
     assert lanes == {key: {"承办人": {"role": "caseworker", "unit": "town-b"}}}
+
+
+def test_element_templates_append_configured_steps(live_sqlite, new_page):
+    """Issue 22 point 4: the toolbar's templates append configured shapes after the selected
+    element: an approval with its send-back (a user task, a gateway and the conditional flow
+    back), a step under a statutory deadline, a notification step; named in Chinese."""
+    page = new_page(live_sqlite.url)
+    login(page, "designer")
+    page.goto("/designer")
+    page.wait_for_selector("#designer[data-ready=true]")
+    page.click("#new-diagram")
+    _element(page, "start").wait_for()
+    assert "审批（可退回）" in page.get_by_test_id("templates").inner_html()
+    _click(page, "start")
+    page.get_by_test_id("templates").select_option("approval")
+    gateway = _selected(page)
+    shape = page.evaluate(f"""() => {{ const e = {MODELER}.get('elementRegistry').get('{gateway}');
+        const back = e.outgoing[0], task = e.incoming[0].source;
+        return {{ gateway: e.type, task: [task.type, task.businessObject.name,
+                  task.incoming[0].source.id], back: [back.target.id === task.id,
+                  back.businessObject.name, back.businessObject.conditionExpression.body] }}; }}""")
+    assert shape == {"gateway": "bpmn:ExclusiveGateway",
+                     "task": ["bpmn:UserTask", "审批", "start"],
+                     "back": [True, "退回", "approved == False"]}
+    page.get_by_test_id("templates").select_option("deadline")
+    deadline_task = _selected(page)
+    assert page.evaluate(f"() => {MODELER}.get('elementRegistry').get('{deadline_task}')"
+                         ".incoming[0].source.id") == gateway
+    # The way on from the approval's gateway is its default flow.
+    _settled(page, gateway, f"bo.default && bo.default.targetRef.id === '{deadline_task}'")
+    _settled(page, deadline_task, "bo.name === '法定时限环节' && bo.$type === 'bpmn:UserTask'")
+    page.get_by_test_id("templates").select_option("notification")
+    notify = _selected(page)
+    _append(page, "append.end-event")
+    xml = page.evaluate(f"async () => (await {MODELER}.saveXML({{ format: true }})).xml")
+    compiled = compile_spec("new_process", [("new_process.bpmn", xml.encode())],
+                            check_policy=False)
+    tasks = compiled.human_tasks
+    # The first configured deadline key, to be changed in the panel's picker.
+    first_key = page.evaluate("() => fetch('/designer/choices').then(r => r.json())"
+                              ".then(c => c.deadlines[0].key)")
+    assert tasks[deadline_task]["properties"] == {"deadline": first_key}
+    assert tasks[notify]["name"] == "告知举报人"
+    assert tasks[notify]["properties"] == {"action": "petition.notify_reporter"}
+    page.click("#validate")
+    page.wait_for_selector("#problems li")
+    assert not page.locator("#problems li[data-severity=error]").count(), \
+        page.locator("#problems").inner_text()

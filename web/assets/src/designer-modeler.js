@@ -211,7 +211,7 @@ KeepVariableReferences.$inject = ["eventBus", "moddle"];
 
 function create({ container, panel, dictionary, choices, labels }) {
   const options = { choices, t: (name) => labels[name] || name };
-  return new Modeler({
+  const modeler = new Modeler({
     container,
     propertiesPanel: { parent: panel },
     cluedesk: options,
@@ -223,6 +223,59 @@ function create({ container, panel, dictionary, choices, labels }) {
     ],
     moddleExtensions: { camunda: camundaModdle },
   });
+  modeler.insertTemplate = (name) => insertTemplate(modeler, name, options);
+  return modeler;
 }
 
-window.CluedeskModeler = { create, propertyValue };
+// --- element templates: configured shapes appended after the selected element (or, with
+// nothing selected, after the diagram's last step that leads nowhere yet), with the modeler's
+// own commands (undoable one by one). `options.t` names the new steps in the page's language.
+const TEMPLATES = ["approval", "deadline", "notification"];
+function insertTemplate(modeler, name, options) {
+  const modeling = modeler.get("modeling");
+  const factory = modeler.get("elementFactory");
+  const bpmnFactory = modeler.get("bpmnFactory");
+  const injector = modeler.get("injector");
+  const flowNode = (e) => is(e, "bpmn:FlowNode") && !e.labelTarget && !is(e, "bpmn:EndEvent");
+  let source = modeler.get("selection").get().find(flowNode);
+  if (!source) {
+    const open = modeler.get("elementRegistry").filter((e) => flowNode(e) && !(e.outgoing || []).length);
+    source = open.sort((a, b) => b.x - a.x)[0];
+  }
+  if (!source) return [];
+  const after = (from, width) => ({ x: from.x + from.width + 80 + width / 2, y: from.y + from.height / 2 });
+  const userTask = (from, label) => {
+    const task = modeling.appendShape(from, factory.createShape({ type: "bpmn:UserTask" }), after(from, 100));
+    modeling.updateProperties(task, { name: options.t(label) });
+    // After a gateway with no default (the approval's): the way on is its default flow.
+    if (is(from, "bpmn:ExclusiveGateway") && !getBusinessObject(from).get("default")) {
+      modeling.updateProperties(from, { default: task.incoming[0].businessObject });
+    }
+    return task;
+  };
+  const added = [];
+  if (name === "approval") {
+    const task = userTask(source, "templateApprovalTask");
+    const gateway = modeling.appendShape(task, factory.createShape({ type: "bpmn:ExclusiveGateway" }),
+                                         after(task, 50));
+    const back = modeling.connect(gateway, task, { type: "bpmn:SequenceFlow" });
+    modeling.updateProperties(back, {
+      name: options.t("templateSendBack"),
+      conditionExpression: bpmnFactory.create("bpmn:FormalExpression", { body: "approved == False" }) });
+    added.push(task, gateway, back);
+  } else if (name === "deadline") {
+    const task = userTask(source, "templateDeadlineTask");
+    const key = ((options.choices.deadlines || [])[0] || {}).key;
+    if (key) setProperty(task, "deadline", key, injector);
+    added.push(task);
+  } else if (name === "notification") {
+    const task = userTask(source, "templateNotificationTask");
+    setProperty(task, "action", "petition.notify_reporter", injector);
+    added.push(task);
+  }
+  const last = added.filter((e) => !e.waypoints).pop();
+  if (last) modeler.get("selection").select(last);
+  return added.map((e) => e.id);
+}
+
+window.CluedeskModeler = { create, propertyValue, insertTemplate, TEMPLATES };
