@@ -84,13 +84,18 @@ def _flow_between(page, source: str, target: str) -> str:
 
 
 def _drag_into(page, element_id: str, lane_id: str) -> None:
-    """Move a shape straight down or up to the middle of a lane: the modeler's move command
-    (what a drag with the mouse runs; the mouse drag itself was not reliable under Playwright)."""
-    page.evaluate(
-        f"""() => {{ const r = {MODELER}.get('elementRegistry');
-        const shape = r.get('{element_id}'), lane = r.get('{lane_id}');
-        const dy = lane.y + lane.height / 2 - (shape.y + shape.height / 2);
-        {MODELER}.get('modeling').moveElements([shape], {{ x: 0, y: dy }}, lane); }}""")
+    """Drag a shape with the mouse, straight down or up, to the middle of a lane (selected
+    first, taken by its upper edge: the middle is under its label)."""
+    page.evaluate(f"() => {MODELER}.get('canvas').zoom('fit-viewport')")
+    _element(page, element_id).click(force=True)
+    box = _element(page, element_id).bounding_box()
+    lane = _element(page, lane_id).bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + 8
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 3, y + 3, steps=3)
+    page.mouse.move(x, lane["y"] + lane["height"] / 2, steps=15)
+    page.mouse.up()
     _settled(page, lane_id, f"bo.flowNodeRef.some(n => n.id === '{element_id}')")
 
 
