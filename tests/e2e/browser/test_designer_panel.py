@@ -428,6 +428,14 @@ def test_element_templates_append_configured_steps(live_sqlite, new_page):
     _settled(page, deadline_task, "bo.name === '法定时限环节' && bo.$type === 'bpmn:UserTask'")
     page.get_by_test_id("templates").select_option("notification")
     notify = _selected(page)
+    # One undo takes a whole template back; redo brings it again.
+    registry = f"{MODELER}.get('elementRegistry')"
+    page.click("#undo")
+    page.wait_for_function(f"() => !{registry}.get('{notify}')")
+    assert page.evaluate(f"() => !!{registry}.get('{deadline_task}')")
+    page.click("#redo")
+    page.wait_for_function(f"() => !!{registry}.get('{notify}')")
+    _select(page, notify)
     _append(page, "append.end-event")
     xml = page.evaluate(f"async () => (await {MODELER}.saveXML({{ format: true }})).xml")
     compiled = compile_spec("new_process", [("new_process.bpmn", xml.encode())],

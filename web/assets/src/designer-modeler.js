@@ -223,15 +223,27 @@ function create({ container, panel, dictionary, choices, labels }) {
     ],
     moddleExtensions: { camunda: camundaModdle },
   });
+  modeler.get("commandStack").register("cluedesk.insertTemplate", new TemplateHandler(modeler, options));
   modeler.insertTemplate = (name) => insertTemplate(modeler, name, options);
   return modeler;
 }
 
 // --- element templates: configured shapes appended after the selected element (or, with
 // nothing selected, after the diagram's last step that leads nowhere yet), with the modeler's
-// own commands (undoable one by one). `options.t` names the new steps in the page's language.
+// own commands, run inside one command of their own so that one undo takes the whole template
+// back. `options.t` names the new steps in the page's language.
 const TEMPLATES = ["approval", "deadline", "notification"];
 function insertTemplate(modeler, name, options) {
+  const context = { name, added: [] };
+  modeler.get("commandStack").execute("cluedesk.insertTemplate", context);
+  const last = context.added.filter((e) => !e.waypoints).pop();
+  if (last) modeler.get("selection").select(last);
+  return context.added.map((e) => e.id);
+}
+function TemplateHandler(modeler, options) {
+  this.preExecute = (context) => { context.added = appendTemplate(modeler, context.name, options); };
+}
+function appendTemplate(modeler, name, options) {
   const modeling = modeler.get("modeling");
   const factory = modeler.get("elementFactory");
   const bpmnFactory = modeler.get("bpmnFactory");
@@ -273,9 +285,7 @@ function insertTemplate(modeler, name, options) {
     setProperty(task, "action", "petition.notify_reporter", injector);
     added.push(task);
   }
-  const last = added.filter((e) => !e.waypoints).pop();
-  if (last) modeler.get("selection").select(last);
-  return added.map((e) => e.id);
+  return added;
 }
 
 window.CluedeskModeler = { create, propertyValue, insertTemplate, TEMPLATES };
