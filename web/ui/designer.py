@@ -81,7 +81,8 @@ PANEL_LABELS = {
     # Element templates (the toolbar's list): the steps they add, named.
     "templateApprovalTask": N_("Approval"), "templateSendBack": N_("Send back"),
     "templateDeadlineTask": N_("Step under a statutory deadline"),
-    "templateNotificationTask": N_("Notify the reporter")}
+    "templateNotificationTask": N_("Notify the reporter"),
+    "templateMemberTask": N_("Member unit's opinion")}
 
 # The version diff's words: a changed attribute (`field` of the API's diff) by its label;
 # `property.*`, `assignment.*` and `form.*` fields not named here use the patterns.

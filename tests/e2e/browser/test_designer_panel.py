@@ -400,7 +400,8 @@ def test_a_lanes_role_and_unit_rule_picked_in_the_panel_are_saved_and_kept_with_
 def test_element_templates_append_configured_steps(live_sqlite, new_page):
     """Issue 22 point 4: the toolbar's templates append configured shapes after the selected
     element: an approval with its send-back (a user task, a gateway and the conditional flow
-    back), a step under a statutory deadline, a notification step; named in Chinese."""
+    back), a step under a statutory deadline, a notification step, a joint review's member item
+    (parallel over `members`); named in Chinese; one undo each; the result validates."""
     page = new_page(live_sqlite.url)
     login(page, "designer")
     page.goto("/designer")
@@ -436,6 +437,8 @@ def test_element_templates_append_configured_steps(live_sqlite, new_page):
     page.click("#redo")
     page.wait_for_function(f"() => !!{registry}.get('{notify}')")
     _select(page, notify)
+    page.get_by_test_id("templates").select_option("member")
+    member = _selected(page)
     _append(page, "append.end-event")
     xml = page.evaluate(f"async () => (await {MODELER}.saveXML({{ format: true }})).xml")
     compiled = compile_spec("new_process", [("new_process.bpmn", xml.encode())],
@@ -447,6 +450,11 @@ def test_element_templates_append_configured_steps(live_sqlite, new_page):
     assert tasks[deadline_task]["properties"] == {"deadline": first_key}
     assert tasks[notify]["name"] == "告知举报人"
     assert tasks[notify]["properties"] == {"action": "petition.notify_reporter"}
+    assert tasks[member]["name"] == "成员单位表态"
+    assert tasks[member]["properties"] == {"action": "review.opinion",
+                                           "deadline": "joint_review_opinion"}
+    spec = compiled.spec.task_specs[member]
+    assert (spec.data_input.bpmn_id, spec.input_item.bpmn_id) == ("members", "member_unit")
     page.click("#validate")
     page.wait_for_selector("#problems li")
     assert not page.locator("#problems li[data-severity=error]").count(), \

@@ -232,7 +232,7 @@ function create({ container, panel, dictionary, choices, labels }) {
 // nothing selected, after the diagram's last step that leads nowhere yet), with the modeler's
 // own commands, run inside one command of their own so that one undo takes the whole template
 // back. `options.t` names the new steps in the page's language.
-const TEMPLATES = ["approval", "deadline", "notification"];
+const TEMPLATES = ["approval", "deadline", "notification", "member"];
 function insertTemplate(modeler, name, options) {
   const context = { name, added: [] };
   modeler.get("commandStack").execute("cluedesk.insertTemplate", context);
@@ -279,6 +279,21 @@ function appendTemplate(modeler, name, options) {
     const task = userTask(source, "templateDeadlineTask");
     const key = ((options.choices.deadlines || [])[0] || {}).key;
     if (key) setProperty(task, "deadline", key, injector);
+    added.push(task);
+  } else if (name === "member") {
+    // A joint review's member item: one parallel task per member unit (the process variable
+    // `members`), each member's opinion collected into `opinions` (as bpmn/joint_review.bpmn).
+    const task = userTask(source, "templateMemberTask");
+    const moddle = modeler.get("moddle");
+    const item = (id) => bpmnFactory.create("bpmn:DataInput", { id, name: id });
+    modeling.updateProperties(task, { loopCharacteristics: bpmnFactory.create(
+      "bpmn:MultiInstanceLoopCharacteristics", {
+        loopDataInputRef: moddle.create("bpmn:DataInput", { id: "members" }),
+        loopDataOutputRef: moddle.create("bpmn:DataInput", { id: "opinions" }),
+        inputDataItem: item("member_unit"),
+        outputDataItem: bpmnFactory.create("bpmn:DataOutput", { id: "opinion", name: "opinion" }) }) });
+    setProperty(task, "action", "review.opinion", injector);
+    setProperty(task, "deadline", "joint_review_opinion", injector);
     added.push(task);
   } else if (name === "notification") {
     const task = userTask(source, "templateNotificationTask");
