@@ -278,6 +278,13 @@ def test_build_an_approval_with_the_panel_deploy_and_complete(live_sqlite, new_p
     opened = rt.read(lambda uow: [(t.name, t.lane, t.candidate_role) for t in uow.session.scalars(
         select(Task).where(Task.instance_id == instance, Task.status == "open"))])
     assert opened == [("领导审批", "审批人", "supervisor")]
+    # ... and town-a's supervisor finds it in the inbox.
+    approval_id = rt.read(lambda uow: uow.session.scalar(select(Task.id).where(
+        Task.instance_id == instance, Task.status == "open")))
+    head = new_page(live_sqlite.url)
+    login(head, "a-head")
+    head.goto("/inbox?tab=unit")
+    assert "领导审批" in head.locator(f"tr[data-task='{approval_id}']").inner_text()
 
 
 def test_every_shipped_file_round_trips(live_sqlite, new_page):
