@@ -177,6 +177,13 @@
     $("redo").disabled = !modeler.get("commandStack").canRedo();
   });
 
+  // --- element templates: the chosen one appended after the selected element
+  $("templates").addEventListener("change", (event) => {
+    const name = event.target.value;
+    event.target.value = "";
+    if (name) modeler.insertTemplate(name);
+  });
+
   // --- validation and deploy
   function showProblems(result) {
     clearMarkers();

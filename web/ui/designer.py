@@ -77,7 +77,12 @@ PANEL_LABELS = {
     "candidateUsers": N_("Candidate users"), "candidateGroups": N_("Candidate groups"),
     "laneGroup": N_("Who works this lane"), "role": N_("Role"), "unitRule": N_("Unit rule"),
     "laneHint": N_("Kept with the version when it is deployed; a lane without a role follows "
-                   "the configuration file.")}
+                   "the configuration file."),
+    # Element templates (the toolbar's list): the steps they add, named.
+    "templateApprovalTask": N_("Approval"), "templateSendBack": N_("Send back"),
+    "templateDeadlineTask": N_("Step under a statutory deadline"),
+    "templateNotificationTask": N_("Notify the reporter"),
+    "templateMemberTask": N_("Member unit's opinion")}
 
 # The version diff's words: a changed attribute (`field` of the API's diff) by its label;
 # `property.*`, `assignment.*` and `form.*` fields not named here use the patterns.

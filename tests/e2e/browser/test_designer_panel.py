@@ -15,9 +15,11 @@ import pytest
 from sqlalchemy import select
 
 from engine.processes import service as processes
+from engine.inbox.models import Task
 from engine.processes.models import BpmnSource, ProcessDefinition
 from engine.workflow.adapter import compile_spec
 from tests.e2e.browser.conftest import login, shot
+from tests.e2e.browser.test_inbox import town_a_task
 
 ROOT = Path(__file__).resolve().parents[3]
 MODELER = "document.getElementById('designer').modeler"
@@ -81,7 +83,39 @@ def _flow_between(page, source: str, target: str) -> str:
         f" && e.source.id === '{source}' && e.target.id === '{target}')[0].id")
 
 
+def _drag_into(page, element_id: str, lane_id: str) -> None:
+    """Drag a shape with the mouse, straight down or up, to the middle of a lane (selected
+    first, taken by its upper edge: the middle is under its label)."""
+    page.evaluate(f"() => {MODELER}.get('canvas').zoom('fit-viewport')")
+    _element(page, element_id).click(force=True)
+    box = _element(page, element_id).bounding_box()
+    lane = _element(page, lane_id).bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + 8
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 3, y + 3, steps=3)
+    page.mouse.move(x, lane["y"] + lane["height"] / 2, steps=15)
+    page.mouse.up()
+    _settled(page, lane_id, f"bo.flowNodeRef.some(n => n.id === '{element_id}')")
+
+
+def _lane_role(page, lane_id: str, name: str, role: str, rule: str) -> None:
+    _select(page, lane_id)
+    _group(page, "general")
+    page.fill("#bio-properties-panel-name", name)
+    _group(page, "cluedesk-lane")
+    page.select_option("#bio-properties-panel-cluedesk-role", role)
+    page.select_option("#bio-properties-panel-cluedesk-unitRule", rule)
+    _settled(page, lane_id, f"bo.name === '{name}' && bo.extensionElements && "
+                            "bo.extensionElements.values[0].values.map(p => p.name + '=' + p.value)"
+                            f".join(',') === 'role={role},{rule.replace(':', '=', 1)}'")
+
+
 def test_build_an_approval_with_the_panel_deploy_and_complete(live_sqlite, new_page):
+    """Issue 22's first done-means: from an empty diagram, without XML, a three-step approval
+    with a send-back, a condition, a timer, a deadline key, an action and two lanes mapped to
+    roles in the panel; validated, deployed; a caseworker completes the first step in the inbox
+    and the next one waits in the supervisor's lane."""
     rt = live_sqlite.runtime
     key = f"panel_approval_{uuid.uuid4().hex[:6]}"
     page = new_page(live_sqlite.url, lang="en")
@@ -104,8 +138,6 @@ def test_build_an_approval_with_the_panel_deploy_and_complete(live_sqlite, new_p
     first = _replace(page, "user-task")
     _group(page, "general")
     page.fill("#bio-properties-panel-name", "初审")
-    _group(page, "cluedesk-assignment")
-    page.fill("#bio-properties-panel-cluedesk-assignee", "a-worker")
     _group(page, "cluedesk-domain")
     deadline = page.locator("#bio-properties-panel-cluedesk-deadline")
     assert "acceptance_notice" in deadline.inner_html()
@@ -113,7 +145,7 @@ def test_build_an_approval_with_the_panel_deploy_and_complete(live_sqlite, new_p
     # The deadline's limit and legal basis are shown under the picker.
     page.wait_for_selector('#properties [data-entry-id="cluedesk-deadline"]'
                            ':has-text("纪检监察机关处理检举控告工作规则")')
-    _settled(page, first, "bo.name === '初审' && bo.get('camunda:assignee') === 'a-worker'")
+    _settled(page, first, "bo.name === '初审'")
 
     # A gateway; the approving step (its action picked) on a condition.
     gateway = _append(page, "append.gateway")
@@ -127,10 +159,23 @@ def test_build_an_approval_with_the_panel_deploy_and_complete(live_sqlite, new_p
     page.wait_for_selector('#properties [data-entry-id="cluedesk-action"]'
                            ':has-text("approves the disposition")')
     _settled(page, approve, "bo.name === '领导审批'")
+    # The approval's gateway: on to the third step (归档), or back to the first (the send-back).
+    decided = _append(page, "append.gateway")
+    _append(page, "append.append-task")
+    archive = _replace(page, "user-task")
+    _group(page, "general")
+    page.fill("#bio-properties-panel-name", "归档")
+    _settled(page, archive, "bo.name === '归档'")
     _append(page, "append.end-event")
+    page.evaluate(f"() => {MODELER}.get('canvas').zoom('fit-viewport')")
+    _element(page, decided).click()
+    _pad(page, "connect")
+    _element(page, first).click()
+    back = _flow_between(page, decided, first)
 
-    # The other way from the gateway: wait an hour (a timer), then end.
-    _click(page, gateway)
+    # The other way from the first gateway: wait an hour (a timer), then end. (The send-back
+    # now runs over the gateway: it is selected through the modeler.)
+    _select(page, gateway)
     _append(page, "append.intermediate-event")
     timer = _replace(page, "timer-intermediate-catch")
     _group(page, "timer")
@@ -140,20 +185,42 @@ def test_build_an_approval_with_the_panel_deploy_and_complete(live_sqlite, new_p
                           " && bo.eventDefinitions[0].timeDuration.body === '\"PT1H\"'")
     _append(page, "append.end-event")
 
-    # The condition on the flow to the approval; the timer's flow is the gateway's default.
-    to_approve = _flow_between(page, gateway, approve)
-    _select(page, to_approve)
-    _group(page, "general")
-    page.fill("#bio-properties-panel-name", "金额较大")
-    _group(page, "cluedesk-condition")
-    page.fill("#bio-properties-panel-condition", "amount > 1000")
-    _settled(page, to_approve, "bo.conditionExpression && "
-                               "bo.conditionExpression.body === 'amount > 1000'")
-    _click(page, gateway)
-    _group(page, "cluedesk-default")
-    to_timer = _flow_between(page, gateway, timer)
-    page.select_option("#bio-properties-panel-defaultFlow", to_timer)
-    _settled(page, gateway, f"bo.default && bo.default.id === '{to_timer}'")
+    # The conditions: to the approval when the amount is large; back when it is sent back. The
+    # other flows are their gateways' defaults.
+    for flow, name, condition in [(_flow_between(page, gateway, approve), "金额较大", "amount > 1000"),
+                                  (back, "退回", "approved == False")]:
+        _select(page, flow)
+        _group(page, "general")
+        page.fill("#bio-properties-panel-name", name)
+        _group(page, "cluedesk-condition")
+        page.fill("#bio-properties-panel-condition", condition)
+        _settled(page, flow, f"bo.name === '{name}' && bo.conditionExpression && "
+                             f"bo.conditionExpression.body === '{condition}'")
+    for source, target in [(gateway, timer), (decided, archive)]:
+        _select(page, source)
+        _group(page, "cluedesk-default")
+        default = _flow_between(page, source, target)
+        page.select_option("#bio-properties-panel-defaultFlow", default)
+        _settled(page, source, f"bo.default && bo.default.id === '{default}'")
+
+    # Two lanes: a pool around the diagram from the palette, divided in two with the context
+    # pad; the approval dragged into the lower lane; each lane mapped to a role in the panel.
+    page.evaluate(f"() => {MODELER}.get('canvas').zoom('fit-viewport')")
+    page.click('.djs-palette .entry[data-action="create.participant-expanded"]')
+    canvas = page.locator("#canvas").bounding_box()
+    page.mouse.click(canvas["x"] + canvas["width"] / 2, canvas["y"] + canvas["height"] / 2)
+    page.keyboard.press("Escape")
+    pool = _selected(page)
+    _pad(page, "lane-divide-two")
+    lanes = page.evaluate(f"() => {MODELER}.get('elementRegistry').filter(e => e.type === 'bpmn:Lane')"
+                          ".sort((a, b) => a.y - b.y).map(e => e.id)")
+    assert len(lanes) == 2, pool
+    upper, lower = lanes
+    _drag_into(page, approve, lower)
+    for step in (first, archive):
+        _drag_into(page, step, upper)
+    _lane_role(page, upper, "承办人", "caseworker", "unit_from:case.handling_unit")
+    _lane_role(page, lower, "审批人", "supervisor", "unit_from:case.handling_unit")
     shot(page, "designer-panel")
 
     page.click("#validate")
@@ -173,6 +240,9 @@ def test_build_an_approval_with_the_panel_deploy_and_complete(live_sqlite, new_p
     when = deployed.deployed_at
     when = when if when.tzinfo else when.replace(tzinfo=UTC)
     assert row.nth(1).inner_text() == when.astimezone(rt.clock.tz).strftime("%Y-%m-%d %H:%M")
+    assert deployed.lanes == {key: {
+        "承办人": {"role": "caseworker", "unit_from": "case.handling_unit"},
+        "审批人": {"role": "supervisor", "unit_from": "case.handling_unit"}}}
 
     # What was deployed is what the panel said.
     xml = rt.read(lambda uow: uow.session.scalar(
@@ -183,9 +253,38 @@ def test_build_an_approval_with_the_panel_deploy_and_complete(live_sqlite, new_p
     tasks = compiled.human_tasks
     assert tasks[first]["name"] == "初审" and tasks[first]["properties"] == {
         "deadline": "acceptance_notice"}
-    assert tasks[first]["assignment"] == {"assignee": "a-worker"}
     assert tasks[approve]["properties"] == {"action": "clue.approve"}
+    assert {tasks[t]["name"] for t in tasks} == {"初审", "领导审批", "归档"}
     assert compiled.has_timers
+
+    # Run for a town-a case: the first step is offered to town-a's caseworkers. a-worker
+    # completes it from the inbox; the approval then waits in the supervisor's lane.
+    case_id, _ = town_a_task(rt, "钱设计", "东村会计钱设计虚报冒领危房改造补助。")
+    instance = rt.transact(lambda uow: processes.start_instance(
+        uow, runtime=rt, key=key, data={"amount": 5000}, user=None, case_id=case_id,
+        actor="designer")[0].id)
+    task_id = rt.read(lambda uow: uow.session.scalar(select(Task.id).where(
+        Task.instance_id == instance, Task.status == "open")))
+    worker = new_page(live_sqlite.url)
+    login(worker, "a-worker")
+    worker.click("[data-tab=unit]")
+    worker.locator(f"tr[data-task='{task_id}'] a").first.click()
+    worker.wait_for_selector("[data-testid=task-form]")
+    worker.get_by_test_id("claim").click()
+    worker.wait_for_selector("[data-testid=unclaim]")
+    worker.get_by_test_id("complete").click()
+    worker.wait_for_selector("[data-testid=done]")
+    assert "领导审批" in worker.get_by_test_id("next").inner_text()
+    opened = rt.read(lambda uow: [(t.name, t.lane, t.candidate_role) for t in uow.session.scalars(
+        select(Task).where(Task.instance_id == instance, Task.status == "open"))])
+    assert opened == [("领导审批", "审批人", "supervisor")]
+    # ... and town-a's supervisor finds it in the inbox.
+    approval_id = rt.read(lambda uow: uow.session.scalar(select(Task.id).where(
+        Task.instance_id == instance, Task.status == "open")))
+    head = new_page(live_sqlite.url)
+    login(head, "a-head")
+    head.goto("/inbox?tab=unit")
+    assert "领导审批" in head.locator(f"tr[data-task='{approval_id}']").inner_text()
 
 
 def test_every_shipped_file_round_trips(live_sqlite, new_page):
@@ -303,3 +402,67 @@ def test_a_lanes_role_and_unit_rule_picked_in_the_panel_are_saved_and_kept_with_
     lanes = rt.read(lambda uow: uow.session.scalar(
         select(ProcessDefinition.lanes).where(ProcessDefinition.key == key)))
     assert lanes == {key: {"承办人": {"role": "caseworker", "unit": "town-b"}}}
+
+
+def test_element_templates_append_configured_steps(live_sqlite, new_page):
+    """Issue 22 point 4: the toolbar's templates append configured shapes after the selected
+    element: an approval with its send-back (a user task, a gateway and the conditional flow
+    back), a step under a statutory deadline, a notification step, a joint review's member item
+    (parallel over `members`); named in Chinese; one undo each; the result validates."""
+    page = new_page(live_sqlite.url)
+    login(page, "designer")
+    page.goto("/designer")
+    page.wait_for_selector("#designer[data-ready=true]")
+    page.click("#new-diagram")
+    _element(page, "start").wait_for()
+    assert "审批（可退回）" in page.get_by_test_id("templates").inner_html()
+    _click(page, "start")
+    page.get_by_test_id("templates").select_option("approval")
+    gateway = _selected(page)
+    shape = page.evaluate(f"""() => {{ const e = {MODELER}.get('elementRegistry').get('{gateway}');
+        const back = e.outgoing[0], task = e.incoming[0].source;
+        return {{ gateway: e.type, task: [task.type, task.businessObject.name,
+                  task.incoming[0].source.id], back: [back.target.id === task.id,
+                  back.businessObject.name, back.businessObject.conditionExpression.body] }}; }}""")
+    assert shape == {"gateway": "bpmn:ExclusiveGateway",
+                     "task": ["bpmn:UserTask", "审批", "start"],
+                     "back": [True, "退回", "approved == False"]}
+    page.get_by_test_id("templates").select_option("deadline")
+    deadline_task = _selected(page)
+    assert page.evaluate(f"() => {MODELER}.get('elementRegistry').get('{deadline_task}')"
+                         ".incoming[0].source.id") == gateway
+    # The way on from the approval's gateway is its default flow.
+    _settled(page, gateway, f"bo.default && bo.default.targetRef.id === '{deadline_task}'")
+    _settled(page, deadline_task, "bo.name === '法定时限环节' && bo.$type === 'bpmn:UserTask'")
+    page.get_by_test_id("templates").select_option("notification")
+    notify = _selected(page)
+    # One undo takes a whole template back; redo brings it again.
+    registry = f"{MODELER}.get('elementRegistry')"
+    page.click("#undo")
+    page.wait_for_function(f"() => !{registry}.get('{notify}')")
+    assert page.evaluate(f"() => !!{registry}.get('{deadline_task}')")
+    page.click("#redo")
+    page.wait_for_function(f"() => !!{registry}.get('{notify}')")
+    _select(page, notify)
+    page.get_by_test_id("templates").select_option("member")
+    member = _selected(page)
+    _append(page, "append.end-event")
+    xml = page.evaluate(f"async () => (await {MODELER}.saveXML({{ format: true }})).xml")
+    compiled = compile_spec("new_process", [("new_process.bpmn", xml.encode())],
+                            check_policy=False)
+    tasks = compiled.human_tasks
+    # The first configured deadline key, to be changed in the panel's picker.
+    first_key = page.evaluate("() => fetch('/designer/choices').then(r => r.json())"
+                              ".then(c => c.deadlines[0].key)")
+    assert tasks[deadline_task]["properties"] == {"deadline": first_key}
+    assert tasks[notify]["name"] == "告知举报人"
+    assert tasks[notify]["properties"] == {"action": "petition.notify_reporter"}
+    assert tasks[member]["name"] == "成员单位表态"
+    assert tasks[member]["properties"] == {"action": "review.opinion",
+                                           "deadline": "joint_review_opinion"}
+    spec = compiled.spec.task_specs[member]
+    assert (spec.data_input.bpmn_id, spec.input_item.bpmn_id) == ("members", "member_unit")
+    page.click("#validate")
+    page.wait_for_selector("#problems li")
+    assert not page.locator("#problems li[data-severity=error]").count(), \
+        page.locator("#problems").inner_text()

@@ -211,7 +211,7 @@ KeepVariableReferences.$inject = ["eventBus", "moddle"];
 
 function create({ container, panel, dictionary, choices, labels }) {
   const options = { choices, t: (name) => labels[name] || name };
-  return new Modeler({
+  const modeler = new Modeler({
     container,
     propertiesPanel: { parent: panel },
     cluedesk: options,
@@ -223,6 +223,84 @@ function create({ container, panel, dictionary, choices, labels }) {
     ],
     moddleExtensions: { camunda: camundaModdle },
   });
+  modeler.get("commandStack").register("cluedesk.insertTemplate", new TemplateHandler(modeler, options));
+  modeler.insertTemplate = (name) => insertTemplate(modeler, name, options);
+  return modeler;
 }
 
-window.CluedeskModeler = { create, propertyValue };
+// --- element templates: configured shapes appended after the selected element (or, with
+// nothing selected, after the diagram's last step that leads nowhere yet), with the modeler's
+// own commands, run inside one command of their own so that one undo takes the whole template
+// back. `options.t` names the new steps in the page's language.
+const TEMPLATES = ["approval", "deadline", "notification", "member"];
+function insertTemplate(modeler, name, options) {
+  const context = { name, added: [] };
+  modeler.get("commandStack").execute("cluedesk.insertTemplate", context);
+  const last = context.added.filter((e) => !e.waypoints).pop();
+  if (last) modeler.get("selection").select(last);
+  return context.added.map((e) => e.id);
+}
+function TemplateHandler(modeler, options) {
+  this.preExecute = (context) => { context.added = appendTemplate(modeler, context.name, options); };
+}
+function appendTemplate(modeler, name, options) {
+  const modeling = modeler.get("modeling");
+  const factory = modeler.get("elementFactory");
+  const bpmnFactory = modeler.get("bpmnFactory");
+  const injector = modeler.get("injector");
+  const flowNode = (e) => is(e, "bpmn:FlowNode") && !e.labelTarget && !is(e, "bpmn:EndEvent");
+  let source = modeler.get("selection").get().find(flowNode);
+  if (!source) {
+    const open = modeler.get("elementRegistry").filter((e) => flowNode(e) && !(e.outgoing || []).length);
+    source = open.sort((a, b) => b.x - a.x)[0];
+  }
+  if (!source) return [];
+  const after = (from, width) => ({ x: from.x + from.width + 80 + width / 2, y: from.y + from.height / 2 });
+  const userTask = (from, label) => {
+    const task = modeling.appendShape(from, factory.createShape({ type: "bpmn:UserTask" }), after(from, 100));
+    modeling.updateProperties(task, { name: options.t(label) });
+    // After a gateway with no default (the approval's): the way on is its default flow.
+    if (is(from, "bpmn:ExclusiveGateway") && !getBusinessObject(from).get("default")) {
+      modeling.updateProperties(from, { default: task.incoming[0].businessObject });
+    }
+    return task;
+  };
+  const added = [];
+  if (name === "approval") {
+    const task = userTask(source, "templateApprovalTask");
+    const gateway = modeling.appendShape(task, factory.createShape({ type: "bpmn:ExclusiveGateway" }),
+                                         after(task, 50));
+    const back = modeling.connect(gateway, task, { type: "bpmn:SequenceFlow" });
+    modeling.updateProperties(back, {
+      name: options.t("templateSendBack"),
+      conditionExpression: bpmnFactory.create("bpmn:FormalExpression", { body: "approved == False" }) });
+    added.push(task, gateway, back);
+  } else if (name === "deadline") {
+    const task = userTask(source, "templateDeadlineTask");
+    const key = ((options.choices.deadlines || [])[0] || {}).key;
+    if (key) setProperty(task, "deadline", key, injector);
+    added.push(task);
+  } else if (name === "member") {
+    // A joint review's member item: one parallel task per member unit (the process variable
+    // `members`), each member's opinion collected into `opinions` (as bpmn/joint_review.bpmn).
+    const task = userTask(source, "templateMemberTask");
+    const moddle = modeler.get("moddle");
+    const item = (id) => bpmnFactory.create("bpmn:DataInput", { id, name: id });
+    modeling.updateProperties(task, { loopCharacteristics: bpmnFactory.create(
+      "bpmn:MultiInstanceLoopCharacteristics", {
+        loopDataInputRef: moddle.create("bpmn:DataInput", { id: "members" }),
+        loopDataOutputRef: moddle.create("bpmn:DataInput", { id: "opinions" }),
+        inputDataItem: item("member_unit"),
+        outputDataItem: bpmnFactory.create("bpmn:DataOutput", { id: "opinion", name: "opinion" }) }) });
+    setProperty(task, "action", "review.opinion", injector);
+    setProperty(task, "deadline", "joint_review_opinion", injector);
+    added.push(task);
+  } else if (name === "notification") {
+    const task = userTask(source, "templateNotificationTask");
+    setProperty(task, "action", "petition.notify_reporter", injector);
+    added.push(task);
+  }
+  return added;
+}
+
+window.CluedeskModeler = { create, propertyValue, insertTemplate, TEMPLATES };
