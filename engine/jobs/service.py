@@ -29,7 +29,9 @@ from engine.uow import with_retry
 log = logging.getLogger("cluedesk.jobs")
 
 ACTIVE = ("queued", "running")
-ASKED, BACKGROUND = 0, 1  # Job.priority: a person waits for it / the engine queued it itself
+# Job.priority: a person waits for it (a button, an export) / the engine queued it itself (a
+# step's document after its completion, a dossier a conclusion freezes).
+ASKED, BACKGROUND = 0, 1
 
 
 @dataclass

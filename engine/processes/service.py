@@ -310,7 +310,7 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
         if document in DOCUMENT_TEMPLATES:
             jobs.submit(session, runtime, kind=DOCUMENT_JOB, owner=user, suffix="", params={
                 "case_id": instance.case_id, "instance_id": instance.id, "template": document,
-                "task_id": task_id, "source": "completion"})
+                "task_id": task_id, "source": "completion"}, background=True)
     new_tasks = store.save(uow, runtime, instance, run, actor=user.username, now=now)
     return row, new_tasks
 

@@ -2,8 +2,8 @@
 
 A worker takes the queued job of the lowest priority first, then the oldest. 0 is what a person
 asked for (a ledger export, a document or a dossier from a button, the disclosure export); 1 is
-what the engine queued by itself (the dossier a case's conclusion or archiving freezes), which
-may convert many documents and must not hold up a ledger someone is waiting for. Existing rows
+what the engine queued by itself (a step's document after its completion, the dossier a case's
+conclusion or archiving freezes), which must not hold up what someone is waiting for. Existing rows
 become 0 (all of them were asked for, or are already done).
 
 Revision ID: 0032

@@ -339,7 +339,7 @@ LANED = """<?xml version="1.0" encoding="UTF-8"?>
     xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI"
     xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" id="d" targetNamespace="x">
   <bpmn:collaboration id="c"><bpmn:participant id="pa" processRef="{key}"/></bpmn:collaboration>
-  <bpmn:process id="{key}" isExecutable="true">
+  <bpmn:process id="{key}" name="泳道演示" isExecutable="true">
     <bpmn:laneSet id="ls">
       <bpmn:lane id="lane_a" name="承办人"><bpmn:flowNodeRef>s</bpmn:flowNodeRef>
         <bpmn:flowNodeRef>t</bpmn:flowNodeRef><bpmn:flowNodeRef>e</bpmn:flowNodeRef></bpmn:lane>
