@@ -171,12 +171,6 @@ def indicator_rows(session: Session, runtime: Runtime, q: Quarter, key: str,
     raise NotFound("no indicator %(key)s", reason="indicator_unknown", params={"key": key})
 
 
-def _manual(session: Session, villages: list[UnitInfo], key: str) -> dict[int, ManualScore]:
-    rows = session.scalars(select(ManualScore).where(
-        ManualScore.unit_id.in_([v.id for v in villages]), ManualScore.period == key))
-    return {r.unit_id: r for r in rows}
-
-
 # ---------------------------------------------------------------------------------------------
 # Results
 
@@ -199,7 +193,7 @@ def evaluate(session: Session, runtime: Runtime, *, user: User, period_key: str)
                 "rows": len(mine), "counted": counted,
                 "value": round(counted / len(mine), 4) if mine else None,
                 "shown": round(100 * counted / len(mine), 1) if mine else None}
-    manual = _manual(session, villages, q.key)
+    manual = evaluation.manual_scores(session, villages, q.key)
     for v in villages:
         figures[v.id]["manual"] = evaluation.manual_figure(manual.get(v.id))
     out = []
@@ -229,7 +223,7 @@ def rows(session: Session, runtime: Runtime, *, user: User, period_key: str, com
     v = _committee(tree, villages, committee)
     q = quarter(runtime, period_key)
     if indicator == "manual":
-        m = _manual(session, [v], q.key).get(v.id)
+        m = evaluation.manual_scores(session, [v], q.key).get(v.id)
         items = [] if m is None else [{"kind": "manual_score", "id": m.id, "case_id": None,
                                        "number": "", "what": m.comment,
                                        "date": runtime.clock.local(m.scored_at),
@@ -253,20 +247,10 @@ def set_manual(session: Session, runtime: Runtime, *, user: User, period_key: st
     if town is None or town.id != user.unit_id:
         raise Forbidden("the committee's township scores it", reason="committee_not_township")
     q = quarter(runtime, period_key)
-    if not 0 <= score <= 100:
-        raise Invalid("a score is between 0 and 100", reason="score_range",
-                      fields={"score": ["0 to 100"]})
-    row = _manual(session, [v], q.key).get(v.id)
-    now = runtime.clock.now()
-    before = row.score if row else None
-    if row is None:
-        row = ManualScore(unit_id=v.id, period=q.key, score=score, comment=comment,
-                          scored_by_id=user.id, scored_at=now)
-        session.add(row)
-    else:
-        row.score, row.comment, row.scored_by_id, row.scored_at = score, comment, user.id, now
-    session.flush()
-    audit.record(session, at=now, actor=user.username, action="committee_score_recorded",
+    row, before = evaluation.record_manual(session, runtime, user=user, unit=v, key=q.key,
+                                           score=score, comment=comment)
+    audit.record(session, at=row.scored_at, actor=user.username,
+                 action="committee_score_recorded",
                  detail={"committee": v.code, "period": q.key, "score": score,
                          "before": before})
     return row

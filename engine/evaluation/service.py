@@ -264,10 +264,31 @@ def indicator_rows(session: Session, runtime: Runtime, ep: EvalPeriod, key: str)
 # Results
 
 
-def _manual(session: Session, zones: list[UnitInfo], key: str) -> dict[int, ManualScore]:
+def manual_scores(session: Session, units: list[UnitInfo], key: str) -> dict[int, ManualScore]:
+    """The manual scores of these units (zones or village committees) for period `key`."""
     rows = session.scalars(select(ManualScore).where(
-        ManualScore.unit_id.in_([z.id for z in zones]), ManualScore.period == key))
+        ManualScore.unit_id.in_([u.id for u in units]), ManualScore.period == key))
     return {r.unit_id: r for r in rows}
+
+
+def record_manual(session: Session, runtime: Runtime, *, user: User, unit: UnitInfo, key: str,
+                  score: float, comment: str) -> tuple[ManualScore, float | None]:
+    """Store `unit`'s manual score for period `key` (a new row or the one there); return it and
+    the score it replaced. The caller checks who may score and audits."""
+    if not 0 <= score <= 100:
+        raise Invalid("a score is between 0 and 100", reason="score_range",
+                      fields={"score": ["0 to 100"]})
+    row = manual_scores(session, [unit], key).get(unit.id)
+    now = runtime.clock.now()
+    before = row.score if row else None
+    if row is None:
+        row = ManualScore(unit_id=unit.id, period=key, score=score, comment=comment,
+                          scored_by_id=user.id, scored_at=now)
+        session.add(row)
+    else:
+        row.score, row.comment, row.scored_by_id, row.scored_at = score, comment, user.id, now
+    session.flush()
+    return row, before
 
 
 def evaluate(session: Session, runtime: Runtime, *, user: User, period_key: str) -> dict:
@@ -300,7 +321,7 @@ def evaluate(session: Session, runtime: Runtime, *, user: User, period_key: str)
         for z in zones:
             f = figures[z.id][key]
             f["value"] = round(f["counted"] / top, 4) if top else None
-    manual = _manual(session, zones, ep.key)
+    manual = manual_scores(session, zones, ep.key)
     for z in zones:
         figures[z.id]["manual"] = manual_figure(manual.get(z.id))
     out = []
@@ -330,7 +351,7 @@ def rows(session: Session, runtime: Runtime, *, user: User, period_key: str, zon
     z = _zone(tree, scope, zone)
     ep = eval_period(runtime, period_key)
     if indicator == "manual":
-        m = _manual(session, [z], ep.key).get(z.id)
+        m = manual_scores(session, [z], ep.key).get(z.id)
         items = [] if m is None else [{"kind": "manual_score", "id": m.id, "case_id": None,
                                        "number": "", "what": m.comment,
                                        "date": runtime.clock.local(m.scored_at),
@@ -351,19 +372,9 @@ def set_manual(session: Session, runtime: Runtime, *, user: User, period_key: st
     tree, scope = scope_of(session, user)
     z = _zone(tree, scope, zone)
     ep = eval_period(runtime, period_key)
-    if not 0 <= score <= 100:
-        raise Invalid("a score is between 0 and 100", reason="score_range",
-                      fields={"score": ["0 to 100"]})
-    row = _manual(session, [z], ep.key).get(z.id)
-    now = runtime.clock.now()
-    before = row.score if row else None
-    if row is None:
-        row = ManualScore(unit_id=z.id, period=ep.key, score=score, comment=comment,
-                          scored_by_id=user.id, scored_at=now)
-        session.add(row)
-    else:
-        row.score, row.comment, row.scored_by_id, row.scored_at = score, comment, user.id, now
-    session.flush()
-    audit.record(session, at=now, actor=user.username, action="evaluation_score_recorded",
+    row, before = record_manual(session, runtime, user=user, unit=z, key=ep.key, score=score,
+                                comment=comment)
+    audit.record(session, at=row.scored_at, actor=user.username,
+                 action="evaluation_score_recorded",
                  detail={"zone": z.code, "period": ep.key, "score": score, "before": before})
     return row
