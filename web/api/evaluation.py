@@ -54,7 +54,8 @@ class ZoneResult(Schema):
     indicators = fields.Dict(keys=fields.String(), values=fields.Nested(Figure))
 
 
-class EvaluationOut(Schema):
+class PeriodResults(Schema):
+    """What an evaluation of zones or of committees says about its period and scale."""
     period = fields.String()
     first = fields.Date(data_key="from")
     last = fields.Date(data_key="to")
@@ -62,6 +63,9 @@ class EvaluationOut(Schema):
     unit_name = fields.String()
     weights = fields.Dict(keys=fields.String(), values=fields.Float())
     grades = fields.Dict(keys=fields.String(), values=fields.Float())
+
+
+class EvaluationOut(PeriodResults):
     zones = fields.List(fields.Nested(ZoneResult))
 
 
@@ -198,14 +202,7 @@ class CommitteeResult(Schema):
     indicators = fields.Dict(keys=fields.String(), values=fields.Nested(Figure))
 
 
-class CommitteesOut(Schema):
-    period = fields.String()
-    first = fields.Date(data_key="from")
-    last = fields.Date(data_key="to")
-    unit = fields.String()
-    unit_name = fields.String()
-    weights = fields.Dict(keys=fields.String(), values=fields.Float())
-    grades = fields.Dict(keys=fields.String(), values=fields.Float())
+class CommitteesOut(PeriodResults):
     committees = fields.List(fields.Nested(CommitteeResult))
 
 
