@@ -1,20 +1,20 @@
-"""Messages that carry no reason, in the user's language, for the pages only: field notes (the
-engine's, jsonschema's for task forms, marshmallow's for intake), the script policy's details and
-the web layer's own refusals (CSRF, werkzeug). Every refusal the engine raises is coded and shown
-from its reason (`web/ui/refusals.py`; `tests/unit/test_refusals.py` keeps it so), never here.
+"""Field notes on the pages, in the user's language, and the words for values a page fills in
+(a `status`, a deadline `key`).
 
-Each entry is a pattern over one English message and the text to show, with the captured values
-put back (a `status` or deadline `key` is translated too). A message no pattern knows is shown as
-it is. `tests/unit/test_messages.py` checks that every pattern still fits a message the code (or
-jsonschema, marshmallow) really produces.
+A field note (`DomainError.fields`) is an `engine.notes.Note`: its English text is the API's, its
+`code` and `params` choose and fill the page text registered here (jsonschema's notes on task
+forms and marshmallow's on the API's bodies are coded where they are made). Never by matching
+the English: `tests/unit/test_messages.py` fails on a note code without page text and on a raise
+site whose notes are not coded. A plain string (a text a page already put in the user's language)
+is shown as it is.
 """
 from __future__ import annotations
 
 import re
 
 from flask_babel import gettext as _
-from werkzeug import exceptions as http
 
+from engine.notes import Note
 from web.ui import N_, bp
 from web.ui.cases import DEADLINE_KEYS
 
@@ -27,8 +27,179 @@ STATUS_WORDS = {"open": N_("open"), "completed": N_("completed"), "closed": N_("
                 "rejected": N_("rejected"), "ended": N_("ended")}
 VALUE_WORDS = {"status": STATUS_WORDS, "key": DEADLINE_KEYS}
 
-MESSAGES: list[tuple[re.Pattern, str]] = [(re.compile(p), text) for p, text in [
-    # A script's refusal at run time, stored as its instance's error (the failed page).
+# Note code (engine/notes.py NOTES, and the libraries' codes) → the page text.
+NOTE_TEXTS: dict[str, str] = {
+    "required": N_("Required."),
+    "invalid": N_("Not valid."),
+    "unknown": N_("Unknown; choose one of the options."),
+    "unknown_unit": N_("Unknown unit."),
+    "retired_unit": N_("This unit is retired."),
+    "exists": N_("Already exists."),
+    "yourself": N_("Not yourself."),
+    "own_subtree": N_("Not below the unit itself."),
+    "content_mismatch": N_("The content does not match the type."),
+    "empty": N_("The file is empty."),
+    "too_large": N_("Too large."),
+    "not_in_case": N_("Not part of this case."),
+    "not_utf8": N_("Not UTF-8 text."),
+    "not_utf8_file": N_("Not UTF-8 text."),
+    "too_long": N_("Too long."),
+    "unverifiable": N_("Neither proven nor ruled out: no clarification."),
+    "must_be_untrue": N_("Only for the finding “untrue”."),
+    "at_least_1": N_("At least one."),
+    "required_by_scope": N_("Required by the approved scope."),
+    "not_mistaken": N_("Only for a mistaken accusation."),
+    "not_malicious": N_("Only for a malicious accusation."),
+    "not_approved": N_("Not approved."),
+    "required_when_aggravating": N_("Required when there are aggravating circumstances."),
+    "no_proposal": N_("There is no proposal."),
+    "talk_or_letter": N_("Choose a talk or a letter."),
+    "countersign": N_("Must be countersigned."),
+    "close_or_verification": N_("Choose close or verification."),
+    "no_review_decision": N_("The joint review has not decided yet."),
+    "min_0": N_("0 or more."),
+    "zero_when_exempted": N_("0 when exempted."),
+    "min_1": N_("At least 1."),
+    "no_deadline": N_("No running time limit."),
+    "out_of_range": N_("Out of range."),
+    "not_extendable": N_("Cannot be extended."),
+    "misconfigured": N_("Misconfigured; tell an administrator."),
+    "several_years": N_("More than one year."),
+    "day_kind": N_("Unknown day kind."),
+    "not_docx": N_("Not a Word (.docx) file."),
+    "empty_or_too_large": N_("Empty or too large."),
+    "quarter_format": N_("A quarter: YYYY-Q1 to YYYY-Q4."),
+    "half_year_format": N_("A half year or a year: YYYY-H1, YYYY-H2 or YYYY."),
+    "score_range": N_("0 to 100."),
+    "due_colours": N_("Green, yellow or red."),
+    "scopes": N_("Mine, my unit or all."),
+    "open_or_completed": N_("Open or completed."),
+    "unknown_user": N_("Unknown user."),
+    "not_eligible": N_("May not work on this task."),
+    "must_be_object": N_("Must be a set of named values."),
+    "reserved_name": N_("This name is reserved."),
+    "unchanged": N_("Same as the current one."),
+    "wrong": N_("Wrong."),
+    "unknown_petition_number": N_("No petition has this number."),
+    "same_petition": N_("The same petition."),
+    "cycle": N_("That would make a circle of repeats."),
+    "none": N_("None."),
+    "already_linked": N_("Already linked."),
+    "sealed": N_("A sealed forward."),
+    "required_no_accused": N_("Required when the correction removes every accused person."),
+    "withdrawn": N_("Withdrawn."),
+    "quarter_number": N_("1 to 4."),
+    "at_least_one": N_("Choose at least one."),
+    "future": N_("Not begun yet."),
+    "share_range": N_("More than 0, at most 1."),
+    "required_when_check_fails": N_("Required when a check fails."),
+    "before_from": N_("Not before the start."),
+    "max_years": N_("At most %(years)s years."),
+    "required_with_other": N_("Give both."),
+    "not_department": N_("Your unit is not a department."),
+    "not_township": N_("Your unit is not a township."),
+    "member_unit_required": N_("Name at least one member unit."),
+    "no_open_review": N_("No open joint review."),
+    "positions_missing": N_("Not every member unit has stated its position."),
+    "one_zone": N_("Townships of one collaboration zone."),
+    "not_inspected": N_("Not inspected."),
+    "days_range": N_("1 to 366 days."),
+    "or_record_findings": N_("Tick this, or record findings."),
+    "findings_exist": N_("Findings are recorded."),
+    "a_date": N_("Enter a date."),
+    "no_change": N_("Nothing changed."),
+    "max_length": N_("Too long: at most %(max)s characters. Nothing was cut; shorten it."),
+    "search_kinds": N_("Petition, clue or case."),
+    "no_petition": N_("No petition."),
+    "reporter_data": N_("Holds the reporter's personal data."),
+    "accused_named": N_("Names the accused."),
+    "another_village": N_("Belongs to another village."),
+    "whole_number": N_("Enter a whole number."),
+    "not_assigned": N_("No handling unit yet."),
+    "same_unit": N_("Already handled there."),
+    "stale_request": N_("The request no longer applies."),
+    "not_set": N_("Not set yet."),
+    "not_zone_township": N_("Not a township of a collaboration zone."),
+    "no_escalation": N_("No escalation started this process."),
+    "team_member": N_("Must be one of the team."),
+    "not_a_number": N_("Enter a number."),
+    "a_number": N_("Enter a number."),
+    "date_format": N_("Enter a date (YYYY-MM-DD)."),
+    "status": N_("Now %(status)s."),
+    "one_of": N_("Choose one of the options."),
+    "options": N_("Choose one of the options."),
+    "choice": N_("Choose one of the options."),
+    "name": N_("%(name)s"),
+    "unknown_role": N_("Unknown role “%(role)s”."),
+    "open_tasks": N_("%(n)s open task(s)"),
+    "active_users": N_("active users %(users)s"),
+    "task": N_("Task %(id)s."),
+    "task_not_held": N_("Task %(id)s is not an open task of %(user)s."),
+    "target_unknown": N_("Task %(id)s: there is no user “%(user)s”."),
+    "target_not_eligible": N_("Task %(id)s: %(user)s may not work on it."),
+    "allowed_types": N_("Allowed: %(types)s."),
+    "detail": N_("%(detail)s"),
+    "unknown_unit_code": N_("Unknown unit %(unit)s."),
+    "required_when_position": N_("Required when you disagree or add to it."),
+    "not_for_finding": N_("Does not fit the finding."),
+    "max_rehandlings": N_("At most %(n)s re-handlings."),
+    "check": N_("Check %(key)s."),
+    "rule": N_("This rule is broken."),
+    "max_depth": N_("Nested too deep (more than %(max)s levels)."),
+    "required_unless_anonymous": N_("Required unless the report is anonymous."),
+    "accused_or_reason": N_("Name an accused person, or say why no one can be named."),
+    "not_township_code": N_("Not a township."),
+    "not_future": N_("Cannot be in the future."),
+    "min_members": N_("At least 1."),
+    "present_range": N_("Between 0 and the number of members."),
+    "not_negative": N_("Not negative."),
+    "votes_exceed": N_("The votes add up to more than those present."),
+    "file_missing": N_("Choose a file."),
+    "wrong_type": N_("Wrong format."),
+    "json_object": N_("Must be a set of named values."),
+    "unknown_field": N_("Not part of this form."),
+    "date_range": N_("Between %(first)s and %(last)s."),
+    "too_short": N_("Too short."),
+    "is_username": N_("Not the user name."),
+    "too_common": N_("Too common; choose another."),
+    "not_an_option": N_("Choose one of the options."),
+    "too_small": N_("Too small."),
+    "not_a_date": N_("Enter a date."),
+    "not_a_date_time": N_("Enter a date and time."),
+    "length_between": N_("%(min)s to %(max)s characters."),
+}
+
+# The web layer's own answers (web/errors.py, no reason): by the envelope's code, or "csrf" for a
+# form posted from a stale page (flask-wtf's CSRFError), never by their English.
+OWN_TEXTS = {
+    "invalid": N_("Some fields are not valid."),
+    "bpmn_invalid": N_("The BPMN cannot run; nothing was deployed."),
+    "internal_error": N_("An unexpected error occurred; it has been logged."),
+    "csrf": N_("The page is out of date; reload it and try again."),
+    "forbidden": N_("You may not open this page or do this."),
+    "not_found": N_("There is no such page or item."),
+    "request_entity_too_large": N_("Upload a smaller file."),
+    "too_many_requests": N_("Wait a moment and try again."),
+}
+
+
+def own_text(code: str | None, message: str) -> str:
+    """The web layer's own answer `code` in the user's language; `message` when it has none."""
+    return _(OWN_TEXTS[code]) if code in OWN_TEXTS else message
+
+
+def words(params: dict | None) -> dict:
+    """`params` with a status or deadline key in the user's language."""
+    return {name: _(VALUE_WORDS[name][value])
+            if name in VALUE_WORDS and isinstance(value, str) and value in VALUE_WORDS[name]
+            else value for name, value in (params or {}).items()}
+
+
+# Not yet coded: the details of a `script_refused` problem or instance error (the script
+# policy's and budgets' refusals, engine/workflow/scripting.py), translated by pattern until
+# `ScriptRefused` carries a code; an unknown detail is shown as it is.
+SCRIPT_DETAILS: list[tuple[re.Pattern, str]] = [(re.compile(p), text) for p, text in [
+    # A script's refusal at run time (the detail of its instance's error, the failed page).
     (r"deadline key " + Q.format("key") + r" is not configured",
      N_("The time limit “%(key)s” is not configured.")),
     # Scripts or expressions the restricted evaluator refuses (scripting.check), shown as the
@@ -61,70 +232,28 @@ MESSAGES: list[tuple[re.Pattern, str]] = [(re.compile(p), text) for p, text in [
      N_("The script or expression is longer than %(n)s characters.")),
     (r"invalid expression: (?P<detail>.+)",
      N_("Invalid script or expression: %(detail)s")),
-    # Test-runs (engine/processes/testrun.py).
-    # Refusals of the web layer itself (web/errors.py, CSRF).
-    (r"the request has invalid fields", N_("Some fields are not valid.")),
-    (r"the BPMN cannot run; nothing was deployed",
-     N_("The BPMN cannot run; nothing was deployed.")),
-    (r"an unexpected error occurred; it has been logged",
-     N_("An unexpected error occurred; it has been logged.")),
-    (r"The CSRF token has expired\.", N_("The page was open too long; reload it and try again.")),
-    (r"The CSRF (token is missing|session token is missing|tokens do not match|token is invalid)\.",
-     N_("The page is out of date; reload it and try again.")),
-    # werkzeug's own descriptions: a page refused by role, a missing page, a too large upload.
-    (re.escape(http.Forbidden.description), N_("You may not open this page or do this.")),
-    (re.escape(http.NotFound.description), N_("There is no such page or item.")),
-    (re.escape(http.RequestEntityTooLarge.description), N_("Upload a smaller file.")),
-    (re.escape(http.TooManyRequests.description), N_("Wait a moment and try again.")),
-    # Notes on one field: the engine's, jsonschema's (task forms), marshmallow's (intake).
-    (r"required|Missing data for required field\.|Field may not be null\.",
-     N_("Required.")),
-    (r"unknown field|Unknown field\.", N_("Not part of this form.")),
-    (r"(.+ )?is not of type( .+)?|Not a valid \w+\.", N_("Wrong format.")),
-    (r".+ is not one of .+|Must be one of: .+", N_("Choose one of the options.")),
-    (r".+ is not a 'date'", N_("Enter a date.")),
-    (r".+ is not a 'date-time'", N_("Enter a date and time.")),
-    (r"(['\"]).*\1 (is too short|should be non-empty)|Shorter than minimum length \d+\.",
-     N_("Too short.")),
-    (r"Longer than maximum length (?P<max>\d+)\.",
-     N_("Too long: at most %(max)s characters. Nothing was cut; shorten it.")),
-    (r"at most (?P<max>\d+) characters",
-     N_("Too long: at most %(max)s characters. Nothing was cut; shorten it.")),
-    (r"(['\"]).*\1 is too long",
-     N_("Too long.")),
-    (r"name an accused person or say why none is named",
-     N_("Name an accused person, or say why no one can be named.")),
-    (r"Length must be between (?P<min>\d+) and (?P<max>\d+)\.",
-     N_("%(min)s to %(max)s characters.")),
-    (r".+ is less than (or equal to )?the minimum of .+", N_("Too small.")),
-    (r".+ is greater than (or equal to )?the maximum of .+|too large", N_("Too large.")),
-    (r"too short", N_("Too short.")),
-    (r"already exists", N_("Already exists.")),
-    (r"unknown unit", N_("Unknown unit.")),
-    (r"unknown user", N_("Unknown user.")),
-    (r"retired unit", N_("This unit is retired.")),
-    (r"inside the unit's own subtree", N_("Not below the unit itself.")),
-    (r"yourself", N_("Not yourself.")),
-    (r"at least one", N_("Choose at least one.")),
-    (r"unknown role (?P<role>\S+)", N_("Unknown role “%(role)s”.")),
-    (r"(?P<n>\d+) open task\(s\)", N_("%(n)s open task(s)")),
-    (r"active users (?P<users>.+)", N_("active users %(users)s")),
-    (r"empty", N_("The file is empty.")),
-    (r"not UTF-8 text", N_("Not UTF-8 text.")),
-    (r"content does not match the type", N_("The content does not match the type.")),
-    (r"allowed: (?P<types>.+)", N_("Allowed: %(types)s.")),
-    (r"not in this case", N_("Not part of this case.")),
 ]]
 
 
 @bp.app_template_filter("localize")
 def localize(message: str) -> str:
-    """`message` (a domain error or a field note) in the user's language; as is if unknown."""
-    for pattern, text in MESSAGES:
-        found = pattern.fullmatch(str(message))
-        if found:
-            values = {name: _(VALUE_WORDS[name][value])
-                      if name in VALUE_WORDS and value in VALUE_WORDS[name] else value
-                      for name, value in found.groupdict().items()}
-            return _(text, **values)
+    """One field note in the user's language: by its code; a plain string as it is."""
+    if isinstance(message, Note) and message.code in NOTE_TEXTS:
+        return _(NOTE_TEXTS[message.code], **words(message.params))
     return message
+
+
+def script_detail(detail: str) -> str:
+    """The detail of a script's refusal in the user's language (see SCRIPT_DETAILS)."""
+    for pattern, text in SCRIPT_DETAILS:
+        found = pattern.fullmatch(str(detail))
+        if found:
+            return _(text, **words(found.groupdict()))
+    return detail
+
+
+@bp.app_template_filter("notes")
+def notes(messages) -> list[str]:
+    """A field's notes in the user's language, each text once (a list of allowed values is one
+    "choose one of the options")."""
+    return list(dict.fromkeys(localize(m) for m in messages or []))
