@@ -1,8 +1,7 @@
 """Field notes and the web layer's own answers on the pages, by code: every note at a raise site
 is an `engine.notes.Note` (jsonschema's and marshmallow's coded where they are made) whose code
-has page text in Chinese and English, and the API keeps its English notes. The details of script
-refusals are the only texts still translated by pattern (`SCRIPT_DETAILS`), each pattern checked
-against a detail the engine really gives."""
+has page text in Chinese and English, and the API keeps its English notes; a script's refusal is
+shown by the rule it names (`SCRIPT_RULES`). No text is translated by matching its English."""
 from __future__ import annotations
 
 import ast
@@ -31,7 +30,7 @@ from engine.workflow.problems import REASONS
 from tests.unit.test_refusals import KINDS, keyword
 from web import i18n, schemas
 from web.ui.designer import _localized
-from web.ui.messages import NOTE_TEXTS, OWN_TEXTS, SCRIPT_DETAILS, localize, notes, own_text
+from web.ui.messages import NOTE_TEXTS, OWN_TEXTS, SCRIPT_RULES, localize, notes, own_text
 from web.ui.messages import script_detail
 from web.ui.refusals import text
 
@@ -271,24 +270,48 @@ def _localized_own(code: str) -> str:
     return text_
 
 
-def test_every_script_detail_pattern_fits_a_detail_the_engine_gives(page):
-    used: Counter = Counter()
-    # Refused while a script runs (not by the checks lint and deploy make): from the source.
-    running = {"deadline key {key!r} is not configured": "deadline key 'x' is not configured",
-               "vars() takes no argument in scripts": "vars() takes no argument in scripts"}
-    source = (ROOT / "engine" / "workflow" / "scripting.py").read_text(encoding="utf-8")
-    assert all(f'ScriptRefused(f"{s}")' in source or f'ScriptRefused("{s}")' in source
-               for s in running)
-    details = [*set(script_details()), *running.values()]
-    for detail in details:
-        fits = [i for i, (pattern, _t) in enumerate(SCRIPT_DETAILS) if pattern.fullmatch(detail)]
-        assert len(fits) <= 1, f"{detail!r} fits patterns {fits}"
-        used.update(fits)
-    unused = [SCRIPT_DETAILS[i][0].pattern for i in range(len(SCRIPT_DETAILS)) if not used[i]]
-    assert not unused, f"patterns no detail fits (stale, or give them a sample): {unused}"
+def script_rule_codes() -> set[str]:
+    """Every rule code engine/workflow/scripting.py gives a refusal (read from the source)."""
+    source = ast.parse((ROOT / "engine" / "workflow" / "scripting.py").read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(source):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else \
+            getattr(node.func, "id", None)
+        given = {"error": node.args[2:3], "Finding": node.args[2:3],
+                 "ScriptRefused": [keyword(node, "code")]}.get(name, [])
+        found |= {g.value for g in given if isinstance(g, ast.Constant) and g.value}
+    found |= {f"{kind}_not_allowed" for kind in ("name", "attribute")}  # RestrictedPython's `_`
+    return found
+
+
+def test_every_script_rule_has_page_text_and_the_designers_script_problems_name_theirs(page):
+    assert set(SCRIPT_RULES) == script_rule_codes()
+    zh, en = i18n.translated("zh"), i18n.translated("en")
+    assert [t for t in SCRIPT_RULES.values() if t not in zh or t not in en] == []
+    refused = [p for p in designer_problems()[0] if p["reason"] == "script_refused"]
+    rules = Counter(p["params"].get("rule") for p in refused)
+    assert set(rules) - {None} >= {"node_not_allowed", "decorators", "def_defaults",
+                                   "annotations", "def_hides_helper", "name_not_allowed",
+                                   "name_unavailable", "attribute_not_allowed",
+                                   "attribute_assigned", "lambda_defaults", "fstring_fields",
+                                   "computed_format_spec", "format_width", "source_too_long",
+                                   "syntax"}, rules
     with page("zh-CN"):
-        assert script_detail("deadline key 'x' is not configured") == "未配置期限“x”。"
-        assert script_detail("the moon is made of cheese") == "the moon is made of cheese"
+        assert script_detail({"detail": "deadline key 'x' is not configured",
+                              "rule": "deadline_unknown", "rule_key": "x"}) == "未配置期限“x”。"
+        assert script_detail({"detail": "budget exhausted"}) == "budget exhausted"
+        shown = [_localized(p)["message"] for p in refused if p["params"].get("rule")]
+        assert shown and all(not m.isascii() for m in shown), shown
+
+
+def test_a_script_refused_at_run_time_names_its_rule():
+    from engine.workflow import scripting
+    with pytest.raises(scripting.ScriptRefused) as refused:
+        scripting.run_script("x = vars(1)")
+    assert (refused.value.code, refused.value.rule()) == ("vars_argument",
+                                                          {"rule": "vars_argument"})
 
 
 def bpmn(*processes_: str) -> bytes:

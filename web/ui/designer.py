@@ -152,8 +152,8 @@ def _localized(body):
     if not isinstance(body, dict):
         return body
     if body.get("reason") in REASONS and isinstance(body.get("params"), dict):
-        params = {k: script_detail(v) if k == "detail" and isinstance(v, str) else v
-                  for k, v in body["params"].items()}  # a script refusal's detail
+        params = {**body["params"], **({"detail": script_detail(body["params"])}
+                                        if "rule" in body["params"] else {})}
         return {**body, "message": _(REASONS[body["reason"]], **params)}
     if body.get("reason") in REFUSALS and isinstance(body.get("message"), str):
         return {**body, "message": refusal_text(body["reason"], body.get("params"),

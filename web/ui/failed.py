@@ -21,8 +21,8 @@ ROLES = {"supervisor", "process_designer", "administrator"}
 def error_text(row: dict) -> str:
     """The failure in the user's language: its coded problem's text, else as it is."""
     if row.get("reason") in REASONS:
-        params = {k: script_detail(v) if k == "detail" and isinstance(v, str) else v
-                  for k, v in row["params"].items()}
+        params = {**row["params"], **({"detail": script_detail(row["params"])}
+                                       if "rule" in row["params"] else {})}
         try:
             return _(REASONS[row["reason"]], **params)
         except (KeyError, ValueError, TypeError):

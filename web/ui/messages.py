@@ -1,16 +1,18 @@
-"""Field notes on the pages, in the user's language, and the words for values a page fills in
-(a `status`, a deadline `key`).
+"""Texts on the pages that are not refusals (those are `web/ui/refusals.py`), in the user's
+language, each by a code, never by matching its English:
 
-A field note (`DomainError.fields`) is an `engine.notes.Note`: its English text is the API's, its
-`code` and `params` choose and fill the page text registered here (jsonschema's notes on task
-forms and marshmallow's on the API's bodies are coded where they are made). Never by matching
-the English: `tests/unit/test_messages.py` fails on a note code without page text and on a raise
-site whose notes are not coded. A plain string (a text a page already put in the user's language)
-is shown as it is.
+- field notes (`DomainError.fields`): each an `engine.notes.Note`, whose English text is the
+  API's and whose `code` and `params` choose and fill a page text of NOTE_TEXTS (jsonschema's notes
+  on task forms and marshmallow's on the API's bodies are coded where they are made); a plain
+  string (a text a page already put in the user's language) is shown as it is;
+- the web layer's own answers (web/errors.py: CSRF, werkzeug, invalid bodies): OWN_TEXTS;
+- the rule a script broke (a problem's `rule`, engine/workflow/scripting.py): SCRIPT_RULES;
+- the words for values a page fills in (a `status`, a deadline `key`).
+
+`tests/unit/test_messages.py` fails on a code without page text, a page text no code uses and
+a domain error whose notes are not coded.
 """
 from __future__ import annotations
-
-import re
 
 from flask_babel import gettext as _
 
@@ -18,7 +20,6 @@ from engine.notes import Note
 from web.ui import N_, bp
 from web.ui.cases import DEADLINE_KEYS
 
-Q = r"'(?P<{}>[^']*)'"  # a value the engine quotes with !r
 STATUS_WORDS = {"open": N_("open"), "completed": N_("completed"), "closed": N_("closed"),
                 "cancelled": N_("cancelled"), "merged": N_("merged"), "met": N_("met"),
                 "breached": N_("breached"), "suspended": N_("suspended"),
@@ -195,44 +196,30 @@ def words(params: dict | None) -> dict:
             else value for name, value in (params or {}).items()}
 
 
-# Not yet coded: the details of a `script_refused` problem or instance error (the script
-# policy's and budgets' refusals, engine/workflow/scripting.py), translated by pattern until
-# `ScriptRefused` carries a code; an unknown detail is shown as it is.
-SCRIPT_DETAILS: list[tuple[re.Pattern, str]] = [(re.compile(p), text) for p, text in [
-    # A script's refusal at run time (the detail of its instance's error, the failed page).
-    (r"deadline key " + Q.format("key") + r" is not configured",
-     N_("The time limit “%(key)s” is not configured.")),
-    # Scripts or expressions the restricted evaluator refuses (scripting.check), shown as the
-    # detail of a `script_refused` problem.
-    (r"(?P<what>\w+|try/except) is not allowed in scripts",
-     N_("%(what)s is not allowed in scripts.")),
-    (r"decorators are not allowed in scripts", N_("Decorators are not allowed in scripts.")),
-    (r"default values of def parameters are not allowed",
-     N_("The parameters of a def may not have default values.")),
-    (r"annotations are not allowed in scripts", N_("Annotations are not allowed in scripts.")),
-    (r"def " + Q.format("name") + r" would hide a helper of the same name",
-     N_("A def named “%(name)s” would hide the helper of that name; choose another name.")),
-    (r"vars\(\) takes no argument in scripts", N_("vars() takes no argument in scripts.")),
-    (r"the name " + Q.format("name") + r" is not allowed",
-     N_("The name “%(name)s” is not allowed.")),
-    (Q.format("name") + r" is not available in scripts",
-     N_("“%(name)s” is not available in scripts.")),
-    (r"assigning the attribute " + Q.format("name") + r" is not allowed",
-     N_("Assigning the attribute “%(name)s” is not allowed.")),
-    (r"the attribute " + Q.format("name") + r" is not allowed",
-     N_("The attribute “%(name)s” is not allowed.")),
-    (r"lambda default values are not allowed", N_("A lambda may not have default values.")),
-    (r"an f-string may have at most (?P<n>\d+) fields",
-     N_("An f-string may have at most %(n)s fields.")),
-    (r"computed format specifications are not allowed",
-     N_("Computed format specifications are not allowed.")),
-    (r"format widths above (?P<n>\d+) are not allowed",
-     N_("Format widths above %(n)s are not allowed.")),
-    (r"longer than (?P<n>\d+) characters",
-     N_("The script or expression is longer than %(n)s characters.")),
-    (r"invalid expression: (?P<detail>.+)",
-     N_("Invalid script or expression: %(detail)s")),
-]]
+# The rule a script or expression broke (a `script_refused` or `task_failed` problem's `rule`,
+# engine/workflow/scripting.py) → the page text, filled with the problem's `rule_<name>` params.
+SCRIPT_RULES: dict[str, str] = {
+    "deadline_unknown": N_("The time limit “%(key)s” is not configured."),
+    "node_not_allowed": N_("%(what)s is not allowed in scripts."),
+    "decorators": N_("Decorators are not allowed in scripts."),
+    "def_defaults": N_("The parameters of a def may not have default values."),
+    "annotations": N_("Annotations are not allowed in scripts."),
+    "def_hides_helper": N_("A def named “%(name)s” would hide the helper of that name; choose "
+                           "another name."),
+    "vars_argument": N_("vars() takes no argument in scripts."),
+    "name_not_allowed": N_("The name “%(name)s” is not allowed."),
+    "attribute_not_allowed": N_("The attribute “%(name)s” is not allowed."),
+    "name_unavailable": N_("“%(name)s” is not available in scripts."),
+    "attribute_assigned": N_("Assigning the attribute “%(name)s” is not allowed."),
+    "lambda_defaults": N_("A lambda may not have default values."),
+    "fstring_fields": N_("An f-string may have at most %(n)s fields."),
+    "computed_format_spec": N_("Computed format specifications are not allowed."),
+    "format_width": N_("Format widths above %(n)s are not allowed."),
+    "source_too_long": N_("The script or expression is longer than %(n)s characters."),
+    "syntax": N_("Invalid script or expression: %(detail)s"),
+    "nested_too_deep": N_("The expression is nested too deep."),
+    "constant_too_long": N_("A text constant in the script is too long."),
+}
 
 
 @bp.app_template_filter("localize")
@@ -243,13 +230,14 @@ def localize(message: str) -> str:
     return message
 
 
-def script_detail(detail: str) -> str:
-    """The detail of a script's refusal in the user's language (see SCRIPT_DETAILS)."""
-    for pattern, text in SCRIPT_DETAILS:
-        found = pattern.fullmatch(str(detail))
-        if found:
-            return _(text, **words(found.groupdict()))
-    return detail
+def script_detail(params: dict) -> str:
+    """The `detail` of a problem in the user's language: by the script rule it names (see
+    SCRIPT_RULES); as it is when it names none (RestrictedPython's own words, a budget)."""
+    rule = params.get("rule")
+    if rule in SCRIPT_RULES:
+        values = {k.removeprefix("rule_"): v for k, v in params.items() if k.startswith("rule_")}
+        return _(SCRIPT_RULES[rule], **words(values))
+    return params.get("detail") or ""
 
 
 @bp.app_template_filter("notes")
