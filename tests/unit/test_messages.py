@@ -149,6 +149,29 @@ def test_every_field_note_at_a_raise_site_is_coded_with_a_known_code():
     assert unknown == []
 
 
+def test_no_function_hides_the_notes_module_it_makes_notes_with():
+    hidden = []
+    for path in sorted([*(ROOT / "engine").rglob("*.py"), *(ROOT / "web").rglob("*.py")]):
+        for func in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(func, ast.FunctionDef):
+                continue
+            names = {a.arg for a in (*func.args.args, *func.args.kwonlyargs)} | {
+                t.id for n in ast.walk(func) if isinstance(n, ast.Assign)
+                for t in n.targets if isinstance(t, ast.Name)}
+            uses = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                       and n.func.attr in ("note", "choices")
+                       and getattr(n.func.value, "id", None) == "notes" for n in ast.walk(func))
+            if uses and "notes" in names:
+                hidden.append(f"{path.relative_to(ROOT)}:{func.lineno} {func.name}")
+    assert hidden == []
+    # A return visit's own `notes` (its text) and a refused kind's coded note, side by side.
+    from engine.visits.service import record_visit
+    with pytest.raises(Invalid) as refused:
+        record_visit(None, case_id=1, kind="x", petition_id=None, satisfaction=None,
+                     notes="said so", user=None, now=None)
+    assert refused.value.fields["kind"][0].code == "unknown"
+
+
 def bound(name: str, module: ast.Module):
     for node in ast.walk(module):
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name
