@@ -147,6 +147,10 @@ NOTES: dict[str, str] = {
     "too_short": "too short",
     "is_username": "the user name",
     "too_common": "too common",
+    "no_active_user": "%(name)s: no such active user",
+    "not_zone_caseworker": "%(name)s: not a caseworker of a township in %(zone)s",
+    "own_township": "%(name)s: works in the accused's own township %(unit)s (回避)",
+    "recused": "%(name)s: recused from this case (回避)",
 }
 
 

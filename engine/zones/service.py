@@ -206,7 +206,8 @@ def analyse(session: Session, runtime: Runtime, *, user: User, row: ZoneEscalati
                          "suggested_investigators": (suggested or "").strip()})
 
 
-def team_problems(session: Session, *, row: ZoneEscalation, usernames: list[str]) -> list[str]:
+def team_problems(session: Session, *, row: ZoneEscalation,
+                  usernames: list[str]) -> list[notes.Note]:
     """Why each proposed investigator may not join (empty when the team is acceptable)."""
     zone_townships = {u.id: u for u in session.scalars(select(Unit).where(
         Unit.parent_id == row.zone_id, Unit.kind == "township", Unit.active.is_(True)))}
@@ -218,14 +219,14 @@ def team_problems(session: Session, *, row: ZoneEscalation, usernames: list[str]
     for name in usernames:
         user = users.get(name)
         if user is None or not user.active:
-            problems.append(f"{name}: no such active user")
+            problems.append(notes.note("no_active_user", name=name))
         elif "caseworker" not in user.roles or user.unit_id not in zone_townships:
-            problems.append(f"{name}: not a caseworker of a township in {zone_code}")
+            problems.append(notes.note("not_zone_caseworker", name=name, zone=zone_code))
         elif user.unit_id in own:
-            problems.append(f"{name}: works in the accused's own township "
-                            f"{zone_townships[user.unit_id].code} (回避)")
+            problems.append(notes.note("own_township", name=name,
+                                       unit=zone_townships[user.unit_id].code))
         elif recusal.is_recused(session, user_id=user.id, case_id=row.case_id):
-            problems.append(f"{name}: recused from this case (回避)")
+            problems.append(notes.note("recused", name=name))
     return problems
 
 
@@ -240,7 +241,7 @@ def assemble_team(session: Session, runtime: Runtime, *, user: User, row: ZoneEs
     problems = team_problems(session, row=row, usernames=usernames)
     if problems:
         raise Invalid("%(problems)s", reason="investigation_team_unfit",
-                      params={"problems": "; ".join(problems)}, fields={"team": [notes.note("detail", detail=p) for p in problems]})
+                      params={"problems": "; ".join(problems)}, fields={"team": problems})
     leader = (leader or "").strip()
     if leader and leader not in usernames:
         raise Invalid("the team leader %(leader)s is not in the team",

@@ -72,7 +72,7 @@ def coded(node: ast.AST, module: ast.Module) -> bool:
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
         return name in ("note", "Note", "choices") or any(  # a helper of the module made for it
             isinstance(f, ast.FunctionDef) and f.name == name and f.returns is not None
-            and ast.unparse(f.returns).endswith("Note") for f in module.body)
+            and ast.unparse(f.returns).endswith(("Note", "list[notes.Note]")) for f in module.body)
     if isinstance(node, ast.List):
         return all(coded(e, module) for e in node.elts)
     if isinstance(node, ast.ListComp):
@@ -271,6 +271,9 @@ def test_coded_refusals_and_the_designers_envelopes_in_the_users_language(page):
             "任务已被他人更新（当前为第 4 版，您提交的是第 3 版），请刷新页面后重试。"
         assert text("task_not_open", {"status": "completed"}, "") == "该任务当前状态为“已办结”。"
         assert text("nothing_registered", {}, "as it is") == "as it is"
+        # A note among a refusal's params is said in the user's language too.
+        assert text("investigation_member_unfit", {"problems": note("recused", name="w")},
+                    "") == "您已不能以调查组成员身份报告：w 已回避本案。"
         assert _localized({"error": {"code": "not_found", "reason": "testrun_not_found",
                                      "message": "test-run 7 not found (discarded, or unused for "
                                                 "a day)", "params": {"id": 7}}})["error"][

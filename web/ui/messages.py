@@ -163,6 +163,11 @@ NOTE_TEXTS: dict[str, str] = {
     "too_short": N_("Too short."),
     "is_username": N_("Not the user name."),
     "too_common": N_("Too common; choose another."),
+    "no_active_user": N_("%(name)s: no such active user."),
+    "not_zone_caseworker": N_("%(name)s is not a caseworker of a township in %(zone)s."),
+    "own_township":
+        N_("%(name)s works in the accused's own township %(unit)s and must step aside (回避)."),
+    "recused": N_("%(name)s is recused from this case (回避)."),
     "not_an_option": N_("Choose one of the options."),
     "too_small": N_("Too small."),
     "not_a_date": N_("Enter a date."),
@@ -190,9 +195,10 @@ def own_text(code: str | None, message: str) -> str:
 
 
 def words(params: dict | None) -> dict:
-    """`params` with a status or deadline key in the user's language."""
+    """`params` with a status or deadline key, and a note, in the user's language."""
     return {name: _(VALUE_WORDS[name][value])
             if name in VALUE_WORDS and isinstance(value, str) and value in VALUE_WORDS[name]
+            else localize(value) if isinstance(value, Note)
             else value for name, value in (params or {}).items()}
 
 
