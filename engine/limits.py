@@ -8,6 +8,7 @@ without recursion, and refused with a 422 naming the field.
 from __future__ import annotations
 
 from engine.errors import Invalid
+from engine import notes
 
 # Far beyond any form (the deepest, a repeating group of objects, is about 5 levels).
 MAX_DEPTH = 32
@@ -16,7 +17,7 @@ MAX_DEPTH = 32
 def too_deep(field: str, max_depth: int = MAX_DEPTH) -> Invalid:
     return Invalid("%(field)s is nested deeper than %(max)s levels", reason="data_too_deep",
                    params={"field": field, "max": max_depth},
-                   fields={field: [f"nested deeper than {max_depth} levels"]})
+                   fields={field: [notes.note("max_depth", max=max_depth)]})
 
 
 def check_depth(value, *, field: str, max_depth: int = MAX_DEPTH) -> None:
@@ -48,10 +49,10 @@ def check_data(data, *, field: str = "data") -> None:
         return
     if not isinstance(data, dict):
         raise Invalid("%(field)s must be an object", reason="data_not_object",
-                      params={"field": field}, fields={field: ["must be an object"]})
+                      params={"field": field}, fields={field: [notes.note("must_be_object")]})
     for key in data:
         if reserved_key(key):
             raise Invalid("%(field)s may not use the reserved name %(key)s",
                           reason="data_key_reserved", params={"field": field, "key": key},
-                          fields={f"{field}.{key}": ["reserved name"]})
+                          fields={f"{field}.{key}": [notes.note("reserved_name")]})
     check_depth(data, field=field)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, request
+from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -20,11 +21,13 @@ STATUS = {
 
 def envelope(status: int, code: str, message: str, fields: dict | None = None,
              details: list | None = None, *, reason: str | None = None,
-             params: dict | None = None, msgid: str | None = None):
+             params: dict | None = None, msgid: str | None = None, own: str | None = None):
+    """The error as JSON for the API, as a page otherwise. A refusal of the web layer itself
+    (no `reason`) is shown on the pages by `own` (default: `code`), never by its English."""
     if not request.path.startswith("/api/"):
         from web.ui import error_page  # pages answer in HTML, in the user's language
         return error_page(status, code, message, fields, reason=reason, params=params,
-                          msgid=msgid)
+                          msgid=msgid, own=own)
     # `reason` is the stable fine-grained code clients branch on (the coarse `code` when the
     # refusal has none); `params` the values its message was filled with.
     body = {"error": {"code": code, "message": message, "reason": reason or code,
@@ -57,7 +60,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         return envelope(exc.code or 500, exc.name.lower().replace(" ", "_"),
-                        exc.description or exc.name)
+                        exc.description or exc.name,
+                        own="csrf" if isinstance(exc, CSRFError) else None)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

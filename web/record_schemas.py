@@ -2,7 +2,7 @@
 case record (API.md "Case record"), a task's case deadline, a repeat candidate's facts."""
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 KINDS = ["step", "supervised", "instruction", "reassigned", "file"]
 
@@ -75,8 +75,3 @@ class TaskRecordOut(CaseRecordOut):
         "description": "督办 reasons and 批示 on the case, and why this task was reassigned"})
 
 
-class InstructionIn(Schema):
-    class Meta:
-        unknown = RAISE
-
-    text = fields.String(required=True, validate=validate.Length(min=1, max=4000))

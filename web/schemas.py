@@ -1,10 +1,12 @@
 """Marshmallow schemas of the HTTP API; the OpenAPI document is generated from these."""
 from __future__ import annotations
 
+from copy import copy
 from datetime import date, datetime
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from engine import notes
 from web import MAX_ID
 from web.record_schemas import REPEAT_REASONS, CaseDeadlineOut, RepeatAccused, TaskRecordOut
 
@@ -13,12 +15,44 @@ from web.record_schemas import REPEAT_REASONS, CaseDeadlineOut, RepeatAccused, T
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 
+# marshmallow's notes keep marshmallow's English and are coded by the error key of the field
+# (any other key: the value has the wrong form) or by the validator and the limit it broke.
+FIELD_CODES = {"required": "required", "null": "required"}
+LIMIT_CODES = {validate.Length: {"message_min": "too_short", "message_max": "max_length",
+                                 "message_all": "length_between", "message_equal": "invalid"},
+               validate.Range: {"message_min": "too_small", "message_max": "too_large",
+                                "message_all": "out_of_range"},
+               validate.OneOf: {"error": "not_an_option"}}
+
+
+def _coded(field: fields.Field) -> None:
+    """Give `field` (a copy bound to one schema) coded notes instead of plain messages."""
+    field.error_messages = {key: notes.Note(FIELD_CODES.get(key, "wrong_type"), text)
+                            if isinstance(text, str) else text
+                            for key, text in field.error_messages.items()}
+    for i, validator in enumerate(field.validators):
+        codes = LIMIT_CODES.get(type(validator))
+        if codes:
+            validator = field.validators[i] = copy(validator)
+            for attr, code in codes.items():
+                setattr(validator, attr, notes.Note(code, getattr(validator, attr)))
+    for inner in (getattr(field, "inner", None), getattr(field, "value_field", None)):
+        if isinstance(inner, fields.Field):
+            _coded(inner)
+
+
 class Strict(Schema):
     """Every request body and query: unknown fields refused, integers that fit the database,
-    dates between 1900 and 2999."""
+    dates between 1900 and 2999; every note coded (`engine.notes`)."""
 
     class Meta:
         unknown = RAISE
+
+    error_messages = {"unknown": notes.Note("unknown_field", "Unknown field."),
+                      "type": notes.Note("wrong_type", "Invalid input type.")}
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        _coded(field_obj)
 
     @validates_schema
     def _in_range(self, data, **kwargs):
@@ -27,13 +61,18 @@ class Strict(Schema):
             value = data.get(field.attribute or name)
             if isinstance(field, fields.Integer) and isinstance(value, int) \
                     and not -MAX_ID <= value <= MAX_ID:
-                errors[field.data_key or name] = ["out of range"]
+                errors[field.data_key or name] = [notes.note("out_of_range")]
             day = value.date() if isinstance(value, datetime) else value
             if isinstance(day, date) and not FIRST_DAY <= day <= LAST_DAY:
-                errors[field.data_key or name] = [f"must be between {FIRST_DAY} and {LAST_DAY}"]
+                errors[field.data_key or name] = [notes.note("date_range", first=FIRST_DAY,
+                                                                last=LAST_DAY)]
         if errors:
             raise ValidationError(errors)
 
+
+
+class InstructionIn(Strict):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=4000))
 
 class ErrorDetail(Schema):
     element_id = fields.String(allow_none=True)

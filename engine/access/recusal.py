@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from engine.audit import service as audit
 from engine.errors import Forbidden, Invalid, NotFound
+from engine import notes
 from engine.org.models import Unit, User
 from engine.petitions.models import AccusedPerson, Petition
 from engine.runtime import Runtime
@@ -69,11 +70,11 @@ def declare(session: Session, runtime: Runtime, *, actor: User, user: User, pers
     accused through a supervisor (`requested`: a supervisor decides)."""
     if person_kind not in KINDS:
         raise Invalid("person_kind is accused or reporter", reason="relation_kind_invalid",
-                      fields={"person_kind": ["invalid"]})
+                      fields={"person_kind": [notes.note("invalid")]})
     if not (person_name or "").strip():
-        raise Invalid("name the person", reason="relation_person_required", fields={"person_name": ["required"]})
+        raise Invalid("name the person", reason="relation_person_required", fields={"person_name": [notes.note("required")]})
     if not (relation or "").strip():
-        raise Invalid("name the relation", reason="relation_required", fields={"relation": ["required"]})
+        raise Invalid("name the relation", reason="relation_required", fields={"relation": [notes.note("required")]})
     if actor.id != user.id and "supervisor" not in actor.roles and \
             "administrator" not in actor.roles:
         raise Forbidden("you may only declare your own relations", reason="relation_not_own")
@@ -106,7 +107,7 @@ def decide(session: Session, runtime: Runtime, *, actor: User, relation_id: int,
                         reason="relation_decide_forbidden")
     if row.status != "requested":
         raise Invalid("relation is %(status)s", reason="relation_status",
-                      params={"status": row.status}, fields={"status": [row.status]})
+                      params={"status": row.status}, fields={"status": [notes.note("status", status=row.status)]})
     now = runtime.clock.now()
     row.status, row.decided_by_id = ("active" if approve else "rejected"), actor.id
     audit.record(session, at=now, actor=actor.username, action="relation_decided",
@@ -129,10 +130,10 @@ def end(session: Session, runtime: Runtime, *, actor: User, relation_id: int, re
             raise Forbidden("you may not end this relation", reason="relation_end_forbidden")
     if row.status not in ("active", "requested"):
         raise Invalid("relation is %(status)s", reason="relation_status",
-                      params={"status": row.status}, fields={"status": [row.status]})
+                      params={"status": row.status}, fields={"status": [notes.note("status", status=row.status)]})
     reason = (reason or "").strip()
     if not reason:
-        raise Invalid("a reason is required", reason="reason_required", fields={"reason": ["required"]})
+        raise Invalid("a reason is required", reason="reason_required", fields={"reason": [notes.note("required")]})
     now = runtime.clock.now()
     row.status, row.ended_at, row.end_reason = "ended", now, reason
     audit.record(session, at=now, actor=actor.username, action="relation_ended",

@@ -11,6 +11,7 @@ from engine.audit import service as audit
 from engine.cases.models import Case
 from engine.deadlines import service as deadlines
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine import notes
 from engine.access import authority
 from engine.inbox.models import Task, TaskCandidateUser
 from engine.org import service as org
@@ -113,10 +114,10 @@ def _active_unit(session: Session, code: str, field: str) -> Unit:
     unit = session.scalar(select(Unit).where(Unit.code == code))
     if unit is None:
         raise Invalid("unit %(unit)r not found", reason="unit_not_found", params={"unit": code},
-                      fields={field: ["unknown unit"]})
+                      fields={field: [notes.note("unknown_unit")]})
     if not unit.active:
         raise Invalid("unit %(unit)r is retired", reason="unit_retired", params={"unit": code},
-                      fields={field: ["retired unit"]})
+                      fields={field: [notes.note("retired_unit")]})
     return unit
 
 
@@ -127,13 +128,13 @@ def create_unit(session: Session, runtime: Runtime, *, actor: User, code: str, n
     code, name = (code or "").strip(), (name or "").strip()
     if not code or not name:
         raise Invalid("code and name are required", reason="unit_code_name_required",
-                      fields={("name" if code else "code"): ["required"]})
+                      fields={("name" if code else "code"): [notes.note("required")]})
     if kind not in UNIT_KINDS:
         raise Invalid("unknown kind %(value)r", reason="unit_kind_unknown", params={"value": kind},
-                      fields={"kind": [f"one of {', '.join(UNIT_KINDS)}"]})
+                      fields={"kind": [notes.note("one_of", options=", ".join(UNIT_KINDS))]})
     if session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
         raise Invalid("unit %(unit)r exists", reason="unit_exists", params={"unit": code},
-                      fields={"code": ["already exists"]})
+                      fields={"code": [notes.note("exists")]})
     if parent:
         _active_unit(session, parent, "parent")
     unit = org.ensure_unit(session, code=code, name=name, kind=kind, parent_code=parent or None)
@@ -164,7 +165,7 @@ def update_unit(session: Session, runtime: Runtime, *, actor: User, code: str,
         if target.path.startswith(unit.path):
             raise Invalid("%(unit)s cannot move below itself or a unit below it",
                           reason="unit_move_into_itself", params={"unit": code},
-                          fields={"parent": ["inside the unit's own subtree"]})
+                          fields={"parent": [notes.note("own_subtree")]})
         if target.id != unit.parent_id:
             old_parent = session.get(Unit, unit.parent_id) if unit.parent_id else None
             old_path, new_path = unit.path, f"{target.path}{unit.id}/"
@@ -190,8 +191,8 @@ def retire_unit(session: Session, runtime: Runtime, *, actor: User, code: str) -
         Task.status == "open", Task.candidate_unit_id.in_(ids))) or 0
     people = list(session.scalars(select(User.username).where(
         User.unit_id.in_(ids), User.active.is_(True)).order_by(User.username)))
-    reasons = ([f"{tasks} open task(s)"] if tasks else []) + \
-              ([f"active users {', '.join(people)}"] if people else [])
+    reasons = ([notes.note("open_tasks", n=tasks)] if tasks else []) + \
+              ([notes.note("active_users", users=", ".join(people))] if people else [])
     users = ", ".join(people)
     if tasks and people:
         raise Conflict("unit %(unit)s cannot be retired: it or a unit below it has %(n)s open "
@@ -233,7 +234,8 @@ def _check_roles(roles: list[str]) -> list[str]:
     if bad or not roles:
         raise Invalid("roles are %(roles)s", reason="user_roles_invalid",
                       params={"roles": ", ".join(ROLES)},
-                      fields={"roles": [f"unknown role {bad[0]}" if bad else "at least one"]})
+                      fields={"roles": [notes.note("unknown_role", role=bad[0]) if bad
+                                        else notes.note("at_least_one")]})
     return list(dict.fromkeys(roles))
 
 
@@ -363,7 +365,7 @@ def deactivate_user(session: Session, runtime: Runtime, *, actor: User, username
                        params={"user": username})
     if user.id == actor.id:
         raise Invalid("you cannot deactivate yourself", reason="user_deactivate_self",
-                      fields={"username": ["yourself"]})
+                      fields={"username": [notes.note("yourself")]})
     held = {t.id: t for t in held_tasks(session, user)}
     plan = _transfer_plan(session, username, held, transfers or [], all_to)
     targets = _transfer_targets(session, user, held, plan)
@@ -393,7 +395,7 @@ def _transfer_plan(session: Session, username: str, held: dict[str, Task],
             raise Invalid("task %(id)s is not an open task of %(user)s",
                           reason="transfer_task_not_held",
                           params={"id": item["task_id"], "user": username},
-                          fields={"transfers": [f"{item['task_id']}: not held by {username}"]})
+                          fields={"transfers": [notes.note("task_not_held", id=item["task_id"], user=username)]})
         plan[item["task_id"]] = item["to"]
     for task_id in held:
         if task_id not in plan and all_to:
@@ -405,7 +407,7 @@ def _transfer_plan(session: Session, username: str, held: dict[str, Task],
                        "%(tasks)s", reason="user_holds_tasks",
                        params={"user": username, "n": len(missing), "tasks": ", ".join(
                            f"{r['name']} ({r['case_number'] or r['task_id']})" for r in refs)},
-                       fields={"transfers": [r["task_id"] for r in refs]}, details=refs)
+                       fields={"transfers": [notes.note("task", id=r["task_id"]) for r in refs]}, details=refs)
     return plan
 
 
@@ -413,17 +415,17 @@ def _transfer_targets(session: Session, user: User, held: dict[str, Task],
                       plan: dict[str, str]) -> dict[str, User]:
     """The receiving users by name, each checked as eligible for every task it receives."""
     targets: dict[str, User] = {}
-    errors: list[str] = []
+    errors: list[notes.Note] = []
     for task_id, to in plan.items():
         task = held[task_id]
         target = targets.get(to) or session.scalar(select(User).where(User.username == to))
         if target is None:
-            errors.append(f"{task_id}: unknown user {to}")
+            errors.append(notes.note("target_unknown", id=task_id, user=to))
             continue
         targets[to] = target
         if not _may_receive(session, task, user, target,
                             recusal.recused_user_ids(session, task.case_id)):
-            errors.append(f"{task_id}: {to} may not work this task")
+            errors.append(notes.note("target_not_eligible", id=task_id, user=to))
     if errors:
         raise Invalid("some transfer targets are not eligible", reason="transfer_targets_not_eligible",
                       fields={"transfers": errors})

@@ -14,6 +14,7 @@ from engine.audit import service as audit
 from engine.access import cases as case_access
 from engine.config import ROOT
 from engine.errors import Forbidden, Invalid, NotFound
+from engine import notes
 from engine.org.models import User
 from engine.petitions import service as petitions
 from engine.petitions.models import Petition
@@ -38,28 +39,28 @@ def _check_type(content_type: str, data: bytes, allowed) -> None:
     if content_type not in allowed:
         raise Invalid("files of type %(type)s are not accepted", reason="attachment_type_refused",
                       params={"type": content_type or "unknown"},
-                      fields={"file": [f"allowed: {', '.join(allowed)}"]})
+                      fields={"file": [notes.note("allowed_types", types=", ".join(allowed))]})
     if content_type == "text/plain":
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
-            raise Invalid("a text file must be UTF-8", reason="attachment_not_utf8", fields={"file": ["not UTF-8 text"]}) \
+            raise Invalid("a text file must be UTF-8", reason="attachment_not_utf8", fields={"file": [notes.note("not_utf8")]}) \
                 from None
         return
     if not data.startswith(SIGNATURES.get(content_type, (b"",))):
         raise Invalid("the file's content does not match its type",
                       reason="attachment_content_mismatch",
-                      fields={"file": ["content does not match the type"]})
+                      fields={"file": [notes.note("content_mismatch")]})
 
 
 def _check_type_and_size(runtime: Runtime, content_type: str, data: bytes) -> None:
     limit = int(runtime.settings.get("storage", "max_bytes"))
     if not data:
-        raise Invalid("the file is empty", reason="attachment_empty", fields={"file": ["empty"]})
+        raise Invalid("the file is empty", reason="attachment_empty", fields={"file": [notes.note("empty")]})
     if len(data) > limit:
         raise Invalid("the file is larger than %(size)s MB", reason="attachment_too_large",
                       params={"size": limit // (1024 * 1024)},
-                      fields={"file": ["too large"]})
+                      fields={"file": [notes.note("too_large")]})
     _check_type(content_type, data, runtime.settings.get("storage", "types"))
 
 
@@ -94,7 +95,7 @@ def upload(session: Session, runtime: Runtime, *, user: User, case_id: int, file
         if petition is None or petition.case_id != case.id:
             raise Invalid("that petition is not part of this case",
                           reason="attachment_petition_not_in_case",
-                          fields={"petition_id": ["not in this case"]})
+                          fields={"petition_id": [notes.note("not_in_case")]})
     return add(session, runtime, user=user, case_id=case.id, file_name=file_name,
                content_type=content_type, data=data, identifies_reporter=identifies_reporter,
                petition_id=petition_id)
@@ -147,7 +148,7 @@ def download(session: Session, runtime: Runtime, *, user: User, attachment_id: i
         if not (reason or "").strip():
             raise Invalid("a reason is required to open a file that identifies the reporter",
                           reason="attachment_reveal_reason_required",
-                          fields={"reason": ["required"]})
+                          fields={"reason": [notes.note("required")]})
     data = read(runtime, row)
     action = "reporter_revealed" if row.identifies_reporter else "attachment_downloaded"
     audit.record(session, at=runtime.clock.now(), actor=user.username, action=action,

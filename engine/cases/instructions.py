@@ -10,6 +10,7 @@ from engine.access import cases as case_access
 from engine.audit import service as audit
 from engine.audit.models import AuditEvent
 from engine.errors import Invalid
+from engine import notes
 from engine.inbox.models import Task
 from engine.notifications import service as notifications
 from engine.org.models import User
@@ -27,11 +28,11 @@ def give(session: Session, runtime: Runtime, *, user: User, case_id: int,
     text = (text or "").strip()
     if not text:
         raise Invalid("write the instruction", reason="instruction_text_required",
-                      fields={"text": ["required"]})
+                      fields={"text": [notes.note("required")]})
     if len(text) > MAX_LENGTH:
         raise Invalid("the instruction is longer than %(max)s characters",
                       reason="instruction_text_too_long", params={"max": MAX_LENGTH},
-                      fields={"text": ["too long"]})
+                      fields={"text": [notes.note("too_long")]})
     now = runtime.clock.now()
     event = audit.record(session, at=now, actor=user.username, action=ACTION, case_id=case.id,
                          detail={"text": text})

@@ -13,6 +13,7 @@ from engine.cases.models import Case, NumberSequence
 from engine.deadlines import service as deadlines
 from engine import glossary
 from engine.errors import Invalid
+from engine import notes
 from engine.org.models import Unit, User
 from engine.processes import service as processes
 from engine.processes.models import ProcessInstance
@@ -117,7 +118,7 @@ def mark_supervised(session: Session, runtime: Runtime, *, user: User, case_id: 
     """督办: put the case on (or take it off) the supervised list."""
     case = case_access.supervised_case(session, user, case_id)
     if on and not (reason or "").strip():
-        raise Invalid("a reason is required", reason="reason_required", fields={"reason": ["required"]})
+        raise Invalid("a reason is required", reason="reason_required", fields={"reason": [notes.note("required")]})
     now = runtime.clock.now()
     case.supervised_at = now if on else None
     audit.record(session, at=now, actor=user.username,
@@ -132,10 +133,10 @@ def cancel_case(uow: UnitOfWork, *, runtime: Runtime, user: User, case_id: int,
     session = uow.session
     case = case_access.supervised_case(session, user, case_id)
     if not (reason or "").strip():
-        raise Invalid("a reason is required", reason="reason_required", fields={"reason": ["required"]})
+        raise Invalid("a reason is required", reason="reason_required", fields={"reason": [notes.note("required")]})
     if case.status != "open":
         raise Invalid("case is %(status)s", reason="case_not_open", params={"status": case.status},
-                      fields={"status": [case.status]})
+                      fields={"status": [notes.note("status", status=case.status)]})
     now = runtime.clock.now()
     case.status, case.closed_at, case.cancelled_reason = "cancelled", now, reason.strip()
     for instance_id in session.scalars(select(ProcessInstance.id).where(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from engine.audit import service as audit
 from engine.clarifications.models import AccusationReferral, Clarification
 from engine.errors import Invalid, NotFound
+from engine import notes
 from engine.org.models import User
 
 ORIGINS = ("finding", "application")
@@ -30,15 +31,15 @@ def check_origin(*, origin: str, finding: str | None) -> None:
     if origin not in ORIGINS:
         raise Invalid("a clarification starts from an untrue finding or the cadre's application",
                       reason="clarification_origin_unknown",
-                      fields={"clarification_origin": [f"one of {', '.join(ORIGINS)}"]})
+                      fields={"clarification_origin": [notes.note("one_of", options=", ".join(ORIGINS))]})
     if finding == "unverifiable":
         raise Invalid("an allegation that is not proven but not ruled out gets no clarification",
                       reason="clarification_unverifiable",
-                      fields={"origin_finding": ["unverifiable: no clarification"]})
+                      fields={"origin_finding": [notes.note("unverifiable")]})
     if origin == "finding" and finding != "untrue":
         raise Invalid("a clarification from a finding needs the finding `untrue`",
                       reason="clarification_finding_not_untrue",
-                      fields={"origin_finding": ["must be untrue"]})
+                      fields={"origin_finding": [notes.note("must_be_untrue")]})
 
 
 def draft(session: Session, *, case_id: int | None, cadre_name: str, origin: str,
@@ -49,14 +50,14 @@ def draft(session: Session, *, case_id: int | None, cadre_name: str, origin: str
     cadre_name = (cadre_name or "").strip()
     if not cadre_name:
         raise Invalid("name the cadre to be cleared", reason="clarification_cadre_required",
-                      fields={"cadre_name": ["required"]})
+                      fields={"cadre_name": [notes.note("required")]})
     unknown = [s for s in scope if s not in SCOPES and s != "written"]
     if unknown:
         raise Invalid("unknown clarification scope %(scope)r", reason="clarification_scope_unknown",
-                      params={"scope": unknown[0]}, fields={"scope": ["unknown"]})
+                      params={"scope": unknown[0]}, fields={"scope": [notes.note("unknown")]})
     if people < 1:
         raise Invalid("at least one person is clarified", reason="clarification_people_required",
-                      fields={"clarified_people": [">= 1"]})
+                      fields={"clarified_people": [notes.note("at_least_1")]})
     full_scope = ["written", *[s for s in SCOPES if s in scope]]
     detail = {"cadre_name": cadre_name, "origin": origin, "finding": finding,
               "scope": full_scope, "people": people, "joint": joint, "clue_id": clue_id}
@@ -113,7 +114,7 @@ def carry_out(session: Session, *, row: Clarification | None, done: dict[str, bo
     if missing:
         raise Invalid("every step of the approved clarification must be done",
                       reason="clarification_steps_missing",
-                      fields={f"done_{s}": ["required by the approved scope"] for s in missing})
+                      fields={f"done_{s}": [notes.note("required_by_scope")] for s in missing})
     row.status, row.carried_out_at = "done", now
     audit.record(session, at=now, actor=actor, action="clarification_carried_out",
                  case_id=row.case_id,
@@ -132,11 +133,11 @@ def assess(session: Session, *, case_id: int | None, kind: str, note: str, aggra
            actor: str, now: datetime, clue_id: int | None = None) -> AccusationReferral | None:
     """Record whether a false accusation was mistaken (错告) or malicious (诬告)."""
     if kind not in KINDS:
-        raise Invalid("mistaken or malicious", reason="accusation_kind_unknown", fields={"accusation_kind": ["unknown"]})
+        raise Invalid("mistaken or malicious", reason="accusation_kind_unknown", fields={"accusation_kind": [notes.note("unknown")]})
     aggravating = "" if aggravating in ("", "none", None) else aggravating
     if aggravating and aggravating not in AGGRAVATING:
         raise Invalid("unknown aggravating circumstance", reason="accusation_aggravating_unknown",
-                      fields={"aggravating": ["unknown"]})
+                      fields={"aggravating": [notes.note("unknown")]})
     if kind == "mistaken":
         aggravating = ""  # heavier handling applies only to malicious accusations
     if case_id is None:
@@ -171,7 +172,7 @@ def educate(session: Session, *, row: AccusationReferral | None, method: str, no
     if row.kind != "mistaken":
         raise Invalid("only a mistaken accusation ends with education",
                       reason="accusation_not_mistaken",
-                      fields={"education_method": ["not a mistaken accusation"]})
+                      fields={"education_method": [notes.note("not_mistaken")]})
     row.status, row.decided_at = "educated", now
     if note:
         row.note = f"{row.note}\n{note}".strip()
@@ -187,13 +188,13 @@ def approve_malicious(session: Session, *, row: AccusationReferral | None, appro
     if row.kind != "malicious":
         raise Invalid("only a malicious accusation needs this approval",
                       reason="accusation_not_malicious",
-                      fields={"referral_approved": ["not malicious"]})
+                      fields={"referral_approved": [notes.note("not_malicious")]})
     if aggravating not in (None, ""):
         value = "" if aggravating == "none" else aggravating
         if value and value not in AGGRAVATING:
             raise Invalid("unknown aggravating circumstance",
                           reason="accusation_aggravating_unknown",
-                          fields={"aggravating_confirmed": ["unknown"]})
+                          fields={"aggravating_confirmed": [notes.note("unknown")]})
         row.aggravating = value
     row.approved_by_id, row.approved_at = user.id, now
     if not approved:
@@ -213,14 +214,14 @@ def refer(session: Session, *, row: AccusationReferral | None, referred_to: str,
     if row.kind != "malicious" or row.approved_at is None or row.status != "proposed":
         raise Invalid("only an approved malicious accusation is referred",
                       reason="accusation_not_approved",
-                      fields={"referred_to": ["not approved"]})
+                      fields={"referred_to": [notes.note("not_approved")]})
     if not (referred_to or "").strip():
         raise Invalid("name where it is referred", reason="accusation_referred_to_required",
-                      fields={"referred_to": ["required"]})
+                      fields={"referred_to": [notes.note("required")]})
     if row.aggravating and not (heavier_handling or "").strip():
         raise Invalid("an aggravated malicious accusation is handled more heavily: say how",
                       reason="accusation_heavier_handling_required",
-                      fields={"heavier_handling": ["required when aggravating"]})
+                      fields={"heavier_handling": [notes.note("required_when_aggravating")]})
     row.status, row.decided_at = "referred", now
     extra = f"移送: {referred_to.strip()}"
     if heavier_handling:

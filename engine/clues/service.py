@@ -18,6 +18,7 @@ from engine.clues.models import DISPOSITIONS, FINDINGS, Clue
 from engine.deadlines import service as deadlines
 from engine.deadlines.models import Deadline
 from engine.errors import Forbidden, Invalid, NotFound
+from engine import notes
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
 from engine.petitions.models import Petition
@@ -48,7 +49,7 @@ def _required_text(value, field: str) -> str:
     text = (value or "").strip() if isinstance(value, str) else ""
     if not text:
         raise Invalid("%(field)s is required", reason="clue_text_required", params={"field": field},
-                      fields={field: ["required"]})
+                      fields={field: [notes.note("required")]})
     return text
 
 
@@ -84,7 +85,7 @@ def of_process(session: Session, *, process_data: dict) -> Clue:
     if not isinstance(clue_id, int):
         raise Invalid("this process works on a clue: start it with clue_id",
                       reason="clue_required",
-                      fields={"clue_id": ["required"]})
+                      fields={"clue_id": [notes.note("required")]})
     return get(session, clue_id)
 
 
@@ -190,11 +191,11 @@ def propose(session: Session, runtime: Runtime, *, clue: Clue, user: User, dispo
     if disposition not in DISPOSITIONS:
         raise Invalid("unknown disposition %(disposition)r", reason="clue_disposition_unknown",
                       params={"disposition": disposition},
-                      fields={"disposition": [f"one of {', '.join(DISPOSITIONS)}"]})
+                      fields={"disposition": [notes.note("one_of", options=", ".join(DISPOSITIONS))]})
     reason = _required_text(reason, "disposition_reason")
     if clue.status not in ("pending", "shelved"):
         raise Invalid("clue %(number)s is %(status)s", reason="clue_not_pending",
-                      params={"number": clue.number, "status": clue.status}, fields={"clue": [clue.status]})
+                      params={"number": clue.number, "status": clue.status}, fields={"clue": [notes.note("status", status=clue.status)]})
     now = runtime.clock.now()
     clue.disposition, clue.disposition_reason = disposition, reason
     clue.proposed_by_id, clue.proposed_at = user.id, now
@@ -222,7 +223,7 @@ def decide_disposition(session: Session, runtime: Runtime, *, clue: Clue, user: 
     """The supervisor approves the proposal (it takes effect) or sends it back."""
     now = runtime.clock.now()
     if clue.disposition is None or clue.proposed_at is None:
-        raise Invalid("there is no proposal to approve", reason="clue_no_proposal", fields={"clue": ["no proposal"]})
+        raise Invalid("there is no proposal to approve", reason="clue_no_proposal", fields={"clue": [notes.note("no_proposal")]})
     if not approved:
         _touch(clue, now)
         _record(session, runtime, clue=clue, actor=user.username,
@@ -281,7 +282,7 @@ def plan_inquiry(session: Session, runtime: Runtime, *, clue: Clue, user: User, 
     """Talk or letter, with the questions to put."""
     if method not in INQUIRY_METHODS:
         raise Invalid("unknown method %(method)r", reason="clue_inquiry_method_unknown",
-                      params={"method": method}, fields={"inquiry_method": ["talk or letter"]})
+                      params={"method": method}, fields={"inquiry_method": [notes.note("talk_or_letter")]})
     _required_text(questions, "inquiry_questions")
     _touch(clue, runtime.clock.now())
     _record(session, runtime, clue=clue, actor=user.username, action="inquiry_planned",
@@ -316,7 +317,7 @@ def reply_registered(session: Session, runtime: Runtime, *, clue: Clue, user: Us
     if not countersigned:
         raise Invalid("the written reply must be countersigned by the head of the cadre's party "
                       "organisation; return it for signature", reason="clue_reply_not_countersigned",
-                      fields={"countersigned": ["must be countersigned"]})
+                      fields={"countersigned": [notes.note("countersign")]})
     _touch(clue, runtime.clock.now())
     _record(session, runtime, clue=clue, actor=user.username, action="inquiry_reply_received",
             via="registered", replied_on=replied_on)
@@ -349,7 +350,7 @@ def assess_inquiry(session: Session, runtime: Runtime, *, clue: Clue, user: User
     """The situation report with its proposal: close the clue or verify it."""
     if outcome not in INQUIRY_OUTCOMES:
         raise Invalid("unknown outcome %(outcome)r", reason="clue_outcome_unknown",
-                      params={"outcome": outcome}, fields={"outcome": ["close or verification"]})
+                      params={"outcome": outcome}, fields={"outcome": [notes.note("close_or_verification")]})
     _required_text(report, "inquiry_report")
     _touch(clue, runtime.clock.now())
     _record(session, runtime, clue=clue, actor=user.username, action="inquiry_reported",
@@ -414,7 +415,7 @@ def report_verification(session: Session, runtime: Runtime, *, clue: Clue, user:
     """The verification report with its finding (true / partly true / untrue / unverifiable)."""
     if finding not in FINDINGS:
         raise Invalid("unknown finding %(finding)r", reason="clue_finding_unknown",
-                      params={"finding": finding}, fields={"finding": list(FINDINGS)})
+                      params={"finding": finding}, fields={"finding": notes.choices(FINDINGS)})
     _required_text(report, "verification_report")
     now = runtime.clock.now()
     clue.finding, clue.finding_at = finding, now
@@ -431,17 +432,17 @@ def decide_verification(session: Session, runtime: Runtime, *, clue: Clue, user:
     if fits is None:
         raise Invalid("unknown decision %(decision)r", reason="clue_decision_unknown",
                       params={"decision": decision},
-                      fields={"decision": list(VERIFICATION_DECISIONS)})
+                      fields={"decision": notes.choices(VERIFICATION_DECISIONS)})
     reason = _required_text(reason, "decision_reason")
     if clue.finding not in fits:
         label = FINDING_LABELS.get(clue.finding or "", clue.finding)
         raise Invalid("decision %(decision)r does not fit the finding %(finding)s",
                       reason="clue_decision_unfit", params={"decision": decision, "finding": label},
-                      fields={"decision": [f"not allowed when the finding is {clue.finding}"]})
+                      fields={"decision": [notes.note("not_for_finding", finding=clue.finding)]})
     if clue.key_verification and not review_decision:
         raise Invalid("a key verification needs the joint review's decision first",
                       reason="clue_joint_review_missing",
-                      fields={"decision": ["no joint review decision"]})
+                      fields={"decision": [notes.note("no_review_decision")]})
     _touch(clue, runtime.clock.now())
     _record(session, runtime, clue=clue, actor=user.username, action="verification_decided",
             decision=decision, finding=clue.finding, reason=reason,
@@ -460,7 +461,7 @@ def reminded(session: Session, runtime: Runtime, *, clue: Clue, user: User, meth
     """The reminder talk or criticism was given; the clue is closed with it."""
     if method not in REMIND_METHODS:
         raise Invalid("unknown method %(method)r", reason="clue_remind_method_unknown",
-                      params={"method": method}, fields={"remind_method": list(REMIND_METHODS)})
+                      params={"method": method}, fields={"remind_method": notes.choices(REMIND_METHODS)})
     record = _required_text(record, "remind_record")
     _record(session, runtime, clue=clue, actor=user.username, action="cadre_reminded",
             method=method)
@@ -482,7 +483,7 @@ def _need_case(case: Case | None) -> Case:
     if case is None:
         raise Invalid("filing needs a case: start this process from a clue's case",
                       reason="filing_case_required",
-                      fields={"case": ["required"]})
+                      fields={"case": [notes.note("required")]})
     return case
 
 
@@ -532,7 +533,7 @@ def tried(session: Session, runtime: Runtime, *, case: Case | None, user: User, 
     if proposed_sanction is not None and proposed_sanction not in SANCTIONS:
         raise Invalid("unknown sanction %(sanction)r", reason="sanction_unknown",
                       params={"sanction": proposed_sanction},
-                      fields={"proposed_sanction": ["unknown"]})
+                      fields={"proposed_sanction": [notes.note("unknown")]})
     _case_record(session, runtime, case=case, actor=user.username, action="case_tried",
                  proposed_sanction=proposed_sanction)
     return case
@@ -544,16 +545,16 @@ def decide_sanction(session: Session, runtime: Runtime, *, case: Case | None, us
     case = _need_case(case)
     if sanction not in SANCTIONS:
         raise Invalid("unknown sanction %(sanction)r", reason="sanction_unknown",
-                      params={"sanction": sanction}, fields={"sanction": ["unknown"]})
+                      params={"sanction": sanction}, fields={"sanction": [notes.note("unknown")]})
     if not isinstance(people, int) or people < 0:
         raise Invalid("people_disciplined must be 0 or more", reason="sanction_people_negative",
-                      fields={"people_disciplined": ["must be 0 or more"]})
+                      fields={"people_disciplined": [notes.note("min_0")]})
     if sanction == "exempted" and people:
         raise Invalid("an exemption (免予处分) disciplines nobody", reason="sanction_exempt_people",
-                      fields={"people_disciplined": ["must be 0 when exempted"]})
+                      fields={"people_disciplined": [notes.note("zero_when_exempted")]})
     if sanction != "exempted" and not people:
         raise Invalid("a sanction disciplines at least one person", reason="sanction_people_required",
-                      fields={"people_disciplined": ["must be at least 1"]})
+                      fields={"people_disciplined": [notes.note("min_1")]})
     now = runtime.clock.now()
     case.sanction, case.people_disciplined, case.decided_at = sanction, people, now
     _case_record(session, runtime, case=case, actor=user.username, action="case_decided",

@@ -10,6 +10,7 @@ from engine.audit import service as audit
 from engine.deadlines import service as deadlines
 from engine.deadlines.models import Deadline
 from engine.errors import Forbidden, Invalid, NotFound
+from engine import notes
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
 from engine.processes import service as processes
@@ -23,7 +24,7 @@ def _deadline_of_task(session: Session, task_id: str) -> Deadline:
                                                                      "suspended"))))
     if row is None:
         raise Invalid("this task has no running deadline", reason="deadline_none_running",
-                      fields={"task": ["no deadline"]})
+                      fields={"task": [notes.note("no_deadline")]})
     return row
 
 
@@ -38,16 +39,16 @@ def request_extension(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: 
         raise Forbidden("you may not ask for more time on this task", reason="extension_forbidden")
     if unit not in ("working_days", "days"):
         raise Invalid("unit must be working_days or days", reason="extension_unit_invalid",
-                      fields={"unit": ["invalid"]})
+                      fields={"unit": [notes.note("invalid")]})
     if not 1 <= amount <= 366:
         raise Invalid("amount must be between 1 and 366", reason="extension_amount_range",
-                      fields={"amount": ["out of range"]})
+                      fields={"amount": [notes.note("out_of_range")]})
     if not reason.strip():
-        raise Invalid("a reason is required", reason="reason_required", fields={"reason": ["required"]})
+        raise Invalid("a reason is required", reason="reason_required", fields={"reason": [notes.note("required")]})
     row = _deadline_of_task(session, task_id)
     if not deadlines.key_config(runtime, row.key).get("extendable"):
         raise Invalid("deadline %(key)s cannot be extended", reason="deadline_not_extendable",
-                      params={"key": row.key}, fields={"task": ["not extendable"]})
+                      params={"key": row.key}, fields={"task": [notes.note("not_extendable")]})
     unit_id = task.candidate_unit_id or user.unit_id
     code = session.scalar(select(Unit.code).where(Unit.id == unit_id))
     data = {"deadline_id": row.id, "task_id": task_id, "deadline_key": row.key,
@@ -61,5 +62,5 @@ def request_extension(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: 
                  detail={"key": row.key, "amount": amount, "unit": unit, "reason": reason})
     if not created:
         raise Invalid("the approval process offered no task", reason="extension_misconfigured",
-                      fields={"task": ["misconfigured"]})
+                      fields={"task": [notes.note("misconfigured")]})
     return created[0]

@@ -19,6 +19,7 @@ from engine.calendar.models import CalendarDay, CalendarYear
 from engine.cases.models import Case
 from engine.deadlines.models import ConfigState, Deadline
 from engine.errors import Forbidden, Invalid, NotFound
+from engine import notes
 from engine.inbox.models import Task
 from engine.notifications import service as notifications
 from engine.org.models import Unit, User
@@ -43,7 +44,7 @@ def key_config(runtime: Runtime, key: str) -> dict:
     found = config(runtime).get(key)
     if found is None:
         raise Invalid("deadline key %(key)r is not configured", reason="deadline_key_unknown",
-                      params={"key": key}, fields={"key": ["unknown"]})
+                      params={"key": key}, fields={"key": [notes.note("unknown")]})
     return found
 
 
@@ -107,18 +108,18 @@ def parse_calendar_file(text: str, file_name: str) -> tuple[int, list[tuple[date
     except (KeyError, ValueError, TypeError, AttributeError, yaml.YAMLError, csv.Error) as exc:
         raise Invalid("calendar file %(file)s cannot be read: %(reason)s",
                       reason="calendar_unreadable", params={"file": file_name, "reason": str(exc)},
-                      fields={"file": [str(exc)]}) from None
+                      fields={"file": [notes.note("detail", detail=str(exc))]}) from None
     if not days:
         raise Invalid("calendar file %(file)s lists no days", reason="calendar_empty",
-                      params={"file": file_name}, fields={"file": ["empty"]})
+                      params={"file": file_name}, fields={"file": [notes.note("empty")]})
     years = {d.year for d, _, _ in days}
     if len(years) != 1:
         raise Invalid("a calendar file holds exactly one year", reason="calendar_years",
-                      fields={"file": ["several years"]})
+                      fields={"file": [notes.note("several_years")]})
     bad = [k for _, k, _ in days if k not in ("holiday", "workday")]
     if bad:
         raise Invalid("unknown kind %(value)r (holiday or workday)", reason="calendar_day_kind_unknown",
-                      params={"value": bad[0]}, fields={"file": ["kind"]})
+                      params={"value": bad[0]}, fields={"file": [notes.note("day_kind")]})
     return years.pop(), days
 
 
@@ -298,7 +299,7 @@ def set_limit(session: Session, runtime: Runtime, row: Deadline, *, amount: int,
     sets per finding) replaces the configured default; audited."""
     if unit not in UNITS or amount < 1:
         raise Invalid("invalid time limit", reason="deadline_limit_invalid",
-                      fields={"amount": ["invalid"]})
+                      fields={"amount": [notes.note("invalid")]})
     old = row.due_at
     row.amount, row.unit, row.started_at = amount, unit, started_at
     row.due_at, row.warn_at = compute(session, runtime, row)
@@ -456,9 +457,9 @@ def suspend(session: Session, runtime: Runtime, *, deadline_id: int, user: User,
     row = _supervised_row(session, user, deadline_id)
     if row.status != "open":
         raise Invalid("deadline is %(status)s", reason="deadline_wrong_status",
-                      params={"status": row.status}, fields={"status": [row.status]})
+                      params={"status": row.status}, fields={"status": [notes.note("status", status=row.status)]})
     if not reason.strip():
-        raise Invalid("a reason is required", reason="reason_required", fields={"reason": ["required"]})
+        raise Invalid("a reason is required", reason="reason_required", fields={"reason": [notes.note("required")]})
     now = runtime.clock.now()
     row.status, row.suspended_at, row.updated_at = "suspended", now, now
     _sync_task(session, row)
@@ -473,7 +474,7 @@ def resume(session: Session, runtime: Runtime, *, deadline_id: int, user: User) 
     row = _supervised_row(session, user, deadline_id)
     if row.status != "suspended":
         raise Invalid("deadline is %(status)s", reason="deadline_wrong_status",
-                      params={"status": row.status}, fields={"status": [row.status]})
+                      params={"status": row.status}, fields={"status": [notes.note("status", status=row.status)]})
     now = runtime.clock.now()
     paused = int((now - row.suspended_at).total_seconds())
     old = row.due_at

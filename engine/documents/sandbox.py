@@ -22,6 +22,7 @@ from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from engine.errors import Invalid
+from engine import notes
 
 FILTERS = ("default", "d", "join", "length", "count", "upper", "lower", "trim", "first", "last",
            "string", "int", "round", "truncate", "e", "escape", "replace", "center", "abs")
@@ -115,7 +116,7 @@ def check(data: bytes, record: dict) -> None:
         texts = sources(data)
     except Exception:
         raise Invalid("the file is not a Word (.docx) document", reason="template_not_docx",
-                      fields={"file": ["not a .docx"]}) from None
+                      fields={"file": [notes.note("not_docx")]}) from None
     names = set(record)
     fields = _keys(record) | {"index", "index0", "first", "last", "length", "revindex"}
     env = environment()
@@ -126,13 +127,13 @@ def check(data: bytes, record: dict) -> None:
             raise Invalid("the template has a placeholder error on line %(line)s: %(error)s",
                           reason="template_syntax",
                           params={"line": exc.lineno, "error": exc.message},
-                          fields={"file": [exc.message or "syntax"]}) from None
+                          fields={"file": [notes.note("detail", detail=exc.message or "syntax")]}) from None
         try:
             _walk(tree, names, fields, set())
         except _Refused as exc:
             raise Invalid("the template uses %(what)s, which is not a field of the case record "
                           "or an allowed filter", reason="template_forbidden",
-                          params={"what": str(exc)}, fields={"file": [str(exc)]}) from None
+                          params={"what": str(exc)}, fields={"file": [notes.note("detail", detail=str(exc))]}) from None
 
 
 def _keys(value) -> set[str]:

@@ -24,6 +24,7 @@ from engine.documents import convert, record, sandbox
 from engine.documents.catalog import BY_KEY, CATALOG, step_documents
 from engine.documents.models import Document, DocumentTemplate
 from engine.errors import Forbidden, Invalid, NotFound
+from engine import notes
 from engine.org.models import Unit, User
 from engine.petitions import service as petitions
 from engine.petitions.models import Petition
@@ -118,7 +119,7 @@ def upload_template(session: Session, runtime: Runtime, *, user: User, key: str,
     limit = int(runtime.settings.get("storage", "max_bytes"))
     if not data or len(data) > limit:
         raise Invalid("the template file is empty or too large", reason="template_size",
-                      fields={"file": ["empty or too large"]})
+                      fields={"file": [notes.note("empty_or_too_large")]})
     spec = _spec(key)
     sandbox.check(data, record.sample_for(spec.scope))
     render(runtime, data, record.sample_for(spec.scope))  # it must also render, not only parse
@@ -218,7 +219,7 @@ def generate(runtime: Runtime, *, user_id: int, case_id: int, key: str,
         if reveal_reason is not None and spec.audience == "internal":
             if not reveal_reason.strip():
                 raise Invalid("a reason is required", reason="reveal_reason_required",
-                              fields={"reveal_reason": ["required"]})
+                              fields={"reveal_reason": [notes.note("required")]})
             if petition is None or not petitions.may_reveal(session, user, petition):
                 raise Forbidden("you may not see this reporter's identity",
                                 reason="reveal_not_allowed")

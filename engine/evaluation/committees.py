@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from engine.audit import service as audit
 from engine.deadlines.models import Deadline
 from engine.errors import Forbidden, Invalid, NotFound
+from engine import notes
 from engine.evaluation import service as evaluation
 from engine.evaluation.models import ManualScore
 from engine.org.models import User
@@ -56,7 +57,7 @@ def quarter(runtime: Runtime, key: str) -> Quarter:
     m = PERIOD_RE.match(key or "")
     if not m:
         raise Invalid("a quarter is YYYY-Q1 to YYYY-Q4", reason="committee_period_invalid",
-                      fields={"period": ["YYYY-Q1 to YYYY-Q4"]})
+                      fields={"period": [notes.note("quarter_format")]})
     year, q = int(m.group(1)), int(m.group(2))
     first = date(year, 3 * q - 2, 1)
     after = date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)

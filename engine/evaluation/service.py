@@ -33,6 +33,7 @@ from engine.audit import service as audit
 from engine.cases.models import Case
 from engine.deadlines.models import Deadline
 from engine.errors import Forbidden, Invalid, NotFound
+from engine import notes
 from engine.evaluation.models import ManualScore
 from engine.org.models import User
 from engine.quality.models import ReviewItem, ReviewRound
@@ -64,7 +65,7 @@ def eval_period(runtime: Runtime, key: str) -> EvalPeriod:
     m = PERIOD_RE.match(key or "")
     if not m:
         raise Invalid("a period is YYYY-H1, YYYY-H2 or YYYY", reason="evaluation_period_invalid",
-                      fields={"period": ["YYYY-H1, YYYY-H2 or YYYY"]})
+                      fields={"period": [notes.note("half_year_format")]})
     year, half = int(m.group(1)), m.group(2)
     if half is None:
         first, last, quarters = date(year, 1, 1), date(year, 12, 31), (1, 2, 3, 4)
@@ -277,7 +278,7 @@ def record_manual(session: Session, runtime: Runtime, *, user: User, unit: UnitI
     the score it replaced. The caller checks who may score and audits."""
     if not 0 <= score <= 100:
         raise Invalid("a score is between 0 and 100", reason="score_range",
-                      fields={"score": ["0 to 100"]})
+                      fields={"score": [notes.note("score_range")]})
     row = manual_scores(session, [unit], key).get(unit.id)
     now = runtime.clock.now()
     before = row.score if row else None

@@ -13,6 +13,7 @@ from engine.cases.models import Case
 from engine.deadlines import service as deadlines
 from engine.deadlines.models import Deadline
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine import notes
 from engine.access import authority
 from engine.inbox.models import Task
 from engine.notifications import service as notifications
@@ -69,7 +70,7 @@ def _due_clause(due: str, now: datetime):
         return and_(Task.due_at >= now, or_(Task.warn_at.is_(None), Task.warn_at > now),
                     ~_breached_own())
     raise Invalid("unknown due filter %(value)r", reason="inbox_due_unknown", params={"value": due},
-                  fields={"due": ["green, yellow or red"]})
+                  fields={"due": [notes.note("due_colours")]})
 
 
 @dataclass
@@ -87,10 +88,10 @@ def task_filter(session: Session, *, user: User, now: datetime, scope: str = "al
     """The condition of `list_tasks` (`where`: more conditions, e.g. the inbox page's tabs)."""
     if scope not in ("mine", "unit", "all"):
         raise Invalid("unknown scope %(value)r", reason="inbox_scope_unknown",
-                      params={"value": scope}, fields={"scope": ["mine, unit or all"]})
+                      params={"value": scope}, fields={"scope": [notes.note("scopes")]})
     if status not in ("open", "completed"):
         raise Invalid("unknown status %(value)r", reason="inbox_status_unknown",
-                      params={"value": status}, fields={"status": ["open or completed"]})
+                      params={"value": status}, fields={"status": [notes.note("open_or_completed")]})
     conds = [Task.status == status, authority.visible_clause(session, user, scope)]
     if due:
         conds.append(_due_clause(due, now))
@@ -219,15 +220,15 @@ def reassign(uow: UnitOfWork, *, runtime: Runtime, task_id: str, user: User, ass
         raise Conflict("task is %(status)s", reason="task_not_open", params={"status": task.status})
     if not reason or not reason.strip():
         raise Invalid("a reason is required", reason="reason_required",
-                      fields={"reason": ["required"]})
+                      fields={"reason": [notes.note("required")]})
     target = session.scalar(select(User).where(User.username == assignee))
     if target is None:
         raise Invalid("no user %(user)r", reason="assignee_unknown", params={"user": assignee},
-                      fields={"assignee": ["unknown user"]})
+                      fields={"assignee": [notes.note("unknown_user")]})
     if not authority.eligible(target, task, session):
         raise Invalid("%(user)s may not work this task", reason="assignee_not_eligible",
                       params={"user": assignee},
-                      fields={"assignee": ["not eligible for this task"]})
+                      fields={"assignee": [notes.note("not_eligible")]})
     previous = session.get(User, task.assignee_id).username if task.assignee_id else None
     task.assignee_id = target.id
     task.version += 1

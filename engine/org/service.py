@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.audit import service as audit
 from engine.errors import Invalid, NotFound, Unauthorized
+from engine import notes
 from engine.org.models import ROLES, ApiToken, LoginAttempt, Unit, User, UserRole
 
 _hasher = PasswordHasher()
@@ -26,7 +27,7 @@ def get_unit(session: Session, code: str) -> Unit:
     unit = session.scalar(select(Unit).where(Unit.code == code))
     if unit is None:
         raise NotFound("unit %(unit)r not found", reason="unit_not_found", params={"unit": code},
-                       fields={"unit": ["unknown unit"]})
+                       fields={"unit": [notes.note("unknown_unit")]})
     return unit
 
 
@@ -60,7 +61,7 @@ def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise NotFound("user %(user)r not found", reason="user_not_found", params={"user": username},
-                       fields={"username": ["unknown user"]})
+                       fields={"username": [notes.note("unknown_user")]})
     return user
 
 
@@ -73,12 +74,12 @@ def create_user(session: Session, *, username: str, roles: list[str], unit_code:
     if bad:
         raise Invalid("unknown role %(role)r; roles are %(roles)s", reason="user_role_unknown",
                       params={"role": bad[0], "roles": ", ".join(ROLES)},
-                      fields={"role": [f"unknown role {bad[0]}"]})
+                      fields={"role": [notes.note("unknown_role", role=bad[0])]})
     if not username or len(username) > 64:
-        raise Invalid("username must be 1-64 characters", reason="username_length", fields={"username": ["invalid"]})
+        raise Invalid("username must be 1-64 characters", reason="username_length", fields={"username": [notes.note("invalid")]})
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Invalid("user %(user)r exists", reason="user_exists", params={"user": username},
-                      fields={"username": ["already exists"]})
+                      fields={"username": [notes.note("exists")]})
     if password and not demo_password:
         check_password(password, username=username)
     unit = get_unit(session, unit_code)
@@ -131,14 +132,14 @@ def password_problem(password: str, *, username: str) -> Invalid | None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         return Invalid("the password needs at least %(min)s characters",
                        reason="password_too_short", params={"min": MIN_PASSWORD_LENGTH},
-                       fields={"password": ["too short"]})
+                       fields={"password": [notes.note("too_short")]})
     folded = password.strip().lower()
     if folded == (username or "").strip().lower():
         return Invalid("the password may not be the user name", reason="password_is_username",
-                       fields={"password": ["the user name"]})
+                       fields={"password": [notes.note("is_username")]})
     if folded in _common_passwords():
         return Invalid("the password is one of the most common passwords; choose another",
-                       reason="password_too_common", fields={"password": ["too common"]})
+                       reason="password_too_common", fields={"password": [notes.note("too_common")]})
     return None
 
 
@@ -183,10 +184,10 @@ def change_own_password(session: Session, *, user_id: int, current: str, new: st
         _hasher.verify(user.password_hash or "", current)
     except (VerificationError, InvalidHashError):
         raise Invalid("the current password is wrong", reason="password_current_wrong",
-                      fields={"current_password": ["wrong"]}) from None
+                      fields={"current_password": [notes.note("wrong")]}) from None
     if new == current:
         raise Invalid("the new password must differ from the current one",
-                      reason="password_unchanged", fields={"password": ["unchanged"]})
+                      reason="password_unchanged", fields={"password": [notes.note("unchanged")]})
     set_password(session, user, password=new, now=now, actor=user.username, must_change=False)
     return user
 

@@ -7,6 +7,7 @@ from engine.audit import service as audit
 from engine.clues import service as clues
 from engine.deadlines import service as deadlines
 from engine.errors import Invalid
+from engine import notes
 from engine.org.models import Unit
 from engine.petitions import service
 from engine.petitions.models import Petition
@@ -30,7 +31,7 @@ def check_repeat(ctx: ActionContext) -> dict:
     original = ctx.session.scalar(select(Petition).where(Petition.number == number))
     if original is None:
         raise Invalid("no petition with that number", reason="petition_number_unknown",
-                      fields={"original_number": ["unknown petition number"]})
+                      fields={"original_number": [notes.note("unknown_petition_number")]})
     service.confirm_repeat(ctx.session, ctx.runtime, user=ctx.user, petition=petition,
                            original=original)
     return {"merged": True}
@@ -51,7 +52,7 @@ def classify(ctx: ActionContext) -> dict:
         if unit is None:
             raise Invalid("choose the unit that handles this matter first",
                           reason="petition_handling_unit_required",
-                          fields={"first_handling_unit": ["unknown unit"]})
+                          fields={"first_handling_unit": [notes.note("unknown_unit")]})
         petition.status = "accepted"
         if ctx.case is not None:
             ctx.case.first_handling_unit_id = ctx.case.handling_unit_id = unit.id
@@ -87,7 +88,7 @@ def forward(ctx: ActionContext) -> dict:
     to = (ctx.data.get("forwarded_to") or "").strip()
     if not to:
         raise Invalid("name the authority it is forwarded to", reason="petition_forward_to_required",
-                      fields={"forwarded_to": ["required"]})
+                      fields={"forwarded_to": [notes.note("required")]})
     sealed = bool(ctx.data.get("sealed"))
     petition.status, petition.forwarded_to, petition.forwarded_at = "forwarded", to, now
     if sealed:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from engine.admin.service import require_admin
 from engine.audit import service as audit
 from engine.errors import Conflict, Invalid, NotFound
+from engine import notes
 from engine.petitions.models import RepeatAlias
 from engine.petitions.similarity import normalize
 from engine.runtime import Runtime
@@ -36,10 +37,10 @@ def add_alias(session: Session, runtime: Runtime, *, actor: User, kind: str, ali
     alias, canonical = (alias or "").strip(), (canonical or "").strip()
     if kind not in KINDS:
         raise Invalid("unknown alias kind %(kind)s", reason="alias_kind_unknown",
-                      params={"kind": kind}, fields={"kind": [", ".join(KINDS)]})
+                      params={"kind": kind}, fields={"kind": [notes.note("options", options=", ".join(KINDS))]})
     if not normalize(alias) or not normalize(canonical):
         raise Invalid("alias and canonical word are required", reason="alias_empty",
-                      fields={"alias" if not normalize(alias) else "canonical": ["required"]})
+                      fields={"alias" if not normalize(alias) else "canonical": [notes.note("required")]})
     if session.scalar(select(RepeatAlias.id).where(RepeatAlias.alias == alias)) is not None:
         raise Conflict("the alias %(alias)s exists already", reason="alias_exists",
                        params={"alias": alias})

@@ -11,6 +11,7 @@ from engine.audit import service as audit
 from engine.cases import service as cases
 from engine.cases.models import Case
 from engine.errors import Forbidden, Invalid, NotFound
+from engine import notes
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
 from engine.supervision import villages
@@ -33,37 +34,37 @@ def _unit_code(session: Session, unit_id: int | None) -> str | None:
 
 
 def _validate(session: Session, fields: dict, now: datetime, *, registering: bool = False) -> dict:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[notes.Note]] = {}
     if fields.get("channel") not in CHANNELS:
-        errors["channel"] = [f"one of {', '.join(CHANNELS)}"]
+        errors["channel"] = [notes.note("one_of", options=", ".join(CHANNELS))]
     reporter = fields.get("reporter") or {"anonymous": True}
     if not reporter.get("anonymous") and not (reporter.get("name") or "").strip():
-        errors["reporter.name"] = ["required unless the report is anonymous"]
+        errors["reporter.name"] = [notes.note("required_unless_anonymous")]
     category = fields.get("category") or "other"
     if category not in CATEGORIES:
-        errors["category"] = [f"one of {', '.join(CATEGORIES)}"]
+        errors["category"] = [notes.note("one_of", options=", ".join(CATEGORIES))]
     # Intake records what is reported and about whom: content, and an accused person or the
     # stated reason why none can be named (an unnamed official, a matter with no one named).
     if registering and not (fields.get("content") or "").strip():
-        errors["content"] = ["required"]
+        errors["content"] = [notes.note("required")]
     if registering and not fields.get("accused") and \
             not (fields.get("no_accused_reason") or "").strip():
-        errors["no_accused_reason"] = ["name an accused person or say why none is named"]
+        errors["no_accused_reason"] = [notes.note("accused_or_reason")]
     for i, person in enumerate(fields.get("accused") or []):
         if not (person.get("name") or "").strip():
-            errors[f"accused.{i}.name"] = ["required"]
+            errors[f"accused.{i}.name"] = [notes.note("required")]
         if person.get("level", "other") not in LEVELS:
-            errors[f"accused.{i}.level"] = [f"one of {', '.join(LEVELS)}"]
+            errors[f"accused.{i}.level"] = [notes.note("one_of", options=", ".join(LEVELS))]
     township_id = None
     if fields.get("township"):
         unit = session.scalar(select(Unit).where(Unit.code == fields["township"]))
         if unit is None or unit.kind != "township":
-            errors["township"] = ["not a township unit code"]
+            errors["township"] = [notes.note("not_township_code")]
         else:
             township_id = unit.id
     received = fields.get("received_at") or now
     if received > now:
-        errors["received_at"] = ["cannot be in the future"]
+        errors["received_at"] = [notes.note("not_future")]
     if errors:
         raise Invalid("the petition has invalid fields", reason="petition_fields_invalid",
                       fields=errors)
@@ -195,7 +196,7 @@ def reveal(session: Session, runtime: Runtime, *, user: User, petition_id: int,
     """The unmasked reporter, for those allowed, audited with who, when and why."""
     petition = get(session, petition_id)
     if not (reason or "").strip():
-        raise Invalid("a reason is required", reason="reason_required", fields={"reason": ["required"]})
+        raise Invalid("a reason is required", reason="reason_required", fields={"reason": [notes.note("required")]})
     if not may_reveal(session, user, petition):
         raise Forbidden("you may not see this reporter's identity", reason="reveal_not_allowed")
     audit.record(session, at=runtime.clock.now(), actor=user.username,
@@ -211,12 +212,12 @@ def confirm_repeat(session: Session, runtime: Runtime, *, user: User, petition: 
     """Link a repeat to its original: its case ends `merged`, no second clue, counted as repeat."""
     if original.id == petition.id:
         raise Invalid("a petition cannot repeat itself", reason="petition_repeat_self",
-                      fields={"petition_id": ["same petition"]})
+                      fields={"petition_id": [notes.note("same_petition")]})
     while original.repeat_of_id is not None:  # always link to the first submission
         original = session.get(Petition, original.repeat_of_id)
     if original.id == petition.id:
         raise Invalid("that would make a cycle of repeats", reason="petition_repeat_cycle",
-                      fields={"petition_id": ["cycle"]})
+                      fields={"petition_id": [notes.note("cycle")]})
     now = runtime.clock.now()
     petition.repeat_of_id, petition.status, petition.updated_at = original.id, "merged", now
     case = session.get(Case, petition.case_id) if petition.case_id else None
@@ -255,7 +256,7 @@ def undo_repeat(uow: UnitOfWork, *, runtime: Runtime, user: User, petition_id: i
                         reason="petition_repeat_forbidden")
     if petition.repeat_of_id is None:
         raise Invalid("this petition is not linked as a repeat", reason="petition_not_repeat",
-                      fields={"petition_id": ["none"]})
+                      fields={"petition_id": [notes.note("none")]})
     now = runtime.clock.now()
     original = session.get(Petition, petition.repeat_of_id)
     petition.repeat_of_id, petition.status, petition.updated_at = None, "registered", now
@@ -284,7 +285,7 @@ def link_repeat(uow: UnitOfWork, *, runtime: Runtime, user: User, petition_id: i
     petition = for_user(session, user, petition_id)
     if petition.repeat_of_id is not None:
         raise Invalid("already linked as a repeat", reason="petition_already_repeat",
-                      fields={"petition_id": ["already linked"]})
+                      fields={"petition_id": [notes.note("already_linked")]})
     original = get(session, original_id)
     confirm_repeat(session, runtime, user=user, petition=petition, original=original)
     case = session.get(Case, petition.case_id) if petition.case_id else None
@@ -356,12 +357,12 @@ def correct(session: Session, runtime: Runtime, *, user: User, petition_id: int,
                         reason="petition_correct_forbidden")
     if petition.sealed:
         raise Invalid("a sealed forward keeps no content to correct", reason="petition_sealed",
-                      fields={"sealed": ["yes"]})
+                      fields={"sealed": [notes.note("sealed")]})
     changes = dict(changes)
     why = (changes.pop("reason", None) or "").strip()
     if "accused" in changes and petition.accused and not changes["accused"] and not why:
         raise Invalid("say why nobody is accused any more", reason="correction_reason_required",
-                      fields={"reason": ["required when the correction removes every accused"]})
+                      fields={"reason": [notes.note("required_no_accused")]})
     now = runtime.clock.now()
     merged = {"channel": petition.channel, "received_at": petition.received_at,
               "township": _unit_code(session, petition.township_id),
@@ -421,9 +422,9 @@ def withdraw(session: Session, runtime: Runtime, *, user: User, petition_id: int
         raise Forbidden("only the registering unit's clerks or a supervisor may record this",
                         reason="petition_withdraw_forbidden")
     if not (reason or "").strip():
-        raise Invalid("a reason is required", reason="reason_required", fields={"reason": ["required"]})
+        raise Invalid("a reason is required", reason="reason_required", fields={"reason": [notes.note("required")]})
     if petition.withdrawn_at is not None:
-        raise Invalid("already withdrawn", reason="petition_already_withdrawn", fields={"petition": ["withdrawn"]})
+        raise Invalid("already withdrawn", reason="petition_already_withdrawn", fields={"petition": [notes.note("withdrawn")]})
     now = runtime.clock.now()
     petition.withdrawn_at, petition.status, petition.updated_at = now, "withdrawn", now
     audit.record(session, at=now, actor=user.username, action="petition_withdrawn",

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from engine.audit import service as audit
 from engine.deadlines import service as deadlines
 from engine.errors import Conflict, Invalid
+from engine import notes
 from engine.inbox.models import Task
 from engine.org.models import User
 from engine.processes import scripts
@@ -27,7 +28,7 @@ def migrate_instances(uow: UnitOfWork, *, runtime: Runtime, instance_ids: list[s
     now = runtime.clock.now()
     if not instance_ids:
         raise Invalid("name at least one instance", reason="migration_no_instance",
-                      fields={"instance_ids": ["required"]})
+                      fields={"instance_ids": [notes.note("required")]})
     reports, refused = [], []
     for instance_id in dict.fromkeys(instance_ids):
         instance = store.lock_instance(session, runtime, instance_id)

@@ -19,6 +19,7 @@ from engine.documents.catalog import BY_KEY as DOCUMENT_TEMPLATES, JOB_KIND as D
 from engine.documents.catalog import step_documents
 from engine.jobs import service as jobs
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine import notes
 from engine.access import authority
 from engine.access import assignment as task_assignment
 from engine.inbox.models import Task
@@ -74,7 +75,7 @@ def deploy(uow: UnitOfWork, *, runtime: Runtime, files: list[tuple[str, bytes]],
     session = uow.session
     now = runtime.clock.now()
     if not files:
-        raise Invalid("no BPMN file given", reason="bpmn_file_missing", fields={"bpmn": ["required"]})
+        raise Invalid("no BPMN file given", reason="bpmn_file_missing", fields={"bpmn": [notes.note("required")]})
     roots = _parse_all(files)
     problems: list[Problem] = []
     # Which file defines each process id: a key in two files deploys twice, in file order.

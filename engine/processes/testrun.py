@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from engine import limits
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine import notes
 from engine.org.models import User
 from engine.processes import scripts
 from engine.processes.models import TestRun as Row
@@ -51,7 +52,7 @@ def start(uow: UnitOfWork, runtime: Runtime, *, files: list[tuple[str, bytes]], 
     """Start a draft (not deployed) and run it to its first wait."""
     session = uow.session
     if not files:
-        raise Invalid("no BPMN file given", reason="bpmn_file_missing", fields={"bpmn": ["required"]})
+        raise Invalid("no BPMN file given", reason="bpmn_file_missing", fields={"bpmn": [notes.note("required")]})
     name, payload = files[0]
     root = bpmn.parse_xml(payload, name)
     keys = bpmn.process_ids(root)
@@ -60,7 +61,7 @@ def start(uow: UnitOfWork, runtime: Runtime, *, files: list[tuple[str, bytes]], 
     key = process or keys[0]
     if key not in keys:
         raise Invalid("the file has no process %(key)r", reason="testrun_process_missing",
-                      params={"key": key}, fields={"process": [f"one of {keys}"]})
+                      params={"key": key}, fields={"process": [notes.note("one_of", options=keys)]})
     roots = {n: bpmn.parse_xml(d, n) for n, d in files}
     defined = {pid: n for n, r in roots.items() for pid in bpmn.process_ids(r)}
     sources, _ = store.resolve_sources(session, name, roots, dict(files), defined)

@@ -26,6 +26,7 @@ from engine.audit import service as audit
 from engine.cases.models import Case
 from engine.clues.models import Clue
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine import notes
 from engine.org.models import Unit, User
 from engine.petitions.models import Petition
 from engine.quality import rectification
@@ -63,7 +64,7 @@ def pass_score(runtime: Runtime) -> int:
 def quarter_period(runtime: Runtime, year: int, quarter: int) -> Period:
     if not 1 <= quarter <= 4:
         raise Invalid("a quarter is 1 to 4", reason="quarter_invalid",
-                      fields={"quarter": ["1 to 4"]})
+                      fields={"quarter": [notes.note("quarter_number")]})
     return calendar_period(runtime, kind="quarter", on=date(year, quarter * 3, 1))
 
 
@@ -182,21 +183,21 @@ def from_reviewed_unit(tree: Tree, user: User, township_id: int) -> bool:
 def _reviewer_users(session: Session, tree: Tree, scope: UnitInfo, names: list[str]) -> list[User]:
     if not names:
         raise Invalid("name at least one reviewer", reason="reviewers_missing",
-                      fields={"reviewers": ["at least one"]})
+                      fields={"reviewers": [notes.note("at_least_one")]})
     users = []
     for name in dict.fromkeys(names):
         user = session.scalar(select(User).where(User.username == name))
         if user is None or not user.active:
             raise Invalid("no active user %(name)s", reason="reviewer_unknown",
-                          params={"name": name}, fields={"reviewers": [name]})
+                          params={"name": name}, fields={"reviewers": [notes.note("name", name=name)]})
         if not REVIEWER_ROLES & user.roles:
             raise Invalid("%(name)s is neither a caseworker nor a supervisor",
                           reason="reviewer_role", params={"name": name},
-                          fields={"reviewers": [name]})
+                          fields={"reviewers": [notes.note("name", name=name)]})
         if not tree.contains(scope, user.unit_id) and not tree.contains(
                 tree.by_id[user.unit_id], scope.id):
             raise Invalid("%(name)s works outside the reviewing unit", reason="reviewer_outside",
-                          params={"name": name}, fields={"reviewers": [name]})
+                          params={"name": name}, fields={"reviewers": [notes.note("name", name=name)]})
         users.append(user)
     return users
 
@@ -218,11 +219,11 @@ def create_round(session: Session, runtime: Runtime, *, user: User, unit_code: s
     today = runtime.clock.local(runtime.clock.now()).date()
     if p.first > today:
         raise Invalid("that quarter has not begun", reason="quarter_future",
-                      fields={"quarter": ["in the future"]})
+                      fields={"quarter": [notes.note("future")]})
     share = default_share(runtime) if share is None else float(share)
     if not 0 < share <= 1:
         raise Invalid("the share is more than 0 and at most 1", reason="share_invalid",
-                      fields={"share": ["0 < share <= 1"]})
+                      fields={"share": [notes.note("share_range")]})
     _reviewer_users(session, tree, scope, reviewers)
     if session.scalar(select(ReviewRound.id).where(
             ReviewRound.unit_id == scope.id, ReviewRound.year == year,
@@ -317,11 +318,11 @@ def score(session: Session, runtime: Runtime, *, user: User, item_id: int, check
     unknown = [k for k in checks if k not in keys]
     if missing or unknown:
         raise Invalid("score every check of the list, and only those", reason="checks_incomplete",
-                      fields={"checks": missing + unknown})
+                      fields={"checks": [notes.note("check", key=k) for k in missing + unknown]})
     failed = [k for k in keys if not checks[k]]
     if failed and not comment.strip():
         raise Invalid("say what failed in a comment", reason="comment_required",
-                      fields={"comment": ["required when a check fails"]})
+                      fields={"comment": [notes.note("required_when_check_fails")]})
     item.checks = {k: bool(checks[k]) for k in keys}
     item.score = sum(c["points"] for c in rnd.checklist if checks[c["key"]])
     item.passed = item.score >= rnd.pass_score

@@ -27,6 +27,7 @@ from engine import glossary
 from engine.cases.models import Case
 from engine.clues.models import Clue
 from engine.errors import Invalid, NotFound
+from engine import notes
 from engine.jobs import service as jobs
 from engine.jobs.models import Job
 from engine.org.models import User
@@ -421,7 +422,7 @@ def job_file(runtime: Runtime, *, user: User, job_id: str) -> tuple[Path, str, s
     job = runtime.read(lambda uow: jobs.get(uow.session, user=user, job_id=job_id))
     if job.status != "done":
         raise Invalid("the ledger is %(status)s", reason="job_not_done",
-                      params={"status": job.status}, fields={"status": [job.status]})
+                      params={"status": job.status}, fields={"status": [notes.note("status", status=job.status)]})
     path = Path(job.result_path)
     if not path.exists():
         raise NotFound("the file is gone; build the ledger again", reason="job_file_gone")

@@ -23,6 +23,7 @@ from engine.clarifications.models import AccusationReferral, Clarification
 from engine.clues.models import DISPOSITIONS, FINDINGS, Clue
 from engine.deadlines.models import Deadline
 from engine.errors import Forbidden, Invalid, NotFound
+from engine import notes
 from engine.org.models import Unit, User
 from engine.petitions.models import CATEGORIES, CHANNELS, Petition
 from engine.quality.models import ReviewRound
@@ -61,9 +62,9 @@ class Period:
 def period(runtime: Runtime, *, first: date, last: date) -> Period:
     """The period of these dates (both included), in the deployment's time zone."""
     if last < first:
-        raise Invalid("`to` is before `from`", reason="report_period_reversed", fields={"to": ["must not be before from"]})
+        raise Invalid("`to` is before `from`", reason="report_period_reversed", fields={"to": [notes.note("before_from")]})
     if (last - first).days > MAX_DAYS:
-        raise Invalid("the period is too long", reason="report_period_too_long", fields={"to": ["at most 20 years"]})
+        raise Invalid("the period is too long", reason="report_period_too_long", fields={"to": [notes.note("max_years", years=20)]})
     tz = runtime.clock.tz
     start = datetime.combine(first, time(0), tzinfo=tz).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
@@ -82,7 +83,7 @@ def calendar_period(runtime: Runtime, *, kind: str, on: date, months: int | None
     size = months or {"month": 1, "quarter": 3, "year": 12}.get(kind)
     if size is None:
         raise Invalid("unknown period %(period)r", reason="report_period_unknown",
-                      params={"period": kind}, fields={"period": list(PERIOD_KINDS)})
+                      params={"period": kind}, fields={"period": notes.choices(PERIOD_KINDS)})
     first = date(on.year, (on.month - 1) // size * size + 1, 1)
     first = _add_months(first, -size * back)
     last = _add_months(first, size) - timedelta(days=1)
@@ -97,7 +98,7 @@ def resolve_period(runtime: Runtime, *, first: date | None, last: date | None,
         if first is None or last is None:
             missing = "from" if first is None else "to"
             raise Invalid("give both `from` and `to`", reason="report_period_incomplete",
-                          fields={missing: ["required with the other"]})
+                          fields={missing: [notes.note("required_with_other")]})
         return period(runtime, first=first, last=last)
     today = runtime.clock.local(runtime.clock.now()).date()
     return calendar_period(runtime, kind=kind or "month", on=on or today)
@@ -136,7 +137,7 @@ class Tree:
         unit = self.by_code.get(code)
         if unit is None:
             raise NotFound("unit %(unit)r not found", reason="unit_not_found", params={"unit": code},
-                           fields={"unit": ["unknown unit"]})
+                           fields={"unit": [notes.note("unknown_unit")]})
         return unit
 
     def children(self, unit: UnitInfo) -> list[UnitInfo]:
@@ -669,7 +670,7 @@ def submit(session: Session, runtime: Runtime, *, user: User, kind: str,
     one); recorded in the audit trail with the item numbers it covers."""
     if kind not in SUBMISSION_KINDS:
         raise Invalid("unknown report %(kind)r", reason="report_kind_unknown", params={"kind": kind},
-                      fields={"kind": list(SUBMISSION_KINDS)})
+                      fields={"kind": notes.choices(SUBMISSION_KINDS)})
     submitters = {"interference_registrar", "supervisor"} \
         if kind == "interference_quarterly_report" else {"supervisor", "caseworker"}
     if not submitters & user.roles:
@@ -682,19 +683,19 @@ def submit(session: Session, runtime: Runtime, *, user: User, kind: str,
         if unit.kind != "department":
             raise Invalid("departments report their interference registers",
                           reason="interference_report_not_department",
-                          fields={"kind": ["your unit is not a department"]})
+                          fields={"kind": [notes.note("not_department")]})
         months = _months(runtime, "interference_report_months")
     elif kind == "key_verification_report":
         if unit.kind != "township":
             raise Invalid("key verifications are reported by townships", reason="report_not_township",
-                          fields={"kind": ["your unit is not a township"]})
+                          fields={"kind": [notes.note("not_township")]})
         months = _months(runtime, "key_verification_months")
     else:
         months = _months(runtime, "feedback_months")
     p = calendar_period(runtime, kind="month", on=on or today, months=months,
                         back=0 if on else 1)
     if p.first > today:
-        raise Invalid("that period has not begun", reason="report_period_future", fields={"date": ["in the future"]})
+        raise Invalid("that period has not begun", reason="report_period_future", fields={"date": [notes.note("future")]})
     if kind == "interference_quarterly_report":
         numbers = supervision.interference_numbers(session, unit_id=unit.id, first=p.first,
                                                    last=p.last)

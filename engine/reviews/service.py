@@ -11,6 +11,7 @@ from engine.access import cases as case_access
 from engine.audit import service as audit
 from engine.cases.models import Case
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine import notes
 from engine.access import authority
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
@@ -48,16 +49,16 @@ def convene(session: Session, runtime: Runtime, *, user: User, case: Case | None
     codes = parse_units(members)
     if not codes:
         raise Invalid("a joint review needs at least one member unit", reason="review_members_required",
-                      fields={"review_members": ["name at least one member unit"]})
+                      fields={"review_members": [notes.note("member_unit_required")]})
     known = _units_by_code(session, codes + ([chair_unit] if chair_unit else []))
     unknown = [c for c in codes if c not in known]
     if unknown:
         raise Invalid("unknown member unit(s): %(units)s", reason="review_members_unknown",
                       params={"units": ", ".join(unknown)},
-                      fields={"review_members": [f"unknown unit {c}" for c in unknown]})
+                      fields={"review_members": [notes.note("unknown_unit_code", unit=c) for c in unknown]})
     if chair_unit and chair_unit not in known:
         raise Invalid("unknown chair unit %(unit)r", reason="review_chair_unknown",
-                      params={"unit": chair_unit}, fields={"chair_unit": ["unknown unit"]})
+                      params={"unit": chair_unit}, fields={"chair_unit": [notes.note("unknown_unit")]})
     now = runtime.clock.now()
     review = JointReview(case_id=case.id if case is not None else None, instance_id=instance_id,
                          subject=(subject or "").strip(), members=codes,
@@ -83,7 +84,7 @@ def find_open(session: Session, *, instance_id: str, review_id=None) -> JointRev
     if review is None:
         raise Invalid("this task belongs to no open joint review; convene it first",
                       reason="review_not_open",
-                      fields={"joint_review_id": ["no open joint review"]})
+                      fields={"joint_review_id": [notes.note("no_open_review")]})
     return review
 
 
@@ -93,11 +94,11 @@ def record_opinion(session: Session, runtime: Runtime, *, user: User, review: Jo
     reason = (reason or "").strip()
     if position not in POSITIONS:
         raise Invalid("position is agree, disagree or supplement", reason="review_position_unknown",
-                      fields={"position": [f"one of {', '.join(POSITIONS)}"]})
+                      fields={"position": [notes.note("one_of", options=", ".join(POSITIONS))]})
     if position in ("disagree", "supplement") and not reason:
         raise Invalid("a reason is required when the position is %(position)s",
                       reason="review_position_reason_required", params={"position": position},
-                      fields={"reason": [f"required when the position is {position}"]})
+                      fields={"reason": [notes.note("required_when_position", position=position)]})
     code = runtime.names.unit_codes(session, [unit_id]).get(unit_id)
     if code not in (review.members or []):
         raise Forbidden("unit %(unit)s is not a member of this joint review",
@@ -125,9 +126,9 @@ def decide(session: Session, runtime: Runtime, *, user: User, review: JointRevie
     if decision not in DECISIONS:
         raise Invalid("the decision is agree, disagree or supplement",
                       reason="review_decision_unknown",
-                      fields={"review_decision": [f"one of {', '.join(DECISIONS)}"]})
+                      fields={"review_decision": [notes.note("one_of", options=", ".join(DECISIONS))]})
     if not (note or "").strip():
-        raise Invalid("summarise the decision", reason="review_note_required", fields={"review_note": ["required"]})
+        raise Invalid("summarise the decision", reason="review_note_required", fields={"review_note": [notes.note("required")]})
     given = list(session.scalars(select(JointReviewOpinion).where(
         JointReviewOpinion.review_id == review.id)))
     codes = runtime.names.unit_codes(session, [o.unit_id for o in given])
@@ -135,7 +136,7 @@ def decide(session: Session, runtime: Runtime, *, user: User, review: JointRevie
     if missing:
         raise Invalid("still waiting for: %(units)s", reason="review_positions_missing",
                       params={"units": ", ".join(missing)},
-                      fields={"review_decision": ["not every member unit has stated its position"]})
+                      fields={"review_decision": [notes.note("positions_missing")]})
     now = runtime.clock.now()
     review.decision, review.decided_by_id, review.decided_at = decision, user.id, now
     tally = {p: sum(1 for o in given if o.position == p) for p in POSITIONS}

@@ -22,6 +22,7 @@ from engine.clues.models import Clue
 from engine.deadlines import service as deadlines
 from engine.deadlines.models import Deadline
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine import notes
 from engine.org.models import Unit, User, UserRole
 from engine.petitions.models import CATEGORIES
 from engine.runtime import Runtime
@@ -47,7 +48,7 @@ def _text(value, field: str, *, required: bool = True, limit: int | None = None)
     text = (value or "").strip() if isinstance(value, str) else ""
     if required and not text:
         raise Invalid("%(field)s is required", reason="field_required", params={"field": field},
-                      fields={field: ["required"]})
+                      fields={field: [notes.note("required")]})
     return text[:limit] if limit else text
 
 
@@ -56,7 +57,7 @@ def _unit(session: Session, code: str | None, field: str) -> Unit:
         if isinstance(code, str) and code else None
     if unit is None:
         raise Invalid("unknown unit %(code)s", reason="unit_unknown", params={"code": code or ""},
-                      fields={field: ["unknown unit"]})
+                      fields={field: [notes.note("unknown_unit")]})
     return unit
 
 
@@ -87,7 +88,7 @@ def cross_check_candidates(session: Session, *, targets: list[Unit]) -> list[Use
     zones = {z.id for z in (_ancestor(session, t, "zone") for t in targets) if z is not None}
     if len(zones) != 1:
         raise Invalid("a cross-check inspects townships of one collaboration zone",
-                      reason="cross_check_one_zone", fields={"targets": ["one zone"]})
+                      reason="cross_check_one_zone", fields={"targets": [notes.note("one_zone")]})
     zone = session.get(Unit, zones.pop())
     own = {t.id for t in (_township(session, u) for u in targets) if t is not None}
     towns = [u.id for u in session.scalars(select(Unit).where(
@@ -112,18 +113,18 @@ def _check_inspectors(session: Session, *, kind: str, targets: list[Unit],
         user = session.scalar(select(User).where(User.username == name, User.active.is_(True)))
         if user is None or not {"inspector", "supervisor"} & user.roles:
             raise Invalid("%(name)s is not an inspector", reason="inspector_unknown",
-                          params={"name": name}, fields={"inspectors": [name]})
+                          params={"name": name}, fields={"inspectors": [notes.note("name", name=name)]})
         unit = session.get(Unit, user.unit_id)
         town = _township(session, unit)
         if any(unit.path.startswith(p) for p in target_paths) or \
                 (town is not None and town.id in target_towns):
             raise Invalid("%(name)s works in an inspected township and must step aside (回避)",
                           reason="inspector_recused", params={"name": name},
-                          fields={"inspectors": [name]})
+                          fields={"inspectors": [notes.note("name", name=name)]})
         if allowed is not None and user.id not in allowed:
             raise Invalid("a cross-check draws inspectors from the other townships of the zone; "
                           "%(name)s is not one of them", reason="cross_check_inspector",
-                          params={"name": name}, fields={"inspectors": [name]})
+                          params={"name": name}, fields={"inspectors": [notes.note("name", name=name)]})
         users.append(user)
     return users
 
@@ -137,11 +138,11 @@ def plan(uow: UnitOfWork, *, runtime: Runtime, user: User, fields: dict) -> Insp
     kind = fields.get("kind")
     if kind not in INSPECTION_KINDS:
         raise Invalid("unknown inspection kind", reason="inspection_kind_unknown",
-                      fields={"kind": [f"one of {', '.join(INSPECTION_KINDS)}"]})
+                      fields={"kind": [notes.note("one_of", options=", ".join(INSPECTION_KINDS))]})
     codes = list(dict.fromkeys(fields.get("targets") or []))
     if not codes:
         raise Invalid("name at least one unit to inspect", reason="inspection_no_target",
-                      fields={"targets": ["required"]})
+                      fields={"targets": [notes.note("required")]})
     targets = [_unit(session, c, "targets") for c in codes]
     names = list(dict.fromkeys(fields.get("inspectors") or []))
     if not names and kind == "cross":
@@ -149,7 +150,7 @@ def plan(uow: UnitOfWork, *, runtime: Runtime, user: User, fields: dict) -> Insp
                  ][:CROSS_CHECK_INSPECTORS]
     if not names:
         raise Invalid("name the inspectors", reason="inspection_no_inspector",
-                      fields={"inspectors": ["required"]})
+                      fields={"inspectors": [notes.note("required")]})
     inspectors = _check_inspectors(session, kind=kind, targets=targets, usernames=names)
     now = runtime.clock.now()
     unit = session.get(Unit, user.unit_id)
@@ -217,15 +218,15 @@ def record_finding(session: Session, runtime: Runtime, *, user: User, inspection
     target_paths = [_unit(session, c, "targets").path for c in inspection.targets]
     if not any(unit.path.startswith(p) for p in target_paths):
         raise Invalid("the unit was not inspected", reason="finding_unit_not_target",
-                      fields={"unit": ["not inspected"]})
+                      fields={"unit": [notes.note("not_inspected")]})
     category = fields.get("category") or "other"
     if category not in CATEGORIES:
         raise Invalid("unknown category", reason="category_unknown",
-                      fields={"category": list(CATEGORIES)})
+                      fields={"category": notes.choices(CATEGORIES)})
     limit = fields.get("time_limit_days") or _default_days(runtime)
     if not isinstance(limit, int) or not 1 <= limit <= 366:
         raise Invalid("the time limit is 1 to 366 days", reason="time_limit_range",
-                      fields={"time_limit_days": ["1..366"]})
+                      fields={"time_limit_days": [notes.note("days_range")]})
     supervising = None
     if inspection.kind == "patrol" or fields.get("supervising_unit"):
         # 双反馈: a village's finding also goes to its township committee, which supervises.
@@ -234,7 +235,7 @@ def record_finding(session: Session, runtime: Runtime, *, user: User, inspection
         if supervising is None or supervising.id == unit.id:
             raise Invalid("a patrol finding about a village names the township that supervises "
                           "its rectification", reason="patrol_needs_township",
-                          fields={"supervising_unit": ["required"]})
+                          fields={"supervising_unit": [notes.note("required")]})
     now = runtime.clock.now()
     owner = session.get(Unit, inspection.unit_id)
     finding = Finding(
@@ -309,10 +310,10 @@ def findings_submitted(session: Session, runtime: Runtime, *, inspection: Inspec
     count = len(findings_of(session, inspection.id))
     if not count and not no_problems:
         raise Invalid("record the problems found (or state that none were found)",
-                      reason="findings_missing", fields={"no_problems": ["or record findings"]})
+                      reason="findings_missing", fields={"no_problems": [notes.note("or_record_findings")]})
     if count and no_problems:
         raise Invalid("findings were recorded: untick 'no problems found'",
-                      reason="findings_contradict", fields={"no_problems": ["findings exist"]})
+                      reason="findings_contradict", fields={"no_problems": [notes.note("findings_exist")]})
     inspection.status = "findings_recorded"
     audit.record(session, at=runtime.clock.now(), actor=user.username,
                  action="inspection_findings_submitted", instance_id=inspection.instance_id,
@@ -414,7 +415,7 @@ def supervise(session: Session, runtime: Runtime, *, finding: Finding, user: Use
         finding.status = "rectifying"
         if not (comment or "").strip():
             raise Invalid("say what is still missing", reason="supervision_reason_required",
-                          fields={"supervision_comment": ["required"]})
+                          fields={"supervision_comment": [notes.note("required")]})
     _entry(session, runtime, finding, user, "supervision",
            ("同意报送验收：" if agreed else "督促继续整改：") + (comment or "").strip())
 
@@ -430,7 +431,7 @@ def verify(session: Session, runtime: Runtime, *, finding: Finding, user: User, 
         if not (comment or "").strip():
             raise Invalid("say why the rectification is not accepted",
                           reason="verification_reason_required",
-                          fields={"verification_comment": ["required"]})
+                          fields={"verification_comment": [notes.note("required")]})
         finding.status = "rectifying"
         _entry(session, runtime, finding, user, "refused", comment.strip())
         return
@@ -588,7 +589,7 @@ def finding_to_clue(uow: UnitOfWork, *, runtime: Runtime, user: User, finding_id
         raise Conflict("this finding is a clue already", reason="finding_clue_exists")
     if not finding.person_name:
         raise Invalid("only a finding about a person can become a clue",
-                      reason="finding_clue_no_person", fields={"person_name": ["required"]})
+                      reason="finding_clue_no_person", fields={"person_name": [notes.note("required")]})
     handling = session.get(Unit, inspection.unit_id)
     clue = _open_clue(uow, runtime, user=user, handling=handling, source="inspection",
                       name=finding.person_name, post=finding.person_post,
@@ -613,7 +614,7 @@ def _interference_values(fields: dict, *, current: InterferenceEntry | None = No
     merged.update({k: v for k, v in fields.items() if k in INTERFERENCE_FIELDS})
     if merged.get("matter_kind") not in INTERFERENCE_MATTERS:
         raise Invalid("unknown kind of matter", reason="interference_matter_unknown",
-                      fields={"matter_kind": list(INTERFERENCE_MATTERS)})
+                      fields={"matter_kind": notes.choices(INTERFERENCE_MATTERS)})
     occurred = merged.get("occurred_on")
     if isinstance(occurred, str):
         try:
@@ -622,7 +623,7 @@ def _interference_values(fields: dict, *, current: InterferenceEntry | None = No
             occurred = None
     if not isinstance(occurred, date):
         raise Invalid("give the date of the intervention", reason="interference_date",
-                      fields={"occurred_on": ["a date"]})
+                      fields={"occurred_on": [notes.note("a_date")]})
     return {"cadre_name": _text(merged.get("cadre_name"), "cadre_name", limit=100),
             "cadre_unit": _text(merged.get("cadre_unit"), "cadre_unit", required=False,
                                 limit=200),
@@ -682,7 +683,7 @@ def correct_interference(session: Session, runtime: Runtime, *, user: User, entr
                for k, v in values.items() if getattr(row, k) != v}
     if not changes:
         raise Invalid("nothing changed", reason="interference_unchanged",
-                      fields={"_schema": ["no change"]})
+                      fields={"_schema": [notes.note("no_change")]})
     now = runtime.clock.now()
     for k, v in values.items():
         setattr(row, k, v)

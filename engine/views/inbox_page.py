@@ -12,6 +12,7 @@ from engine.access import authority
 from engine.cases.models import Case
 from engine.deadlines import service as deadlines
 from engine.errors import Invalid, NotFound
+from engine import notes
 from engine.inbox import service as inbox
 from engine.supervision import service as supervision
 from engine.worknotes import service as worknotes
@@ -66,16 +67,16 @@ def clean(query: dict) -> dict:
     out = {k: v for k, v in out.items() if v}
     if out.get("tab", "mine") not in TABS:
         raise Invalid("unknown tab %(value)r", reason="inbox_tab_unknown",
-                      params={"value": out["tab"]}, fields={"tab": [", ".join(TABS)]})
+                      params={"value": out["tab"]}, fields={"tab": [notes.note("options", options=", ".join(TABS))]})
     if out.get("sort", "due") not in SORTS:
         raise Invalid("unknown sort %(value)r", reason="inbox_sort_unknown",
-                      params={"value": out["sort"]}, fields={"sort": [", ".join(SORTS)]})
+                      params={"value": out["sort"]}, fields={"sort": [notes.note("options", options=", ".join(SORTS))]})
     if out.get("category", "other") not in CATEGORIES:
         raise Invalid("unknown category %(value)r", reason="inbox_category_unknown",
-                      params={"value": out["category"]}, fields={"category": ["unknown"]})
+                      params={"value": out["category"]}, fields={"category": [notes.note("unknown")]})
     if len(out.get("q", "")) > 200:
         raise Invalid("the search text is too long", reason="inbox_search_too_long",
-                      fields={"q": ["at most 200 characters"]})
+                      fields={"q": [notes.note("max_length", max=200)]})
     return out
 
 
@@ -286,10 +287,10 @@ def save(session: Session, *, user: User, name: str, query: dict, now: datetime)
     """Save (or replace) a named filter of the user's inbox."""
     name = (name or "").strip()
     if not name:
-        raise Invalid("give the filter a name", reason="filter_name_required", fields={"name": ["required"]})
+        raise Invalid("give the filter a name", reason="filter_name_required", fields={"name": [notes.note("required")]})
     if len(name) > 100:
         raise Invalid("the name is too long", reason="filter_name_too_long",
-                      fields={"name": ["at most 100 characters"]})
+                      fields={"name": [notes.note("max_length", max=100)]})
     query = clean(query)
     row = session.scalar(select(SavedFilter).where(SavedFilter.user_id == user.id,
                                                    SavedFilter.name == name))

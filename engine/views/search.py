@@ -14,6 +14,7 @@ from engine.cases.models import Case
 from engine.clues import service as clues
 from engine.clues.models import Clue
 from engine.errors import Invalid
+from engine import notes
 from engine.org.models import Unit, User
 from engine.petitions import service as petitions
 from engine.petitions.models import Petition
@@ -84,10 +85,10 @@ def search(session: Session, user: User, q: str, *, kind: str | None = None,
     """The newest records matching every word of `q` that the user may see."""
     q = (q or "").strip()
     if len(q) > MAX_QUERY:
-        raise Invalid("the search text is too long", fields={"q": ["at most 200 characters"]},
+        raise Invalid("the search text is too long", fields={"q": [notes.note("max_length", max=200)]},
                       reason="search_too_long", params={"max": MAX_QUERY})
     if kind is not None and kind not in KINDS:
-        raise Invalid("unknown kind %(kind)s", fields={"kind": ["petition, clue or case"]},
+        raise Invalid("unknown kind %(kind)s", fields={"kind": [notes.note("search_kinds")]},
                       reason="search_kind_unknown", params={"kind": kind})
     match = query.matches(session, q)
     if match is None:

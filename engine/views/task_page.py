@@ -10,6 +10,7 @@ from engine.audit import service as audit
 from engine.cases.models import Case
 from engine.deadlines import service as deadlines
 from engine.errors import Invalid
+from engine import notes
 from engine.access import authority
 from engine.views import case_record
 from engine.views import inbox_page as filters
@@ -160,6 +161,6 @@ def reveal_for_task(session: Session, runtime: Runtime, *, user: User, task_id: 
         if task.case_id else None
     if row is None:
         raise Invalid("this task's case has no petition", reason="task_case_no_petition",
-                      fields={"reason": ["no petition"]})
+                      fields={"reason": [notes.note("no_petition")]})
     return petitions.reveal(session, runtime, user=user, petition_id=row["petition_id"],
                             reason=reason)

@@ -23,6 +23,7 @@ from engine.audit import service as audit
 from engine.cases import service as cases
 from engine.config import ROOT
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine import notes
 from engine.jobs import service as jobs
 from engine.org.models import Unit, User
 from engine.petitions.models import Petition
@@ -41,7 +42,7 @@ def _text(value, field: str, *, limit: int | None = None, required: bool = True)
     text = value.strip() if isinstance(value, str) else ""
     if required and not text:
         raise Invalid("%(field)s is required", reason="field_required", params={"field": field},
-                      fields={field: ["required"]})
+                      fields={field: [notes.note("required")]})
     return text[:limit] if limit else text
 
 
@@ -57,10 +58,10 @@ def _check_text(session: Session, *, title: str, body: str, accused_name: str,
     text = f"{title}\n{body}"
     if any(value in text for value in reporter_values(session)):
         raise Invalid("the text holds a reporter's personal data", reason="disclosure_reporter_data",
-                      fields={"body": ["reporter data"]})
+                      fields={"body": [notes.note("reporter_data")]})
     if accused_name and not name_publicly and accused_name in text:
         raise Invalid("the text names the accused, but the decision does not say 点名通报",
-                      reason="disclosure_names_accused", fields={"body": ["accused named"]})
+                      reason="disclosure_names_accused", fields={"body": [notes.note("accused_named")]})
 
 
 def _matter_body(session: Session, matter: VillageMatter) -> str:
@@ -104,20 +105,20 @@ def create(uow: UnitOfWork, *, runtime: Runtime, user: User, fields: dict) -> Di
         if isinstance(code, str) and code else session.get(Unit, user.unit_id)
     if unit is None:
         raise Invalid("unknown unit %(code)s", reason="unit_unknown", params={"code": code or ""},
-                      fields={"unit": ["unknown unit"]})
+                      fields={"unit": [notes.note("unknown_unit")]})
     if not access.may_edit_disclosure(session, user, unit.id):
         raise Forbidden("only a disclosure editor of the unit or above writes its items",
                         reason="disclosure_forbidden")
     kind = fields.get("kind")
     if kind not in DISCLOSURE_KINDS:
         raise Invalid("unknown kind of disclosure", reason="disclosure_kind_unknown",
-                      fields={"kind": list(DISCLOSURE_KINDS)})
+                      fields={"kind": notes.choices(DISCLOSURE_KINDS)})
     matter = None
     if fields.get("matter_id") is not None:
         matter = village.get_matter(session, fields["matter_id"])
         if matter.unit_id != unit.id:
             raise Invalid("the matter belongs to another village", reason="disclosure_matter_unit",
-                          fields={"matter_id": ["another village"]})
+                          fields={"matter_id": [notes.note("another_village")]})
     body = fields.get("body") or ""
     if not body.strip() and matter is not None:
         body = _matter_body(session, matter)
@@ -180,7 +181,7 @@ def decided(session: Session, runtime: Runtime, *, item: DisclosureItem, user: U
     elif not opinion.strip():
         raise Invalid("%(field)s is required", reason="field_required",
                       params={"field": "approval_opinion"},
-                      fields={"approval_opinion": ["required"]})
+                      fields={"approval_opinion": [notes.note("required")]})
     audit.record(session, at=now, actor=user.username,
                  action="disclosure_approved" if approved else "disclosure_sent_back",
                  instance_id=item.instance_id,

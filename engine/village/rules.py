@@ -7,6 +7,7 @@ supervision committee's check is refused when it runs) and the rules its form mu
 rule is refused unless a supervisor overrode it with a reason).
 """
 from __future__ import annotations
+from engine import notes
 
 from datetime import date
 from fractions import Fraction
@@ -51,15 +52,15 @@ def carried(*, present: int, votes_for: int, majority: str) -> bool:
 def meeting_errors(*, members: int, present: int, votes_for: int, votes_against: int,
                    votes_abstain: int) -> dict[str, list[str]]:
     """Field errors of a meeting record that cannot be true (not rules: arithmetic)."""
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[notes.Note]] = {}
     if members < 1:
-        errors["members"] = ["at least 1"]
+        errors["members"] = [notes.note("min_members")]
     if present < 0 or present > members:
-        errors["present"] = ["between 0 and the members"]
+        errors["present"] = [notes.note("present_range")]
     if min(votes_for, votes_against, votes_abstain) < 0:
-        errors["votes_for"] = ["not negative"]
+        errors["votes_for"] = [notes.note("not_negative")]
     elif votes_for + votes_against + votes_abstain > present:
-        errors["votes_for"] = ["the votes add up to more than those present"]
+        errors["votes_for"] = [notes.note("votes_exceed")]
     return errors
 
 

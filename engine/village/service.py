@@ -21,6 +21,7 @@ from engine.audit import service as audit
 from engine.cases import service as cases
 from engine.clues.models import Clue
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine import notes
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
 from engine.processes import service as processes
@@ -55,7 +56,7 @@ def _text(value, field: str, *, limit: int | None = None, required: bool = True)
     text = value.strip() if isinstance(value, str) else ""
     if required and not text:
         raise Invalid("%(field)s is required", reason="field_required", params={"field": field},
-                      fields={field: ["required"]})
+                      fields={field: [notes.note("required")]})
     return text[:limit] if limit else text
 
 
@@ -71,7 +72,7 @@ def start(uow: UnitOfWork, *, runtime: Runtime, user: User, fields: dict) -> Vil
     kind = fields.get("kind")
     if kind not in MATTER_KINDS:
         raise Invalid("unknown kind of village matter", reason="village_kind_unknown",
-                      fields={"kind": list(MATTER_KINDS)})
+                      fields={"kind": notes.choices(MATTER_KINDS)})
     unit = session.get(Unit, user.unit_id)
     if not access.may_start(user, unit):
         raise Forbidden("only the village's officers start its matters",
@@ -182,7 +183,7 @@ def _keep_rules(session: Session, runtime: Runtime, *, matter: VillageMatter, us
             raise Invalid("rule broken: %(rule_name)s; a supervisor above the village may "
                           "override it with a reason", reason="village_rule_broken",
                           params={"rule": rule, "rule_name": RULE_LABELS[rule]},
-                          fields={"rule": [rule]})
+                          fields={"rule": [notes.note("rule", rule=rule)]})
         override.used_at = runtime.clock.now()
         used.append(rule)
     return used
@@ -219,7 +220,7 @@ def _int(data: dict, field: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise Invalid("%(field)s is required", reason="field_required", params={"field": field},
-                      fields={field: ["a whole number"]}) from None
+                      fields={field: [notes.note("whole_number")]}) from None
 
 
 def record_meeting(session: Session, runtime: Runtime, *, matter: VillageMatter, user: User,
@@ -297,7 +298,7 @@ def override(uow: UnitOfWork, *, runtime: Runtime, user: User, matter_id: int, r
                         reason="village_override_forbidden")
     if rule not in rules.RULES:
         raise Invalid("unknown rule", reason="village_rule_unknown",
-                      fields={"rule": list(rules.RULES)})
+                      fields={"rule": notes.choices(rules.RULES)})
     reason = _text(reason, "reason", limit=2000)
     if matter.status != "running":
         raise Conflict("the matter is finished", reason="village_matter_finished")

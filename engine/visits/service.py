@@ -12,6 +12,7 @@ from engine.access import cases as case_access
 from engine.audit import service as audit
 from engine.cases.models import Case
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine import notes as field_notes  # `notes` is a return visit's text here
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
 from engine.petitions.models import Petition
@@ -41,13 +42,13 @@ def record_visit(session: Session, *, case_id: int | None, kind: str, petition_i
     """A return visit to the reporter or to a cleared cadre; audited (never who the reporter is)."""
     if kind not in ("reporter", "cadre"):
         raise Invalid("a return visit is to the reporter or to a cadre", reason="visit_kind_unknown",
-                      fields={"kind": ["unknown"]})
+                      fields={"kind": [field_notes.note("unknown")]})
     if satisfaction is not None and satisfaction not in SATISFACTION:
         raise Invalid("one of %(options)s", reason="visit_satisfaction_unknown",
-                      params={"options": ", ".join(SATISFACTION)}, fields={"satisfaction": ["unknown"]})
+                      params={"options": ", ".join(SATISFACTION)}, fields={"satisfaction": [field_notes.note("unknown")]})
     if kind == "reporter" and satisfaction is None:
         raise Invalid("record the reporter's satisfaction", reason="visit_satisfaction_required",
-                      fields={"satisfaction": ["required"]})
+                      fields={"satisfaction": [field_notes.note("required")]})
     if case_id is None:  # a designer's test run without a case: nothing to record
         return None
     visit = ReturnVisit(case_id=case_id, petition_id=petition_id, kind=kind,
@@ -65,7 +66,7 @@ def give_feedback(session: Session, *, case_id: int | None, petition_id: int | N
                   method: str, summary: str, round_: int, actor: str, now: datetime) -> None:
     """The result was fed back to the real-name reporter (how, not to whom)."""
     if not (summary or "").strip():
-        raise Invalid("say what was fed back", reason="feedback_summary_required", fields={"feedback_summary": ["required"]})
+        raise Invalid("say what was fed back", reason="feedback_summary_required", fields={"feedback_summary": [field_notes.note("required")]})
     if case_id is not None:
         audit.record(session, at=now, actor=actor, action="result_fed_back", case_id=case_id,
                      detail={"petition_id": petition_id, "method": method, "round": round_})
@@ -75,14 +76,14 @@ def review(session: Session, *, case_id: int | None, visit_id: int | None, decis
            reason: str, rehandled: int, actor: str, now: datetime) -> None:
     """A supervisor reviews a dissatisfied return visit: re-handle (reopens) or uphold."""
     if decision not in ("rehandle", "uphold"):
-        raise Invalid("rehandle or uphold", reason="visit_review_decision_unknown", fields={"review_decision": ["unknown"]})
+        raise Invalid("rehandle or uphold", reason="visit_review_decision_unknown", fields={"review_decision": [field_notes.note("unknown")]})
     if decision == "rehandle" and rehandled >= MAX_REHANDLING:
         raise Invalid("already re-handled %(times)s times: uphold and close, or escalate",
                       reason="visit_rehandling_exhausted", params={"times": rehandled},
-                      fields={"review_decision": [f"at most {MAX_REHANDLING} re-handlings"]})
+                      fields={"review_decision": [field_notes.note("max_rehandlings", n=MAX_REHANDLING)]})
     if not (reason or "").strip():
         raise Invalid("give the review's reasons", reason="visit_review_reason_required",
-                      fields={"review_reason": ["required"]})
+                      fields={"review_reason": [field_notes.note("required")]})
     visit = session.get(ReturnVisit, visit_id) if visit_id else None
     if visit is not None and decision == "rehandle":
         visit.reopened = True
@@ -137,20 +138,20 @@ def request_transfer(uow: UnitOfWork, *, runtime: Runtime, user: User, case_id: 
     case = case_access.case_for_user(session, user, case_id)
     if case.handling_unit_id is None:
         raise Invalid("the case has no handling unit yet", reason="case_no_handling_unit",
-                      fields={"case_id": ["not assigned"]})
+                      fields={"case_id": [field_notes.note("not_assigned")]})
     if user.unit_id != case.handling_unit_id or not {"caseworker", "supervisor"} & user.roles:
         raise Forbidden("only the handling unit asks to transfer its matter",
                         reason="transfer_forbidden")
     target = session.scalar(select(Unit).where(Unit.code == (to_unit or "").strip(),
                                                Unit.active.is_(True)))
     if target is None:
-        raise Invalid("unknown unit", reason="transfer_unit_unknown", fields={"to_unit": ["unknown unit"]})
+        raise Invalid("unknown unit", reason="transfer_unit_unknown", fields={"to_unit": [field_notes.note("unknown_unit")]})
     if target.id == case.handling_unit_id:
         raise Invalid("the matter is already handled there", reason="transfer_same_unit",
-                      fields={"to_unit": ["same unit"]})
+                      fields={"to_unit": [field_notes.note("same_unit")]})
     if not (reason or "").strip():
         raise Invalid("give the reason for the transfer", reason="transfer_reason_required",
-                      fields={"reason": ["required"]})
+                      fields={"reason": [field_notes.note("required")]})
     pending = session.scalar(select(Task.id).where(Task.case_id == case.id,
                                                    Task.process_key == TRANSFER_PROCESS,
                                                    Task.status == "open").limit(1))
@@ -184,11 +185,11 @@ def decide_transfer(session: Session, *, case: Case | None, approved: bool, from
         return
     if _code(session, case.handling_unit_id) != from_unit:
         raise Invalid("the handling unit changed since the request", reason="transfer_stale",
-                      fields={"transfer_approved": ["stale request"]})
+                      fields={"transfer_approved": [field_notes.note("stale_request")]})
     target = session.scalar(select(Unit.id).where(Unit.code == to_unit, Unit.active.is_(True)))
     if target is None:
         raise Invalid("the target unit no longer exists", reason="transfer_unit_gone",
-                      fields={"transfer_approved": ["unknown"]})
+                      fields={"transfer_approved": [field_notes.note("unknown")]})
     if case.first_handling_unit_id is None:  # the first unit stays accountable from now on
         case.first_handling_unit_id = case.handling_unit_id
     if case.handling_unit_id is not None:

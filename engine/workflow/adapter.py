@@ -218,7 +218,8 @@ def policy_problems(compiled: CompiledSpec) -> list[Problem]:
     problems = []
     for element_id, mode, text in scripting.expressions(
             [compiled.spec, *compiled.subprocess_specs.values()]):
-        problems.extend(Problem.coded("script_refused", detail=f.message, element_id=element_id)
+        problems.extend(Problem.coded("script_refused", detail=f.message, element_id=element_id,
+                                      **scripting.rule_params(f.code, f.params))
                         for f in scripting.check(text, mode))
     return problems
 

@@ -5,6 +5,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 
+from engine import notes
+
 _TYPES = {
     "string": {"type": "string"},
     "long": {"type": "integer"},
@@ -65,10 +67,27 @@ def _drop_empty_required(node: dict) -> None:
             _drop_empty_required(child)
 
 
+# jsonschema's validator → the code of its note (its English text stays jsonschema's).
+NOTE_CODES = {"type": "wrong_type", "enum": "not_an_option", "minLength": "too_short",
+              "maxLength": "max_length", "minimum": "too_small", "exclusiveMinimum": "too_small",
+              "maximum": "too_large", "exclusiveMaximum": "too_large"}
+FORMAT_CODES = {"date": "not_a_date", "date-time": "not_a_date_time"}
+
+
+def _note(error) -> notes.Note:
+    """jsonschema's note on one field, coded by its validator (and that validator's value)."""
+    if error.validator == "format":
+        code = FORMAT_CODES.get(error.validator_value, "wrong_type")
+    else:
+        code = NOTE_CODES.get(error.validator, "invalid")
+    params = {"max": error.validator_value} if code == "max_length" else {}
+    return notes.Note(code, error.message, **params)
+
+
 def validate(schema: dict | None, data: Any) -> dict[str, list[str]]:
-    """Return field errors keyed by dotted path (empty when valid)."""
+    """Return field errors keyed by dotted path (empty when valid), each a coded note."""
     if not isinstance(data, dict):
-        return {"_schema": ["must be a JSON object"]}
+        return {"_schema": [notes.note("json_object")]}
     if schema is None:
         return {}
     errors: dict[str, list[str]] = {}
@@ -78,12 +97,12 @@ def validate(schema: dict | None, data: Any) -> dict[str, list[str]]:
         if error.validator == "required":
             missing = error.message.split("'")[1] if "'" in error.message else ""
             key = f"{path}.{missing}" if path else missing
-            errors.setdefault(key, []).append("required")
+            errors.setdefault(key, []).append(notes.note("required"))
         elif error.validator == "additionalProperties":
             allowed = set(error.schema.get("properties", {}))
             for extra in sorted(set(error.instance) - allowed):
                 key = f"{path}.{extra}" if path else extra
-                errors.setdefault(key, []).append("unknown field")
+                errors.setdefault(key, []).append(notes.note("unknown_field"))
         else:
-            errors.setdefault(path or "_schema", []).append(error.message)
+            errors.setdefault(path or "_schema", []).append(_note(error))
     return errors

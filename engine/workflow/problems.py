@@ -257,7 +257,8 @@ def runtime_problem(exc: Exception, task) -> Problem:
     from .scripting import ScriptRefused
     if isinstance(cause, ScriptRefused) and isinstance(exc, WorkflowTaskException):
         # The sandbox's own words (budget, policy), already naming the element.
-        return _coded("task_failed", where, detail=clean(exc.args[0] if exc.args else cause))
+        return _coded("task_failed", where, detail=clean(exc.args[0] if exc.args else cause),
+                      **cause.rule())
     if isinstance(cause, Exception) and not isinstance(cause, WorkflowException):
         return _coded("task_failed", where, detail=f"{type(cause).__name__}: {clean(cause)}")
     if isinstance(exc, WorkflowTaskException):

@@ -223,7 +223,7 @@ class Pool:
                         raise ScriptRefused("too many helper calls")
                     answer = {"value": call_helper(reply["call"], reply.get("args"))}
                 except ScriptRefused as exc:
-                    answer = {"refused": exc.reason}
+                    answer = {"refused": exc.reason, "code": exc.code, "params": exc.params}
                 except Exception as exc:  # a helper's own error goes back as the script's error
                     answer = {"failed": f"{type(exc).__name__}: {exc}"}
                 worker.send(answer)
@@ -236,7 +236,8 @@ class Pool:
         for line in reply.get("printed") or []:
             _log_print(line)
         if "refused" in reply:
-            raise ScriptRefused(str(reply["refused"]), reply.get("line"))
+            raise ScriptRefused(str(reply["refused"]), reply.get("line"), reply.get("code"),
+                                reply.get("params"))
         if "failed" in reply:
             raise ScriptFailed(str(reply["failed"]), reply.get("line"))
         return reply.get("result")
@@ -351,7 +352,8 @@ def _worker_main(memory_mb: int) -> None:
             send({"call": name, "args": list(args)})
             answer = receive()
             if "refused" in answer:
-                raise scripting.ScriptRefused(str(answer["refused"]))
+                raise scripting.ScriptRefused(str(answer["refused"]), code=answer.get("code"),
+                                              params=answer.get("params"))
             if "failed" in answer:
                 raise scripting.ScriptFailed(str(answer["failed"]))
             return answer.get("value")
@@ -381,8 +383,8 @@ def _worker_main(memory_mb: int) -> None:
             values.depth(result)
             reply = {"result": result, "printed": printed}
         except scripting.ScriptRefused as exc:
-            reply = {"refused": exc.reason, "line": exc.line,
-                     "retire": exc.reason == "out of memory"}
+            reply = {"refused": exc.reason, "line": exc.line, "code": exc.code,
+                     "params": exc.params, "retire": exc.reason == "out of memory"}
         except scripting.ScriptFailed as exc:
             reply = {"failed": str(exc), "line": exc.line}
         except values.TooDeep as exc:

@@ -92,11 +92,27 @@ log = logging.getLogger("cluedesk.scripts")
 
 
 class ScriptRefused(Exception):
-    """A script or expression broke the policy or exhausted its budget."""
+    """A script or expression broke the policy or exhausted its budget. `reason` is the English
+    text; `code` and `params` (texts) name the rule for the pages when it has one."""
 
-    def __init__(self, reason: str, line: int | None = None):
+    def __init__(self, reason: str, line: int | None = None, code: str | None = None,
+                 params: dict | None = None):
         self.reason, self.line = reason, line
+        self.code, self.params = code, {k: str(v) for k, v in (params or {}).items()}
         super().__init__(f"{reason} (line {line})" if line else reason)
+
+    @classmethod
+    def of(cls, finding: Finding) -> ScriptRefused:
+        return cls(finding.message, finding.line, finding.code, finding.params)
+
+    def rule(self) -> dict:
+        return rule_params(self.code, self.params)
+
+
+def rule_params(code: str | None, params: dict) -> dict:
+    """A refusal's rule as a problem's params: `rule` and each of its values as `rule_<name>`
+    (the pages say the rule in the user's language; none when the words are RestrictedPython's)."""
+    return {"rule": code, **{f"rule_{k}": v for k, v in params.items()}} if code else {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -107,6 +123,8 @@ class ScriptRefused(Exception):
 class Finding:
     message: str
     line: int | None
+    code: str | None = None  # the rule, for the pages (None: RestrictedPython's own words)
+    params: dict = field(default_factory=dict)
 
 
 class _Policy(RestrictingNodeTransformer):
@@ -117,14 +135,18 @@ class _Policy(RestrictingNodeTransformer):
         super().__init__(errors=[], warnings=[], used_names={})
         self._found: list[tuple[tuple, Finding]] = []
 
-    def error(self, node, info):
+    def error(self, node, info, code: str | None = None, **params):
         # RestrictedPython's wording for `_` names, in ours (one message per refusal kind).
-        info = re.sub(r'^"([^"]+)" is an invalid (variable|attribute) name because it starts '
-                      r'with "_"\.?$', lambda m: f"the {'name' if m[2] == 'variable' else m[2]} "
-                      f"{m[1]!r} is not allowed", info)
+        underscore = re.fullmatch(r'"([^"]+)" is an invalid (variable|attribute) name because '
+                                  r'it starts with "_"\.?', info)
+        if underscore:
+            kind = "name" if underscore[2] == "variable" else underscore[2]
+            info = f"the {kind} {underscore[1]!r} is not allowed"
+            code, params = f"{kind}_not_allowed", {"name": underscore[1]}
         line = getattr(node, "lineno", None)
         self._found.append(((line or 0, getattr(node, "end_col_offset", 0) or 0, len(self._found)),
-                            Finding(info.rstrip("."), line)))
+                            Finding(info.rstrip("."), line, code,
+                                    {k: str(v) for k, v in params.items()})))
 
     @property
     def findings(self) -> list[Finding]:
@@ -134,20 +156,23 @@ class _Policy(RestrictingNodeTransformer):
     def visit(self, node):
         what = _FORBIDDEN_NODES.get(type(node))
         if what is not None:
-            self.error(node, f"{what} is not allowed in scripts")
+            self.error(node, f"{what} is not allowed in scripts", "node_not_allowed", what=what)
             return node
         return super().visit(node)
 
     def visit_Name(self, node):
         if node.id in _UNAVAILABLE and isinstance(node.ctx, ast.Load):
-            self.error(node, f"{node.id!r} is not available in scripts")
+            self.error(node, f"{node.id!r} is not available in scripts", "name_unavailable",
+                       name=node.id)
         return super().visit_Name(node)
 
     def visit_Attribute(self, node):
         if not isinstance(node.ctx, ast.Load):
-            self.error(node, f"assigning the attribute {node.attr!r} is not allowed")
+            self.error(node, f"assigning the attribute {node.attr!r} is not allowed",
+                       "attribute_assigned", name=node.attr)
         elif node.attr not in ALLOWED_ATTRIBUTES and not node.attr.startswith("_"):
-            self.error(node, f"the attribute {node.attr!r} is not allowed")
+            self.error(node, f"the attribute {node.attr!r} is not allowed",
+                       "attribute_not_allowed", name=node.attr)
         return super().visit_Attribute(node)
 
     def visit_AugAssign(self, node):
@@ -166,43 +191,47 @@ class _Policy(RestrictingNodeTransformer):
 
     def visit_Lambda(self, node):
         if node.args.defaults or node.args.kw_defaults and any(node.args.kw_defaults):
-            self.error(node, "lambda default values are not allowed")
+            self.error(node, "lambda default values are not allowed", "lambda_defaults")
         return super().visit_Lambda(node)
 
     def visit_FunctionDef(self, node):
         # A plain `def`: no decorators, no default values (as for lambdas), no annotations;
         # `yield`, `global` and `nonlocal` stay refused node by node; `_` names as everywhere.
         if node.decorator_list:
-            self.error(node, "decorators are not allowed in scripts")
+            self.error(node, "decorators are not allowed in scripts", "decorators")
         if node.args.defaults or node.args.kw_defaults and any(node.args.kw_defaults):
-            self.error(node, "default values of def parameters are not allowed")
+            self.error(node, "default values of def parameters are not allowed", "def_defaults")
         if node.returns is not None or any(
                 a.annotation is not None for a in (*node.args.posonlyargs, *node.args.args,
                                                    *node.args.kwonlyargs)):
-            self.error(node, "annotations are not allowed in scripts")
+            self.error(node, "annotations are not allowed in scripts", "annotations")
         if node.name in ALLOWED_NAMES or node.name in _DATA_VIEWS:
-            self.error(node, f"def {node.name!r} would hide a helper of the same name")
+            self.error(node, f"def {node.name!r} would hide a helper of the same name",
+                       "def_hides_helper", name=node.name)
         return super().visit_FunctionDef(node)
 
     def visit_JoinedStr(self, node):
         parts = [v for v in node.values if isinstance(v, ast.FormattedValue)]
         if len(parts) > MAX_FSTRING_PARTS:
-            self.error(node, f"an f-string may have at most {MAX_FSTRING_PARTS} fields")
+            self.error(node, f"an f-string may have at most {MAX_FSTRING_PARTS} fields",
+                       "fstring_fields", n=MAX_FSTRING_PARTS)
         for part in parts:
             spec = part.format_spec
             if spec is None:
                 continue
             if not all(isinstance(v, ast.Constant) for v in spec.values):
-                self.error(node, "computed format specifications are not allowed")
+                self.error(node, "computed format specifications are not allowed",
+                           "computed_format_spec")
                 continue
             text = "".join(str(v.value) for v in spec.values)
             if any(int(n) > 1000 for n in re.findall(r"\d+", text)):
-                self.error(node, "format widths above 1000 are not allowed")
+                self.error(node, "format widths above 1000 are not allowed", "format_width",
+                           n=1000)
         return super().visit_JoinedStr(node)
 
     def visit_Constant(self, node):
         if isinstance(node.value, str) and len(node.value) > MAX_ITEMS:
-            self.error(node, "string constant too long")
+            self.error(node, "string constant too long", "constant_too_long")
         return super().visit_Constant(node)
 
 
@@ -309,13 +338,16 @@ class _Instrument(ast.NodeTransformer):
 
 def _parse(text: str, mode: str):
     if len(text) > MAX_SOURCE:
-        return None, [Finding(f"longer than {MAX_SOURCE} characters", None)]
+        return None, [Finding(f"longer than {MAX_SOURCE} characters", None, "source_too_long",
+                              {"n": str(MAX_SOURCE)})]
     try:
         return ast.parse(text, mode=mode), []
     except SyntaxError as exc:
-        return None, [Finding(f"invalid expression: {exc.msg}", exc.lineno)]
+        return None, [Finding(f"invalid expression: {exc.msg}", exc.lineno, "syntax",
+                              {"detail": str(exc.msg)})]
     except (ValueError, RecursionError, MemoryError) as exc:
-        return None, [Finding(f"invalid expression: {type(exc).__name__}", None)]
+        return None, [Finding(f"invalid expression: {type(exc).__name__}", None, "syntax",
+                              {"detail": type(exc).__name__})]
 
 
 def _transform(text: str, mode: str):
@@ -326,7 +358,7 @@ def _transform(text: str, mode: str):
     try:
         tree = policy.visit(tree)
     except RecursionError:
-        return None, [Finding("expression nested too deep", None)]
+        return None, [Finding("expression nested too deep", None, "nested_too_deep")]
     return tree, policy.findings
 
 
@@ -408,7 +440,7 @@ def compile_checked(text: str, mode: str) -> types.CodeType:
         return code
     tree, findings = _transform(text, mode)
     if findings:
-        raise ScriptRefused(findings[0].message, findings[0].line)
+        raise ScriptRefused.of(findings[0])
     tree = _Instrument().visit(tree)
     ast.fix_missing_locations(tree)
     code = compile(tree, _SCRIPT_FILE, mode)
@@ -756,7 +788,8 @@ def deadline_due(key: str, start=None) -> date:
     keys = _ctx().deadlines
     conf = (keys() if callable(keys) else keys).get(key)
     if conf is None:
-        raise ScriptRefused(f"deadline key {key!r} is not configured")
+        raise ScriptRefused(f"deadline key {key!r} is not configured", code="deadline_unknown",
+                            params={"key": key})
     begin = _as_date(start) if start is not None else today()
     return workdays.due_date(_calendar(), begin, int(conf["amount"]), conf["unit"])
 
@@ -877,7 +910,7 @@ def _is_data(key: str, value: Any, external: dict | None) -> bool:
 def _data_views(scope: dict, external: dict | None) -> dict:
     def view(*args):
         if args:
-            raise ScriptRefused("vars() takes no argument in scripts")
+            raise ScriptRefused("vars() takes no argument in scripts", code="vars_argument")
         return {k: v for k, v in scope.items() if _is_data(k, v, external)}
     return dict.fromkeys(_DATA_VIEWS, view)
 
@@ -1010,7 +1043,7 @@ class RestrictedScriptEngine(PythonScriptEngine):
     def validate(self, expression):
         findings = check(expression, "eval")
         if findings:
-            raise ScriptRefused(findings[0].message, findings[0].line)
+            raise ScriptRefused.of(findings[0])
 
     def evaluate(self, task, expression, external_context=None):
         try:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from engine.audit import service as audit
 from engine.errors import Invalid
+from engine import notes
 from engine.inbox import service as inbox
 from engine.inbox.models import Task
 from engine.org.models import User
@@ -26,11 +27,11 @@ def add_comment(uow: UnitOfWork, *, runtime: Runtime, user: User, task_id: str,
     text = (body or "").strip()
     if not text:
         raise Invalid("Write the comment.", reason="comment_required",
-                      fields={"body": ["required"]})
+                      fields={"body": [notes.note("required")]})
     if len(text) > COMMENT_MAX:
         raise Invalid("The comment has %(length)s characters; at most %(max)s are allowed.",
                       reason="comment_too_long", params={"length": len(text), "max": COMMENT_MAX},
-                      fields={"body": [f"at most {COMMENT_MAX} characters"]})
+                      fields={"body": [notes.note("max_length", max=COMMENT_MAX)]})
     now = runtime.clock.now()
     row = TaskComment(task_id=task.id, task_name=task.name, case_id=task.case_id,
                       instance_id=task.instance_id, author_id=user.id, body=text, created_at=now)

@@ -14,6 +14,7 @@ from engine.audit import service as audit
 from engine.cases import service as cases
 from engine.cases.models import Case
 from engine.errors import Conflict, Forbidden, Invalid
+from engine import notes
 from engine.notifications import service as notifications
 from engine.org.models import Unit, User
 from engine.processes import service as processes
@@ -36,12 +37,12 @@ def _township_and_zone(session: Session, case: Case) -> tuple[Unit, Unit]:
     unit = session.get(Unit, case.handling_unit_id) if case.handling_unit_id else None
     if unit is None:
         raise Invalid("the case has no handling unit yet", reason="case_no_handling_unit",
-                      fields={"handling_unit": ["not set"]})
+                      fields={"handling_unit": [notes.note("not_set")]})
     zone = session.get(Unit, unit.parent_id) if unit.parent_id else None
     if unit.kind != "township" or zone is None or zone.kind != "zone":
         raise Invalid("the handling unit %(unit)s is not a township in a collaboration zone",
                       reason="zone_not_township", params={"unit": unit.code},
-                      fields={"handling_unit": ["not a township in a zone"]})
+                      fields={"handling_unit": [notes.note("not_zone_township")]})
     return unit, zone
 
 
@@ -62,10 +63,10 @@ def escalate(uow: UnitOfWork, *, runtime: Runtime, user: User, case_id: int,
         raise Forbidden("you may not see this case", reason="case_not_visible")
     if not (reason or "").strip():
         raise Invalid("give the reason for escalating", reason="escalation_reason_required",
-                      fields={"reason": ["required"]})
+                      fields={"reason": [notes.note("required")]})
     if case.status in ("merged", "cancelled"):
         raise Invalid("the case is %(status)s", reason="case_not_open", params={"status": case.status},
-                      fields={"case": [case.status]})
+                      fields={"case": [notes.note("status", status=case.status)]})
     if _running(session, case.id) is not None:
         raise Conflict("an escalation of this case is already under way",
                        reason="escalation_pending")
@@ -102,7 +103,7 @@ def of_process(session: Session, *, process_data: dict, case: Case | None) -> Zo
     if row is None or case is None or row.case_id != case.id:
         raise Invalid("this process must be started by escalating a case "
                       "(POST /api/v1/cases/{id}/escalate)", reason="escalation_required",
-                      fields={"escalation_id": ["no escalation for this process"]})
+                      fields={"escalation_id": [notes.note("no_escalation")]})
     return row
 
 
@@ -114,7 +115,7 @@ def decide(session: Session, runtime: Runtime, *, user: User, row: ZoneEscalatio
     reason = (reason or "").strip()
     if not accept and not reason:
         raise Invalid("a refusal needs a reason", reason="escalation_refusal_reason_required",
-                      fields={"decision_reason": ["required"]})
+                      fields={"decision_reason": [notes.note("required")]})
     now = runtime.clock.now()
     row.decision = "accepted" if accept else "refused"
     row.decided_by_id, row.decided_at = user.id, now
@@ -198,14 +199,15 @@ def analyse(session: Session, runtime: Runtime, *, user: User, row: ZoneEscalati
     """The commission's functional office records its analysis (研判)."""
     if not (analysis or "").strip():
         raise Invalid("the analysis is required", reason="escalation_analysis_required",
-                      fields={"analysis": ["required"]})
+                      fields={"analysis": [notes.note("required")]})
     audit.record(session, at=runtime.clock.now(), actor=user.username,
                  action="case_escalation_analysed", case_id=row.case_id,
                  detail={"escalation_id": row.id, "analysis": analysis.strip(),
                          "suggested_investigators": (suggested or "").strip()})
 
 
-def team_problems(session: Session, *, row: ZoneEscalation, usernames: list[str]) -> list[str]:
+def team_problems(session: Session, *, row: ZoneEscalation,
+                  usernames: list[str]) -> list[notes.Note]:
     """Why each proposed investigator may not join (empty when the team is acceptable)."""
     zone_townships = {u.id: u for u in session.scalars(select(Unit).where(
         Unit.parent_id == row.zone_id, Unit.kind == "township", Unit.active.is_(True)))}
@@ -217,14 +219,14 @@ def team_problems(session: Session, *, row: ZoneEscalation, usernames: list[str]
     for name in usernames:
         user = users.get(name)
         if user is None or not user.active:
-            problems.append(f"{name}: no such active user")
+            problems.append(notes.note("no_active_user", name=name))
         elif "caseworker" not in user.roles or user.unit_id not in zone_townships:
-            problems.append(f"{name}: not a caseworker of a township in {zone_code}")
+            problems.append(notes.note("not_zone_caseworker", name=name, zone=zone_code))
         elif user.unit_id in own:
-            problems.append(f"{name}: works in the accused's own township "
-                            f"{zone_townships[user.unit_id].code} (回避)")
+            problems.append(notes.note("own_township", name=name,
+                                       unit=zone_townships[user.unit_id].code))
         elif recusal.is_recused(session, user_id=user.id, case_id=row.case_id):
-            problems.append(f"{name}: recused from this case (回避)")
+            problems.append(notes.note("recused", name=name))
     return problems
 
 
@@ -235,7 +237,7 @@ def assemble_team(session: Session, runtime: Runtime, *, user: User, row: ZoneEs
     usernames = list(dict.fromkeys(t.strip() for t in items if t and t.strip()))
     if not usernames:
         raise Invalid("name at least one investigator", reason="investigation_team_required",
-                      fields={"team": ["required"]})
+                      fields={"team": [notes.note("required")]})
     problems = team_problems(session, row=row, usernames=usernames)
     if problems:
         raise Invalid("%(problems)s", reason="investigation_team_unfit",
@@ -244,7 +246,7 @@ def assemble_team(session: Session, runtime: Runtime, *, user: User, row: ZoneEs
     if leader and leader not in usernames:
         raise Invalid("the team leader %(leader)s is not in the team",
                       reason="investigation_leader_not_in_team", params={"leader": leader},
-                      fields={"team_leader": ["must be one of the team"]})
+                      fields={"team_leader": [notes.note("team_member")]})
     row.team = usernames
     audit.record(session, at=runtime.clock.now(), actor=user.username,
                  action="investigation_team_assembled", case_id=row.case_id,
@@ -263,7 +265,7 @@ def record_investigation(session: Session, runtime: Runtime, *, user: User, row:
         raise Forbidden("%(problems)s", reason="investigation_member_unfit",
                         params={"problems": problems[0]})
     if not (findings or "").strip():
-        raise Invalid("report the findings", reason="investigation_findings_required", fields={"findings": ["required"]})
+        raise Invalid("report the findings", reason="investigation_findings_required", fields={"findings": [notes.note("required")]})
     now = runtime.clock.now()
     audit.record(session, at=now, actor=user.username, action="investigation_reported",
                  case_id=row.case_id,
@@ -276,7 +278,7 @@ def compile_dossier(session: Session, runtime: Runtime, *, user: User, row: Zone
                     summary: str, volumes: int | None) -> None:
     """The dossier is compiled at the zone (卷宗整理): recorded, and its job queued."""
     if not (summary or "").strip():
-        raise Invalid("describe the dossier", reason="dossier_summary_required", fields={"dossier_summary": ["required"]})
+        raise Invalid("describe the dossier", reason="dossier_summary_required", fields={"dossier_summary": [notes.note("required")]})
     now = runtime.clock.now()
     row.dossier_at = now
     audit.record(session, at=now, actor=user.username, action="dossier_compiled",
@@ -292,7 +294,7 @@ def archive(session: Session, runtime: Runtime, *, user: User, row: ZoneEscalati
     """The county's case-management office archives the case."""
     if not (archive_number or "").strip():
         raise Invalid("the archive number is required", reason="archive_number_required",
-                      fields={"archive_number": ["required"]})
+                      fields={"archive_number": [notes.note("required")]})
     now = runtime.clock.now()
     row.archived_at = case.archived_at = now
     audit.record(session, at=now, actor=user.username, action="case_archived", case_id=case.id,

@@ -13,8 +13,8 @@ from web.ui.refusals import REASONS
 
 ROOT = Path(__file__).resolve().parents[2]
 KINDS = {"DomainError", "NotFound", "Forbidden", "Unauthorized", "Conflict", "Invalid"}
-# Every refusal is coded: none is translated by matching its English (web/ui/messages.py keeps
-# only field notes, the script policy's details and the web layer's own messages).
+# Every refusal is coded: none is translated by matching its English (nor is any field note,
+# script rule or web layer's answer: tests/unit/test_messages.py).
 UNCODED_AT_MOST = 0
 
 

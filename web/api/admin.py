@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from engine.admin import service as admin
 from engine.errors import Invalid
+from engine import notes
 from web.api import bp
 from web.schemas import Strict
 from web.api.common import dump, json_body
@@ -324,12 +325,12 @@ def _calendar_file() -> tuple[str, str]:
         upload = request.files.get("file")
         if upload is None:
             raise Invalid("send the file in the multipart field `file`", reason="calendar_file_missing",
-                          fields={"file": ["required"]})
+                          fields={"file": [notes.note("required")]})
         try:
             return upload.filename or "calendar.yaml", upload.read().decode("utf-8")
         except UnicodeDecodeError:
             raise Invalid("the calendar file is not UTF-8", reason="calendar_not_utf8",
-                          fields={"file": ["not UTF-8"]}) \
+                          fields={"file": [notes.note("not_utf8_file")]}) \
                 from None
     args = json_body(AdminCalendarIn)
     return args["file_name"], args["text"]

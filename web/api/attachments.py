@@ -3,6 +3,7 @@ from marshmallow import Schema, fields
 
 from engine.attachments import service as attachments
 from engine.errors import Invalid
+from engine import notes
 from web.api import bp
 from web.api.common import dump
 from web.auth import current_user, runtime
@@ -31,12 +32,12 @@ def upload_attachment(case_id):
     upload = request.files.get("file")
     if upload is None:
         raise Invalid("send the file in the multipart field `file`", reason="attachment_file_missing",
-                      fields={"file": ["required"]})
+                      fields={"file": [notes.note("required")]})
     flag = request.form.get("identifies_reporter", "false").lower() in ("1", "true", "yes", "on")
     petition = request.form.get("petition_id")
     if petition is not None and not petition.isdigit():
         raise Invalid("petition_id must be a number", reason="attachment_petition_id_invalid",
-                      fields={"petition_id": ["not a number"]})
+                      fields={"petition_id": [notes.note("not_a_number")]})
     rt = runtime()
     data = upload.read()
     return dump(AttachmentOut, rt.transact(lambda uow: attachments.describe(attachments.upload(

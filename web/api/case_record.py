@@ -7,7 +7,8 @@ from web.api import bp
 from web.api.common import dump, json_body
 from web.auth import current_user, runtime
 from web.openapi import doc
-from web.record_schemas import CaseRecordOut, InstructionIn
+from web.record_schemas import CaseRecordOut
+from web.schemas import InstructionIn
 
 
 @bp.get("/cases/<int:case_id>/record")

@@ -11,6 +11,7 @@ from engine.documents import jobs as document_jobs
 from engine.documents import supervision as supervision_documents
 from engine.documents import service as documents
 from engine.errors import Invalid
+from engine import notes
 from web.api import bp
 from web.api.common import dump, json_body
 from web.auth import current_user, runtime
@@ -213,7 +214,7 @@ def upload_document_template(template_key):
     upload = request.files.get("file")
     if upload is None:
         raise Invalid("send the file in the multipart field `file`", reason="file_required",
-                      fields={"file": ["required"]})
+                      fields={"file": [notes.note("required")]})
     data = upload.read()
     comment = (request.form.get("comment") or "")[:500]
     rt = runtime()

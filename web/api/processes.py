@@ -3,6 +3,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from engine.errors import Forbidden, Invalid
+from engine import notes
 from engine.inbox import service as inbox
 from engine.processes import lint, migration, testrun, versions
 from engine.processes import service as processes
@@ -29,7 +30,7 @@ def _uploaded_files() -> list[tuple[str, bytes]]:
         files = [(f.filename or "upload.bpmn", f.read()) for f in request.files.getlist("bpmn")]
         if not files:
             raise Invalid("send the file in the multipart field `bpmn`", reason="bpmn_file_missing",
-                          fields={"bpmn": ["required"]})
+                          fields={"bpmn": [notes.note("required")]})
         return files
     return [(request.headers.get("X-File-Name", "upload.bpmn"), request.get_data())]
 

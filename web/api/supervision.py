@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 import io
 
 from engine.errors import Invalid
+from engine import notes
 from engine.petitions.models import CATEGORIES
 from engine.supervision import service as supervision
 from engine.supervision import villages
@@ -281,7 +282,7 @@ def upload_evidence(finding_id):
     upload = request.files.get("file")
     if upload is None:
         raise Invalid("send the file in the multipart field `file`", reason="file_missing",
-                      fields={"file": ["required"]})
+                      fields={"file": [notes.note("required")]})
     data = upload.read()
     rt = runtime()
 

@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from engine.access import cases as case_access
 from engine.errors import Invalid
+from engine import notes
 from engine.inbox import service as inbox
 from engine.visits import service as visits
 from web import schemas
@@ -64,6 +65,6 @@ def request_transfer(case_id):
                                         to_unit=args["to_unit"], reason=args["reason"])
         if not tasks:
             raise Invalid("the transfer process offered no task",
-                          reason="visit_transfer_misconfigured", fields={"case_id": ["none"]})
+                          reason="visit_transfer_misconfigured", fields={"case_id": [notes.note("none")]})
         return inbox.describe(uow.session, tasks[:1], rt)[0]
     return dump(schemas.TaskOut, rt.transact(start)), 201

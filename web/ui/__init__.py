@@ -76,13 +76,14 @@ def toast(response: Response | str, message: str, level: str = "success") -> Res
 
 def error_page(status: int, code: str, message: str, fields: dict | None = None, *,
                reason: str | None = None, params: dict | None = None,
-               msgid: str | None = None):
-    """An error as a page, or as a fragment in `#flash` for an htmx action; the engine's
-    English message is shown in the user's language."""
+               msgid: str | None = None, own: str | None = None):
+    """An error as a page, or as a fragment in `#flash` for an htmx action, in the user's
+    language: a refusal by its reason, the web layer's own by `own` (or its code)."""
     from flask import render_template
 
-    from web.ui import refusals
-    message = refusals.text(reason, params, message, msgid)
+    from web.ui import messages, refusals
+    message = refusals.text(reason, params, message, msgid) if reason \
+        else messages.own_text(own or code, message)
     if is_htmx():
         # An expected refusal of an action is part of the page, not a failed load: answered
         # 200 (browsers log every 4xx/5xx fetch as a console error) with the real status in

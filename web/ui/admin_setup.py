@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from engine.admin import service as admin
 from engine.errors import Invalid
+from engine import notes
 from engine.org import service as org
 from engine.access import recusal
 from web.auth import runtime
@@ -122,11 +123,11 @@ def _uploaded() -> tuple[str, str]:
             return upload.filename, upload.read().decode("utf-8")
         except UnicodeDecodeError:
             raise Invalid("the calendar file is not UTF-8", reason="calendar_not_utf8",
-                          fields={"file": [_("not a UTF-8 text file")]}) from None
+                          fields={"file": [notes.note("not_utf8")]}) from None
     text, name = request.form.get("text", ""), request.form.get("file_name", "")
     if not text or not name:
         raise Invalid("choose a calendar file", reason="calendar_file_missing",
-                      fields={"file": [_("choose a file")]})
+                      fields={"file": [notes.note("file_missing")]})
     return name, text
 
 

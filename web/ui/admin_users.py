@@ -12,7 +12,7 @@ from engine.errors import Conflict, Invalid
 from engine.org import service as org
 from engine.org.models import ROLES
 from web.auth import runtime
-from web.ui import bp, page, toast
+from web.ui import bp, page, refusals, toast
 from web.ui.admin import ADMIN, field_errors, labels, with_errors
 
 
@@ -147,7 +147,8 @@ def admin_user_deactivate(username):
             uow.session, rt, actor=g.user, username=username, transfers=transfers,
             all_to=form.get("all_to") or None)))
     except (Invalid, Conflict) as exc:
-        return with_errors(_transfer(username, {"_form": [exc.message]}, form),
+        return with_errors(_transfer(username, {"_form": [refusals.text(
+            exc.reason, exc.params, exc.message, exc.msgid)]}, form),
                            409 if isinstance(exc, Conflict) else 422)
     response = toast(_row(username), _("%(name)s deactivated; open tasks transferred.",
                                        name=username))

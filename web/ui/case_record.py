@@ -6,6 +6,7 @@ from flask import g, make_response, render_template, request
 from flask_babel import gettext as _
 
 from engine.cases import instructions
+from engine import notes
 from engine.errors import Invalid
 from engine.views import case_record
 from web.auth import runtime
@@ -29,7 +30,7 @@ def instruct_case(case_id):
         rt.transact(lambda uow: instructions.give(uow.session, rt, user=user, case_id=case_id,
                                                   text=text))
     except Invalid as exc:
-        response = make_response(_section(case_id, errors=exc.fields or {"text": ["required"]},
+        response = make_response(_section(case_id, errors=exc.fields or {"text": [notes.note("required")]},
                                           values=request.form,
                                           message=refusals.text(exc.reason, exc.params,
                                                                 exc.message, exc.msgid)))

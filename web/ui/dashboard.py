@@ -8,6 +8,7 @@ from flask import g, render_template, request
 from flask_babel import gettext
 
 from engine.errors import Invalid
+from engine import notes
 from engine.quality import service as quality
 from engine.reports import ledgers
 from engine.reports import service as reports
@@ -41,7 +42,7 @@ def _date(name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise Invalid("not a date", reason="date_invalid", fields={name: ["YYYY-MM-DD"]}) from None
+        raise Invalid("not a date", reason="date_invalid", fields={name: [notes.note("date_format")]}) from None
 
 
 @bp.get("/dashboard")

@@ -17,7 +17,7 @@ from engine.workflow.problems import REASONS
 from web.api import bp as api
 from web.auth import runtime
 from web.ui import bp, page
-from web.ui.messages import localize
+from web.ui.messages import own_text, script_detail
 from web.ui.refusals import REASONS as REFUSALS
 from web.ui.refusals import text as refusal_text
 from web.ui.terms import _lang
@@ -130,7 +130,7 @@ def choices():
 # The API answers every caller in English (API.md): outside tools with a Bearer token depend on
 # those texts. This page calls the same API with the login session, so for those calls alone the
 # `message` of problems (validate, deploy), error envelopes and migration reports is put into
-# the user's language here, after the view, by the patterns every page uses.
+# the user's language here, after the view, by their reasons and codes.
 @bp.after_app_request
 def _messages_in_the_users_language(response):
     if g.get("user") is None or g.get("by_token", True) or not response.is_json \
@@ -145,19 +145,20 @@ def _localized(body):
 
     A BPMN problem carries its `reason` and `params`: its text is the translated msgid of that
     reason (`engine.workflow.problems.REASONS`) filled with the params; a coded refusal (an
-    error envelope) its page text (`web.ui.refusals`); other messages go through the shared
-    patterns."""
+    error envelope) its page text (`web.ui.refusals`); the web layer's own envelopes (no
+    domain reason) their text by code (`web.ui.messages.OWN_TEXTS`)."""
     if isinstance(body, list):
         return [_localized(item) for item in body]
     if not isinstance(body, dict):
         return body
     if body.get("reason") in REASONS and isinstance(body.get("params"), dict):
-        params = {k: localize(v) if isinstance(v, str) else v
-                  for k, v in body["params"].items()}  # a script refusal's detail
+        params = {**body["params"], **({"detail": script_detail(body["params"])}
+                                        if "rule" in body["params"] else {})}
         return {**body, "message": _(REASONS[body["reason"]], **params)}
     if body.get("reason") in REFUSALS and isinstance(body.get("message"), str):
         return {**body, "message": refusal_text(body["reason"], body.get("params"),
                                                 body["message"])}
-    return {key: localize(value) if key == "message" and isinstance(value, str)
+    return {key: own_text(body.get("code"), value)
+            if key == "message" and isinstance(value, str)
             else _localized(value) if key in MESSAGE_HOLDERS else value
             for key, value in body.items()}

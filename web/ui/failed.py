@@ -12,22 +12,22 @@ from engine.views import failed_instances
 from web.auth import runtime
 from engine.workflow.problems import REASONS
 from web.ui import bp, page, refusals, toast
-from web.ui.messages import localize
+from web.ui.messages import script_detail
 from flask_babel import gettext as _
 
 ROLES = {"supervisor", "process_designer", "administrator"}
 
 
 def error_text(row: dict) -> str:
-    """The failure in the user's language: its coded problem's text, else the shared patterns."""
+    """The failure in the user's language: its coded problem's text, else as it is."""
     if row.get("reason") in REASONS:
-        params = {k: localize(v) if isinstance(v, str) else v
-                  for k, v in row["params"].items()}
+        params = {**row["params"], **({"detail": script_detail(row["params"])}
+                                       if "rule" in row["params"] else {})}
         try:
             return _(REASONS[row["reason"]], **params)
         except (KeyError, ValueError, TypeError):
             pass
-    return localize(row.get("message") or "")
+    return row.get("message") or ""
 
 
 @bp.app_context_processor

@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 
 from engine.attachments import service as attachments
 from engine.errors import Invalid
+from engine import notes
 from engine.org import service as org
 from engine.petitions import service as petitions
 from web import schemas
@@ -125,7 +126,7 @@ def intake_attachment(case_id):
     user = g.user
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise Invalid("choose a file", reason="file_missing", fields={"file": ["required"]})
+        raise Invalid("choose a file", reason="file_missing", fields={"file": [notes.note("required")]})
     data = upload.read()
     petition_id = request.form.get("petition_id", "")
     row = rt.transact(lambda uow: attachments.describe(attachments.upload(

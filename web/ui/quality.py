@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from engine.errors import Invalid
+from engine import notes
 from engine.evaluation import committees
 from engine.evaluation import service as evaluation
 from engine.org.models import User
@@ -72,7 +73,7 @@ def draw_round():
         year, quarter = int(form.get("year", "")), int(form.get("quarter", ""))
         share = float(form.get("share_percent", "")) / 100
     except ValueError:
-        raise Invalid("not a number", reason="number_invalid", fields={"share_percent": ["a number"]}) from None
+        raise Invalid("not a number", reason="number_invalid", fields={"share_percent": [notes.note("a_number")]}) from None
     rnd_id = rt.transact(lambda uow: quality.create_round(
         uow.session, rt, user=g.user, unit_code=form.get("unit") or None, year=year,
         quarter=quarter, reviewers=form.getlist("reviewers"), share=share,
@@ -171,7 +172,7 @@ def evaluation_manual():
     try:
         score = float(request.form.get("score", ""))
     except ValueError:
-        raise Invalid("not a number", reason="number_invalid", fields={"score": ["a number"]}) from None
+        raise Invalid("not a number", reason="number_invalid", fields={"score": [notes.note("a_number")]}) from None
     rt.transact(lambda uow: evaluation.set_manual(
         uow.session, rt, user=g.user, period_key=key, zone=request.form.get("zone", ""),
         score=score, comment=request.form.get("comment", "")))
@@ -235,7 +236,7 @@ def committee_manual():
         score = float(request.form.get("score", ""))
     except ValueError:
         raise Invalid("the score is not a number", reason="score_not_a_number",
-                      fields={"score": ["a number"]}) from None
+                      fields={"score": [notes.note("a_number")]}) from None
     rt.transact(lambda uow: committees.set_manual(
         uow.session, rt, user=g.user, period_key=key,
         committee=request.form.get("committee", ""), score=score,

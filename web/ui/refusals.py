@@ -3,8 +3,8 @@
 with the params (a `status` or deadline `key` translated too). Never by matching the English.
 
 Every raise site is coded (`tests/unit/test_refusals.py` fails on one without a reason, and on
-a reason without text here or a translated message id); `web/ui/messages.py` is left for field
-notes and messages that are not refusals.
+a reason without text here or a translated message id); field notes are shown by their code
+(`web/ui/messages.py`).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from web import i18n
 
 from web.ui import N_
-from web.ui.messages import VALUE_WORDS, localize
+from web.ui.messages import words
 
 REASONS: dict[str, str] = {
     # Tasks: see, claim, give back, reassign, complete.
@@ -329,10 +329,8 @@ CHANGES = {"task_claimed": N_("took the task"), "task_unclaimed": N_("gave the t
 def text(reason: str | None, params: dict | None, message: str,
          msgid: str | None = None) -> str:
     """The refusal in the user's language: by its reason when it has a page text here, else by
-    its message id when that is translated, else through the old pattern table."""
-    values = {name: _(VALUE_WORDS[name][value])
-              if name in VALUE_WORDS and value in VALUE_WORDS[name] else value
-              for name, value in (params or {}).items()}
+    its message id when that is translated, else as it is."""
+    values = words(params)
     if reason in CHANGED_BY and values.get("by") and values.get("change") in CHANGES:
         return _(CHANGED_BY[reason], **{"status": "", **values,
                                         "change": _(CHANGES[values["change"]])})
@@ -340,7 +338,7 @@ def text(reason: str | None, params: dict | None, message: str,
         return _(REASONS[reason], **values)
     if msgid and msgid in translated():
         return _(msgid, **values)
-    return localize(message)
+    return message
 
 
 @cache

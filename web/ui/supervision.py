@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from engine.access import supervision as access
 from engine.errors import Invalid, NotFound
+from engine import notes
 from engine.inbox.models import Task
 from engine.access import authority
 from engine.org.models import Unit
@@ -104,7 +105,7 @@ def plan_inspection():
         try:
             fields["planned_on"] = date.fromisoformat(form["planned_on"])
         except ValueError:
-            raise Invalid("not a date", reason="date_invalid", fields={"planned_on": ["YYYY-MM-DD"]}) from None
+            raise Invalid("not a date", reason="date_invalid", fields={"planned_on": [notes.note("date_format")]}) from None
     row = rt.transact(lambda uow: supervision.plan(uow, runtime=rt, user=user, fields=fields))
     target = url_for("ui.inspection_page", inspection_id=row.id)
     if is_htmx():
@@ -158,7 +159,7 @@ def add_finding(inspection_id):
     if days:
         if not days.isdigit():
             raise Invalid("the time limit is 1 to 366 days", reason="finding_days_invalid",
-                          fields={"time_limit_days": ["1..366"]})
+                          fields={"time_limit_days": [notes.note("days_range")]})
         fields["time_limit_days"] = int(days)
     rt.transact(lambda uow: supervision.record_finding(uow.session, rt, user=user,
                                                        inspection_id=inspection_id,
@@ -200,7 +201,7 @@ def finding_evidence(finding_id):
     rt, user = runtime(), g.user
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise Invalid("choose a file", reason="file_missing", fields={"file": ["required"]})
+        raise Invalid("choose a file", reason="file_missing", fields={"file": [notes.note("required")]})
     data = upload.read()
     rt.transact(lambda uow: supervision.add_evidence(
         uow.session, rt, user=user, finding_id=finding_id, file_name=upload.filename,
@@ -273,7 +274,7 @@ def interference():
             start = date.fromisoformat(args["from"]) if args.get("from") else None
             end = date.fromisoformat(args["to"]) if args.get("to") else None
         except ValueError:
-            raise Invalid("not a date", reason="date_invalid", fields={"from": ["YYYY-MM-DD"]}) from None
+            raise Invalid("not a date", reason="date_invalid", fields={"from": [notes.note("date_format")]}) from None
         rows = supervision.search_interference(
             uow.session, user, q=args.get("q") or None,
             matter_kind=args.get("matter_kind") if args.get("matter_kind") in MATTERS else None,

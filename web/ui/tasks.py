@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from engine.attachments import service as attachments
 from engine.deadlines import extensions
 from engine.errors import Invalid
+from engine import notes
 from engine.views import task_page as task_page_service
 from engine.inbox import service as inbox
 from engine.processes import service as processes
@@ -319,7 +320,8 @@ def request_extension(task_id: str):
     try:
         if whole_number(raw, maximum=3650) is None:
             raise Invalid("the number of days is required", reason="extension_days_required",
-                          fields={"amount": ["required" if not raw else "is not of type"]})
+                          fields={"amount": [notes.note("required" if not raw
+                                                           else "wrong_type")]})
         rt.transact(lambda uow: extensions.request_extension(
             uow, runtime=rt, task_id=task_id, user=user, amount=int(raw), unit=unit,
             reason=reason))
