@@ -4,6 +4,9 @@ from __future__ import annotations
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
+from lxml import etree
+
+from .parser import BPMN_NS, camunda_extensions, parse_xml
 
 _TYPES = {
     "string": {"type": "string"},
@@ -87,3 +90,13 @@ def validate(schema: dict | None, data: Any) -> dict[str, list[str]]:
         else:
             errors.setdefault(path or "_schema", []).append(error.message)
     return errors
+
+
+def schema_of_form_data(data: bytes) -> dict | None:
+    """The JSON Schema of one `camunda:formData` element (XML), read as the parser reads a
+    deployed task's: the designer previews the form being built with it."""
+    if not data.strip():
+        return None
+    task = etree.Element(f"{{{BPMN_NS}}}userTask")
+    etree.SubElement(task, f"{{{BPMN_NS}}}extensionElements").append(parse_xml(data, "form.xml"))
+    return form_schema(camunda_extensions(task).get("formData") or [])
