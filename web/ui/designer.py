@@ -69,6 +69,13 @@ PANEL_WORDS = {
     "ID must be a valid QName.": N_("ID must be a valid QName."),
     "ID must not contain prefix.": N_("ID must not contain prefix."),
 }
+# ... and of its lists (the form builder's fields).
+LIST_WORDS = {
+    "Create": N_("Add"), "Create new list item": N_("Add a field"),
+    "Delete item": N_("Remove"), "Toggle list item": N_("Open or close"),
+    "Toggle section": N_("Open or close"), "<empty>": N_("<empty>"),
+    "List contains {numOfItems} item": N_("%(n)s field", n="{numOfItems}"),
+    "List contains {numOfItems} items": N_("%(n)s fields", n="{numOfItems}")}
 PANEL_LABELS = {
     "conditionGroup": N_("Condition"), "condition": N_("Condition expression"),
     "conditionHint": N_("A Python expression over the form fields, e.g. decision == \"approve\"."),
@@ -89,7 +96,7 @@ PANEL_LABELS = {
 # The form builder's words (web/assets/src/form-builder.js): its groups, a field's entries and
 # the field types by name.
 FORM_LABELS = {
-    "formGroup": N_("Form"), "formPreviewGroup": N_("Form preview"),
+    "formGroup": N_("Task form"), "formPreviewGroup": N_("Form preview"),
     "newField": N_("New field"), "fieldLabel": N_("Field label"), "fieldId": N_("Field ID"),
     "fieldIdHint": N_("The name of the process variable; made from the label when left empty."),
     "fieldIdInvalid": N_("Start with a letter; letters, digits and _ only."),
@@ -107,7 +114,8 @@ FORM_LABELS = {
     "type.double": N_("Decimal number"), "type.date": N_("Date"),
     "type.datetime": N_("Date and time"), "type.boolean": N_("Yes / no"),
     "type.enum": N_("Single choice"), "type.multi_enum": N_("Multiple choice"),
-    "type.unit": N_("Unit"), "type.person": N_("Person"), "type.file": N_("File")}
+    "type.unit": N_("Unit (picked by name)"),
+    "type.person": N_("Person (picked by name)"), "type.file": N_("File (uploaded first)")}
 
 # The version diff's words: a changed attribute (`field` of the API's diff) by its label;
 # `property.*`, `assignment.*` and `form.*` fields not named here use the patterns.
@@ -137,7 +145,8 @@ def designer():
     for row in rows:
         latest.setdefault(row.key, row)
     return render_template("designer/page.html", definitions=list(latest.values()),
-                           panel_words={k: str(v) for k, v in PANEL_WORDS.items()},
+                           panel_words={k: str(v) for k, v in
+                                        {**PANEL_WORDS, **LIST_WORDS}.items()},
                            panel_labels={k: str(v) for k, v in
                                          {**PANEL_LABELS, **FORM_LABELS}.items()},
                            diff_fields={k: str(v) for k, v in DIFF_FIELDS.items()},

@@ -54,6 +54,7 @@ function edit(element, injector) {
       return made;
     },
     set(moddleElement, properties) {
+      if (Object.keys(properties).every((k) => moddleElement.get(k) === properties[k])) return;
       commands.push({ cmd: "element.updateModdleProperties",
                       context: { element, moddleElement, properties } });
     },
@@ -377,7 +378,9 @@ function FormPreview(props) {
     };
     if (url) {
       later();
-      eventBus.on("commandStack.changed", later);
+      // Before the page's own listeners: an async one (designer.js, keeping unsaved changes)
+      // returns a promise, and diagram-js stops an event at the first listener that returns.
+      eventBus.on("commandStack.changed", 2000, later);
     }
     return () => { live = false; clearTimeout(timer); eventBus.off("commandStack.changed", later); };
   }, [element]);
@@ -388,13 +391,14 @@ function FormPreview(props) {
 
 // --- the provider: the two groups after "General", for user tasks and start events
 function FormBuilderProvider(propertiesPanel, injector, options) {
+  const translate = injector.get("translate");  // the list's own words (add, remove, toggle)
   this.getGroups = (element) => (groups) => {
     if (!(is(element, "bpmn:UserTask") || is(element, "bpmn:StartEvent"))) return groups;
     const bo = getBusinessObject(element);
     const fields = fieldsOf(bo);
     const form = {
       id: "cluedesk-form", label: options.t("formGroup"), component: ListGroup, element,
-      shouldOpen: true,
+      shouldOpen: true, translate,
       add: (event) => {
         event.stopPropagation();
         const change = edit(element, injector);
@@ -406,6 +410,7 @@ function FormBuilderProvider(propertiesPanel, injector, options) {
       },
       items: fields.map((field, index) => ({
         id: "form-field-" + index, label: field.label || field.id || options.t("newField"),
+        translate,
         entries: fieldEntries(element, field, index, options),
         autoFocusEntry: "form-field-" + index + "-label",
         remove: (event) => {
@@ -424,7 +429,7 @@ function FormBuilderProvider(propertiesPanel, injector, options) {
     };
     const preview = {
       id: "cluedesk-form-preview", label: options.t("formPreviewGroup"), component: Group,
-      shouldOpen: true,
+      shouldOpen: true, translate,
       entries: [{ id: "form-preview", element, component: FormPreview }],
     };
     const out = groups.slice();
