@@ -263,6 +263,10 @@ def validate(schema: dict | None, data: Any) -> dict[str, list[str]]:
                 errors.setdefault(key, []).append("unknown field")
         elif error.validator == "pattern":
             errors.setdefault(path or "_schema", []).append("does not match the pattern")
+        elif error.validator == "minItems":
+            errors.setdefault(path or "_schema", []).append("at least one")
+        elif error.validator == "uniqueItems":
+            errors.setdefault(path or "_schema", []).append("chosen more than once")
         else:
             errors.setdefault(path or "_schema", []).append(error.message)
     return errors
