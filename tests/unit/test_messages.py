@@ -47,6 +47,8 @@ SOURCES = [
     # Field notes on limited and required intake fields (issue 21).
     ("at most 100 characters", "at most 100 characters"),
     "name an accused person or say why none is named",
+    # Task forms' own notes (issue 23).
+    "does not match the pattern", "chosen more than once", "may not work this task",
 ]
 FORM = {"type": "object", "required": ["a"], "additionalProperties": False, "properties": {
     "a": {"type": "string"}, "n": {"type": "integer", "minimum": 1, "maximum": 5},
@@ -139,6 +141,14 @@ FAULTY = [  # each: the files of one request
     {"no_source.bpmn": bpmn(flow("no_source", '<bpmn:manualTask id="t"/>').replace(
         ' sourceRef="no_source_start"', ""))},
     {"huge.bpmn": b" " * (MAX_BPMN_BYTES + 1)},
+    {"form.bpmn": bpmn(flow("form", '<bpmn:userTask id="ask"><bpmn:extensionElements>'
+                            '<camunda:formData><camunda:formField id="a" type="stringy"/>'
+                            '<camunda:formField id="b" type="multi_enum"/><camunda:formField '
+                            'id="c"><camunda:validation><camunda:constraint name="pattern" '
+                            'config="[x"/></camunda:validation><camunda:properties>'
+                            '<camunda:property id="show_when" value="nope=1"/>'
+                            "</camunda:properties></camunda:formField></camunda:formData>"
+                            "</bpmn:extensionElements></bpmn:userTask>"))},
     *({f"{n}.bpmn": (MALFORMED / f"{n}.bpmn").read_bytes()} for n in (
         "broken_xml", "external_dtd", "missing_reference", "call_cycle", "flow_cycle_no_end",
         "no_process", "missing_called_process")),

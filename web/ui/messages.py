@@ -114,6 +114,10 @@ MESSAGES: list[tuple[re.Pattern, str]] = [(re.compile(p), text) for p, text in [
     (r"content does not match the type", N_("The content does not match the type.")),
     (r"allowed: (?P<types>.+)", N_("Allowed: %(types)s.")),
     (r"not in this case", N_("Not part of this case.")),
+    # Task forms (engine/workflow/forms.py, engine/processes/form_values.py).
+    (r"does not match the pattern", N_("Not in the required form.")),
+    (r"chosen more than once", N_("Choose each option at most once.")),
+    (r"may not work this task", N_("This person may not work this task.")),
 ]]
 
 
