@@ -94,18 +94,19 @@ def _documents(session: Session, runtime: Runtime, *, user: User, task: Task, fo
 REFUSALS = ("send_back", "refuse")
 
 
-def form_choices(session: Session, *, form: dict | None, task: Task,
+def form_choices(session: Session, *, form: dict | None, task: Task | None,
                  attachments: list[dict]) -> dict[str, list[tuple]]:
     """What the pickers of a form's domain fields list (API.md "Forms"), each only if the form
     has one: (code, name) of the active units, (login, name) of the users who could work the
-    task, (id, file name) of the case's attachments."""
+    task (nobody without a task: the designer's preview of a form), (id, file name) of the
+    case's attachments."""
     kinds = {prop.get("x-type") for _path, prop, _parent, _name in forms.leaves(form)}
     found: dict[str, list[tuple]] = {}
     if "unit" in kinds:
         found["unit"] = labels.active_units(session)
     if "person" in kinds:
         found["person"] = [(u.username, u.display_name or u.username)
-                           for u in authority.eligible_users(session, task)]
+                           for u in authority.eligible_users(session, task)] if task else []
     if "file" in kinds:
         found["file"] = [(str(a["id"]), a["file_name"]) for a in attachments]
     return found

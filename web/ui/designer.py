@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as N_
 from sqlalchemy import select
 
 from engine.processes.models import ProcessDefinition
-from engine.views import designer_choices
+from engine.views import designer_choices, task_page
 from engine.workflow import forms
 from engine.workflow.problems import REASONS, BpmnInvalid
 from web.api import bp as api
@@ -173,8 +173,10 @@ def form_preview():
     except BpmnInvalid as exc:
         problems = [_localized(p.as_dict())["message"] for p in exc.problems]
         return render_template("designer/_form_preview.html", problems=problems, fields=[]), 422
+    choices = runtime().read(lambda uow: task_page.form_choices(
+        uow.session, form=schema, task=None, attachments=[]))
     return render_template("designer/_form_preview.html", values={}, errors={},
-                           fields=unit_pickers(form_fields(schema)))
+                           fields=unit_pickers(form_fields(schema, choices=choices)))
 
 
 # The API answers every caller in English (API.md): outside tools with a Bearer token depend on

@@ -3,17 +3,23 @@
 A designer builds a user task's form with one field of every type in the properties panel's
 "表单" group (no XML): labels, ids, types, required, choices, default, help text, validation and a
 conditional field; undoes and redoes an edit, moves a field; sees the form previewed as the task
-page draws it; deploys; the saved file holds exactly that `camunda:formData`."""
+page draws it; deploys; the saved file holds exactly that `camunda:formData`. A caseworker then
+fills it on the task page (the same fields as previewed): a unit, a person and a file that are
+not valid are refused, each field named; valid ones complete the step."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 from lxml import etree
 from sqlalchemy import select
 
-from engine.processes.models import BpmnSource, ProcessDefinition
+from engine.inbox.models import Task
+from engine.processes import service as processes
+from engine.processes.models import BpmnSource, ProcessDefinition, ProcessInstance
 from tests.e2e.browser.conftest import login, shot
+from tests.e2e.browser.test_inbox import town_a_task
 from tests.e2e.browser.test_designer_panel import (MODELER, _append, _click, _element, _group,
                                                    _replace, _settled)
 
@@ -193,9 +199,19 @@ def test_a_designer_builds_a_form_with_every_type_previews_and_deploys(live_sqli
     assert [drawn.nth(i).get_attribute("data-field") for i in range(12)] == \
         [f[1] for f in FIELDS]
     for label, field_id, _, _ in FIELDS:
-        assert label in preview.locator(f"[data-field='{field_id}']").inner_text()
+        assert label in preview.locator(f"[data-field='{field_id}']").text_content()
     assert preview.locator("input[name=count]").get_attribute("value") == "1"
     assert preview.locator("[data-field=title] .req").count() == 1
+    assert preview.get_by_test_id("help-title").inner_text() == "一句话概括问题"
+    # The conditional field follows the preview's answers, as on the task page.
+    notice = preview.locator(".field[data-field=notice]")
+    assert notice.is_hidden()
+    preview.locator(".field[data-field=way]").get_by_label("谈话提醒").check()
+    notice.wait_for(state="visible")
+    preview.locator(".field[data-field=way]").get_by_label("暂存待查").check()
+    notice.wait_for(state="hidden")
+    assert "town-a" in [o.get_attribute("value") for o in
+                        preview.locator("select[name=handler_unit] option").all()]
     # An edit is drawn again a moment later.
     page.fill(_entry(3, "label"), "涉及金额（元）")
     preview.locator("[data-field='amount']:has-text('涉及金额（元）')").wait_for()
@@ -211,6 +227,10 @@ def test_a_designer_builds_a_form_with_every_type_previews_and_deploys(live_sqli
     page.evaluate("() => document.querySelector('#properties [data-group-id=\"group-cluedesk-form-preview\"]')"
                   ".scrollIntoView()")
     shot(page, "designer-form-preview")
+    # The preview of each field, to compare with the task page (whose pickers of a person and
+    # a file list the case's eligible users and attachments: no case, none in the preview).
+    previewed = {f[1]: preview.locator(f"[data-field='{f[1]}']").evaluate("e => e.outerHTML")
+                 for f in FIELDS if f[1] not in ("checker", "evidence")}
 
     page.click("#validate")
     page.wait_for_selector("#problems li")
@@ -247,7 +267,77 @@ def test_a_designer_builds_a_form_with_every_type_previews_and_deploys(live_sqli
     for field_id in ("urgent", "way", "handler_unit", "checker", "evidence"):
         assert constraints(field_id) == {"required": None}, field_id
 
+    # A caseworker fills it on the task page of a town-a case: the same fields as previewed.
+    case_id, _ = town_a_task(rt, "钱表单", "东村会计钱表单虚报冒领危房改造补助。")
+    instance = rt.transact(lambda uow: processes.start_instance(
+        uow, runtime=rt, key=key, data={}, user=None, case_id=case_id, actor="designer")[0].id)
+    task_id = rt.read(lambda uow: uow.session.scalar(select(Task.id).where(
+        Task.instance_id == instance, Task.status == "open")))
+    worker = new_page(live_sqlite.url)
+    login(worker, "a-worker")
+    worker.goto(f"/tasks/{task_id}")
+    if worker.get_by_test_id("claim").count():
+        worker.get_by_test_id("claim").click()
+    worker.wait_for_selector("[data-testid=task-form] [data-field=evidence]")
+    for field_id, html in previewed.items():
+        assert _same_ids(worker.locator(f"[data-testid=task-form] [data-field='{field_id}']")
+                         .evaluate("e => e.outerHTML")) == _same_ids(html), field_id
+    # The evidence is uploaded first, then chosen (the page says so).
+    worker.get_by_test_id("upload").locator("input[type=file]").set_input_files(
+        {"name": "证据.txt", "mimeType": "text/plain", "buffer": "转账记录".encode()})
+    worker.get_by_test_id("upload").locator("button[type=submit]").click()
+    worker.get_by_test_id("file").filter(has_text="证据.txt").wait_for()
+    worker.reload()
+    worker.wait_for_selector("[data-testid=task-form] [data-field=evidence]")
+
+    # One value of each domain type that is no longer valid (a page left open while the unit
+    # was closed, the person left, the file was removed): refused, each field named.
+    _fill_form(worker)
+    for field_id, stale in [("handler_unit", "no-such-unit"), ("checker", "nobody"),
+                            ("evidence", "999999")]:
+        worker.evaluate(f"""() => {{ const s = document.querySelector('#f-{field_id}');
+            s.add(new Option('{stale}', '{stale}')); s.value = '{stale}'; }}""")
+    worker.get_by_test_id("complete").click()
+    worker.get_by_test_id("form-errors").wait_for()
+    for field_id in ("handler_unit", "checker", "evidence"):
+        assert _refusal(worker, field_id), field_id
+    assert worker.get_by_test_id("error-title").count() == 0
+    # Then valid ones: a unit by its name, an eligible person by name, the uploaded file.
+    worker.locator("#f-handler_unit").select_option(label=worker.locator(
+        "#f-handler_unit option[value=town-a]").inner_text())
+    person = worker.locator("#f-checker option:not([value=''])").first.get_attribute("value")
+    worker.locator("#f-checker").select_option(person)
+    worker.locator("#f-evidence").select_option(label="证据.txt")
+    worker.get_by_test_id("complete").click()
+    worker.get_by_test_id("done").wait_for()
+    data = rt.read(lambda uow: uow.session.get(ProcessInstance, instance).data)
+    assert (data["handler_unit"], data["checker"], data["count"], data["notice"]) == \
+        ("town-a", person, 2, ["phone"])
+
 
 def _ids_js(task: str) -> str:
     return (f"{MODELER}.get('elementRegistry').get('{task}').businessObject.extensionElements"
             ".values.find(v => v.$type === 'camunda:FormData').fields.map(f => f.id)")
+
+
+def _same_ids(html: str) -> str:
+    """A field's HTML without what the page's scripts vary: the character counter's random id
+    and an emptied style attribute (limits.js)."""
+    return re.sub(r"-count[a-z0-9]+", "-count", html).replace(' style=""', "")
+
+
+def _fill_form(worker) -> None:
+    """Valid values for every field but the unit, person and file pickers."""
+    worker.fill("#f-title", "虚报冒领补助")
+    worker.fill("#f-summary", "村会计虚报冒领危房改造补助。")
+    worker.fill("#f-count", "2")
+    worker.fill("#f-amount", "1500.5")
+    worker.fill("#f-found_on", "2026-03-01")
+    worker.fill("#f-met_at", "2026-03-02T09:30")
+    worker.locator(".field[data-field=urgent]").get_by_label("是").check()
+    worker.locator(".field[data-field=way]").get_by_label("谈话提醒").check()
+    worker.locator(".field[data-field=notice]").get_by_label("电话").check()
+
+
+def _refusal(worker, field: str) -> str:
+    return worker.get_by_test_id(f"error-{field}").inner_text()

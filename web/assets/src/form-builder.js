@@ -369,6 +369,11 @@ function FormPreview(props) {
       const html = await response.text();
       if (!live || mine !== asked || !box.current) return;
       box.current.innerHTML = html;  // a refused one: the parser's problems, in words
+      // The task page's scripts treat it as content htmx has swapped in: forms.js hides the
+      // conditional fields whose answer is not given, limits.js counts the characters.
+      const form = box.current.querySelector("form.task-form");
+      ["htmx:load", "htmx:afterSettle"].forEach((name) => form && form.dispatchEvent(
+        new CustomEvent(name, { bubbles: true })));
       box.current.setAttribute("data-state", response.ok ? "drawn" : "failed");
       box.current.setAttribute("data-drawn", String(mine));
     };
