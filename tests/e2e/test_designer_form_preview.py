@@ -81,3 +81,30 @@ def test_xml_with_a_doctype_is_refused_as_a_deployed_file_is(app):
     assert drawn.status_code == 422
     assert "DOCTYPE" in html.fromstring(drawn.get_data(as_text=True)).xpath(
         "//*[@data-testid='form-preview-problems']")[0].text_content()
+
+
+def test_the_domain_types_help_and_conditions_are_drawn_as_on_the_task_page(app):
+    """A unit picker lists the active units by name; a person and a file picker have no case to
+    list from; help text under its field; a conditional field carries what it depends on."""
+    drawn = preview(Browser(app, "designer"), f"""<camunda:formData {CAMUNDA}>
+      <camunda:formField id="ways" label="方式" type="multi_enum">
+        <camunda:value id="phone" name="电话"/><camunda:value id="letter" name="书面"/>
+      </camunda:formField>
+      <camunda:formField id="handler" label="承办单位" type="unit">
+        <camunda:properties><camunda:property id="help" value="按名称选择"/>
+          <camunda:property id="show_when" value="ways=letter"/></camunda:properties>
+      </camunda:formField>
+      <camunda:formField id="checker" label="核查人" type="person"/>
+      <camunda:formField id="evidence" label="证据" type="file"/>
+    </camunda:formData>""".encode())
+    assert drawn.status_code == 200
+    page = html.fromstring(drawn.get_data(as_text=True))
+    assert [(b.get("type"), b.get("value")) for b in page.xpath("//input[@name='ways']")] == \
+        [("checkbox", "phone"), ("checkbox", "letter")]
+    (handler,) = page.xpath("//div[@data-field='handler']")
+    assert (handler.get("data-show-field"), handler.get("data-show-values")) == ("ways", "letter")
+    assert "town-a" in handler.xpath(".//select/option/@value")
+    assert handler.xpath(".//*[@data-testid='help-handler']")[0].text == "按名称选择"
+    assert page.xpath("//select[@name='checker']/option/@value") == [""]
+    assert page.xpath("//select[@name='evidence']/option/@value") == [""]
+    assert page.xpath("//*[@data-testid='file-hint-evidence']")
