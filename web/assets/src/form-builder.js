@@ -140,8 +140,11 @@ function FieldText(props) {
   const { element, id, field, name, label, description, options, validate } = props;
   const injector = useService("injector");
   const debounce = useService("debounceInput");
+  // An emptied id input stays empty while the id made from the label is kept: shown greyed.
+  const placeholder = name === "id"
+    ? freeId(fieldsOf(getBusinessObject(element)), field.label, field) : undefined;
   return TextFieldEntry({
-    element, id, label: options.t(label || name), description, debounce, validate,
+    element, id, label: options.t(label || name), description, debounce, validate, placeholder,
     getValue: () => field.get(name) || "",
     setValue: (value, error) => {
       if (error) return;
