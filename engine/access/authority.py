@@ -182,3 +182,26 @@ def eligible(user: User, task: Task, session: Session | None = None) -> bool:
         if task.candidate_unit_id is None and assignment.has_candidates(session, task.id):
             return False  # offered to its candidateUsers alone
     return task.candidate_unit_id is None and task.candidate_user_id in (None, user.id)
+
+
+def eligible_users(session: Session, task: Task) -> list[User]:
+    """Every user who could work the task (`eligible`, recused users left out), by login: the
+    reassign list of a task offered to a unit or a person, and a form's person picker. A task
+    offered to no one in particular is open to every active user (or to its candidate users)."""
+    if task.candidate_unit_id is not None and task.candidate_user_id is not None:
+        # Bound to one person, done for a unit: anyone of its subtree with the lane's role.
+        path = session.scalar(select(Unit.path).where(Unit.id == task.candidate_unit_id))
+        pool = session.scalars(select(User).join(Unit, Unit.id == User.unit_id).where(
+            Unit.path.startswith(path), User.active.is_(True)))
+    elif task.candidate_unit_id is not None:
+        pool = session.scalars(select(User).where(User.unit_id == task.candidate_unit_id,
+                                                  User.active.is_(True)))
+    elif task.candidate_user_id is not None:
+        pool = session.scalars(select(User).where(User.id == task.candidate_user_id))
+    else:
+        ids = assignment.candidate_ids(session, task.id)
+        pool = session.scalars(select(User).where(User.active.is_(True), *(
+            [User.id.in_(ids)] if ids else [])))
+    recused = recusal.recused_user_ids(session, task.case_id)
+    return sorted((u for u in pool if u.active and u.id not in recused
+                   and eligible(u, task, session)), key=lambda u: u.username)

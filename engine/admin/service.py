@@ -68,21 +68,9 @@ def eligible_assignees(session: Session, *, user: User, task_id: str) -> list[di
     if not authority.may_supervise(session, user, task) and ADMIN not in user.roles:
         raise Forbidden("only a supervisor of the task's unit may list who can take it",
                         reason="task_candidates_forbidden")
-    recused = recusal.recused_user_ids(session, task.case_id)
-    if task.candidate_unit_id is not None and task.candidate_user_id is not None:
-        # Bound to one person, done for a unit: anyone of its subtree with the lane's role.
-        path = session.scalar(select(Unit.path).where(Unit.id == task.candidate_unit_id))
-        pool = session.scalars(select(User).join(Unit, Unit.id == User.unit_id).where(
-            Unit.path.startswith(path), User.active.is_(True)))
-    elif task.candidate_unit_id is not None:
-        pool = session.scalars(select(User).where(User.unit_id == task.candidate_unit_id,
-                                                  User.active.is_(True)))
-    elif task.candidate_user_id is not None:
-        pool = session.scalars(select(User).where(User.id == task.candidate_user_id))
-    else:
-        pool = []
-    found = sorted((u for u in pool if _may_take(session, u, task, recused)),
-                   key=lambda u: u.username)
+    # A task offered to no one in particular has no list: anyone may take it.
+    found = authority.eligible_users(session, task) if (
+        task.candidate_unit_id is not None or task.candidate_user_id is not None) else []
     return _describe_users(session, found)
 
 

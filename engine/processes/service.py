@@ -24,7 +24,7 @@ from engine.access import authority
 from engine.access import assignment as task_assignment
 from engine.inbox.models import Task
 from engine.org.models import Unit, User
-from engine.processes import actions, scripts
+from engine.processes import actions, form_values, scripts
 from engine.processes.models import BpmnSource, ProcessDefinition, ProcessInstance
 from engine.runtime import Runtime
 from engine.timers.models import Timer
@@ -280,7 +280,11 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
     if not authority.may_work(user, row, session):
         raise Forbidden("you may not complete this task", reason="task_complete_forbidden")
     compiled = store.compiled_for(session, runtime, instance.definition_id)
-    errors = forms.validate(compiled.form(row.element_id), data)
+    form = compiled.form(row.element_id)
+    data = forms.drop_hidden(form, data)  # a hidden field's value is not stored
+    errors = forms.validate(form, data)
+    errors.update(form_values.field_errors(session, form=form, data=data, task=row,
+                                           checked=errors))
     if errors:
         raise Invalid("the form has errors", reason="form_invalid", fields=errors)
     action = (row.properties or {}).get("action")

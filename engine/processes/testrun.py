@@ -112,7 +112,9 @@ def complete(uow: UnitOfWork, runtime: Runtime, *, test_id: str, task_id: str, d
     if task is None:
         raise Conflict("task %(id)s is not waiting in this test-run", reason="testrun_task_not_waiting",
                        params={"id": task_id})
-    errors = forms.validate(test.run.compiled.form(task.element_id), data)
+    form = test.run.compiled.form(task.element_id)
+    data = forms.drop_hidden(form, data)  # as a real completion: hidden fields are not stored
+    errors = forms.validate(form, data)
     if errors:
         raise Invalid("the form has errors", reason="form_invalid", fields=errors)
     scripts.use(session, runtime)

@@ -12,7 +12,7 @@ from engine.deadlines import service as deadlines
 from engine.errors import Invalid
 from engine import notes
 from engine.access import authority
-from engine.views import case_record
+from engine.views import case_record, labels
 from engine.views import inbox_page as filters
 from engine.views import repeat_task
 from engine.inbox import service as inbox
@@ -22,6 +22,7 @@ from engine.petitions import service as petitions
 from engine.processes import store
 from engine.processes.models import ProcessDefinition, ProcessInstance
 from engine.runtime import Runtime
+from engine.workflow import forms
 from engine.documents import convert
 from engine.documents import service as documents
 from engine.documents.catalog import BY_KEY, step_documents
@@ -44,6 +45,8 @@ def task_view(session: Session, runtime: Runtime, *, user: User, task_id: str,
     if case is not None and record_view:
         audit.record_view(session, at=runtime.clock.now(), actor=user.username,
                           case_id=case.id, via="task")
+    listed = [attachments.describe(a) for a in
+              attachments.list_for(session, user=user, case_id=case.id)] if case else []
     is_open = task.status == "open"
     works = is_open and authority.may_work(user, task, session)
     supervises = is_open and authority.may_supervise(session, user, task)
@@ -59,8 +62,8 @@ def task_view(session: Session, runtime: Runtime, *, user: User, task_id: str,
         "may_unclaim": is_open and task.assignee_id is not None and (
             task.assignee_id == user.id or supervises),
         "may_complete": works, "extendable": extendable,
-        "attachments": [attachments.describe(a) for a in
-                        attachments.list_for(session, user=user, case_id=case.id)] if case else [],
+        "attachments": listed,
+        "form_choices": form_choices(session, form=form, task=task, attachments=listed),
         "timeline": timeline(session, case_id=case.id) if case else [],
         "record": case_record.for_task(session, runtime, task=task,
                                        approval=is_approval(task, form)),
@@ -90,6 +93,24 @@ def _documents(session: Session, runtime: Runtime, *, user: User, task: Task, fo
 # What saying no does at an approval step (its `decision_no` property): the proposal goes back
 # to whoever drafted it (the default), or the request is refused and the process ends.
 REFUSALS = ("send_back", "refuse")
+
+
+def form_choices(session: Session, *, form: dict | None, task: Task | None,
+                 attachments: list[dict]) -> dict[str, list[tuple]]:
+    """What the pickers of a form's domain fields list (API.md "Forms"), each only if the form
+    has one: (code, name) of the active units, (login, name) of the users who could work the
+    task (nobody without a task: the designer's preview of a form), (id, file name) of the
+    case's attachments."""
+    kinds = {prop.get("x-type") for _path, prop, _parent, _name in forms.leaves(form)}
+    found: dict[str, list[tuple]] = {}
+    if "unit" in kinds:
+        found["unit"] = labels.active_units(session)
+    if "person" in kinds:
+        found["person"] = [(u.username, u.display_name or u.username)
+                           for u in authority.eligible_users(session, task)] if task else []
+    if "file" in kinds:
+        found["file"] = [(str(a["id"]), a["file_name"]) for a in attachments]
+    return found
 
 
 def decision(task: Task, form) -> dict | None:

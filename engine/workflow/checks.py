@@ -12,7 +12,7 @@ import re
 
 from lxml import etree
 
-from . import assignment
+from . import assignment, forms
 from .problems import Problem
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -135,11 +135,24 @@ def process_errors(root, file_name: str, known_processes: set[str]) -> list[Prob
                 found.extend(_unconditioned_flows(process, element, file_name))
             elif kind == "userTask":
                 found.extend(assignment.problems(element, file_name))
+            if kind in ("userTask", "manualTask"):
+                found.extend(_form_problems(element, file_name))
     return found
 
 
 _CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 _SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+
+
+def _form_problems(task, file_name: str) -> list[Problem]:
+    """A form field of an unknown type, a choice without values, a pattern that is no regular
+    expression, a `show_when` naming no other field of the form: each at the field's line."""
+    ext = task.find(f"{{{BPMN_NS}}}extensionElements")
+    if ext is None:
+        return []
+    return [Problem.coded(reason, element_id=task.get("id"), element_name=task.get("name"),
+                          line=field["line"], file_name=file_name, field=field["id"], **params)
+            for reason, field, params in forms.problems(forms.read_fields(ext))]
 
 
 def _java(element) -> str | None:

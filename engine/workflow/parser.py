@@ -10,7 +10,7 @@ from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
 from SpiffWorkflow.util.task import TaskState
 
-from . import assignment, checks
+from . import assignment, checks, forms
 from .problems import BpmnInvalid, Problem, from_exception
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -24,20 +24,12 @@ def camunda_extensions(node) -> dict:
     ext = node.find("{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements")
     if ext is None:
         return found
-    fields = []
-    for field in ext.iter(f"{{{CAMUNDA_NS}}}formField"):
-        constraints = {}
-        for c in field.iter(f"{{{CAMUNDA_NS}}}constraint"):
-            constraints[c.get("name")] = c.get("config")
-        values = [{"id": v.get("id"), "name": v.get("name")}
-                  for v in field.iter(f"{{{CAMUNDA_NS}}}value")]
-        fields.append({"id": field.get("id"), "label": field.get("label"),
-                       "type": field.get("type"), "default": field.get("defaultValue"),
-                       "constraints": constraints, "values": values})
+    fields = [{k: v for k, v in f.items() if k != "line"} for f in forms.read_fields(ext)]
     if fields:
         found["formData"] = fields
     props = {}
-    for prop in ext.iter(f"{{{CAMUNDA_NS}}}property"):
+    # The task's own properties (a form field's are the field's: `forms.read_fields`).
+    for prop in ext.iterfind(f"{{{CAMUNDA_NS}}}properties/{{{CAMUNDA_NS}}}property"):
         if prop.get("name"):
             props[prop.get("name")] = prop.get("value")
     if props:

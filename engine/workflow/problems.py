@@ -100,6 +100,14 @@ REASONS: dict[str, str] = {
     # Warnings: deploys, but the designer should know.
     "schema": "not valid against the BPMN 2.0 schema, the engine runs it anyway: %(detail)s",
     "vendor_extension": "element %(element)s of %(namespace)s is not BPMN; it is ignored",
+    "form_field_type": "form field '%(field)s' has type %(type)s, which this engine does not "
+                       "know; use one of %(types)s",
+    "form_field_no_values": "form field '%(field)s' is a choice without values; add its "
+                            "choices (camunda:value)",
+    "form_field_pattern": "the pattern of form field '%(field)s' is not a regular expression "
+                          "(%(detail)s)",
+    "form_field_show_when": "form field '%(field)s' is shown when %(show_when)s, which names no "
+                            "other field of this form; write other_field=value1|value2",
     "form_key_ignored": "formKey %(form_key)s is ignored: forms are drawn from the task's "
                         "form fields (camunda:formData or a form schema)",
     "assignee_unknown": "%(attribute)s names %(value)s, which is no user here; the task will "

@@ -401,6 +401,14 @@ FAULTY = [  # each: the files of one request
     {"no_source.bpmn": bpmn(flow("no_source", '<bpmn:manualTask id="t"/>').replace(
         ' sourceRef="no_source_start"', ""))},
     {"huge.bpmn": b" " * (MAX_BPMN_BYTES + 1)},
+    {"form.bpmn": bpmn(flow("form", '<bpmn:userTask id="ask"><bpmn:extensionElements>'
+                            '<camunda:formData><camunda:formField id="a" type="stringy"/>'
+                            '<camunda:formField id="b" type="multi_enum"/><camunda:formField '
+                            'id="c"><camunda:validation><camunda:constraint name="pattern" '
+                            'config="[x"/></camunda:validation><camunda:properties>'
+                            '<camunda:property id="show_when" value="nope=1"/>'
+                            "</camunda:properties></camunda:formField></camunda:formData>"
+                            "</bpmn:extensionElements></bpmn:userTask>"))},
     *({f"{n}.bpmn": (MALFORMED / f"{n}.bpmn").read_bytes()} for n in (
         "broken_xml", "external_dtd", "missing_reference", "call_cycle", "flow_cycle_no_end",
         "no_process", "missing_called_process")),

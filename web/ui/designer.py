@@ -12,15 +12,17 @@ from flask_babel import lazy_gettext as N_
 from sqlalchemy import select
 
 from engine.processes.models import ProcessDefinition
-from engine.views import designer_choices
-from engine.workflow.problems import REASONS
+from engine.views import designer_choices, task_page
+from engine.workflow import forms
+from engine.workflow.problems import REASONS, BpmnInvalid
 from web.api import bp as api
 from web.auth import runtime
 from web.ui import bp, page
 from web.ui.messages import own_text, script_detail
 from web.ui.refusals import REASONS as REFUSALS
 from web.ui.refusals import text as refusal_text
-from web.ui.terms import _lang
+from web.ui.tasks import form_fields
+from web.ui.terms import _lang, unit_pickers
 
 DESIGNER = {"process_designer"}
 DESIGNER_API = tuple(f"{api.url_prefix}/{area}"
@@ -67,6 +69,13 @@ PANEL_WORDS = {
     "ID must be a valid QName.": N_("ID must be a valid QName."),
     "ID must not contain prefix.": N_("ID must not contain prefix."),
 }
+# ... and of its lists (the form builder's fields).
+LIST_WORDS = {
+    "Create": N_("Add"), "Create new list item": N_("Add a field"),
+    "Delete item": N_("Remove"), "Toggle list item": N_("Open or close"),
+    "Toggle section": N_("Open or close"), "<empty>": N_("<empty>"),
+    "List contains {numOfItems} item": N_("%(n)s field", n="{numOfItems}"),
+    "List contains {numOfItems} items": N_("%(n)s fields", n="{numOfItems}")}
 PANEL_LABELS = {
     "conditionGroup": N_("Condition"), "condition": N_("Condition expression"),
     "conditionHint": N_("A Python expression over the form fields, e.g. decision == \"approve\"."),
@@ -83,6 +92,30 @@ PANEL_LABELS = {
     "templateDeadlineTask": N_("Step under a statutory deadline"),
     "templateNotificationTask": N_("Notify the reporter"),
     "templateMemberTask": N_("Member unit's opinion")}
+
+# The form builder's words (web/assets/src/form-builder.js): its groups, a field's entries and
+# the field types by name.
+FORM_LABELS = {
+    "formGroup": N_("Task form"), "formPreviewGroup": N_("Form preview"),
+    "newField": N_("New field"), "fieldLabel": N_("Field label"), "fieldId": N_("Field ID"),
+    "fieldIdHint": N_("The name of the process variable; made from the label when left empty."),
+    "fieldIdInvalid": N_("Start with a letter; letters, digits and _ only."),
+    "fieldIdTaken": N_("Another field of this form has this ID."),
+    "fieldType": N_("Field type"), "required": N_("Required"), "readonly": N_("Read only"),
+    "choices": N_("Choices"), "choicesHint": N_("One per line: code=label."),
+    "defaultValue": N_("Default value"), "help": N_("Help text"),
+    "minlength": N_("Minimum length"), "maxlength": N_("Maximum length"),
+    "min": N_("Minimum value"), "max": N_("Maximum value"),
+    "pattern": N_("Pattern (regular expression)"),
+    "showWhen": N_("Shown only when"), "showAlways": N_("Always shown"),
+    "showWhenValues": N_("has one of these values (separated by |)"),
+    "moveUp": N_("Move up"), "moveDown": N_("Move down"),
+    "type.string": N_("Text"), "type.textarea": N_("Long text"), "type.long": N_("Whole number"),
+    "type.double": N_("Decimal number"), "type.date": N_("Date"),
+    "type.datetime": N_("Date and time"), "type.boolean": N_("Yes / no"),
+    "type.enum": N_("Single choice"), "type.multi_enum": N_("Multiple choice"),
+    "type.unit": N_("Unit (picked by name)"),
+    "type.person": N_("Person (picked by name)"), "type.file": N_("File (uploaded first)")}
 
 # The version diff's words: a changed attribute (`field` of the API's diff) by its label;
 # `property.*`, `assignment.*` and `form.*` fields not named here use the patterns.
@@ -112,8 +145,10 @@ def designer():
     for row in rows:
         latest.setdefault(row.key, row)
     return render_template("designer/page.html", definitions=list(latest.values()),
-                           panel_words={k: str(v) for k, v in PANEL_WORDS.items()},
-                           panel_labels={k: str(v) for k, v in PANEL_LABELS.items()},
+                           panel_words={k: str(v) for k, v in
+                                        {**PANEL_WORDS, **LIST_WORDS}.items()},
+                           panel_labels={k: str(v) for k, v in
+                                         {**PANEL_LABELS, **FORM_LABELS}.items()},
                            diff_fields={k: str(v) for k, v in DIFF_FIELDS.items()},
                            time_zone=runtime().clock.tz.key)
 
@@ -125,6 +160,23 @@ def choices():
     lane (`role`, unit rule), named in the user's language: read from the engine's registry,
     configuration, catalog and units."""
     return jsonify(designer_choices.choices(runtime(), _lang()))
+
+
+@bp.post("/designer/form-preview")
+@page(roles=DESIGNER)
+def form_preview():
+    """A form being built (its `camunda:formData` element as XML) drawn as the task page draws
+    it: read by the engine's parser, each field by the task page's own template; XML the
+    parser refuses is answered 422 with the problems in words."""
+    try:
+        schema = forms.schema_of_form_data(request.get_data())
+    except BpmnInvalid as exc:
+        problems = [_localized(p.as_dict())["message"] for p in exc.problems]
+        return render_template("designer/_form_preview.html", problems=problems, fields=[]), 422
+    choices = runtime().read(lambda uow: task_page.form_choices(
+        uow.session, form=schema, task=None, attachments=[]))
+    return render_template("designer/_form_preview.html", values={}, errors={},
+                           fields=unit_pickers(form_fields(schema, choices=choices)))
 
 
 # The API answers every caller in English (API.md): outside tools with a Bearer token depend on

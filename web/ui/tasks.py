@@ -165,37 +165,50 @@ def timeline_sentence(event: dict) -> str:
     return _(TIMELINE.get(event["action"], OTHER_EVENT), **values)
 
 
-def form_fields(schema: dict | None, prefix: str = "") -> list[dict]:
+def form_fields(schema: dict | None, prefix: str = "", choices: dict | None = None) -> list[dict]:
     """The form's fields in order, nested objects flattened to dotted names, each with the
-    widget that suits its type."""
+    widget that suits its type; `choices` lists what the unit, person and file pickers offer
+    (`task_page.form_choices`)."""
     if not schema:
         return []
+    choices = choices or {}
     required = set(schema.get("required", []))
     out = []
     for name, prop in schema.get("properties", {}).items():
         path = f"{prefix}{name}"
         if prop.get("type") == "object":
-            out.extend(form_fields(prop, f"{path}."))
+            out.extend(form_fields(prop, f"{path}.", choices))
             continue
-        kind = prop.get("type", "string")
-        if "enum" in prop:
+        kind, domain = prop.get("type", "string"), prop.get("x-type")
+        options: list = []
+        if domain == "multi_enum":
+            labels = prop.get("x-labels", {})
+            options = [(v, labels.get(v, v)) for v in prop.get("items", {}).get("enum", [])]
+            widget = "checkboxes"
+        elif domain in ("unit", "person", "file"):
+            options, widget = list(choices.get(domain, [])), domain
+        elif "enum" in prop:
             labels = prop.get("x-labels", {})
             options = [(v, labels.get(v, v)) for v in prop["enum"]]
             widget = "radio" if len(options) <= 4 else "select"
+        elif domain == "textarea":
+            widget = "textarea"
         else:
-            options = []
             widget = {"boolean": "boolean", "integer": "number", "number": "number"}.get(kind)
             if widget is None:
                 fmt = prop.get("format")
                 widget = "date" if fmt == "date" else "datetime" if fmt == "date-time" else \
                     "textarea" if (prop.get("maxLength") or 1000) > 200 and \
                     any(w in name for w in LONG_TEXT) else "text"
+        when = prop.get("x-show-when") or {}
         out.append({"name": path, "label": prop.get("title") or name, "widget": widget,
                     "type": kind, "options": options, "required": name in required,
                     "default": prop.get("default"), "readonly": bool(prop.get("readOnly")),
                     "step": "1" if kind == "integer" else "any",
                     "min": prop.get("minimum"), "max": prop.get("maximum"),
-                    "maxlength": prop.get("maxLength")})
+                    "maxlength": prop.get("maxLength"), "help": prop.get("description"),
+                    "show_field": when.get("field"), "show_values": "|".join(
+                        when.get("values", []))})
     return out
 
 
@@ -205,8 +218,11 @@ def form_data(fields: list[dict], form) -> dict:
     tz = runtime().clock.tz
     data: dict = {}
     for field in fields:
-        raw = (form.get(field["name"]) or "").strip()
-        if field["readonly"] or raw == "":
+        if field["widget"] == "checkboxes":
+            raw = [v for v in form.getlist(field["name"]) if v]
+        else:
+            raw = (form.get(field["name"]) or "").strip()
+        if field["readonly"] or not raw:
             continue
         value: object = raw
         if field["widget"] == "boolean":
@@ -230,7 +246,8 @@ def form_data(fields: list[dict], form) -> dict:
 
 
 def _context(view: dict, **extra) -> dict:
-    return {"v": view, "fields": unit_pickers(form_fields(view["form"])), "values": {}, "errors": {},
+    fields = unit_pickers(form_fields(view["form"], choices=view.get("form_choices")))
+    return {"v": view, "fields": fields, "values": {}, "errors": {},
             "channels": CHANNELS, "categories": CATEGORIES, "statuses": STATUSES,
             "deadline_names": DEADLINES, "sentence": timeline_sentence, **extra}
 
@@ -293,8 +310,8 @@ def complete(task_id: str):
     """Complete with the form's data: what comes next, or the form again with its errors."""
     rt, user = runtime(), g.user
     view = _view(task_id)
-    fields = unit_pickers(form_fields(view["form"]))
-    data = form_data(fields, request.form)
+    context = _context(view)
+    data = form_data(context["fields"], request.form)
 
     def work(uow):
         _, created = processes.complete_task(uow, runtime=rt, task_id=task_id, data=data,
@@ -303,7 +320,7 @@ def complete(task_id: str):
     try:
         steps = rt.transact(work)
     except Invalid as exc:
-        return _invalid("tasks/_work.html", exc, **{**_context(view), "values": request.form})
+        return _invalid("tasks/_work.html", exc, **{**context, "values": request.form})
     return toast(render_template("tasks/_done.html", v=view, steps=steps),
                  _("Task completed."))
 

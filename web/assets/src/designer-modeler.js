@@ -11,6 +11,7 @@ import { Group, SelectEntry, TextAreaEntry, TextFieldEntry, isSelectEntryEdited,
          isTextAreaEntryEdited, isTextFieldEntryEdited } from "@bpmn-io/properties-panel";
 import { getBusinessObject, is } from "bpmn-js/lib/util/ModelUtil";
 import camundaModdle from "./camunda-moddle.json";
+import { FormBuilderModule } from "./form-builder.js";
 
 const DOMAIN_PROPERTIES = ["action", "deadline", "document"];
 
@@ -216,7 +217,7 @@ function create({ container, panel, dictionary, choices, labels }) {
     propertiesPanel: { parent: panel },
     cluedesk: options,
     additionalModules: [
-      BpmnPropertiesPanelModule, BpmnPropertiesProviderModule,
+      BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, FormBuilderModule,
       { __init__: ["cluedeskProvider"], cluedeskProvider: ["type", CluedeskProvider] },
       { translate: ["value", translateWith(dictionary || {})] },
       { __init__: ["keepVariableReferences"], keepVariableReferences: ["type", KeepVariableReferences] },
