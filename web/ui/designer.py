@@ -84,6 +84,81 @@ PANEL_LABELS = {
     "templateNotificationTask": N_("Notify the reporter"),
     "templateMemberTask": N_("Member unit's opinion")}
 
+# The kind of the selected element, the panel's header (bpmn-js-properties-panel asks
+# `translate` for its type's words, e.g. "Timer Intermediate Catch Event").
+TYPE_WORDS = {
+    "Process": N_("Process"), "Participant": N_("Pool"), "Lane": N_("Lane"),
+    "Task": N_("Task"), "User Task": N_("User task"), "Manual Task": N_("Manual task"),
+    "Script Task": N_("Script task"), "Service Task": N_("Service task"),
+    "Send Task": N_("Send task"), "Receive Task": N_("Receive task"),
+    "Business Rule Task": N_("Business rule task"), "Call Activity": N_("Call activity"),
+    "Collapsed Sub Process": N_("Sub-process (collapsed)"),
+    "Expanded Sub Process": N_("Sub-process"), "Event Sub Process": N_("Event sub-process"),
+    "Transaction": N_("Transaction"),
+    "Exclusive Gateway": N_("Exclusive gateway"), "Parallel Gateway": N_("Parallel gateway"),
+    "Inclusive Gateway": N_("Inclusive gateway"), "Complex Gateway": N_("Complex gateway"),
+    "Event Based Gateway": N_("Event-based gateway"),
+    "Sequence Flow": N_("Sequence flow"), "Conditional Flow": N_("Conditional flow"),
+    "Default Flow": N_("Default flow"), "Message Flow": N_("Message flow"),
+    "Association": N_("Association"), "Data Object Reference": N_("Data object"),
+    "Data Store Reference": N_("Data store"), "Text Annotation": N_("Text annotation"),
+    "Group": N_("Group"),
+    "Start Event": N_("Start event"), "End Event": N_("End event"),
+    "Intermediate Throw Event": N_("Intermediate event"), "Boundary Event": N_("Boundary event"),
+    "Timer Start Event": N_("Timer start event"),
+    "Timer Intermediate Catch Event": N_("Timer event"),
+    "Timer Boundary Event": N_("Timer boundary event"),
+    "Timer Boundary Event (Non Interrupting)": N_("Timer boundary event (non-interrupting)"),
+    "Message Start Event": N_("Message start event"),
+    "Message Intermediate Catch Event": N_("Message catch event"),
+    "Message Intermediate Throw Event": N_("Message throw event"),
+    "Message End Event": N_("Message end event"),
+    "Message Boundary Event": N_("Message boundary event"),
+    "Message Boundary Event (Non Interrupting)": N_("Message boundary event (non-interrupting)"),
+    "Error End Event": N_("Error end event"), "Error Boundary Event": N_("Error boundary event"),
+    "Terminate End Event": N_("Terminate end event"),
+    "Signal Start Event": N_("Signal start event"),
+    "Signal Intermediate Catch Event": N_("Signal catch event"),
+    "Signal Intermediate Throw Event": N_("Signal throw event"),
+    "Signal End Event": N_("Signal end event"),
+    "Conditional Start Event": N_("Conditional start event"),
+    "Conditional Intermediate Catch Event": N_("Conditional catch event"),
+    "Escalation End Event": N_("Escalation end event"),
+    "Compensate End Event": N_("Compensation end event")}
+
+# The labels of the editors of what the engine evaluates (web/assets/src/editors.js).
+EDITOR_LABELS = {
+    "checkLine": N_("Line %(line)s:", line="{line}"), "checkOk": N_("No problems."),
+    "timerValue": N_("Value"),
+    "timerHint_timeDate": N_("Python text: a date and time, e.g. \"2026-12-31T17:00\", or "
+                             "add_working_days(today(), 3).isoformat()."),
+    "timerHint_timeDuration": N_("Python text: a duration, e.g. \"P3D\" (3 days) or \"PT2H\" "
+                                 "(2 hours)."),
+    "timerHint_timeCycle": N_("Python text: a repetition, e.g. \"R/2026-12-07T09:00/P1D\" "
+                              "(every day at 9:00)."),
+    "scriptGroup": N_("Script"), "script": N_("Script (Python)"),
+    "scriptHint": N_("Runs in the sandbox: no imports; the helpers (today(), "
+                     "add_working_days() …) and the process data are at hand."),
+    "callGroup": N_("Called process"), "calledElement": N_("Called process"),
+    "calledHint": N_("One of the deployed processes."),
+    "calledUnknown": N_("Not deployed: deploy that process first, or send both files together."),
+    "miGroup": N_("Multi-instance"), "miMode": N_("Instances run"),
+    "miParallel": N_("In parallel"), "miSequential": N_("One after another"),
+    "mi_loopDataInputRef": N_("Collection"),
+    "mi_loopDataInputRefHint": N_("The process variable with the list to run over, e.g. members."),
+    "mi_inputDataItem": N_("Element variable"),
+    "mi_inputDataItemHint": N_("Each instance's item of the list, under this name."),
+    "mi_loopDataOutputRef": N_("Output collection"),
+    "mi_loopDataOutputRefHint": N_("The process variable that collects each instance's result."),
+    "mi_outputDataItem": N_("Output element"),
+    "mi_outputDataItemHint": N_("Each instance's result, under this name."),
+    "mi_loopCardinality": N_("Loop cardinality"),
+    "mi_loopCardinalityHint": N_("Instead of a collection: how many instances (a Python "
+                                 "expression)."),
+    "mi_completionCondition": N_("Completion condition"),
+    "mi_completionConditionHint": N_("Python expression: when it holds, the open instances stop."),
+    "miName": N_("A variable name: letters, digits and _, starting with a letter.")}
+
 # The version diff's words: a changed attribute (`field` of the API's diff) by its label;
 # `property.*`, `assignment.*` and `form.*` fields not named here use the patterns.
 DIFF_FIELDS = {
@@ -112,8 +187,10 @@ def designer():
     for row in rows:
         latest.setdefault(row.key, row)
     return render_template("designer/page.html", definitions=list(latest.values()),
-                           panel_words={k: str(v) for k, v in PANEL_WORDS.items()},
-                           panel_labels={k: str(v) for k, v in PANEL_LABELS.items()},
+                           panel_words={k: str(v) for k, v in
+                                        {**PANEL_WORDS, **TYPE_WORDS}.items()},
+                           panel_labels={k: str(v) for k, v in
+                                         {**PANEL_LABELS, **EDITOR_LABELS}.items()},
                            diff_fields={k: str(v) for k, v in DIFF_FIELDS.items()},
                            time_zone=runtime().clock.tz.key)
 
