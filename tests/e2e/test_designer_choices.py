@@ -58,3 +58,19 @@ def test_a_call_activity_picks_a_deployed_process_by_its_name(app, runtime):
     called = next(p for p in found if p["key"] == "called_one")
     assert called == {"key": "called_one", "label": "被调用的流程 · called_one",
                       "description": "被调用的流程（第 2 版）"}
+
+
+def test_the_element_templates_take_their_keys_from_the_registry_and_configuration(app, runtime):
+    """Issue 22: the templates' action and deadline keys come with the choices, each one known
+    to this installation (the page hard-codes none)."""
+    found = Browser(app, "designer").get("/designer/choices").get_json()
+    templates = found["templates"]
+    assert templates["notification"] == {"action": "petition.notify_reporter"}
+    assert templates["member"] == {"action": "review.opinion", "deadline": "joint_review_opinion"}
+    assert templates["deadline"] == {"deadline": found["deadlines"][0]["key"]}
+    assert templates["approval"] == {}
+    actions_ = {a["key"] for a in found["actions"]}
+    keys = {d["key"] for d in found["deadlines"]}
+    for properties in templates.values():
+        assert properties.get("action", "clue.approve") in actions_
+        assert properties.get("deadline", "acceptance_notice") in keys

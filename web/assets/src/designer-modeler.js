@@ -247,6 +247,9 @@ function appendTemplate(modeler, name, options) {
     }
     return task;
   };
+  // The domain properties the template sets: named by /designer/choices `templates`.
+  const preset = (task) => Object.entries((options.choices.templates || {})[name] || {})
+    .forEach(([prop, key]) => setProperty(task, prop, key, injector));
   const added = [];
   if (name === "approval") {
     const task = userTask(source, "templateApprovalTask");
@@ -259,8 +262,7 @@ function appendTemplate(modeler, name, options) {
     added.push(task, gateway, back);
   } else if (name === "deadline") {
     const task = userTask(source, "templateDeadlineTask");
-    const key = ((options.choices.deadlines || [])[0] || {}).key;
-    if (key) setProperty(task, "deadline", key, injector);
+    preset(task);
     added.push(task);
   } else if (name === "member") {
     // A joint review's member item: one parallel task per member unit (the process variable
@@ -274,12 +276,11 @@ function appendTemplate(modeler, name, options) {
         loopDataOutputRef: moddle.create("bpmn:DataInput", { id: "opinions" }),
         inputDataItem: item("member_unit"),
         outputDataItem: bpmnFactory.create("bpmn:DataOutput", { id: "opinion", name: "opinion" }) }) });
-    setProperty(task, "action", "review.opinion", injector);
-    setProperty(task, "deadline", "joint_review_opinion", injector);
+    preset(task);
     added.push(task);
   } else if (name === "notification") {
     const task = userTask(source, "templateNotificationTask");
-    setProperty(task, "action", "petition.notify_reporter", injector);
+    preset(task);
     added.push(task);
   }
   return added;
