@@ -564,6 +564,13 @@ def test_the_panel_checks_conditions_timers_and_scripts_as_they_are_typed(live_s
     # Multi-instance on the first step: what the engine reads, its expressions checked.
     _click(page, step)
     _pad(page, "replace")
+    # (the modeler's own words are Chinese too: the replace menu, the palette)
+    offered = page.locator(".djs-popup .entry").evaluate_all(
+        "es => es.map(e => (e.title || '') + (e.innerText || ''))")
+    palette = [t for t in page.locator(".djs-palette .entry").evaluate_all(
+        "es => es.map(e => e.getAttribute('aria-label') || '')") if t]
+    assert offered and palette and all(not w.isascii() for w in offered + palette), \
+        (offered, palette)
     page.click('.djs-popup [data-id="toggle-parallel-mi"]')
     _group(page, "multiInstance")
     page.select_option("#bio-properties-panel-miSequential", "sequential")
