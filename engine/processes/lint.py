@@ -291,8 +291,10 @@ def check_text(session, runtime, kind: str, text: str) -> dict:
     mode = TEXT_KINDS[kind]
     errors = [Problem.coded("script_refused", detail=f.message, line=f.line)
               for f in scripting.check(text, mode)]
+    refused = {p.line for p in errors}  # a refused builtin (`open`) is said once, as refused
     warnings_ = [Problem.coded("script_unknown_function", name=name, script_line=line, line=line)
-                 for name, line in called_names(text, mode) if name not in ALLOWED_NAMES]
+                 for name, line in called_names(text, mode)
+                 if name not in ALLOWED_NAMES and line not in refused]
     timer = None
     if kind in timers.KINDS.values() and text.strip() and not errors:
         timer, problem = _fixed_timer(kind, text, runtime.clock.tz)

@@ -40,6 +40,7 @@ def test_a_script_gets_the_sandboxs_checks_with_their_lines(app):
     found = answer(designer, "script", "x = 1\nimport os\ny = open('f')")
     assert [(p["line"], p["message"]) for p in found["errors"]] == [
         (2, "脚本中不允许使用 import。"), (3, "脚本中不能使用“open”。")]
+    assert found["warnings"] == []  # `open` is said once, as refused
     assert answer(designer, "script", "due = add_working_days(today(), 3)\nn = len(note or '')") \
         == {"errors": [], "warnings": [], "preview": None}
 

@@ -505,7 +505,7 @@ def test_the_panel_checks_conditions_timers_and_scripts_as_they_are_typed(live_s
     _group(page, "cluedesk-condition")
     _typed(page, "condition", 'decision = "approve"')
     error = _check(page, "condition", "error", 'decision = "approve"')
-    assert error.inner_text() == "第 1 行： 脚本或表达式有误：语法不正确"
+    assert error.inner_text() == "第 1 行：脚本或表达式有误：语法不正确"
     _typed(page, "condition", 'decision == "approve"')
     assert _check(page, "condition", "ok", 'decision == "approve"').inner_text() == "没有问题。"
     assert not page.locator('#properties [data-entry-id="condition"] .cd-check-error').count()
@@ -539,8 +539,8 @@ def test_the_panel_checks_conditions_timers_and_scripts_as_they_are_typed(live_s
     _typed(page, "script", "due = add_working_days(today(), 3)\nimport os\nx = open('f')")
     errors = _check(page, "script", "error",
                     "due = add_working_days(today(), 3)\nimport os\nx = open('f')")
-    assert errors.all_inner_texts() == ["第 2 行： 脚本中不允许使用 import。",
-                                        "第 3 行： 脚本中不能使用“open”。"]
+    assert errors.all_inner_texts() == ["第 2 行：脚本中不允许使用 import。",
+                                        "第 3 行：脚本中不能使用“open”。"]
     assert page.locator('#properties [data-entry-id="script"] .cd-code-lines').inner_text() \
         == "1\n2\n3"
     assert page.locator("#properties .bio-properties-panel-header-type").inner_text() == "脚本任务"
@@ -578,7 +578,7 @@ def test_the_panel_checks_conditions_timers_and_scripts_as_they_are_typed(live_s
     page.fill("#bio-properties-panel-mi-inputDataItem", "member_unit")
     _typed(page, "completionCondition", "len(opinions) >=")
     assert _check(page, "completionCondition", "error", "len(opinions) >=").inner_text() == \
-        "第 1 行： 脚本或表达式有误：语法不正确"
+        "第 1 行：脚本或表达式有误：语法不正确"
     _typed(page, "completionCondition", "len(opinions) >= 2")
     _check(page, "completionCondition", "ok", "len(opinions) >= 2")
     _settled(page, step, "bo.loopCharacteristics.isSequential"

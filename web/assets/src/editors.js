@@ -40,12 +40,15 @@ function useCheck(options, kind, text) {
 
 function CheckResult({ result, options }) {
   if (!result) return null;
-  const line = (p) => (p.line ? options.t("checkLine").replace("{line}", p.line) + " " : "");
+  const line = (p) => {  // "第 2 行：" / "Line 2: "
+    const words = p.line ? options.t("checkLine").replace("{line}", p.line) : "";
+    return words && !/：$/.test(words) ? words + " " : words;
+  };
   const children = [];
   result.errors.forEach((p) => children.push(jsx("div", {
     class: "bio-properties-panel-error cd-check-error", children: line(p) + p.message })));
-  result.warnings.forEach((p) => children.push(jsx("div", {
-    class: "cd-check-warning", children: line(p) + p.message })));
+  result.warnings.forEach((p) => children.push(jsx("div", {  // (their words name the line)
+    class: "cd-check-warning", children: p.message })));
   if (result.preview) {
     children.push(jsx("div", { class: "bio-properties-panel-description cd-check-preview",
                                children: result.preview }));
