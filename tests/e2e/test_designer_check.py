@@ -58,6 +58,8 @@ def test_a_timer_is_read_as_the_engine_reads_it_and_said_in_words(app):
     # Working days from today, evaluated in the sandbox on the deployment's calendar.
     later = answer(designer, "timeDate", "add_working_days(today(), 3).isoformat()")
     assert later["errors"] == [] and later["preview"].startswith("3 个工作日后（按现在计算：")
+    due = answer(designer, "timeDate", 'deadline_due("acceptance_notice").isoformat()')
+    assert due["preview"].startswith("法定时限“告知受理情况”到期时（按现在计算：")
     # What the engine cannot read: said, with what to write instead.
     for kind, text in [("timeDuration", '"P3X"'), ("timeDate", '"tomorrow"'),
                        ("timeCycle", '"P1D"')]:
