@@ -21,7 +21,8 @@ function checked(options, kind, text) {
   if (!answers.has(key)) {
     if (answers.size > 200) answers.clear();
     answers.set(key, Promise.resolve(options.check ? options.check(kind, text) : null)
-      .catch(() => null));
+      .catch(() => null)
+      .then((found) => { if (!found) answers.delete(key); return found; }));  // asked again later
   }
   return answers.get(key);
 }
