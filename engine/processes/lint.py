@@ -21,9 +21,16 @@ Each names its element and, where the sources are known, its file and line.
   Python, which lint cannot see into) or a `result` property (the form is the process's result,
   read by the application when the process ends: `deadline_extension`'s approval);
 - `script_unknown_function`: a script or expression calling a function that is neither an allowed
-  helper or builtin (`engine.workflow.scripting.ALLOWED_NAMES`) nor a lambda it defined.
+  helper or builtin (`engine.workflow.scripting.ALLOWED_NAMES`) nor a lambda it defined;
+- `timer_invalid`: a timer whose fixed value the engine cannot read (it would stop the instance
+  in error when the timer starts).
+
+`check_text` says the same about one expression or script as the designer types it.
 """
 from __future__ import annotations
+
+import ast
+from datetime import UTC
 
 from engine.access import assignment as task_assignment
 from engine.access import authority
@@ -31,7 +38,10 @@ from engine.documents.catalog import BY_KEY as DOCUMENT_KEYS, step_documents
 from engine.workflow import assignment as bpmn_assignment
 from engine.workflow import checks
 from engine.workflow import parser as bpmn
+from engine.workflow import timers
 from engine.workflow.adapter import CompiledSpec, Problem
+from engine.workflow import scripting
+from engine.workflow.engine_clock import engine_time
 from engine.workflow.scripting import ALLOWED_NAMES, called_names, expressions, read_names
 from engine.processes import actions
 from engine.processes import store
@@ -167,7 +177,18 @@ def schema_findings(settings, key, compiled, sources) -> list[Problem]:
     return []
 
 
-RULES = (unknown_functions, unmapped_lanes, invalid_lane_rules, unknown_deadlines, unknown_documents, unused_fields,
+def invalid_timers(settings, key, compiled, sources) -> list[Problem]:
+    """`timer_invalid`: a timer whose fixed value (a text constant) the engine cannot read."""
+    found = []
+    for element_id, kind, text in timers.expressions(
+            [compiled.spec, *compiled.subprocess_specs.values()]):
+        problem = _fixed_timer(kind, text, UTC)[1]
+        if problem is not None:
+            found.append(Problem.coded(problem[0], element_id=element_id, **problem[1]))
+    return found
+
+
+RULES = (unknown_functions, invalid_timers, unmapped_lanes, invalid_lane_rules, unknown_deadlines, unknown_documents, unused_fields,
          gateways_without_default, schema_findings)
 
 
@@ -242,3 +263,99 @@ def validate(session, runtime, files: list[tuple[str, bytes]]) -> dict:
         return list({(p.element_id, p.line, p.message): p for p in items}.values())
     return {"processes": processes_found, "errors": [p.as_dict() for p in unique(errors)],
             "warnings": [p.as_dict() for p in unique(found)]}
+
+
+# ---------------------------------------------------------------------------------------------
+# One field of the designer's panel, checked as it is typed
+
+# What each field of the panel holds: a script (`exec`) or an expression (`eval`).
+TEXT_KINDS = {"condition": "eval", "script": "exec", "loopCardinality": "eval",
+              "completionCondition": "eval", "timeDate": "eval", "timeDuration": "eval",
+              "timeCycle": "eval"}
+_PATTERNS = {"add_working_days": "working_days", "add_days": "days"}
+
+
+def check_text(session, runtime, kind: str, text: str) -> dict:
+    """What deploy and lint say about one script or expression of kind `kind` (`TEXT_KINDS`),
+    the way the engine will evaluate it: `{"errors": [Problem], "warnings": [Problem], "timer":
+    dict | None}`. Errors are the sandbox policy's refusals (a syntax error included: deploy
+    refuses both) and, for a timer, a value the engine cannot read; warnings are lint's (a call
+    of no allowed function). A problem's `line` is the line in `text`.
+
+    For a timer, `timer` says when it fires: `{"fixed": timers.read(...)}` for a text constant;
+    `{"data": [names]}` when the value comes from process data; otherwise the expression is
+    evaluated now in the sandbox, as the engine would when the timer starts: `{"computed":
+    timers.read(...), "pattern": {...} | None}`, the pattern being `{"working_days": n}`,
+    `{"days": n}` (`add_working_days(today(), n)`, `add_days(today(), n)`) or `{"deadline":
+    key}` (`deadline_due("key")`)."""
+    mode = TEXT_KINDS[kind]
+    errors = [Problem.coded("script_refused", detail=f.message, line=f.line)
+              for f in scripting.check(text, mode)]
+    refused = {p.line for p in errors}  # a refused builtin (`open`) is said once, as refused
+    warnings_ = [Problem.coded("script_unknown_function", name=name, script_line=line, line=line)
+                 for name, line in called_names(text, mode)
+                 if name not in ALLOWED_NAMES and line not in refused]
+    timer = None
+    if kind in timers.KINDS.values() and text.strip() and not errors:
+        timer, problem = _fixed_timer(kind, text, runtime.clock.tz)
+        if timer is None and problem is None:
+            timer, problem = _computed_timer(session, runtime, kind, text)
+        if problem is not None:
+            errors.append(Problem.coded(problem[0], **problem[1]))
+    return {"errors": errors, "warnings": warnings_, "timer": timer}
+
+
+def _fixed_timer(kind: str, text: str, tz):
+    """(timer, None) for a text constant the engine reads, (None, (reason, params)) for one it
+    cannot read or an ISO value written without quotes; (None, None) for other expressions."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        return None, None
+    if isinstance(tree, ast.Name) and tree.id[:1] in "PR" and any(c.isdigit() for c in tree.id):
+        return None, ("timer_unquoted", {"value": tree.id})
+    if not isinstance(tree, ast.Constant):
+        return None, None
+    try:
+        return {"fixed": timers.read(kind, tree.value, tz)}, None
+    except timers.TimerInvalid:
+        return None, ("timer_invalid", {"kind": kind, "value": str(tree.value)})
+
+
+def _computed_timer(session, runtime, kind: str, text: str):
+    """Process data decides (no value yet), or the value the expression gives now."""
+    data = sorted(read_names(text, "eval") - ALLOWED_NAMES)
+    if data:
+        return {"data": data}, None
+    from engine.processes import scripts
+    try:
+        with engine_time(runtime.clock.now()), scripting.bound(scripts.context(session, runtime)):
+            value = scripting.evaluate("eval", text, {})
+    except (scripting.ScriptRefused, scripting.ScriptFailed) as exc:
+        return None, ("script_refused", {"detail": str(exc)})
+    if not isinstance(value, str):
+        return None, ("timer_not_text", {"type": type(value).__name__})
+    try:
+        return {"computed": timers.read(kind, value, runtime.clock.tz),
+                "pattern": _pattern(text)}, None
+    except timers.TimerInvalid:
+        return None, ("timer_invalid", {"kind": kind, "value": str(value)})
+
+
+def _pattern(text: str) -> dict | None:
+    """`add_working_days(today(), n)`, `add_days(today(), n)`, `deadline_due("key")` (each
+    perhaps with `.isoformat()`) in words a page can say."""
+    tree = ast.parse(text.strip(), mode="eval").body
+    if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Attribute) and \
+            tree.func.attr == "isoformat" and not tree.args:
+        tree = tree.func.value
+    if not (isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name)):
+        return None
+    args = tree.args
+    if tree.func.id in _PATTERNS and len(args) == 2 and isinstance(args[0], ast.Call) and \
+            isinstance(args[0].func, ast.Name) and args[0].func.id == "today" and \
+            isinstance(args[1], ast.Constant) and isinstance(args[1].value, int):
+        return {_PATTERNS[tree.func.id]: args[1].value}
+    if tree.func.id == "deadline_due" and len(args) == 1 and isinstance(args[0], ast.Constant):
+        return {"deadline": str(args[0].value)}
+    return None

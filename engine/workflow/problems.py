@@ -95,6 +95,14 @@ REASONS: dict[str, str] = {
                         "offered at this step",
     "field_unused": "form field '%(field)s' is never used by a condition, script, lane mapping "
                     "or action",
+    "timer_invalid": "the engine cannot read %(value)s as this timer's value; write a date as "
+                     "\"2026-12-31T17:00\", a duration as \"P3D\" or \"PT2H\", a cycle as "
+                     "\"R/2026-12-07T09:00/P1D\"",
+    "timer_not_text": "the timer's expression gives a %(type)s, but the engine reads text: "
+                      "end a date with .isoformat(), as in add_working_days(today(), "
+                      "3).isoformat()",
+    "timer_unquoted": "a timer's value is Python text: write \"%(value)s\" with the quotes "
+                      "(without them it names a process variable)",
     "gateway_no_default": "gateway has no default flow; when no condition holds the instance "
                           "stops in error",
     # Warnings: deploys, but the designer should know.

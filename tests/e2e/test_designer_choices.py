@@ -1,7 +1,11 @@
 """GET /designer/choices: what the properties panel's pickers offer, for process designers only."""
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from engine.org.models import ROLES
+from engine.processes import service as processes
+from engine.processes.models import ProcessDefinition
 from engine.processes import actions
 from tests.e2e.test_pages_inbox import Browser
 
@@ -30,3 +34,43 @@ def test_a_lane_picks_a_role_and_a_unit_rule(app):
     assert rules["unit_from:case.handling_unit"]["description"] == "案件的承办单位"
     assert rules["user_from:investigator"]["description"] == "仅限指定的调查人"
     assert rules["unit:town-b"]["label"].endswith(" · town-b")
+
+
+def _deploy(runtime, name: str) -> None:
+    xml = ('<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions '
+           'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">'
+           f'<bpmn:process id="called_one" name="{name}" isExecutable="true">'
+           '<bpmn:startEvent id="s"/><bpmn:endEvent id="e"/>'
+           '<bpmn:sequenceFlow id="f" sourceRef="s" targetRef="e"/></bpmn:process>'
+           '</bpmn:definitions>').encode()
+    runtime.transact(lambda uow: processes.deploy(uow, runtime=runtime,
+                                                  files=[("called_one.bpmn", xml)],
+                                                  actor="designer"))
+
+
+def test_a_call_activity_picks_a_deployed_process_by_its_name(app, runtime):
+    """Issue 22: the deployed processes, each by its newest version's name, for calledElement."""
+    _deploy(runtime, "旧名称")
+    _deploy(runtime, "被调用的流程")
+    found = Browser(app, "designer").get("/designer/choices").get_json()["processes"]
+    deployed = runtime.read(lambda uow: set(uow.session.scalars(select(ProcessDefinition.key))))
+    assert [p["key"] for p in found] == sorted(deployed)
+    called = next(p for p in found if p["key"] == "called_one")
+    assert called == {"key": "called_one", "label": "被调用的流程 · called_one",
+                      "description": "被调用的流程（第 2 版）"}
+
+
+def test_the_element_templates_take_their_keys_from_the_registry_and_configuration(app, runtime):
+    """Issue 22: the templates' action and deadline keys come with the choices, each one known
+    to this installation (the page hard-codes none)."""
+    found = Browser(app, "designer").get("/designer/choices").get_json()
+    templates = found["templates"]
+    assert templates["notification"] == {"action": "petition.notify_reporter"}
+    assert templates["member"] == {"action": "review.opinion", "deadline": "joint_review_opinion"}
+    assert templates["deadline"] == {"deadline": found["deadlines"][0]["key"]}
+    assert templates["approval"] == {}
+    actions_ = {a["key"] for a in found["actions"]}
+    keys = {d["key"] for d in found["deadlines"]}
+    for properties in templates.values():
+        assert properties.get("action", "clue.approve") in actions_
+        assert properties.get("deadline", "acceptance_notice") in keys

@@ -22,16 +22,26 @@
 
   // The pickers' choices (actions, deadline keys, documents, roles, unit rules) are filled in when they arrive;
   // the panel reads them each time it draws.
-  const choices = { actions: [], deadlines: [], documents: [], roles: [], unit_rules: [] };
+  const choices = { actions: [], deadlines: [], documents: [], roles: [], unit_rules: [], processes: [] };
+  // The panel's check as you type (a condition, script, timer…): problems and a timer's preview.
+  function check(kind, text) {
+    return fetch(root.dataset.check, {
+      method: "POST", credentials: "same-origin", body: JSON.stringify({ kind: kind, text: text }),
+      headers: { "Content-Type": "application/json", "X-CSRFToken": window.cluedesk.csrf() },
+    }).then((r) => (r.ok ? r.json() : null));
+  }
   const modeler = window.CluedeskModeler.create({
-    container: $("canvas"), panel: $("properties"), choices: choices,
+    container: $("canvas"), panel: $("properties"), choices: choices, check: check,
     dictionary: JSON.parse(root.dataset.panelWords || "{}"),
     labels: JSON.parse(root.dataset.panelLabels || "{}"),
   });
-  fetch(root.dataset.choices, { credentials: "same-origin" }).then((r) => r.json()).then((found) => {
-    Object.assign(choices, found);
-    root.setAttribute("data-ready", "true");
-  });
+  function loadChoices() {
+    return fetch(root.dataset.choices, { credentials: "same-origin" }).then((r) => r.json()).then((found) => {
+      Object.assign(choices, found);
+      root.setAttribute("data-ready", "true");
+    });
+  }
+  loadChoices();
   const state = { key: null, fileName: "diagram.bpmn", markers: [], testRun: null };
   root.modeler = modeler;  // for debugging from the console
 
@@ -225,6 +235,7 @@
     status(t(first.created ? "Deployed" : "Unchanged", { v: first.version }));
     forget();
     state.key = first.key;
+    loadChoices();  // a new process can now be called
     await loadVersions(first.key);
   });
 

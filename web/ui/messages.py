@@ -26,7 +26,28 @@ STATUS_WORDS = {"open": N_("open"), "completed": N_("completed"), "closed": N_("
                 "not_applicable": N_("not applicable"), "running": N_("running"),
                 "error": N_("in error"), "active": N_("active"), "requested": N_("requested"),
                 "rejected": N_("rejected"), "ended": N_("ended")}
-VALUE_WORDS = {"status": STATUS_WORDS, "key": DEADLINE_KEYS}
+# Python's own words for the commonest syntax errors (the detail of "invalid expression: …").
+SYNTAX_WORDS = {
+    "invalid syntax": N_("the syntax is not valid"),
+    "invalid syntax. Perhaps you forgot a comma?": N_("the syntax is not valid; a comma may be "
+                                                      "missing"),
+    "invalid syntax. Maybe you meant '==' or ':=' instead of '='?": N_(
+        "the syntax is not valid; compare with == (a single = assigns)"),
+    "'(' was never closed": N_("a “(” is never closed"),
+    "'[' was never closed": N_("a “[” is never closed"),
+    "'{' was never closed": N_("a “{” is never closed"),
+    "unmatched ')'": N_("a “)” has no matching “(”"),
+    "unmatched ']'": N_("a “]” has no matching “[”"),
+    "unmatched '}'": N_("a “}” has no matching “{”"),
+    "unterminated string literal (detected at line 1)": N_("a text has no closing quote"),
+    "invalid decimal literal": N_("a number is followed by letters"),
+    "expected ':'": N_("a “:” is missing"),
+    "unexpected indent": N_("a line is indented where it should not be"),
+    "unindent does not match any outer indentation level": N_(
+        "a line's indentation matches no line above it"),
+    "unexpected EOF while parsing": N_("the text ends too early"),
+}
+VALUE_WORDS = {"status": STATUS_WORDS, "key": DEADLINE_KEYS, "detail": SYNTAX_WORDS}
 
 # Note code (engine/notes.py NOTES, and the libraries' codes) → the page text.
 NOTE_TEXTS: dict[str, str] = {

@@ -466,3 +466,132 @@ def test_element_templates_append_configured_steps(live_sqlite, new_page):
     page.wait_for_selector("#problems li")
     assert not page.locator("#problems li[data-severity=error]").count(), \
         page.locator("#problems").inner_text()
+
+
+def _typed(page, entry_id: str, text: str) -> None:
+    """Type into a checked field of the panel as a person does (key by key)."""
+    field = page.locator(f"#bio-properties-panel-{entry_id}")
+    field.fill("")
+    field.press_sequentially(text)
+
+
+def _check(page, entry_id: str, kind: str, text: str):
+    """The check's answer under the field, once it answers for `text` (the field's own value)."""
+    entry = page.locator(f'#properties [data-entry-id="{entry_id}"]')
+    entry.locator(f".cd-check-{kind}").first.wait_for()
+    assert page.locator(f"#bio-properties-panel-{entry_id}").input_value() == text
+    return entry.locator(f".cd-check-{kind}")
+
+
+def test_the_panel_checks_conditions_timers_and_scripts_as_they_are_typed(live_sqlite, new_page):
+    """Issue 22: a condition, a timer, a script and a call activity's target in the panel of
+    the Chinese page; each text checked as it is typed, the way deploy and the engine read it,
+    the answer under the field in Chinese; a timer said in words."""
+    page = new_page(live_sqlite.url)
+    login(page, "designer")
+    page.goto("/designer")
+    page.wait_for_selector("#designer[data-ready=true]")
+    page.click("#new-diagram")
+    _element(page, "start").wait_for()
+    _click(page, "start")
+    _append(page, "append.append-task")
+    step = _replace(page, "user-task")
+    gateway = _append(page, "append.gateway")
+    _append(page, "append.append-task")
+    flow = _flow_between(page, gateway, _selected(page))
+
+    # A condition: a single "=" is refused, said in Chinese; the comparison is fine.
+    _select(page, flow)
+    _group(page, "cluedesk-condition")
+    _typed(page, "condition", 'decision = "approve"')
+    error = _check(page, "condition", "error", 'decision = "approve"')
+    assert error.inner_text() == "第 1 行：脚本或表达式有误：语法不正确"
+    _typed(page, "condition", 'decision == "approve"')
+    assert _check(page, "condition", "ok", 'decision == "approve"').inner_text() == "没有问题。"
+    assert not page.locator('#properties [data-entry-id="condition"] .cd-check-error').count()
+    _settled(page, flow, "bo.conditionExpression && "
+                         "bo.conditionExpression.body === 'decision == \"approve\"'")
+
+    # A timer: its value in words, a value the engine cannot read refused.
+    _select(page, gateway)
+    _append(page, "append.intermediate-event")
+    timer = _replace(page, "timer-intermediate-catch")
+    _group(page, "timer")
+    page.select_option("#bio-properties-panel-timerEventDefinitionType", "timeDuration")
+    _typed(page, "timerEventDefinitionValue", '"P3D"')
+    assert _check(page, "timerEventDefinitionValue", "preview", '"P3D"').inner_text() == \
+        "定时器启动 3 天后"
+    page.select_option("#bio-properties-panel-timerEventDefinitionType", "timeCycle")
+    _typed(page, "timerEventDefinitionValue", '"R/2026-12-07T09:00/P1D"')
+    assert _check(page, "timerEventDefinitionValue", "preview",
+                  '"R/2026-12-07T09:00/P1D"').inner_text().startswith("每天 9:00")
+    _typed(page, "timerEventDefinitionValue", '"every day"')
+    assert _check(page, "timerEventDefinitionValue", "error",
+                  '"every day"').inner_text().startswith("引擎无法把 every day 读作本定时器的值")
+    _settled(page, timer, "bo.eventDefinitions[0].timeCycle"
+                          " && bo.eventDefinitions[0].timeCycle.body === '\"every day\"'")
+
+    # A script: a code editor with line numbers; the sandbox's refusals on their lines.
+    _click(page, step)
+    _append(page, "append.append-task")
+    script = _replace(page, "script-task")
+    _group(page, "cluedesk-script")
+    _typed(page, "script", "due = add_working_days(today(), 3)\nimport os\nx = open('f')")
+    errors = _check(page, "script", "error",
+                    "due = add_working_days(today(), 3)\nimport os\nx = open('f')")
+    assert errors.all_inner_texts() == ["第 2 行：脚本中不允许使用 import。",
+                                        "第 3 行：脚本中不能使用“open”。"]
+    assert page.locator('#properties [data-entry-id="script"] .cd-code-lines').inner_text() \
+        == "1\n2\n3"
+    assert page.locator("#properties .bio-properties-panel-header-type").inner_text() == "脚本任务"
+    shot(page, "designer-panel-check")
+    _typed(page, "script", "due = add_working_days(today(), 3)")
+    _check(page, "script", "ok", "due = add_working_days(today(), 3)")
+    _settled(page, script, "bo.script === 'due = add_working_days(today(), 3)'"
+                           " && bo.scriptFormat === 'python'")
+
+    # A call activity: its target picked from the deployed processes, by their names.
+    _append(page, "append.append-task")
+    call = _replace(page, "call-activity")
+    _group(page, "cluedesk-call")
+    picker = page.locator("#bio-properties-panel-calledElement")
+    assert "联审会商 (joint review) · joint_review" in picker.inner_text()
+    picker.select_option("joint_review")
+    _settled(page, call, "bo.calledElement === 'joint_review'")
+    described = page.locator('#properties [data-entry-id="calledElement"] '
+                             '.bio-properties-panel-description')
+    assert "版" in described.inner_text()
+    # Multi-instance on the first step: what the engine reads, its expressions checked.
+    _click(page, step)
+    _pad(page, "replace")
+    # (the modeler's own words are Chinese too: the replace menu, the palette)
+    offered = page.locator(".djs-popup .entry").evaluate_all(
+        "es => es.map(e => (e.title || '') + (e.innerText || ''))")
+    palette = [t for t in page.locator(".djs-palette .entry").evaluate_all(
+        "es => es.map(e => e.getAttribute('aria-label') || '')") if t]
+    assert offered and palette and all(not w.isascii() for w in offered + palette), \
+        (offered, palette)
+    page.click('.djs-popup [data-id="toggle-parallel-mi"]')
+    _group(page, "multiInstance")
+    page.select_option("#bio-properties-panel-miSequential", "sequential")
+    page.fill("#bio-properties-panel-mi-loopDataInputRef", "members")
+    page.fill("#bio-properties-panel-mi-inputDataItem", "member_unit")
+    _typed(page, "completionCondition", "len(opinions) >=")
+    assert _check(page, "completionCondition", "error", "len(opinions) >=").inner_text() == \
+        "第 1 行：脚本或表达式有误：语法不正确"
+    _typed(page, "completionCondition", "len(opinions) >= 2")
+    _check(page, "completionCondition", "ok", "len(opinions) >= 2")
+    _settled(page, step, "bo.loopCharacteristics.isSequential"
+                         " && bo.loopCharacteristics.loopDataInputRef.id === 'members'"
+                         " && bo.loopCharacteristics.inputDataItem.name === 'member_unit'"
+                         " && bo.loopCharacteristics.completionCondition.body === 'len(opinions) >= 2'")
+    xml = page.evaluate(f"async () => (await {MODELER}.saveXML()).xml")
+    assert "<bpmn:loopDataInputRef>members</bpmn:loopDataInputRef>" in xml, xml
+
+    # No English in the panel of the Chinese page.
+    for element in (flow, timer, script, call, step):
+        _select(page, element)
+        words = page.locator("#properties .bio-properties-panel-label, "
+                             "#properties .bio-properties-panel-group-header-title, "
+                             "#properties .bio-properties-panel-header-type").all_inner_texts()
+        assert words and all(not word.isascii() for word in words), words

@@ -1,17 +1,19 @@
 // The designer's modeler: bpmn-js with the properties panel (its built-in BPMN groups) and
-// cluedesk's own groups: a flow's condition, a gateway's default flow, and what the engine reads
+// cluedesk's own groups: a gateway's default flow, and what the engine reads
 // on a user task (camunda:properties `action`, `deadline`, `document`; the assignment
 // attributes) and on a lane (camunda:properties `role` and one of `unit_from`, `user_from`,
-// `unit`: kept with the version when it is deployed, API.md "Authority"). Bundled by esbuild in `make assets` into web/static/vendor/designer-modeler.js;
+// `unit`: kept with the version when it is deployed, API.md "Authority"); the editors of what
+// the engine evaluates (conditions, timers, scripts, multi-instance, call targets) are editors.js. Bundled by esbuild in `make assets` into web/static/vendor/designer-modeler.js;
 // the page (web/static/designer.js) calls window.CluedeskModeler.create(...).
 import Modeler from "bpmn-js/lib/Modeler";
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, useService }
   from "bpmn-js-properties-panel";
-import { Group, SelectEntry, TextAreaEntry, TextFieldEntry, isSelectEntryEdited,
-         isTextAreaEntryEdited, isTextFieldEntryEdited } from "@bpmn-io/properties-panel";
+import { Group, SelectEntry, TextFieldEntry, isSelectEntryEdited,
+         isTextFieldEntryEdited } from "@bpmn-io/properties-panel";
 import { getBusinessObject, is } from "bpmn-js/lib/util/ModelUtil";
 import camundaModdle from "./camunda-moddle.json";
 import { FormBuilderModule } from "./form-builder.js";
+import { EditorsModule } from "./editors.js";
 
 const DOMAIN_PROPERTIES = ["action", "deadline", "document"];
 
@@ -116,24 +118,6 @@ function AttributeEntry(props) {
   });
 }
 
-function ConditionEntry(props) {
-  const { element, id, options } = props;
-  const modeling = useService("modeling");
-  const bpmnFactory = useService("bpmnFactory");
-  const debounce = useService("debounceInput");
-  return TextAreaEntry({
-    element, id, label: options.t("condition"), debounce, monospace: true, rows: 2,
-    description: options.t("conditionHint"),
-    getValue: () => {
-      const expression = getBusinessObject(element).get("conditionExpression");
-      return expression ? expression.get("body") || "" : "";
-    },
-    setValue: (value) => modeling.updateProperties(element, {
-      conditionExpression: value
-        ? bpmnFactory.create("bpmn:FormalExpression", { body: value }) : undefined }),
-  });
-}
-
 function DefaultFlowEntry(props) {
   const { element, id, options } = props;
   const modeling = useService("modeling");
@@ -157,10 +141,6 @@ function CluedeskProvider(propertiesPanel, options) {
   this.getGroups = (element) => (groups) => {
     const out = groups.slice();
     const group = (id, label, entries) => out.push({ id, label: options.t(label), component: Group, entries });
-    if (is(element, "bpmn:SequenceFlow")) {
-      group("cluedesk-condition", "conditionGroup", [
-        { id: "condition", element, options, component: ConditionEntry, isEdited: isTextAreaEntryEdited }]);
-    }
     if (is(element, "bpmn:ExclusiveGateway") || is(element, "bpmn:InclusiveGateway") ||
         is(element, "bpmn:ComplexGateway")) {
       group("cluedesk-default", "defaultFlow", [
@@ -210,8 +190,9 @@ function KeepVariableReferences(eventBus, moddle) {
 }
 KeepVariableReferences.$inject = ["eventBus", "moddle"];
 
-function create({ container, panel, dictionary, choices, labels }) {
-  const options = { choices, t: (name) => labels[name] || name };
+// `check(kind, text)`: the panel's check as you type (editors.js), answered by the page.
+function create({ container, panel, dictionary, choices, labels, check }) {
+  const options = { choices, check, t: (name) => labels[name] || name };
   const modeler = new Modeler({
     container,
     propertiesPanel: { parent: panel },
@@ -219,6 +200,7 @@ function create({ container, panel, dictionary, choices, labels }) {
     additionalModules: [
       BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, FormBuilderModule,
       { __init__: ["cluedeskProvider"], cluedeskProvider: ["type", CluedeskProvider] },
+      EditorsModule,
       { translate: ["value", translateWith(dictionary || {})] },
       { __init__: ["keepVariableReferences"], keepVariableReferences: ["type", KeepVariableReferences] },
     ],
@@ -266,6 +248,9 @@ function appendTemplate(modeler, name, options) {
     }
     return task;
   };
+  // The domain properties the template sets: named by /designer/choices `templates`.
+  const preset = (task) => Object.entries((options.choices.templates || {})[name] || {})
+    .forEach(([prop, key]) => setProperty(task, prop, key, injector));
   const added = [];
   if (name === "approval") {
     const task = userTask(source, "templateApprovalTask");
@@ -278,8 +263,7 @@ function appendTemplate(modeler, name, options) {
     added.push(task, gateway, back);
   } else if (name === "deadline") {
     const task = userTask(source, "templateDeadlineTask");
-    const key = ((options.choices.deadlines || [])[0] || {}).key;
-    if (key) setProperty(task, "deadline", key, injector);
+    preset(task);
     added.push(task);
   } else if (name === "member") {
     // A joint review's member item: one parallel task per member unit (the process variable
@@ -293,12 +277,11 @@ function appendTemplate(modeler, name, options) {
         loopDataOutputRef: moddle.create("bpmn:DataInput", { id: "opinions" }),
         inputDataItem: item("member_unit"),
         outputDataItem: bpmnFactory.create("bpmn:DataOutput", { id: "opinion", name: "opinion" }) }) });
-    setProperty(task, "action", "review.opinion", injector);
-    setProperty(task, "deadline", "joint_review_opinion", injector);
+    preset(task);
     added.push(task);
   } else if (name === "notification") {
     const task = userTask(source, "templateNotificationTask");
-    setProperty(task, "action", "petition.notify_reporter", injector);
+    preset(task);
     added.push(task);
   }
   return added;
