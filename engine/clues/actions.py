@@ -19,7 +19,8 @@ def _optional_clue(ctx: ActionContext):
 # -- disposition (线索处置)
 
 
-@action("clue.propose")
+@action("clue.propose", preview=lambda runtime, data, process_data: {
+    "disposition": data.get("disposition")})
 def propose(ctx: ActionContext) -> dict:
     """The caseworker proposes a disposition with reasons."""
     clue = service.propose(ctx.session, ctx.runtime, clue=_clue(ctx), user=ctx.user,
@@ -28,7 +29,10 @@ def propose(ctx: ActionContext) -> dict:
     return {"disposition": clue.disposition}
 
 
-@action("clue.approve")
+@action("clue.approve", preview=lambda runtime, data, process_data: {
+    "disposition_approved": bool(data.get("approved")),
+    "disposition": process_data.get("disposition"),
+    "shelved_review_period": service.shelved_review_period(runtime)})
 def approve(ctx: ActionContext) -> dict:
     """The supervisor approves the disposition or sends it back."""
     approved = bool(ctx.data.get("approved"))

@@ -24,8 +24,9 @@ from web.ui.terms import _lang
 
 DESIGNER = {"process_designer"}
 DESIGNER_API = tuple(f"{api.url_prefix}/{area}"
-                     for area in ("process-definitions", "process-instances", "test-runs"))
-MESSAGE_HOLDERS = ("error", "details", "errors", "warnings")  # never `data`: the user's own
+                     for area in ("process-definitions", "process-instances", "test-runs",
+                                  "test-cases"))
+MESSAGE_HOLDERS = ("error", "details", "errors", "warnings", "steps", "test_run")  # never `data`: the user's own
 
 
 # The properties panel's own words (bpmn-js-properties-panel asks `translate` for these English
