@@ -361,8 +361,21 @@ def view(session: Session, runtime: Runtime, test: TestRun) -> dict:
     return {"id": row.id, "process_key": row.process_key, "status": run.status, "now": row.now,
             "completed": list(row.completed), "current": current_element_ids(run),
             "ready_tasks": ready, "data": run.data, "error": error, "steps": steps,
+            "labels": _labels(run.compiled),
             "waiting_timers": [{"element_id": w.element_id, "due_at": w.due_at}
                                for w in run.waiting_timers()]}
+
+
+def _labels(compiled: CompiledSpec) -> dict:
+    """The process data's names as its forms write them: field -> {"title", "values" (an
+    enum's labels)}."""
+    labels: dict = {}
+    for info in compiled.human_tasks.values():
+        for name, prop in ((info.get("form") or {}).get("properties") or {}).items():
+            if prop.get("title"):
+                labels.setdefault(name, {"title": prop["title"],
+                                         "values": dict(prop.get("x-labels") or {})})
+    return labels
 
 
 def _save(session: Session, runtime: Runtime, test: TestRun) -> None:

@@ -264,6 +264,8 @@ class TestRunOut(Schema):
     error = fields.Nested(schemas.InstanceError, allow_none=True)
     steps = fields.List(fields.Nested(TestRunStep), metadata={
         "description": "the steps taken, oldest first; `back` undoes the last"})
+    labels = fields.Dict(metadata={"description": "field -> {title, values}: the process data's "
+                                   "names and choice labels as the forms write them"})
 
 
 class TestCaseIn(schemas.Strict):
@@ -495,25 +497,25 @@ def list_test_cases(key):
                 many=True)
 
 
-@bp.post("/test-cases/<int:case_id>/replay")
+@bp.post("/test-cases/<int:test_case_id>/replay")
 @doc(body={"type": "string", "description": "draft BPMN XML (not deployed)"},
      content_type="application/xml", responses={201: ReplayOut, 404: schemas.Error})
-def replay_test_case(case_id):
+def replay_test_case(test_case_id):
     """Replay a saved case against a draft as a new test-run; each step says what changed."""
     user = _require(DESIGNER)
     files = _uploaded_files()
     rt = runtime()
 
     def work(uow):
-        test, steps = testrun.replay(uow, rt, case_id=case_id, files=files, user=user)
+        test, steps = testrun.replay(uow, rt, case_id=test_case_id, files=files, user=user)
         return {"test_run": testrun.view(uow.session, rt, test), "steps": steps}
     return dump(ReplayOut, rt.transact(work)), 201
 
 
-@bp.delete("/test-cases/<int:case_id>")
+@bp.delete("/test-cases/<int:test_case_id>")
 @doc(responses={204: None, 404: schemas.Error})
-def delete_test_case(case_id):
+def delete_test_case(test_case_id):
     """Forget a saved test case."""
     _require(DESIGNER)
-    runtime().transact(lambda uow: testrun.delete_case(uow, case_id=case_id))
+    runtime().transact(lambda uow: testrun.delete_case(uow, case_id=test_case_id))
     return "", 204
