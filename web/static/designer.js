@@ -366,7 +366,7 @@
     clearMarkers();
     run.completed.forEach((id) => mark(id, "testrun-done"));
     run.current.forEach((id) => mark(id, "testrun-current"));
-    $("testrun-status").textContent = run.status === "completed" ? t("Finished") : "";
+    // (the step itself says the run ended or failed; the state is for whoever waits on it)
     $("testrun-status").setAttribute("data-state", run.status);
     $("testrun-back").disabled = !step.querySelector("[data-testid=testrun-steps] li");
     $("testrun-panel").hidden = false;

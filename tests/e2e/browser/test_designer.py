@@ -179,6 +179,6 @@ def test_design_deploy_diff_migrate_and_test_run(live_sqlite, new_page):
     page.wait_for_selector(f'[data-testid="testrun-form-{new_task}"]')
     page.wait_for_selector('#canvas .djs-element.testrun-done[data-element-id="review"]')
     page.click(f'[data-testid="testrun-form-{new_task}"] [data-testid="complete"]')
-    page.wait_for_selector('#testrun-status[data-state="completed"]')
+    page.wait_for_selector('[data-testid="testrun-finished"]')
     shot(page, "designer-testrun")
     assert _rows(rt) == before
