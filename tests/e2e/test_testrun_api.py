@@ -144,3 +144,32 @@ def test_saved_cases_are_the_designers_and_unknown_ones_are_refused(api):
     missing = api.as_("designer").post("/test-cases/999/replay", data=BPMN.read_bytes(),
                                        headers=XML)
     assert missing.status == 404 and missing.json["error"]["reason"] == "testrun_case_not_found"
+
+
+def test_a_shelved_clue_waits_for_its_timer_and_the_replay_fires_it_again(api):
+    deploy_processes(api)
+    designer = api.as_("designer")
+    run = start(designer)
+    run = complete(designer, run, "propose_disposition",
+                   {"disposition": "shelved", "disposition_reason": "暂无核查条件"}).json
+    run = complete(designer, run, "approve_disposition", {"approved": True}).json
+    # The approval's preview gave the timer its period (shelved_review_period, six months).
+    assert run["ready_tasks"] == [] and run["current"] == ["wait_shelved"]
+    (timer,) = run["waiting_timers"]
+    assert timer["due_at"].startswith("2026-09-02")
+    early = designer.post(f"/test-runs/{run['id']}/timers", json={"now": "2026-06-01T00:00:00+00:00"})
+    assert early.json["current"] == ["wait_shelved"]  # not due yet: nothing fired
+    at_due = designer.post(f"/test-runs/{run['id']}/timers", json={"now": timer["due_at"]})
+    assert at_due.json["current"] == ["wait_shelved"]  # fires once its instant has passed
+    fired = designer.post(f"/test-runs/{run['id']}/timers",
+                          json={"now": timer["due_at"].replace(":00+00:00", ":01+00:00")}).json
+    (review,) = fired["ready_tasks"]
+    assert review["element_id"] == "review_shelved"
+    (row,) = review["deadlines"]
+    assert row["key"] == "shelved_review" and row["started_at"] == fired["now"]
+    assert [s["kind"] for s in fired["steps"]] == ["task", "task", "timers", "timers", "timers"]
+    saved = designer.post(f"/test-runs/{run['id']}/cases", json={"name": "暂存期满复查"}).json
+    replay = designer.post(f"/test-cases/{saved['id']}/replay", data=BPMN.read_bytes(),
+                           headers=XML).json
+    assert [s["outcome"] for s in replay["steps"]] == ["same"] * 6
+    assert replay["test_run"]["ready_tasks"][0]["element_id"] == "review_shelved"

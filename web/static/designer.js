@@ -388,7 +388,9 @@
   $("testrun-step-box").addEventListener("click", async (event) => {
     const fire = event.target.closest(".testrun-fire");
     if (!fire || !state.testRun) return;
-    await call("POST", "/test-runs/" + state.testRun.id + "/timers", { now: fire.dataset.at });
+    // The engine fires a timer once its instant has passed: a second after it.
+    const after = new Date(Date.parse(fire.dataset.at) + 1000).toISOString();
+    await call("POST", "/test-runs/" + state.testRun.id + "/timers", { now: after });
     await loadStep(state.testRun.id);
   });
   $("testrun-start").addEventListener("click", async () => {
