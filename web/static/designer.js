@@ -479,6 +479,8 @@
     });
     $("replay-box").hidden = false;
     await loadStep(result.test_run.id);
+    // The step where the replay parted from the saved run, on the diagram.
+    result.steps.filter((step) => step.outcome !== "same").forEach((step) => mark(step.element_id, "diff-changed"));
     $("replay-box").scrollIntoView({ block: "nearest" });
   }
 
