@@ -55,7 +55,8 @@ def review_shelved(ctx: ActionContext) -> dict:
 # -- talk or letter inquiry (谈话函询)
 
 
-@action("inquiry.plan")
+@action("inquiry.plan", preview=lambda runtime, data, process_data: {
+    "inquiry_method": data.get("inquiry_method")})
 def plan_inquiry(ctx: ActionContext) -> dict:
     """Talk or letter."""
     method = ctx.data.get("inquiry_method")
@@ -81,7 +82,8 @@ def send_letter(ctx: ActionContext) -> dict:
     return {}
 
 
-@action("inquiry.register_reply")
+@action("inquiry.register_reply", preview=lambda runtime, data, process_data: {
+    "reply_via": "registered"})
 def register_reply(ctx: ActionContext) -> dict:
     """The caseworker registers the written reply."""
     service.reply_registered(ctx.session, ctx.runtime, clue=_clue(ctx), user=ctx.user,
@@ -91,7 +93,8 @@ def register_reply(ctx: ActionContext) -> dict:
     return {"reply_via": "registered"}
 
 
-@action("inquiry.assess")
+@action("inquiry.assess", preview=lambda runtime, data, process_data: {
+    "inquiry_outcome": data.get("outcome")})
 def assess(ctx: ActionContext) -> dict:
     """The situation report: close, or escalate to verification."""
     clue = _clue(ctx)
@@ -103,7 +106,8 @@ def assess(ctx: ActionContext) -> dict:
     return {"inquiry_outcome": outcome}
 
 
-@action("inquiry.approve_report")
+@action("inquiry.approve_report", preview=lambda runtime, data, process_data: {
+    "report_approved": bool(data.get("approved"))})
 def approve_report(ctx: ActionContext) -> dict:
     """The supervisor approves the report or sends it back."""
     approved = bool(ctx.data.get("approved"))
@@ -131,7 +135,8 @@ def plan_verification(ctx: ActionContext) -> dict:
             "chair_unit": service.chair_unit(ctx.session, clue=clue)}
 
 
-@action("verification.approve_plan")
+@action("verification.approve_plan", preview=lambda runtime, data, process_data: {
+    "plan_approved": bool(data.get("approved"))})
 def approve_plan(ctx: ActionContext) -> dict:
     """The supervisor approves the plan or sends it back."""
     approved = bool(ctx.data.get("approved"))
@@ -140,7 +145,8 @@ def approve_plan(ctx: ActionContext) -> dict:
     return {"plan_approved": approved}
 
 
-@action("verification.report")
+@action("verification.report", preview=lambda runtime, data, process_data: {
+    "finding": data.get("finding")})
 def report(ctx: ActionContext) -> dict:
     """Evidence gathered; the report and its finding."""
     finding = ctx.data.get("finding")
@@ -183,7 +189,8 @@ def request_filing(ctx: ActionContext) -> dict:
     return {}
 
 
-@action("case_filing.approve")
+@action("case_filing.approve", preview=lambda runtime, data, process_data: {
+    "filing_approved": bool(data.get("approved"))})
 def approve_filing(ctx: ActionContext) -> dict:
     """File the case, or send the request back."""
     approved = bool(ctx.data.get("approved"))

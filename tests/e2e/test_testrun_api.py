@@ -173,3 +173,21 @@ def test_a_shelved_clue_waits_for_its_timer_and_the_replay_fires_it_again(api):
                            headers=XML).json
     assert [s["outcome"] for s in replay["steps"]] == ["same"] * 6
     assert replay["test_run"]["ready_tasks"][0]["element_id"] == "review_shelved"
+
+
+def test_the_inquirys_decisions_route_its_test_run_by_their_previews(api):
+    deploy_processes(api)
+    designer = api.as_("designer")
+    xml = (BPMN.parent / "inquiry.bpmn").read_bytes()
+    run = start(designer, xml)
+    run = complete(designer, run, "plan_inquiry",
+                   {"inquiry_method": "talk", "inquiry_questions": "收受礼金问题"}).json
+    run = complete(designer, run, "inquiry_talk",
+                   {"talked_on": "2026-03-03", "talk_record": "如实说明"}).json
+    run = complete(designer, run, "report_inquiry",
+                   {"outcome": "close", "inquiry_report": "问题不实"}).json
+    returned = complete(designer, run, "approve_inquiry_report", {"approved": False}).json
+    assert returned["current"] == ["report_inquiry"] and returned["data"]["report_approved"] is False
+    back = designer.post(f"/test-runs/{run['id']}/back").json
+    done = complete(designer, back, "approve_inquiry_report", {"approved": True}).json
+    assert done["status"] == "completed" and "end_closed" in done["completed"]
