@@ -5,6 +5,10 @@ before the engine moves on: it records what the form decided in the domain table
 link, a classification, a disposition), may refuse with field errors, and may return values that
 join the process data (so gateways can route on them). Designers see in the diagram which step
 does what; `deploy` refuses a file that names an unknown action.
+
+A test-run runs no action (it writes nothing); an action whose returned values follow from the
+form and the process data alone registers a `preview` giving them, so the test-run's gateways
+route as a case's would.
 """
 from __future__ import annotations
 

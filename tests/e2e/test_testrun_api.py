@@ -191,3 +191,25 @@ def test_the_inquirys_decisions_route_its_test_run_by_their_previews(api):
     back = designer.post(f"/test-runs/{run['id']}/back").json
     done = complete(designer, back, "approve_inquiry_report", {"approved": True}).json
     assert done["status"] == "completed" and "end_closed" in done["completed"]
+
+
+def test_the_designer_page_draws_the_step_as_the_task_page_and_refuses_at_the_fields(app, api):
+    from tests.e2e.test_pages_inbox import Browser, text
+    deploy_processes(api)
+    run = start(api.as_("designer"))
+    (task,) = run["ready_tasks"]
+    page = Browser(app, "designer")
+    step = text(page.get(f"/designer/test-runs/{run['id']}"))
+    assert 'data-testid="testrun-form-propose_disposition"' in step
+    assert 'name="disposition" value="closed"' in step and "予以了结" in step  # the task page's radio
+    assert "提出处置意见" in step and "2026-04-02 23:59" in step
+    refused = page.post(f"/designer/test-runs/{run['id']}/tasks/{task['id']}",
+                        data={"disposition": "closed"})
+    assert refused.headers["X-Cluedesk-Status"] == "422"
+    assert 'data-testid="error-disposition_reason"' in text(refused)
+    assert 'value="closed" checked' in text(refused)  # what was entered stays
+    done = page.post(f"/designer/test-runs/{run['id']}/tasks/{task['id']}",
+                     data={"disposition": "closed", "disposition_reason": "查无实据"})
+    # The approval: 同意 / 退回 buttons, as on the task page.
+    assert 'data-testid="decide-yes"' in text(done) and 'data-testid="decide-no"' in text(done)
+    assert Browser(app, "a-worker").get(f"/designer/test-runs/{run['id']}").status_code == 403
