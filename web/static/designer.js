@@ -450,13 +450,17 @@
   function limits(rows) {
     return rows && rows.length ? rows.map((r) => deadlineNames[r.key] || r.key).join("、") : t("None");
   }
-  function outcomeWords(step) {
+  function outcomeWords(step, labels) {
     const found = step.waiting.length ? step.waiting.map((w) => w.name).join("、") : t("ProcessEnded");
     switch (step.outcome) {
       case "same": return t("OutcomeSame");
       case "different_task": return t("OutcomeDifferentTask", { found: found });
       case "different_deadlines": return t("OutcomeDifferentDeadlines", { old: limits(step.expected_deadlines), new: limits(step.deadlines) });
-      case "refused": return t("OutcomeRefused", { error: step.error ? step.error.message : "" });
+      case "refused": {
+        const error = step.error || {};
+        const named = Object.keys(error.fields || {}).map((f) => (labels[f] && labels[f].title) || f);
+        return t("OutcomeRefused", { error: (error.message || "") + (named.length ? "（" + named.join("、") + "）" : "") });
+      }
       default: return t("OutcomeEnded");
     }
   }
@@ -473,7 +477,7 @@
       const strong = document.createElement("strong");
       strong.textContent = what + "：";
       li.appendChild(strong);
-      li.appendChild(document.createTextNode(outcomeWords(step)));
+      li.appendChild(document.createTextNode(outcomeWords(step, result.test_run.labels || {})));
       li.className = step.outcome === "same" ? "replay-same" : "replay-changed";
       list.appendChild(li);
     });
