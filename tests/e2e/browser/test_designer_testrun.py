@@ -2,7 +2,7 @@
 will see: the proposal's form refused at its fields when empty, then filled in; the deadline rows
 at each step; the approval sent back, a step back, and approved down the other branch to the
 end; saved by name, the draft edited (the approval's condition), and the replay showing what the
-edit changed. Looked at 1440 px and 390 px wide."""
+edit changed. Looked at 1440 px and 390 px wide; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import uuid
@@ -25,8 +25,8 @@ def _propose(page):
 
 
 def test_a_test_run_through_the_forms_down_both_branches_then_a_replay_after_an_edit(
-        live_sqlite, new_page):
-    page = new_page(live_sqlite.url)
+        live, new_page):
+    page = new_page(live.url)
     page.set_viewport_size({"width": 1440, "height": 900})
     login(page, "designer")
     page.goto("/designer")
