@@ -121,7 +121,9 @@ def approve_report(ctx: ActionContext) -> dict:
 # -- preliminary verification (初步核实)
 
 
-@action("verification.plan")
+@action("verification.plan", preview=lambda runtime, data, process_data: {
+    "key_verification": bool(data.get("key_verification")),
+    "members": list(service.KEY_REVIEW_MEMBERS)})
 def plan_verification(ctx: ActionContext) -> dict:
     """The verification plan; key verifications get their joint review's data ready."""
     clue = _clue(ctx)
@@ -157,7 +159,8 @@ def report(ctx: ActionContext) -> dict:
     return {"finding": finding}
 
 
-@action("verification.decide")
+@action("verification.decide", preview=lambda runtime, data, process_data: {
+    "verification_decision": data.get("decision")})
 def decide(ctx: ActionContext) -> dict:
     """File, close, remind/criticise or clarify."""
     clue = _clue(ctx)
