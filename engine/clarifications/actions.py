@@ -51,7 +51,9 @@ def draft(ctx: ActionContext) -> dict:
             "clarification_scope": ["written", *scope], "clarification_id": row.id if row else None}
 
 
-@action("clarification.approve")
+@action("clarification.approve", preview=lambda runtime, data, process_data: {
+    "clarification_approved": bool(data.get("clarification_approved")),
+    "clarification_status": "approved" if data.get("clarification_approved") else "refused"})
 def approve(ctx: ActionContext) -> dict:
     """The supervisor approves or refuses the drafted clarification."""
     approved = bool(ctx.data.get("clarification_approved"))
@@ -87,7 +89,9 @@ def visit_cadre(ctx: ActionContext) -> dict:
     return {"cadre_visit_id": visit.id if visit else None}
 
 
-@action("accusation.assess")
+@action("accusation.assess", preview=lambda runtime, data, process_data: {
+    "accusation_kind": data.get("accusation_kind"), "referral_approved": False,
+    "referral_status": "proposed"})
 def assess(ctx: ActionContext) -> dict:
     """Mistaken (错告: education only) or malicious (诬告: city approval, then referral)."""
     kind = ctx.data.get("accusation_kind")
@@ -110,7 +114,9 @@ def educate(ctx: ActionContext) -> dict:
     return {"referral_status": "educated"}
 
 
-@action("accusation.approve")
+@action("accusation.approve", preview=lambda runtime, data, process_data: {
+    "referral_approved": bool(data.get("referral_approved")),
+    "referral_status": "approved" if data.get("referral_approved") else "refused"})
 def approve_malicious(ctx: ActionContext) -> dict:
     """City-level approval (the lane offers it to city supervisors only)."""
     approved = bool(ctx.data.get("referral_approved"))

@@ -19,7 +19,8 @@ def _optional_clue(ctx: ActionContext):
 # -- disposition (线索处置)
 
 
-@action("clue.propose")
+@action("clue.propose", preview=lambda runtime, data, process_data: {
+    "disposition": data.get("disposition")})
 def propose(ctx: ActionContext) -> dict:
     """The caseworker proposes a disposition with reasons."""
     clue = service.propose(ctx.session, ctx.runtime, clue=_clue(ctx), user=ctx.user,
@@ -28,7 +29,10 @@ def propose(ctx: ActionContext) -> dict:
     return {"disposition": clue.disposition}
 
 
-@action("clue.approve")
+@action("clue.approve", preview=lambda runtime, data, process_data: {
+    "disposition_approved": bool(data.get("approved")),
+    "disposition": process_data.get("disposition"),
+    "shelved_review_period": service.shelved_review_period(runtime)})
 def approve(ctx: ActionContext) -> dict:
     """The supervisor approves the disposition or sends it back."""
     approved = bool(ctx.data.get("approved"))
@@ -51,7 +55,8 @@ def review_shelved(ctx: ActionContext) -> dict:
 # -- talk or letter inquiry (谈话函询)
 
 
-@action("inquiry.plan")
+@action("inquiry.plan", preview=lambda runtime, data, process_data: {
+    "inquiry_method": data.get("inquiry_method")})
 def plan_inquiry(ctx: ActionContext) -> dict:
     """Talk or letter."""
     method = ctx.data.get("inquiry_method")
@@ -77,7 +82,8 @@ def send_letter(ctx: ActionContext) -> dict:
     return {}
 
 
-@action("inquiry.register_reply")
+@action("inquiry.register_reply", preview=lambda runtime, data, process_data: {
+    "reply_via": "registered"})
 def register_reply(ctx: ActionContext) -> dict:
     """The caseworker registers the written reply."""
     service.reply_registered(ctx.session, ctx.runtime, clue=_clue(ctx), user=ctx.user,
@@ -87,7 +93,8 @@ def register_reply(ctx: ActionContext) -> dict:
     return {"reply_via": "registered"}
 
 
-@action("inquiry.assess")
+@action("inquiry.assess", preview=lambda runtime, data, process_data: {
+    "inquiry_outcome": data.get("outcome")})
 def assess(ctx: ActionContext) -> dict:
     """The situation report: close, or escalate to verification."""
     clue = _clue(ctx)
@@ -99,7 +106,8 @@ def assess(ctx: ActionContext) -> dict:
     return {"inquiry_outcome": outcome}
 
 
-@action("inquiry.approve_report")
+@action("inquiry.approve_report", preview=lambda runtime, data, process_data: {
+    "report_approved": bool(data.get("approved"))})
 def approve_report(ctx: ActionContext) -> dict:
     """The supervisor approves the report or sends it back."""
     approved = bool(ctx.data.get("approved"))
@@ -113,7 +121,9 @@ def approve_report(ctx: ActionContext) -> dict:
 # -- preliminary verification (初步核实)
 
 
-@action("verification.plan")
+@action("verification.plan", preview=lambda runtime, data, process_data: {
+    "key_verification": bool(data.get("key_verification")),
+    "members": list(service.KEY_REVIEW_MEMBERS)})
 def plan_verification(ctx: ActionContext) -> dict:
     """The verification plan; key verifications get their joint review's data ready."""
     clue = _clue(ctx)
@@ -127,7 +137,8 @@ def plan_verification(ctx: ActionContext) -> dict:
             "chair_unit": service.chair_unit(ctx.session, clue=clue)}
 
 
-@action("verification.approve_plan")
+@action("verification.approve_plan", preview=lambda runtime, data, process_data: {
+    "plan_approved": bool(data.get("approved"))})
 def approve_plan(ctx: ActionContext) -> dict:
     """The supervisor approves the plan or sends it back."""
     approved = bool(ctx.data.get("approved"))
@@ -136,7 +147,8 @@ def approve_plan(ctx: ActionContext) -> dict:
     return {"plan_approved": approved}
 
 
-@action("verification.report")
+@action("verification.report", preview=lambda runtime, data, process_data: {
+    "finding": data.get("finding")})
 def report(ctx: ActionContext) -> dict:
     """Evidence gathered; the report and its finding."""
     finding = ctx.data.get("finding")
@@ -147,7 +159,8 @@ def report(ctx: ActionContext) -> dict:
     return {"finding": finding}
 
 
-@action("verification.decide")
+@action("verification.decide", preview=lambda runtime, data, process_data: {
+    "verification_decision": data.get("decision")})
 def decide(ctx: ActionContext) -> dict:
     """File, close, remind/criticise or clarify."""
     clue = _clue(ctx)
@@ -179,7 +192,8 @@ def request_filing(ctx: ActionContext) -> dict:
     return {}
 
 
-@action("case_filing.approve")
+@action("case_filing.approve", preview=lambda runtime, data, process_data: {
+    "filing_approved": bool(data.get("approved"))})
 def approve_filing(ctx: ActionContext) -> dict:
     """File the case, or send the request back."""
     approved = bool(ctx.data.get("approved"))

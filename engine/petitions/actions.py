@@ -37,7 +37,17 @@ def check_repeat(ctx: ActionContext) -> dict:
     return {"merged": True}
 
 
-@action("petition.classify")
+def _classified(runtime, data: dict, process_data: dict) -> dict:
+    """What classifying routes on, from the form (the test-run's preview; no clue is opened)."""
+    if not data.get("in_scope"):
+        return {"in_scope": False, "category": data.get("category"), "clue_id": None}
+    code = (data.get("first_handling_unit") or "").strip()
+    return {"in_scope": True, "category": data.get("category"), "clue_id": None,
+            "first_handling_unit": code, "handling_unit": code,
+            "concerns_official": bool(data.get("concerns_official"))}
+
+
+@action("petition.classify", preview=_classified)
 def classify(ctx: ActionContext) -> dict:
     """In scope or not; category; the first-handling unit (初信初访首办) for accepted matters."""
     petition = _petition(ctx)

@@ -5,6 +5,10 @@ before the engine moves on: it records what the form decided in the domain table
 link, a classification, a disposition), may refuse with field errors, and may return values that
 join the process data (so gateways can route on them). Designers see in the diagram which step
 does what; `deploy` refuses a file that names an unknown action.
+
+A test-run runs no action (it writes nothing); an action whose returned values follow from the
+form and the process data alone registers a `preview` giving them, so the test-run's gateways
+route as a case's would.
 """
 from __future__ import annotations
 
@@ -23,6 +27,9 @@ DOMAIN_MODULES = ("engine.petitions.actions", "engine.clues.actions", "engine.re
                   "engine.village.actions")
 
 _REGISTRY: dict[str, Callable[[ActionContext], dict | None]] = {}
+# What an action would add to the process data, from the form and the process data alone (no
+# record read or written): a test-run, which skips actions, routes its gateways on it.
+_PREVIEWS: dict[str, Callable[[Any, dict, dict], dict]] = {}
 _loaded = False
 
 
@@ -39,10 +46,13 @@ class ActionContext:
     uow: Any = None      # the unit of work (for actions that drive other instances)
 
 
-def action(name: str):
-    """Register a domain action under `name` (e.g. "petition.classify")."""
+def action(name: str, *, preview: Callable[[Any, dict, dict], dict] | None = None):
+    """Register a domain action under `name` (e.g. "petition.classify"); `preview(runtime,
+    data, process_data)` tells a test-run the values the action would return."""
     def wrap(fn):
         _REGISTRY[name] = fn
+        if preview is not None:
+            _PREVIEWS[name] = preview
         return fn
     return wrap
 
@@ -69,6 +79,14 @@ def run(name: str, ctx: ActionContext) -> dict:
     """Run the named action; return the values it adds to the process data."""
     _load()
     return _REGISTRY[name](ctx) or {}
+
+
+def preview(name: str, runtime, data: dict, process_data: dict) -> dict:
+    """The values the named action would add to the process data, written nowhere ({} for an
+    action that cannot tell without its records)."""
+    _load()
+    found = _PREVIEWS.get(name)
+    return found(runtime, data, process_data) if found else {}
 
 
 def unknown(compiled, file_name: str) -> list:

@@ -84,4 +84,23 @@ class TestRun(Base):
     state: Mapped[str] = mapped_column(Text)
     now: Mapped[datetime] = mapped_column(UTCDateTime)
     completed: Mapped[list] = mapped_column(JSONType, default=list)  # element ids, in order
+    # Each step taken ({"kind": "task", "element_id", "data", ...} or {"kind": "timers", ...})
+    # and, at the same index, what the run was before it ({"state", "completed", "now"}).
+    steps: Mapped[list] = mapped_column(JSONType, default=list)
+    history: Mapped[list] = mapped_column(JSONType, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class TestCase(Base):
+    """A test-run saved by name for a process: its steps and what each met, replayed against a
+    later draft to see what an edit changed."""
+    __tablename__ = "test_cases"
+    __table_args__ = (UniqueConstraint("process_key", "name"),)
+    __test__ = False  # not a pytest class
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    process_key: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(200))
+    steps: Mapped[list] = mapped_column(JSONType)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

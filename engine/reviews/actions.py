@@ -32,7 +32,8 @@ def opinion(ctx: ActionContext) -> dict:
                         "by": ctx.user.username}}
 
 
-@action("review.decide")
+@action("review.decide", preview=lambda runtime, data, process_data: {
+    "review_decision": data.get("review_decision")})
 def decide(ctx: ActionContext) -> dict:
     """The chair records the decision; it leaves the process as `review_decision`."""
     review = service.find_open(ctx.session, instance_id=ctx.instance.id,

@@ -35,7 +35,8 @@ def submit_findings(ctx: ActionContext) -> dict:
     return {"finding_count": count}
 
 
-@action("inspection.approve")
+@action("inspection.approve", preview=lambda runtime, data, process_data: {
+    "inspection_approved": bool(data.get("inspection_approved"))})
 def approve(ctx: ActionContext) -> dict:
     """Approved: every finding goes to its unit for rectification; otherwise back."""
     approved = bool(ctx.data.get("inspection_approved"))

@@ -138,6 +138,7 @@ class World:
         ids["alias_id"] = self.runtime.read(lambda uow: uow.session.scalar(
             select(RepeatAlias.id).order_by(RepeatAlias.id).limit(1)))
         ids["test_id"] = self._test_run()["test_id"]  # for readers; each matrix cell starts its own
+        ids["test_case_id"] = self._test_case()
         return ids
 
     def _document_job(self, case_id: int) -> str:
@@ -220,6 +221,17 @@ class World:
             headers={"Content-Type": "application/xml"})
         assert run.status == 201, run.json
         return {"test_id": run.json["id"], "task_id": run.json["ready_tasks"][0]["id"]}
+
+    def _test_case(self) -> int:
+        """A saved test-run of the draft (one step)."""
+        designer = self.api.as_("designer")
+        run = self._test_run()
+        done = designer.post(f"/test-runs/{run['test_id']}/tasks/{run['task_id']}/complete",
+                             json={"data": {}})
+        assert done.status == 200, done.json
+        saved = designer.post(f"/test-runs/{run['test_id']}/cases", json={"name": "matrix"})
+        assert saved.status == 201, saved.json
+        return saved.json["id"]
 
     def path(self, template: str, ids: dict | None = None) -> str:
         ids = self.ids if ids is None else ids

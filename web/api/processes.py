@@ -216,12 +216,40 @@ class MigrationReportOut(Schema):
     kept_timers = fields.List(fields.String())
 
 
+class TestRunLimit(Schema):
+    key = fields.String(metadata={"description": "statutory deadline key (config.yaml)"})
+    amount = fields.Integer()
+    unit = fields.String(metadata={"description": "working_days, days or months"})
+
+
+class TestRunDeadline(TestRunLimit):
+    started_at = fields.AwareDateTime()
+    due_at = fields.AwareDateTime(metadata={"description": "on the working-day calendar"})
+    runs_on = fields.Boolean(metadata={"description": "started by an earlier step, not met"})
+
+
 class TestRunTask(Schema):
     id = fields.String()
     element_id = fields.String()
     name = fields.String()
     lane = fields.String(allow_none=True)
     form = fields.Dict(allow_none=True)
+    properties = fields.Dict(metadata={"description": "the task's properties (action, deadline, ...)"})
+    deadlines = fields.List(fields.Nested(TestRunDeadline), metadata={
+        "description": "the deadline rows the task would start or works under"})
+
+
+class TestRunStep(Schema):
+    kind = fields.String(metadata={"description": "task or timers"})
+    element_id = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    data = fields.Dict(allow_none=True, metadata={"description": "what was submitted"})
+    at = fields.AwareDateTime(metadata={"description": "the test-run's clock at the step"})
+
+
+class TestRunTimer(Schema):
+    element_id = fields.String()
+    due_at = fields.AwareDateTime(allow_none=True)
 
 
 class TestRunOut(Schema):
@@ -232,8 +260,63 @@ class TestRunOut(Schema):
     completed = fields.List(fields.String(), metadata={"description": "element ids done"})
     current = fields.List(fields.String(), metadata={"description": "element ids with a token"})
     ready_tasks = fields.List(fields.Nested(TestRunTask))
+    waiting_timers = fields.List(fields.Nested(TestRunTimer))
     data = fields.Dict()
     error = fields.Nested(schemas.InstanceError, allow_none=True)
+    steps = fields.List(fields.Nested(TestRunStep), metadata={
+        "description": "the steps taken, oldest first; `back` undoes the last"})
+    labels = fields.Dict(metadata={"description": "field -> {title, values}: the process data's "
+                                   "names and choice labels as the forms write them"})
+
+
+class TestCaseIn(schemas.Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TestCaseOut(Schema):
+    id = fields.Integer()
+    process_key = fields.String()
+    name = fields.String()
+    steps = fields.Method("_step_count", metadata={"description": "number of steps"})
+    created_by = fields.String()
+    created_at = fields.AwareDateTime()
+
+    def _step_count(self, case):
+        return sum(1 for s in case.steps if s["kind"] != "end")
+
+
+class ReplayError(Schema):
+    reason = fields.String(allow_none=True, metadata={"description": "null: the step's script "
+                                                      "or condition failed"})
+    message = fields.String()
+    params = fields.Dict()
+    # "fields" would shadow the marshmallow module inside the class body
+    field_errors = fields.Dict(data_key="fields", attribute="fields", allow_none=True)
+
+
+class ReplayWaiting(Schema):
+    element_id = fields.String()
+    name = fields.String()
+
+
+class ReplayStep(Schema):
+    index = fields.Integer()
+    kind = fields.String(metadata={"description": "task, timers or end"})
+    element_id = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    outcome = fields.String(metadata={"description": "same, different_task, "
+                                      "different_deadlines, refused or ended"})
+    status = fields.String(metadata={"description": "the replay's status before the step"})
+    waiting = fields.List(fields.Nested(ReplayWaiting), metadata={
+        "description": "the tasks the replay found waiting"})
+    expected_deadlines = fields.List(fields.Nested(TestRunLimit))
+    deadlines = fields.List(fields.Nested(TestRunLimit))
+    error = fields.Nested(ReplayError, allow_none=True)
+
+
+class ReplayOut(Schema):
+    test_run = fields.Nested(TestRunOut, metadata={"description": "where the replay stopped"})
+    steps = fields.List(fields.Nested(ReplayStep))
 
 
 class TestRunStartQuery(schemas.Strict):
@@ -325,6 +408,12 @@ def migrate_instances():
     return dump(MigrationReportOut, reports, many=True)
 
 
+def _test_run(work):
+    """`work(uow)` (a test-run service call) in one transaction, answered as its view."""
+    rt = runtime()
+    return dump(TestRunOut, rt.transact(lambda uow: testrun.view(uow.session, rt, work(uow))))
+
+
 @bp.post("/test-runs")
 @doc(body={"type": "string", "description": "draft BPMN XML (not deployed)"},
      content_type="application/xml", query=TestRunStartQuery, responses={201: TestRunOut})
@@ -334,31 +423,30 @@ def start_test_run():
     files = _uploaded_files()
     args = query_args(TestRunStartQuery)
     rt = runtime()
-    test = rt.transact(lambda uow: testrun.start(uow, rt, files=files, user=user,
-                                                process=args.get("process")))
-    return dump(TestRunOut, testrun.view(test)), 201
+    return _test_run(lambda uow: testrun.start(uow, rt, files=files, user=user,
+                                               process=args.get("process"))), 201
 
 
 @bp.get("/test-runs/<test_id>")
 @doc(responses={200: TestRunOut})
 def get_test_run(test_id):
-    """A test-run's diagram state."""
+    """A test-run's diagram state, its ready tasks with their deadline rows, and its steps."""
     user = _require(DESIGNER)
     rt = runtime()
     return dump(TestRunOut, rt.read(lambda uow: testrun.view(
-        testrun.get(uow.session, rt, test_id, user))))
+        uow.session, rt, testrun.get(uow.session, rt, test_id, user))))
 
 
 @bp.post("/test-runs/<test_id>/tasks/<task_id>/complete")
-@doc(body=TestRunCompleteIn, responses={200: TestRunOut})
+@doc(body=TestRunCompleteIn, responses={200: TestRunOut, 422: schemas.Error})
 def complete_test_run_task(test_id, task_id):
-    """Complete a ready task of a test-run as any lane."""
+    """Complete a ready task of a test-run as any lane; its action's preview routes the
+    gateways."""
     user = _require(DESIGNER)
     args = json_body(TestRunCompleteIn)
     rt = runtime()
-    test = rt.transact(lambda uow: testrun.complete(uow, rt, test_id=test_id, task_id=task_id,
-                                                   data=args["data"], user=user))
-    return dump(TestRunOut, testrun.view(test))
+    return _test_run(lambda uow: testrun.complete(uow, rt, test_id=test_id, task_id=task_id,
+                                                  data=args["data"], user=user))
 
 
 @bp.post("/test-runs/<test_id>/timers")
@@ -368,9 +456,17 @@ def fire_test_run_timers(test_id):
     user = _require(DESIGNER)
     args = json_body(TestRunTimersIn)
     rt = runtime()
-    test = rt.transact(lambda uow: testrun.fire_timers(uow, rt, test_id=test_id,
-                                                      now=args["now"], user=user))
-    return dump(TestRunOut, testrun.view(test))
+    return _test_run(lambda uow: testrun.fire_timers(uow, rt, test_id=test_id, now=args["now"],
+                                                     user=user))
+
+
+@bp.post("/test-runs/<test_id>/back")
+@doc(responses={200: TestRunOut, 409: schemas.Error})
+def step_back_test_run(test_id):
+    """Undo the test-run's last step (409 `testrun_no_step_back` when none was taken)."""
+    user = _require(DESIGNER)
+    rt = runtime()
+    return _test_run(lambda uow: testrun.back(uow, rt, test_id=test_id, user=user))
 
 
 @bp.delete("/test-runs/<test_id>")
@@ -379,4 +475,48 @@ def discard_test_run(test_id):
     """Forget a test-run."""
     user, rt = _require(DESIGNER), runtime()
     rt.transact(lambda uow: testrun.discard(uow, rt, test_id, user))
+    return "", 204
+
+
+@bp.post("/test-runs/<test_id>/cases")
+@doc(body=TestCaseIn, responses={201: TestCaseOut, 422: schemas.Error})
+def save_test_case(test_id):
+    """Save the test-run's steps as a named case of its process (the same name is replaced)."""
+    user = _require(DESIGNER)
+    args = json_body(TestCaseIn)
+    rt = runtime()
+    return dump(TestCaseOut, rt.transact(lambda uow: testrun.save_case(
+        uow, rt, test_id=test_id, name=args["name"], user=user))), 201
+
+
+@bp.get("/process-definitions/<key>/test-cases")
+@doc(responses={200: [TestCaseOut]})
+def list_test_cases(key):
+    """The saved test cases of a process, by name."""
+    _require(DESIGNER)
+    return dump(TestCaseOut, runtime().read(lambda uow: testrun.cases(uow.session, key)),
+                many=True)
+
+
+@bp.post("/test-cases/<int:test_case_id>/replay")
+@doc(body={"type": "string", "description": "draft BPMN XML (not deployed)"},
+     content_type="application/xml", responses={201: ReplayOut, 404: schemas.Error})
+def replay_test_case(test_case_id):
+    """Replay a saved case against a draft as a new test-run; each step says what changed."""
+    user = _require(DESIGNER)
+    files = _uploaded_files()
+    rt = runtime()
+
+    def work(uow):
+        test, steps = testrun.replay(uow, rt, case_id=test_case_id, files=files, user=user)
+        return {"test_run": testrun.view(uow.session, rt, test), "steps": steps}
+    return dump(ReplayOut, rt.transact(work)), 201
+
+
+@bp.delete("/test-cases/<int:test_case_id>")
+@doc(responses={204: None, 404: schemas.Error})
+def delete_test_case(test_case_id):
+    """Forget a saved test case."""
+    _require(DESIGNER)
+    runtime().transact(lambda uow: testrun.delete_case(uow, case_id=test_case_id))
     return "", 204

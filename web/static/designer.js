@@ -155,6 +155,7 @@
     if (!button) return;
     const versions = await loadVersions(button.dataset.key);
     if (versions.length) await openVersion(button.dataset.key, versions[0].version);
+    await loadCases(button.dataset.key);
   });
 
   // --- file in and out
@@ -354,36 +355,149 @@
     await loadVersions(state.key);
   });
 
-  // --- test-run
-  function showTestRun(run) {
+  // --- test-run: each step is drawn by the server (the task page's form fields and decision
+  // buttons, the deadline rows, the process data); its `data-run` carries the diagram state.
+  function processKey() {
+    const definitions = modeler.getDefinitions();
+    const process = (definitions.rootElements || []).find((r) => r.$type === "bpmn:Process" && r.isExecutable !== false);
+    return process ? process.id : state.key;
+  }
+  async function page(method, url, body, headers) {
+    const response = await fetch(url, { method: method, credentials: "same-origin", body: body,
+      headers: Object.assign({ "X-CSRFToken": window.cluedesk.csrf() }, headers || {}) });
+    if (!response.ok) { status(t("Failed", { s: response.status })); throw new Error(String(response.status)); }
+    return response.text();
+  }
+  function showStep(html) {
+    const box = $("testrun-step-box");
+    box.innerHTML = html;
+    const step = $("testrun-step");
+    const run = JSON.parse(step.dataset.run);
     state.testRun = run;
     clearMarkers();
     run.completed.forEach((id) => mark(id, "testrun-done"));
     run.current.forEach((id) => mark(id, "testrun-current"));
-    $("testrun-status").textContent = run.status === "completed" ? t("Finished") :
-      (run.error ? run.error.element_id + ": " + run.error.message : run.current.join(", "));
+    // (the step itself says the run ended or failed; the state is for whoever waits on it)
     $("testrun-status").setAttribute("data-state", run.status);
-    const list = $("testrun-tasks");
+    $("testrun-back").disabled = !step.querySelector("[data-testid=testrun-steps] li");
+    $("testrun-panel").hidden = false;
+    root.classList.add("testing");
+    const first = step.querySelector(".field.invalid input, .field.invalid select, .field.invalid textarea");
+    if (first) first.focus();
+  }
+  async function loadStep(id) {
+    showStep(await page("GET", root.dataset.tStepUrl.replace("TEST", encodeURIComponent(id))));
+  }
+  $("testrun-step-box").addEventListener("submit", async (event) => {
+    const form = event.target.closest("form.testrun-form");
+    if (!form) return;
+    event.preventDefault();
+    const data = new FormData(form, event.submitter || undefined);
+    showStep(await page("POST", form.getAttribute("action"), new URLSearchParams(data),
+                        { "Content-Type": "application/x-www-form-urlencoded" }));
+  });
+  $("testrun-step-box").addEventListener("click", async (event) => {
+    const fire = event.target.closest(".testrun-fire");
+    if (!fire || !state.testRun) return;
+    // The engine fires a timer once its instant has passed: a second after it.
+    const after = new Date(Date.parse(fire.dataset.at) + 1000).toISOString();
+    await call("POST", "/test-runs/" + state.testRun.id + "/timers", { now: after });
+    await loadStep(state.testRun.id);
+  });
+  $("testrun-start").addEventListener("click", async () => {
+    const run = await call("POST", "/test-runs", await currentXml(), "xml");
+    await loadStep(run.id);
+    await loadCases(run.process_key);
+  });
+  $("testrun-back").addEventListener("click", async () => {
+    if (!state.testRun) return;
+    await call("POST", "/test-runs/" + state.testRun.id + "/back");
+    await loadStep(state.testRun.id);
+  });
+  $("testrun-stop").addEventListener("click", async () => {
+    if (state.testRun) await call("DELETE", "/test-runs/" + state.testRun.id);
+    state.testRun = null;
+    clearMarkers();
+    $("testrun-panel").hidden = true;
+    root.classList.remove("testing");
+  });
+  $("testrun-save").addEventListener("click", async () => {
+    const name = $("testrun-case-name").value.trim();
+    if (!state.testRun || !name) { $("testrun-case-name").focus(); return; }
+    const saved = await call("POST", "/test-runs/" + state.testRun.id + "/cases", { name: name });
+    status(t("Saved", { name: saved.name }));
+    await loadCases(saved.process_key);
+  });
+
+  // --- saved test-runs of the process, replayed against the diagram as it is now
+  const deadlineNames = JSON.parse(root.dataset.tDeadlineNames || "{}");
+  async function loadCases(key) {
+    key = key || processKey();
+    if (!key) return;
+    const cases = await call("GET", "/process-definitions/" + encodeURIComponent(key) + "/test-cases");
+    $("testcase-key").textContent = key;
+    const list = $("testcase-list");
     list.innerHTML = "";
-    run.ready_tasks.forEach((task) => {
+    if (!cases.length) {
+      const li = document.createElement("li"); li.className = "muted"; li.textContent = t("NoCases"); list.appendChild(li);
+    }
+    cases.forEach((c) => {
       const li = document.createElement("li");
-      const button = document.createElement("button");
-      button.type = "button";
-      button.textContent = t("Complete") + ": " + (task.name || task.element_id) + (task.lane ? " (" + task.lane + ")" : "");
-      button.setAttribute("data-element-id", task.element_id);
-      button.addEventListener("click", async () => {
-        let data = {};
-        try { data = JSON.parse($("testrun-data").value || "{}"); } catch (e) { data = {}; }
-        showTestRun(await call("POST", "/test-runs/" + run.id + "/tasks/" + task.id + "/complete", { data: data }));
-      });
-      li.appendChild(button);
+      li.setAttribute("data-case", c.name);
+      li.appendChild(document.createTextNode(c.name + " · " + t("Steps", { n: c.steps }) + " "));
+      const replay = document.createElement("button");
+      replay.type = "button"; replay.textContent = t("Replay");
+      replay.setAttribute("data-testid", "replay-" + c.id);
+      replay.addEventListener("click", () => replayCase(c));
+      const remove = document.createElement("button");
+      remove.type = "button"; remove.className = "link"; remove.textContent = t("DeleteCase");
+      remove.addEventListener("click", async () => { await call("DELETE", "/test-cases/" + c.id); await loadCases(key); });
+      li.appendChild(replay);
+      li.appendChild(remove);
       list.appendChild(li);
     });
-    $("testrun-panel").hidden = false;
+    $("testcase-panel").hidden = false;
   }
-  $("testrun-start").addEventListener("click", async () => {
-    showTestRun(await call("POST", "/test-runs", await currentXml(), "xml"));
-  });
+  function limits(rows) {
+    return rows && rows.length ? rows.map((r) => deadlineNames[r.key] || r.key).join("、") : t("None");
+  }
+  function outcomeWords(step, labels) {
+    const found = step.waiting.length ? step.waiting.map((w) => w.name).join("、") : t("ProcessEnded");
+    switch (step.outcome) {
+      case "same": return t("OutcomeSame");
+      case "different_task": return t("OutcomeDifferentTask", { found: found });
+      case "different_deadlines": return t("OutcomeDifferentDeadlines", { old: limits(step.expected_deadlines), new: limits(step.deadlines) });
+      case "refused": {
+        const error = step.error || {};
+        const named = Object.keys(error.fields || {}).map((f) => (labels[f] && labels[f].title) || f);
+        return t("OutcomeRefused", { error: (error.message || "") + (named.length ? "（" + named.join("、") + "）" : "") });
+      }
+      default: return t("OutcomeEnded");
+    }
+  }
+  async function replayCase(c) {
+    const result = await call("POST", "/test-cases/" + c.id + "/replay", await currentXml(), "xml");
+    $("replay-title").textContent = c.name;
+    const list = $("replay-report");
+    list.innerHTML = "";
+    result.steps.forEach((step) => {
+      const li = document.createElement("li");
+      li.setAttribute("data-outcome", step.outcome);
+      li.setAttribute("data-element-id", step.element_id || "");
+      const what = step.kind === "end" ? t("EndStep") : step.kind === "timers" ? t("TimersStep") : (step.name || step.element_id);
+      const strong = document.createElement("strong");
+      strong.textContent = what + "：";
+      li.appendChild(strong);
+      li.appendChild(document.createTextNode(outcomeWords(step, result.test_run.labels || {})));
+      li.className = step.outcome === "same" ? "replay-same" : "replay-changed";
+      list.appendChild(li);
+    });
+    $("replay-box").hidden = false;
+    await loadStep(result.test_run.id);
+    // The step where the replay parted from the saved run, on the diagram.
+    result.steps.filter((step) => step.outcome !== "same").forEach((step) => mark(step.element_id, "diff-changed"));
+    $("replay-box").scrollIntoView({ block: "nearest" });
+  }
 
   // --- unsaved changes: kept in this browser at each edit, offered back after a reload; leaving
   // with unsaved changes asks first. Deploying (or downloading) the diagram saves it.

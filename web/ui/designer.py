@@ -6,13 +6,20 @@ The page is one screen driven by `web/static/designer.js`, which calls the JSON 
 actions are implemented, and every action is one request."""
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, render_template, request
+import json
+from types import SimpleNamespace
+
+from flask import current_app, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as N_
 from sqlalchemy import select
 
+from engine import glossary
+from engine.errors import Invalid
+from engine.processes import testrun
 from engine.processes.models import ProcessDefinition
 from engine.views import designer_choices, task_page
+from engine.views.task_page import decision
 from engine.workflow import forms
 from engine.workflow.problems import REASONS, BpmnInvalid
 from web.api import bp as api
@@ -21,13 +28,14 @@ from web.ui import bp, page
 from web.ui.messages import own_text, script_detail
 from web.ui.refusals import REASONS as REFUSALS
 from web.ui.refusals import text as refusal_text
-from web.ui.tasks import form_fields
+from web.ui.tasks import form_data, form_fields
 from web.ui.terms import _lang, unit_pickers
 
 DESIGNER = {"process_designer"}
 DESIGNER_API = tuple(f"{api.url_prefix}/{area}"
-                     for area in ("process-definitions", "process-instances", "test-runs"))
-MESSAGE_HOLDERS = ("error", "details", "errors", "warnings")  # never `data`: the user's own
+                     for area in ("process-definitions", "process-instances", "test-runs",
+                                  "test-cases"))
+MESSAGE_HOLDERS = ("error", "details", "errors", "warnings", "steps", "test_run")  # never `data`: the user's own
 
 
 # The properties panel's own words (bpmn-js-properties-panel asks `translate` for these English
@@ -349,7 +357,60 @@ def designer():
                                          {**PANEL_LABELS, **FORM_LABELS,
                                           **EDITOR_LABELS}.items()},
                            diff_fields={k: str(v) for k, v in DIFF_FIELDS.items()},
+                           deadline_names=glossary.names("deadline_key", _lang()),
                            time_zone=runtime().clock.tz.key)
+
+
+# A deadline's limit in words (config.yaml `deadlines.keys.*.unit`).
+LIMIT_UNITS = {"working_days": N_("%(n)s working days", n="{n}"),
+               "days": N_("%(n)s calendar days", n="{n}"), "months": N_("%(n)s months", n="{n}")}
+
+
+def _step_forms(view: dict) -> list[dict]:
+    """Each ready task's form as the task page draws it (`tasks/_field.html`, the decision
+    buttons of an approval), with its deadline rows."""
+    return [{**task, "fields": unit_pickers(form_fields(task["form"])),
+             "decision": decision(SimpleNamespace(properties=task["properties"]), task["form"])}
+            for task in view["ready_tasks"]]
+
+
+def _test_run_step(view: dict, *, task_id: str | None = None, values=None, errors=None):
+    """The test-run panel's step: the diagram state (for the markers), the forms, the deadline
+    rows, the process data and the steps taken."""
+    marks = {k: view[k] for k in ("id", "process_key", "status", "completed", "current")}
+    return render_template("designer/_testrun.html", run=view, tasks=_step_forms(view),
+                           marks=json.dumps(marks), failed_task=task_id,
+                           values=values or {}, errors=errors or {}, limit_units=LIMIT_UNITS)
+
+
+@bp.get("/designer/test-runs/<test_id>")
+@page(roles=DESIGNER)
+def test_run_step(test_id):
+    """A test-run's current step, drawn for the designer page."""
+    rt = runtime()
+    return _test_run_step(rt.read(lambda uow: testrun.view(
+        uow.session, rt, testrun.get(uow.session, rt, test_id, g.user))))
+
+
+@bp.post("/designer/test-runs/<test_id>/tasks/<task_id>")
+@page(roles=DESIGNER)
+def test_run_complete(test_id, task_id):
+    """Complete a test-run's task with its form as submitted: the next step, or the same step
+    with the errors at the fields (as the task page answers)."""
+    rt, user = runtime(), g.user
+    view = rt.read(lambda uow: testrun.view(uow.session, rt,
+                                            testrun.get(uow.session, rt, test_id, user)))
+    task = next((t for t in view["ready_tasks"] if t["id"] == task_id), None)
+    fields = unit_pickers(form_fields(task["form"])) if task else []
+    data = form_data(fields, request.form)
+    try:
+        return _test_run_step(rt.transact(lambda uow: testrun.view(uow.session, rt, testrun.complete(
+            uow, rt, test_id=test_id, task_id=task_id, data=data, user=user))))
+    except Invalid as exc:
+        response = make_response(_test_run_step(view, task_id=task_id, values=request.form,
+                                                errors=exc.fields or {"_schema": [exc.message]}))
+        response.headers["X-Cluedesk-Status"] = "422"
+        return response
 
 
 @bp.get("/designer/choices")

@@ -297,6 +297,10 @@ REASONS: dict[str, str] = {
                             "day); start a new one."),
     "testrun_not_own": N_("This test-run belongs to another designer."),
     "testrun_task_not_waiting": N_("This task is not waiting in this test-run."),
+    "testrun_no_step_back": N_("The test-run has no step to go back to."),
+    "testrun_too_long": N_("A test-run keeps at most %(max)s steps; start a new one."),
+    "testrun_case_empty": N_("Take at least one step before saving the test-run."),
+    "testrun_case_not_found": N_("This saved test-run no longer exists."),
     "investigation_team_unfit": N_("These people may not join the investigation team: "
                                    "%(problems)s"),
     "investigation_member_unfit": N_("You may no longer report for this team: %(problems)s"),
