@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from datetime import datetime
 from typing import Any
@@ -273,6 +273,30 @@ class _Accused:
     name: _Name | None
     post: str
     unit: str
+    gender: str = ""  # "f", "m" or "" (not said)
+
+
+# Whether the accused is a woman or a man, where a petition says so: in a description or an
+# address ("民政上的女干部", "柏大姐", "老钱叔"), or, with one accused, through the spouse the text
+# gives them ("其丈夫", "他老婆"). Never from a full name (张建男 is a name).
+_FEMALE_MARKS = ("女", "妇", "姐", "嫂", "婶", "姨", "奶奶", "大娘")
+_MALE_MARKS = ("男", "哥", "叔", "伯", "爷")
+_FEMALE_TEXT = ("其丈夫", "其老公", "她丈夫", "她老公", "她男人")
+_MALE_TEXT = ("其妻", "其老婆", "他老婆", "他妻子", "他媳妇", "他爱人")
+# Another gender makes another person likely, not certain (a reporter may be wrong).
+GENDER_MISMATCH = 0.8
+
+
+def _gender(*texts: str) -> str:
+    female = any(m in t for t in texts for m in _FEMALE_MARKS)
+    male = any(m in t for t in texts for m in _MALE_MARKS)
+    return "f" if female and not male else "m" if male and not female else ""
+
+
+def _text_gender(content: str) -> str:
+    female = any(m in content for m in _FEMALE_TEXT)
+    male = any(m in content for m in _MALE_TEXT)
+    return "f" if female and not male else "m" if male and not female else ""
 
 
 @dataclass(frozen=True)
@@ -313,14 +337,16 @@ def _get(accused: Any, key: str) -> str:
 
 def _accused(raw: Any, aliases: _words.Aliases) -> _Accused:
     written = normalize(_get(raw, "name"))
-    post = _get(raw, "post")
+    post = normalize(_get(raw, "post"))
     if not post and _reads_as_post(written, aliases):
         # "村长" or "管社保的" in the name field: a post, nobody named.
-        return _Accused(None, _post(written, aliases), _unit(_get(raw, "unit")))
+        return _Accused(None, _post(written, aliases), _unit(_get(raw, "unit")),
+                        _gender(written))
     name = _name(written)
     # "王主任" with no post: the title is the post.
+    said = [post] + ([written] if name and name.surname_only else [])
     post = post or (name.title if name else "")
-    return _Accused(name, _post(post, aliases), _unit(_get(raw, "unit")))
+    return _Accused(name, _post(post, aliases), _unit(_get(raw, "unit")), _gender(*said))
 
 
 def _content_post(content: str, aliases: _words.Aliases) -> str:
@@ -339,6 +365,8 @@ def prepare(petition: PetitionFeatures | Mapping[str, Any] | _Prepared,
     if not isinstance(petition, PetitionFeatures):
         petition = PetitionFeatures.from_mapping(petition)
     accused = tuple(_accused(a, aliases) for a in petition.accused)
+    if len(accused) == 1 and not accused[0].gender:
+        accused = (replace(accused[0], gender=_text_gender(petition.content or "")),)
     category = normalize(petition.category)
     if category in _UNKNOWN_CATEGORIES:
         category = ""
@@ -407,7 +435,15 @@ def _role_similarity(a: _Accused, b: _Accused) -> float | None:
 
 
 def _person_similarity(a: _Accused, b: _Accused) -> float | None:
-    """Whether two accused are the same person: the name decides, post and unit confirm."""
+    """Whether two accused are the same person: the name decides, post and unit confirm; a
+    woman and a man are likely two people."""
+    same = _same_person(a, b)
+    if same is not None and a.gender and b.gender and a.gender != b.gender:
+        return same * GENDER_MISMATCH
+    return same
+
+
+def _same_person(a: _Accused, b: _Accused) -> float | None:
     role = _role_similarity(a, b)
     if a.name and b.name:
         name = _name_similarity(a.name, b.name)

@@ -142,3 +142,23 @@ def test_the_same_full_name_alone_lets_a_retold_matter_count():
     elsewhere = PetitionFeatures(petition_id=3, accused=retold.accused, township="town-c",
                                  content=retold.content)
     assert components(elsewhere, original)["named"] == 0.0
+
+
+def test_a_woman_and_a_man_in_the_same_post_are_likely_two_people():
+    """"民政上的女干部": the post 民政专干 and a woman; the original says she transferred money
+    to 其丈夫 (her husband). The same post held by a man (他老婆) agrees less."""
+    def office(name: str, content: str) -> PetitionFeatures:
+        return PetitionFeatures(petition_id=1, township="town-b", content=content,
+                                accused=[{"name": name, "post": "民政专干", "unit": "乙镇民政办"}])
+    she = office("晏翠娥", "晏翠娥把困难群众的救助金转入其丈夫的银行账户。")
+    he = office("简国富", "简国富把困难群众的救助金转入他老婆的银行账户。")
+    query = PetitionFeatures(petition_id=2, township="town-b",
+                             accused=[{"name": "民政上的女干部", "post": "", "unit": ""}],
+                             content="镇里民政上的女干部把救助的钱转到家里人的卡上。")
+    assert prepare(query).accused[0].gender == "f" and prepare(she).accused[0].gender == "f"
+    assert prepare(he).accused[0].gender == "m"
+    assert components(query, she)["person"] > components(query, he)["person"] > 0
+    # Nothing said about either: no difference ("管民政的" has no mark).
+    plain = PetitionFeatures(petition_id=3, township="town-b", content=query.content,
+                             accused=[{"name": "管民政的", "post": "", "unit": ""}])
+    assert components(plain, she)["person"] == components(plain, he)["person"]
