@@ -22,6 +22,7 @@ from datetime import datetime, UTC
 
 from sqlalchemy import text
 
+from engine.petitions.words import normalize
 from engine.runtime import Runtime
 from engine.reports import rollup
 
@@ -59,10 +60,13 @@ def seed(runtime: Runtime, tasks: int, *, progress: Callable[[int], None] | None
     now = runtime.clock.now()
     sql = _Sql(runtime.engine.dialect.name, now)
     with runtime.engine.begin() as conn:
-        units = [row[0] for row in conn.execute(text(
-            "SELECT u.id FROM units u WHERE u.active AND u.kind IN ('township', 'office', "
-            "'zone', 'commission') AND EXISTS (SELECT 1 FROM users p WHERE p.unit_id = u.id) "
-            "ORDER BY u.id"))]
+        rows = conn.execute(text(
+            "SELECT u.id, u.code FROM units u WHERE u.active AND u.kind IN ('township', "
+            "'office', 'zone', 'commission') AND EXISTS (SELECT 1 FROM users p WHERE "
+            "p.unit_id = u.id) ORDER BY u.id")).all()
+        units = [row[0] for row in rows]
+        # The township key's spelling of each unit (index_keys normalizes the unit's code).
+        towns = [normalize(row[1]) for row in rows]
         clerk = conn.execute(text("SELECT id FROM users ORDER BY id LIMIT 1")).scalar()
         if not units or clerk is None:
             raise RuntimeError("no organisation: run `cluedesk demo` (or create units and users)")
@@ -78,7 +82,7 @@ def seed(runtime: Runtime, tasks: int, *, progress: Callable[[int], None] | None
             _chunk(conn, sql, first=base + done + 1, size=size, units=units, clerk=clerk,
                    definition=definition, salt=salt, people=people)
             if people:
-                _people(conn, sql, first=base + done + 1, size=size)
+                _people(conn, sql, first=base + done + 1, size=size, towns=towns)
         done += size
         if progress:
             progress(done)
@@ -228,7 +232,7 @@ def _cadre_sql(sql: _Sql) -> dict[str, str]:
     return out
 
 
-def _people(conn, sql: _Sql, *, first: int, size: int) -> None:
+def _people(conn, sql: _Sql, *, first: int, size: int, towns: list[str]) -> None:
     """The accused cadre and the repeat-check keys of rows first .. first+size-1 (whose village
     and content `_chunk` wrote from the same expressions)."""
     series = sql.series(first, size)
@@ -238,6 +242,9 @@ def _people(conn, sql: _Sql, *, first: int, size: int) -> None:
         f"SELECT i, {c['name']}, {c['post']}, {c['village']} || '委会', 'village' FROM {series}"))
     keys = [f"'v|' || {c['place']}", f"'s|' || {c['place']} || '|' || {c['surname']}",
             f"'p|' || {c['place']} || '|' || {c['post_key']}", f"'n|' || {c['name']}"]
+    town = sql.pick(towns, "i")  # the petition's township_id is the unit picked by `i` too
+    keys += [f"'ts|' || {town} || '|' || {c['surname']}",
+             f"'tp|' || {town} || '|' || {c['post_key']}"]
     for key in keys:
         conn.execute(text(f"INSERT INTO repeat_keys (key, petition_id) SELECT {key}, i "
                           f"FROM {series}"))

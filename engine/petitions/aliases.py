@@ -1,4 +1,4 @@
-"""The repeat check's alias table (posts, kinship terms, paraphrases): read by the repeat index,
+"""The repeat check's alias table (posts, everyday post words, kinship terms, paraphrases): read by the repeat index,
 edited by administrators (audited)."""
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from engine.petitions.similarity import normalize
 from engine.runtime import Runtime
 from engine.org.models import User
 
-KINDS = ("post", "kinship", "phrase")
+# post: a post's spelling, read whole; everyday: a word for a post found anywhere in the
+# post or name field ("管账" in "村里管账的": 村会计); kinship, phrase: words of the matter.
+KINDS = ("post", "everyday", "kinship", "phrase")
 
 
 def rows(session: Session) -> tuple[tuple[str, str, str], ...]:

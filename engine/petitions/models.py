@@ -74,11 +74,11 @@ class AccusedPerson(Base):
 
 class RepeatAlias(Base):
     """One spelling the repeat check reads as another (posts, kinship terms, paraphrases):
-    "小舅子" is "妻弟". Seeded by migrations 0020 and 0030; administrators edit it."""
+    "小舅子" is "妻弟". Seeded by migrations 0020, 0030 and 0034; administrators edit it."""
     __tablename__ = "repeat_aliases"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # post | kinship | phrase
+    kind: Mapped[str] = mapped_column(String(16))  # post | everyday | kinship | phrase
     alias: Mapped[str] = mapped_column(String(64), unique=True)
     canonical: Mapped[str] = mapped_column(String(64))
 

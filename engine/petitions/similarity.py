@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from datetime import datetime
 from typing import Any
@@ -48,6 +48,13 @@ UNNAMED_PERSON_CAP = 0.8
 # when the post agrees too.
 SURNAME_MATCH, SURNAME_POST_MAX = 0.6, 0.85
 NO_PERSON_CAP = 0.5
+# The same full name, written in full on both sides, where the township does not disagree, and
+# one side gives the name alone (no post, no unit, no village): a reporter who knows only the
+# name retells the matter in their own words, so the matter needs to agree less — one shared
+# word counts, and the matter weighs this much instead. Where both sides say who and where in
+# full, the wording decides as before (the same cadre's other matters are the usual petitions).
+NAMED_MATTER_EXPONENT = 0.4
+NAMED_MIN_SHARED_WORDS = 1
 # Petitions more than a year apart are less likely to be the same open matter.
 RECENT_DAYS, STALE_DAYS, STALE_FACTOR = 365, 3 * 365, 0.85
 
@@ -75,6 +82,10 @@ _ANONYMOUS = str.maketrans("", "", "某x×")
 # "小邱", "老王": the character after the prefix is the surname (neither 小 nor 老 is a common
 # surname, so a two-character name starting with one is a nickname).
 _NICKNAME_PREFIXES = "小老"
+# How people address a cadre by the surname: "钱头儿", "老钱头", "尹姐", "柏大姐", "邬叔". Only
+# read so when one character (the surname) remains, with or without 老/小 before it.
+_ADDRESS_SUFFIXES = sorted({"头儿", "老头", "头", "大姐", "大哥", "大嫂", "大叔", "大婶", "大爷",
+                            "姐", "哥", "嫂", "叔", "婶", "伯", "爷", "姨"}, key=len, reverse=True)
 
 
 @dataclass(frozen=True)
@@ -103,9 +114,24 @@ def _name(raw: str | None) -> _Name | None:
     text = text.translate(_ANONYMOUS)
     if not text:
         return None
+    for suffix in _ADDRESS_SUFFIXES:
+        rest = text[: -len(suffix)]
+        if text.endswith(suffix) and (len(rest) == 1 or len(rest) == 2
+                                      and rest[0] in _NICKNAME_PREFIXES):
+            text = rest
+            break
     if len(text) == 2 and text[0] in _NICKNAME_PREFIXES:
         return _Name(text[1], True, found)
     return _Name(text, len(text) == 1, found)
+
+
+def _reads_as_post(text: str, aliases: _words.Aliases | None) -> bool:
+    """Whether a name field holds a post instead of a name ("村长", "管社保的", "村里管账的")."""
+    if not text:
+        return False
+    if aliases is None:  # the alias-independent keys: only the titles the code knows
+        return text in _TITLES
+    return text in aliases.posts or ("的" in text and bool(aliases.describe(text)))
 
 
 def _post(raw: str | None, aliases: _words.Aliases) -> str:
@@ -247,6 +273,30 @@ class _Accused:
     name: _Name | None
     post: str
     unit: str
+    gender: str = ""  # "f", "m" or "" (not said)
+
+
+# Whether the accused is a woman or a man, where a petition says so: in a description or an
+# address ("民政上的女干部", "柏大姐", "老钱叔"), or, with one accused, through the spouse the text
+# gives them ("其丈夫", "他老婆"). Never from a full name (张建男 is a name).
+_FEMALE_MARKS = ("女", "妇", "姐", "嫂", "婶", "姨", "奶奶", "大娘")
+_MALE_MARKS = ("男", "哥", "叔", "伯", "爷")
+_FEMALE_TEXT = ("其丈夫", "其老公", "她丈夫", "她老公", "她男人")
+_MALE_TEXT = ("其妻", "其老婆", "他老婆", "他妻子", "他媳妇", "他爱人")
+# Another gender makes another person likely, not certain (a reporter may be wrong).
+GENDER_MISMATCH = 0.8
+
+
+def _gender(*texts: str) -> str:
+    female = any(m in t for t in texts for m in _FEMALE_MARKS)
+    male = any(m in t for t in texts for m in _MALE_MARKS)
+    return "f" if female and not male else "m" if male and not female else ""
+
+
+def _text_gender(content: str) -> str:
+    female = any(m in content for m in _FEMALE_TEXT)
+    male = any(m in content for m in _MALE_TEXT)
+    return "f" if female and not male else "m" if male and not female else ""
 
 
 @dataclass(frozen=True)
@@ -286,10 +336,22 @@ def _get(accused: Any, key: str) -> str:
 
 
 def _accused(raw: Any, aliases: _words.Aliases) -> _Accused:
-    name = _name(_get(raw, "name"))
+    written = normalize(_get(raw, "name"))
+    post = normalize(_get(raw, "post"))
+    if not post and _reads_as_post(written, aliases):
+        # "村长" or "管社保的" in the name field: a post, nobody named.
+        return _Accused(None, _post(written, aliases), _unit(_get(raw, "unit")),
+                        _gender(written))
+    name = _name(written)
     # "王主任" with no post: the title is the post.
-    post = _get(raw, "post") or (name.title if name else "")
-    return _Accused(name, _post(post, aliases), _unit(_get(raw, "unit")))
+    said = [post] + ([written] if name and name.surname_only else [])
+    post = post or (name.title if name else "")
+    return _Accused(name, _post(post, aliases), _unit(_get(raw, "unit")), _gender(*said))
+
+
+def _content_post(content: str, aliases: _words.Aliases) -> str:
+    """The post a petition that names nobody speaks of in its text ("竹溪村的村长把…")."""
+    return aliases.post_in(normalize(content))
 
 
 def prepare(petition: PetitionFeatures | Mapping[str, Any] | _Prepared,
@@ -303,6 +365,8 @@ def prepare(petition: PetitionFeatures | Mapping[str, Any] | _Prepared,
     if not isinstance(petition, PetitionFeatures):
         petition = PetitionFeatures.from_mapping(petition)
     accused = tuple(_accused(a, aliases) for a in petition.accused)
+    if len(accused) == 1 and not accused[0].gender:
+        accused = (replace(accused[0], gender=_text_gender(petition.content or "")),)
     category = normalize(petition.category)
     if category in _UNKNOWN_CATEGORIES:
         category = ""
@@ -313,8 +377,10 @@ def prepare(petition: PetitionFeatures | Mapping[str, Any] | _Prepared,
         if a.name and not a.name.surname_only:
             identity_words.append(a.name.text)
     pieces = _matter_text(petition.content, identity_words)
-    return _Prepared(petition.petition_id,
-                     tuple(a for a in accused if a.name or a.post or a.unit),
+    accused = tuple(a for a in accused if a.name or a.post or a.unit)
+    if not accused and (post := _content_post(petition.content, aliases)):
+        accused = (_Accused(None, post, ""),)
+    return _Prepared(petition.petition_id, accused,
                      normalize(petition.township), village, category, _category_group(category),
                      _bigram_code(pieces), petition.received_at, tuple(pieces),
                      petition.content or "", aliases)
@@ -369,7 +435,15 @@ def _role_similarity(a: _Accused, b: _Accused) -> float | None:
 
 
 def _person_similarity(a: _Accused, b: _Accused) -> float | None:
-    """Whether two accused are the same person: the name decides, post and unit confirm."""
+    """Whether two accused are the same person: the name decides, post and unit confirm; a
+    woman and a man are likely two people."""
+    same = _same_person(a, b)
+    if same is not None and a.gender and b.gender and a.gender != b.gender:
+        return same * GENDER_MISMATCH
+    return same
+
+
+def _same_person(a: _Accused, b: _Accused) -> float | None:
     role = _role_similarity(a, b)
     if a.name and b.name:
         name = _name_similarity(a.name, b.name)
@@ -396,6 +470,11 @@ def _exact(a: str, b: str) -> float | None:
     return None if not a or not b else float(a == b)
 
 
+def _name_only(a: _Accused, p: _Prepared) -> bool:
+    """Whether a petition says who its accused is by the name alone."""
+    return not a.post and not a.unit and not p.village
+
+
 def components(query: PetitionFeatures | Mapping | _Prepared,
                candidate: PetitionFeatures | Mapping | _Prepared,
                aliases: _words.Aliases | None = None) -> dict[str, float | None]:
@@ -405,6 +484,11 @@ def components(query: PetitionFeatures | Mapping | _Prepared,
     person = max((s for qa in q.accused for ca in c.accused
                   if (s := _person_similarity(qa, ca)) is not None), default=None)
     township = _exact(q.township, c.township)
+    named = township != 0.0 and any(
+        qa.name and ca.name and not qa.name.surname_only and not ca.name.surname_only
+        and len(qa.name.text) >= 2 and qa.name.text == ca.name.text
+        and (_name_only(qa, q) or _name_only(ca, c))
+        for qa in q.accused for ca in c.accused)
     village = _village_similarity(q.village, c.village)
     if q.category and c.category:
         category = 1.0 if q.category == c.category else 0.5 if q.group == c.group else 0.0
@@ -413,7 +497,8 @@ def components(query: PetitionFeatures | Mapping | _Prepared,
     dice = fuzz.ratio(q.code, c.code) / 100 if q.code and c.code else None
     # Words only where the person may be the same: elsewhere the identity keeps the score
     # low anyway, and segmenting every candidate would cost ~1 ms each.
-    words = _words.word_dice(q.words, c.words) \
+    words = _words.word_dice(q.words, c.words,
+                             NAMED_MIN_SHARED_WORDS if named else _words.MIN_SHARED_WORDS) \
         if person is not None and person >= WORDS_MIN_PERSON else None
     known = [v for v in (None if dice is None else dice / CONTENT_FULL_DICE,
                          None if words is None else words / WORD_FULL_DICE) if v is not None]
@@ -425,7 +510,8 @@ def components(query: PetitionFeatures | Mapping | _Prepared,
     else:
         recency = 1.0
     return {"person": person, "township": township, "village": village, "category": category,
-            "dice": dice, "words": words, "content": content, "recency": recency}
+            "dice": dice, "words": words, "content": content, "recency": recency,
+            "named": 1.0 if named else 0.0}
 
 
 def _combine(parts: dict[str, float | None]) -> float:
@@ -444,7 +530,8 @@ def _combine(parts: dict[str, float | None]) -> float:
         matter *= 1 - CATEGORY_PENALTY * (1 - parts["category"])
     # Geometric, not arithmetic: the same cadre on another matter, or the same kind of matter
     # about another cadre, must both fail; a repeat needs who AND what to agree.
-    return (identity ** IDENTITY_EXPONENT) * (matter ** MATTER_EXPONENT) * parts["recency"]
+    exponent = NAMED_MATTER_EXPONENT if parts.get("named") else MATTER_EXPONENT
+    return (identity ** IDENTITY_EXPONENT) * (matter ** exponent) * parts["recency"]
 
 
 def score(query: PetitionFeatures | Mapping[str, Any],
@@ -480,6 +567,12 @@ NEAR_NAME_SHORTLIST = 100
 # key that keeps this few no further than that): a village has hundreds of petitions, and the
 # person keys find most repeats.
 PLACE_SHORTLIST = 50
+# The township around a village ("ts|<township>|<surname>", "tp|<township>|<post>"): a petition
+# that gives only the township ("老钱头", "管社保的" with no village) finds the same surname or post
+# in any of its villages, and one that gives a village also finds the township's own cadres
+# (a 社保专干 has no village). Only what a surname or a post alone names is asked for this way
+# (a full name is found anywhere through its own key), the newest few of the township.
+TOWNSHIP_SHORTLIST = 100
 KEY_MAX = 200  # characters (the column's size): longer keys are cut
 
 
@@ -497,14 +590,22 @@ def _name_variants(name: str) -> set[str]:
     return {name} | {name[:i] + name[i + 1:] for i in range(len(name))}
 
 
-def _raw_accused(petition: PetitionFeatures) -> list[tuple[_Name | None, str]]:
-    """(name, post as written, normalized) per accused that says anything about them."""
+def _raw_accused(petition: PetitionFeatures,
+                 aliases: _words.Aliases | None = None) -> list[tuple[_Name | None, str]]:
+    """(name, post as written, normalized) per accused that says anything about them; with
+    the alias table (the query's side), a petition naming nobody gets the post its text names."""
     out = []
     for raw in petition.accused:
-        name = _name(_get(raw, "name"))
-        post = normalize(_get(raw, "post")) or (name.title if name else "")
+        written, post = normalize(_get(raw, "name")), normalize(_get(raw, "post"))
+        if not post and _reads_as_post(written, aliases):
+            name, post = None, written
+        else:
+            name = _name(written)
+            post = post or (name.title if name else "")
         if name or post or _place(_get(raw, "unit")):
             out.append((name, post))
+    if not out and aliases is not None and (post := _content_post(petition.content, aliases)):
+        out.append((None, post))
     return out
 
 
@@ -517,14 +618,19 @@ def index_keys(petition: PetitionFeatures | Mapping[str, Any]) -> set[str]:
     """The keys a petition is stored under (alias-independent, at most KEY_MAX long)."""
     petition = _features(petition)
     place = _place(petition.village) or normalize(petition.township)
+    town = normalize(petition.township)
     keys = {f"v|{place}"} if place else set()
     for name, post in _raw_accused(petition):
         if name:
             keys.add(f"s|{place}|{name.text[0]}")
+            if town:
+                keys.add(f"ts|{town}|{name.text[0]}")
             if not name.surname_only:
                 keys |= {f"n|{v}" for v in _name_variants(name.text)}
         if post:
             keys.add(f"p|{place}|{_post_key(post)}")
+            if town:
+                keys.add(f"tp|{town}|{_post_key(post)}")
     return {k[:KEY_MAX] for k in keys}
 
 
@@ -533,7 +639,9 @@ def query_keys(petition: PetitionFeatures | Mapping[str, Any],
     """The keys to look up for a new petition, each with how many of its petitions to keep."""
     petition = _features(petition)
     aliases = aliases or _words.default_aliases()
-    place = _place(petition.village) or normalize(petition.township)
+    village = _place(petition.village)
+    town = normalize(petition.township)
+    place = village or town
     keys: dict[str, int] = {}
 
     def want(key: str, keep: int) -> None:
@@ -542,16 +650,24 @@ def query_keys(petition: PetitionFeatures | Mapping[str, Any],
 
     if place:
         want(f"v|{place}", PLACE_SHORTLIST)
-    for name, post in _raw_accused(petition):
+    for name, post in _raw_accused(petition, aliases):
         if name:
             want(f"s|{place}|{name.text[0]}", PERSON_SHORTLIST)
             if not name.surname_only:
                 for variant in _name_variants(name.text):
                     want(f"n|{variant}",
                          NAME_SHORTLIST if variant == name.text else NEAR_NAME_SHORTLIST)
+            elif town:
+                want(f"ts|{town}|{name.text[0]}", TOWNSHIP_SHORTLIST)
+                if village:
+                    want(f"s|{town}|{name.text[0]}", TOWNSHIP_SHORTLIST)
         if post:
             for spelling in aliases.spellings(post):
                 want(f"p|{place}|{_post_key(spelling)}", PERSON_SHORTLIST)
+                if town and not (name and not name.surname_only):
+                    want(f"tp|{town}|{_post_key(spelling)}", TOWNSHIP_SHORTLIST)
+                    if village:
+                        want(f"p|{town}|{_post_key(spelling)}", TOWNSHIP_SHORTLIST)
     return keys
 
 

@@ -100,6 +100,73 @@ _SEED_0030: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
+# Added by migration 0034 (issue 19 point 5): the everyday post lexicon — words a reporter uses
+# for a post without knowing its title ("管社保的", "村里管账的", "民政上的女干部"), found anywhere
+# inside what is written in the post or name field (kind "everyday"; a post alias must be the
+# whole field) — more posts of township offices, and kinship terms said as a path ("他姐姐的儿子").
+_SEED_0034: dict[str, dict[str, tuple[str, ...]]] = {
+    "post": {
+        "社保专干": ("社保员", "社保协理员", "社保所干部", "社保所工作人员", "社保干部"),
+        "民政专干": ("民政员", "民政干部", "民政办干部", "民政协理员", "民政助理员"),
+        "计生专干": ("计生员", "计生干部", "计生专职"),
+        "扶贫专干": ("扶贫干部", "扶贫专员", "扶贫办干部"),
+        "国土专干": ("国土员", "国土所干部", "国土干部"),
+        "财政专干": ("财政所干部", "财政干部"),
+        "农经专干": ("农经员", "农经站干部"),
+        "村妇女主任": ("妇女主任", "妇联主席", "村妇联主席"),
+        "护林员": ("看山员", "生态护林员"),
+        "水管员": ("管水员", "放水员"),
+    },
+    "everyday": {
+        "村会计": ("管账", "管钱", "管财务", "管票据", "报账", "记账", "账房"),
+        "村支书": ("一把手", "管党务", "支部的头"),
+        "村主任": ("村委的头", "村委会的头", "管村委", "当村长"),
+        "村民小组长": ("组上的头", "队上的头", "管组里", "管小组"),
+        "村文书": ("写材料", "管文书", "管公章", "管章子"),
+        "村监委主任": ("监委会的", "管监督"),
+        "社保专干": ("社保", "养老保险", "管养老金", "管医保"),
+        "民政专干": ("民政", "救济", "管低保", "管残疾", "管五保"),
+        "计生专干": ("计生", "计划生育"),
+        "扶贫专干": ("扶贫办", "管扶贫"),
+        "国土专干": ("国土", "管土地", "管宅基地"),
+        "财政专干": ("财政所", "管财政", "管补贴", "发补贴"),
+        "农经专干": ("农经", "管集体资产"),
+        "村妇女主任": ("管妇女", "妇联"),
+        "护林员": ("看山", "护林", "管山林"),
+        "水管员": ("管水", "放水"),
+    },
+    "kinship": {
+        "外甥": ("外甥子", "外甥儿", "姐姐的儿子", "姐姐家的儿子", "妹妹的儿子", "妹妹家的儿子",
+                 "姐姐家的孩子", "妹妹家的孩子"),
+        "外甥女": ("姐姐的女儿", "妹妹的女儿", "姐姐家的女儿", "妹妹家的女儿"),
+        "侄女": ("侄女儿", "哥哥的女儿", "弟弟的女儿"),
+        "夫弟": ("小叔子", "小叔", "丈夫的弟弟", "老公的弟弟", "男人的弟弟"),
+        "夫兄": ("大伯子", "丈夫的哥哥", "老公的哥哥"),
+        "妻妹": ("小姨子", "老婆的妹妹", "老婆妹妹", "媳妇的妹妹"),
+        "妻兄": ("大舅子", "大舅哥", "老婆的哥哥", "老婆哥哥"),
+        "连襟": ("襟兄弟", "挑担", "老婆妹妹的男人", "老婆姐姐的男人", "老婆妹妹的老公",
+                 "老婆姐姐的老公"),
+        "姐夫": ("姐姐的老公", "姐姐的男人", "姐姐家的男人"),
+        "妹夫": ("妹妹的老公", "妹妹的男人", "妹妹家的男人", "妹婿"),
+        "女儿": ("闺女", "姑娘", "女娃"),
+        "公公": ("老公的爸爸", "丈夫的父亲"),
+        "婆婆": ("老公的妈妈", "丈夫的母亲", "婆婆娘"),
+        "丈夫": ("男人", "老头子"),
+    },
+    "phrase": {
+        "转入": ("转到", "转给", "打到", "打进", "转进", "汇入", "汇到"),
+        "救助": ("救济", "救济款", "救济金", "救助金", "救助款", "临时救助"),
+        "银行卡": ("卡上", "卡里", "账户", "银行账户", "存折", "个人账户"),
+        "购房": ("买房", "买房子", "购买住房", "购置住房", "付首付", "首付"),
+        "挪用": ("拿去用", "挪去", "借用", "占用资金"),
+        "克扣": ("扣下", "扣了", "截留", "少发"),
+    },
+}
+
+# The everyday words' kind: a description of a post, read wherever it appears in the field.
+EVERYDAY = "everyday"
+
+
 def seed_rows(seed: dict[str, dict[str, tuple[str, ...]]],
               skip: Iterable[str] = ()) -> list[tuple[str, str, str]]:
     """(kind, alias, canonical) of a seed, each alias once and none of `skip`; the canonical
@@ -115,8 +182,10 @@ def seed_rows(seed: dict[str, dict[str, tuple[str, ...]]],
 
 
 _ROWS_0020 = seed_rows(_SEED_0020)
+_ROWS_0030 = seed_rows(_SEED_0030, skip=[a for _, a, _ in _ROWS_0020])
 DEFAULT_ALIASES: tuple[tuple[str, str, str], ...] = (
-    *_ROWS_0020, *seed_rows(_SEED_0030, skip=[a for _, a, _ in _ROWS_0020]))
+    *_ROWS_0020, *_ROWS_0030,
+    *seed_rows(_SEED_0034, skip=[a for _, a, _ in (*_ROWS_0020, *_ROWS_0030)]))
 
 # Words every petition uses, whatever it is about.
 _STOP = frozenset("""反映 举报 检举 控告 问题 情况 村民 群众 老百姓 我们 他们 她们 本人 要求 请求
@@ -158,18 +227,46 @@ class Aliases:
         self.rows = tuple(rows)
         self.map: dict[str, str] = {}
         self.posts: dict[str, str] = {}
+        self.everyday: dict[str, str] = {}
         self._post_spellings: dict[str, set[str]] = {}
         for kind, alias, canonical in self.rows:
             a, c = _norm(alias), _norm(canonical)
             if a and c:
-                (self.posts if kind == "post" else self.map)[a] = c
-                if kind == "post":
+                {"post": self.posts, EVERYDAY: self.everyday}.get(kind, self.map)[a] = c
+                if kind in ("post", EVERYDAY):
                     self._post_spellings.setdefault(c, {c}).add(a)
+        # Longest first: "管集体资产" before "管"-anything shorter inside it.
+        self._everyday_order = sorted(self.everyday, key=len, reverse=True)
+        self._formal = sorted((p for p in self.posts if len(p) >= 2), key=len, reverse=True)
         self.key = hash(self.rows)
         tokenizer(list(self.map) + list(self.posts))
 
     def post(self, text: str) -> str:
-        return self.posts.get(text, text)
+        """The canonical post `text` (normalized) names: a post alias read whole; a field that
+        ends in a post's title ("民政办主任") as written; otherwise the longest everyday word
+        inside it ("村里管账的": 村会计); otherwise as written."""
+        if text in self.posts:
+            return self.posts[text]
+        if not text or any(text.endswith(p) for p in self._formal):
+            return text
+        return self.describe(text) or text
+
+    def describe(self, text: str) -> str:
+        """The canonical post of the longest everyday word inside `text`, or ""."""
+        return next((self.everyday[w] for w in self._everyday_order if w in text), "")
+
+    def post_in(self, text: str) -> str:
+        """The first post named in running text ("竹溪村的村长把…": 村主任), or ""."""
+        best = None
+        for word in (*self._formal, *self._everyday_order):
+            at = text.find(word)
+            if at >= 0 and (best is None or at < best[0]
+                            or at == best[0] and len(word) > len(best[1])):
+                best = (at, word)
+        if best is None:
+            return ""
+        word = best[1]
+        return self.posts.get(word) or self.everyday.get(word, "")
 
     def spellings(self, post: str) -> set[str]:
         """Every spelling of a (normalized) post that reads as the same canonical post."""
@@ -266,26 +363,39 @@ def number_tokens(text: str) -> tuple[list[str], str]:
 
 
 def matter_words(pieces: Iterable[str], raw_content: str, aliases: Aliases) -> frozenset[str]:
-    """The canonical words and number tokens of a petition's matter."""
+    """The canonical words and number tokens of a petition's matter. A compound also gives its
+    dictionary parts ("工程质量": 工程, 质量; "低保户": 低保), so one reporter's 低保户 meets
+    another's 低保金, and 招投标 meets 投标."""
     numbers, _ = number_tokens(unicodedata.normalize("NFKC", raw_content or ""))
     tk = tokenizer()
     words = set(numbers)
+
+    def take(word: str) -> None:
+        word = aliases.map.get(word, word)
+        if word in _STOP or word.isdigit() or word in aliases.posts:
+            return  # a post is who, not what
+        if len(word) >= 2 or word in _KEEP_SHORT:
+            words.add(word)
+
     for piece in pieces:
         _, piece = number_tokens(piece)
         for word in tk.lcut(piece.replace(" ", "")):
-            word = aliases.map.get(word, word)
-            if word in _STOP or word.isdigit():
+            if word in aliases.posts:
                 continue
-            if len(word) >= 2 or word in _KEEP_SHORT:
-                words.add(word)
+            take(word)
+            if len(word) >= 3 and word not in aliases.map:
+                for part in tk.cut_for_search(word):
+                    if part != word and len(part) >= 2:
+                        take(part)
     return frozenset(words)
 
 
-def word_dice(a: frozenset[str], b: frozenset[str]) -> float | None:
+def word_dice(a: frozenset[str], b: frozenset[str],
+              min_shared: int = MIN_SHARED_WORDS) -> float | None:
     if not a or not b:
         return None
     shared = len(a & b)
-    return 2 * shared / (len(a) + len(b)) if shared >= MIN_SHARED_WORDS else 0.0
+    return 2 * shared / (len(a) + len(b)) if shared >= min_shared else 0.0
 
 
 __all__ = ["Aliases", "DEFAULT_ALIASES", "default_aliases", "matter_words", "number_tokens",

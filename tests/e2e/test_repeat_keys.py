@@ -47,8 +47,10 @@ def _hits(api, query: dict) -> list[int]:
 def test_registration_writes_the_keys_and_a_correction_rewrites_them(intake, runtime):
     created = register(intake)
     keys = _keys(runtime, created["id"])
-    # 李四, 村委会主任, 东村: the surname and the kind of post in the village, the full name.
-    assert keys == {"v|东", "s|东|李", "p|东|主任", "n|李四"} == _expected(runtime, created["id"])
+    # 李四, 村委会主任, 东村: the surname and the kind of post in the village and in its
+    # township, the full name.
+    assert keys == {"v|东", "s|东|李", "p|东|主任", "n|李四", "ts|towna|李", "tp|towna|主任"} \
+        == _expected(runtime, created["id"])
 
     corrected = intake.as_("clerk").patch(
         f"/petitions/{created['id']}",
@@ -58,7 +60,8 @@ def test_registration_writes_the_keys_and_a_correction_rewrites_them(intake, run
     assert corrected.status == 200, corrected.json
     keys = _keys(runtime, created["id"])
     assert keys == _expected(runtime, created["id"])
-    assert {"v|西", "s|西|王", "p|西|会计", "n|王秀英", "n|秀英", "n|王英", "n|王秀"} == keys
+    assert {"v|西", "s|西|王", "p|西|会计", "n|王秀英", "n|秀英", "n|王英", "n|王秀",
+            "ts|towna|王", "tp|towna|会计"} == keys
     # The check finds it under its new person and place, no longer under the old ones.
     assert created["id"] in _hits(intake, petition(
         village="西村", content="王会计挪用村里集体资金",

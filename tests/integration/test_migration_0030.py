@@ -52,7 +52,9 @@ def test_aliases_added_and_nickname_keys_rewritten(scratch, backend):
     assert {("post", "文书", "村文书"), ("phrase", "抽沙", "采砂"),
             ("phrase", "领钱", "套取"), ("phrase", "套取", "套取")} <= rows
     assert ("phrase", "打牌", "打扑克") in rows and ("phrase", "打牌", "赌博") not in rows
-    assert stored == {"v|高岭", "s|高岭|王", "p|高岭|文书"} == index_keys(PetitionFeatures(
+    # (The keys as the code writes them now: 0034 adds the township's, "ts|" and "tp|".)
+    assert stored == {"v|高岭", "s|高岭|王", "p|高岭|文书", "ts|towna|王",
+                      "tp|towna|文书"} == index_keys(PetitionFeatures(
         petition_id=9002, accused=[{"name": "小王", "post": "文书", "unit": "高岭村"}],
         township="town-a", village="高岭村"))
     command.downgrade(cfg, "0029")

@@ -19,6 +19,7 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "repeat_pairs_indep
 FRESH = FIXTURE.with_name("repeat_pairs_fresh.yaml")
 BLIND2 = FIXTURE.with_name("repeat_pairs_blind2.yaml")
 BLIND3 = FIXTURE.with_name("repeat_pairs_blind3.yaml")
+DEV3 = FIXTURE.with_name("repeat_pairs_dev3.yaml")
 PAIRS = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))["pairs"]
 ORIGINAL_ID, NEW_ID = 1, 5_000
 
@@ -116,12 +117,18 @@ def test_second_blind_set_figures():
 
     recall@3 44/48 = 0.917, outranking 131/144 = 0.910. Missed: m03-3, m09-3, m10-3 (the same
     full name, no post and no place, a reworded matter: the name alone does not lift the
-    wording over the floor), m11-3 ("老鄢" with dialect wording). Do not tune on this set."""
+    wording over the floor), m11-3 ("老鄢" with dialect wording). Do not tune on this set.
+
+    Re-measured after the 2026-12-06 scorer change, not tuned on (migration 0034: everyday post
+    words, surname address forms, township keys, compound words' parts, a retold matter under
+    the full name alone; tuned on repeat_pairs_dev3.yaml): recall@3 45/48 = 0.938, outranking
+    134/144 = 0.931. Still missed: m09-3, m10-3, m11-3 (not looked into: this set is not to be
+    tuned on). Measured once; the assertions are these figures rounded down."""
     result = evaluate("blind2", BLIND2)
     print("blind2", result)
     assert result["repeats"] == 48 and result["comparisons"] == 144
-    assert result["recall_at_3"] >= 0.91, result
-    assert result["outranks"] >= 0.90, result
+    assert result["recall_at_3"] >= 0.93, result
+    assert result["outranks"] >= 0.93, result
 
 
 def test_third_blind_set_figures():
@@ -129,12 +136,34 @@ def test_third_blind_set_figures():
     someone who had seen neither the scorer nor the earlier sets' misses, measured once after
     that day's last scorer change: recall@3 44/48 = 0.917, outranking 131/144 = 0.910 — the
     same as the second blind set (together 88/96 = 0.917). Documents, no target; do not tune on
-    it."""
+    it.
+
+    Re-measured after the 2026-12-06 scorer change, not tuned on (the same change as in the
+    second set's note): recall@3 46/48 = 0.958, outranking 134/144 = 0.931 (with the second
+    set: 91/96 = 0.948, outranking 268/288 = 0.931). Still missed: b3m08-1, b3m12-1 (not looked
+    into). Measured once; the assertions are these figures rounded down."""
     result = evaluate("blind3", BLIND3)
     print("blind3", result)
     assert result["repeats"] == 48 and result["comparisons"] == 144
-    assert result["recall_at_3"] >= 0.91, result
-    assert result["outranks"] >= 0.90, result
+    assert result["recall_at_3"] >= 0.95, result
+    assert result["outranks"] >= 0.93, result
+
+
+def test_dev3_set_figures():
+    """The development pairs of the 2026-12-06 scorer change (tests/fixtures/
+    repeat_pairs_dev3.yaml): the three kinds of repeat the blind sets still missed — the full
+    name alone with the matter retold, no name and the post in everyday words, the surname in an
+    address form (老X, X头儿, 小X, X姐) — written by the engineer who then tuned on them. Tuning
+    data: its figures say what the change does on these kinds, not how well it generalises.
+
+    Before the change: recall@3 15/36 = 0.417, outranking 30/72 = 0.417. After: recall@3 36/36
+    = 1.000, outranking 70/72 = 0.972 (lost: d03-1 ranks d03-5 first, d05-1 ranks d05-4 first —
+    the same named person's other matter against an unnamed or name-only repeat)."""
+    result = evaluate("dev3", DEV3)
+    print("dev3", result)
+    assert result["repeats"] == 36 and result["comparisons"] == 72
+    assert result["recall_at_3"] >= 0.97, result
+    assert result["outranks"] >= 0.97, result
 
 
 if __name__ == "__main__":  # tuning aid: python -m tests.unit.test_repeat_independent tune

@@ -2,8 +2,8 @@
 under does not depend on the alias table; the query asks for every spelling the table gives."""
 from __future__ import annotations
 
-from engine.petitions.similarity import (PLACE_SHORTLIST, PetitionFeatures, components,
-                                         index_keys, query_keys)
+from engine.petitions.similarity import (PLACE_SHORTLIST, TOWNSHIP_SHORTLIST, PetitionFeatures,
+                                         components, index_keys, prepare, query_keys)
 from engine.petitions.words import DEFAULT_ALIASES, Aliases
 
 
@@ -14,33 +14,42 @@ def _p(name: str, post: str, village: str, township: str = "town-a") -> Petition
 
 
 def test_a_petition_is_stored_under_its_place_its_person_in_it_and_its_name():
+    # The surname and the post also in the township around the village (ts|, tp|).
     assert index_keys(_p("张建国", "村委会主任", "红旗村")) == {
-        "v|红旗", "s|红旗|张", "p|红旗|主任", "n|张建国", "n|建国", "n|张国", "n|张建"}
+        "v|红旗", "s|红旗|张", "p|红旗|主任", "n|张建国", "n|建国", "n|张国", "n|张建",
+        "ts|towna|张", "tp|towna|主任"}
     # A title in the name is the post; "王某" is a surname only (no name key).
-    assert index_keys(_p("王主任", "", "红旗村委会")) == {"v|红旗", "s|红旗|王", "p|红旗|主任"}
-    assert index_keys(_p("王某", "", "红旗村")) == {"v|红旗", "s|红旗|王"}
+    assert index_keys(_p("王主任", "", "红旗村委会")) == {"v|红旗", "s|红旗|王", "p|红旗|主任",
+                                                        "ts|towna|王", "tp|towna|主任"}
+    assert index_keys(_p("王某", "", "红旗村")) == {"v|红旗", "s|红旗|王", "ts|towna|王"}
     # No village: the township is the place. Nothing about a person: only the place.
     assert index_keys(_p("李四", "村会计", "")) == {
-        "v|towna", "s|towna|李", "p|towna|会计", "n|李四"}
+        "v|towna", "s|towna|李", "p|towna|会计", "n|李四", "ts|towna|李", "tp|towna|会计"}
     assert index_keys(PetitionFeatures(petition_id=1, village="红旗村")) == {"v|红旗"}
     assert index_keys(PetitionFeatures(petition_id=1)) == set()
 
 
 def test_a_petition_naming_nobody_is_compared_with_the_newest_of_its_place():
-    """Recall first: "村里管钱的" names no one the person keys can connect, so the place key
-    (a few closest wordings among its newest petitions) makes the original a candidate."""
+    """Recall first: a petition that names no one is compared with the newest of its place (a
+    few closest wordings among them), and with the post its text speaks of."""
     original = _p("张建国", "村委会主任", "红旗村")
     nobody = PetitionFeatures(petition_id=2, township="town-a", village="红旗村",
-                              content="村里管钱的把修路的钱挪用了。")
+                              content="村里有人把修路的钱挪用了。")
     asked = query_keys(nobody)
     assert asked == {"v|红旗": PLACE_SHORTLIST} and set(asked) & index_keys(original)
+    # "村里管钱的" in the text: the post of an everyday word (村会计), in every spelling.
+    accountant = _p("李四", "报账员", "红旗村")
+    asked = query_keys(PetitionFeatures(petition_id=2, township="town-a", village="红旗村",
+                                        content="村里管钱的把修路的钱挪用了。"))
+    assert "p|红旗|会计" in asked and "p|红旗|账员" in asked
+    assert set(asked) & (index_keys(accountant) - {"v|红旗"})
     # Another village's petitions are not asked for.
     assert not set(asked) & index_keys(_p("张建国", "村委会主任", "石桥村"))
 
 
 def test_the_query_asks_for_every_spelling_of_the_post_the_alias_table_gives():
     stored = index_keys(_p("", "村长", "红旗村"))
-    assert stored == {"v|红旗", "p|红旗|村长"}
+    assert stored == {"v|红旗", "p|红旗|村长", "tp|towna|村长"}
     asked = query_keys(_p("", "村委会主任", "红旗村"))
     assert "p|红旗|村长" in asked and "p|红旗|主任" in asked
 
@@ -64,7 +73,8 @@ def test_a_name_one_character_apart_is_a_candidate_anywhere():
 
 def test_a_nickname_is_the_surname_and_a_township_unit_is_found_in_its_offices():
     # "小邱", "老王": the surname with no given name (keyed like "邱某").
-    assert index_keys(_p("小邱", "文书", "高岭村")) == {"v|高岭", "s|高岭|邱", "p|高岭|文书"}
+    assert index_keys(_p("小邱", "文书", "高岭村")) == {"v|高岭", "s|高岭|邱", "p|高岭|文书",
+                                                      "ts|towna|邱", "tp|towna|文书"}
     assert index_keys(_p("老王", "", "高岭村")) == index_keys(_p("王某", "", "高岭村"))
     # A three-character name with 小 in it is a full name.
     assert "n|熊小军" in index_keys(_p("熊小军", "", "五里村"))
@@ -74,3 +84,81 @@ def test_a_nickname_is_the_surname_and_a_township_unit_is_found_in_its_offices()
     parts = components(PetitionFeatures(petition_id=1, accused=[unnamed], township="town-d"),
                        PetitionFeatures(petition_id=2, accused=[office], township="town-d"))
     assert parts["person"] >= 0.7
+
+
+def test_how_people_address_a_cadre_by_the_surname_is_the_surname():
+    for address in ("钱头儿", "老钱头", "钱头", "钱姐", "钱大姐", "小钱", "老钱", "钱叔"):
+        assert index_keys(_p(address, "", "金鸡村")) == index_keys(_p("钱某", "", "金鸡村")), \
+            address
+    # A full name is never cut to its surname: two characters remain.
+    assert "n|钱秀姐" in index_keys(_p("钱秀姐", "", "金鸡村"))
+
+
+def test_everyday_words_for_a_post_read_as_the_post_in_the_post_or_name_field():
+    aliases = Aliases()
+    for written, post in (("村里管账的", "村会计"), ("管社保的", "社保专干"),
+                          ("民政上的女干部", "民政专干"), ("社保所的人", "社保专干"),
+                          ("村长", "村主任"), ("报账员", "村会计")):
+        assert aliases.post(written) == post, written
+        named = prepare(PetitionFeatures(petition_id=1, accused=[
+            {"name": written, "post": "", "unit": ""}]), aliases)
+        assert named.accused[0].name is None and named.accused[0].post == post, written
+    # A post with a title of its own stays as written (民政办主任 is not 民政专干).
+    assert aliases.post("民政办主任") == "民政办主任"
+    # A surname that is also an everyday word's first character is a name (管 is a surname).
+    assert prepare(PetitionFeatures(petition_id=1, accused=[
+        {"name": "管建国", "post": "", "unit": ""}]), aliases).accused[0].name.text == "管建国"
+    # An administrator's everyday word widens the reading without rewriting any key.
+    edited = Aliases((*DEFAULT_ALIASES, ("everyday", "片区长", "村主任")))
+    assert edited.post("我们那个片区长") == "村主任" and aliases.post("我们那个片区长") != "村主任"
+
+
+def test_a_surname_or_post_with_only_the_township_finds_it_in_the_townships_villages():
+    original = _p("钱福生", "村党支部书记", "金鸡村", township="town-d")
+    for query in (_p("老钱头", "", "", township="town-d"), _p("", "支书", "", township="town-d")):
+        asked = query_keys(query)
+        assert set(asked) & index_keys(original)
+        assert max(asked[k] for k in set(asked) & index_keys(original)) <= PLACE_SHORTLIST * 10
+    # Another township's village is not asked for.
+    assert not set(query_keys(_p("老钱头", "", "", township="town-a"))) & index_keys(original)
+    # A township cadre (no village) is found from a petition that gives a village.
+    office = _p("隗建平", "社保专干", "", township="town-a")
+    asked = query_keys(_p("", "管社保的", "红旗村", township="town-a"))
+    assert set(asked) & (index_keys(office) - {"v|towna"})
+    assert all(asked[k] == TOWNSHIP_SHORTLIST for k in set(asked) & index_keys(office))
+
+
+def test_the_same_full_name_alone_lets_a_retold_matter_count():
+    """A reporter who knows only the name: one shared word counts and the matter weighs less;
+    where both petitions say who and where in full, the wording decides as before."""
+    original = _p("封德海", "村委会主任", "桃源村", township="town-b")
+    original.content = "桃源村村委会主任封德海未经招标将村道工程交给其外甥承建，路面开裂。"
+    retold = PetitionFeatures(petition_id=2, accused=[{"name": "封德海", "post": "", "unit": ""}],
+                              township="town-b", content="封德海的外甥包了修路的活，没人知道。")
+    assert components(retold, original)["named"] == 1.0
+    full = _p("封德海", "村委会主任", "桃源村", township="town-b")
+    full.content = retold.content
+    assert components(full, original)["named"] == 0.0
+    elsewhere = PetitionFeatures(petition_id=3, accused=retold.accused, township="town-c",
+                                 content=retold.content)
+    assert components(elsewhere, original)["named"] == 0.0
+
+
+def test_a_woman_and_a_man_in_the_same_post_are_likely_two_people():
+    """"民政上的女干部": the post 民政专干 and a woman; the original says she transferred money
+    to 其丈夫 (her husband). The same post held by a man (他老婆) agrees less."""
+    def office(name: str, content: str) -> PetitionFeatures:
+        return PetitionFeatures(petition_id=1, township="town-b", content=content,
+                                accused=[{"name": name, "post": "民政专干", "unit": "乙镇民政办"}])
+    she = office("晏翠娥", "晏翠娥把困难群众的救助金转入其丈夫的银行账户。")
+    he = office("简国富", "简国富把困难群众的救助金转入他老婆的银行账户。")
+    query = PetitionFeatures(petition_id=2, township="town-b",
+                             accused=[{"name": "民政上的女干部", "post": "", "unit": ""}],
+                             content="镇里民政上的女干部把救助的钱转到家里人的卡上。")
+    assert prepare(query).accused[0].gender == "f" and prepare(she).accused[0].gender == "f"
+    assert prepare(he).accused[0].gender == "m"
+    assert components(query, she)["person"] > components(query, he)["person"] > 0
+    # Nothing said about either: no difference ("管民政的" has no mark).
+    plain = PetitionFeatures(petition_id=3, township="town-b", content=query.content,
+                             accused=[{"name": "管民政的", "post": "", "unit": ""}])
+    assert components(plain, she)["person"] == components(plain, he)["person"]

@@ -367,13 +367,14 @@ def admin_deadline_config():
 
 class RepeatAliasOut(Schema):
     id = fields.Integer()
-    kind = fields.String(metadata={"description": "post | kinship | phrase"})
+    kind = fields.String(metadata={"description": "post | everyday | kinship | phrase"})
     alias = fields.String()
     canonical = fields.String()
 
 
 class RepeatAliasIn(Strict):
-    kind = fields.String(required=True, validate=validate.OneOf(("post", "kinship", "phrase")))
+    kind = fields.String(required=True, validate=validate.OneOf(
+        ("post", "everyday", "kinship", "phrase")))
     alias = fields.String(required=True, validate=validate.Length(min=1, max=64))
     canonical = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
@@ -381,7 +382,8 @@ class RepeatAliasIn(Strict):
 @bp.get("/admin/repeat-aliases")
 @doc(responses={200: [RepeatAliasOut]})
 def admin_repeat_aliases():
-    """The repeat check's alias table: posts, kinship terms and paraphrases read as one word."""
+    """The repeat check's alias table: posts, everyday post words, kinship terms and
+    paraphrases read as one word."""
     from engine.petitions import aliases
     user = current_user()
     rt = runtime()

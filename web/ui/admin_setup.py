@@ -181,7 +181,8 @@ def admin_calendar_apply():
 # ---------------------------------------------------------------------------------------------
 # The repeat check's alias table
 
-ALIAS_KINDS = {"post": N_("Post"), "kinship": N_("Kinship term"), "phrase": N_("Paraphrase")}
+ALIAS_KINDS = {"post": N_("Post"), "everyday": N_("Everyday post word"),
+               "kinship": N_("Kinship term"), "phrase": N_("Paraphrase")}
 
 
 def _aliases_panel(errors: dict | None = None, values=None) -> str:
