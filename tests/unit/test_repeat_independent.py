@@ -20,6 +20,7 @@ FRESH = FIXTURE.with_name("repeat_pairs_fresh.yaml")
 BLIND2 = FIXTURE.with_name("repeat_pairs_blind2.yaml")
 BLIND3 = FIXTURE.with_name("repeat_pairs_blind3.yaml")
 DEV3 = FIXTURE.with_name("repeat_pairs_dev3.yaml")
+BLIND4 = FIXTURE.with_name("repeat_pairs_blind4.yaml")
 PAIRS = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))["pairs"]
 ORIGINAL_ID, NEW_ID = 1, 5_000
 
@@ -164,6 +165,23 @@ def test_dev3_set_figures():
     assert result["repeats"] == 36 and result["comparisons"] == 72
     assert result["recall_at_3"] >= 0.97, result
     assert result["outranks"] >= 0.97, result
+
+
+def test_fourth_blind_set_figures():
+    """A fourth blind set (tests/fixtures/repeat_pairs_blind4.yaml), written on 2026-12-06 by
+    someone who had seen neither the scorer nor the earlier sets' pairs or misses, while the
+    scorer change of that day was being made elsewhere; measured once, after it: recall@3 43/48
+    = 0.896, outranking 127/144 = 0.882 — below the 0.95 target and, for outranking, below the
+    other sets. Missed: b4m02-1 (镇上管低保的女干部), b4m04-3 (镇上农业站当家的), b4m05-1
+    (蔺老二, a dialect retelling), b4m07-1 (镇上办建房手续的那个女的), b4m11-1 (邴老三): the
+    post told as an errand in everyday words and the 老二/老三 address form are not read yet.
+    The true figure of the change; do not tune on it. The assertions are these figures rounded
+    down."""
+    result = evaluate("blind4", BLIND4)
+    print("blind4", result)
+    assert result["repeats"] == 48 and result["comparisons"] == 144
+    assert result["recall_at_3"] >= 0.89, result
+    assert result["outranks"] >= 0.88, result
 
 
 if __name__ == "__main__":  # tuning aid: python -m tests.unit.test_repeat_independent tune
