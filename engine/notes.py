@@ -150,6 +150,7 @@ NOTES: dict[str, str] = {
     "no_active_user": "%(name)s: no such active user",
     "not_zone_caseworker": "%(name)s: not a caseworker of a township in %(zone)s",
     "own_township": "%(name)s: works in the accused's own township %(unit)s (回避)",
+    "no_steps": "no steps",
     "may_not_work_task": "may not work this task",
     "pattern_mismatch": "does not match the pattern",
     "chosen_twice": "chosen more than once",

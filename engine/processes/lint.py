@@ -44,6 +44,7 @@ from engine.workflow import scripting
 from engine.workflow.engine_clock import engine_time
 from engine.workflow.scripting import ALLOWED_NAMES, called_names, expressions, read_names
 from engine.processes import actions
+from engine.processes import scripts
 from engine.processes import store
 from engine.workflow.adapter import compile_spec
 
@@ -327,7 +328,6 @@ def _computed_timer(session, runtime, kind: str, text: str):
     data = sorted(read_names(text, "eval") - ALLOWED_NAMES)
     if data:
         return {"data": data}, None
-    from engine.processes import scripts
     try:
         with engine_time(runtime.clock.now()), scripting.bound(scripts.context(session, runtime)):
             value = scripting.evaluate("eval", text, {})

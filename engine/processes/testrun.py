@@ -258,7 +258,7 @@ def save_case(uow: UnitOfWork, runtime: Runtime, *, test_id: str, name: str,
     test = get(session, runtime, test_id, user)
     if not test.row.steps:
         raise Invalid("take a step before saving the test-run", reason="testrun_case_empty",
-                      fields={"name": ["no steps"]})
+                      fields={"name": [notes.note("no_steps")]})
     steps = [{k: v for k, v in step.items() if k != "at"} for step in test.row.steps]
     steps.append({"kind": "end", "status": test.run.status,
                   "current": current_element_ids(test.run)})

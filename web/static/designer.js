@@ -504,16 +504,21 @@
   const KEPT = "cluedesk.designer.unsaved";
   state.dirty = false;
   function forget() { state.dirty = false; try { localStorage.removeItem(KEPT); } catch (e) { /* private mode */ } }
-  modeler.on("commandStack.changed", async (event) => {
+  // Not an async listener: diagram-js stops an event at the first listener that returns a value
+  // (a promise would be one), and later listeners (the form preview's) must still run.
+  modeler.on("commandStack.changed", (event) => {
     if (event && event.trigger === "clear") return;
     state.dirty = true;
     $("restore").hidden = true;
+    keepLocally();
+  });
+  async function keepLocally() {
     const xml = await currentXml();
     try {
       localStorage.setItem(KEPT, JSON.stringify({ key: state.key, fileName: state.fileName, xml: xml,
                                                  at: new Date().toISOString() }));
     } catch (e) { /* storage full or disabled: the warning on leaving still applies */ }
-  });
+  }
   window.addEventListener("beforeunload", (event) => {
     if (!state.dirty) return;
     event.preventDefault();

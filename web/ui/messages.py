@@ -63,6 +63,7 @@ NOTE_TEXTS: dict[str, str] = {
     "empty": N_("The file is empty."),
     "too_large": N_("Too large."),
     "not_in_case": N_("Not part of this case."),
+    "no_steps": N_("No step has been taken yet."),
     "may_not_work_task": N_("This person may not work this task."),
     "pattern_mismatch": N_("Not in the required form."),
     "chosen_twice": N_("Choose each option at most once."),
