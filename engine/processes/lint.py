@@ -290,7 +290,8 @@ def check_text(session, runtime, kind: str, text: str) -> dict:
     `{"days": n}` (`add_working_days(today(), n)`, `add_days(today(), n)`) or `{"deadline":
     key}` (`deadline_due("key")`)."""
     mode = TEXT_KINDS[kind]
-    errors = [Problem.coded("script_refused", detail=f.message, line=f.line)
+    errors = [Problem.coded("script_refused", detail=f.message, line=f.line,
+                            **scripting.rule_params(f.code, f.params))
               for f in scripting.check(text, mode)]
     refused = {p.line for p in errors}  # a refused builtin (`open`) is said once, as refused
     warnings_ = [Problem.coded("script_unknown_function", name=name, script_line=line, line=line)
@@ -331,7 +332,9 @@ def _computed_timer(session, runtime, kind: str, text: str):
     try:
         with engine_time(runtime.clock.now()), scripting.bound(scripts.context(session, runtime)):
             value = scripting.evaluate("eval", text, {})
-    except (scripting.ScriptRefused, scripting.ScriptFailed) as exc:
+    except scripting.ScriptRefused as exc:
+        return None, ("script_refused", {"detail": str(exc), **exc.rule()})
+    except scripting.ScriptFailed as exc:
         return None, ("script_refused", {"detail": str(exc)})
     if not isinstance(value, str):
         return None, ("timer_not_text", {"type": type(value).__name__})
