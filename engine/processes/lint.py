@@ -37,6 +37,7 @@ from engine.access import authority
 from engine.documents.catalog import BY_KEY as DOCUMENT_KEYS, step_documents
 from engine.workflow import assignment as bpmn_assignment
 from engine.workflow import checks
+from engine.workflow import forms
 from engine.workflow import parser as bpmn
 from engine.workflow import timers
 from engine.workflow.adapter import CompiledSpec, Problem
@@ -178,6 +179,14 @@ def schema_findings(settings, key, compiled, sources) -> list[Problem]:
     return []
 
 
+def choices_without_values(settings, key, compiled, sources) -> list[Problem]:
+    """`form_field_no_values`: a single or multiple choice field offering no value (it can
+    only be left empty)."""
+    return [Problem.coded("form_field_no_values", element_id=element_id, field=path)
+            for element_id, info in compiled.human_tasks.items()
+            for path in forms.choices_without_values(info.get("form"))]
+
+
 def invalid_timers(settings, key, compiled, sources) -> list[Problem]:
     """`timer_invalid`: a timer whose fixed value (a text constant) the engine cannot read."""
     found = []
@@ -189,7 +198,7 @@ def invalid_timers(settings, key, compiled, sources) -> list[Problem]:
     return found
 
 
-RULES = (unknown_functions, invalid_timers, unmapped_lanes, invalid_lane_rules, unknown_deadlines, unknown_documents, unused_fields,
+RULES = (unknown_functions, invalid_timers, choices_without_values, unmapped_lanes, invalid_lane_rules, unknown_deadlines, unknown_documents, unused_fields,
          gateways_without_default, schema_findings)
 
 

@@ -68,15 +68,15 @@ def show_when(text: str | None) -> dict | None:
 
 
 def problems(fields: list[dict]) -> list[tuple[str, dict, dict]]:
-    """What is wrong with a task's form fields: (reason, field, params) for each fault."""
+    """What is wrong with a task's form fields: (reason, field, params) for each fault. (A
+    choice without values is a lint warning, not a fault: the step completes with it left
+    empty, as in stock SpiffWorkflow.)"""
     found = []
     ids = {f["id"] for f in fields}
     for field in fields:
         kind = field.get("type") or "string"
         if kind not in _TYPES:
             found.append(("form_field_type", field, {"type": kind, "types": ", ".join(TYPES)}))
-        if kind in ("enum", "multi_enum") and not field.get("values"):
-            found.append(("form_field_no_values", field, {}))
         pattern = (field.get("constraints") or {}).get("pattern")
         if pattern is not None:
             try:
@@ -302,3 +302,9 @@ def schema_of_form_data(data: bytes) -> dict | None:
     task = etree.Element(f"{{{BPMN_NS}}}userTask")
     etree.SubElement(task, f"{{{BPMN_NS}}}extensionElements").append(parse_xml(data, "form.xml"))
     return form_schema(camunda_extensions(task).get("formData") or [])
+
+
+def choices_without_values(schema: dict | None) -> list[str]:
+    """The dotted paths of the choice fields (single or multiple) that offer no value."""
+    return [path for path, prop, _parent, _name in leaves(schema)
+            if prop.get("enum") == [] or (prop.get("items") or {}).get("enum") == []]

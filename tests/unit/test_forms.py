@@ -124,8 +124,20 @@ def test_lint_names_each_fault_of_a_form_at_its_field():
       </camunda:formData></bpmn:extensionElements></bpmn:userTask></bpmn:process></bpmn:definitions>"""
     found = checks.process_errors(etree.fromstring(xml.encode()), "f.bpmn", set())
     assert [(p.reason, p.params["field"], p.line) for p in found] == [
-        ("form_field_type", "a", 5), ("form_field_no_values", "b", 6),
+        ("form_field_type", "a", 5),
         ("form_field_pattern", "c", 7), ("form_field_show_when", "d", 8)]
+
+
+def test_a_choice_without_values_is_found_not_refused():
+    """A choice field offering no value can only be left empty: a lint warning (stock
+    SpiffWorkflow runs such files), found in single and multiple choices alike."""
+    fields = forms.read_fields(etree.fromstring(b"""<x xmlns:camunda="http://camunda.org/schema/1.0/bpmn">
+        <camunda:formData><camunda:formField id="b" type="enum"/>
+        <camunda:formField id="m" type="multi_enum"/>
+        <camunda:formField id="ok" type="enum"><camunda:value id="v" name="V"/></camunda:formField>
+        </camunda:formData></x>"""))
+    assert not [p for p in forms.problems(fields) if p[0] == "form_field_no_values"]
+    assert forms.choices_without_values(forms.form_schema(fields)) == ["b", "m"]
 
 
 def test_a_field_property_is_not_a_task_property():
