@@ -140,7 +140,9 @@ def test_the_task_page_shows_a_queued_job_and_polls_it(app, flow, runtime):
     job_id = runtime.transact(queue)
     head = Browser(app, "a-head")
     page = text(head.get(f"/tasks/{approve['id']}"))
-    assert 'hx-trigger="load"' in page  # the whole page fetches the section with its jobs
+    # The whole page draws the section with its jobs (no later load that could overwrite a click).
+    assert 'hx-trigger="load"' not in page
+    assert 'data-status="queued"' in page and 'hx-trigger="every 2s"' in page
     section = text(head.get(f"/tasks/{approve['id']}/documents"))
     assert 'data-status="queued"' in section and 'hx-trigger="every 2s"' in section
     assert "等待生成" in section

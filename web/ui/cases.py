@@ -6,9 +6,10 @@ from flask import g, jsonify, render_template, request
 
 from engine.views import case_overview as overview
 from engine.documents import dossier
+from engine.documents import jobs as document_jobs
 from engine.processes import service as processes
 from web.auth import runtime
-from web.ui import N_, bp, page
+from web.ui import N_, bp, page, refusals
 from web.ui.intake import CATEGORIES, CHANNELS
 from web.ui.terms import Terms
 
@@ -41,11 +42,21 @@ def _dossiers(view: dict) -> dict:
             "may_freeze": compile_ and (case.archived_at is not None or case.status == "closed")}
 
 
+def dossier_jobs(case_id: int) -> dict:
+    """The case's dossier jobs for its dossier section (drawn with the page, so a click on its
+    buttons is never overwritten by a later load of the section)."""
+    rt, user = runtime(), g.user
+    found = rt.read(lambda uow: document_jobs.for_case(
+        uow.session, user=user, case_id=case_id, kinds=(document_jobs.DOSSIER,)))
+    return {"dossier_jobs": found, "jobs_active": document_jobs.active(found),
+            "job_failure": refusals.job_failure}
+
+
 @bp.get("/cases/<int:case_id>")
 @page()
 def case_page(case_id):
     """A case for whoever may see it; the reporter is masked."""
-    return render_template("cases/page.html", **case_context(case_id))
+    return render_template("cases/page.html", **case_context(case_id), **dossier_jobs(case_id))
 
 
 @bp.get("/cases/<int:case_id>/instances/<instance_id>/diagram")

@@ -9,31 +9,9 @@ from flask_babel import gettext as _
 
 from engine.documents import jobs as document_jobs
 from web.auth import runtime
-from web.ui import bp, page, refusals, toast
-from web.ui.cases import case_context
-from web.ui.tasks import _context, _view
-
-
-def job_failure(job: dict) -> str:
-    """Why a job failed, said in the reader's language."""
-    return refusals.text(job.get("reason"), job.get("params"), job.get("error") or "",
-                         job.get("msgid"))
-
-
-def task_jobs(case_id: int) -> dict:
-    rt, user = runtime(), g.user
-    found = rt.read(lambda uow: document_jobs.for_case(
-        uow.session, user=user, case_id=case_id, kinds=(document_jobs.DOCUMENT,)))
-    return {"doc_jobs": found, "jobs_active": document_jobs.active(found),
-            "job_failure": job_failure}
-
-
-def dossier_jobs(case_id: int) -> dict:
-    rt, user = runtime(), g.user
-    found = rt.read(lambda uow: document_jobs.for_case(
-        uow.session, user=user, case_id=case_id, kinds=(document_jobs.DOSSIER,)))
-    return {"dossier_jobs": found, "jobs_active": document_jobs.active(found),
-            "job_failure": job_failure}
+from web.ui import bp, page, toast
+from web.ui.cases import case_context, dossier_jobs
+from web.ui.tasks import _context, _view, task_jobs
 
 
 def documents_section(task_id: str) -> str:

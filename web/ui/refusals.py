@@ -349,3 +349,8 @@ def text(reason: str | None, params: dict | None, message: str,
 def translated() -> frozenset[str]:
     """Message ids with a Chinese translation (raise sites may carry their own)."""
     return frozenset(i18n.translated("zh"))
+
+
+def job_failure(job: dict) -> str:
+    """Why a background job failed, said in the reader's language."""
+    return text(job.get("reason"), job.get("params"), job.get("error") or "", job.get("msgid"))

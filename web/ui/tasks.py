@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from engine.attachments import service as attachments
 from engine.deadlines import extensions
+from engine.documents import jobs as document_jobs
 from engine.errors import Invalid
 from engine import notes
 from engine.views import task_page as task_page_service
@@ -252,6 +253,15 @@ def _context(view: dict, **extra) -> dict:
             "deadline_names": DEADLINES, "sentence": timeline_sentence, **extra}
 
 
+def task_jobs(case_id: int) -> dict:
+    """The case's document jobs for the task page's documents section (drawn with the page)."""
+    rt, user = runtime(), g.user
+    found = rt.read(lambda uow: document_jobs.for_case(
+        uow.session, user=user, case_id=case_id, kinds=(document_jobs.DOCUMENT,)))
+    return {"doc_jobs": found, "jobs_active": document_jobs.active(found),
+            "job_failure": refusals.job_failure}
+
+
 def _view(task_id: str, *, record: bool = False) -> dict:
     rt, user = runtime(), g.user
     work = lambda uow: task_page_service.task_view(uow.session, rt, user=user,  # noqa: E731
@@ -276,7 +286,9 @@ def _invalid(template: str, exc: Invalid, **context):
 @page()
 def task_page(task_id: str):
     """A task with its case; 404 / 403 for a task the user may not see."""
-    return render_template("tasks/task.html", **_context(_view(task_id, record=True)))
+    view = _view(task_id, record=True)
+    jobs = task_jobs(view["case"]["id"]) if view.get("case") else {}
+    return render_template("tasks/task.html", **_context(view, **jobs))
 
 
 def _holding_changed(task_id: str, change, message: str):

@@ -35,9 +35,8 @@ def test_the_task_page_and_the_case_page_follow_their_jobs(live_sqlite, new_page
     assert documents.locator("[data-testid=document-pdf]").count() >= 1
 
     page.goto(f"/cases/{case_id}")
-    # The section loads itself after the page (hx-trigger="load"): click once it has, or its
-    # late answer replaces the one the click brought (as no person clicks that fast).
-    page.wait_for_selector('#dossier:not([hx-trigger="load"]) [data-testid=compile-dossier]')
+    # The section is drawn with the page: its button answers at once (no later load of the
+    # section can replace what the click brought).
     page.click("[data-testid=compile-dossier]")
     page.wait_for_selector("[data-testid=dossier-row]", timeout=180_000)
     assert page.locator("[data-testid=dossier-job]").count() == 0  # done: no job left to show
