@@ -424,6 +424,8 @@
   $("testrun-save").addEventListener("click", async () => {
     const name = $("testrun-case-name").value.trim();
     if (!state.testRun || !name) { $("testrun-case-name").focus(); return; }
+    const taken = [...$("testcase-list").querySelectorAll("li[data-case]")].some((li) => li.dataset.case === name);
+    if (taken && !window.confirm(t("ReplaceCase", { name: name }))) return;
     const saved = await call("POST", "/test-runs/" + state.testRun.id + "/cases", { name: name });
     status(t("Saved", { name: saved.name }));
     await loadCases(saved.process_key);

@@ -75,6 +75,20 @@ def test_a_test_run_through_the_forms_down_both_branches_then_a_replay_after_an_
     page.click('[data-testid="testrun-save"]')
     saved = page.locator(f'#testcase-list li[data-case="{name}"]')
     saved.wait_for()
+    # The same name again asks first: declined, nothing is sent; accepted, the case is replaced.
+    asked, posted = [], []
+    page.on("request", lambda r: posted.append(r.url)
+            if r.method == "POST" and r.url.endswith("/cases") else None)
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.click('[data-testid="testrun-save"]')
+    page.evaluate("1")  # after the click's handler has run to its end
+    assert len(asked) == 1 and name in asked[0] and "替换" in asked[0] and posted == []
+    page.once("dialog", lambda d: d.accept())
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/cases")):
+        page.click('[data-testid="testrun-save"]')
+    assert len(posted) == 1
+    saved.wait_for()
+    assert saved.count() == 1  # replaced, not a second case of that name
 
     # An edit of the draft: the approval's condition turned round. The replay shows the run no
     # longer ends where it did: the proposal waits again.
