@@ -215,6 +215,9 @@ class StartIn(Strict):
 class InstanceError(Schema):
     element_id = fields.String(allow_none=True)
     message = fields.String()
+    reason = fields.String(allow_none=True, metadata={
+        "description": "the problem's stable code (engine/workflow/problems.py REASONS), where known"})
+    params = fields.Dict(metadata={"description": "the values the message is filled with"})
 
 
 class InstanceOut(Schema):

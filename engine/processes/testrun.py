@@ -357,8 +357,8 @@ def view(session: Session, runtime: Runtime, test: TestRun) -> dict:
               "form": run.compiled.form(t.element_id), "properties": t.properties,
               "deadlines": deadline_rows(session, runtime, test, t)}
              for t in run.ready_human_tasks()]
-    error = {"element_id": run.error.element_id, "message": run.error.message} \
-        if run.error else None
+    error = {"element_id": run.error.element_id, "message": run.error.message,
+             "reason": run.error.reason, "params": run.error.params or {}} if run.error else None
     steps = [{"kind": s["kind"], "element_id": s.get("element_id"), "name": s.get("name"),
               "data": s.get("data"), "at": datetime.fromisoformat(s["at"])} for s in row.steps]
     return {"id": row.id, "process_key": row.process_key, "status": run.status, "now": row.now,

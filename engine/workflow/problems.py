@@ -267,6 +267,8 @@ def runtime_problem(exc: Exception, task) -> Problem:
                       variable=getattr(ref, "bpmn_id", None) or getattr(ref, "bpmn_name", "?"))
     if isinstance(cause, NameError) and getattr(cause, "name", None):
         return _coded("name_unknown", where, variable=cause.name)
+    if getattr(cause, "undefined", None):  # a NameError in a confined script (ScriptFailed)
+        return _coded("name_unknown", where, variable=cause.undefined)
     if isinstance(exc, WorkflowException) and cause is None and type(spec).__name__ in (
             "ExclusiveGateway", "InclusiveGateway"):
         return _coded("no_condition_true", where)

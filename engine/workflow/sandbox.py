@@ -239,7 +239,7 @@ class Pool:
             raise ScriptRefused(str(reply["refused"]), reply.get("line"), reply.get("code"),
                                 reply.get("params"))
         if "failed" in reply:
-            raise ScriptFailed(str(reply["failed"]), reply.get("line"))
+            raise ScriptFailed(str(reply["failed"]), reply.get("line"), reply.get("undefined"))
         return reply.get("result")
 
     def workers(self) -> list[_Worker]:
@@ -386,7 +386,7 @@ def _worker_main(memory_mb: int) -> None:
             reply = {"refused": exc.reason, "line": exc.line, "code": exc.code,
                      "params": exc.params, "retire": exc.reason == "out of memory"}
         except scripting.ScriptFailed as exc:
-            reply = {"failed": str(exc), "line": exc.line}
+            reply = {"failed": str(exc), "line": exc.line, "undefined": exc.undefined}
         except values.TooDeep as exc:
             reply = {"refused": str(exc)}
         except MemoryError:

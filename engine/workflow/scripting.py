@@ -865,10 +865,12 @@ REMOTE_HELPERS = ("is_working_day", "add_working_days", "working_days_between", 
 
 
 class ScriptFailed(Exception):
-    """The script raised an ordinary error (a wrong name, a division by zero...)."""
+    """The script raised an ordinary error (a wrong name, a division by zero...). `undefined`:
+    the name a NameError found undefined (the problem then names it, in the user's language)."""
 
-    def __init__(self, message: str, line: int | None = None):
+    def __init__(self, message: str, line: int | None = None, undefined: str | None = None):
         self.line = line
+        self.undefined = undefined
         super().__init__(message)
 
 
@@ -949,7 +951,9 @@ def evaluate_here(mode: str, text: str, data: dict, external: dict | None = None
     except (ScriptRefused, ScriptFailed):
         raise
     except Exception as exc:
-        raise ScriptFailed(f"{type(exc).__name__}: {exc}"[:2000], _script_line(exc)) from None
+        undefined = getattr(exc, "name", None) if isinstance(exc, NameError) else None
+        raise ScriptFailed(f"{type(exc).__name__}: {exc}"[:2000], _script_line(exc),
+                           undefined if isinstance(undefined, str) else None) from None
     kept = {}
     for key, value in scope.items():
         if key == "__builtins__" or callable(value) or isinstance(value, types.ModuleType) or \

@@ -213,3 +213,32 @@ def test_the_designer_page_draws_the_step_as_the_task_page_and_refuses_at_the_fi
     # The approval: 同意 / 退回 buttons, as on the task page.
     assert 'data-testid="decide-yes"' in text(done) and 'data-testid="decide-no"' in text(done)
     assert Browser(app, "a-worker").get(f"/designer/test-runs/{run['id']}").status_code == 403
+
+
+FAILING = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="failing_draft" name="Failing draft" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="count"/>
+    <bpmn:scriptTask id="count" name="Count" scriptFormat="python">
+      <bpmn:script>total = 10 / len(items)</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="count" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_test_run_that_fails_says_why_in_the_designers_language(app, api):
+    """A script failing at run time: the test-run's error carries the problem's code and values
+    (API), and the designer page says it in Chinese, not as the engine wrote it."""
+    from tests.e2e.test_pages_inbox import Browser, text
+    run = start(api.as_("designer"), FAILING)
+    assert run["status"] == "error", run
+    error = run["error"]
+    assert error["element_id"] == "count" and error["reason"] == "name_unknown", error
+    assert error["params"]["variable"] == "items" and "items" in error["message"]
+    step = text(Browser(app, "designer").get(f"/designer/test-runs/{run['id']}"))
+    assert 'data-testid="testrun-error"' in step
+    assert "脚本任务 count（Count）出错：名称 items 未定义" in step
+    assert "NameError" not in step and "script task" not in step

@@ -9,7 +9,7 @@ from engine.documents import dossier
 from engine.documents import jobs as document_jobs
 from engine.processes import service as processes
 from web.auth import runtime
-from web.ui import N_, bp, page, refusals
+from web.ui import N_, bp, page
 from web.ui.intake import CATEGORIES, CHANNELS
 from web.ui.terms import Terms
 
@@ -48,8 +48,7 @@ def dossier_jobs(case_id: int) -> dict:
     rt, user = runtime(), g.user
     found = rt.read(lambda uow: document_jobs.for_case(
         uow.session, user=user, case_id=case_id, kinds=(document_jobs.DOSSIER,)))
-    return {"dossier_jobs": found, "jobs_active": document_jobs.active(found),
-            "job_failure": refusals.job_failure}
+    return {"dossier_jobs": found, "jobs_active": document_jobs.active(found)}
 
 
 @bp.get("/cases/<int:case_id>")

@@ -11,11 +11,23 @@ from engine.processes import service as processes
 from engine.views import failed_instances
 from web.auth import runtime
 from engine.workflow.problems import REASONS
-from web.ui import bp, page, refusals, toast
+from web.ui import N_, bp, page, refusals, toast
 from web.ui.messages import script_detail
 from flask_babel import gettext as _
 
 ROLES = {"supervisor", "process_designer", "administrator"}
+
+
+# The kind of element a problem names (`engine.workflow.problems`: the spec's class in words).
+ELEMENT_KINDS = {"script task": N_("script task"), "user task": N_("user task"),
+                 "manual task": N_("manual task"), "service task": N_("service task"),
+                 "business rule task": N_("business rule task"), "call activity": N_("call activity"),
+                 "sub workflow task": N_("sub-process"), "exclusive gateway": N_("exclusive gateway"),
+                 "inclusive gateway": N_("inclusive gateway"), "parallel gateway": N_("parallel gateway"),
+                 "event based gateway": N_("event-based gateway"), "start event": N_("start event"),
+                 "end event": N_("end event"), "boundary event": N_("boundary event"),
+                 "intermediate catch event": N_("intermediate catch event"),
+                 "intermediate throw event": N_("intermediate throw event"), "element": N_("element")}
 
 
 def error_text(row: dict) -> str:
@@ -23,6 +35,8 @@ def error_text(row: dict) -> str:
     if row.get("reason") in REASONS:
         params = {**row["params"], **({"detail": script_detail(row["params"])}
                                        if "rule" in row["params"] else {})}
+        if params.get("kind") in ELEMENT_KINDS:
+            params["kind"] = _(ELEMENT_KINDS[params["kind"]])
         try:
             return _(REASONS[row["reason"]], **params)
         except (KeyError, ValueError, TypeError):

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from web import i18n
 
-from web.ui import N_
+from web.ui import N_, bp
 from web.ui.messages import words
 
 REASONS: dict[str, str] = {
@@ -351,6 +351,7 @@ def translated() -> frozenset[str]:
     return frozenset(i18n.translated("zh"))
 
 
+@bp.app_template_global("job_failure")
 def job_failure(job: dict) -> str:
     """Why a background job failed, said in the reader's language."""
     return text(job.get("reason"), job.get("params"), job.get("error") or "", job.get("msgid"))

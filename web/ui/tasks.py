@@ -258,8 +258,7 @@ def task_jobs(case_id: int) -> dict:
     rt, user = runtime(), g.user
     found = rt.read(lambda uow: document_jobs.for_case(
         uow.session, user=user, case_id=case_id, kinds=(document_jobs.DOCUMENT,)))
-    return {"doc_jobs": found, "jobs_active": document_jobs.active(found),
-            "job_failure": refusals.job_failure}
+    return {"doc_jobs": found, "jobs_active": document_jobs.active(found)}
 
 
 def _view(task_id: str, *, record: bool = False) -> dict:
