@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.audit import chain
@@ -25,14 +25,29 @@ def record(session: Session, *, at: datetime, actor: str, action: str, case_id: 
 
 
 def history(session: Session, *, case_id: int | None = None,
-            instance_id: str | None = None) -> list[AuditEvent]:
-    """Events of a case (or an instance), oldest first; reads of the case are listed apart."""
+            instance_id: str | None = None, actions=None) -> list[AuditEvent]:
+    """Events of a case (or an instance), oldest first; reads of the case are listed apart;
+    `actions` keeps only events of those kinds."""
     stmt = select(AuditEvent).where(AuditEvent.action != VIEWED)
     if case_id is not None:
         stmt = stmt.where(AuditEvent.case_id == case_id)
     if instance_id is not None:
         stmt = stmt.where(AuditEvent.instance_id == instance_id)
+    if actions is not None:
+        stmt = stmt.where(AuditEvent.action.in_(list(actions)))
     return list(session.scalars(stmt.order_by(AuditEvent.at, AuditEvent.id)))
+
+
+def history_part(session: Session, *, case_id: int, offset: int,
+                 limit: int) -> tuple[list[AuditEvent], int]:
+    """`limit` events of a case's history from the `offset`-th (oldest first), and how many
+    events the history holds: a page of a long history costs the page, not the history."""
+    where = (AuditEvent.case_id == case_id, AuditEvent.action != VIEWED)
+    total = session.scalar(select(func.count()).select_from(AuditEvent).where(*where))
+    events = list(session.scalars(select(AuditEvent).where(*where)
+                                  .order_by(AuditEvent.at, AuditEvent.id)
+                                  .offset(max(offset, 0)).limit(limit)))
+    return events, total
 
 
 def record_view(session: Session, *, at: datetime, actor: str, case_id: int, via: str,

@@ -34,7 +34,7 @@ from engine.documents.catalog import BY_KEY, DOSSIER_WRITERS
 from engine.documents.models import Document, Dossier
 from engine.documents.record import chinese_date
 from engine.errors import Conflict, Forbidden, NotFound
-from engine.views import task_page
+from engine.views import timeline as case_timeline
 from engine.org.models import User
 from engine.runtime import Runtime
 
@@ -199,7 +199,7 @@ def _gather(runtime: Runtime, user_id: int, case_id: int, freeze: bool) -> dict:
                     row = session.get(Attachment, e[key])
                     rows[e[key]] = row
                     blobs[e[key]] = attachments.read(runtime, row)
-        events = task_page.timeline(session, case_id=case.id)
+        events = case_timeline.timeline(session, case_id=case.id)
         return {"case_number": case.number, "entries": entries, "blobs": blobs, "rows": rows,
                 "events": events,
                 "revision": (session.scalar(select(func.max(Dossier.revision)).where(

@@ -21,7 +21,7 @@ from engine.petitions import service as petitions
 from engine.petitions.models import Petition
 from engine.processes.models import ProcessDefinition, ProcessInstance
 from engine.runtime import Runtime
-from engine.views import case_record
+from engine.views import case_record, timeline
 from engine.zones import service as zones
 
 
@@ -113,3 +113,17 @@ def case_views(session: Session, *, user, case_id: int) -> list[AuditEvent]:
     return list(session.scalars(select(AuditEvent).where(
         AuditEvent.case_id == case_id, AuditEvent.action == audit.VIEWED)
         .order_by(AuditEvent.at, AuditEvent.id)))
+
+
+def case_history(session: Session, runtime: Runtime, *, user: User, case_id: int,
+                 page: int) -> dict:
+    """Page `page` (from 1, oldest first) of the case's whole history, for whoever may see the
+    case (the reading is noted as the case page's is)."""
+    case = cases.read_case(session, runtime, user=user, case_id=case_id)
+    size = timeline.HISTORY_PAGE
+    part = timeline.timeline_part(session, case_id=case.id, offset=(max(page, 1) - 1) * size,
+                                   limit=size)
+    pages = max((part["total"] + size - 1) // size, 1)
+    return {"case": {"id": case.id, "number": case.number,
+                     "display_number": case.display_number},
+            "timeline": part, "page": min(max(page, 1), pages), "pages": pages}

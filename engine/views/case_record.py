@@ -69,7 +69,7 @@ def for_task(session: Session, runtime: Runtime, *, task: Task, approval: bool) 
 
 def build(session: Session, runtime: Runtime, *, case_id: int, number: str | None) -> dict:
     """The record of case `case_id`, oldest first (no access check: callers check)."""
-    events = [e for e in audit.history(session, case_id=case_id) if e.action in KINDS]
+    events = audit.history(session, case_id=case_id, actions=KINDS)
     names = _names(session, {e.actor for e in events} | {
         (e.detail or {}).get(k) for e in events if e.action == REASSIGNED for k in ("from", "to")})
     step_ids = {e.task_id for e in events if e.action == STEP and e.task_id}

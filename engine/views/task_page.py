@@ -2,7 +2,7 @@
 with it, the case's petition (reporter masked), attachments and timeline."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.attachments import service as attachments
@@ -12,7 +12,7 @@ from engine.deadlines import service as deadlines
 from engine.errors import Invalid
 from engine import notes
 from engine.access import authority
-from engine.views import case_record, labels
+from engine.views import case_record, labels, timeline
 from engine.views import inbox_page as filters
 from engine.views import repeat_task
 from engine.inbox import service as inbox
@@ -20,7 +20,7 @@ from engine.inbox.models import Task
 from engine.org.models import Unit, User
 from engine.petitions import service as petitions
 from engine.processes import store
-from engine.processes.models import ProcessDefinition, ProcessInstance
+from engine.processes.models import ProcessInstance
 from engine.runtime import Runtime
 from engine.workflow import forms
 from engine.documents import convert
@@ -64,7 +64,7 @@ def task_view(session: Session, runtime: Runtime, *, user: User, task_id: str,
         "may_complete": works, "extendable": extendable,
         "attachments": listed,
         "form_choices": form_choices(session, form=form, task=task, attachments=listed),
-        "timeline": timeline(session, case_id=case.id) if case else [],
+        "timeline": timeline.timeline_part(session, case_id=case.id) if case else None,
         "record": case_record.for_task(session, runtime, task=task,
                                        approval=is_approval(task, form)),
         "repeats": repeat_task.candidates(session, runtime, user=user, task=task,
@@ -138,27 +138,6 @@ def decision(task: Task, form) -> dict | None:
 def is_approval(task: Task, form) -> bool:
     """An approval step: its form holds an approve / refuse decision (`decision`)."""
     return decision(task, form) is not None
-
-
-def timeline(session: Session, *, case_id: int) -> list[dict]:
-    """The case's audit events, oldest first, with the actors' display names."""
-    events = audit.history(session, case_id=case_id)
-    actors = {e.actor for e in events}
-    names = dict(session.execute(select(User.username, User.display_name)
-                                 .where(User.username.in_(actors))).all()) if actors else {}
-    keys = {e.detail.get("key") for e in events if e.action == "instance_started" and e.detail}
-    processes_named = dict(session.execute(
-        select(ProcessDefinition.key, func.max(ProcessDefinition.name))
-        .where(ProcessDefinition.key.in_(keys)).group_by(ProcessDefinition.key)).all()) \
-        if keys else {}
-    out = []
-    for e in events:
-        detail = dict(e.detail or {})
-        if e.action == "instance_started":
-            detail["process_name"] = processes_named.get(detail.get("key")) or detail.get("key")
-        out.append({"at": e.at, "actor": names.get(e.actor) or e.actor, "action": e.action,
-                    "task": e.task_name or "", "detail": detail})
-    return out
 
 
 def next_steps(session: Session, *, user: User, tasks: list[Task]) -> list[dict]:

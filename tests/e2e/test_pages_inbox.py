@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.audit.models import AuditEvent
 from engine.cases import service as cases
@@ -308,3 +308,68 @@ def test_reassignment_and_escalation_notify_the_people_concerned(app, flow):
     assert notes["items"][0]["kind"] == "escalated"
     assert notes["items"][0]["case_id"] == task["case_id"]
     assert flow.as_("d-head").get("/notifications").json["unread"] == 0
+
+
+def test_a_long_history_shows_its_newest_events_on_the_task_page_and_pages_the_rest(app, flow,
+                                                                                  runtime):
+    """A case worked back and forth: the task page shows its 50 newest events and how many came
+    before, linking to the case's history, which pages every event oldest first."""
+    task = register_to_town(flow)
+    worker = flow.as_("a-worker")
+    version = task["version"]
+    for _ in range(60):
+        version = worker.post(f"/tasks/{task['id']}/claim",
+                              json={"version": version}).json["version"]
+        version = worker.post(f"/tasks/{task['id']}/unclaim",
+                              json={"version": version}).json["version"]
+    total = runtime.read(lambda uow: uow.session.scalar(select(func.count()).select_from(
+        AuditEvent).where(AuditEvent.case_id == task["case_id"],
+                          AuditEvent.action != "case_viewed")))
+    assert 100 < total <= 200  # two pages of the history
+
+    page = text(Browser(app, "a-worker").get(f"/tasks/{task['id']}"))
+    shown = re.findall(r'<li data-action="([a-z_]+)"', page)
+    assert len(shown) == 50 and shown[-1] == "task_unclaimed"
+    assert "case_opened" not in shown  # the beginning is on the history page
+    assert f"更早的 {total - 50} 条记录：查看全部办理过程" in page
+    history = f"/cases/{task['case_id']}/history"
+    assert f'href="{history}"' in page
+
+    reader = Browser(app, "a-head")
+    first = text(reader.get(history))
+    events = re.findall(r'<li data-action="([a-z_]+)"', first)
+    assert len(events) == 100 and events[0] == "case_opened"
+    assert f"共 {total} 条记录" in first and 'rel="next"' in first and 'rel="prev"' not in first
+    last = text(reader.get(history, page=2))
+    assert len(re.findall(r'<li data-action="', last)) == total - 100
+    assert 'rel="prev"' in last and 'rel="next"' not in last
+    assert re.findall(r'<li data-action="([a-z_]+)"', last)[-1] == "task_unclaimed"
+    for outsider in ("b-worker", "d-worker"):
+        resp = Browser(app, outsider).get(history)
+        assert resp.status_code in (403, 404) and task["case_display_number"] not in text(resp)
+
+
+def test_a_proposal_sent_back_many_times_shows_the_newest_record_entries_and_links_the_rest(
+        app, flow):
+    """The task page's case record lists the 30 newest entries and sends the reader to the case
+    page for the earlier ones; the case page lists them all."""
+    from tests.e2e.test_clue_paths import complete, open_clue, task
+    case_id = open_clue(flow)
+    for round_ in range(16):
+        complete(flow, "a-worker", case_id, "propose_disposition",
+                 {"disposition": "verification", "disposition_reason": f"第{round_ + 1}次拟定"})
+        complete(flow, "a-head", case_id, "approve_disposition",
+                 {"approved": False, "comment": f"第{round_ + 1}次退回"})
+    again = task(flow, "a-worker", case_id, "propose_disposition")
+    page = text(Browser(app, "a-worker").get(f"/tasks/{again['id']}"))
+    entries = page[page.index('data-testid="record-entries"'):]
+    entries = entries[:entries.index("</ol>")]
+    shown = re.findall(r'<li data-kind="', entries)
+    assert len(shown) == 30 and "第16次退回" in entries and "第1次拟定" not in entries
+    whole = text(Browser(app, "a-head").get(f"/cases/{case_id}"))
+    listed = whole[whole.index('data-testid="record-entries"'):]
+    listed = listed[:listed.index("</ol>")]
+    total = len(re.findall(r'<li data-kind="', listed))
+    assert total > 32 and "第1次拟定" in listed and 'data-testid="record-earlier"' not in listed
+    assert f"更早的 {total - 30} 条记录：请到案件页查看" in entries
+    assert f'href="/cases/{case_id}#case-record"' in entries

@@ -9,7 +9,7 @@ from engine.documents import dossier
 from engine.documents import jobs as document_jobs
 from engine.processes import service as processes
 from web.auth import runtime
-from web.ui import N_, bp, page
+from web.ui import N_, bp, page, whole_number
 from web.ui.intake import CATEGORIES, CHANNELS
 from web.ui.terms import Terms
 
@@ -56,6 +56,17 @@ def dossier_jobs(case_id: int) -> dict:
 def case_page(case_id):
     """A case for whoever may see it; the reporter is masked."""
     return render_template("cases/page.html", **case_context(case_id), **dossier_jobs(case_id))
+
+
+@bp.get("/cases/<int:case_id>/history")
+@page()
+def case_history_page(case_id):
+    """The case's whole history in plain language, a hundred events a page."""
+    user, rt = g.user, runtime()
+    number = whole_number(request.args.get("page"), maximum=10**6) or 1
+    view = rt.transact(lambda uow: overview.case_history(uow.session, rt, user=user,
+                                                         case_id=case_id, page=number))
+    return render_template("cases/history.html", v=view)
 
 
 @bp.get("/cases/<int:case_id>/instances/<instance_id>/diagram")

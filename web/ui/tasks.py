@@ -155,6 +155,7 @@ LONG_TEXT = ("reason", "note", "comment", "report", "summary", "content", "plan"
              "process", "detail", "situation")
 
 
+@bp.app_template_global("timeline_sentence")
 def timeline_sentence(event: dict) -> str:
     """One event of the case timeline as a sentence in the user's language."""
     detail = event["detail"]
@@ -250,7 +251,7 @@ def _context(view: dict, **extra) -> dict:
     fields = unit_pickers(form_fields(view["form"], choices=view.get("form_choices")))
     return {"v": view, "fields": fields, "values": {}, "errors": {},
             "channels": CHANNELS, "categories": CATEGORIES, "statuses": STATUSES,
-            "deadline_names": DEADLINES, "sentence": timeline_sentence, **extra}
+            "deadline_names": DEADLINES, **extra}
 
 
 def task_jobs(case_id: int) -> dict:

@@ -119,3 +119,37 @@ def test_a_called_process_opens_in_place_with_a_trail_back_and_its_holder(live, 
     assert trail.is_visible()
     box.scroll_into_view_if_needed()
     shot(page, "case-diagram-called-phone")
+
+
+def test_a_long_history_links_from_the_task_page_to_its_pages(live, new_page):
+    """A case with a long history: the task page shows the newest events and a link to the
+    rest; the history page pages every event, oldest first, at phone width too."""
+    from engine.inbox import service as inbox
+    from engine.org import service as org
+    rt = live.runtime
+    case_id, task_id = town_a_clue(rt, "西村主任钱七把村集体的鱼塘低价包给亲戚。")
+    for _ in range(60):  # the task taken and given back, sixty times
+        for step in (inbox.claim, inbox.unclaim):
+            rt.transact(lambda uow, step=step: step(
+                uow, runtime=rt, task_id=task_id, user=org.get_user(uow.session, "a-worker")))
+    for width in (1440, 390):
+        page = new_page(live.url)
+        page.set_viewport_size({"width": width, "height": 900})
+        login(page, "a-worker")
+        page.goto(f"/tasks/{task_id}")
+        assert page.locator("[data-testid=timeline] li[data-action]").count() == 50
+        earlier = page.get_by_test_id("timeline-earlier")
+        earlier.scroll_into_view_if_needed()
+        assert "查看全部办理过程" in earlier.inner_text()
+        shot(page, f"task-history-link-{width}")
+        earlier.get_by_role("link").click()
+        page.wait_for_url(f"**/cases/{case_id}/history")
+        items = page.locator("[data-testid=timeline] li[data-action]")
+        assert items.count() == 100 and items.first.get_attribute("data-action") == "case_opened"
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        shot(page, f"case-history-{width}")
+        page.get_by_role("link", name="下一页").click()
+        page.wait_for_url("**page=2")
+        last = page.locator("[data-testid=timeline] li[data-action]").evaluate_all(
+            "items => items.map(i => i.dataset.action)")
+        assert "task_unclaimed" in last and "case_opened" not in last
