@@ -90,10 +90,10 @@ _NICKNAME_PREFIXES = "小老"
 # Siblings' order after the surname reads the same way: "蔺老二", "邴老三", "卢老幺", "钱二哥",
 # "柏三婶" ("蔺老二" is the second brother of the 蔺 family, not a given name).
 _KIN_ADDRESSES = "姐哥嫂叔婶伯爷姨"
-_ADDRESS_SUFFIXES = sorted({"头儿", "老头", "头", *_KIN_ADDRESSES,
-                            *(f"老{n}" for n in "大二三四五六七八九幺"),
-                            *(n + k for n in "大二三四五六七八九幺" for k in _KIN_ADDRESSES)},
-                           key=len, reverse=True)
+_ADDRESS_SUFFIXES = frozenset({"头儿", "老头", "头", *_KIN_ADDRESSES,
+                               *(f"老{n}" for n in "大二三四五六七八九幺"),
+                               *(n + k for n in "大二三四五六七八九幺" for k in _KIN_ADDRESSES)})
+_ADDRESS_MAX = max(map(len, _ADDRESS_SUFFIXES))
 
 
 @dataclass(frozen=True)
@@ -122,10 +122,10 @@ def _name(raw: str | None) -> _Name | None:
     text = text.translate(_ANONYMOUS)
     if not text:
         return None
-    for suffix in _ADDRESS_SUFFIXES:
-        rest = text[: -len(suffix)]
-        if text.endswith(suffix) and (len(rest) == 1 or len(rest) == 2
-                                      and rest[0] in _NICKNAME_PREFIXES):
+    for size in range(_ADDRESS_MAX, 0, -1):  # the longest address first
+        rest = text[:-size]
+        if text[-size:] in _ADDRESS_SUFFIXES and (len(rest) == 1 or len(rest) == 2
+                                                 and rest[0] in _NICKNAME_PREFIXES):
             text = rest
             break
     if len(text) == 2 and text[0] in _NICKNAME_PREFIXES:

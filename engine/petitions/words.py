@@ -251,6 +251,10 @@ def tokenizer(extra_words: Iterable[str] = ()) -> jieba.Tokenizer:
         return _tokenizer
 
 
+# How many post and unit texts an alias table remembers the reading of (then it starts over).
+_DESCRIBED_MAX = 50_000
+
+
 class Aliases:
     """alias -> canonical (normalised); frozen, so prepared petitions can keep a reference."""
 
@@ -271,6 +275,9 @@ class Aliases:
         self._formal = sorted((p for p in self.posts if len(p) >= 2), key=len, reverse=True)
         self.key = hash(self.rows)
         self._words = tokenizer(list(self.map) + list(self.posts)).FREQ
+        # Posts and units repeat (every petition about one office names it): each is looked up
+        # once. Only ever the same answer for the same text, so threads may share it.
+        self._described: dict[str, str] = {}
 
     def post(self, text: str) -> str:
         """The canonical post `text` (normalized) names: a post alias read whole; the head of
@@ -289,12 +296,15 @@ class Aliases:
         """The canonical post of the longest everyday word inside `text` (a whole word there:
         not the 民政 of 人民政府), else of the errand `text` names ("负责低保的", "办建房手续的":
         read as 管低保, 管建房); or ""."""
-        if found := self._everyday_in(text):
-            return found
-        for errand in _ERRAND.finditer(text):
-            if found := self._everyday_in("管" + errand.group("what")):
-                return found
-        return ""
+        found = self._described.get(text)
+        if found is None:
+            found = self._everyday_in(text) or next(
+                (post for errand in _ERRAND.finditer(text)
+                 if (post := self._everyday_in("管" + errand.group("what")))), "")
+            if len(self._described) >= _DESCRIBED_MAX:
+                self._described.clear()
+            self._described[text] = found
+        return found
 
     def office(self, *texts: str) -> str:
         """The office (as the canonical post of its everyday words: 民政专干 for the 民政 office)
