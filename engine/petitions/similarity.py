@@ -47,6 +47,9 @@ UNNAMED_PERSON_CAP = 0.8
 # Only the surname is known ("王主任", "王某"): this much when it agrees, up to SURNAME_POST_MAX
 # when the post agrees too.
 SURNAME_MATCH, SURNAME_POST_MAX = 0.6, 0.85
+# Two posts of the same township office (民政专干 and the 社会事务办's 副主任) agree as much as two
+# spellings of one post that contain each other.
+OFFICE_MATCH = 0.8
 NO_PERSON_CAP = 0.5
 # The same full name, written in full on both sides, where the township does not disagree, and
 # one side gives the name alone (no post, no unit, no village): a reporter who knows only the
@@ -84,8 +87,13 @@ _ANONYMOUS = str.maketrans("", "", "某x×")
 _NICKNAME_PREFIXES = "小老"
 # How people address a cadre by the surname: "钱头儿", "老钱头", "尹姐", "柏大姐", "邬叔". Only
 # read so when one character (the surname) remains, with or without 老/小 before it.
-_ADDRESS_SUFFIXES = sorted({"头儿", "老头", "头", "大姐", "大哥", "大嫂", "大叔", "大婶", "大爷",
-                            "姐", "哥", "嫂", "叔", "婶", "伯", "爷", "姨"}, key=len, reverse=True)
+# Siblings' order after the surname reads the same way: "蔺老二", "邴老三", "卢老幺", "钱二哥",
+# "柏三婶" ("蔺老二" is the second brother of the 蔺 family, not a given name).
+_KIN_ADDRESSES = "姐哥嫂叔婶伯爷姨"
+_ADDRESS_SUFFIXES = frozenset({"头儿", "老头", "头", *_KIN_ADDRESSES,
+                               *(f"老{n}" for n in "大二三四五六七八九幺"),
+                               *(n + k for n in "大二三四五六七八九幺" for k in _KIN_ADDRESSES)})
+_ADDRESS_MAX = max(map(len, _ADDRESS_SUFFIXES))
 
 
 @dataclass(frozen=True)
@@ -114,10 +122,10 @@ def _name(raw: str | None) -> _Name | None:
     text = text.translate(_ANONYMOUS)
     if not text:
         return None
-    for suffix in _ADDRESS_SUFFIXES:
-        rest = text[: -len(suffix)]
-        if text.endswith(suffix) and (len(rest) == 1 or len(rest) == 2
-                                      and rest[0] in _NICKNAME_PREFIXES):
+    for size in range(_ADDRESS_MAX, 0, -1):  # the longest address first
+        rest = text[:-size]
+        if text[-size:] in _ADDRESS_SUFFIXES and (len(rest) == 1 or len(rest) == 2
+                                                 and rest[0] in _NICKNAME_PREFIXES):
             text = rest
             break
     if len(text) == 2 and text[0] in _NICKNAME_PREFIXES:
@@ -129,9 +137,10 @@ def _reads_as_post(text: str, aliases: _words.Aliases | None) -> bool:
     """Whether a name field holds a post instead of a name ("村长", "管社保的", "村里管账的")."""
     if not text:
         return False
-    if aliases is None:  # the alias-independent keys: only the titles the code knows
-        return text in _TITLES
-    return text in aliases.posts or ("的" in text and bool(aliases.describe(text)))
+    if aliases is None:  # the alias-independent keys: only the titles and heads the code knows
+        return text in _TITLES or bool(_words.head_post(text))
+    return (text in aliases.posts or bool(_words.head_post(text))
+            or ("的" in text and bool(aliases.describe(text))))
 
 
 def _post(raw: str | None, aliases: _words.Aliases) -> str:
@@ -274,6 +283,10 @@ class _Accused:
     post: str
     unit: str
     gender: str = ""  # "f", "m" or "" (not said)
+    # The township office the post or unit speaks of (as its post: 民政专干 for "社会事务办副主任",
+    # "管低保的", "民政助理员"), and the one the unit alone names ("乙镇自然资源所": 国土专干).
+    office: str = ""
+    unit_office: str = ""
 
 
 # Whether the accused is a woman or a man, where a petition says so: in a description or an
@@ -338,15 +351,20 @@ def _get(accused: Any, key: str) -> str:
 def _accused(raw: Any, aliases: _words.Aliases) -> _Accused:
     written = normalize(_get(raw, "name"))
     post = normalize(_get(raw, "post"))
+    unit = normalize(_get(raw, "unit"))
+    unit_office = aliases.office(unit)
     if not post and _reads_as_post(written, aliases):
         # "村长" or "管社保的" in the name field: a post, nobody named.
-        return _Accused(None, _post(written, aliases), _unit(_get(raw, "unit")),
-                        _gender(written))
+        canonical = _post(written, aliases)
+        return _Accused(None, canonical, _unit(unit), _gender(written),
+                        aliases.office(written, canonical) or unit_office, unit_office)
     name = _name(written)
     # "王主任" with no post: the title is the post.
     said = [post] + ([written] if name and name.surname_only else [])
     post = post or (name.title if name else "")
-    return _Accused(name, _post(post, aliases), _unit(_get(raw, "unit")), _gender(*said))
+    canonical = _post(post, aliases)
+    return _Accused(name, canonical, _unit(unit), _gender(*said),
+                    aliases.office(post, canonical) or unit_office, unit_office)
 
 
 def _content_post(content: str, aliases: _words.Aliases) -> str:
@@ -427,10 +445,25 @@ def _village_similarity(a: str, b: str) -> float | None:
     return 0.9 if a in b or b in a else 0.0  # "甲镇红旗" / "红旗"
 
 
+def _post_similarity(a: _Accused, b: _Accused) -> float | None:
+    """How well the posts agree; the same township office counts as much as a near spelling
+    ("管低保的女干部" and the 社会事务办副主任: both of the 民政 office)."""
+    same = _text_similarity(a.post, b.post)
+    if a.office and a.office == b.office:
+        return max(same or 0.0, OFFICE_MATCH)
+    return same
+
+
+def _unit_similarity(a: _Accused, b: _Accused) -> float | None:
+    same = _text_similarity(a.unit, b.unit)
+    if same is not None and a.unit_office and a.unit_office == b.unit_office:
+        return max(same, OFFICE_MATCH)  # "甲镇农业站" and "甲镇农业综合服务站"
+    return same
+
+
 def _role_similarity(a: _Accused, b: _Accused) -> float | None:
     """How well post and unit agree, or None when neither can be compared."""
-    parts = [s for s in (_text_similarity(a.post, b.post), _text_similarity(a.unit, b.unit))
-             if s is not None]
+    parts = [s for s in (_post_similarity(a, b), _unit_similarity(a, b)) if s is not None]
     return sum(parts) / len(parts) if parts else None
 
 
@@ -449,7 +482,7 @@ def _same_person(a: _Accused, b: _Accused) -> float | None:
         name = _name_similarity(a.name, b.name)
         if name == SURNAME_MATCH and (a.name.surname_only or b.name.surname_only):
             # "王主任" and 王秀英, 村委会主任: the same surname in the same post.
-            post = _text_similarity(a.post, b.post)
+            post = _post_similarity(a, b)
             if post:
                 return SURNAME_MATCH + (SURNAME_POST_MAX - SURNAME_MATCH) * post
         # The same post in the same village held by another name is another person (a
@@ -602,6 +635,7 @@ def _raw_accused(petition: PetitionFeatures,
         else:
             name = _name(written)
             post = post or (name.title if name else "")
+        post = _words.head_post(post) or post  # "农业站当家的": 站长
         if name or post or _place(_get(raw, "unit")):
             out.append((name, post))
     if not out and aliases is not None and (post := _content_post(petition.content, aliases)):
@@ -690,10 +724,13 @@ def rank(q: _Prepared, groups: Iterable[tuple[int, list[_Prepared]]],
     candidates.pop(q.petition_id, None)
     scored = []
     for pid, item in candidates.items():
-        if (s := _combine(components(q, item, q.aliases))) >= threshold:
-            scored.append((pid, round(s, 4)))
-    scored.sort(key=lambda r: (-r[1], -r[0]))  # ties: the newer id first
-    return scored[:limit]
+        parts = components(q, item, q.aliases)
+        if (s := _combine(parts)) >= threshold:
+            scored.append((pid, round(s, 4), parts["words"] or 0.0, parts["dice"] or 0.0))
+    # Ties (a content match counts as full from a point on): the wording shared with the new
+    # petition first, so its matter outranks the same person's other matter; then the newer id.
+    scored.sort(key=lambda r: (-r[1], -r[2], -r[3], -r[0]))
+    return [(pid, s) for pid, s, _, _ in scored[:limit]]
 
 
 # ------------------------------------------------------------------------------------------

@@ -163,6 +163,36 @@ _SEED_0034: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
+# Added by migration 0035 (issue 19 point 4, after the fourth blind set's misses): the township
+# offices by the names reporters and units give them (社会事务办 and 社事办 do the 民政 work;
+# 自然资源所 and 资源所 the land and building permits; 农业站, 农技站, 农服站 the agricultural service
+# station), so an office named in a post or unit is read as the office's post; and the errands a
+# reporter names a cadre by ("办建房手续的", "负责低保的": read as "管建房", "管低保"; see
+# Aliases.describe) for the matters those offices handle.
+_SEED_0035: dict[str, dict[str, tuple[str, ...]]] = {
+    "post": {
+        "农技员": ("农技干部", "农技人员", "农业站干部", "农技站干部", "农服站干部"),
+    },
+    "everyday": {
+        "民政专干": ("社会事务办", "社事办", "社会事务", "管救助", "管特困", "管临时救助", "管残联",
+                     "管优抚", "管殡葬"),
+        "国土专干": ("自然资源", "资源所", "规划所", "管建房", "管盖房", "管规划", "管用地",
+                     "管违建", "管拆违"),
+        "社保专干": ("劳动保障", "人社所", "人社站", "管社保卡", "管退休"),
+        "农技员": ("农业站", "农技站", "农服站", "农业服务", "农业综合服务", "农技中心", "农技",
+                   "管农机", "管种子", "管化肥", "管农资"),
+        "计生专干": ("管准生", "管生育"),
+        "扶贫专干": ("乡村振兴", "振兴办", "管脱贫"),
+    },
+    "phrase": {
+        "建房": ("盖房", "盖房子", "建房子", "起房子", "修房子", "盖新房", "建新房", "翻建",
+                 "翻盖"),
+        "审批": ("手续", "审核", "批文", "批手续"),
+        "材料不全": ("少这少那", "缺这缺那", "缺材料", "材料不齐", "手续不全"),
+        "香烟": ("好烟", "中华烟", "烟", "条烟", "整条烟"),
+    },
+}
+
 # The everyday words' kind: a description of a post, read wherever it appears in the field.
 EVERYDAY = "everyday"
 
@@ -183,9 +213,10 @@ def seed_rows(seed: dict[str, dict[str, tuple[str, ...]]],
 
 _ROWS_0020 = seed_rows(_SEED_0020)
 _ROWS_0030 = seed_rows(_SEED_0030, skip=[a for _, a, _ in _ROWS_0020])
+_ROWS_0034 = seed_rows(_SEED_0034, skip=[a for _, a, _ in (*_ROWS_0020, *_ROWS_0030)])
 DEFAULT_ALIASES: tuple[tuple[str, str, str], ...] = (
-    *_ROWS_0020, *_ROWS_0030,
-    *seed_rows(_SEED_0034, skip=[a for _, a, _ in (*_ROWS_0020, *_ROWS_0030)]))
+    *_ROWS_0020, *_ROWS_0030, *_ROWS_0034,
+    *seed_rows(_SEED_0035, skip=[a for _, a, _ in (*_ROWS_0020, *_ROWS_0030, *_ROWS_0034)]))
 
 # Words every petition uses, whatever it is about.
 _STOP = frozenset("""反映 举报 检举 控告 问题 情况 村民 群众 老百姓 我们 他们 她们 本人 要求 请求
@@ -220,6 +251,10 @@ def tokenizer(extra_words: Iterable[str] = ()) -> jieba.Tokenizer:
         return _tokenizer
 
 
+# How many post and unit texts an alias table remembers the reading of (then it starts over).
+_DESCRIBED_MAX = 50_000
+
+
 class Aliases:
     """alias -> canonical (normalised); frozen, so prepared petitions can keep a reference."""
 
@@ -239,27 +274,71 @@ class Aliases:
         self._everyday_order = sorted(self.everyday, key=len, reverse=True)
         self._formal = sorted((p for p in self.posts if len(p) >= 2), key=len, reverse=True)
         self.key = hash(self.rows)
-        tokenizer(list(self.map) + list(self.posts))
+        self._words = tokenizer(list(self.map) + list(self.posts)).FREQ
+        # Posts and units repeat (every petition about one office names it): each is looked up
+        # once. Only ever the same answer for the same text, so threads may share it.
+        self._described: dict[str, str] = {}
 
     def post(self, text: str) -> str:
-        """The canonical post `text` (normalized) names: a post alias read whole; a field that
-        ends in a post's title ("民政办主任") as written; otherwise the longest everyday word
-        inside it ("村里管账的": 村会计); otherwise as written."""
+        """The canonical post `text` (normalized) names: a post alias read whole; the head of
+        an office ("农业站当家的": 站长, see head_post); a field that ends in a post's title
+        ("民政办主任") as written; otherwise the longest everyday word inside it ("村里管账的":
+        村会计), or the errand it names ("办建房手续的": 管建房, 国土专干); otherwise as written."""
         if text in self.posts:
             return self.posts[text]
+        if head := head_post(text):
+            return head
         if not text or any(text.endswith(p) for p in self._formal):
             return text
         return self.describe(text) or text
 
     def describe(self, text: str) -> str:
-        """The canonical post of the longest everyday word inside `text`, or ""."""
-        return next((self.everyday[w] for w in self._everyday_order if w in text), "")
+        """The canonical post of the longest everyday word inside `text` (a whole word there:
+        not the 民政 of 人民政府), else of the errand `text` names ("负责低保的", "办建房手续的":
+        read as 管低保, 管建房); or ""."""
+        found = self._described.get(text)
+        if found is None:
+            found = self._everyday_in(text) or next(
+                (post for errand in _ERRAND.finditer(text)
+                 if (post := self._everyday_in("管" + errand.group("what")))), "")
+            if len(self._described) >= _DESCRIBED_MAX:
+                self._described.clear()
+            self._described[text] = found
+        return found
+
+    def office(self, *texts: str) -> str:
+        """The office (as the canonical post of its everyday words: 民政专干 for the 民政 office)
+        the first of `texts` that names one speaks of ("社会事务办副主任", "乙镇自然资源所"), or ""."""
+        for text in texts:
+            head = _HEAD.search(text or "")
+            if head and head.start() > 0:
+                text = text[:head.end("office")]  # "扶贫办一把手": the office, not the 一把手
+            if text and (found := self.describe(text)):
+                return found
+        return ""
+
+    def _everyday_in(self, text: str) -> str:
+        for word in self._everyday_order:
+            at = text.find(word)
+            while at >= 0:
+                if not self._inside_word(text, at, at + len(word)):
+                    return self.everyday[word]
+                at = text.find(word, at + 1)
+        return ""
+
+    def _inside_word(self, text: str, start: int, end: int) -> bool:
+        """Whether text[start:end] lies inside a longer dictionary word that begins before it
+        ("民政" in "人民政府"): then it is part of another word, not itself."""
+        return any(self._words.get(text[i:j]) for i in range(max(0, start - 3), start)
+                   for j in range(end, min(len(text), end + 3) + 1))
 
     def post_in(self, text: str) -> str:
         """The first post named in running text ("竹溪村的村长把…": 村主任), or ""."""
         best = None
         for word in (*self._formal, *self._everyday_order):
             at = text.find(word)
+            while at >= 0 and self._inside_word(text, at, at + len(word)):
+                at = text.find(word, at + 1)
             if at >= 0 and (best is None or at < best[0]
                             or at == best[0] and len(word) > len(best[1])):
                 best = (at, word)
@@ -270,7 +349,25 @@ class Aliases:
 
     def spellings(self, post: str) -> set[str]:
         """Every spelling of a (normalized) post that reads as the same canonical post."""
-        return {post} | self._post_spellings.get(self.post(post), set())
+        canonical = self.post(post)
+        return {post, canonical} | self._post_spellings.get(canonical, set())
+
+
+# An errand a reporter names a cadre by: "负责低保的", "分管敬老院的", "办建房手续的" (the words
+# after the verb, up to 的, are looked up as "管" + them among the everyday words).
+_ERRAND = re.compile(r"(?:负责|分管|主管|经管|管理|办理|经办|经手|管|办)(?P<what>[^的]{1,8})的")
+# The head of an office: "农业站当家的", "财政所管事的", "扶贫办的头儿", "民政办一把手" (the
+# office is what the unit or the everyday words say; the post is its head's title).
+_HEAD = re.compile(r"(?P<office>站|所|办|中心|局)的?(?:当家的|当家人|当家|管事的|管事儿的|"
+                   r"管事|头儿|头头|一把手|老大|负责人|领导|头)")
+_HEAD_TITLES = {"站": "站长", "所": "所长", "办": "主任", "中心": "主任", "局": "局长"}
+
+
+def head_post(text: str) -> str:
+    """The title of the head of the office `text` (normalized) speaks of ("镇上农业站当家的":
+    站长, "财政所的头儿": 所长), or "". Alias-independent: the repeat keys use it too."""
+    found = _HEAD.search(text)
+    return _HEAD_TITLES[found.group("office")] if found and found.start() > 0 else ""
 
 
 def _norm(text: str) -> str:
@@ -398,6 +495,6 @@ def word_dice(a: frozenset[str], b: frozenset[str],
     return 2 * shared / (len(a) + len(b)) if shared >= min_shared else 0.0
 
 
-__all__ = ["Aliases", "DEFAULT_ALIASES", "default_aliases", "matter_words", "number_tokens",
-           "tokenizer", "word_dice"]
+__all__ = ["Aliases", "DEFAULT_ALIASES", "default_aliases", "head_post", "matter_words",
+           "number_tokens", "tokenizer", "word_dice"]
 

@@ -162,3 +162,107 @@ def test_a_woman_and_a_man_in_the_same_post_are_likely_two_people():
     plain = PetitionFeatures(petition_id=3, township="town-b", content=query.content,
                              accused=[{"name": "管民政的", "post": "", "unit": ""}])
     assert components(plain, she)["person"] == components(plain, he)["person"]
+
+
+def test_a_word_inside_a_longer_word_is_not_that_word():
+    """"民政" inside "人民政府" is not the 民政 office: an everyday word counts only where it is not
+    the middle of a longer dictionary word (a township government is no office of its own)."""
+    aliases = Aliases()
+    for written in ("乙镇人民政府", "镇人民政府的干部"):
+        assert aliases.describe(written) == "" and aliases.office(written) == "", written
+    assert aliases.post_in("乙镇人民政府的人把救灾的米油拿回了家。") == ""
+    # Where it is a word of its own it still counts.
+    assert aliases.describe("镇民政办的人") == "民政专干"
+    assert aliases.post_in("镇上民政的人把救灾的米油拿回了家。") == "民政专干"
+    cadre = prepare(PetitionFeatures(petition_id=1, accused=[
+        {"name": "蓝秀娥", "post": "副镇长", "unit": "乙镇人民政府"}]), aliases)
+    assert cadre.accused[0].office == ""
+
+
+def test_an_errand_names_the_post_of_the_office_that_does_it():
+    """"负责/分管/主管/管/办 X 的(那个)(女/男)(干部/人)": read as 管X, the everyday words' post."""
+    aliases = Aliases()
+    for written, post in (("镇上管低保的女干部", "民政专干"), ("负责低保的那个女的", "民政专干"),
+                          ("镇上办建房手续的那个女的", "国土专干"), ("分管特困的干部", "民政专干"),
+                          ("办宅基地的人", "国土专干")):
+        assert aliases.post(written) == post, written
+        read = prepare(PetitionFeatures(petition_id=1, accused=[
+            {"name": written, "post": "", "unit": ""}]), aliases).accused[0]
+        assert read.name is None and read.post == post and read.office == post, written
+    # A post with a title of its own is as written; an errand nobody's words know stays as is.
+    assert aliases.post("村里负责买羊的副主任") == "村里负责买羊的副主任"
+    assert aliases.describe("办婚礼的那个人") == ""
+
+
+def test_the_head_of_an_office_is_its_heads_title_in_that_office():
+    """"农业站当家的", "财政所管事的", "扶贫办的头儿": the head's title (站长, 所长, 主任), and the
+    office the words before it name; alias-independent, so the stored keys read it too."""
+    aliases = Aliases()
+    for written, post, office in (("镇上农业站当家的", "站长", "农技员"),
+                                  ("财政所管事的", "所长", "财政专干"),
+                                  ("扶贫办的头儿", "主任", "扶贫专干"),
+                                  ("民政办一把手", "主任", "民政专干")):
+        assert aliases.post(written) == post and aliases.office(written) == office, written
+    assert "p|towna|站长" in index_keys(_p("", "镇上农业站当家的", ""))
+    assert "p|towna|站长" in index_keys(_p("农业站当家的", "", ""))
+    # "一把手" alone is still the village's 村支书; "队上的头" the 村民小组长.
+    assert aliases.post("一把手") == "村支书" and aliases.post("队上的头") == "村民小组长"
+    # The head of the 农业站 is the 站长 of the 农业综合服务站.
+    head = {"name": "", "post": "镇上农业站当家的", "unit": "甲镇农业站"}
+    station = {"name": "沙鸿钧", "post": "站长", "unit": "甲镇农业综合服务站"}
+    other = {"name": "车丽华", "post": "报账员", "unit": "甲镇农业综合服务站"}
+    query = PetitionFeatures(petition_id=1, accused=[head], township="town-a")
+    assert components(query, PetitionFeatures(petition_id=2, accused=[station],
+                                              township="town-a"))["person"] >= 0.7
+    assert components(query, PetitionFeatures(petition_id=3, accused=[other],
+                                              township="town-a"))["person"] < 0.7
+
+
+def test_a_repeat_naming_only_the_office_agrees_with_the_offices_cadre():
+    """The office of the original's post or unit: 民政助理员 and the 社会事务办's 副主任 belong to the
+    民政 office, a 自然资源所 cadre to 国土; a repeat naming only that office agrees with them."""
+    aliases = Aliases()
+    def accused(post: str, unit: str, name: str = "") -> object:
+        return prepare(PetitionFeatures(petition_id=1, accused=[
+            {"name": name, "post": post, "unit": unit}]), aliases).accused[0]
+    assert accused("民政助理员", "", "晏翠娥").office == "民政专干"
+    assert accused("社会事务办副主任", "乙镇人民政府", "蓝秀娥").office == "民政专干"
+    assert accused("工作人员", "乙镇自然资源所", "粟丽萍").office == "国土专干"
+    query = PetitionFeatures(petition_id=1, township="town-b", accused=[
+        {"name": "", "post": "镇上管低保的女干部", "unit": "乙镇"}])
+    office = PetitionFeatures(petition_id=2, township="town-b", accused=[
+        {"name": "蓝秀娥", "post": "社会事务办副主任", "unit": "乙镇人民政府"}])
+    elsewhere = PetitionFeatures(petition_id=3, township="town-b", accused=[
+        {"name": "宫建业", "post": "所长", "unit": "乙镇财政所"}])
+    assert components(query, office)["person"] > components(query, elsewhere)["person"]
+    assert components(query, office)["person"] >= 0.6
+
+
+def test_a_siblings_address_after_the_surname_is_the_surname():
+    """"蔺老二", "邴老三", "卢老幺", "钱二哥", "柏三婶": the surname, like "老钱" and "钱某"."""
+    for address in ("蔺老二", "蔺老三", "蔺老幺", "蔺老大", "蔺二哥", "蔺三婶", "蔺大姐", "蔺四叔"):
+        assert index_keys(_p(address, "", "鹞子沟村")) == index_keys(_p("蔺某", "", "鹞子沟村")), \
+            address
+    # A full name with such a character in the middle stays a full name.
+    assert "n|蔺秀姐" in index_keys(_p("蔺秀姐", "", "鹞子沟村"))
+    assert "n|蔺老二" not in index_keys(_p("蔺老二", "", "鹞子沟村"))
+    parts = components(_p("蔺老二", "", "鹞子沟村", township="town-d"),
+                       _p("蔺永福", "村委会委员", "鹞子沟村", township="town-d"))
+    assert parts["person"] >= 0.6
+
+
+def test_equal_scores_rank_the_petition_sharing_the_wording_first():
+    """Two matters of one person that both count as a full content match (a tie at 1.0): the
+    one sharing more of the new petition's words ranks first, not merely the newer one."""
+    from engine.petitions.similarity import RepeatIndex
+    accused = [{"name": "封德海", "post": "村委会主任", "unit": "桃源村"}]
+
+    def petition(pid: int, content: str) -> PetitionFeatures:
+        return PetitionFeatures(petition_id=pid, accused=accused, township="town-b",
+                                village="桃源村", content=content)
+    same = petition(1, "封德海未经招标将村道硬化工程交给其外甥承建，路面开裂，工程款多报了八万元。")
+    other = petition(2, "封德海未经招标将村里的鱼塘承包给其外甥，租金没有入账。")
+    query = petition(3, "封德海未经招标将村道硬化工程和村里的鱼塘交给其外甥，路面开裂，多报了八万元。")
+    index = RepeatIndex()
+    index.add_many([same, other])
+    assert index.search(query) == [(1, 1.0), (2, 1.0)]
