@@ -67,10 +67,24 @@ def _township_code(session: Session, petition: Petition) -> str | None:
     return session.scalar(select(Unit.code).where(Unit.id == petition.township_id))
 
 
+_last_aliases: Aliases | None = None
+
+
+def _aliases(rows: tuple) -> Aliases:
+    """The alias table of `rows`, built once while it stays the same (~100 rows)."""
+    global _last_aliases
+    last = _last_aliases
+    if last is None or last.rows != rows:
+        last = _last_aliases = Aliases(rows)
+    return last
+
+
 def write_keys(session: Session, petition: Petition) -> set[str]:
     """Store the keys the repeat check finds `petition` under (replacing its old ones); called
-    whenever a petition is registered or corrected."""
-    keys = index_keys(features_of(petition, _township_code(session, petition)))
+    whenever a petition is registered or corrected. The office keys read the alias table as
+    it is now."""
+    keys = index_keys(features_of(petition, _township_code(session, petition)),
+                      _aliases(alias_table.rows(session)))
     session.flush()
     session.execute(delete(RepeatKey).where(RepeatKey.petition_id == petition.id))
     if keys:

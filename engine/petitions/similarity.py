@@ -1,6 +1,7 @@
 """Repeat-petition ranking: how likely a new petition is the same matter as an indexed one."""
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -154,9 +155,18 @@ _PLACE_SUFFIXES = sorted(["村民委员会", "村委会", "村委", "居民委�
                          key=len, reverse=True)
 
 
-def _place(raw: str | None) -> str:
-    """The distinctive part of a village or unit name."""
+# A village's group ("鹁鸪岭村三组", "红旗村第二村民小组") and the township written before it
+# ("丙镇鹁鸪岭村"): the same village to a reporter, so the same place key.
+_PLACE_GROUP = re.compile(r"(?:第?[一二三四五六七八九十0-9]+(?:村民|居民)?小?组|(?:村民|居民)小组)$")
+_PLACE_TOWN = re.compile(r"^.{1,4}?(?:镇|乡|街道|街办)(?=.{2,})")
+
+
+def _place(raw: str | None, village: bool = False) -> str:
+    """The distinctive part of a village or unit name (of a village: without its group and
+    the township before it)."""
     text = normalize(raw)
+    if village and len(grouped := _PLACE_GROUP.sub("", text)) >= 2:
+        text = grouped
     stripped = True
     while stripped:
         stripped = False
@@ -164,7 +174,14 @@ def _place(raw: str | None) -> str:
             if text.endswith(suffix) and len(text) > len(suffix):
                 text, stripped = text[: -len(suffix)], True
                 break
+    if village and len(text) >= 4 and (town := _PLACE_TOWN.match(text)):
+        text = text[town.end():]
     return text
+
+
+def _village(raw: str | None) -> str:
+    """A village as its place key and comparison see it ("丙镇鹁鸪岭村三组": 鹁鸪岭)."""
+    return _place(raw, village=True)
 
 
 def _unit(raw: str | None) -> str:
@@ -288,6 +305,12 @@ class _Accused:
     office: str = ""
     unit_office: str = ""
 
+    @property
+    def offices(self) -> frozenset[str]:
+        """Every office the post or the unit speaks of ("农机站管补贴的": the 农机 station's
+        and the 财政 office's errand): one reporter names the errand, another the unit."""
+        return frozenset(o for o in (self.office, self.unit_office) if o)
+
 
 # Whether the accused is a woman or a man, where a petition says so: in a description or an
 # address ("民政上的女干部", "柏大姐", "老钱叔"), or, with one accused, through the spouse the text
@@ -388,7 +411,7 @@ def prepare(petition: PetitionFeatures | Mapping[str, Any] | _Prepared,
     category = normalize(petition.category)
     if category in _UNKNOWN_CATEGORIES:
         category = ""
-    village = _place(petition.village)
+    village = _village(petition.village)
     identity_words = [village, normalize(petition.village)]
     for raw, a in zip(petition.accused, accused, strict=True):
         identity_words += [normalize(_get(raw, "name")), normalize(_get(raw, "unit")), a.unit]
@@ -449,7 +472,7 @@ def _post_similarity(a: _Accused, b: _Accused) -> float | None:
     """How well the posts agree; the same township office counts as much as a near spelling
     ("管低保的女干部" and the 社会事务办副主任: both of the 民政 office)."""
     same = _text_similarity(a.post, b.post)
-    if a.office and a.office == b.office:
+    if a.offices & b.offices:
         return max(same or 0.0, OFFICE_MATCH)
     return same
 
@@ -523,6 +546,14 @@ def components(query: PetitionFeatures | Mapping | _Prepared,
         and (_name_only(qa, q) or _name_only(ca, c))
         for qa in q.accused for ca in c.accused)
     village = _village_similarity(q.village, c.village)
+    # The surname alone, with no post or title ("厍老二", "老厍", "厍某"), in the very village of
+    # a full name with that surname: a neighbour who knows the family retells the matter in
+    # their own words, as one who knows only the name does. ("马支书" has its post to agree.)
+    named = named or (village == 1.0 and township != 0.0 and any(
+        qa.name and ca.name and qa.name.surname_only != ca.name.surname_only
+        and qa.name.text[0] == ca.name.text[0]
+        and not (qa if qa.name.surname_only else ca).post
+        for qa in q.accused for ca in c.accused))
     if q.category and c.category:
         category = 1.0 if q.category == c.category else 0.5 if q.group == c.group else 0.0
     else:
@@ -585,9 +616,12 @@ def score(query: PetitionFeatures | Mapping[str, Any],
 # naming the same full name, or a name one character apart (a typo, a dropped given-name
 # character), anywhere; so are the newest petitions of the same place, whoever they name. The keys are stored per petition (the `repeat_keys` table, written at
 # registration and on every correction), so finding candidates is an index lookup, not a scan.
-# They do not depend on the alias table: a post is stored as written and the query asks for
-# every spelling the alias table gives its canonical post, so an administrator's edit takes
-# effect on the next check without rewriting any key.
+# Name, place and post keys do not depend on the alias table: a post is stored as written and
+# the query asks for every spelling the alias table gives its canonical post, so an
+# administrator's edit takes effect on the next check without rewriting any key. The office
+# keys ("o|<township>|<office>") do: the office a post or unit speaks of is read with the alias
+# table as it is when the keys are written (an edit reaches a petition's office key when it is
+# next corrected, or when a migration rewrites every key).
 
 # How many candidates each key contributes, closest wording first (a common surname in a large
 # village has many): the same person's key, the exact full name, a name one character apart.
@@ -606,6 +640,11 @@ PLACE_SHORTLIST = 50
 # (a 社保专干 has no village). Only what a surname or a post alone names is asked for this way
 # (a full name is found anywhere through its own key), the newest few of the township.
 TOWNSHIP_SHORTLIST = 100
+# The township office ("o|<township>|<office>"): a petition that names nobody, or only a surname,
+# by an office or an errand ("财政所管钱的", "农机站管补贴的", "管残疾证的女干部") finds every accused
+# of that office in the township, whatever post or unit they were written with — the closest
+# wordings of its newest, as many as a township key keeps.
+OFFICE_SHORTLIST = TOWNSHIP_SHORTLIST
 KEY_MAX = 200  # characters (the column's size): longer keys are cut
 
 
@@ -648,10 +687,31 @@ def _features(petition: PetitionFeatures | Mapping[str, Any]) -> PetitionFeature
         else PetitionFeatures.from_mapping(petition)
 
 
-def index_keys(petition: PetitionFeatures | Mapping[str, Any]) -> set[str]:
-    """The keys a petition is stored under (alias-independent, at most KEY_MAX long)."""
+def _offices(petition: PetitionFeatures, aliases: _words.Aliases,
+             query: bool = False) -> set[str]:
+    """The township offices the accused's posts and units speak of. Asked by a new petition
+    (`query`): only of an accused named by nobody or by the surname alone (a full name finds
+    its person through its own keys), and for a petition naming nobody, the office of the post
+    its text names (stored keys never read the text: a migration rewrites them without it)."""
+    out: set[str] = set()
+    for raw in petition.accused:
+        accused = _accused(raw, aliases)
+        if not query or not accused.name or accused.name.surname_only:
+            out |= accused.offices
+    if query and not any(_get(raw, "name") or _get(raw, "post") or _get(raw, "unit")
+                         for raw in petition.accused):
+        if post := _content_post(petition.content, aliases):
+            out.add(aliases.office(post))
+    return out - {""}
+
+
+def index_keys(petition: PetitionFeatures | Mapping[str, Any],
+               aliases: _words.Aliases | None = None) -> set[str]:
+    """The keys a petition is stored under (at most KEY_MAX long); the office keys read the
+    alias table (the code's default one when none is given)."""
     petition = _features(petition)
-    place = _place(petition.village) or normalize(petition.township)
+    aliases = aliases or _words.default_aliases()
+    place = _village(petition.village) or normalize(petition.township)
     town = normalize(petition.township)
     keys = {f"v|{place}"} if place else set()
     for name, post in _raw_accused(petition):
@@ -665,6 +725,8 @@ def index_keys(petition: PetitionFeatures | Mapping[str, Any]) -> set[str]:
             keys.add(f"p|{place}|{_post_key(post)}")
             if town:
                 keys.add(f"tp|{town}|{_post_key(post)}")
+    if town:
+        keys |= {f"o|{town}|{office}" for office in _offices(petition, aliases)}
     return {k[:KEY_MAX] for k in keys}
 
 
@@ -673,7 +735,7 @@ def query_keys(petition: PetitionFeatures | Mapping[str, Any],
     """The keys to look up for a new petition, each with how many of its petitions to keep."""
     petition = _features(petition)
     aliases = aliases or _words.default_aliases()
-    village = _place(petition.village)
+    village = _village(petition.village)
     town = normalize(petition.township)
     place = village or town
     keys: dict[str, int] = {}
@@ -702,6 +764,9 @@ def query_keys(petition: PetitionFeatures | Mapping[str, Any],
                     want(f"tp|{town}|{_post_key(spelling)}", TOWNSHIP_SHORTLIST)
                     if village:
                         want(f"p|{town}|{_post_key(spelling)}", TOWNSHIP_SHORTLIST)
+    if town:
+        for office in _offices(petition, aliases, query=True):
+            want(f"o|{town}|{office}", OFFICE_SHORTLIST)
     return keys
 
 
@@ -763,7 +828,7 @@ class RepeatIndex:
 
     def add_many(self, petitions: Iterable[PetitionFeatures | Mapping[str, Any]]) -> None:
         """Index many petitions."""
-        prepared = [(prepare(f, self.aliases), index_keys(f))
+        prepared = [(prepare(f, self.aliases), index_keys(f, self.aliases))
                     for f in map(_features, petitions)]  # outside the lock: the slow part
         with self._lock:
             for p, keys in prepared:

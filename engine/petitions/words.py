@@ -193,6 +193,34 @@ _SEED_0035: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
+# Added by migration 0037 (issue 19 point 4, after the fifth blind set's misses): more township
+# offices and the errands reporters name their staff by — 残联 and 残疾证 are the 民政 office's,
+# 农机 the agricultural station's, 医保 windows the 社保 office's, 工资 and 一卡通 the 财政所's,
+# 宅基地, 城建 and 村镇建设 the land office's — and two offices the seeds lacked (林业站, 水利站);
+# with the paraphrases of a village banquet (办酒, 坝坝宴: 酒席) and its cook (厨子: 厨师).
+_SEED_0037: dict[str, dict[str, tuple[str, ...]]] = {
+    "post": {
+        "林业员": ("林业站干部", "林业干部", "林业站工作人员"),
+        "水利员": ("水利站干部", "水利干部", "水利站工作人员", "水管站干部"),
+    },
+    "everyday": {
+        "民政专干": ("残联", "残疾人联合会", "残疾证", "残疾人证", "管残疾人", "管社会救助", "管救济"),
+        "农技员": ("农机", "农机站", "农机中心", "管农机补贴", "管农业补贴", "管良种"),
+        "社保专干": ("医保站", "医保所", "医保办", "医保窗口", "社保窗口", "管医疗保险",
+                     "管养老保险", "管合作医疗"),
+        "财政专干": ("财政", "财政分局", "管工资", "发工资", "管一卡通", "一卡通", "管拨款"),
+        "国土专干": ("土地所", "宅基地", "城建", "城建办", "村镇建设", "建设办", "管宅基"),
+        "林业员": ("林业站", "林业", "林权", "管林权", "管林业", "砍伐证", "管砍伐", "管砍树",
+                   "管树"),
+        "水利员": ("水利站", "水利", "水务站", "水管站", "管渠", "管水利", "管水库", "管堰塘"),
+    },
+    "phrase": {
+        "酒席": ("办酒", "办酒席", "坝坝宴", "宴席", "流水席", "摆酒", "酒宴", "席面"),
+        "厨师": ("厨子", "大厨", "掌勺"),
+        "住院": ("医院", "进医院", "送医院"),
+    },
+}
+
 # The everyday words' kind: a description of a post, read wherever it appears in the field.
 EVERYDAY = "everyday"
 
@@ -214,9 +242,11 @@ def seed_rows(seed: dict[str, dict[str, tuple[str, ...]]],
 _ROWS_0020 = seed_rows(_SEED_0020)
 _ROWS_0030 = seed_rows(_SEED_0030, skip=[a for _, a, _ in _ROWS_0020])
 _ROWS_0034 = seed_rows(_SEED_0034, skip=[a for _, a, _ in (*_ROWS_0020, *_ROWS_0030)])
+_ROWS_0035 = seed_rows(_SEED_0035, skip=[a for _, a, _ in (*_ROWS_0020, *_ROWS_0030, *_ROWS_0034)])
 DEFAULT_ALIASES: tuple[tuple[str, str, str], ...] = (
-    *_ROWS_0020, *_ROWS_0030, *_ROWS_0034,
-    *seed_rows(_SEED_0035, skip=[a for _, a, _ in (*_ROWS_0020, *_ROWS_0030, *_ROWS_0034)]))
+    *_ROWS_0020, *_ROWS_0030, *_ROWS_0034, *_ROWS_0035,
+    *seed_rows(_SEED_0037, skip=[a for _, a, _ in (*_ROWS_0020, *_ROWS_0030, *_ROWS_0034,
+                                                   *_ROWS_0035)]))
 
 # Words every petition uses, whatever it is about.
 _STOP = frozenset("""反映 举报 检举 控告 问题 情况 村民 群众 老百姓 我们 他们 她们 本人 要求 请求

@@ -22,6 +22,7 @@ BLIND3 = FIXTURE.with_name("repeat_pairs_blind3.yaml")
 DEV3 = FIXTURE.with_name("repeat_pairs_dev3.yaml")
 BLIND4 = FIXTURE.with_name("repeat_pairs_blind4.yaml")
 BLIND5 = FIXTURE.with_name("repeat_pairs_blind5.yaml")
+BLIND6 = FIXTURE.with_name("repeat_pairs_blind6.yaml")
 PAIRS = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))["pairs"]
 ORIGINAL_ID, NEW_ID = 1, 5_000
 
@@ -108,7 +109,8 @@ def test_fresh_set_figures():
     After migration 0035's scorer change (2026-12-06, tuned on blind4, dev3 and this set: office
     of a post or unit, errands, office heads, sibling addresses, ties broken by shared wording):
     recall@3 48/48 = 1.000 (m12-3 found: 农技中心 and 农业服务中心 are both the 农技 office now),
-    outranking 142/144 = 0.986 (still lost: m11-3 ranks m11-5 first, m12-4 ranks m12-6 first)."""
+    outranking 142/144 = 0.986 (still lost: m11-3 ranks m11-5 first, m12-4 ranks m12-6 first).
+    Unchanged by migration 0037's change."""
     result = evaluate("fresh", FRESH)
     print("fresh", result)
     assert result["repeats"] == 48 and result["comparisons"] == 144
@@ -133,12 +135,17 @@ def test_second_blind_set_figures():
     tuned on). Measured once; the assertions are these figures rounded down.
 
     Re-run after migration 0035's scorer change (tuned on blind4, dev3 and fresh; this set's
-    misses not looked into): unchanged, recall@3 45/48 = 0.938, outranking 134/144 = 0.931."""
+    misses not looked into): unchanged, recall@3 45/48 = 0.938, outranking 134/144 = 0.931.
+
+    Re-run after migration 0037's change (tuned on blind5, blind4, dev3 and fresh; this set's
+    pairs not read): recall@3 45/48 -> 46/48 = 0.958, outranking 134/144 -> 137/144 = 0.951
+    (m11-3, "老鄢", found: the surname alone in the same village now reads as naming the
+    person). Still missed: m09-3, m10-3. The assertions are the new figures rounded down."""
     result = evaluate("blind2", BLIND2)
     print("blind2", result)
     assert result["repeats"] == 48 and result["comparisons"] == 144
-    assert result["recall_at_3"] >= 0.93, result
-    assert result["outranks"] >= 0.93, result
+    assert result["recall_at_3"] >= 0.95, result
+    assert result["outranks"] >= 0.95, result
 
 
 def test_third_blind_set_figures():
@@ -155,7 +162,8 @@ def test_third_blind_set_figures():
 
     Re-run after migration 0035's scorer change (tuned on blind4, dev3 and fresh; this set's
     misses not looked into): recall@3 46/48 = 0.958 -> 47/48 = 0.979, outranking 134/144 = 0.931
-    -> 139/144 = 0.965 (still missed: b3m08-1). The assertions are the new figures rounded down."""
+    -> 139/144 = 0.965 (still missed: b3m08-1). The assertions are the new figures rounded down.
+    Unchanged by migration 0037's change (47/48, 139/144)."""
     result = evaluate("blind3", BLIND3)
     print("blind3", result)
     assert result["repeats"] == 48 and result["comparisons"] == 144
@@ -173,7 +181,7 @@ def test_dev3_set_figures():
     Before the change: recall@3 15/36 = 0.417, outranking 30/72 = 0.417. After: recall@3 36/36
     = 1.000, outranking 70/72 = 0.972 (lost: d03-1 ranks d03-5 first, d05-1 ranks d05-4 first —
     the same named person's other matter against an unnamed or name-only repeat). Unchanged by
-    migration 0035's scorer change."""
+    migration 0035's and 0037's scorer changes."""
     result = evaluate("dev3", DEV3)
     print("dev3", result)
     assert result["repeats"] == 36 and result["comparisons"] == 72
@@ -194,7 +202,8 @@ def test_fourth_blind_set_figures():
     and breaks ties by shared wording. After the change: recall@3 48/48 = 1.000, outranking
     143/144 = 0.993 (lost: b4m07-4, 粟丽萍 by the name alone, ranks her 宅基地 matter b4m07-5
     first). A TUNED figure, not a measurement: a fifth blind set gives the true one. The
-    assertions are these figures rounded down."""
+    assertions are these figures rounded down. Unchanged by migration 0037's change (48/48,
+    143/144)."""
     result = evaluate("blind4", BLIND4)
     print("blind4", result)
     assert result["repeats"] == 48 and result["comparisons"] == 144
@@ -210,13 +219,37 @@ def test_fifth_blind_set_figures():
     measured once after it: the same, 44/48 and 132/144 — the change did not generalise to these
     four: b5m06-1 (厍老二 for 厍大勇, the village written without 村), b5m07-3 (丁镇管残疾证的那个女
     干部 for the 残联 window clerk), b5m09-4 (农机站管补贴的那个干部, no place, another category),
-    b5m12-3 (财政所管钱的那个女的 for the 出纳): none was a candidate at all. The true figure of
-    that change, below the 0.95 target. The assertions are these figures rounded down."""
+    b5m12-3 (财政所管钱的那个女的 for the 出纳): none ranked (three candidates scored under the
+    threshold, b5m12-3 shared no key). The true figure of
+    that change, below the 0.95 target.
+
+    Tuned on from now on (development data, with blind4, dev3 and fresh); after the 0037 change
+    (the township office as a candidate key, from post, unit or errand, and both offices of an
+    accused compared; errands of township offices as alias rows: 残联/残疾证, 农机, 工资, 医保
+    windows, 林业站, 水利站; villages keyed without group or township; a surname alone with no
+    post in the same village read as naming the person; banquet paraphrases): recall@3 48/48 =
+    1.000, outranking 144/144 = 1.000. A TUNED figure, not a measurement: the sixth blind set
+    gives the true one. The assertions are these figures rounded down."""
     result = evaluate("blind5", BLIND5)
     print("blind5", result)
     assert result["repeats"] == 48 and result["comparisons"] == 144
-    assert result["recall_at_3"] >= 0.91, result
-    assert result["outranks"] >= 0.91, result
+    assert result["recall_at_3"] >= 1.0, result
+    assert result["outranks"] >= 1.0, result
+
+
+def test_sixth_blind_set_figures():
+    """The held-out figure of issue 19 point 4. A sixth blind set (tests/fixtures/
+    repeat_pairs_blind6.yaml, commit a896565), written on 2026-12-06 by someone who had seen
+    neither the scorer nor any earlier set's pairs, misses or results, committed before the 0037
+    change was merged and never tuned on. Run once with the 0035 scorer before that merge:
+    recall@3 46/48 = 0.958, outranking 135/144 = 0.938; measured once after the 0037 change:
+    recall@3 46/48 = 0.958 (target 0.95), outranking 136/144 = 0.944 (target 0.90). Missed:
+    b6m04-4, b6m12-3. Never to be tuned on; the assertions are these figures rounded down."""
+    result = evaluate("blind6", BLIND6)
+    print("blind6", result)
+    assert result["repeats"] == 48 and result["comparisons"] == 144
+    assert result["recall_at_3"] >= 0.95, result
+    assert result["outranks"] >= 0.94, result
 
 
 if __name__ == "__main__":  # tuning aid: python -m tests.unit.test_repeat_independent tune

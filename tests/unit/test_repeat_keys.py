@@ -1,9 +1,11 @@
-"""The repeat check's candidate keys (engine/petitions/similarity.py): what a petition is stored
-under does not depend on the alias table; the query asks for every spelling the table gives."""
+"""The repeat check's candidate keys (engine/petitions/similarity.py): a petition's name, place
+and post keys do not depend on the alias table (the query asks for every spelling the table
+gives); its office keys are read with the table as it is when they are written."""
 from __future__ import annotations
 
-from engine.petitions.similarity import (PLACE_SHORTLIST, TOWNSHIP_SHORTLIST, PetitionFeatures,
-                                         components, index_keys, prepare, query_keys)
+from engine.petitions.similarity import (OFFICE_SHORTLIST, PLACE_SHORTLIST, TOWNSHIP_SHORTLIST,
+                                         PetitionFeatures, components, index_keys, prepare,
+                                         query_keys)
 from engine.petitions.words import DEFAULT_ALIASES, Aliases
 
 
@@ -266,3 +268,80 @@ def test_equal_scores_rank_the_petition_sharing_the_wording_first():
     index = RepeatIndex()
     index.add_many([same, other])
     assert index.search(query) == [(1, 1.0), (2, 1.0)]
+
+
+def _staff(name: str, post: str, unit: str, township: str = "town-f",
+           village: str = "") -> PetitionFeatures:
+    return PetitionFeatures(petition_id=1, accused=[{"name": name, "post": post, "unit": unit}],
+                            township=township, village=village, content="挪用补贴资金。")
+
+
+def test_a_petition_is_stored_under_the_township_office_its_post_or_unit_speaks_of():
+    """"镇上X所/站/办管Y的" finds every accused of that office in the township, whatever post or
+    unit they were written with: the office is a candidate key (o|<township>|<office>)."""
+    cashier = _staff("亓秀梅", "出纳", "己镇财政所", village="冬青湾村")
+    assert "o|townf|财政专干" in index_keys(cashier)
+    # Named by an errand at an office, no village: asks for the office's key in the township.
+    asked = query_keys(_staff("", "财政所管钱的", ""))
+    assert asked["o|townf|财政专干"] == OFFICE_SHORTLIST
+    assert set(asked) & index_keys(cashier) == {"o|townf|财政专干"}
+    # The unit and the errand may name two offices: both are asked for.
+    asked = query_keys(_staff("", "管补贴的干部", "农机站", township="town-e"))
+    assert {"o|towne|农技员", "o|towne|财政专干"} <= set(asked)
+    assert "o|towne|农技员" in index_keys(_staff("禤国栋", "农机管理员", "戊镇农业综合服务中心",
+                                                township="town-e"))
+    # A full name finds its person through its own keys; the surname alone asks for the office.
+    assert not any(k.startswith("o|") for k in query_keys(_staff("亓秀梅", "出纳", "己镇财政所")))
+    assert "o|townf|财政专干" in query_keys(_staff("亓某", "", "财政所"))
+    # No township: no office key (an office is a township's).
+    assert not any(k.startswith("o|") for k in index_keys(_staff("亓秀梅", "出纳", "己镇财政所",
+                                                                  township="")))
+    # Read with the alias table given: an administrator's reading of 残联 decides the key.
+    window = _staff("訾春燕", "残联窗口工作人员", "丁镇便民服务中心", township="town-d")
+    assert "o|townd|民政专干" in index_keys(window)
+    own = Aliases([*DEFAULT_ALIASES, ("everyday", "残联窗口", "社保专干")])
+    assert "o|townd|社保专干" in index_keys(window, own)
+
+
+def test_the_errands_reporters_name_township_staff_by_are_offices():
+    aliases = Aliases()
+    for text, office in (("管残疾证的", "民政专干"), ("残联窗口工作人员", "民政专干"),
+                         ("农机站", "农技员"), ("农机管理员", "农技员"),
+                         ("管工资的", "财政专干"), ("一卡通", "财政专干"),
+                         ("管宅基地的", "国土专干"), ("城建办", "国土专干"),
+                         ("医保窗口", "社保专干"), ("管养老保险的", "社保专干"),
+                         ("林业站", "林业员"), ("管林权的", "林业员"),
+                         ("水利站", "水利员"), ("管渠的", "水利员")):
+        assert aliases.office(text) == office, text
+
+
+def test_both_offices_of_an_accused_are_compared():
+    """"农机站管补贴的那个干部": the errand reads as the 财政 office, the unit is the 农机 station;
+    the 农机管理员 of the agricultural service centre agrees with the unit's office."""
+    query = _staff("", "管补贴的干部", "农机站", township="town-e")
+    original = _staff("禤国栋", "农机管理员", "戊镇农业综合服务中心", township="town-e")
+    assert components(query, original)["person"] >= 0.6
+
+
+def test_a_village_is_keyed_without_its_suffix_group_or_township():
+    """"鹁鸪岭", "鹁鸪岭村", "鹁鸪岭社区", "鹁鸪岭村三组", "丙镇鹁鸪岭村": one place to a reporter."""
+    keys = index_keys(_p("厍大勇", "村民小组长", "鹁鸪岭村", township="town-c"))
+    for written in ("鹁鸪岭", "鹁鸪岭社区", "鹁鸪岭居委会", "鹁鸪岭村三组", "鹁鸪岭村第二村民小组",
+                    "丙镇鹁鸪岭村", "丙镇鹁鸪岭村3组"):
+        asked = query_keys(_p("厍老二", "", written, township="town-c"))
+        assert {"v|鹁鸪岭", "s|鹁鸪岭|厍"} <= set(asked) & keys, written
+    # A village whose name holds 镇 or 组 keeps it when too little would be left.
+    assert "v|镇江" in index_keys(_p("", "", "镇江村"))
+    assert "v|三组" in index_keys(_p("", "", "三组村"))
+
+
+def test_a_surname_alone_in_the_same_village_names_the_person():
+    """"厍老二" (no post) in 厍大勇's own village is read as naming him: the matter retold in other
+    words needs to agree as little as for a name given alone. A title ("马委员") has its post to
+    agree instead; another village or surname is not this rule's."""
+    original = _p("厍大勇", "村民小组长", "鹁鸪岭村", township="town-c")
+    assert components(_p("厍老二", "", "鹁鸪岭", township="town-c"), original)["named"] == 1.0
+    assert components(_p("老厍", "", "鹁鸪岭村", township="town-c"), original)["named"] == 1.0
+    assert components(_p("厍委员", "", "鹁鸪岭村", township="town-c"), original)["named"] == 0.0
+    assert components(_p("厍老二", "", "石桥村", township="town-c"), original)["named"] == 0.0
+    assert components(_p("鞠老二", "", "鹁鸪岭村", township="town-c"), original)["named"] == 0.0
