@@ -216,6 +216,10 @@ def login(page, username: str, password: str = "demo") -> None:
     with page.expect_navigation():
         page.click("button[type=submit].primary")
     assert "/login" not in page.url, f"login as {username} failed"
+    # The start page has settled (its first poll answered) before the test clicks anything on
+    # it: on a loaded machine a click could otherwise land on an element being swapped, and be
+    # lost (test_full_day's inbox tab).
+    page.wait_for_load_state("networkidle")
 
 
 @contextlib.contextmanager
