@@ -129,7 +129,7 @@ def _seen(session: Session, user: User):
 # first and the rule is checked on batches of them, so a user who sees the county usually stops
 # after the first batch. When the first window holds few matches the word is rare: the rest of
 # the table is one more window; otherwise the windows grow.
-WINDOWS = (100_000, 200_000, 400_000, None)  # entries per window (None: the rest)
+WINDOWS = (50_000, 100_000, 200_000, 400_000, None)  # entries per window (None: the rest)
 RARE = 300  # matches in the first window below which the rest is read at once
 BATCH = 100  # matches checked against the rule at once, four times as many each next time
 
