@@ -2,9 +2,10 @@
 content (any part of a Chinese word of two characters or more), only among what the user may
 see. The reporter is never searchable: reporter fields are not in the index at all.
 
-The database narrows (full-text match, then the visibility rule as one correlated condition; on
-PostgreSQL in windows of the newest entries, see `_newest_seen_postgresql`); each hit is checked
-again with the rule for one record (`may_see`) before it is shown."""
+The database narrows: the full-text matches first, newest first (on PostgreSQL in windows of
+the newest entries, see `_newest_seen_postgresql`), then the visibility rule as one correlated
+condition on batches of them; each hit is checked again with the rule for one record
+(`may_see`) before it is shown."""
 from __future__ import annotations
 
 from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, exists, or_, select, text
@@ -98,11 +99,8 @@ def search(session: Session, user: User, q: str, *, kind: str | None = None,
         match = and_(match, SearchEntry.kind == kind)
     if session.get_bind().dialect.name == "postgresql":
         rows = _newest_seen_postgresql(session, user, match, limit + 1)
-    else:
-        stmt = select(SearchEntry.kind, SearchEntry.ref_id).where(
-            match, _seen(session, user))
-        rows = session.execute(stmt.order_by(SearchEntry.updated_at.desc(),
-                                             SearchEntry.id.desc()).limit(limit + 1)).all()
+    else:  # SQLite: every FTS5 match at once (no index orders them by time), then the rule
+        rows = _newest_seen_among(session, _seen(session, user), match, limit + 1)[1]
     items = []
     for row_kind, ref_id in rows[:limit]:
         record = session.get(MODELS[row_kind], ref_id)
@@ -132,6 +130,7 @@ def _seen(session: Session, user: User):
 WINDOWS = (50_000, 100_000, 200_000, 400_000, None)  # entries per window (None: the rest)
 RARE = 300  # matches in the first window below which the rest is read at once
 BATCH = 100  # matches checked against the rule at once, four times as many each next time
+MAX_BATCH = 10_000  # (SQLite binds each id of a batch as one parameter)
 
 
 def _newest_seen_postgresql(session: Session, user: User, match, wanted: int) -> list:
@@ -173,6 +172,7 @@ def _newest_seen_among(session: Session, seen, match, wanted: int, *, since=None
     walk the newest entries instead), newest first, then `seen` on batches of them. `since` is a
     condition of the index scan; `before` only filters what it found (as a second range on the
     same GIN column it would make the index collect every older entry's position)."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
     where = [match]
     if since is not None:
         where.append(SearchEntry.updated_at >= since)
@@ -187,9 +187,10 @@ def _newest_seen_among(session: Session, seen, match, wanted: int, *, since=None
     start, size = 0, BATCH
     while start < len(ids) and len(rows) < wanted:
         batch = ids[start:start + size]
+        among = SearchEntry.id.in_(batch) if sqlite else \
+            SearchEntry.id == any_(bindparam("batch", batch, type_=ARRAY(Integer)))
         visible = dict(((e, (k, r)) for e, k, r in session.execute(
-            select(SearchEntry.id, SearchEntry.kind, SearchEntry.ref_id).where(
-                SearchEntry.id == any_(bindparam("batch", batch, type_=ARRAY(Integer))), seen))))
+            select(SearchEntry.id, SearchEntry.kind, SearchEntry.ref_id).where(among, seen))))
         rows += [visible[e] for e in batch if e in visible]
-        start, size = start + size, size * 4
+        start, size = start + size, min(size * 4, MAX_BATCH)
     return len(ids), rows[:wanted]
