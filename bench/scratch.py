@@ -49,6 +49,21 @@ def sqlite_database(tmp: Path) -> Iterator[str]:
 
 
 @contextmanager
+def kept_postgres_database(name: str) -> Iterator[str]:
+    """The URL of database `name`, made if missing and kept on exit (for reruns)."""
+    engine = create_engine(POSTGRES_SERVER_URL)
+    try:
+        with engine.connect() as conn:
+            present = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                  {"name": name})
+    finally:
+        engine.dispose()
+    if not present:
+        _admin(f'CREATE DATABASE "{name}"')
+    yield make_url(POSTGRES_SERVER_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@contextmanager
 def postgres_database() -> Iterator[str]:
     """The URL of a new database `cluedesk_bench_<random>`, dropped on exit."""
     name = f"cluedesk_bench_{uuid.uuid4().hex[:10]}"

@@ -1,7 +1,10 @@
 """Search row (issue 21): `engine.views.search.search` p50/p95/max over ~50 typed queries with
 N petitions (1,000,000; --quick 100,000) and their cases, accused and search-index rows.
 
-`python -m bench.search [--petitions N] [--no-postgres]`, also a row of `python -m bench`.
+`python -m bench.search [--petitions N] [--no-postgres] [--keep NAME]`, also a row of
+`python -m bench`. `--keep NAME` uses (or makes) the PostgreSQL database NAME and keeps it: a
+database already seeded is only migrated to the head, so reruns skip the minutes of seeding
+(drop it yourself when done).
 A scratch database (migrated, the demo organisation) gets N open petitions with cases and
 accused village cadres from `cluedesk bench-seed --with-accused` (`engine.bench_seed`), then one
 search entry per petition whose terms are `engine.search.terms.document` of the same fields
@@ -103,17 +106,29 @@ def _time(runtime, username: str, queries: list[str]) -> tuple[list[float], int]
     return sorted(times), hits
 
 
+def _seeded(runtime) -> int:
+    with runtime.engine.connect() as conn:
+        return conn.scalar(text("SELECT count(*) FROM search_entries")) or 0
+
+
 def measure_one(database: str, url: str, n: int) -> list[Row]:
+    t0 = time.perf_counter()
     upgrade(url=url)
+    log(f"  {database}: migrated in {time.perf_counter() - t0:.0f} s")
     runtime = Runtime(load_settings({"database": {"url": url}}))
     try:
-        load_organisation(runtime)
-        t0 = time.perf_counter()
-        seed(runtime, n, people=True, progress=lambda d: log(f"  {database}: seeded {d:,}"))
-        _index(runtime)
+        present = _seeded(runtime)
+        if present:
+            log(f"  {database}: reusing {present:,} search entries (kept database)")
+        else:
+            load_organisation(runtime)
+            t0 = time.perf_counter()
+            seed(runtime, n, people=True, progress=lambda d: log(f"  {database}: seeded {d:,}"))
+            _index(runtime)
+            log(f"  {database}: {n:,} petitions seeded and indexed in "
+                f"{time.perf_counter() - t0:.0f} s")
         with runtime.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(text("ANALYZE" if runtime.sqlite else "VACUUM ANALYZE"))
-        log(f"  {database}: {n:,} petitions seeded and indexed in {time.perf_counter() - t0:.0f} s")
         queries = _queries(runtime, random.Random(21))
         rows = []
         for username, who in USERS:
@@ -131,12 +146,13 @@ def measure_one(database: str, url: str, n: int) -> list[Row]:
 
 
 def measure(quick: bool, *, try_postgres: bool = True, sqlite: bool = False,
-            n: int | None = None) -> list[Row]:
+            n: int | None = None, keep: str | None = None) -> list[Row]:
     """The rows on PostgreSQL (and SQLite when asked)."""
     n = n or (100_000 if quick else 1_000_000)
     rows: list[Row] = []
     if try_postgres and scratch.postgres_reachable():
-        with scratch.postgres_database() as url:
+        database = scratch.kept_postgres_database(keep) if keep else scratch.postgres_database()
+        with database as url:
             rows += measure_one("postgresql", url, n)
     else:
         rows += [skipped_row(NAME.format(n=f"{n:,}", who=who), "postgresql", "skipped", TARGET)
@@ -153,9 +169,12 @@ def main(argv=None) -> None:
     parser.add_argument("--petitions", type=int, default=1_000_000)
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--sqlite", action="store_true", help="also on SQLite")
+    parser.add_argument("--keep", metavar="NAME",
+                        help="PostgreSQL database to use and keep (seeded only if empty)")
     args = parser.parse_args(argv)
     print(render(measure(False, try_postgres=not args.no_postgres,
-                         sqlite=args.sqlite or args.no_postgres, n=args.petitions)))
+                         sqlite=args.sqlite or args.no_postgres, n=args.petitions,
+                         keep=args.keep)))
 
 
 if __name__ == "__main__":

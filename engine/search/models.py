@@ -1,7 +1,9 @@
 """The search index: one row per petition, clue and case, with its search terms (see
 `engine.search.terms`). The database matches the terms with its own full-text search: an FTS5
-table `search_fts` (rowid = the entry's id) on SQLite, a GIN index on
-`to_tsvector('simple', terms)` on PostgreSQL. Reporter fields are never indexed."""
+table `search_fts` (rowid = the entry's id) on SQLite; on PostgreSQL a stored generated column
+`terms_vector` = `to_tsvector('simple', terms)`, GIN-indexed together with `updated_at`
+(migration 0036; not mapped here, SQLite has no such column; see `engine.search.query` and
+`engine.views.search`). Reporter fields are never indexed."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,7 +1,7 @@
 """The database's full-text match of a search's terms (see `engine.search.terms.query`)."""
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy import ColumnElement, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from engine.search import terms
@@ -20,5 +20,6 @@ def matches(session: Session, q: str) -> ColumnElement[bool] | None:
             text("search_fts MATCH :expression").bindparams(expression=expression))
         return SearchEntry.id.in_(rowids)
     expression = " & ".join(term + (":*" if prefix else "") for term, prefix in wanted)
-    return func.to_tsvector("simple", SearchEntry.terms).op("@@")(
-        func.to_tsquery("simple", expression))
+    # The stored `to_tsvector('simple', terms)` (migration 0036), not mapped: SQLite has none.
+    vector = literal_column(f"{SearchEntry.__tablename__}.terms_vector")
+    return vector.op("@@")(func.to_tsquery("simple", expression))

@@ -2,11 +2,13 @@
 content (any part of a Chinese word of two characters or more), only among what the user may
 see. The reporter is never searchable: reporter fields are not in the index at all.
 
-The database narrows (full-text match, then the visibility rule as one correlated condition);
-each hit is checked again with the rule for one record (`may_see`) before it is shown."""
+The database narrows: the full-text matches first, newest first (on PostgreSQL in windows of
+the newest entries, see `_newest_seen_postgresql`), then the visibility rule as one correlated
+condition on batches of them; each hit is checked again with the rule for one record
+(`may_see`) before it is shown."""
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, or_, select, text
+from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, exists, or_, select, text
 from sqlalchemy.orm import Session
 
 from engine.access import cases as case_access
@@ -93,24 +95,102 @@ def search(session: Session, user: User, q: str, *, kind: str | None = None,
     match = query.matches(session, q)
     if match is None:
         return {"q": q, "items": [], "more": False}
-    visible = case_access.visible_cases(session, user).where(Case.id == SearchEntry.case_id)
-    seen = [exists(visible)]
-    without = _without_case(session, user)
-    if without is not None:
-        seen.append(without)
-    if session.get_bind().dialect.name == "postgresql":
-        # The visibility rule's correlated subplans inflate the planner's cost estimate past
-        # jit_above_cost, and PostgreSQL then spends ~2 s JIT-compiling a query that runs in
-        # ~0.3 s (EXPLAIN ANALYZE at 100,000 petitions, bench/RESULTS.md, issue 21).
-        session.execute(text("SET LOCAL jit = off"))
-    stmt = select(SearchEntry.kind, SearchEntry.ref_id).where(match, or_(*seen))
     if kind is not None:
-        stmt = stmt.where(SearchEntry.kind == kind)
-    rows = session.execute(stmt.order_by(SearchEntry.updated_at.desc(), SearchEntry.id.desc())
-                           .limit(limit + 1)).all()
+        match = and_(match, SearchEntry.kind == kind)
+    if session.get_bind().dialect.name == "postgresql":
+        rows = _newest_seen_postgresql(session, user, match, limit + 1)
+    else:  # SQLite: every FTS5 match at once (no index orders them by time), then the rule
+        rows = _newest_seen_among(session, _seen(session, user), match, limit + 1)[1]
     items = []
     for row_kind, ref_id in rows[:limit]:
         record = session.get(MODELS[row_kind], ref_id)
         if record is not None and _may_see(session, user, row_kind, record):
             items.append(_describe(session, row_kind, record, q))
     return {"q": q, "items": items, "more": len(rows) > limit}
+
+
+def _seen(session: Session, user: User):
+    """The visibility rule as a condition on a search entry."""
+    seen = [exists(case_access.visible_cases(session, user).where(Case.id == SearchEntry.case_id))]
+    without = _without_case(session, user)
+    if without is not None:
+        seen.append(without)
+    return or_(*seen)
+
+
+# PostgreSQL plans (issue 21, bench/RESULTS.md). Bigrams of one phrase occur together, so the
+# planner, multiplying their frequencies, expects a few hundred matches where there are 70,000,
+# then checks the visibility rule on every one; or it walks the newest entries, reading a row for
+# each entry it passes. Neither is fast at a million. So the matches are taken in windows of the
+# newest entries: within a window the GIN index on (terms_vector, updated_at) (migration 0036)
+# finds "these words since then" before any row is read. A window's matches are sorted newest
+# first and the rule is checked on batches of them, so a user who sees the county usually stops
+# after the first batch. When the first window holds few matches the word is rare: the rest of
+# the table is one more window; otherwise the windows grow.
+WINDOWS = (50_000, 100_000, 200_000, 400_000, None)  # entries per window (None: the rest)
+RARE = 300  # matches in the first window below which the rest is read at once
+BATCH = 100  # matches checked against the rule at once, four times as many each next time
+MAX_BATCH = 10_000  # (SQLite binds each id of a batch as one parameter)
+
+
+def _newest_seen_postgresql(session: Session, user: User, match, wanted: int) -> list:
+    """The `wanted` newest entries matching `match` that the user may see, as (kind, ref_id)."""
+    # The visibility rule's correlated subplans inflate the planner's cost estimate past
+    # jit_above_cost, and PostgreSQL then spends ~2 s JIT-compiling a query that runs in
+    # ~0.3 s (EXPLAIN ANALYZE at 100,000 petitions, bench/RESULTS.md, issue 21). The bitmaps
+    # of tens of thousands of matches turn lossy (every row of a page rechecked) in 4 MB.
+    session.execute(text("SET LOCAL jit = off"))
+    session.execute(text("SET LOCAL work_mem = '32MB'"))
+    seen = _seen(session, user)  # built once: it reads the user's units and teams
+    rows: list = []
+    newer_than = None
+    for n, size in enumerate(WINDOWS):
+        since = None
+        if size is not None:
+            older = select(SearchEntry.updated_at)
+            if newer_than is not None:
+                older = older.where(SearchEntry.updated_at < newer_than)
+            since = session.scalar(older.order_by(SearchEntry.updated_at.desc())
+                                   .offset(size - 1).limit(1))
+        matched, found = _newest_seen_among(session, seen, match, wanted - len(rows),
+                                            since=since, before=newer_than)
+        rows += found
+        if since is None or len(rows) >= wanted:
+            break
+        newer_than = since
+        if n == 0 and matched < RARE:  # a rare word: the rest of the table at once
+            rows += _newest_seen_among(session, seen, match, wanted - len(rows),
+                                       before=newer_than)[1]
+            break
+    return rows
+
+
+def _newest_seen_among(session: Session, seen, match, wanted: int, *, since=None,
+                       before=None) -> tuple[int, list]:
+    """How many entries match within [since, before), and the `wanted` newest of them that meet
+    `seen` (the visibility rule): every match's id first (materialized, so the planner cannot
+    walk the newest entries instead), newest first, then `seen` on batches of them. `since` is a
+    condition of the index scan; `before` only filters what it found (as a second range on the
+    same GIN column it would make the index collect every older entry's position)."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    where = [match]
+    if since is not None:
+        where.append(SearchEntry.updated_at >= since)
+    matched = select(SearchEntry.id, SearchEntry.updated_at).where(*where) \
+        .cte("matched").prefix_with("MATERIALIZED")
+    newest = select(matched.c.id)
+    if before is not None:
+        newest = newest.where(matched.c.updated_at < before)
+    ids = list(session.scalars(newest.order_by(matched.c.updated_at.desc(),
+                                               matched.c.id.desc())))
+    rows: list = []
+    start, size = 0, BATCH
+    while start < len(ids) and len(rows) < wanted:
+        batch = ids[start:start + size]
+        among = SearchEntry.id.in_(batch) if sqlite else \
+            SearchEntry.id == any_(bindparam("batch", batch, type_=ARRAY(Integer)))
+        visible = dict(((e, (k, r)) for e, k, r in session.execute(
+            select(SearchEntry.id, SearchEntry.kind, SearchEntry.ref_id).where(among, seen))))
+        rows += [visible[e] for e in batch if e in visible]
+        start, size = start + size, min(size * 4, MAX_BATCH)
+    return len(ids), rows[:wanted]
