@@ -15,13 +15,13 @@ the development machine, the index included). Downgrading leaves the extension i
 have been there before). SQLite keeps its FTS5 table `search_fts`.
 
 Revision ID: 0036
-Revises: 0034
+Revises: 0035
 Create Date: 2026-12-06 20:00:00
 """
 from alembic import op
 
 revision = '0036'
-down_revision = '0034'
+down_revision = '0035'
 branch_labels = None
 depends_on = None
 

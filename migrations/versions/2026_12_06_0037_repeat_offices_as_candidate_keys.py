@@ -20,7 +20,7 @@ keys; the other keys stay as they are (the older code asks for none of the offic
 petition's keys are rewritten on its next correction).
 
 Revision ID: 0037
-Revises: 0035
+Revises: 0036
 Create Date: 2026-12-06 21:00:00
 """
 import sqlalchemy as sa
@@ -30,7 +30,7 @@ from engine.petitions.similarity import PetitionFeatures, index_keys
 from engine.petitions.words import Aliases
 
 revision = '0037'
-down_revision = '0035'
+down_revision = '0036'
 branch_labels = None
 depends_on = None
 

@@ -35,7 +35,7 @@ def test_offices_become_candidate_keys_and_keys_are_rewritten(scratch, backend):
     cfg = alembic_config()
     cfg.attributes["url"] = url
     engine = create_engine(url)
-    command.downgrade(cfg, "0035")
+    command.downgrade(cfg, "0036")
     cashier = {"name": "亓秀梅", "post": "出纳", "unit": "己镇财政所"}
     leader = {"name": "厍大勇", "post": "村民小组长", "unit": "鹁鸪岭村"}
     window = {"name": "訾春燕", "post": "残联窗口工作人员", "unit": "丁镇便民服务中心"}
@@ -83,7 +83,7 @@ def test_offices_become_candidate_keys_and_keys_are_rewritten(scratch, backend):
             "SELECT kind, alias, canonical FROM repeat_aliases ORDER BY alias"))))
     assert stored[9203] == index_keys(PetitionFeatures(
         petition_id=9203, accused=[window], township="town-d"), table)
-    command.downgrade(cfg, "0035")
+    command.downgrade(cfg, "0036")
     with engine.connect() as conn:
         rows = set(conn.execute(text("SELECT kind, alias, canonical FROM repeat_aliases")))
         offices = conn.execute(text(
