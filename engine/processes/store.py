@@ -94,10 +94,16 @@ def lane_rules(sources: list[tuple[str, bytes]]) -> dict[str, dict[str, dict]]:
     return found
 
 
-def version_lanes(session: Session, definition_id: int) -> dict | None:
-    """The lane mapping stored with a deployed version (None: config.yaml's alone)."""
-    return session.scalar(select(ProcessDefinition.lanes)
-                          .where(ProcessDefinition.id == definition_id))
+def version_lanes(session: Session, runtime: Runtime, definition_id: int) -> dict | None:
+    """The lane mapping stored with a deployed version (None: config.yaml's alone): from the
+    definition cache (a deployed version never changes), else read without flushing what the
+    step has changed so far (a flush here cost a step more than the rest of its reads)."""
+    cached = runtime.definition_cache.get(definition_id)
+    if cached is not None:
+        return cached.lanes
+    with session.no_autoflush:
+        return session.scalar(select(ProcessDefinition.lanes)
+                              .where(ProcessDefinition.id == definition_id))
 
 
 def compiled_for(session: Session, runtime: Runtime, definition_id: int) -> CompiledSpec:
@@ -236,7 +242,7 @@ def _sync_tasks(session: Session, runtime: Runtime, instance: ProcessInstance, r
                 deadlines.task_finished(session, runtime, row, completed=row.status == "completed")
     new_ids = [task_id for task_id in ready if task_id not in open_rows and task_id not in done]
     created = []
-    stored_lanes = version_lanes(session, instance.definition_id) if new_ids else None
+    stored_lanes = version_lanes(session, runtime, instance.definition_id) if new_ids else None
     for task_id in new_ids:
         view = ready[task_id]
         cand = authority.candidates_for(session, runtime, process_key=view.process_id,

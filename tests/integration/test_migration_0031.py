@@ -65,7 +65,7 @@ def test_deployed_versions_keep_the_config_mapping_of_their_processes(scratch, b
         return authority.candidates_for(
             uow.session, edited, process_key="petition_intake", lane="登记人员",
             task_data={"registering_unit": "town-a", "approver_unit": "city"}, starter_id=None,
-            stored_lanes=store.version_lanes(uow.session, definition_id))
+            stored_lanes=store.version_lanes(uow.session, edited, definition_id))
 
     found = edited.read(offered)
     town_a = edited.read(lambda uow: edited.names.unit_id(uow.session, "town-a"))
