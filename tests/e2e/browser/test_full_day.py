@@ -98,8 +98,9 @@ def _a_full_day(live, new_page, rt):
     # 3. It arrives in town-a's queue; the caseworker claims it and submits an incomplete form.
     worker = new_page(live.url)
     login(worker, "a-worker")
-    with one_request(worker):
-        worker.click("[data-tab=unit]")
+    # (The unit tab is opened by its address: a click on it here, its result replaced by the
+    # next page at once, was lost now and then on a loaded machine; one request per tab click
+    # is test_inbox's.)
     task_id = open_from_inbox(worker, "tab=unit")
     assert worker.get_by_test_id("badge").get_attribute("data-warning") == "green"
     with one_request(worker):
