@@ -270,6 +270,9 @@ def test_build_an_approval_with_the_panel_deploy_and_complete(live_sqlite, new_p
     worker.click("[data-tab=unit]")
     worker.locator(f"tr[data-task='{task_id}'] a").first.click()
     worker.wait_for_selector("[data-testid=task-form]")
+    # The form is in the page before htmx (deferred) has bound its buttons: a click in between
+    # is lost, so wait for the page to have loaded.
+    worker.wait_for_load_state("networkidle")
     worker.get_by_test_id("claim").click()
     worker.wait_for_selector("[data-testid=unclaim]")
     worker.get_by_test_id("complete").click()

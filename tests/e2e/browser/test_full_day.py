@@ -29,6 +29,7 @@ def open_from_inbox(page, query: str):
     task_id = rows.first.get_attribute("data-task")
     rows.first.locator("td:nth-child(2) a").click()
     page.wait_for_selector("[data-testid=work]")
+    page.wait_for_load_state("networkidle")  # htmx (deferred) has bound the page's buttons
     return task_id
 
 
