@@ -30,6 +30,9 @@ ALLOWED = {
     "docx", "pdf", "xlsx", "zip",  # the extension of a file name shown for download
     "Ctrl", "Cmd",  # keys as printed on the keyboard ("按住 Ctrl 可多选")
 }
+# Names of real things written with Latin letters inside them (a field label of the village
+# disclosure steps names the province's platform 村务e阳光).
+PROPER_NAMES = ("村务e阳光",)
 # Where administrators manage login names and unit codes, those are what they read and type (the
 # units page names units by name; a unit's code shows in its change panel).
 IDENTIFIER_PAGES = ("/admin/users", "/admin/units", "/admin/relations")
@@ -137,8 +140,11 @@ def _walk(page, username: str) -> dict[str, list[str]]:
 
 
 def _codes(texts: list[str], allowed: set[str]) -> set[str]:
-    return {w for text in texts for w in WORD.findall(PLACEHOLDER.sub("", text))
-            if w not in allowed}
+    def plain(text: str) -> str:
+        for name in PROPER_NAMES:
+            text = text.replace(name, "")
+        return PLACEHOLDER.sub("", text)
+    return {w for text in texts for w in WORD.findall(plain(text)) if w not in allowed}
 
 
 def _identifiers(runtime) -> set[str]:
