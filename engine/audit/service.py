@@ -38,16 +38,19 @@ def history(session: Session, *, case_id: int | None = None,
     return list(session.scalars(stmt.order_by(AuditEvent.at, AuditEvent.id)))
 
 
+def history_count(session: Session, *, case_id: int) -> int:
+    """How many events a case's history holds (reads of the case left out, as in `history`)."""
+    return session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.case_id == case_id, AuditEvent.action != VIEWED))
+
+
 def history_part(session: Session, *, case_id: int, offset: int,
-                 limit: int) -> tuple[list[AuditEvent], int]:
-    """`limit` events of a case's history from the `offset`-th (oldest first), and how many
-    events the history holds: a page of a long history costs the page, not the history."""
-    where = (AuditEvent.case_id == case_id, AuditEvent.action != VIEWED)
-    total = session.scalar(select(func.count()).select_from(AuditEvent).where(*where))
-    events = list(session.scalars(select(AuditEvent).where(*where)
-                                  .order_by(AuditEvent.at, AuditEvent.id)
-                                  .offset(max(offset, 0)).limit(limit)))
-    return events, total
+                 limit: int) -> list[AuditEvent]:
+    """`limit` events of a case's history from the `offset`-th, oldest first: a page of a long
+    history costs the page, not the history."""
+    return list(session.scalars(select(AuditEvent).where(
+        AuditEvent.case_id == case_id, AuditEvent.action != VIEWED)
+        .order_by(AuditEvent.at, AuditEvent.id).offset(max(offset, 0)).limit(limit)))
 
 
 def record_view(session: Session, *, at: datetime, actor: str, case_id: int, via: str,

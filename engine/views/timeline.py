@@ -21,13 +21,13 @@ def timeline(session: Session, *, case_id: int) -> list[dict]:
 def timeline_part(session: Session, *, case_id: int, offset: int | None = None,
                   limit: int = TIMELINE_LAST) -> dict:
     """`limit` events of the case's timeline from the `offset`-th, oldest first (no offset: the
-    newest `limit`), with how many come before and after them."""
+    newest `limit`), with how many the timeline holds and how many come before them."""
+    total = audit.history_count(session, case_id=case_id)
     if offset is None:
-        total = audit.history_part(session, case_id=case_id, offset=0, limit=0)[1]
         offset = max(total - limit, 0)
-    events, total = audit.history_part(session, case_id=case_id, offset=offset, limit=limit)
-    return {"events": _described(session, events), "total": total, "offset": offset,
-            "earlier": min(offset, total), "later": max(total - offset - len(events), 0)}
+    events = audit.history_part(session, case_id=case_id, offset=offset, limit=limit)
+    return {"events": _described(session, events), "total": total,
+            "earlier": min(offset, total)}
 
 
 def _described(session: Session, events: list) -> list[dict]:
