@@ -82,17 +82,16 @@ class TaskPage:
     per_page: int
 
 
-def task_filter(session: Session, *, user: User, now: datetime, scope: str = "all",
-                status: str = "open", due: str | None = None, process: str | None = None,
-                unit: str | None = None, q: str | None = None, where=()) -> ColumnElement[bool]:
-    """The condition of `list_tasks` (`where`: more conditions, e.g. the inbox page's tabs)."""
+def _conditions(session: Session, *, now: datetime, scope: str, status: str, due: str | None,
+                process: str | None, unit: str | None, q: str | None, where) -> list:
+    """The filters of `list_tasks` beside who may see the task."""
     if scope not in ("mine", "unit", "all"):
         raise Invalid("unknown scope %(value)r", reason="inbox_scope_unknown",
                       params={"value": scope}, fields={"scope": [notes.note("scopes")]})
     if status not in ("open", "completed"):
         raise Invalid("unknown status %(value)r", reason="inbox_status_unknown",
                       params={"value": status}, fields={"status": [notes.note("open_or_completed")]})
-    conds = [Task.status == status, authority.visible_clause(session, user, scope)]
+    conds = [Task.status == status]
     if due:
         conds.append(_due_clause(due, now))
     if process:
@@ -106,7 +105,37 @@ def task_filter(session: Session, *, user: User, now: datetime, scope: str = "al
             select(Case.id).where(Case.number.ilike(like))), Task.case_id.in_(
             select(Petition.case_id).join(AccusedPerson, AccusedPerson.petition_id == Petition.id)
             .where(AccusedPerson.name.ilike(like)))))
-    return and_(*conds, *where)
+    return [*conds, *where]
+
+
+def task_filter(session: Session, *, user: User, now: datetime, scope: str = "all",
+                status: str = "open", due: str | None = None, process: str | None = None,
+                unit: str | None = None, q: str | None = None, where=()) -> ColumnElement[bool]:
+    """The condition of `list_tasks` (`where`: more conditions, e.g. the inbox page's tabs)."""
+    conds = _conditions(session, now=now, scope=scope, status=status, due=due, process=process,
+                        unit=unit, q=q, where=where)
+    return and_(authority.visible_clause(session, user, scope), *conds)
+
+
+def _capped(session: Session, condition: ColumnElement[bool]) -> int:
+    return session.scalar(select(func.count()).select_from(
+        select(Task.id).where(condition).limit(TOTAL_CAP + 1).subquery())) or 0
+
+
+def count_tasks(session: Session, *, user: User, now: datetime, scope: str = "all",
+                status: str = "open", due: str | None = None, process: str | None = None,
+                unit: str | None = None, q: str | None = None, where=()) -> int:
+    """How many tasks `list_tasks` finds, counted up to TOTAL_CAP + 1 (more: "10,000+").
+    A county supervisor's tasks offered to the units below are counted first, from the index
+    alone: when they pass the cap, the rest of what they see is never read."""
+    conds = _conditions(session, now=now, scope=scope, status=status, due=due, process=process,
+                        unit=unit, q=q, where=where)
+    part = authority.counted_part(session, user, scope)
+    if part is not None:
+        counted = _capped(session, and_(part, *conds))
+        if counted > TOTAL_CAP:
+            return counted
+    return _capped(session, and_(authority.visible_clause(session, user, scope), *conds))
 
 
 def list_tasks(session: Session, *, user: User, now: datetime, scope: str = "all",
@@ -116,12 +145,13 @@ def list_tasks(session: Session, *, user: User, now: datetime, scope: str = "all
                order=None) -> TaskPage:
     """Tasks the user may see, filtered, soonest due first (or latest due first, or in
     `order`: clauses put before the due order)."""
-    where = task_filter(session, user=user, now=now, scope=scope, status=status, due=due,
-                        process=process, unit=unit, q=q, where=where)
-    counted = session.scalar(select(func.count()).select_from(
-        select(Task.id).where(where).limit(TOTAL_CAP + 1).subquery())) or 0
-    # Soonest due first, tasks without a deadline last: the order of ix_tasks_open_unit_due,
-    # so a page is the first rows of an index range, however many tasks are open.
+    filters = dict(scope=scope, status=status, due=due, process=process, unit=unit, q=q,
+                   where=where)
+    counted = count_tasks(session, user=user, now=now, **filters)
+    where = task_filter(session, user=user, now=now, **filters)
+    # Soonest due first, tasks without a deadline last: the order of ix_tasks_open_unit_due (a
+    # unit's tasks) and ix_tasks_open_due (everything a supervisor sees), so a page is the first
+    # rows of an index range, however many tasks are open.
     by_due = (Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
     if latest_due_first:
         by_due = (Task.due_at.desc().nulls_last(), Task.created_at.desc(), Task.id.desc())

@@ -139,9 +139,7 @@ def inbox_page(session: Session, runtime: Runtime, *, user: User, query: dict, p
     now = runtime.clock.now()
     counts = {}
     for name in TABS:
-        condition = inbox.task_filter(session, user=user, now=now, **_args(session, name, query))
-        counts[name] = session.scalar(select(func.count()).select_from(
-            select(Task.id).where(condition).limit(inbox.TOTAL_CAP + 1).subquery())) or 0
+        counts[name] = inbox.count_tasks(session, user=user, now=now, **_args(session, name, query))
     # No tab asked for: the first that has tasks (a caseworker holding none lands on the unit's
     # unclaimed queue rather than an empty page).
     tab = query.get("tab") or next((name for name in TABS if counts[name]), "mine")
@@ -170,9 +168,7 @@ def poll_state(session: Session, runtime: Runtime, *, user: User, query: dict) -
     now = runtime.clock.now()
     counts = {}
     for name in TABS:
-        condition = inbox.task_filter(session, user=user, now=now, **_args(session, name, query))
-        counts[name] = session.scalar(select(func.count()).select_from(
-            select(Task.id).where(condition).limit(inbox.TOTAL_CAP + 1).subquery())) or 0
+        counts[name] = inbox.count_tasks(session, user=user, now=now, **_args(session, name, query))
     visible = inbox.task_filter(session, user=user, now=now, scope="all")
     number, versions = session.execute(select(func.count(Task.id), func.sum(Task.version))
                                        .where(visible)).one()

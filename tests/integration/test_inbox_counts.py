@@ -1,0 +1,67 @@
+"""The inbox's count and first pages (`engine.inbox.service`) over many seeded tasks: counting a
+county supervisor's tasks offered to the units below first, and the index of open tasks in due
+order, give exactly what the plain visibility condition gives, for every kind of user, under
+the cap and over it (on both databases, in a committed scratch database)."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.inbox import service as inbox
+from engine.inbox.models import Task
+from engine.org.models import User
+from tests.integration.support import cli, dispose_app, make_app
+
+pytestmark = pytest.mark.timeout(300)
+
+USERS = ("chief", "city-chief", "east-head", "a-head", "a-worker", "clerk", "s-head", "designer")
+
+
+def _plain(session, user, now, cap, **filters):
+    """The count and the first two pages from the visibility condition alone."""
+    where = inbox.task_filter(session, user=user, now=now, **filters)
+    counted = session.scalar(select(func.count()).select_from(
+        select(Task.id).where(where).limit(cap + 1).subquery()))
+    order = (Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
+    pages = [list(session.scalars(select(Task.id).where(where).order_by(*order)
+                                  .offset(offset).limit(20))) for offset in (0, 20)]
+    return counted, pages
+
+
+def test_counts_and_pages_match_the_visibility_rule_over_and_under_the_cap(
+        scratch, backend, monkeypatch):
+    url = scratch.create(backend)
+    assert cli(url, "bench-seed", "--tasks", "700").returncode == 0
+    app = make_app(url)
+    rt = app.extensions["cluedesk"]
+    over_by_part = set()
+    try:
+        def check(uow):
+            session, now = uow.session, rt.clock.now()
+            for cap in (30, 200, 10_000):
+                monkeypatch.setattr(inbox, "TOTAL_CAP", cap)
+                for name in USERS:
+                    user = session.scalar(select(User).where(User.username == name))
+                    for scope in ("all", "unit", "mine"):
+                        for due in (None, "red"):
+                            filters = {"scope": scope, "due": due}
+                            counted, pages = _plain(session, user, now, cap, **filters)
+                            assert inbox.count_tasks(session, user=user, now=now,
+                                                     **filters) == counted, (cap, name, filters)
+                            for number, expected in enumerate(pages, start=1):
+                                found = inbox.list_tasks(session, user=user, now=now, page=number,
+                                                         per_page=20, **filters)
+                                assert [t.id for t in found.items] == expected
+                                assert (found.total, found.total_capped) == \
+                                    (min(counted, cap), counted > cap)
+                            part = inbox.authority.counted_part(session, user, scope)
+                            if part is not None and session.scalar(select(func.count(Task.id))
+                                                                   .where(part)) > cap:
+                                over_by_part.add((cap, name))
+        rt.read(check)
+    finally:
+        dispose_app(app)
+    # The county supervisor's tasks below the county alone passed the smaller caps (the count
+    # stopped there), and a township supervisor's did not: both branches were checked.
+    assert {(30, "chief"), (200, "chief")} <= over_by_part
+    assert (10_000, "chief") not in over_by_part
