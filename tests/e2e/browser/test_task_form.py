@@ -51,3 +51,38 @@ def test_conditional_fields_follow_the_answers_they_depend_on(live_sqlite, new_p
     assert page.locator(".field[data-field=urgent_reason]").is_visible()
     assert page.locator(".field[data-field=other_area]").is_hidden()
     assert page.locator("#f-title").input_value() == "JW-01"
+
+
+def test_buttons_take_no_click_until_the_page_script_has_bound_them(live_sqlite, new_page):
+    """A click in the instant before htmx binds a button would be lost (nothing sent, no word):
+    until app.js marks the page ready, the page's htmx buttons do not take clicks."""
+    from engine.org import service as org
+    from engine.processes import service as processes
+    rt = live_sqlite.runtime
+
+    def start(uow):
+        designer = org.get_user(uow.session, "designer")
+        processes.deploy(uow, runtime=rt, files=[(FIXTURE.name, FIXTURE.read_bytes())],
+                         actor="designer", comment="browser test")
+        return processes.start_instance(uow, runtime=rt, key="form_all_types",
+                                        user=designer)[0].id
+    instance_id = rt.transact(start)
+    task_id = rt.read(lambda uow: processes.open_tasks(uow.session, instance_id)[0].id)
+    page = new_page(live_sqlite.url)
+    login(page, "designer")
+    buttons = "form[hx-post] button, button[hx-post], button[hx-get]"
+
+    def pointer_events():
+        return page.eval_on_selector_all(
+            buttons, "els => els.map(e => getComputedStyle(e).pointerEvents)")
+    # app.js held back (an empty script in its place): the page never becomes ready.
+    page.route("**/static/app.js*", lambda route: route.fulfill(
+        status=200, content_type="application/javascript", body="// held back"))
+    page.goto(f"/tasks/{task_id}")
+    held = pointer_events()
+    assert held and set(held) == {"none"}
+    assert page.evaluate("document.documentElement.dataset.ready") is None
+    page.unroute("**/static/app.js*")
+    page.goto(f"/tasks/{task_id}")
+    page.wait_for_selector("html[data-ready]", state="attached")
+    assert set(pointer_events()) == {"auto"}
