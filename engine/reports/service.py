@@ -217,15 +217,14 @@ def _in(column, p: Period):
 
 
 def tune(session: Session, runtime: Runtime) -> None:
-    """PostgreSQL: memory for the report's hash joins and aggregates (this transaction only),
-    and no JIT compilation for these short queries."""
+    """PostgreSQL: memory for the report's hash joins and aggregates (this transaction only;
+    no JIT compilation, as on every connection: `engine.db.make_engine`)."""
     if session.get_bind().dialect.name != "postgresql":
         return
     work_mem = str(runtime.settings.get("reports", "work_mem"))
     if not re.fullmatch(r"\d{1,6}(kB|MB|GB)", work_mem):  # it goes into SQL text
         work_mem = "16MB"
     session.execute(text(f"SET LOCAL work_mem = '{work_mem}'"))
-    session.execute(text("SET LOCAL jit = off"))
     # Index lookups into `cases` for the items of a short period, rather than hashing every
     # case: the rows a report reads are mostly cached (the usual setting for SSDs, too).
     session.execute(text("SET LOCAL random_page_cost = 1.1"))

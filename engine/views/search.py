@@ -135,11 +135,9 @@ MAX_BATCH = 10_000  # (SQLite binds each id of a batch as one parameter)
 
 def _newest_seen_postgresql(session: Session, user: User, match, wanted: int) -> list:
     """The `wanted` newest entries matching `match` that the user may see, as (kind, ref_id)."""
-    # The visibility rule's correlated subplans inflate the planner's cost estimate past
-    # jit_above_cost, and PostgreSQL then spends ~2 s JIT-compiling a query that runs in
-    # ~0.3 s (EXPLAIN ANALYZE at 100,000 petitions, bench/RESULTS.md, issue 21). The bitmaps
+    # (No JIT: the engine's connections turn it off, `engine.db.make_engine`; with it the rule's
+    # correlated subplans cost ~2 s of compiling here, bench/RESULTS.md, issue 21.) The bitmaps
     # of tens of thousands of matches turn lossy (every row of a page rechecked) in 4 MB.
-    session.execute(text("SET LOCAL jit = off"))
     session.execute(text("SET LOCAL work_mem = '32MB'"))
     seen = _seen(session, user)  # built once: it reads the user's units and teams
     rows: list = []

@@ -65,3 +65,17 @@ def test_counts_and_pages_match_the_visibility_rule_over_and_under_the_cap(
     # stopped there), and a township supervisor's did not: both branches were checked.
     assert {(30, "chief"), (200, "chief")} <= over_by_part
     assert (10_000, "chief") not in over_by_part
+
+
+def test_postgresql_connections_never_jit_compile(scratch, backend):
+    """JIT compilation pays off only for long analytic queries; an inbox count at 100,000 tasks
+    passed `jit_above_cost` and spent 30-40 ms compiling (bench/RESULTS.md, issue 28)."""
+    if backend != "postgresql":
+        pytest.skip("SQLite compiles no query")
+    from sqlalchemy import text
+    app = make_app(scratch.create(backend))
+    try:
+        rt = app.extensions["cluedesk"]
+        assert rt.read(lambda uow: uow.session.scalar(text("SHOW jit"))) == "off"
+    finally:
+        dispose_app(app)
