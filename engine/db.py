@@ -79,12 +79,20 @@ def make_engine(url: str, *, busy_timeout: float = 30, echo: bool = False) -> En
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    # No JIT compilation: it pays off only for long analytic queries, and the planner's cost of
-    # an inbox or search query at 100,000+ rows passes `jit_above_cost`, so every such request
-    # spent 30-40 ms compiling before it read a row (bench/RESULTS.md, issue 28).
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                         connect_args={"options": "-c jit=off"},
-                         json_serializer=lambda v: json.dumps(v, ensure_ascii=False))
+    engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                           json_serializer=lambda v: json.dumps(v, ensure_ascii=False))
+
+    @event.listens_for(engine, "connect")
+    def _no_jit(dbapi_conn, _record):
+        # No JIT compilation: it pays off only for long analytic queries, and the planner's cost
+        # of an inbox or search query at 100,000+ rows passes `jit_above_cost`, so such a request
+        # spent 30-40 ms compiling before it read a row (bench/RESULTS.md, issue 28). A SET, not
+        # a startup option, which PgBouncer refuses by default.
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SET jit = off")
+        dbapi_conn.commit()
+
+    return engine
 
 
 def dumps(value: Any) -> str:
