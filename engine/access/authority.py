@@ -125,8 +125,10 @@ def may_supervise(session: Session, user: User, task: Task) -> bool:
     return _unit_path(session, task.candidate_unit_id).startswith(_unit_path(session, user.unit_id))
 
 
-def visible_clause(session: Session, user: User, scope: str) -> ColumnElement[bool]:
-    """SQL condition for the tasks a user may see in a scope (mine, unit, all)."""
+def visible_clause(session: Session, user: User, scope: str, *,
+                   per_row: bool = False) -> ColumnElement[bool]:
+    """SQL condition for the tasks a user may see in a scope (mine, unit, all); `per_row`: the
+    same condition for a query that checks it on few rows (`case_units.seen_clause`)."""
     roles = user.roles
     named = assignment.candidate_clause(session, user.id)
     mine = or_(Task.assignee_id == user.id,
@@ -144,7 +146,7 @@ def visible_clause(session: Session, user: User, scope: str) -> ColumnElement[bo
     parts = [mine, unit, Task.candidate_user_id == user.id, named]
     if "supervisor" in roles:
         parts.append(_offered_below(session, user))
-        parts.append(case_units.seen_clause(session, user))
+        parts.append(case_units.seen_clause(session, user, per_row=per_row))
     if "process_designer" in roles:
         parts.append(Task.instance_id.in_(select(ProcessInstance.id).where(
             ProcessInstance.started_by_id == user.id)))

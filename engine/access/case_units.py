@@ -53,8 +53,13 @@ def seen_case_clause(session: Session, user: User, case=Case) -> ColumnElement[b
                 case.id.notin_(_withdrawn_from(path)))
 
 
-def seen_clause(session: Session, user: User) -> ColumnElement[bool] | None:
-    """Tasks a supervisor sees through the case's units and through chairing (None: none)."""
+def seen_clause(session: Session, user: User, *, per_row: bool = False
+                ) -> ColumnElement[bool] | None:
+    """Tasks a supervisor sees through the case's units and through chairing (None: none).
+    `per_row`: for a condition checked on few rows (a page read in index order): each row's
+    case is looked up by its key, where PostgreSQL would otherwise list every case the user
+    sees into a hash table first (22 ms at 100,000 cases, for the five rows of a page that
+    needed it; bench/RESULTS.md, issue 28)."""
     case = aliased(Case)
     seen = seen_case_clause(session, user, case)
     if seen is None:
@@ -64,8 +69,9 @@ def seen_clause(session: Session, user: User) -> ColumnElement[bool] | None:
     chaired = select(chair.instance_id).where(chair.process_key.in_(CHAIRED),
                                               chair.candidate_role == "supervisor",
                                               chair.candidate_unit_id.in_(subtree))
-    return or_(exists(select(case.id).where(case.id == Task.case_id, seen)),
-               Task.instance_id.in_(chaired))
+    of_case = select(case.id).where(case.id == Task.case_id, seen)
+    by_units = of_case.limit(1).scalar_subquery().isnot(None) if per_row else exists(of_case)
+    return or_(by_units, Task.instance_id.in_(chaired))
 
 
 def sees_case(session: Session, user: User, case: Case) -> bool:

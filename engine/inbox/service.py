@@ -110,11 +110,13 @@ def _conditions(session: Session, *, now: datetime, scope: str, status: str, due
 
 def task_filter(session: Session, *, user: User, now: datetime, scope: str = "all",
                 status: str = "open", due: str | None = None, process: str | None = None,
-                unit: str | None = None, q: str | None = None, where=()) -> ColumnElement[bool]:
-    """The condition of `list_tasks` (`where`: more conditions, e.g. the inbox page's tabs)."""
+                unit: str | None = None, q: str | None = None, where=(),
+                per_row: bool = False) -> ColumnElement[bool]:
+    """The condition of `list_tasks` (`where`: more conditions, e.g. the inbox page's tabs;
+    `per_row`: see `authority.visible_clause`)."""
     conds = _conditions(session, now=now, scope=scope, status=status, due=due, process=process,
                         unit=unit, q=q, where=where)
-    return and_(authority.visible_clause(session, user, scope), *conds)
+    return and_(authority.visible_clause(session, user, scope, per_row=per_row), *conds)
 
 
 def _capped(session: Session, condition: ColumnElement[bool]) -> int:
@@ -148,7 +150,8 @@ def list_tasks(session: Session, *, user: User, now: datetime, scope: str = "all
     filters = dict(scope=scope, status=status, due=due, process=process, unit=unit, q=q,
                    where=where)
     counted = count_tasks(session, user=user, now=now, **filters)
-    where = task_filter(session, user=user, now=now, **filters)
+    # A page is read in index order and stops at its last row: visibility checked per row.
+    where = task_filter(session, user=user, now=now, per_row=True, **filters)
     # Soonest due first, tasks without a deadline last: the order of ix_tasks_open_unit_due (a
     # unit's tasks) and ix_tasks_open_due (everything a supervisor sees), so a page is the first
     # rows of an index range, however many tasks are open.
