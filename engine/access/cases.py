@@ -45,9 +45,12 @@ def visible_cases(session: Session, user: User):
     roles = user.roles
     tasks = select(Task.case_id).where(Task.case_id == Case.id,
                                        authority.visible_clause(session, user, "all"))
-    parts = [tasks.exists(),
-             Case.instance_id.in_(select(ProcessInstance.id).where(
-                 ProcessInstance.started_by_id == user.id))]
+    # Started by the user: the case's own instance looked up by its key. (As "the cases among
+    # every instance the user started", SQLite listed them by scanning the instances whenever
+    # its statistics made the starter's index look unselective: 60 ms a search at 1,000,000.)
+    started = select(ProcessInstance.id).where(ProcessInstance.id == Case.instance_id,
+                                               ProcessInstance.started_by_id == user.id)
+    parts = [tasks.exists(), started.exists()]
     if "intake_clerk" in roles:
         parts.append(Case.registered_unit_id == user.unit_id)
     supervised = case_units.seen_case_clause(session, user)

@@ -1,6 +1,7 @@
 """The search plan (engine.views.search: on PostgreSQL windows of the newest entries and the rest
-of the table at once for a rare word; on both databases the visibility rule on batches of the
-matches) returns exactly what the plain query returns: the newest matching entries the user may
+of the table at once for a rare word; on SQLite a frequent word's entries walked newest first, a
+few, more, then the rest, a rare word's matches at once; on both databases the visibility rule
+on batches of the matches) returns exactly what the plain query returns: the newest matching entries the user may
 see, newest first, ties by id. Tiny windows and batches so that a few dozen entries cross every
 boundary."""
 from __future__ import annotations
@@ -44,6 +45,9 @@ def test_windows_return_what_the_plain_query_returns(runtime, backend, monkeypat
     monkeypatch.setattr(view, "WINDOWS", windows)
     monkeypatch.setattr(view, "RARE", rare)
     monkeypatch.setattr(view, "BATCH", batch)
+    # SQLite: the walks as long as the windows, walking from `rare` matches (0: always).
+    monkeypatch.setattr(view, "WALK", windows)
+    monkeypatch.setattr(view, "WALK_FROM", rare)
     with runtime.uow() as uow:
         session = uow.session
         clerk = _entries(session)
@@ -57,9 +61,9 @@ def test_windows_return_what_the_plain_query_returns(runtime, backend, monkeypat
                     .limit(wanted)).all()
                 if backend == "postgresql":
                     planned = view._newest_seen_postgresql(session, clerk, match, wanted)
-                else:  # no windows: every match, then the rule on batches
-                    planned = view._newest_seen_among(session, view._seen(session, clerk),
-                                                      match, wanted)[1]
+                else:
+                    planned = view._newest_seen_sqlite(session, clerk, q, match, query.matches(
+                        session, q, walk=True), wanted)
                 assert [tuple(r) for r in planned] == [tuple(r) for r in plain], (q, wanted)
                 if q == "危房":
                     assert planned == []
