@@ -66,16 +66,19 @@ def _excerpt(text: str, q: str) -> str:
 def _describe(session: Session, kind: str, record, q: str) -> dict:
     if kind == "petition":
         people = "；".join(" ".join(x for x in (a.name, a.post) if x) for a in record.accused)
-        return {"kind": kind, "id": record.id, "number": record.number, "title": people,
+        return {"kind": kind, "id": record.id, "number": record.number,
+                "display_number": record.display_number, "title": people,
                 "excerpt": "" if record.sealed else _excerpt(record.content, q),
                 "date": record.received_at, "case_id": record.case_id, "status": record.status}
     if kind == "clue":
         return {"kind": kind, "id": record.id, "number": record.number,
+                "display_number": record.display_number,
                 "title": " ".join(x for x in (record.accused_name, record.accused_post) if x),
                 "excerpt": _excerpt(record.summary, q), "date": record.created_at,
                 "case_id": record.case_id, "status": record.status}
     people = session.scalars(select(Clue.accused_name).where(Clue.case_id == record.id))
     return {"kind": kind, "id": record.id, "number": record.number,
+            "display_number": record.display_number,
             "title": "；".join(dict.fromkeys(p for p in people if p)), "excerpt": "",
             "date": record.created_at, "case_id": record.id, "status": record.status}
 

@@ -52,6 +52,8 @@ def test_finds_by_person_part_of_a_name_post_place_number_and_words(two_towns):
               a["number"][-6:]):
         found = hits(api, "clerk", q)
         assert a["number"] in numbers(found), q
+        assert {h["display_number"] for h in found if h["number"] == a["number"]} == \
+            {a["display_number"]}, q
         assert b["number"] not in numbers(found), q
     (petition_hit,) = [h for h in hits(api, "clerk", "鱼塘") if h["kind"] == "petition"]
     assert petition_hit["case_id"] == a["case_id"] and "王秀英" in petition_hit["title"]
@@ -115,7 +117,9 @@ def test_refusals_and_the_page(app, two_towns):
     assert hits(api, "clerk", "  ，。 ") == []
     page = Page(app, "a-worker")
     body = text(page.get("/search?q=秀英"))
-    assert a["number"] in body and "王秀英" in body and 'data-testid="search-box"' in body
+    # The number as the agency writes it (信访室〔2026〕…), never the unit's code.
+    assert a["display_number"] and a["display_number"] in body and a["number"] not in body
+    assert "王秀英" in body and 'data-testid="search-box"' in body
     assert f'/cases/{a["case_id"]}' in body
     assert "王小明" not in body
     empty = text(page.get("/search?q=赵六"))

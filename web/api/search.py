@@ -22,6 +22,9 @@ class SearchHit(Schema):
     kind = fields.String(metadata={"description": "petition, clue or case"})
     id = fields.Integer()
     number = fields.String()
+    display_number = fields.String(allow_none=True, metadata={
+        "description": "the number as the agency writes it (信访室〔2026〕案件8号); null "
+                       "for records registered before it was kept"})
     title = fields.String(metadata={"description": "the accused persons and posts"})
     excerpt = fields.String(metadata={"description": "content around the match (never "
                                                      "reporter fields)"})

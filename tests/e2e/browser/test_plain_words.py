@@ -1,5 +1,6 @@
 """Plain words (issue 20): every role walks every page its navigation reaches — administration's
-sub-pages, each inbox tab and the first task and case page of each tab — and the visible text
+sub-pages, each inbox tab and the first task and case page of each tab, a search from the top
+bar — and the visible text
 holds no internal code in Chinese (ASCII identifiers, snake_case words, English words, coded
 numbers such as `petition-office-2026-C000026`), and no Chinese interface string in English.
 
@@ -136,6 +137,10 @@ def _walk(page, username: str) -> dict[str, list[str]]:
                         visit(case)
                 page.goto(nav)
             page.goto(nav)
+    # The search box in the top bar: every record's number holds the year, so "2026" finds
+    # everything the user may see (numbers shown as the agency writes them, not unit codes).
+    if page.locator("header [data-testid=search-box]").count():
+        visit("/search?q=2026")
     return seen
 
 
