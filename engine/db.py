@@ -88,9 +88,11 @@ def make_engine(url: str, *, busy_timeout: float = 30, echo: bool = False) -> En
         # of an inbox or search query at 100,000+ rows passes `jit_above_cost`, so such a request
         # spent 30-40 ms compiling before it read a row (bench/RESULTS.md, issue 28). A SET, not
         # a startup option, which PgBouncer refuses by default.
-        with dbapi_conn.cursor() as cur:
-            cur.execute("SET jit = off")
-        dbapi_conn.commit()
+        autocommit, dbapi_conn.autocommit = dbapi_conn.autocommit, True  # no transaction
+        try:
+            dbapi_conn.execute("SET jit = off")
+        finally:
+            dbapi_conn.autocommit = autocommit
 
     return engine
 
