@@ -148,8 +148,10 @@ def visible_clause(session: Session, user: User, scope: str, *,
         parts.append(_offered_below(session, user))
         parts.append(case_units.seen_clause(session, user, per_row=per_row))
     if "process_designer" in roles:
-        parts.append(Task.instance_id.in_(select(ProcessInstance.id).where(
-            ProcessInstance.started_by_id == user.id)))
+        # The row's instance looked up by its key (see `cases.visible_cases`).
+        parts.append(select(ProcessInstance.id).where(
+            ProcessInstance.id == Task.instance_id,
+            ProcessInstance.started_by_id == user.id).exists())
     if "intake_clerk" in roles:
         parts.append(Task.case_id.in_(select(Case.id).where(
             Case.registered_unit_id == user.unit_id)))
@@ -158,7 +160,7 @@ def visible_clause(session: Session, user: User, scope: str, *,
 
 def _offered_below(session: Session, user: User) -> ColumnElement[bool]:
     """Tasks offered to the supervisor's unit or a unit below it. The units are listed first (a
-    few dozen ids), so the database reads each unit's range of `ix_tasks_open_unit_due`."""
+    few dozen ids), so the database reads each unit's range of the tasks' unit indexes."""
     path = _unit_path(session, user.unit_id)
     return Task.candidate_unit_id.in_(list(session.scalars(
         select(Unit.id).where(Unit.path.startswith(path)))))
