@@ -134,7 +134,11 @@ def visible_clause(session: Session, user: User, scope: str, *,
     mine = or_(Task.assignee_id == user.id,
                and_(Task.candidate_user_id == user.id, Task.assignee_id.is_(None)),
                and_(Task.assignee_id.is_(None), named))
-    unit = _unit_queue(user)
+    unit = Task.candidate_unit_id == user.unit_id
+    if "supervisor" not in roles:
+        unit = and_(unit, or_(Task.candidate_role.in_(list(roles)),
+                              and_(Task.candidate_role.is_(None),
+                                   Task.candidate_user_id.is_(None))))
     if scope == "mine":
         return _not_recused(session, user, mine)
     if scope == "unit":
@@ -154,16 +158,6 @@ def visible_clause(session: Session, user: User, scope: str, *,
     return _not_recused(session, user, or_(*parts))
 
 
-def _unit_queue(user: User) -> ColumnElement[bool]:
-    """Tasks offered to the user's unit: to their roles or to the whole unit (a supervisor:
-    every task of the unit)."""
-    unit = Task.candidate_unit_id == user.unit_id
-    if "supervisor" in user.roles:
-        return unit
-    return and_(unit, or_(Task.candidate_role.in_(list(user.roles)),
-                          and_(Task.candidate_role.is_(None), Task.candidate_user_id.is_(None))))
-
-
 def _offered_below(session: Session, user: User) -> ColumnElement[bool]:
     """Tasks offered to the supervisor's unit or a unit below it. The units are listed first (a
     few dozen ids), so the database reads each unit's range of the tasks' unit indexes."""
@@ -173,14 +167,12 @@ def _offered_below(session: Session, user: User) -> ColumnElement[bool]:
 
 
 def counted_part(session: Session, user: User, scope: str) -> ColumnElement[bool] | None:
-    """A part of `visible_clause(session, user, scope, …)` that an index counts alone (None: no
-    such part, or the whole is one): in the `all` scope, a supervisor's tasks offered to the
-    units below, anyone else's unit queue. When that part alone passes a count's cap, so do
-    all the tasks they see, and the whole need not be counted."""
-    if scope != "all":
+    """A part of `visible_clause(session, user, scope)` that an index counts alone (None: no
+    such part): a county supervisor's tasks offered to the units below. When that part alone
+    passes a count's cap, so do all the tasks they see, and the whole need not be counted."""
+    if scope != "all" or "supervisor" not in user.roles:
         return None
-    part = _offered_below(session, user) if "supervisor" in user.roles else _unit_queue(user)
-    return _not_recused(session, user, part)
+    return _not_recused(session, user, _offered_below(session, user))
 
 
 def _not_recused(session: Session, user: User, clause: ColumnElement[bool]):

@@ -128,9 +128,8 @@ def count_tasks(session: Session, *, user: User, now: datetime, scope: str = "al
                 status: str = "open", due: str | None = None, process: str | None = None,
                 unit: str | None = None, q: str | None = None, where=()) -> int:
     """How many tasks `list_tasks` finds, counted up to TOTAL_CAP + 1 (more: "10,000+").
-    The part of what the user sees that an index serves (a supervisor's units below, anyone
-    else's unit queue: `authority.counted_part`) is counted first: when it passes the cap, the
-    rest is never read."""
+    A county supervisor's tasks offered to the units below are counted first, from the index
+    alone: when they pass the cap, the rest of what they see is never read."""
     conds = _conditions(session, now=now, scope=scope, status=status, due=due, process=process,
                         unit=unit, q=q, where=where)
     part = authority.counted_part(session, user, scope)
