@@ -110,13 +110,11 @@ def _conditions(session: Session, *, now: datetime, scope: str, status: str, due
 
 def task_filter(session: Session, *, user: User, now: datetime, scope: str = "all",
                 status: str = "open", due: str | None = None, process: str | None = None,
-                unit: str | None = None, q: str | None = None, where=(),
-                per_row: bool = False) -> ColumnElement[bool]:
-    """The condition of `list_tasks` (`where`: more conditions, e.g. the inbox page's tabs;
-    `per_row`: see `authority.visible_clause`)."""
+                unit: str | None = None, q: str | None = None, where=()) -> ColumnElement[bool]:
+    """The condition of `list_tasks` (`where`: more conditions, e.g. the inbox page's tabs)."""
     conds = _conditions(session, now=now, scope=scope, status=status, due=due, process=process,
                         unit=unit, q=q, where=where)
-    return and_(authority.visible_clause(session, user, scope, per_row=per_row), *conds)
+    return and_(authority.visible_clause(session, user, scope), *conds)
 
 
 def _capped(session: Session, condition: ColumnElement[bool]) -> int:
@@ -130,8 +128,12 @@ def count_tasks(session: Session, *, user: User, now: datetime, scope: str = "al
     """How many tasks `list_tasks` finds, counted up to TOTAL_CAP + 1 (more: "10,000+").
     A county supervisor's tasks offered to the units below are counted first, from the index
     alone: when they pass the cap, the rest of what they see is never read."""
-    conds = _conditions(session, now=now, scope=scope, status=status, due=due, process=process,
-                        unit=unit, q=q, where=where)
+    return _count(session, user, scope, _conditions(
+        session, now=now, scope=scope, status=status, due=due, process=process, unit=unit, q=q,
+        where=where))
+
+
+def _count(session: Session, user: User, scope: str, conds: list) -> int:
     part = authority.counted_part(session, user, scope)
     if part is not None:
         counted = _capped(session, and_(part, *conds))
@@ -147,11 +149,11 @@ def list_tasks(session: Session, *, user: User, now: datetime, scope: str = "all
                order=None) -> TaskPage:
     """Tasks the user may see, filtered, soonest due first (or latest due first, or in
     `order`: clauses put before the due order)."""
-    filters = dict(scope=scope, status=status, due=due, process=process, unit=unit, q=q,
-                   where=where)
-    counted = count_tasks(session, user=user, now=now, **filters)
+    conds = _conditions(session, now=now, scope=scope, status=status, due=due, process=process,
+                        unit=unit, q=q, where=where)
+    counted = _count(session, user, scope, conds)
     # A page is read in index order and stops at its last row: visibility checked per row.
-    where = task_filter(session, user=user, now=now, per_row=True, **filters)
+    where = and_(authority.visible_clause(session, user, scope, per_row=True), *conds)
     # Soonest due first, tasks without a deadline last: the order of ix_tasks_open_unit_due (a
     # unit's tasks) and ix_tasks_open_due (everything a supervisor sees), so a page is the first
     # rows of an index range, however many tasks are open.
