@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -68,7 +69,9 @@ def make_engine(url: str, *, busy_timeout: float = 30, echo: bool = False) -> En
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            # FULL: a commit returns once the WAL is on disk (NORMAL would lose the last
+            # acknowledged steps on a power cut; PostgreSQL's synchronous_commit is on too).
+            cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             cur.close()
@@ -95,6 +98,44 @@ def make_engine(url: str, *, busy_timeout: float = 30, echo: bool = False) -> En
             dbapi_conn.autocommit = autocommit
 
     return engine
+
+
+# ---------------------------------------------------------------------------------------------
+# Deferred writes: Core statements a step queues and sends together (the hot path, see
+# engine/processes/store.py), pipelined on PostgreSQL: one round trip for all of them.
+
+_DEFERRED = "deferred_writes"
+
+
+def defer(session: Session, statement, params) -> None:
+    """Queue a Core write for this transaction; `write_deferred` sends it (before any ORM flush,
+    at the latest as the first commit step), in the order queued."""
+    session.info.setdefault(_DEFERRED, []).append((statement, params))
+
+
+def write_deferred(session: Session) -> None:
+    """Send the queued writes: on PostgreSQL in one pipeline (one round trip), else in turn."""
+    writes = session.info.pop(_DEFERRED, None)
+    if not writes:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or len(writes) == 1:
+        for statement, params in writes:
+            connection.execute(statement, params)
+        return
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        with connection.connection.driver_connection.pipeline():
+            for statement, params in writes:
+                connection.execute(statement, params)
+    except dbapi.Error as exc:  # raised at the pipeline's sync, outside SQLAlchemy: wrap it
+        raise DBAPIError.instance(None, None, exc, dbapi.Error) from exc
+
+
+@event.listens_for(Session, "before_flush")
+def _deferred_first(session: Session, _context, _instances) -> None:
+    # An ORM row may refer to a deferred one (a new task's candidate users): those go first.
+    write_deferred(session)
 
 
 def dumps(value: Any) -> str:

@@ -13,7 +13,7 @@ from engine.reports import rollup
 from engine.search import index as search_index
 from engine.clock import Clock
 from engine.config import Settings, load_settings
-from engine.db import is_sqlite, make_engine
+from engine.db import is_sqlite, make_engine, write_deferred
 from engine.org.names import Names
 from engine.uow import UnitOfWork, with_retry
 from engine.workflow import engine_clock, sandbox
@@ -23,11 +23,13 @@ from engine.workflow.adapter import LRU
 class Runtime:
     """Everything a service needs besides its arguments; no Flask, no global state."""
 
-    # What every commit does before it commits, in this order: the statistics rollup adds what
+    # What every commit does before it commits, in this order: the deferred Core writes go out
+    # (engine/db.py; a step sends its own at its end already), the statistics rollup adds what
     # the transaction changed (it may write counts), the search index rewrites the entries of
     # the petitions, clues and cases it changed, then the audit chain appends the events last
     # (once it holds the chain lock the transaction touches only its own rows).
-    COMMIT_STEPS = (rollup.before_commit, search_index.before_commit, audit_chain.before_commit)
+    COMMIT_STEPS = (write_deferred, rollup.before_commit, search_index.before_commit,
+                    audit_chain.before_commit)
 
     def __init__(self, settings: Settings, *, engine: Engine | None = None,
                  connection: Connection | None = None, clock: Clock | None = None):

@@ -97,12 +97,7 @@ def head(session: Session) -> tuple[int, int | None, str]:
 _HEAD = ("SELECT (SELECT max(chain_seq) FROM audit_events), "
          "(SELECT hash FROM audit_events WHERE chain_seq = "
          "(SELECT max(chain_seq) FROM audit_events)), ")
-_HEAD_AND_IDS = {
-    "postgresql": text(_HEAD + "ARRAY(SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))"
-                       " FROM generate_series(1, :n))"),
-    "sqlite": text(_HEAD + "(SELECT coalesce(max(id), 0) FROM audit_events)"),
-}
-_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+_HEAD_AND_IDS = {"sqlite": text(_HEAD + "(SELECT coalesce(max(id), 0) FROM audit_events)")}
 
 
 def before_commit(session: Session) -> None:
@@ -114,10 +109,12 @@ def before_commit(session: Session) -> None:
     # Everything else first: once the lock is held this transaction touches only its own rows,
     # so it can never wait on another transaction that waits for the lock.
     session.flush()
-    dialect = session.get_bind().dialect.name
+    connection = session.connection()
+    dialect = connection.dialect.name
     if dialect == "postgresql":
-        session.execute(_LOCK, {"k": LOCK_ID})
-    seq, previous, ids = session.execute(_HEAD_AND_IDS[dialect], {"n": len(events)}).one()
+        seq, previous, ids = _locked_head(connection, len(events))
+    else:
+        seq, previous, ids = connection.execute(_HEAD_AND_IDS[dialect], {"n": len(events)}).one()
     if dialect != "postgresql":
         ids = range(ids + 1, ids + 1 + len(events))
     seq, previous = seq or 0, previous or GENESIS
@@ -128,9 +125,24 @@ def before_commit(session: Session) -> None:
         ev.id, ev.chain_seq = ident, seq
         ev.hash = previous = digest(key, previous, ev)
         rows.append({c: getattr(ev, c) for c in _COLUMNS})
-    session.execute(insert(AuditEvent.__table__), rows)
+    connection.execute(_INSERT, rows)
 
 
+def _locked_head(connection, n: int) -> tuple:
+    """PostgreSQL: take the chain lock and read the head with the new ids, in one round trip
+    (pipelined: the server runs the read once the lock is held)."""
+    raw = connection.connection.driver_connection
+    with raw.cursor() as lock, raw.cursor() as read:
+        with raw.pipeline():
+            lock.execute(_LOCK_SQL, (LOCK_ID,))
+            read.execute(_HEAD_SQL, (n,))
+        return read.fetchone()
+
+
+_INSERT = insert(AuditEvent.__table__)
+_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
+_HEAD_SQL = (_HEAD + "ARRAY(SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))"
+             " FROM generate_series(1, %s))")
 _COLUMNS = [c.key for c in AuditEvent.__table__.columns]
 
 

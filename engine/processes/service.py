@@ -299,11 +299,8 @@ def complete_task(uow: UnitOfWork, *, runtime: Runtime, task_id: str, data: dict
     except TaskNotReady:
         raise Conflict("task %(id)s is not waiting for completion", reason="task_not_ready",
                        params={"id": task_id}) from None
-    # The row is finished here, so the copy-out in _save sees it as done already.
-    if row.assignee_id is None:
-        row.assignee_id = user.id
-    row.completed_by_id, row.status, row.completed_at = user.id, "completed", now
-    row.version += 1
+    # The row is finished here, so the copy-out in save sees it as done already.
+    store.finish_task(session, row, status="completed", now=now, by=user.id)
     if row.deadline_key:
         deadlines.task_finished(session, runtime, row, completed=True, data=data)
     audit.record(session, at=now, actor=user.username, action="task_completed",
