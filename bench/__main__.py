@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench import (api, deadlines, inbox, loop, reports, repeats, sandbox, scaleout, scratch,
-                   search, server)
+                   search, server, verify)
 from bench.baseline import RawSpiff
 from bench.common import CHAIN_FILE, PROCESS_KEY, STEPS, Timings, log
 from bench.table import Row, render, skipped_row
@@ -103,6 +103,7 @@ def measure_database(database: str, url: str, raw: RawSpiff, plan: Plan, tmp: Pa
         finally:
             poster.close()
         log(f"  {poster.connects} TCP connection(s) for all requests")
+    verify.verified(url)
     return [Row.per_step(STEP_CLIENT, database, *via_client, TARGET),
             Row.per_step(STEP_SERVE, database, *via_serve, TARGET),
             Row.per_case(WHOLE_CASE, database, *via_serve, CASES_TARGET), *loop_rows]

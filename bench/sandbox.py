@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench import api, scratch, scripts
+from bench import api, scratch, scripts, verify
 from bench.common import ROOT, Timings, log
 from bench.table import Row, render
 from engine.workflow import scripting
@@ -114,9 +114,11 @@ def run(url: str, quick: bool) -> list[Row]:
     from bench.__main__ import prepare
     app, token = prepare(url)
     try:
-        return measure("sqlite" if url.startswith("sqlite") else "postgresql", app, token, quick)
+        rows = measure("sqlite" if url.startswith("sqlite") else "postgresql", app, token, quick)
     finally:
         app.extensions["cluedesk"].dispose()
+    verify.verified(url)
+    return rows
 
 
 def main(argv=None) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from bench import api, scratch, server
+from bench import api, scratch, server, verify
 from bench.common import ROOT, Timings, log
 from bench.table import Row, skipped_row
 
@@ -127,6 +127,7 @@ def measure_web(tmp: Path, quick: bool) -> Row:
                 f"{seconds:.0f} s), {failed} errors")
         events, twice = _applied_twice(url, "task_completed", "task_id")
         problems = _check(url)
+        verify.verified(url)
     log(f"  {events:,} task_completed events, {twice} tasks completed twice, "
         f"check: {len(problems)} problems")
     for problem in problems[:5]:

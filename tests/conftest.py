@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from engine.audit import chain
 from engine.clock import Clock
 from engine.config import load_settings
+from engine.reports import rollup
 from engine.runtime import Runtime
 from engine.schema import upgrade
 from tests.api_client import ApiClient
@@ -153,9 +155,23 @@ def settings_overrides():
     return {}
 
 
+def assert_trail_and_rollup(rt: Runtime) -> None:
+    """What `cluedesk audit verify` and `cluedesk reports verify` check: every event chained and
+    verifying, and the statistics rollup (where built) equal to a full recount."""
+    key, _ = chain.audit_key(rt.settings)
+    problems = rt.read(lambda uow: chain.verify_chain(uow.session, key,
+                                                      chain.keyring(rt.settings)).problems)
+    assert not problems, problems
+    tz = rt.clock.tz.key
+    if rt.read(lambda uow: rollup.ready(uow.session, tz)):
+        assert rt.read(lambda uow: rollup.differences(uow.session, tz)) == {}
+
+
 @pytest.fixture
-def runtime(backend, _template, settings_overrides):
-    """A runtime whose every commit is rolled back at the end of the test."""
+def runtime(request, backend, _template, settings_overrides):
+    """A runtime whose every commit is rolled back at the end of the test; before that, the
+    audit trail and the rollup must verify (a test that breaks them on purpose is marked
+    `breaks_trail`)."""
     url, engine, _ = _template(backend)
     # No hot-workflow cache by default: every step deserializes what the last one saved, so
     # every workflow test round-trips the serializer (test_cache.py covers the cache).
@@ -167,7 +183,11 @@ def runtime(backend, _template, settings_overrides):
     outer = connection.begin()
     rt = Runtime(settings, engine=engine, connection=connection, clock=Clock(FROZEN))
     yield rt
-    outer.rollback()
+    try:
+        if "breaks_trail" not in request.keywords and connection.in_transaction():
+            assert_trail_and_rollup(rt)
+    finally:
+        outer.rollback()
     connection.close()
 
 

@@ -60,6 +60,7 @@ def test_every_event_is_chained_and_the_chain_verifies(runtime, activity):
     assert chain.verify(other).problems[0].startswith("audit event ")
 
 
+@pytest.mark.breaks_trail
 def test_editing_one_row_is_detected_and_named(runtime, activity):
     seq, event_id, action = chained(runtime)[-5]
     execute(runtime, "UPDATE audit_events SET actor = 'nobody' WHERE id = :id", id=event_id)
@@ -68,6 +69,7 @@ def test_editing_one_row_is_detected_and_named(runtime, activity):
     assert problems[0].startswith(f"audit event {event_id} (seq {seq}, {action} at ")
 
 
+@pytest.mark.breaks_trail
 def test_rewriting_the_whole_chain_with_plain_hashes_is_detected(runtime, activity):
     # The attacker edits one event and recomputes every hash after it as well as it can
     # without the key: SHA-256 over the same text.
@@ -86,6 +88,7 @@ def test_rewriting_the_whole_chain_with_plain_hashes_is_detected(runtime, activi
     assert problems[1].startswith("audit chain: ") and "more event(s)" in problems[1]
 
 
+@pytest.mark.breaks_trail
 def test_removed_or_foreign_events_are_detected(runtime, activity):
     events = chained(runtime)
     _, middle, _ = events[len(events) // 2]
