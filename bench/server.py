@@ -74,16 +74,20 @@ class Served:
 
 
 @contextmanager
-def serve(url: str, log_dir: Path, *, timeout: float = 60, env: dict | None = None
-          ) -> Iterator[Served]:
-    """Run `cluedesk serve` on `url`; yield its port and pid; terminate it on exit."""
+def serve(url: str, log_dir: Path, *, timeout: float = 60, env: dict | None = None,
+          gunicorn: bool = False) -> Iterator[Served]:
+    """Run `cluedesk serve` on `url` (or the production server: one gunicorn gthread worker
+    with `gunicorn.conf.py`); yield its port and pid; terminate it on exit."""
     port = free_port()
     env = {**os.environ, "CLUEDESK_DATABASE_URL": url, "CLUEDESK_TIMERS_POLL_SECONDS": "3600",
            "CLUEDESK_TIMERS_HEARTBEAT_SECONDS": "3600", **(env or {})}
     log_path = log_dir / f"serve-{port}.log"
     with open(log_path, "wb") as log_file:
-        proc = subprocess.Popen([*_command(), "serve", "--host", HOST, "--port", str(port)],
-                                cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        command = ([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b",
+                    f"{HOST}:{port}", "-w", "1"] if gunicorn else
+                   [*_command(), "serve", "--host", HOST, "--port", str(port)])
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file,
+                                stderr=subprocess.STDOUT)
         try:
             _wait_healthy(proc, port, log_path, timeout)
             yield Served(port, proc.pid)

@@ -230,9 +230,9 @@ def finish_task(session: Session, row: Task, *, status: str, now: datetime,
     _write(session, _UPDATE_TASK, row, values)
 
 
-_OPEN_OR_READY = select(Task).where(or_(
-    and_(Task.instance_id == bindparam("instance_id"), Task.status == "open"),
-    Task.id.in_(bindparam("ready", expanding=True))))
+_OPEN_OR_READY = select(_TASKS.c.id, _TASKS.c.status).where(or_(
+    and_(_TASKS.c.instance_id == bindparam("instance_id"), _TASKS.c.status == "open"),
+    _TASKS.c.id.in_(bindparam("ready", expanding=True))))
 _task_and_instance = (select(Task, ProcessInstance)
                       .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
                       .where(Task.id == bindparam("task_id"))
@@ -252,23 +252,26 @@ def lock_task_and_instance(session: Session, runtime: Runtime,
 def _sync_tasks(session: Session, runtime: Runtime, instance: ProcessInstance, run: Run,
                 now: datetime) -> list[Task]:
     ready = {view.id: view for view in run.ready_human_tasks()}
-    # Open rows, and any row already written for a ready task (never reopened under its id);
-    # two index lookups, however many tasks the instance has completed.
-    # No autoflush: what this step changed so far is written once, with the rest, at the end
-    # (the identity map already answers for the rows this step touched).
-    with session.no_autoflush:
-        rows = list(session.scalars(_OPEN_OR_READY, {"instance_id": instance.id,
-                                                     "ready": list(ready)}))
-    open_rows = {row.id: row for row in rows if row.status == "open"}
-    done = {row.id for row in rows if row.status != "open"}
-    for task_id, row in open_rows.items():
-        if task_id not in ready:
-            state = run.task_state(task_id)
-            finish_task(session, row, status="completed" if state == "COMPLETED" else "cancelled",
-                        now=now)
-            if row.deadline_key:
-                deadlines.task_finished(session, runtime, row, completed=row.status == "completed")
-    new_ids = [task_id for task_id in ready if task_id not in open_rows and task_id not in done]
+    # Open rows, and any row already written for a ready task (never reopened under its id):
+    # their keys and states only, two index lookups however many tasks the instance completed.
+    # The rows this step finished are still open in the database (their update goes out at the
+    # end of the save): their objects, which the identity map holds, say so.
+    found = session.connection().execute(_OPEN_OR_READY, {"instance_id": instance.id,
+                                                          "ready": list(ready)}).all()
+    for task_id, status in found:
+        if status != "open" or task_id in ready:
+            continue
+        with session.no_autoflush:
+            row = session.get(Task, task_id)
+        if row.status != "open":
+            continue
+        state = run.task_state(task_id)
+        finish_task(session, row, status="completed" if state == "COMPLETED" else "cancelled",
+                    now=now)
+        if row.deadline_key:
+            deadlines.task_finished(session, runtime, row, completed=row.status == "completed")
+    written = {task_id for task_id, _ in found}
+    new_ids = [task_id for task_id in ready if task_id not in written]
     if not new_ids:
         return []
     stored_lanes = version_lanes(session, runtime, instance.definition_id)
