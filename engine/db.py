@@ -119,11 +119,12 @@ def write_deferred(session: Session) -> None:
     if not writes:
         return
     connection = session.connection()
-    if connection.dialect.name != "postgresql" or len(writes) == 1:
+    dbapi = connection.dialect.loaded_dbapi
+    if connection.dialect.name != "postgresql" or len(writes) == 1 \
+            or not dbapi.Pipeline.is_supported():  # libpq older than 14: one by one
         for statement, params in writes:
             connection.execute(statement, params)
         return
-    dbapi = connection.dialect.loaded_dbapi
     try:
         with connection.connection.driver_connection.pipeline():
             for statement, params in writes:

@@ -133,7 +133,11 @@ def _locked_head(connection, n: int) -> tuple:
     (pipelined: the server runs the read once the lock is held)."""
     raw = connection.connection.driver_connection
     with raw.cursor() as lock, raw.cursor() as read:
-        with raw.pipeline():
+        if connection.dialect.loaded_dbapi.Pipeline.is_supported():
+            with raw.pipeline():
+                lock.execute(_LOCK_SQL, (LOCK_ID,))
+                read.execute(_HEAD_SQL, (n,))
+        else:  # libpq older than 14: two round trips
             lock.execute(_LOCK_SQL, (LOCK_ID,))
             read.execute(_HEAD_SQL, (n,))
         return read.fetchone()
