@@ -106,7 +106,8 @@ def measure_database(database: str, url: str, raw: RawSpiff, plan: Plan, tmp: Pa
             log(f"{database}: {name} on port {served.port}")
             poster = api.KeepAlivePoster(server.HOST, served.port, token)
             try:
-                via[gunicorn] = interleaved(lambda t: api.run_case(poster, t), raw.run_case, plan)
+                via[gunicorn] = interleaved(lambda t, p=poster: api.run_case(p, t), raw.run_case,
+                                            plan)
             finally:
                 poster.close()
             log(f"  {poster.connects} TCP connection(s) for all requests")
