@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bench import api, scratch
+from bench import api, scratch, verify
 from engine.processes import service as processes
 from bench.common import ROOT, log
 from bench.table import Row, render
@@ -217,6 +217,7 @@ def measure(make_url, quick: bool, only: str | None = None) -> list[Row]:
     if only in (None, "pages"):
         with make_url() as url:
             rows += pages(url, 40 if quick else 400, 20 if quick else 50)
+            verify.verified(url)
     if only in (None, "inbox"):
         with make_url() as url:
             rows += supervisor_inbox(url, 10_000 if quick else 100_000, 50 if quick else 300)
