@@ -14,12 +14,10 @@ def verified(url: str) -> None:
     runtime = Runtime(load_settings({"database": {"url": url}}))
     try:
         trail = chain.verify(runtime)
-        tz = runtime.clock.tz.key
-        built = runtime.read(lambda uow: rollup.ready(uow.session, tz))
-        differences = runtime.read(lambda uow: rollup.differences(uow.session, tz)) if built else {}
+        differences = rollup.verify(runtime)
     finally:
         runtime.dispose()
-    if trail.problems or not built or differences:
+    if trail.problems or differences != {}:
         raise RuntimeError(f"verification failed: audit {trail.problems[:3]}, rollup "
-                           f"{'not built' if not built else list(differences.items())[:3]}")
+                           f"{'not built' if differences is None else list(differences.items())[:3]}")
     log(f"  audit verify: {trail.events:,} events chained; reports verify: the rollup matches")

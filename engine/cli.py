@@ -494,14 +494,13 @@ def reports_verify():
     from engine.reports import rollup
     rt = _runtime()
     try:
-        tz_name = rt.clock.tz.key
-        if not rt.read(lambda uow: rollup.ready(uow.session, tz_name)):
-            click.echo(f"problem: the rollup is not built for {tz_name}; run "
-                       "`cluedesk reports rebuild`")
-            sys.exit(1)
-        differences = rt.read(lambda uow: rollup.differences(uow.session, tz_name))
+        differences = rollup.verify(rt)
     finally:
         rt.dispose()
+    if differences is None:
+        click.echo(f"problem: the rollup is not built for {rt.clock.tz.key}; run "
+                   "`cluedesk reports rebuild`")
+        sys.exit(1)
     for (unit, day, figure, key), (stored, recount) in sorted(
             differences.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2], kv[0][3]))[:20]:
         click.echo(f"problem: unit {unit} {day} {figure}{' ' + key if key else ''}: "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
@@ -113,20 +114,24 @@ def defer(session: Session, statement, params) -> None:
     session.info.setdefault(_DEFERRED, []).append((statement, params))
 
 
+def pipeline(connection):
+    """psycopg's pipeline mode on this connection (statements sent without waiting for each
+    answer), where there is one: PostgreSQL with libpq 14 or newer; else nothing changes."""
+    if connection.dialect.name == "postgresql" and connection.dialect.loaded_dbapi.Pipeline \
+            .is_supported():
+        return connection.connection.driver_connection.pipeline()
+    return nullcontext()
+
+
 def write_deferred(session: Session) -> None:
-    """Send the queued writes: on PostgreSQL in one pipeline (one round trip), else in turn."""
+    """Send the queued writes, in one pipeline where there is one (one round trip)."""
     writes = session.info.pop(_DEFERRED, None)
     if not writes:
         return
     connection = session.connection()
     dbapi = connection.dialect.loaded_dbapi
-    if connection.dialect.name != "postgresql" or len(writes) == 1 \
-            or not dbapi.Pipeline.is_supported():  # libpq older than 14: one by one
-        for statement, params in writes:
-            connection.execute(statement, params)
-        return
     try:
-        with connection.connection.driver_connection.pipeline():
+        with pipeline(connection) if len(writes) > 1 else nullcontext():
             for statement, params in writes:
                 connection.execute(statement, params)
     except dbapi.Error as exc:  # raised at the pipeline's sync, outside SQLAlchemy: wrap it

@@ -162,9 +162,7 @@ def assert_trail_and_rollup(rt: Runtime) -> None:
     problems = rt.read(lambda uow: chain.verify_chain(uow.session, key,
                                                       chain.keyring(rt.settings)).problems)
     assert not problems, problems
-    tz = rt.clock.tz.key
-    if rt.read(lambda uow: rollup.ready(uow.session, tz)):
-        assert rt.read(lambda uow: rollup.differences(uow.session, tz)) == {}
+    assert rollup.verify(rt) in (None, {})  # None: not built in this database
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
+from engine import db
 from engine.audit.models import AuditEvent
 from engine.errors import Conflict
 from engine.config import ROOT, Settings
@@ -133,11 +134,7 @@ def _locked_head(connection, n: int) -> tuple:
     (pipelined: the server runs the read once the lock is held)."""
     raw = connection.connection.driver_connection
     with raw.cursor() as lock, raw.cursor() as read:
-        if connection.dialect.loaded_dbapi.Pipeline.is_supported():
-            with raw.pipeline():
-                lock.execute(_LOCK_SQL, (LOCK_ID,))
-                read.execute(_HEAD_SQL, (n,))
-        else:  # libpq older than 14: two round trips
+        with db.pipeline(connection):
             lock.execute(_LOCK_SQL, (LOCK_ID,))
             read.execute(_HEAD_SQL, (n,))
         return read.fetchone()

@@ -441,6 +441,15 @@ def counts(session: Session, *, first: date, last: date, today: date):
         yield unit_id, "cleared", "", n
 
 
+def verify(runtime) -> dict[Key, tuple[int, int]] | None:
+    """What `cluedesk reports verify` checks: None when the rollup is not built for the
+    deployment's time zone, else where it and a full recount disagree (empty: they agree)."""
+    tz_name = runtime.clock.tz.key
+    if not runtime.read(lambda uow: ready(uow.session, tz_name)):
+        return None
+    return runtime.read(lambda uow: differences(uow.session, tz_name))
+
+
 def differences(session: Session, tz_name: str) -> dict[Key, tuple[int, int]]:
     """Rows where the rollup and a full recount disagree: {key: (rollup, recount)}."""
     recount = contributions(session, ZoneInfo(tz_name), None)
