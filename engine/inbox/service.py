@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.audit import last_change
@@ -41,23 +41,30 @@ def warning_of(task: Task, now: datetime) -> str | None:
 RUNNING = ("open", "breached")
 
 
-def _overdue_cases(now: datetime):
-    """Cases with a running deadline that is breached or past its due time."""
-    return select(Deadline.case_id).where(Deadline.case_id.isnot(None), or_(
-        Deadline.status == "breached", and_(Deadline.status == "open", Deadline.due_at < now)))
+# The conditions below on other tables are correlated EXISTS, looked up per task by the other
+# table's index, never `IN (subquery)`: under an OR PostgreSQL cannot join such a subquery, and
+# once its rows outgrow work_mem (a third of a million breached deadlines, a million case
+# numbers matching a search) it rescans them for every task, which took minutes at 1,000,000.
+
+def _overdue_case(now: datetime):
+    """The task's case has a running deadline that is breached or past its due time."""
+    return select(Deadline.id).where(Deadline.case_id == Task.case_id, or_(
+        Deadline.status == "breached",
+        and_(Deadline.status == "open", Deadline.due_at < now))).exists()
 
 
 def _breached_own():
     """The task's own deadline (its key, on its case) is marked breached."""
-    return and_(Task.deadline_key.isnot(None), tuple_(Task.case_id, Task.deadline_key).in_(
-        select(Deadline.case_id, Deadline.key).where(Deadline.status == "breached")))
+    return and_(Task.deadline_key.isnot(None), select(Deadline.id).where(
+        Deadline.case_id == Task.case_id, Deadline.key == Task.deadline_key,
+        Deadline.status == "breached").exists())
 
 
 def overdue_clause(now: datetime):
     """Red as a worker feels it: the task is past its due time, or its own deadline was marked
     breached, or it has no deadline of its own and a running deadline of its case is overdue."""
     return or_(and_(Task.due_at.isnot(None), Task.due_at < now), _breached_own(),
-               and_(Task.due_at.is_(None), Task.case_id.in_(_overdue_cases(now))))
+               and_(Task.due_at.is_(None), _overdue_case(now)))
 
 
 def _due_clause(due: str, now: datetime):
@@ -101,10 +108,10 @@ def _conditions(session: Session, *, now: datetime, scope: str, status: str, due
                      .scalar_subquery())
     if q:
         like = f"%{q}%"
-        conds.append(or_(Task.name.ilike(like), Task.case_id.in_(
-            select(Case.id).where(Case.number.ilike(like))), Task.case_id.in_(
-            select(Petition.case_id).join(AccusedPerson, AccusedPerson.petition_id == Petition.id)
-            .where(AccusedPerson.name.ilike(like)))))
+        conds.append(or_(Task.name.ilike(like), select(Case.id).where(
+            Case.id == Task.case_id, Case.number.ilike(like)).exists(), select(Petition.id).join(
+            AccusedPerson, AccusedPerson.petition_id == Petition.id).where(
+            Petition.case_id == Task.case_id, AccusedPerson.name.ilike(like)).exists()))
     return [*conds, *where]
 
 
@@ -117,41 +124,45 @@ def task_filter(session: Session, *, user: User, now: datetime, scope: str = "al
     return and_(authority.visible_clause(session, user, scope), *conds)
 
 
-def _capped(session: Session, condition: ColumnElement[bool]) -> int:
+def _capped(session: Session, condition: ColumnElement[bool], cap: int) -> int:
     return session.scalar(select(func.count()).select_from(
-        select(Task.id).where(condition).limit(TOTAL_CAP + 1).subquery())) or 0
+        select(Task.id).where(condition).limit(cap + 1).subquery())) or 0
 
 
 def count_tasks(session: Session, *, user: User, now: datetime, scope: str = "all",
                 status: str = "open", due: str | None = None, process: str | None = None,
-                unit: str | None = None, q: str | None = None, where=()) -> int:
-    """How many tasks `list_tasks` finds, counted up to TOTAL_CAP + 1 (more: "10,000+").
-    A county supervisor's tasks offered to the units below are counted first, from the index
-    alone: when they pass the cap, the rest of what they see is never read."""
+                unit: str | None = None, q: str | None = None, where=(),
+                cap: int | None = None) -> int:
+    """How many tasks `list_tasks` finds, counted up to `cap` + 1 (default TOTAL_CAP; more:
+    "10,000+"). A county supervisor's tasks offered to the units below are counted first, from
+    the index alone: when they pass the cap, the rest of what they see is never read."""
     return _count(session, user, scope, _conditions(
         session, now=now, scope=scope, status=status, due=due, process=process, unit=unit, q=q,
-        where=where))
+        where=where), TOTAL_CAP if cap is None else cap)
 
 
-def _count(session: Session, user: User, scope: str, conds: list) -> int:
+def _count(session: Session, user: User, scope: str, conds: list, cap: int) -> int:
     part = authority.counted_part(session, user, scope)
     if part is not None:
-        counted = _capped(session, and_(part, *conds))
-        if counted > TOTAL_CAP:
+        counted = _capped(session, and_(part, *conds), cap)
+        if counted > cap:
             return counted
-    return _capped(session, and_(authority.visible_clause(session, user, scope), *conds))
+    return _capped(session, and_(authority.visible_clause(session, user, scope), *conds), cap)
 
 
 def list_tasks(session: Session, *, user: User, now: datetime, scope: str = "all",
                status: str = "open", due: str | None = None, process: str | None = None,
                unit: str | None = None, q: str | None = None, page: int = 1,
                per_page: int = 50, where=(), latest_due_first: bool = False,
-               order=None) -> TaskPage:
+               order=None, cap: int | None = None, counted: int | None = None) -> TaskPage:
     """Tasks the user may see, filtered, soonest due first (or latest due first, or in
-    `order`: clauses put before the due order)."""
+    `order`: clauses put before the due order); the total counted up to `cap` (default
+    TOTAL_CAP), or `counted` when the caller has just counted them with `count_tasks`."""
+    cap = TOTAL_CAP if cap is None else cap
     conds = _conditions(session, now=now, scope=scope, status=status, due=due, process=process,
                         unit=unit, q=q, where=where)
-    counted = _count(session, user, scope, conds)
+    if counted is None:
+        counted = _count(session, user, scope, conds, cap)
     # A page is read in index order and stops at its last row: visibility checked per row.
     where = and_(authority.visible_clause(session, user, scope, per_row=True), *conds)
     # Soonest due first, tasks without a deadline last: the order of ix_tasks_open_unit_due (a
@@ -162,7 +173,7 @@ def list_tasks(session: Session, *, user: User, now: datetime, scope: str = "all
         by_due = (Task.due_at.desc().nulls_last(), Task.created_at.desc(), Task.id.desc())
     items = list(session.scalars(select(Task).where(where).order_by(*(order or ()), *by_due)
                                  .offset((page - 1) * per_page).limit(per_page)))
-    return TaskPage(items, min(counted, TOTAL_CAP), counted > TOTAL_CAP, page, per_page)
+    return TaskPage(items, min(counted, cap), counted > cap, page, per_page)
 
 
 def get_task(session: Session, *, user: User, task_id: str) -> Task:

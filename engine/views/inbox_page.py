@@ -126,9 +126,15 @@ class InboxPage:
     total: int
     page: int
     pages: int
+    cap: int  # counts and the total stop here: more shows as "1000+"
+    capped: bool  # the tab's tasks are more than `cap`
 
 
-# Beyond the counted tasks (inbox.TOTAL_CAP) no page has rows.
+# The page counts each tab, and its own tab's total, up to PAGE_CAP + 1: nobody pages past a
+# thousand tasks (a filter or a sort finds them), and counting to 10,000 through the
+# visibility rule cost ~100 ms per tab at 1,000,000 cases (bench/RESULTS.md, issue 28).
+# Beyond the counted tasks no page has rows. The API's total still counts to inbox.TOTAL_CAP.
+PAGE_CAP = 1_000
 MAX_PAGE = 100_000
 
 
@@ -137,9 +143,7 @@ def inbox_page(session: Session, runtime: Runtime, *, user: User, query: dict, p
     """One page of a tab, the count of every tab under the same filters, rows with case facts."""
     query = clean(query)
     now = runtime.clock.now()
-    counts = {}
-    for name in TABS:
-        counts[name] = inbox.count_tasks(session, user=user, now=now, **_args(session, name, query))
+    counts = _counts(session, user, now, query)
     # No tab asked for: the first that has tasks (a caseworker holding none lands on the unit's
     # unclaimed queue rather than an empty page).
     tab = query.get("tab") or next((name for name in TABS if counts[name]), "mine")
@@ -151,13 +155,20 @@ def inbox_page(session: Session, runtime: Runtime, *, user: User, query: dict, p
                                 order=[*(worknotes.due_first(user, today)
                                          if tab == "mine" else ()),
                                        *(sort_order(query.get("sort")) or ())],
-                                **_args(session, tab, query))
+                                cap=PAGE_CAP, counted=counts[tab], **_args(session, tab, query))
     found = listed(min(max(page, 1), MAX_PAGE))
     pages = max(1, -(-found.total // per_page))
     if found.page > pages:  # past the end (an old link, a typed number): the last page
         found = listed(pages)
     rows = rows_of(session, runtime, found.items, user=user)
-    return InboxPage(tab, {**query, "tab": tab}, counts, rows, found.total, found.page, pages)
+    return InboxPage(tab, {**query, "tab": tab}, counts, rows, found.total, found.page, pages,
+                     PAGE_CAP, found.total_capped)
+
+
+def _counts(session: Session, user: User, now: datetime, query: dict) -> dict[str, int]:
+    """Each tab's tasks under the filters, counted up to PAGE_CAP + 1."""
+    return {name: inbox.count_tasks(session, user=user, now=now, cap=PAGE_CAP,
+                                    **_args(session, name, query)) for name in TABS}
 
 
 def poll_state(session: Session, runtime: Runtime, *, user: User, query: dict) -> dict:
@@ -166,9 +177,7 @@ def poll_state(session: Session, runtime: Runtime, *, user: User, query: dict) -
     claimed, given back or reassigned task changes it)."""
     query = clean(query)
     now = runtime.clock.now()
-    counts = {}
-    for name in TABS:
-        counts[name] = inbox.count_tasks(session, user=user, now=now, **_args(session, name, query))
+    counts = _counts(session, user, now, query)
     visible = inbox.task_filter(session, user=user, now=now, scope="all")
     number, versions = session.execute(select(func.count(Task.id), func.sum(Task.version))
                                        .where(visible)).one()

@@ -129,6 +129,30 @@ def test_the_inbox_has_tabs_with_counts_filters_and_htmx_fragments(app, flow):
     assert Browser(app, "admin").get("/inbox").status_code == 403
 
 
+def test_tab_counts_and_the_total_stop_at_the_page_cap(app, flow, monkeypatch):
+    """The page counts each tab up to PAGE_CAP + 1 and says "more than" beyond it; its pages end
+    there. Three tasks with a cap of two."""
+    from engine.views import inbox_page
+    numbers = [register_to_town(flow, accused=name)["case_number"]
+               for name in ("李四", "赵六", "钱七")]
+    worker = Browser(app, "a-worker")
+    whole = text(worker.get("/inbox", tab="unit"))
+    assert re.search(r'data-testid="count-unit">(\d+)<', whole).group(1) == "3"
+    assert "共 3 项任务" in whole
+    monkeypatch.setattr(inbox_page, "PAGE_CAP", 2)
+    capped = text(worker.get("/inbox", tab="unit"))
+    assert re.search(r'data-testid="count-unit">([^<]+)<', capped).group(1) == "2+"
+    assert re.search(r'data-testid="count-mine">([^<]+)<', capped).group(1) == "0"
+    assert "超过 2 项任务" in capped and "共 3 项任务" not in capped
+    assert sum(n in capped for n in numbers) == 3  # the first page (25 rows) is whole
+    # Pages of one: two pages, the third asked for is the last (the second).
+    paged = inbox_page.inbox_page
+    monkeypatch.setattr(inbox_page, "inbox_page",
+                        lambda *a, **kw: paged(*a, **{**kw, "per_page": 1}))
+    last = text(worker.get("/inbox", tab="unit", page="3"))
+    assert "第 2 / 2 页" in last and sum(n in last for n in numbers) == 1
+
+
 def test_saved_filters_belong_to_their_user(app, flow):
     worker = Browser(app, "a-worker")
     resp = worker.post("/inbox/filters", {"name": "周一要办", "tab": "unit", "category": "gambling",
