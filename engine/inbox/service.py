@@ -107,12 +107,36 @@ def _conditions(session: Session, *, now: datetime, scope: str, status: str, due
         conds.append(Task.candidate_unit_id == select(Unit.id).where(Unit.code == unit)
                      .scalar_subquery())
     if q:
-        like = f"%{q}%"
-        conds.append(or_(Task.name.ilike(like), select(Case.id).where(
-            Case.id == Task.case_id, Case.number.ilike(like)).exists(), select(Petition.id).join(
-            AccusedPerson, AccusedPerson.petition_id == Petition.id).where(
-            Petition.case_id == Task.case_id, AccusedPerson.name.ilike(like)).exists()))
+        conds.append(_search_clause(session, q))
     return [*conds, *where]
+
+
+# A search matching at most this many cases is answered from their ids; more, per task.
+SEARCH_CASES = 1_000
+
+
+def _search_clause(session: Session, q: str) -> ColumnElement[bool]:
+    """`q` in the task's name, its case's number or an accused person's name. The matching cases
+    are listed once per transaction (an inbox page counts four tabs and reads a page, each with
+    this condition; each used to scan every case again); when they are many, each task's case
+    is looked up instead, and the counts and the page stop early at their caps."""
+    like = f"%{q}%"
+    known = session.info.setdefault("inbox_search", {})
+    if q not in known:
+        # UNION ALL, so that a search matching every case stops at the limit.
+        matching = select(Case.id.label("id")).where(Case.number.ilike(like)).union_all(
+            select(Petition.case_id).join(AccusedPerson, AccusedPerson.petition_id == Petition.id)
+            .where(AccusedPerson.name.ilike(like), Petition.case_id.isnot(None))).subquery()
+        rows = list(session.scalars(select(matching.c.id).limit(SEARCH_CASES + 1)))
+        known[q] = None if len(rows) > SEARCH_CASES else sorted(set(rows))
+    case_ids = known[q]
+    if case_ids is not None:
+        return or_(Task.name.ilike(like), Task.case_id.in_(case_ids)) if case_ids \
+            else Task.name.ilike(like)
+    return or_(Task.name.ilike(like), select(Case.id).where(
+        Case.id == Task.case_id, Case.number.ilike(like)).exists(), select(Petition.id).join(
+        AccusedPerson, AccusedPerson.petition_id == Petition.id).where(
+        Petition.case_id == Task.case_id, AccusedPerson.name.ilike(like)).exists())
 
 
 def task_filter(session: Session, *, user: User, now: datetime, scope: str = "all",

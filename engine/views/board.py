@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from engine.errors import Forbidden
@@ -16,20 +16,31 @@ from engine.deadlines.service import EXTENSION_PROCESS
 from engine.processes.models import ProcessInstance
 
 
+# A unit's count stops here (the board shows "1000+"): counting every red task of a township
+# with a million open cases took 300 ms a page (bench/RESULTS.md, issue 28).
+BOARD_CAP = 1_000
+
+
 def overdue_board(session: Session, *, user: User, now: datetime,
                   per_township: int = 50) -> list[dict]:
     """Open tasks overdue as their workers feel it (`inbox.overdue_clause`) that the supervisor
     oversees, grouped by the township of
     the unit they are offered to (a unit outside every township stands for itself): each group
-    with its unit, its count and its `per_township` most overdue tasks, most overdue groups first."""
+    with its unit, its count (`capped`: more than BOARD_CAP) and its `per_township` most overdue
+    tasks (no due time first, then the longest overdue), most overdue groups first."""
     if "supervisor" not in user.roles:
         raise Forbidden("the overdue board is for supervisors", reason="board_forbidden")
     path = session.scalar(select(Unit.path).where(Unit.id == user.unit_id))
+    below = list(session.scalars(select(Unit.id).where(Unit.path.startswith(path))))
     red = and_(Task.status == "open", inbox.overdue_clause(now),
-               Task.candidate_unit_id.in_(select(Unit.id).where(Unit.path.startswith(path))),
                authority.visible_clause(session, user, "all"))
-    counts = dict(session.execute(select(Task.candidate_unit_id, func.count())
-                                  .where(red).group_by(Task.candidate_unit_id)).all())
+    # Each unit counted up to the cap from its range of the open tasks' unit index, a hundred
+    # units a statement (SQLite allows 500 arms in a compound select).
+    arms = [select(literal(unit_id).label("unit"), func.count().label("n")).select_from(
+        select(Task.id).where(red, Task.candidate_unit_id == unit_id)
+        .limit(BOARD_CAP + 1).subquery()) for unit_id in below]
+    counts = {unit: n for first in range(0, len(arms), 100)
+              for unit, n in session.execute(union_all(*arms[first:first + 100])).all() if n}
     if not counts:
         return []
     units = {u.id: u for u in session.scalars(select(Unit))}
@@ -37,14 +48,31 @@ def overdue_board(session: Session, *, user: User, now: datetime,
     groups: dict[int, dict] = {}
     for unit_id, n in counts.items():
         group = groups.setdefault(group_of[unit_id].id, {"unit": group_of[unit_id], "count": 0,
-                                                         "tasks": []})
+                                                         "capped": False, "tasks": []})
         group["count"] += n
+        group["capped"] = group["capped"] or n > BOARD_CAP
     for group_id, group in groups.items():
+        if group["capped"] or group["count"] > BOARD_CAP:
+            group["count"], group["capped"] = BOARD_CAP, True
         members = [u for u, g in group_of.items() if g.id == group_id]
-        group["tasks"] = list(session.scalars(select(Task).where(
-            red, Task.candidate_unit_id.in_(members)).order_by(Task.due_at.asc().nulls_first(), Task.id)
-            .limit(per_township)))
+        group["tasks"] = _most_overdue(session, red, members, per_township)
     return sorted(groups.values(), key=lambda g: (-g["count"], g["unit"].code))
+
+
+def _most_overdue(session: Session, red, members: list[int], n: int) -> list[Task]:
+    """The `n` most overdue red tasks offered to `members`: without a due time of their own
+    (their case's deadline is overdue) first, then by due time; each unit's read in the order of
+    its index range, stopping at `n`, never sorting all of its red tasks."""
+    found = list(session.scalars(select(Task).where(
+        red, Task.candidate_unit_id.in_(members), Task.due_at.is_(None))
+        .order_by(Task.created_at, Task.id).limit(n)))
+    timed: list[Task] = []
+    for unit_id in members:
+        timed += session.scalars(select(Task).where(
+            red, Task.candidate_unit_id == unit_id, Task.due_at.isnot(None))
+            .order_by(Task.due_at, Task.created_at, Task.id).limit(n - len(found)))
+    timed.sort(key=lambda t: (t.due_at, t.created_at, t.id))
+    return (found + timed)[:n]
 
 
 def _township(units: dict[int, Unit], unit_id: int) -> Unit:

@@ -79,3 +79,91 @@ def test_postgresql_connections_never_jit_compile(scratch, backend):
         assert rt.read(lambda uow: uow.session.scalar(text("SHOW jit"))) == "off"
     finally:
         dispose_app(app)
+
+
+def test_the_overdue_board_counts_to_its_cap_and_lists_the_most_overdue_first(
+        scratch, backend, monkeypatch):
+    """Over seeded tasks (a third red), for supervisors of a township and of the county: each
+    township's count is the plain count of its red tasks, stopped at the cap ("1000+"), and its
+    list is the plain order (no due time first, then longest overdue) cut at `per_township`."""
+    from sqlalchemy import and_
+
+    from engine.org.models import Unit
+    from engine.views import board
+    url = scratch.create(backend)
+    assert cli(url, "bench-seed", "--tasks", "700").returncode == 0
+    app = make_app(url)
+    rt = app.extensions["cluedesk"]
+    seen_capped = set()
+    try:
+        def check(uow):
+            session, now = uow.session, rt.clock.now()
+            for cap in (20, 10_000):
+                monkeypatch.setattr(board, "BOARD_CAP", cap)
+                for name in ("a-head", "chief"):
+                    user = session.scalar(select(User).where(User.username == name))
+                    groups = board.overdue_board(session, user=user, now=now, per_township=7)
+                    assert groups, name
+                    units = {u.id: u for u in session.scalars(select(Unit))}
+                    red = and_(Task.status == "open", inbox.overdue_clause(now),
+                               inbox.authority.visible_clause(session, user, "all"))
+                    for group in groups:
+                        members = [u for u in units
+                                   if board._township(units, u).id == group["unit"].id
+                                   and units[u].path.startswith(units[user.unit_id].path)]
+                        mine = and_(red, Task.candidate_unit_id.in_(members))
+                        plain = session.scalar(select(func.count(Task.id)).where(mine))
+                        assert (group["count"], group["capped"]) == (min(plain, cap), plain > cap)
+                        order = (Task.due_at.is_(None).desc(), Task.due_at, Task.created_at,
+                                 Task.id)
+                        expected = list(session.scalars(select(Task.id).where(mine)
+                                                        .order_by(*order).limit(7)))
+                        assert [t.id for t in group["tasks"]] == expected
+                        if group["capped"]:
+                            seen_capped.add((cap, name))
+        rt.read(check)
+    finally:
+        dispose_app(app)
+    assert (20, "chief") in seen_capped and not any(cap == 10_000 for cap, _ in seen_capped)
+
+
+def test_a_search_answers_the_same_from_the_listed_cases_and_per_task(
+        scratch, backend, monkeypatch):
+    """`q` over seeded tasks with accused cadres: whether the matching cases are listed first
+    (few) or looked up per task (more than SEARCH_CASES), the counts and pages are those of the
+    plain condition: the task's name, its case's number or an accused person's name."""
+    from engine.cases.models import Case
+    from engine.petitions.models import AccusedPerson, Petition
+    url = scratch.create(backend)
+    assert cli(url, "bench-seed", "--tasks", "300", "--with-accused").returncode == 0
+    app = make_app(url)
+    rt = app.extensions["cluedesk"]
+    try:
+        def check(uow):
+            session, now = uow.session, rt.clock.now()
+            accused = session.scalar(select(AccusedPerson.name).order_by(AccusedPerson.id))
+            number = session.scalar(select(Case.number).order_by(Case.id.desc()))
+            for q in (accused, accused[1:], number[-4:], "BENCH", "nothing-like-this"):
+                like = f"%{q}%"
+                plain = (Task.name.ilike(like)
+                         | Task.case_id.in_(select(Case.id).where(Case.number.ilike(like)))
+                         | Task.case_id.in_(select(Petition.case_id).join(
+                             AccusedPerson, AccusedPerson.petition_id == Petition.id)
+                             .where(AccusedPerson.name.ilike(like))))
+                for name in ("chief", "a-head", "a-worker"):
+                    user = session.scalar(select(User).where(User.username == name))
+                    where = inbox.task_filter(session, user=user, now=now) & plain
+                    order = (Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
+                    expected = list(session.scalars(select(Task.id).where(where)
+                                                    .order_by(*order).limit(20)))
+                    total = session.scalar(select(func.count(Task.id)).where(where))
+                    for limit in (0, 10_000):  # per task, then from the listed cases
+                        monkeypatch.setattr(inbox, "SEARCH_CASES", limit)
+                        session.info.pop("inbox_search", None)
+                        found = inbox.list_tasks(session, user=user, now=now, q=q, per_page=20)
+                        assert ([t.id for t in found.items], found.total) == (expected, total), \
+                            (q, name, limit)
+            assert session.info["inbox_search"]  # the listed form was used
+        rt.read(check)
+    finally:
+        dispose_app(app)
