@@ -4,10 +4,11 @@ which seeds the data and passes it in the file named by CLUEDESK_MIXED_DATA).
 Only Locust and the standard library here: Locust may live in another environment than cluedesk.
 
 - caseworkers (6 in 9): log in, open the inbox with filters, poll their tasks through the API,
-  open task and case pages, complete tasks of real running instances, search;
+  have the open inbox page poll for changes (/poll, as the browser does every 30 s), open task
+  and case pages, complete tasks of real running instances, search;
 - intake clerks (2 in 9): check a petition for repeats, then register it;
-- supervisors (1 in 9): log in, open the overdue list and the inbox, reassign a task to another
-  caseworker of the unit, open the dashboard now and then.
+- supervisors (1 in 9): log in, open the overdue list and the inbox (which polls), reassign a
+  task to another caseworker of the unit, open the dashboard now and then.
 
 Every user thinks 2-10 s between actions."""
 from __future__ import annotations
@@ -100,6 +101,12 @@ class Caseworker(Agency):
                 return
             ready.extend((t["id"], t["version"]) for t in resp.json()["next_tasks"])
 
+    @task(4)
+    def poll_page(self) -> None:
+        # An open inbox page asks /poll every 30 s (web/static/poll.js): about one action in five.
+        self.page(random.choice(["/poll?tab=mine", "/poll?tab=unit", "/poll"]),
+                  "poll page (browser)")
+
     @task(1)
     def search(self) -> None:
         self.page(random.choice(["/inbox?q=东村", "/inbox?q=低保", "/inbox?q=BENCH"]),
@@ -143,6 +150,10 @@ class Supervisor(Agency):
     @task(3)
     def inbox(self) -> None:
         self.page(random.choice(["/inbox?due=red", "/inbox?tab=unit"]), "inbox page (filters)")
+
+    @task(2)
+    def poll_page(self) -> None:
+        self.page(random.choice(["/poll?tab=unit", "/poll?due=red"]), "poll page (browser)")
 
     @task(2)
     def overdue(self) -> None:

@@ -18,11 +18,14 @@ def poll():
     """The state a page keeps current: unread notifications, inbox counts; 304 if unchanged."""
     rt, user = runtime(), g.user
     query = {k: request.args.get(k, "") for k in filters.KEYS if request.args.get(k)}
+    raw = request.args.get("page", "1")
+    page_number = min(int(raw), filters.MAX_PAGE) if raw.isascii() and raw.isdigit() else 1
 
     def read(uow):
         state = {"unread": notifications.unread_count(uow.session, user.id)}
         if ROLES & user.roles:
-            state.update(filters.poll_state(uow.session, rt, user=user, query=query))
+            state.update(filters.poll_state(uow.session, rt, user=user, query=query,
+                                            page=page_number))
         return state
     response = jsonify(rt.read(read))
     response.add_etag()
