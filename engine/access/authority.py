@@ -171,12 +171,13 @@ def visible_branches(session: Session, user: User, scope: str, *,
 def _offered_below(session: Session, user: User) -> ColumnElement[bool]:
     """Tasks offered to the supervisor's unit or a unit below it. The units are listed first (a
     few dozen ids), so the database reads each unit's range of the tasks' unit indexes."""
-    return Task.candidate_unit_id.in_(_units_below(session, user.unit_id))
+    return Task.candidate_unit_id.in_(units_below(session, user.unit_id))
 
 
-def _units_below(session: Session, unit_id: int) -> list[int]:
+def units_below(session: Session, unit_id: int) -> list[int]:
     """A unit and the units below it, read once per transaction (an inbox page builds the
-    supervisor's condition for its count, each tab's count and the page)."""
+    supervisor's condition for its count, each tab's count and the page; the overdue board
+    counts each of them)."""
     known = session.info.setdefault("units_below", {})
     if unit_id not in known:
         path = _unit_path(session, unit_id)

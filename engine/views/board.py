@@ -30,8 +30,7 @@ def overdue_board(session: Session, *, user: User, now: datetime,
     tasks (no due time first, then the longest overdue), most overdue groups first."""
     if "supervisor" not in user.roles:
         raise Forbidden("the overdue board is for supervisors", reason="board_forbidden")
-    path = session.scalar(select(Unit.path).where(Unit.id == user.unit_id))
-    below = list(session.scalars(select(Unit.id).where(Unit.path.startswith(path))))
+    below = authority.units_below(session, user.unit_id)
     red = and_(Task.status == "open", inbox.overdue_clause(now),
                authority.visible_clause(session, user, "all"))
     # Each unit counted up to the cap from its range of the open tasks' unit index, a hundred
@@ -48,12 +47,11 @@ def overdue_board(session: Session, *, user: User, now: datetime,
     groups: dict[int, dict] = {}
     for unit_id, n in counts.items():
         group = groups.setdefault(group_of[unit_id].id, {"unit": group_of[unit_id], "count": 0,
-                                                         "capped": False, "tasks": []})
+                                                         "tasks": []})
         group["count"] += n
-        group["capped"] = group["capped"] or n > BOARD_CAP
     for group_id, group in groups.items():
-        if group["capped"] or group["count"] > BOARD_CAP:
-            group["count"], group["capped"] = BOARD_CAP, True
+        group["capped"] = group["count"] > BOARD_CAP
+        group["count"] = min(group["count"], BOARD_CAP)
         members = [u for u, g in group_of.items() if g.id == group_id]
         group["tasks"] = _most_overdue(session, red, members, per_township)
     return sorted(groups.values(), key=lambda g: (-g["count"], g["unit"].code))

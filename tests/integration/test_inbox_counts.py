@@ -17,6 +17,18 @@ pytestmark = pytest.mark.timeout(300)
 USERS = ("chief", "city-chief", "east-head", "a-head", "a-worker", "clerk", "s-head", "designer")
 
 
+def read_seeded(scratch, backend, check, *seed):
+    """`check(uow, runtime)` in one read of a scratch database filled by `bench-seed *seed`."""
+    url = scratch.create(backend)
+    assert cli(url, "bench-seed", *seed).returncode == 0
+    app = make_app(url)
+    try:
+        rt = app.extensions["cluedesk"]
+        return rt.read(lambda uow: check(uow, rt))
+    finally:
+        dispose_app(app)
+
+
 def _plain(session, user, now, cap, **filters):
     """The count and the first two pages from the visibility condition alone."""
     where = inbox.task_filter(session, user=user, now=now, **filters)
@@ -30,37 +42,30 @@ def _plain(session, user, now, cap, **filters):
 
 def test_counts_and_pages_match_the_visibility_rule_over_and_under_the_cap(
         scratch, backend, monkeypatch):
-    url = scratch.create(backend)
-    assert cli(url, "bench-seed", "--tasks", "700").returncode == 0
-    app = make_app(url)
-    rt = app.extensions["cluedesk"]
     over_by_part = set()
-    try:
-        def check(uow):
-            session, now = uow.session, rt.clock.now()
-            for cap in (30, 200, 10_000):
-                monkeypatch.setattr(inbox, "TOTAL_CAP", cap)
-                for name in USERS:
-                    user = session.scalar(select(User).where(User.username == name))
-                    for scope in ("all", "unit", "mine"):
-                        for due in (None, "red"):
-                            filters = {"scope": scope, "due": due}
-                            counted, pages = _plain(session, user, now, cap, **filters)
-                            assert inbox.count_tasks(session, user=user, now=now,
-                                                     **filters) == counted, (cap, name, filters)
-                            for number, expected in enumerate(pages, start=1):
-                                found = inbox.list_tasks(session, user=user, now=now, page=number,
-                                                         per_page=20, **filters)
-                                assert [t.id for t in found.items] == expected
-                                assert (found.total, found.total_capped) == \
-                                    (min(counted, cap), counted > cap)
-                            part = inbox.authority.counted_part(session, user, scope)
-                            if part is not None and session.scalar(select(func.count(Task.id))
-                                                                   .where(part)) > cap:
-                                over_by_part.add((cap, name))
-        rt.read(check)
-    finally:
-        dispose_app(app)
+    def check(uow, rt):
+        session, now = uow.session, rt.clock.now()
+        for cap in (30, 200, 10_000):
+            monkeypatch.setattr(inbox, "TOTAL_CAP", cap)
+            for name in USERS:
+                user = session.scalar(select(User).where(User.username == name))
+                for scope in ("all", "unit", "mine"):
+                    for due in (None, "red"):
+                        filters = {"scope": scope, "due": due}
+                        counted, pages = _plain(session, user, now, cap, **filters)
+                        assert inbox.count_tasks(session, user=user, now=now,
+                                                 **filters) == counted, (cap, name, filters)
+                        for number, expected in enumerate(pages, start=1):
+                            found = inbox.list_tasks(session, user=user, now=now, page=number,
+                                                     per_page=20, **filters)
+                            assert [t.id for t in found.items] == expected
+                            assert (found.total, found.total_capped) == \
+                                (min(counted, cap), counted > cap)
+                        part = inbox.authority.counted_part(session, user, scope)
+                        if part is not None and session.scalar(select(func.count(Task.id))
+                                                               .where(part)) > cap:
+                            over_by_part.add((cap, name))
+    read_seeded(scratch, backend, check, "--tasks", "700")
     # The county supervisor's tasks below the county alone passed the smaller caps (the count
     # stopped there), and a township supervisor's did not: both branches were checked.
     assert {(30, "chief"), (200, "chief")} <= over_by_part
@@ -90,40 +95,33 @@ def test_the_overdue_board_counts_to_its_cap_and_lists_the_most_overdue_first(
 
     from engine.org.models import Unit
     from engine.views import board
-    url = scratch.create(backend)
-    assert cli(url, "bench-seed", "--tasks", "700").returncode == 0
-    app = make_app(url)
-    rt = app.extensions["cluedesk"]
     seen_capped = set()
-    try:
-        def check(uow):
-            session, now = uow.session, rt.clock.now()
-            for cap in (20, 10_000):
-                monkeypatch.setattr(board, "BOARD_CAP", cap)
-                for name in ("a-head", "chief"):
-                    user = session.scalar(select(User).where(User.username == name))
-                    groups = board.overdue_board(session, user=user, now=now, per_township=7)
-                    assert groups, name
-                    units = {u.id: u for u in session.scalars(select(Unit))}
-                    red = and_(Task.status == "open", inbox.overdue_clause(now),
-                               inbox.authority.visible_clause(session, user, "all"))
-                    for group in groups:
-                        members = [u for u in units
-                                   if board._township(units, u).id == group["unit"].id
-                                   and units[u].path.startswith(units[user.unit_id].path)]
-                        mine = and_(red, Task.candidate_unit_id.in_(members))
-                        plain = session.scalar(select(func.count(Task.id)).where(mine))
-                        assert (group["count"], group["capped"]) == (min(plain, cap), plain > cap)
-                        order = (Task.due_at.is_(None).desc(), Task.due_at, Task.created_at,
-                                 Task.id)
-                        expected = list(session.scalars(select(Task.id).where(mine)
-                                                        .order_by(*order).limit(7)))
-                        assert [t.id for t in group["tasks"]] == expected
-                        if group["capped"]:
-                            seen_capped.add((cap, name))
-        rt.read(check)
-    finally:
-        dispose_app(app)
+    def check(uow, rt):
+        session, now = uow.session, rt.clock.now()
+        for cap in (20, 10_000):
+            monkeypatch.setattr(board, "BOARD_CAP", cap)
+            for name in ("a-head", "chief"):
+                user = session.scalar(select(User).where(User.username == name))
+                groups = board.overdue_board(session, user=user, now=now, per_township=7)
+                assert groups, name
+                units = {u.id: u for u in session.scalars(select(Unit))}
+                red = and_(Task.status == "open", inbox.overdue_clause(now),
+                           inbox.authority.visible_clause(session, user, "all"))
+                for group in groups:
+                    members = [u for u in units
+                               if board._township(units, u).id == group["unit"].id
+                               and units[u].path.startswith(units[user.unit_id].path)]
+                    mine = and_(red, Task.candidate_unit_id.in_(members))
+                    plain = session.scalar(select(func.count(Task.id)).where(mine))
+                    assert (group["count"], group["capped"]) == (min(plain, cap), plain > cap)
+                    order = (Task.due_at.is_(None).desc(), Task.due_at, Task.created_at,
+                             Task.id)
+                    expected = list(session.scalars(select(Task.id).where(mine)
+                                                    .order_by(*order).limit(7)))
+                    assert [t.id for t in group["tasks"]] == expected
+                    if group["capped"]:
+                        seen_capped.add((cap, name))
+    read_seeded(scratch, backend, check, "--tasks", "700")
     assert (20, "chief") in seen_capped and not any(cap == 10_000 for cap, _ in seen_capped)
 
 
@@ -134,36 +132,29 @@ def test_a_search_answers_the_same_from_the_listed_cases_and_per_task(
     plain condition: the task's name, its case's number or an accused person's name."""
     from engine.cases.models import Case
     from engine.petitions.models import AccusedPerson, Petition
-    url = scratch.create(backend)
-    assert cli(url, "bench-seed", "--tasks", "300", "--with-accused").returncode == 0
-    app = make_app(url)
-    rt = app.extensions["cluedesk"]
-    try:
-        def check(uow):
-            session, now = uow.session, rt.clock.now()
-            accused = session.scalar(select(AccusedPerson.name).order_by(AccusedPerson.id))
-            number = session.scalar(select(Case.number).order_by(Case.id.desc()))
-            for q in (accused, accused[1:], number[-4:], "BENCH", "nothing-like-this"):
-                like = f"%{q}%"
-                plain = (Task.name.ilike(like)
-                         | Task.case_id.in_(select(Case.id).where(Case.number.ilike(like)))
-                         | Task.case_id.in_(select(Petition.case_id).join(
-                             AccusedPerson, AccusedPerson.petition_id == Petition.id)
-                             .where(AccusedPerson.name.ilike(like))))
-                for name in ("chief", "a-head", "a-worker"):
-                    user = session.scalar(select(User).where(User.username == name))
-                    where = inbox.task_filter(session, user=user, now=now) & plain
-                    order = (Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
-                    expected = list(session.scalars(select(Task.id).where(where)
-                                                    .order_by(*order).limit(20)))
-                    total = session.scalar(select(func.count(Task.id)).where(where))
-                    for limit in (0, 10_000):  # per task, then from the listed cases
-                        monkeypatch.setattr(inbox, "SEARCH_CASES", limit)
-                        session.info.pop("inbox_search", None)
-                        found = inbox.list_tasks(session, user=user, now=now, q=q, per_page=20)
-                        assert ([t.id for t in found.items], found.total) == (expected, total), \
-                            (q, name, limit)
-            assert session.info["inbox_search"]  # the listed form was used
-        rt.read(check)
-    finally:
-        dispose_app(app)
+    def check(uow, rt):
+        session, now = uow.session, rt.clock.now()
+        accused = session.scalar(select(AccusedPerson.name).order_by(AccusedPerson.id))
+        number = session.scalar(select(Case.number).order_by(Case.id.desc()))
+        for q in (accused, accused[1:], number[-4:], "BENCH", "nothing-like-this"):
+            like = f"%{q}%"
+            plain = (Task.name.ilike(like)
+                     | Task.case_id.in_(select(Case.id).where(Case.number.ilike(like)))
+                     | Task.case_id.in_(select(Petition.case_id).join(
+                         AccusedPerson, AccusedPerson.petition_id == Petition.id)
+                         .where(AccusedPerson.name.ilike(like))))
+            for name in ("chief", "a-head", "a-worker"):
+                user = session.scalar(select(User).where(User.username == name))
+                where = inbox.task_filter(session, user=user, now=now) & plain
+                order = (Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
+                expected = list(session.scalars(select(Task.id).where(where)
+                                                .order_by(*order).limit(20)))
+                total = session.scalar(select(func.count(Task.id)).where(where))
+                for limit in (0, 10_000):  # per task, then from the listed cases
+                    monkeypatch.setattr(inbox, "SEARCH_CASES", limit)
+                    session.info.pop("inbox_search", None)
+                    found = inbox.list_tasks(session, user=user, now=now, q=q, per_page=20)
+                    assert ([t.id for t in found.items], found.total) == (expected, total), \
+                        (q, name, limit)
+        assert session.info["inbox_search"]  # the listed form was used
+    read_seeded(scratch, backend, check, "--tasks", "300", "--with-accused")
