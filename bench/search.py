@@ -6,10 +6,9 @@ N petitions (1,000,000; --quick 100,000) and their cases, accused and search-ind
 database already seeded is only migrated to the head, so reruns skip the minutes of seeding
 (drop it yourself when done).
 A scratch database (migrated, the demo organisation) gets N open petitions with cases and
-accused village cadres from `cluedesk bench-seed --with-accused` (`engine.bench_seed`), then one
-search entry per petition whose terms are `engine.search.terms.document` of the same fields
-`engine.search.index.entry_of` indexes (number, accused name/post/unit, township, village,
-content), bulk-inserted in chunks (and the FTS5 rows on SQLite). After ANALYZE and a warm-up,
+accused village cadres from `cluedesk bench-seed --with-accused` (`engine.bench_seed`), which
+writes each petition's and case's search entry as the application makes them (number, accused
+name/post/unit, township, village, content). After ANALYZE and a warm-up,
 the real read model (access rules included) is timed for the county supervisor `chief` and the
 township caseworker `a-worker`."""
 from __future__ import annotations
@@ -33,7 +32,6 @@ from engine.demo import load_organisation
 from engine.org.models import User
 from engine.runtime import Runtime
 from engine.schema import upgrade
-from engine.search import terms
 from engine.views.search import search
 
 NAME = "search p95 (engine.views.search.search, ~50 queries): {n} petitions, {who}"
@@ -41,35 +39,6 @@ TARGET = "p95 ≤ 200 ms"
 USERS = (("chief", "county supervisor"), ("a-worker", "township caseworker"))
 QUERIES = 50
 WARMUP = 10
-CHUNK = 20_000
-
-
-def _index(runtime) -> int:
-    """One search entry per seeded petition, its terms built as the application builds them."""
-    sqlite = runtime.sqlite
-    done, last = 0, 0
-    while True:
-        with runtime.engine.begin() as conn:
-            rows = conn.execute(text(
-                "SELECT p.id, p.number, p.case_id, p.unit_id, p.received_at, p.village, "
-                "p.content, a.name, a.post, a.unit, t.name FROM petitions p "
-                "LEFT JOIN accused_persons a ON a.petition_id = p.id "
-                "LEFT JOIN units t ON t.id = p.township_id "
-                "WHERE p.id > :last ORDER BY p.id LIMIT :n"), {"last": last, "n": CHUNK}).all()
-            if not rows:
-                return done
-            entries = [{"id": r[0], "ref": r[0], "case": r[2], "unit": r[3], "at": r[4],
-                        "terms": terms.document(r[1], None, r[7], r[8], r[9], r[10], r[5], r[6])}
-                       for r in rows]
-            conn.execute(text(
-                "INSERT INTO search_entries (id, kind, ref_id, case_id, unit_id, terms, "
-                "updated_at) VALUES (:id, 'petition', :ref, :case, :unit, :terms, :at)"), entries)
-            if sqlite:
-                conn.execute(text("INSERT INTO search_fts (rowid, terms) VALUES (:id, :terms)"),
-                             entries)
-        done += len(rows)
-        last = rows[-1][0]
-        log(f"  search index: {done:,} entries")
 
 
 def _queries(runtime, rng: random.Random) -> list[str]:
@@ -124,7 +93,6 @@ def measure_one(database: str, url: str, n: int) -> list[Row]:
             load_organisation(runtime)
             t0 = time.perf_counter()
             seed(runtime, n, people=True, progress=lambda d: log(f"  {database}: seeded {d:,}"))
-            _index(runtime)
             log(f"  {database}: {n:,} petitions seeded and indexed in "
                 f"{time.perf_counter() - t0:.0f} s")
         with runtime.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:

@@ -3,7 +3,9 @@
 Each seeded task is a whole small matter: a petition, its open case, a running process instance,
 the open task in the inbox and its open deadline. Tasks are spread over every unit that has
 people (townships, offices, zones, commissions), offered to caseworkers or supervisors, and are
-one third each green, yellow and red at the application clock. The rows are generated inside the
+one third each green, yellow and red at the application clock. Each petition and case has its
+search-index entry (its terms made as the application makes them), so the search page and the
+inbox's search find the seeded matters. The rows are generated inside the
 database (`generate_series` on PostgreSQL, a recursive CTE on SQLite), in chunks, so a million
 tasks take minutes, not hours. The instances hold no workflow state: they exist for the inbox and
 the deadline rows, and `cluedesk check` reports them as not deserializing.
@@ -25,6 +27,7 @@ from sqlalchemy import text
 from engine.petitions.words import normalize
 from engine.runtime import Runtime
 from engine.reports import rollup
+from engine.search import terms
 
 PROCESS_KEY = "bench_seed"
 CHUNK = 100_000
@@ -83,12 +86,13 @@ def seed(runtime: Runtime, tasks: int, *, progress: Callable[[int], None] | None
                    definition=definition, salt=salt, people=people)
             if people:
                 _people(conn, sql, first=base + done + 1, size=size, towns=towns)
+            _index(conn, first=base + done + 1, size=size, sqlite=not sql.postgres)
         done += size
         if progress:
             progress(done)
     with runtime.engine.begin() as conn:
         if sql.postgres:
-            for table in ("cases", "petitions", "deadlines"):
+            for table in ("cases", "petitions", "deadlines", "search_entries"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                   f"(SELECT max(id) FROM {table}))"))
             conn.execute(text("ANALYZE"))
@@ -157,6 +161,35 @@ def _definition(conn, sql: _Sql) -> int:
         f"'{PROCESS_KEY}', {now}, 'bench-seed', 'placeholder for seeded instances')"))
     return conn.execute(text("SELECT id FROM process_definitions WHERE key = :k"),
                         {"k": PROCESS_KEY}).scalar()
+
+
+def _index(conn, *, first: int, size: int, sqlite: bool) -> None:
+    """The search-index entries of rows first .. first+size-1 (a petition's and its case's),
+    their terms made as `engine.search.index.entry_of` makes them (and FTS5 rows on SQLite)."""
+    last = first + size - 1
+    petitions = conn.execute(text(
+        "SELECT p.id, p.number, p.case_id, p.unit_id, p.received_at, p.village, p.content, "
+        "a.name, a.post, a.unit, t.name FROM petitions p "
+        "LEFT JOIN accused_persons a ON a.petition_id = p.id "
+        "LEFT JOIN units t ON t.id = p.township_id WHERE p.id BETWEEN :first AND :last"),
+        {"first": first, "last": last}).all()
+    cases = conn.execute(text(
+        "SELECT id, number, coalesce(handling_unit_id, registered_unit_id), created_at "
+        "FROM cases WHERE id BETWEEN :first AND :last"), {"first": first, "last": last}).all()
+    next_id = (conn.execute(text("SELECT coalesce(max(id), 0) FROM search_entries")).scalar()
+               + 1)
+    entries = [{"kind": "petition", "ref": r[0], "case": r[2], "unit": r[3], "at": r[4],
+                "terms": terms.document(r[1], r[7], r[8], r[9], r[10], r[5], r[6])}
+               for r in petitions]
+    entries += [{"kind": "case", "ref": r[0], "case": r[0], "unit": r[2], "at": r[3],
+                 "terms": terms.document(r[1])} for r in cases]
+    for number, entry in enumerate(entries):
+        entry["id"] = next_id + number
+    conn.execute(text(
+        "INSERT INTO search_entries (id, kind, ref_id, case_id, unit_id, terms, updated_at) "
+        "VALUES (:id, :kind, :ref, :case, :unit, :terms, :at)"), entries)
+    if sqlite:
+        conn.execute(text("INSERT INTO search_fts (rowid, terms) VALUES (:id, :terms)"), entries)
 
 
 def _chunk(conn, sql: _Sql, *, first: int, size: int, units: list[int], clerk: int,

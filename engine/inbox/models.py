@@ -26,6 +26,8 @@ class Task(Base):
         # An instance's open tasks (every save reads them): however many it has completed.
         Index("ix_tasks_open_instance", "instance_id", postgresql_where=text("status = 'open'"),
               sqlite_where=text("status = 'open'")),
+        # The inbox search's step names: every distinct name, one probe each (a loose scan).
+        Index("ix_tasks_name", "name"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task id

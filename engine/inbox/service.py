@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, union
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, text, union
 from sqlalchemy.orm import Session
 
 from engine.audit import last_change
@@ -18,9 +18,10 @@ from engine.access import authority
 from engine.inbox.models import Task
 from engine.notifications import service as notifications
 from engine.org.models import Unit, User
-from engine.petitions.models import AccusedPerson, Petition
 from engine.processes.models import ProcessInstance
 from engine.runtime import Runtime
+from engine.search import query
+from engine.search.models import SearchEntry
 from engine.uow import UnitOfWork
 
 TOTAL_CAP = 10_000
@@ -111,32 +112,47 @@ def _conditions(session: Session, *, now: datetime, scope: str, status: str, due
     return [*conds, *where]
 
 
-# A search matching at most this many cases is answered from their ids; more, per task.
+# A search whose words match at most this many search-index entries is answered from their
+# cases' ids; more, per task.
 SEARCH_CASES = 1_000
+
+# Every distinct task name, one index probe each (a loose scan of ix_tasks_name): the names are
+# the processes' step names, a few hundred however many tasks there are.
+_TASK_NAMES = text(
+    "WITH RECURSIVE names(name) AS (SELECT min(name) FROM tasks UNION ALL "
+    "SELECT (SELECT min(t.name) FROM tasks t WHERE t.name > names.name) FROM names "
+    "WHERE names.name IS NOT NULL) SELECT name FROM names WHERE name IS NOT NULL")
 
 
 def _search_clause(session: Session, q: str) -> ColumnElement[bool]:
-    """`q` in the task's name, its case's number or an accused person's name. The matching cases
-    are listed once per transaction (an inbox page counts four tabs and reads a page, each with
-    this condition; each used to scan every case again); when they are many, each task's case
-    is looked up instead, and the counts and the page stop early at their caps."""
-    like = f"%{q}%"
+    """`q` in the task's name, or every word of `q` in what the search index holds of the
+    task's case (its number, its petitions' and clues' numbers, accused, places and content:
+    the matching of the search page, `engine.search`). Worked out once per transaction (an
+    inbox page counts four tabs and reads a page, each with this condition): the step names
+    containing `q` from the list of distinct task names, and the matching cases from the
+    full-text index — their ids when few; when many, each task's case is looked up instead,
+    and the counts and the page stop early at their caps."""
     known = session.info.setdefault("inbox_search", {})
     if q not in known:
-        # UNION ALL, so that a search matching every case stops at the limit.
-        matching = select(Case.id.label("id")).where(Case.number.ilike(like)).union_all(
-            select(Petition.case_id).join(AccusedPerson, AccusedPerson.petition_id == Petition.id)
-            .where(AccusedPerson.name.ilike(like), Petition.case_id.isnot(None))).subquery()
-        rows = list(session.scalars(select(matching.c.id).limit(SEARCH_CASES + 1)))
-        known[q] = None if len(rows) > SEARCH_CASES else sorted(set(rows))
-    case_ids = known[q]
-    if case_ids is not None:
-        return or_(Task.name.ilike(like), Task.case_id.in_(case_ids)) if case_ids \
-            else Task.name.ilike(like)
-    return or_(Task.name.ilike(like), select(Case.id).where(
-        Case.id == Task.case_id, Case.number.ilike(like)).exists(), select(Petition.id).join(
-        AccusedPerson, AccusedPerson.petition_id == Petition.id).where(
-        Petition.case_id == Task.case_id, AccusedPerson.name.ilike(like)).exists())
+        wanted = q.lower()
+        names = [n for n in session.scalars(_TASK_NAMES) if wanted in n.lower()]
+        match = query.matches(session, q)
+        case_ids: list[int] | None = []
+        if match is not None:
+            rows = list(session.scalars(select(SearchEntry.case_id).where(
+                match, SearchEntry.case_id.isnot(None)).limit(SEARCH_CASES + 1)))
+            case_ids = None if len(rows) > SEARCH_CASES else sorted(set(rows))
+        known[q] = (names, case_ids, match)
+    names, case_ids, match = known[q]
+    if case_ids is None:
+        # OFFSET 0 keeps PostgreSQL from hashing every match first (it cannot estimate a
+        # prefix search and guessed 20,000 of 1,000,000): each task's entries are looked up.
+        cases = select(SearchEntry.id).where(SearchEntry.case_id == Task.case_id, match) \
+            .offset(0).exists()
+    else:
+        cases = Task.case_id.in_(case_ids) if case_ids else None
+    found = [c for c in (Task.name.in_(names) if names else None, cases) if c is not None]
+    return or_(*found) if found else false()
 
 
 def task_filter(session: Session, *, user: User, now: datetime, scope: str = "all",

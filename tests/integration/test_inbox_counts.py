@@ -129,20 +129,26 @@ def test_a_search_answers_the_same_from_the_listed_cases_and_per_task(
         scratch, backend, monkeypatch):
     """`q` over seeded tasks with accused cadres: whether the matching cases are listed first
     (few) or looked up per task (more than SEARCH_CASES), the counts and pages are those of the
-    plain condition: the task's name, its case's number or an accused person's name."""
+    plain condition: `q` in the task's name, or its words in the search index's entries of the
+    task's case (number, accused, place, content: as the search page matches)."""
     from engine.cases.models import Case
     from engine.petitions.models import AccusedPerson, Petition
+    from engine.search import query
+    from engine.search.models import SearchEntry
     def check(uow, rt):
         session, now = uow.session, rt.clock.now()
         accused = session.scalar(select(AccusedPerson.name).order_by(AccusedPerson.id))
         number = session.scalar(select(Case.number).order_by(Case.id.desc()))
-        for q in (accused, accused[1:], number[-4:], "BENCH", "nothing-like-this"):
-            like = f"%{q}%"
-            plain = (Task.name.ilike(like)
-                     | Task.case_id.in_(select(Case.id).where(Case.number.ilike(like)))
-                     | Task.case_id.in_(select(Petition.case_id).join(
-                         AccusedPerson, AccusedPerson.petition_id == Petition.id)
-                         .where(AccusedPerson.name.ilike(like))))
+        step = session.scalar(select(Task.name).order_by(Task.id))
+        village = session.scalar(select(Petition.village).order_by(Petition.id))
+        for q in (accused, accused[1:], number[-4:], number, "BENCH", village,
+                  f"{accused} {village}", step[1:],
+                  "nothing-like-this", "、"):
+            match = query.matches(session, q)
+            plain = Task.name.ilike(f"%{q}%")
+            if match is not None:
+                plain |= Task.case_id.in_(select(SearchEntry.case_id).where(match))
+            seen = set()
             for name in ("chief", "a-head", "a-worker"):
                 user = session.scalar(select(User).where(User.username == name))
                 where = inbox.task_filter(session, user=user, now=now) & plain
@@ -150,11 +156,13 @@ def test_a_search_answers_the_same_from_the_listed_cases_and_per_task(
                 expected = list(session.scalars(select(Task.id).where(where)
                                                 .order_by(*order).limit(20)))
                 total = session.scalar(select(func.count(Task.id)).where(where))
+                seen.add(total)
                 for limit in (0, 10_000):  # per task, then from the listed cases
                     monkeypatch.setattr(inbox, "SEARCH_CASES", limit)
                     session.info.pop("inbox_search", None)
                     found = inbox.list_tasks(session, user=user, now=now, q=q, per_page=20)
                     assert ([t.id for t in found.items], found.total) == (expected, total), \
                         (q, name, limit)
+            assert (max(seen) > 0) == (q not in ("nothing-like-this", "、")), q
         assert session.info["inbox_search"]  # the listed form was used
     read_seeded(scratch, backend, check, "--tasks", "300", "--with-accused")
