@@ -10,8 +10,7 @@ import click
 from flask import Flask
 from gunicorn.errors import AppImportError
 
-from engine.cli import runtime_to_serve
-from engine.petitions import service as petitions
+from engine.cli import ready_to_serve, runtime_to_serve
 from web import create_app
 
 
@@ -23,5 +22,5 @@ def create() -> Flask:
     except click.ClickException as exc:
         raise AppImportError(exc.format_message()) from None
     app = create_app(runtime=runtime)
-    petitions.warm_up(runtime)  # before the worker accepts its first request
+    ready_to_serve(runtime)  # before the worker accepts its first request
     return app

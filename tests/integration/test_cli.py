@@ -231,3 +231,23 @@ def test_run_due_uses_the_frozen_clock_and_fires_once(backend, scratch, sqlite_u
     if backend == "sqlite":  # a bad instant is refused with a message (once is enough)
         bad = cli(url, "timers", "run-due", "--now", "not-a-time", env=frozen_env)
         assert bad.returncode != 0 and "not-a-time" in bad.stderr, out(bad)
+
+
+# --- a web process before its first request -------------------------------------------------
+
+
+def test_a_web_process_sets_what_it_loaded_aside_from_the_garbage_collector(sqlite_url, app_on):
+    """`ready_to_serve` (`cluedesk serve`, each gunicorn worker): the repeat check warmed up,
+    then every object made so far frozen out of the collector's full passes."""
+    import gc
+
+    from engine.cli import ready_to_serve
+    rt = app_on(sqlite_url).extensions["cluedesk"]
+    gc.unfreeze()
+    try:
+        assert gc.get_freeze_count() == 0
+        ready_to_serve(rt)
+        assert gc.get_freeze_count() > 10_000  # the app, the libraries, the loaded tables
+        assert gc.get_count()[0] < 100  # collected just before, nothing left pending
+    finally:
+        gc.unfreeze()
