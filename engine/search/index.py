@@ -1,8 +1,8 @@
 """Keeping the search index current: every transaction that adds or changes a petition (or its
 accused), a clue or a case rewrites those records' entries in the commit step `before_commit`
 (see `Runtime.COMMIT_STEPS`), so the index never lags what was committed and no service has to
-remember it. `rebuild` writes every entry (the migration that made the index, and
-`cluedesk search reindex`)."""
+remember it. `rebuild` writes every entry again, the same entries the migration that made the
+index wrote for the records before it."""
 from __future__ import annotations
 
 from sqlalchemy import delete, event, select, text
