@@ -10,7 +10,9 @@ Only Locust and the standard library here: Locust may live in another environmen
 - supervisors (1 in 9): log in, open the overdue list and the inbox (which polls), reassign a
   task to another caseworker of the unit, open the dashboard now and then.
 
-Every user thinks 2-10 s between actions."""
+Every user thinks 2-10 s between actions. Each request's start, kind and time is also written to
+the file named by CLUEDESK_MIXED_TIMES (when set), so that `bench.mixed` can tell the figures after
+the ramp, once every user has logged in, from the whole run's."""
 from __future__ import annotations
 
 import itertools
@@ -20,7 +22,7 @@ import random
 import re
 from collections import deque
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 DATA = json.loads(open(os.environ["CLUEDESK_MIXED_DATA"], encoding="utf-8").read())
 PASSWORD = DATA["password"]
@@ -33,6 +35,20 @@ _caseworkers = itertools.cycle(sorted(DATA["caseworkers"]))
 _supervisors = itertools.cycle(sorted(DATA["supervisors"]))
 _clerks = itertools.cycle(DATA["clerks"])
 _serial = itertools.count(1)
+_times = (open(os.environ["CLUEDESK_MIXED_TIMES"], "w", encoding="utf-8")
+          if os.environ.get("CLUEDESK_MIXED_TIMES") else None)
+
+
+@events.request.add_listener
+def _record(request_type, name, response_time, start_time=None, exception=None, **_kw) -> None:
+    if _times is not None:
+        _times.write(f"{start_time:.3f}\t{name}\t{response_time:.1f}\t{int(bool(exception))}\n")
+
+
+@events.quitting.add_listener
+def _close(**_kw) -> None:
+    if _times is not None:
+        _times.close()
 
 
 class Agency(HttpUser):

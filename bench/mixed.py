@@ -24,6 +24,7 @@ import argparse
 import csv
 import http.client
 import json
+import math
 import os
 import secrets
 import shutil
@@ -284,7 +285,8 @@ def refresh_ready(url: str, data: dict, data_path: Path) -> None:
 def run_level(users: int, duration: int, base: str, data_path: Path, out: Path,
               server_pid: int) -> dict:
     prefix = out / f"u{users}"
-    env = {**os.environ, "CLUEDESK_MIXED_DATA": str(data_path)}
+    times = Path(f"{prefix}_times.tsv")
+    env = {**os.environ, "CLUEDESK_MIXED_DATA": str(data_path), "CLUEDESK_MIXED_TIMES": str(times)}
     sampler = Sampler(server_pid)
     pids = _tree(server_pid)
     cpu0, wall0, load0 = _cpu_seconds(pids), time.monotonic(), os.getloadavg()[0]
@@ -312,7 +314,34 @@ def run_level(users: int, duration: int, base: str, data_path: Path, out: Path,
     failures_path = Path(f"{prefix}_failures.csv")
     failures = failures_path.read_text(encoding="utf-8") if failures_path.exists() else ""
     return {"users": users, "kinds": kinds, "cpu_cores": cpu, "rss_peak_mb": sampler.peak,
-            "load": (load0, load1), "failures": failures}
+            "load": (load0, load1), "failures": failures, "after_ramp": after_ramp(times)}
+
+
+def _percentile(ordered: list[float], share: float) -> int:
+    """Nearest rank, as Locust counts (without its rounding to two figures)."""
+    return round(ordered[max(0, math.ceil(len(ordered) * share) - 1)])
+
+
+def after_ramp(times: Path) -> list[dict]:
+    """Per kind, the requests that started after the last log in ended: the steady state once
+    every user is in, without the burst of password checks (argon2) of the ramp."""
+    rows = [(float(start), name, float(ms), failed == "1") for start, name, ms, failed in
+            (line.split("\t") for line in times.read_text(encoding="utf-8").splitlines())]
+    logins = [start + ms / 1000 for start, name, ms, _ in rows if name == "log in"]
+    since = max(logins, default=min((r[0] for r in rows), default=0))
+    kinds: dict[str, list] = {}
+    for start, name, ms, failed in rows:
+        if start >= since:
+            kinds.setdefault(name, []).append((ms, failed))
+            kinds.setdefault("Aggregated", []).append((ms, failed))
+    out = []
+    for name in sorted(kinds, key=lambda n: (n == "Aggregated", n)):
+        ordered = sorted(ms for ms, _ in kinds[name])
+        out.append({"name": name, "count": len(ordered),
+                    "failures": sum(failed for _, failed in kinds[name]),
+                    **{f"p{int(q * 100)}": _percentile(ordered, q) for q in (0.5, 0.95, 0.99)}})
+    start = min((r[0] for r in rows), default=since)
+    return [{"name": "(seconds of ramp left out)", "seconds": since - start}, *out]
 
 
 def render(levels: list[dict]) -> str:
@@ -322,6 +351,16 @@ def render(levels: list[dict]) -> str:
         for k in level["kinds"]:
             lines.append(f"| {level['users']} | {k['name']} | {k['count']} | {k['rps']:.2f} | "
                          f"{k['p50']} | {k['p95']} | {k['p99']} | {k['failures']} |")
+    lines += ["", "After the ramp: the requests that started once the last user had logged in "
+              "(seconds of the run left out in brackets).", "",
+              "| users | kind of request | requests | p50 ms | p95 ms | p99 ms | errors |",
+              "|---|---|---|---|---|---|---|"]
+    for level in levels:
+        skipped, *kinds = level["after_ramp"]
+        for k in kinds:
+            users = f"{level['users']} ({skipped['seconds']:.0f} s)"
+            lines.append(f"| {users} | {k['name']} | {k['count']} | {k['p50']} | {k['p95']} | "
+                         f"{k['p99']} | {k['failures']} |")
     lines += ["", "| users | server CPU (cores used, of 2) | server peak RSS | load average "
               "(start → end) |", "|---|---|---|---|"]
     for level in levels:
