@@ -35,6 +35,13 @@ def matches(session: Session, q: str, *, walk: bool = False) -> ColumnElement[bo
     return vector.op("@@")(func.to_tsquery("simple", expression))
 
 
+def only_prefixes(q: str) -> bool:
+    """Whether every term of `q` is a prefix (a single Han character, one Latin or digit word):
+    PostgreSQL cannot estimate how many entries such a search matches."""
+    wanted = terms.query(q)
+    return bool(wanted) and all(prefix for _, prefix in wanted)
+
+
 def sqlite_count(session: Session, q: str) -> int:
     """How many entries match every term of `q`, from SQLite's full-text index alone."""
     wanted = terms.query(q)

@@ -128,7 +128,8 @@ def test_the_overdue_board_counts_to_its_cap_and_lists_the_most_overdue_first(
 def test_a_search_answers_the_same_from_the_listed_cases_and_per_task(
         scratch, backend, monkeypatch):
     """`q` over seeded tasks with accused cadres: whether the matching cases are listed first
-    (few) or looked up per task (more than SEARCH_CASES), the counts and pages are those of the
+    (few) or looked up per task (more than SEARCH_CASES), found among the newest entries or
+    through the index, the counts and pages are those of the
     plain condition: `q` in the task's name, or its words in the search index's entries of the
     task's case (number, accused, place, content: as the search page matches)."""
     from engine.cases.models import Case
@@ -141,7 +142,7 @@ def test_a_search_answers_the_same_from_the_listed_cases_and_per_task(
         number = session.scalar(select(Case.number).order_by(Case.id.desc()))
         step = session.scalar(select(Task.name).order_by(Task.id))
         village = session.scalar(select(Petition.village).order_by(Petition.id))
-        for q in (accused, accused[1:], number[-4:], number, "BENCH", village,
+        for q in (accused, accused[1:], accused[:1], number[-4:], number, "BENCH", village,
                   f"{accused} {village}", step[1:],
                   "nothing-like-this", "、"):
             match = query.matches(session, q)
@@ -157,12 +158,16 @@ def test_a_search_answers_the_same_from_the_listed_cases_and_per_task(
                                                 .order_by(*order).limit(20)))
                 total = session.scalar(select(func.count(Task.id)).where(where))
                 seen.add(total)
-                for limit in (0, 10_000):  # per task, then from the listed cases
+                # Per task; from the listed cases; on PostgreSQL a search of prefixes alone
+                # (a surname's first character, a number's end, BENCH) also through a window of
+                # the 5 newest entries before the index, and past the cap or not in either.
+                for limit, window in ((0, 10_000), (10_000, 10_000), (2, 5), (10_000, 5)):
                     monkeypatch.setattr(inbox, "SEARCH_CASES", limit)
+                    monkeypatch.setattr(inbox, "SEARCH_WINDOW", window)
                     session.info.pop("inbox_search", None)
                     found = inbox.list_tasks(session, user=user, now=now, q=q, per_page=20)
                     assert ([t.id for t in found.items], found.total) == (expected, total), \
-                        (q, name, limit)
+                        (q, name, limit, window)
             assert (max(seen) > 0) == (q not in ("nothing-like-this", "、")), q
         assert session.info["inbox_search"]  # the listed form was used
     read_seeded(scratch, backend, check, "--tasks", "300", "--with-accused")
