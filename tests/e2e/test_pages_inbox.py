@@ -118,6 +118,12 @@ def test_the_inbox_has_tabs_with_counts_filters_and_htmx_fragments(app, flow):
     assert first["case_number"] in text(worker.get("/inbox", htmx=True, tab="unit",
                                                    township="town-a", due="green"))
     assert 'data-testid="empty"' in text(worker.get("/inbox", htmx=True, tab="overdue"))
+    assert "这里没有待办任务。" in text(worker.get("/inbox", htmx=True, tab="overdue"))
+    # A search that finds nothing says so, and offers the search of every record.
+    nothing = text(worker.get("/inbox", htmx=True, tab="unit", q="<b>王麻子</b>"))
+    assert "这里没有与“&lt;b&gt;王麻子&lt;/b&gt;”相符的任务。" in nothing
+    assert 'href="/search?q=%3Cb%3E%E7%8E%8B%E9%BA%BB%E5%AD%90%3C/b%3E"' in nothing
+    assert "在全部信访件、线索和案件中搜索" in nothing and "<b>王麻子" not in nothing
     # Latest due first, and a page of one.
     assert worker.get("/inbox", tab="unit", sort="-due", page="2").status_code == 200
     assert worker.get("/inbox", tab="nope").status_code == 422
