@@ -322,13 +322,15 @@ def _percentile(ordered: list[float], share: float) -> int:
     return round(ordered[max(0, math.ceil(len(ordered) * share) - 1)])
 
 
-def after_ramp(times: Path) -> list[dict]:
+def after_ramp(times: Path) -> dict:
     """Per kind, the requests that started after the last log in ended: the steady state once
-    every user is in, without the burst of password checks (argon2) of the ramp."""
+    every user is in, without the burst of password checks (argon2) of the ramp; and how many
+    seconds of the run that leaves out."""
     rows = [(float(start), name, float(ms), failed == "1") for start, name, ms, failed in
             (line.split("\t") for line in times.read_text(encoding="utf-8").splitlines())]
-    logins = [start + ms / 1000 for start, name, ms, _ in rows if name == "log in"]
-    since = max(logins, default=min((r[0] for r in rows), default=0))
+    began = min((r[0] for r in rows), default=0)
+    since = max((start + ms / 1000 for start, name, ms, _ in rows if name == "log in"),
+                default=began)
     kinds: dict[str, list] = {}
     for start, name, ms, failed in rows:
         if start >= since:
@@ -340,8 +342,7 @@ def after_ramp(times: Path) -> list[dict]:
         out.append({"name": name, "count": len(ordered),
                     "failures": sum(failed for _, failed in kinds[name]),
                     **{f"p{int(q * 100)}": _percentile(ordered, q) for q in (0.5, 0.95, 0.99)}})
-    start = min((r[0] for r in rows), default=since)
-    return [{"name": "(seconds of ramp left out)", "seconds": since - start}, *out]
+    return {"left_out_s": since - began, "kinds": out}
 
 
 def render(levels: list[dict]) -> str:
@@ -356,9 +357,9 @@ def render(levels: list[dict]) -> str:
               "| users | kind of request | requests | p50 ms | p95 ms | p99 ms | errors |",
               "|---|---|---|---|---|---|---|"]
     for level in levels:
-        skipped, *kinds = level["after_ramp"]
-        for k in kinds:
-            users = f"{level['users']} ({skipped['seconds']:.0f} s)"
+        steady = level["after_ramp"]
+        users = f"{level['users']} ({steady['left_out_s']:.0f} s)"
+        for k in steady["kinds"]:
             lines.append(f"| {users} | {k['name']} | {k['count']} | {k['p50']} | {k['p95']} | "
                          f"{k['p99']} | {k['failures']} |")
     lines += ["", "| users | server CPU (cores used, of 2) | server peak RSS | load average "

@@ -133,18 +133,17 @@ def _matching_cases(session: Session, q: str, match) -> list[int] | None:
     character or a number's beginning that matches little then reads every entry (~400 ms at
     1,000,000 cases). Such a search reads the newest SEARCH_WINDOW entries first (a frequent
     prefix stops there), then every match through the full-text index (a rare one: few)."""
-    where = (match, SearchEntry.case_id.isnot(None))
+    def first(stmt) -> list[int]:
+        return list(session.scalars(stmt.limit(SEARCH_CASES + 1)))
+    cases = select(SearchEntry.case_id).where(match, SearchEntry.case_id.isnot(None))
     if session.get_bind().dialect.name == "postgresql" and query.only_prefixes(q):
         top = session.scalar(select(func.max(SearchEntry.id))) or 0
-        rows = list(session.scalars(select(SearchEntry.case_id).where(
-            *where, SearchEntry.id > top - SEARCH_WINDOW).limit(SEARCH_CASES + 1)))
+        rows = first(cases.where(SearchEntry.id > top - SEARCH_WINDOW))
         if len(rows) <= SEARCH_CASES:
-            found = select(SearchEntry.case_id).where(*where).cte("found") \
-                .prefix_with("MATERIALIZED")  # through the index, whatever the LIMIT says
-            rows = list(session.scalars(select(found.c.case_id).limit(SEARCH_CASES + 1)))
+            found = cases.cte("found").prefix_with("MATERIALIZED")  # the index, whatever LIMIT
+            rows = first(select(found.c.case_id))
     else:
-        rows = list(session.scalars(select(SearchEntry.case_id).where(*where)
-                                    .limit(SEARCH_CASES + 1)))
+        rows = first(cases)
     return None if len(rows) > SEARCH_CASES else sorted(set(rows))
 
 

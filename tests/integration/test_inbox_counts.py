@@ -129,9 +129,9 @@ def test_a_search_answers_the_same_from_the_listed_cases_and_per_task(
         scratch, backend, monkeypatch):
     """`q` over seeded tasks with accused cadres: whether the matching cases are listed first
     (few) or looked up per task (more than SEARCH_CASES), found among the newest entries or
-    through the index, the counts and pages are those of the
-    plain condition: `q` in the task's name, or its words in the search index's entries of the
-    task's case (number, accused, place, content: as the search page matches)."""
+    through the index, the counts and pages are those of the plain condition: `q` in the task's
+    name, or its words in the search index's entries of the task's case (number, accused, place,
+    content: as the search page matches)."""
     from engine.cases.models import Case
     from engine.petitions.models import AccusedPerson, Petition
     from engine.search import query
