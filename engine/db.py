@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 from contextlib import nullcontext
 from datetime import datetime, UTC
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
@@ -20,6 +21,9 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+T = TypeVar("T")
 
 
 class Base(DeclarativeBase):
@@ -99,6 +103,24 @@ def make_engine(url: str, *, busy_timeout: float = 30, echo: bool = False) -> En
             dbapi_conn.autocommit = autocommit
 
     return engine
+
+
+# ---------------------------------------------------------------------------------------------
+# What a read-only unit of work asks more than once (`UnitOfWork` marks its session).
+
+READ_ONLY = "read_only"
+
+
+def once_per_read(session: Session, key: tuple, compute: Callable[[], T]) -> T:
+    """`compute()`, kept for the rest of a read-only unit of work (an inbox page asks who may
+    see what for each tab's count and for its rows); computed each time in one that writes,
+    which may change what it reads."""
+    if not session.info.get(READ_ONLY):
+        return compute()
+    known = session.info.setdefault("once_per_read", {})
+    if key not in known:
+        known[key] = compute()
+    return known[key]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from typing import TypeVar
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
+from engine.db import READ_ONLY
+
 T = TypeVar("T")
 
 
@@ -25,6 +27,7 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._factory(self.write)
+        self.session.info[READ_ONLY] = not self.write
         self._after_commit = []
         self.committed = False
         return self

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, exists, false, select
 from sqlalchemy.orm import Session
 
+from engine import db
 from engine.cases.models import Case
 from engine.inbox.models import Task, TaskCandidateUser
 from engine.org.models import ROLES, Unit, User
@@ -112,8 +113,8 @@ def candidate_clause(session: Session, user_id: int) -> ColumnElement[bool]:
     """SQL: the task names the user among its candidateUsers. The ids are read first: most
     users are named nowhere (then the inbox query is unchanged), and a literal id list keeps
     the query on its indexes where a subquery inside the inbox's OR would scan every task."""
-    ids = list(session.scalars(select(TaskCandidateUser.task_id).where(
-        TaskCandidateUser.user_id == user_id)))
+    ids = db.once_per_read(session, ("named", user_id), lambda: list(session.scalars(
+        select(TaskCandidateUser.task_id).where(TaskCandidateUser.user_id == user_id))))
     return Task.id.in_(ids) if ids else false()
 
 

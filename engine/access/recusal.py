@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine import db
 from engine.audit import service as audit
 from engine.errors import Forbidden, Invalid, NotFound
 from engine import notes
@@ -143,6 +144,10 @@ def end(session: Session, runtime: Runtime, *, actor: User, relation_id: int, re
 
 def recused_case_ids(session: Session, user_id: int) -> set[int]:
     """Cases the user is recused from (none at all for a user with no active relation)."""
+    return db.once_per_read(session, ("recused", user_id), lambda: _recused(session, user_id))
+
+
+def _recused(session: Session, user_id: int) -> set[int]:
     rows = list(session.scalars(select(Relation).where(Relation.user_id == user_id,
                                                        Relation.status == "active")))
     if not rows:

@@ -4,11 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
+from engine.access import recusal
+from engine.inbox import service as inbox_service
 from engine.org import service as org
 from engine.processes import service as processes
 from tests.api_client import deploy_processes
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, FROZEN
 from tests.e2e.test_petitions import register
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,6 +146,44 @@ def test_a_recused_user_is_never_offered_or_given_the_task(intake, runtime):
     assert ok.status == 200
     listed = intake.as_("a-worker2").get("/relations").json
     assert [r["person_name"] for r in listed] == ["李 四"]
+
+
+def test_who_may_see_what_is_read_once_in_a_read_and_afresh_in_a_write(intake, runtime):
+    """An inbox page asks who may see what for its page and each tab's count: a read-only unit
+    of work reads the user's recusals and named tasks once; one that writes reads them each
+    time, so a relation it declares takes effect at once."""
+    case_id = register(intake)["case_id"]
+    town_task(intake, runtime, case_id)
+    sent = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        sent.append(statement)
+
+    def from_(table):
+        return [s for s in sent if f"FROM {table} " in " ".join(s.split()) + " "]
+
+    event.listen(runtime.connection, "before_cursor_execute", seen)
+    try:
+        def inbox(uow):
+            user = org.get_user(uow.session, "a-worker2")
+            return [inbox_service.count_tasks(uow.session, user=user, now=FROZEN, scope=scope)
+                    for scope in ("mine", "unit", "all")] + [len(inbox_service.list_tasks(
+                        uow.session, user=user, now=FROZEN, scope="unit").items)]
+        assert runtime.read(inbox) == [0, 1, 1, 1]
+        assert len(from_("relations")) == 1 and len(from_("task_candidate_users")) == 1
+
+        def declare_then_count(uow):
+            user = org.get_user(uow.session, "a-worker2")
+            before = inbox_service.count_tasks(uow.session, user=user, now=FROZEN, scope="unit")
+            recusal.declare(uow.session, runtime, actor=user, user=user, person_name="李四",
+                            person_kind="accused", relation="kin", reason="表哥")
+            return before, inbox_service.count_tasks(uow.session, user=user, now=FROZEN,
+                                                     scope="unit")
+        sent.clear()
+        assert runtime.transact(declare_then_count) == (1, 0)
+        assert len(from_("relations")) == 2
+    finally:
+        event.remove(runtime.connection, "before_cursor_execute", seen)
 
 
 def test_a_recused_supervisor_neither_opens_nor_supervises_the_case(intake, runtime):
