@@ -20,8 +20,8 @@ from babel import Locale
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, g, request, session
-from flask_babel import Babel
+from flask import Flask, g, has_app_context, request, session
+from flask_babel import Babel, get_translations
 
 ROOT = Path(__file__).parent
 TRANSLATIONS = ROOT / "translations"
@@ -68,6 +68,23 @@ def register(app: Flask) -> None:
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT
     Babel(app, locale_selector=select_locale,
           timezone_selector=lambda: g.get("timezone"))
+    # Templates translate with the request's catalog, looked up once: Flask-Babel's own
+    # callables look it up for every string (~13 µs; an inbox page says ~300).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _catalog().ugettext(s),
+        ngettext=lambda s, p, n: _catalog().ungettext(s, p, n),
+        pgettext=lambda c, s: _catalog().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _catalog().unpgettext(c, s, p, n), newstyle=True)
+
+
+def _catalog():
+    """The translations of this request's language (outside an app context: none)."""
+    if not has_app_context():
+        return get_translations()
+    found = g.get("_catalog")
+    if found is None:
+        found = g._catalog = get_translations()
+    return found
 
 
 def source_strings() -> dict[str, str]:
