@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import datetime, UTC
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
