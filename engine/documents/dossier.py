@@ -354,6 +354,11 @@ def describe(row: Dossier) -> dict:
 
 def for_case(session, *, user: User, case_id: int) -> list[Dossier]:
     case_access.case_for_user(session, user, case_id)
+    return of_case(session, case_id)
+
+
+def of_case(session, case_id: int) -> list[Dossier]:
+    """The dossiers of a case the caller has checked the user may see (`for_case`)."""
     return list(session.scalars(select(Dossier).where(Dossier.case_id == case_id)
                                 .order_by(Dossier.revision)))
 

@@ -195,6 +195,12 @@ def for_case(session: Session, *, user: User, case_id: int, kinds: tuple[str, ..
     (a completion queues its document as the one who completed the step), newest first: the
     pages show their progress and failures."""
     case_access.case_for_user(session, user, case_id)
+    return of_case(session, case_id, kinds=kinds, limit=limit)
+
+
+def of_case(session: Session, case_id: int, *, kinds: tuple[str, ...] = KINDS,
+            limit: int = 5) -> list[dict]:
+    """`for_case` of a case the caller has checked the user may see."""
     seen, found = set(), []
     for job in jobs.recent_of_kinds(session, kinds=kinds, limit=200):
         params = job.params or {}

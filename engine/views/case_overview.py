@@ -70,7 +70,7 @@ def case_overview(session: Session, runtime: Runtime, *, user: User, case_id: in
                        "status": i.status, "name": names.get(i.definition_id) or i.process_key,
                        "main": i.id == case.instance_id} for i in instances],
         "record": case_record.build(session, runtime, case_id=case.id, number=case.number),
-        "escalations": zones.for_case(session, runtime, user=user, case_id=case.id),
+        "escalations": zones.of_case(session, runtime, case),
         "may_supervise": supervises and case.status == "open",
         "may_escalate": handling_staff and case.status == "open",
     }

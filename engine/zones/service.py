@@ -337,7 +337,11 @@ def describe(session: Session, runtime: Runtime, row: ZoneEscalation,
 
 def for_case(session: Session, runtime: Runtime, *, user: User, case_id: int) -> list[dict]:
     """The case's escalations, oldest first, for whoever may see the case."""
-    case = case_access.case_for_user(session, user, case_id)
+    return of_case(session, runtime, case_access.case_for_user(session, user, case_id))
+
+
+def of_case(session: Session, runtime: Runtime, case: Case) -> list[dict]:
+    """The escalations of a case the caller has checked the user may see (`for_case`)."""
     instances = {}
     for instance in session.scalars(select(ProcessInstance).where(
             ProcessInstance.case_id == case.id, ProcessInstance.process_key == PROCESS_KEY)):

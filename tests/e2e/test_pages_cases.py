@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.access import cases as case_access
 from engine.cases import service as cases
 from engine.org import service as org
 from tests.api_client import deploy_processes
@@ -88,6 +89,25 @@ def intake_case(api):
     assert clerk.complete(task_of(api, case_id, "acceptance_notice"),
                           {"method": "phone"}).status == 200
     return created
+
+
+def test_the_case_page_checks_the_readers_access_once(app, intake_case, monkeypatch):
+    """The overview, the escalations, the dossiers and their jobs are read in one unit of work
+    after one check of the reader's access (each section checked again: ~3 ms apiece)."""
+    checks = []
+    check = case_access.case_for_user
+
+    def counted(session, user, case_id):
+        checks.append((user.username, case_id))
+        return check(session, user, case_id)
+    monkeypatch.setattr(case_access, "case_for_user", counted)
+    case_id = intake_case["case_id"]
+    resp = Page(app, "a-worker").get(f"/cases/{case_id}")
+    assert resp.status_code == 200 and 'data-testid="case-deadlines"' in text(resp)
+    assert checks == [("a-worker", case_id)]
+    checks.clear()
+    assert Page(app, "b-worker").get(f"/cases/{case_id}").status_code == 403
+    assert checks == [("b-worker", case_id)]
 
 
 def test_the_case_page_shows_tasks_deadlines_the_masked_petition_and_the_diagram(app, api,

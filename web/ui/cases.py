@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import g, jsonify, render_template, request
 
 from engine.views import case_overview as overview
+from engine.views import case_page as case_views
 from engine.documents import dossier
 from engine.documents import jobs as document_jobs
 from engine.processes import service as processes
@@ -20,42 +21,31 @@ WARNING = {"green": N_("On time"), "yellow": N_("Due soon"), "red": N_("Overdue"
 
 
 def case_context(case_id: int) -> dict:
-    """What the case page and its fragments show."""
+    """What the case page and its fragments show (one unit of work: `views.case_page`)."""
     user = g.user
     rt = runtime()
-    view = rt.transact(lambda uow: overview.case_overview(uow.session, rt, user=user,
-                                                          case_id=case_id))
-    return {"view": view, "case": view["case"], "case_status": CASE_STATUS,
+    view = rt.transact(lambda uow: case_views.case_page(uow.session, rt, user=user,
+                                                        case_id=case_id))
+    case = view["case"]
+    compile_ = bool(dossier.WRITERS & user.roles)
+    return {"view": view, "case": case, "case_status": CASE_STATUS,
             "deadline_status": DEADLINE_STATUS, "instance_status": INSTANCE_STATUS,
             "warning_text": WARNING, "deadline_keys": DEADLINE_KEYS, "channels": CHANNELS,
             "categories": CATEGORIES, "clue_status": CLUE_STATUS, "findings": FINDINGS,
-            **_dossiers(view)}
-
-
-def _dossiers(view: dict) -> dict:
-    """The case's dossiers and whether the reader may compile (and freeze) one."""
-    user, rt, case = g.user, runtime(), view["case"]
-    found = rt.read(lambda uow: [dossier.describe(d) for d in dossier.for_case(
-        uow.session, user=user, case_id=case.id)])
-    compile_ = bool(dossier.WRITERS & user.roles)
-    return {"dossiers": found, "may_compile": compile_,
-            "may_freeze": compile_ and (case.archived_at is not None or case.status == "closed")}
-
-
-def dossier_jobs(case_id: int) -> dict:
-    """The case's dossier jobs for its dossier section (drawn with the page, so a click on its
-    buttons is never overwritten by a later load of the section)."""
-    rt, user = runtime(), g.user
-    found = rt.read(lambda uow: document_jobs.for_case(
-        uow.session, user=user, case_id=case_id, kinds=(document_jobs.DOSSIER,)))
-    return {"dossier_jobs": found, "jobs_active": document_jobs.active(found)}
+            # The dossiers, whether the reader may compile (and freeze) one, and their jobs
+            # (drawn with the page, so a click on its buttons is never overwritten by a later
+            # load of the section).
+            "dossiers": view["dossiers"], "may_compile": compile_,
+            "may_freeze": compile_ and (case.archived_at is not None or case.status == "closed"),
+            "dossier_jobs": view["dossier_jobs"],
+            "jobs_active": document_jobs.active(view["dossier_jobs"])}
 
 
 @bp.get("/cases/<int:case_id>")
 @page()
 def case_page(case_id):
     """A case for whoever may see it; the reporter is masked."""
-    return render_template("cases/page.html", **case_context(case_id), **dossier_jobs(case_id))
+    return render_template("cases/page.html", **case_context(case_id))
 
 
 @bp.get("/cases/<int:case_id>/history")

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from engine.documents import jobs as document_jobs
 from web.auth import runtime
 from web.ui import bp, page, toast
-from web.ui.cases import case_context, dossier_jobs
+from web.ui.cases import case_context
 from web.ui.tasks import _context, _view, task_jobs
 
 
@@ -37,8 +37,7 @@ def task_documents(task_id: str):
 
 
 def dossier_section(case_id: int) -> str:
-    return render_template("cases/_dossier.html", **case_context(case_id),
-                           **dossier_jobs(case_id))
+    return render_template("cases/_dossier.html", **case_context(case_id))
 
 
 @bp.post("/cases/<int:case_id>/dossier")
