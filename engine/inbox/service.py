@@ -195,7 +195,7 @@ def _first(visible: ColumnElement[bool], conds: list, cap: int, *, one_range: bo
     tasks: a township supervisor's count to 10,000, 45 -> 186 ms)."""
     first = select(Task.id).where(visible, *conds)
     if one_range and not any(isinstance(e, Select) for e in visitors.iterate(visible)):
-        first = first.order_by(*_BY_DUE)
+        first = first.order_by(*DUE_ORDER)
     return first.limit(cap + 1).subquery()
 
 
@@ -240,7 +240,7 @@ def _count(session: Session, user: User, scope: str, conds: list, cap: int) -> i
 
 # Soonest due first, tasks without a deadline last: the order of ix_tasks_open_unit_due (a unit's
 # open tasks) and ix_tasks_open_due (all open tasks).
-_BY_DUE = (Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
+DUE_ORDER = (Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
 
 
 def list_tasks(session: Session, *, user: User, now: datetime, scope: str = "all",
@@ -263,7 +263,7 @@ def list_tasks(session: Session, *, user: User, now: datetime, scope: str = "all
     # A page is read in index order and stops at its last row: visibility checked per row.
     where = and_(authority.visible_clause(session, user, scope, per_row=True), *conds)
     # A page is the first rows of an index range, however many tasks are open.
-    by_due = _BY_DUE
+    by_due = DUE_ORDER
     if latest_due_first:
         by_due = (Task.due_at.desc().nulls_last(), Task.created_at.desc(), Task.id.desc())
     items = list(session.scalars(select(Task).where(where).order_by(*(order or ()), *by_due)

@@ -33,11 +33,13 @@ def overdue_board(session: Session, *, user: User, now: datetime,
     below = authority.units_below(session, user.unit_id)
     red = and_(Task.status == "open", inbox.overdue_clause(now),
                authority.visible_clause(session, user, "all"))
-    # Each unit counted up to the cap from its range of the open tasks' unit index, a hundred
-    # units a statement (SQLite allows 500 arms in a compound select).
+    # Each unit counted up to the cap from its range of the open tasks' unit index, read in due
+    # order so that it stops there (unordered, PostgreSQL gathered a bitmap of the unit's every
+    # open task first: ~19 ms for a township's 90,930), a hundred units a statement (SQLite
+    # allows 500 arms in a compound select).
     arms = [select(literal(unit_id).label("unit"), func.count().label("n")).select_from(
         select(Task.id).where(red, Task.candidate_unit_id == unit_id)
-        .limit(BOARD_CAP + 1).subquery()) for unit_id in below]
+        .order_by(*inbox.DUE_ORDER).limit(BOARD_CAP + 1).subquery()) for unit_id in below]
     counts = {unit: n for first in range(0, len(arms), 100)
               for unit, n in session.execute(union_all(*arms[first:first + 100])).all() if n}
     if not counts:
