@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from engine.timers import service as timers
 from tests.api_client import deploy_all
+from tests.e2e.test_pages_cases import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "bpmn"
@@ -164,7 +165,7 @@ def test_refusal_sends_the_rectification_back(sv, runtime):
     assert got["status"] == "rectifying" and got["entries"][-1]["kind"] == "refused"
 
 
-def test_overdue_rectification_is_red_and_escalated(sv, runtime):
+def test_overdue_rectification_is_red_and_escalated(sv, runtime, app):
     api = sv
     finding = inspected(api, [dict(FINDING, time_limit_days=3)])["findings"][0]
     iid = finding["instance_id"]
@@ -173,6 +174,10 @@ def test_overdue_rectification_is_red_and_escalated(sv, runtime):
     runtime.clock.set(later)
     t = task(api, "a-rectifier", "state_measures", iid)
     assert t["warning"] == "red"
+    # On the supervisor's overdue board; it belongs to no case, so its case column says so.
+    board = Page(app, "a-head").get("/overdue").get_data(as_text=True)
+    row = board.split(f'id="board-{t["id"]}"')[1].split("</tr>")[0]
+    assert "制定整改措施" in row and "<td>—</td>" in row
     # Escalated: the responsible unit's supervisors are told.
     notes = api.as_("a-head").get("/notifications").json
     assert any("问题整改" in n["message"] for n in notes["items"]), notes
