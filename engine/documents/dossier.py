@@ -145,6 +145,11 @@ def _numbers_docx(pages: int) -> bytes:
     return _docx(doc)
 
 
+def concluded(case) -> bool:
+    """A case's dossier may be frozen once the case is archived or concluded."""
+    return case.archived_at is not None or case.status == "closed"
+
+
 def check_freeze(session, case, freeze: bool) -> None:
     """Refuse to rebuild a frozen dossier, and to freeze one before the case is concluded."""
     latest = session.scalar(select(Dossier).where(Dossier.case_id == case.id)
@@ -152,7 +157,7 @@ def check_freeze(session, case, freeze: bool) -> None:
     if latest is not None and latest.status == "frozen":
         raise Conflict("the dossier of this case is frozen (archived)",
                        reason="dossier_frozen")
-    if freeze and not (case.archived_at or case.status == "closed"):
+    if freeze and not concluded(case):
         raise Conflict("the dossier is frozen when the case is archived or concluded",
                        reason="dossier_not_concluded")
 

@@ -13,10 +13,13 @@ from engine.views.case_overview import case_overview
 
 
 def case_page(session: Session, runtime: Runtime, *, user: User, case_id: int) -> dict:
-    """`case_overview` with `dossiers` (as `dossier.describe` gives them) and `dossier_jobs`
-    (the latest dossier jobs, as `document_jobs.for_case` gives them)."""
+    """`case_overview` with `dossiers` (as `dossier.describe` gives them), `dossier_jobs` (the
+    latest dossier jobs, as `document_jobs.for_case` gives them) and whether the reader may
+    compile a dossier (`may_compile`) and freeze one (`may_freeze`)."""
     view = case_overview(session, runtime, user=user, case_id=case_id)
-    case_id = view["case"].id
-    return {**view, "dossiers": [dossier.describe(d) for d in dossier.of_case(session, case_id)],
-            "dossier_jobs": document_jobs.of_case(session, case_id,
-                                                  kinds=(document_jobs.DOSSIER,))}
+    case = view["case"]
+    may_compile = bool(dossier.WRITERS & user.roles)
+    return {**view, "dossiers": [dossier.describe(d) for d in dossier.of_case(session, case.id)],
+            "dossier_jobs": document_jobs.of_case(session, case.id,
+                                                  kinds=(document_jobs.DOSSIER,)),
+            "may_compile": may_compile, "may_freeze": may_compile and dossier.concluded(case)}

@@ -6,7 +6,6 @@ from flask import g, jsonify, render_template, request
 
 from engine.views import case_overview as overview
 from engine.views import case_page as case_views
-from engine.documents import dossier
 from engine.documents import jobs as document_jobs
 from engine.processes import service as processes
 from web.auth import runtime
@@ -26,18 +25,15 @@ def case_context(case_id: int) -> dict:
     rt = runtime()
     view = rt.transact(lambda uow: case_views.case_page(uow.session, rt, user=user,
                                                         case_id=case_id))
-    case = view["case"]
-    compile_ = bool(dossier.WRITERS & user.roles)
-    return {"view": view, "case": case, "case_status": CASE_STATUS,
+    return {"view": view, "case": view["case"], "case_status": CASE_STATUS,
             "deadline_status": DEADLINE_STATUS, "instance_status": INSTANCE_STATUS,
             "warning_text": WARNING, "deadline_keys": DEADLINE_KEYS, "channels": CHANNELS,
             "categories": CATEGORIES, "clue_status": CLUE_STATUS, "findings": FINDINGS,
             # The dossiers, whether the reader may compile (and freeze) one, and their jobs
             # (drawn with the page, so a click on its buttons is never overwritten by a later
             # load of the section).
-            "dossiers": view["dossiers"], "may_compile": compile_,
-            "may_freeze": compile_ and (case.archived_at is not None or case.status == "closed"),
-            "dossier_jobs": view["dossier_jobs"],
+            "dossiers": view["dossiers"], "may_compile": view["may_compile"],
+            "may_freeze": view["may_freeze"], "dossier_jobs": view["dossier_jobs"],
             "jobs_active": document_jobs.active(view["dossier_jobs"])}
 
 
