@@ -5,11 +5,12 @@ the cap and over it (on both databases, in a committed scratch database)."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from engine.inbox import service as inbox
 from engine.inbox.models import Task
 from engine.org.models import User
+from engine.processes.models import ProcessInstance
 from tests.integration.support import cli, dispose_app, make_app
 
 pytestmark = pytest.mark.timeout(300)
@@ -42,9 +43,14 @@ def _plain(session, user, now, cap, **filters):
 
 def test_counts_and_pages_match_the_visibility_rule_over_and_under_the_cap(
         scratch, backend, monkeypatch):
-    over_by_part = set()
+    over_by_part, read_few, read_many = set(), set(), set()
     def check(uow, rt):
         session, now = uow.session, rt.clock.now()
+        # A process designer sees the tasks of the instances they started: three of them.
+        designer = session.scalar(select(User.id).where(User.username == "designer"))
+        started = select(ProcessInstance.id).order_by(ProcessInstance.id).limit(3)
+        session.execute(update(ProcessInstance).where(ProcessInstance.id.in_(
+            started.scalar_subquery())).values(started_by_id=designer))
         for cap in (30, 200, 10_000):
             monkeypatch.setattr(inbox, "TOTAL_CAP", cap)
             for name in USERS:
@@ -55,12 +61,19 @@ def test_counts_and_pages_match_the_visibility_rule_over_and_under_the_cap(
                         counted, pages = _plain(session, user, now, cap, **filters)
                         assert inbox.count_tasks(session, user=user, now=now,
                                                  **filters) == counted, (cap, name, filters)
-                        for number, expected in enumerate(pages, start=1):
-                            found = inbox.list_tasks(session, user=user, now=now, page=number,
-                                                     per_page=20, **filters)
-                            assert [t.id for t in found.items] == expected
-                            assert (found.total, found.total_capped) == \
-                                (min(counted, cap), counted > cap)
+                        # A page of many tasks read in due order checking each row, and of
+                        # a few read from the ids the count read (FEW 0: never; 500: the
+                        # users who see fewer).
+                        for few in (0, 500):
+                            monkeypatch.setattr(inbox, "FEW", few)
+                            for number, expected in enumerate(pages, start=1):
+                                found = inbox.list_tasks(session, user=user, now=now,
+                                                         page=number, per_page=20, **filters)
+                                assert [t.id for t in found.items] == expected, (few, name)
+                                assert (found.total, found.total_capped) == \
+                                    (min(counted, cap), counted > cap)
+                                if counted:
+                                    (read_few if counted <= min(few, cap) else read_many).add(name)
                         part = inbox.authority.counted_part(session, user, scope)
                         if part is not None and session.scalar(select(func.count(Task.id))
                                                                .where(part)) > cap:
@@ -70,6 +83,8 @@ def test_counts_and_pages_match_the_visibility_rule_over_and_under_the_cap(
     # stopped there), and a township supervisor's did not: both branches were checked.
     assert {(30, "chief"), (200, "chief")} <= over_by_part
     assert (10_000, "chief") not in over_by_part
+    # Each kind of user's pages were read both ways.
+    assert read_few == read_many == set(USERS)
 
 
 def test_postgresql_connections_never_jit_compile(scratch, backend):
