@@ -78,7 +78,7 @@ def scope_of(session: Session, user: User) -> tuple[Tree, UnitInfo, list[UnitInf
     if "supervisor" not in user.roles:
         raise Forbidden("only supervisors see the scores of village supervision committees",
                         reason="committee_not_supervisor")
-    tree = Tree(session)
+    tree = Tree.of(session)
     scope = tree.by_id[user.unit_id]
     villages = [u for u in tree.below(scope, kind="village") if u.active and u.id != scope.id]
     if not villages:

@@ -105,7 +105,7 @@ def scope_of(session: Session, user: User) -> tuple[Tree, UnitInfo]:
     if "supervisor" not in user.roles:
         raise Forbidden("only supervisors see the evaluation of zones",
                         reason="evaluation_not_supervisor")
-    tree = Tree(session)
+    tree = Tree.of(session)
     return tree, tree.by_id[user.unit_id]
 
 
@@ -136,7 +136,7 @@ def evaluates_zones(session: Session, user: User) -> bool:
     """Whether the user has zones to evaluate (the navigation shows the page only then)."""
     if "supervisor" not in user.roles:
         return False
-    tree = Tree(session)
+    tree = Tree.of(session)
     scope = tree.by_id[user.unit_id]
     return any(u.id != scope.id and u.active for u in tree.below(scope, kind="zone"))
 

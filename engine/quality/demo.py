@@ -29,7 +29,7 @@ def load(runtime: Runtime) -> None:
         chief = org.get_user(s, "chief")
         rnd = quality.create_round(s, runtime, user=chief, unit_code="county", year=today.year,
                                    quarter=quarter, reviewers=REVIEWERS, share=0.5, seed=SEED)
-        tree = Tree(s)
+        tree = Tree.of(s)
         users = {name: org.get_user(s, name) for name in REVIEWERS}
         ok = {c["key"]: True for c in rnd.checklist}
         for n, item in enumerate(quality.items_of(s, rnd)):

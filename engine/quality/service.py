@@ -206,7 +206,7 @@ def create_round(session: Session, runtime: Runtime, *, user: User, unit_code: s
                  year: int, quarter: int, reviewers: list[str], share: float | None = None,
                  seed: str | None = None) -> ReviewRound:
     """Draw the quarter's sample for the unit (default: the caller's) and record the seed."""
-    tree = Tree(session)
+    tree = Tree.of(session)
     scope = tree.get(unit_code) if unit_code else tree.by_id[user.unit_id]
     if not may_run(tree, user, scope):
         raise Forbidden("only a supervisor of the reviewing unit draws its quality review",
@@ -255,13 +255,13 @@ def get_round(session: Session, user: User, round_id: int) -> ReviewRound:
     if rnd is None:
         raise NotFound("quality review %(id)s not found", reason="quality_round_not_found",
                        params={"id": round_id})
-    if not may_see(Tree(session), user, rnd):
+    if not may_see(Tree.of(session), user, rnd):
         raise Forbidden("you may not see this quality review", reason="quality_round_hidden")
     return rnd
 
 
 def rounds_for(session: Session, user: User) -> list[ReviewRound]:
-    tree = Tree(session)
+    tree = Tree.of(session)
     rows = session.scalars(select(ReviewRound).order_by(ReviewRound.year.desc(),
                                                         ReviewRound.quarter.desc(),
                                                         ReviewRound.id.desc())).all()
@@ -273,7 +273,7 @@ def redraw(session: Session, runtime: Runtime, *, user: User, round_id: int,
     """Draw again from the recorded seed (or another one) and compare with the recorded
     sample: shows later that the sample was the seed's."""
     rnd = get_round(session, user, round_id)
-    tree = Tree(session)
+    tree = Tree.of(session)
     seed = rnd.seed if seed in (None, "") else str(seed)
     picked = draw(session, tree=tree, scope=tree.by_id[rnd.unit_id],
                   p=quarter_period(runtime, rnd.year, rnd.quarter), year=rnd.year,
@@ -304,7 +304,7 @@ def score(session: Session, runtime: Runtime, *, user: User, item_id: int, check
           comment: str) -> ReviewItem:
     """A reviewer of the round, not from the item's unit, scores it against the checklist."""
     rnd, item = get_item(session, user, item_id)
-    tree = Tree(session)
+    tree = Tree.of(session)
     if user.username not in (rnd.reviewers or []):
         raise Forbidden("only the round's reviewers score its items", reason="not_a_reviewer")
     if from_reviewed_unit(tree, user, item.unit_id):
@@ -359,7 +359,7 @@ def open_rectification(session: Session, runtime: Runtime, *, rnd: ReviewRound,
 
 def results(session: Session, rnd: ReviewRound) -> list[dict]:
     """Per township reviewed: items, scored, passed, failed, average score (of those scored)."""
-    tree = Tree(session)
+    tree = Tree.of(session)
     out: dict[int, dict] = {}
     for item in items_of(session, rnd):
         unit = tree.by_id[item.unit_id]
@@ -391,7 +391,7 @@ def notify(uow: UnitOfWork, runtime: Runtime, *, user: User, round_id: int) -> R
     township gets its rectification (daily supervision's, with 销号)."""
     session = uow.session
     rnd = get_round(session, user, round_id)
-    tree = Tree(session)
+    tree = Tree.of(session)
     if not may_run(tree, user, tree.by_id[rnd.unit_id]):
         raise Forbidden("only a supervisor of the reviewing unit issues the notice",
                         reason="quality_review_not_supervisor")
@@ -415,7 +415,7 @@ def notify(uow: UnitOfWork, runtime: Runtime, *, user: User, round_id: int) -> R
 
 
 def describe_round(session: Session, runtime: Runtime, rnd: ReviewRound) -> dict:
-    tree = Tree(session)
+    tree = Tree.of(session)
     names = dict(session.execute(select(User.id, User.username)).all())
     items = items_of(session, rnd)
     findings = rectification.finding_ids(session, [i.rectification_ref for i in items])

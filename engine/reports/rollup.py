@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, aliased
 from engine.cases.models import Case
 from engine.clarifications.models import AccusationReferral, Clarification
 from engine.clues.models import Clue
+from engine import db
 from engine.db import UTCDateTime
 from engine.deadlines.models import Deadline
 from engine.petitions.models import Petition
@@ -405,8 +406,9 @@ def rebuild(session: Session, tz_name: str, *, now: datetime) -> int:
 
 
 def ready(session: Session, tz_name: str) -> bool:
-    """Whether the rollup is built for this time zone."""
-    return session.scalar(select(ReportRollup.timezone).where(ReportRollup.id == 1)) == tz_name
+    """Whether the rollup is built for this time zone (asked once in a read-only unit of work)."""
+    return db.once_per_read(session, ("rollup_ready", tz_name), lambda: session.scalar(
+        select(ReportRollup.timezone).where(ReportRollup.id == 1)) == tz_name)
 
 
 def ensure(runtime) -> bool:

@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta, UTC
 from sqlalchemy import Integer, String, and_, case, func, literal, or_, select, text, union_all
 from sqlalchemy.orm import Session, aliased
 
+from engine import db
 from engine.audit import service as audit
 from engine.audit.models import AuditEvent
 from engine.cases.models import Case
@@ -127,6 +128,12 @@ class UnitInfo:
 class Tree:
     """Every unit, read once per report (there are tens, not thousands)."""
 
+    @classmethod
+    def of(cls, session: Session) -> Tree:
+        """The tree, read once per read-only unit of work (the dashboard's parts ask for it
+        five times)."""
+        return db.once_per_read(session, ("unit_tree",), lambda: cls(session))
+
     def __init__(self, session: Session):
         rows = session.execute(select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id,
                                       Unit.path, Unit.active)).all()
@@ -179,7 +186,7 @@ def check_authority(tree: Tree, *, user: User, unit: UnitInfo, items: bool = Fal
 
 def visible_units(session: Session, *, user: User) -> list[UnitInfo]:
     """The units whose reports the user may see, in tree order (for a unit picker)."""
-    tree = Tree(session)
+    tree = Tree.of(session)
     own = tree.by_id[user.unit_id]
     if "administrator" in user.roles:
         units = list(tree.by_id.values())
@@ -195,7 +202,7 @@ def visible_units(session: Session, *, user: User) -> list[UnitInfo]:
 def report_unit(session: Session, *, user: User, unit_code: str | None,
                 items: bool = False, own_unit_roles: tuple[str, ...] = ()) -> tuple[Tree, UnitInfo]:
     """The unit a report is about (default: the caller's), if the caller may see it."""
-    tree = Tree(session)
+    tree = Tree.of(session)
     unit = tree.get(unit_code) if unit_code else tree.by_id[user.unit_id]
     check_authority(tree, user=user, unit=unit, items=items, own_unit_roles=own_unit_roles)
     return tree, unit
@@ -218,9 +225,13 @@ def _in(column, p: Period):
 
 def tune(session: Session, runtime: Runtime) -> None:
     """PostgreSQL: memory for the report's hash joins and aggregates (this transaction only;
-    no JIT compilation, as on every connection: `engine.db.make_engine`)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
+    no JIT compilation, as on every connection: `engine.db.make_engine`); set once in a
+    read-only unit of work, which the dashboard's figures and flags share."""
+    if session.get_bind().dialect.name == "postgresql":
+        db.once_per_read(session, ("reports_tuned",), lambda: _tune(session, runtime))
+
+
+def _tune(session: Session, runtime: Runtime) -> None:
     work_mem = str(runtime.settings.get("reports", "work_mem"))
     if not re.fullmatch(r"\d{1,6}(kB|MB|GB)", work_mem):  # it goes into SQL text
         work_mem = "16MB"
@@ -429,7 +440,7 @@ def figures(session: Session, runtime: Runtime, *, tree: Tree, units: list[UnitI
 def summary(session: Session, runtime: Runtime, *, unit_code: str, start: date,
             end: date) -> dict:
     """One unit's figures (the unit and everything below it) for the dates start..end."""
-    tree = Tree(session)
+    tree = Tree.of(session)
     (result,) = figures(session, runtime, tree=tree, units=[tree.get(unit_code)],
                         p=period(runtime, first=start, last=end))
     return result
@@ -675,7 +686,7 @@ def submit(session: Session, runtime: Runtime, *, user: User, kind: str,
     if not submitters & user.roles:
         raise Forbidden("a supervisor or caseworker of the unit submits its periodic reports",
                         reason="report_submit_forbidden")
-    tree = Tree(session)
+    tree = Tree.of(session)
     unit = tree.by_id[user.unit_id]
     today = runtime.clock.local(runtime.clock.now()).date()
     if kind == "interference_quarterly_report":

@@ -588,3 +588,32 @@ def test_the_zone_evaluation_link_shows_only_where_there_are_zones_to_evaluate(a
     town = Browser(app, "a-head").get("/inbox").get_data(as_text=True)
     assert 'href="/evaluation"' in county
     assert 'href="/evaluation"' not in town and "/quality" in town
+
+
+def test_the_dashboard_reads_the_unit_tree_and_the_rollups_state_once(app, runtime):
+    """Its figures, flags, rectification table and evaluation each ask for the unit tree, and
+    the figures and flags each tune the statistics' statements (PostgreSQL) and ask whether the
+    rollup is built: once each in the page's read-only unit of work (39 statements -> 27 a
+    supervisor's dashboard at 1,000,000 cases). A unit of work that writes reads afresh."""
+    from sqlalchemy import event
+
+    sent = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        sent.append(" ".join(statement.split()))
+    tree = "SELECT units.id, units.code, units.name, units.kind, units.parent_id, units.path"
+    chief = Browser(app, "chief")
+    event.listen(runtime.connection, "before_cursor_execute", seen)
+    try:
+        assert chief.get("/dashboard").status_code == 200
+        read = list(sent)
+        sent.clear()
+        runtime.transact(lambda uow: [Tree.of(uow.session) for _ in range(2)])
+        written = list(sent)
+    finally:
+        event.remove(runtime.connection, "before_cursor_execute", seen)
+    # The page's read, and the navigation's own (whether the user has zones to evaluate).
+    assert sum(s.startswith(tree) for s in read) == 2
+    assert sum("FROM report_rollup" in s for s in read) == 1
+    assert sum(s.startswith("SET LOCAL work_mem") for s in read) == (0 if runtime.sqlite else 1)
+    assert sum(s.startswith(tree) for s in written) == 2

@@ -165,7 +165,7 @@ def score_quality_item(item_id):
         item = quality.score(uow.session, rt, user=user, item_id=item_id, checks=args["checks"],
                              comment=args["comment"])
         names = {user.id: user.username}
-        return quality.describe_item(Tree(uow.session), names, rt, item)
+        return quality.describe_item(Tree.of(uow.session), names, rt, item)
     return dump(ItemOut, rt.transact(work))
 
 

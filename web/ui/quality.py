@@ -47,7 +47,7 @@ def quality_rounds():
 
     def read(uow):
         s = uow.session
-        tree = Tree(s)
+        tree = Tree.of(s)
         rounds = [quality.describe_round(s, rt, r) for r in quality.rounds_for(s, user)]
         owners = [u for u in responsible_units(tree, tree.by_id[user.unit_id])
                   if quality.may_run(tree, user, u)]
@@ -87,7 +87,7 @@ def _round_context(rt, round_id: int) -> dict:
     def read(uow):
         s = uow.session
         rnd = quality.get_round(s, user, round_id)
-        tree = Tree(s)
+        tree = Tree.of(s)
         d = quality.describe_round(s, rt, rnd)
         return {"r": d, "may_run": quality.may_run(tree, user, tree.by_id[rnd.unit_id]),
                 "scorable": {i.id for i in quality.items_of(s, rnd)
