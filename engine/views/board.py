@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from engine.errors import Forbidden
+from engine.errors import Forbidden, NotFound
 from engine.access import authority
 from engine.inbox import service as inbox
 from engine.inbox.models import Task
@@ -19,18 +19,32 @@ from engine.processes.models import ProcessInstance
 # A unit's count stops here (the board shows "1000+"): counting every red task of a township
 # with a million open cases took 300 ms a page (bench/RESULTS.md, issue 28).
 BOARD_CAP = 1_000
+# The rows a board lists, about: a township's supervisor sees its PER_TOWNSHIP most overdue
+# tasks, a county's its eleven townships' 18 each (550 rows were 265 KB of page, ~190 ms to
+# read and draw at 1,000,000 cases), and one township of theirs at PER_TOWNSHIP (`township`).
+PAGE_ROWS = 200
+PER_TOWNSHIP = 50
+MIN_PER_TOWNSHIP = 10
 
 
 def overdue_board(session: Session, *, user: User, now: datetime,
-                  per_township: int = 50) -> list[dict]:
+                  per_township: int | None = None, township: str | None = None) -> list[dict]:
     """Open tasks overdue as their workers feel it (`inbox.overdue_clause`) that the supervisor
     oversees, grouped by the township of
     the unit they are offered to (a unit outside every township stands for itself): each group
     with its unit, its count (`capped`: more than BOARD_CAP) and its `per_township` most overdue
-    tasks (no due time first, then the longest overdue), most overdue groups first."""
+    tasks (default: PAGE_ROWS shared by the groups, PER_TOWNSHIP at most, MIN_PER_TOWNSHIP at
+    least), most overdue groups first. `township`: that group alone (a unit's code)."""
     if "supervisor" not in user.roles:
         raise Forbidden("the overdue board is for supervisors", reason="board_forbidden")
     below = authority.units_below(session, user.unit_id)
+    units = {u.id: u for u in session.scalars(select(Unit))}
+    if township is not None:
+        chosen = next((units[u] for u in below if units[u].code == township), None)
+        if chosen is None or _township(units, chosen.id).id != chosen.id:
+            raise NotFound("unit %(unit)r not found", reason="unit_not_found",
+                           params={"unit": township})
+        below = [u for u in below if _township(units, u).id == chosen.id]
     red = and_(Task.status == "open", inbox.overdue_clause(now),
                authority.visible_clause(session, user, "all"))
     # Each unit counted up to the cap from its range of the open tasks' unit index, read in due
@@ -44,13 +58,14 @@ def overdue_board(session: Session, *, user: User, now: datetime,
               for unit, n in session.execute(union_all(*arms[first:first + 100])).all() if n}
     if not counts:
         return []
-    units = {u.id: u for u in session.scalars(select(Unit))}
     group_of = {unit_id: _township(units, unit_id) for unit_id in counts}
     groups: dict[int, dict] = {}
     for unit_id, n in counts.items():
         group = groups.setdefault(group_of[unit_id].id, {"unit": group_of[unit_id], "count": 0,
                                                          "tasks": []})
         group["count"] += n
+    if per_township is None:
+        per_township = max(MIN_PER_TOWNSHIP, min(PER_TOWNSHIP, PAGE_ROWS // len(groups)))
     for group_id, group in groups.items():
         group["capped"] = group["count"] > BOARD_CAP
         group["count"] = min(group["count"], BOARD_CAP)

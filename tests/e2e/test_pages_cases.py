@@ -261,6 +261,10 @@ def test_the_overdue_board_and_an_extension_decided_there(app, api, runtime, not
         assert counts and int(counts.group(1)) >= 1, username
         assert f'id="board-{verify["id"]}"' in body
     assert f'id="board-{verify["id"]}"' not in text(Page(app, "b-head").get("/overdue"))
+    # A county supervisor lists one township alone, and goes back to all of them.
+    alone = text(Page(app, "chief").get("/overdue?township=town-a"))
+    assert f'id="board-{verify["id"]}"' in alone and 'data-testid="all-townships"' in alone
+    assert Page(app, "a-head").get("/overdue?township=town-b").status_code == 404
 
     head = Page(app, "a-head")
     board = text(head.get("/overdue"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, update
 
+from engine.errors import NotFound
 from engine.inbox import service as inbox
 from engine.inbox.models import Task
 from engine.org.models import User
@@ -136,6 +137,24 @@ def test_the_overdue_board_counts_to_its_cap_and_lists_the_most_overdue_first(
                     assert [t.id for t in group["tasks"]] == expected
                     if group["capped"]:
                         seen_capped.add((cap, name))
+        # By default the rows are shared out (a county's townships 10 or more each, a
+        # township's 50); one township of the county's is listed alone, at 50.
+        chief = session.scalar(select(User).where(User.username == "chief"))
+        groups = board.overdue_board(session, user=chief, now=now)
+        per = max(board.MIN_PER_TOWNSHIP, min(board.PER_TOWNSHIP, board.PAGE_ROWS // len(groups)))
+        assert len(groups) > 1 and per < board.PER_TOWNSHIP
+        assert [len(g["tasks"]) for g in groups] == [min(g["count"], per) for g in groups]
+        first = groups[0]
+        assert first["count"] > per
+        (alone,) = board.overdue_board(session, user=chief, now=now,
+                                       township=first["unit"].code)
+        assert alone["count"] == first["count"]
+        assert len(alone["tasks"]) == min(alone["count"], board.PER_TOWNSHIP)
+        assert [t.id for t in alone["tasks"]][:per] == [t.id for t in first["tasks"]]
+        head = session.scalar(select(User).where(User.username == "a-head"))
+        for outside in ("town-b", "nowhere", "county"):
+            with pytest.raises(NotFound):
+                board.overdue_board(session, user=head, now=now, township=outside)
     read_seeded(scratch, backend, check, "--tasks", "700")
     assert (20, "chief") in seen_capped and not any(cap == 10_000 for cap, _ in seen_capped)
 

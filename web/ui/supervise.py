@@ -92,9 +92,11 @@ def overdue_board():
     """Red tasks under the supervisor's unit, per township; extension requests to decide."""
     rt = runtime()
     user = g.user
+    township = request.args.get("township") or None
 
     def read(uow):
-        groups = board.overdue_board(uow.session, user=user, now=rt.clock.now())
+        groups = board.overdue_board(uow.session, user=user, now=rt.clock.now(),
+                                     township=township)
         for group in groups:
             group["rows"] = inbox.describe(uow.session, group["tasks"], rt)
         extensions = board.extension_requests(uow.session, user=user)
@@ -103,7 +105,7 @@ def overdue_board():
     groups, extensions = rt.read(read)
     return render_template("supervise/board.html", groups=groups, extensions=extensions,
                            warning_text=WARNING, deadline_keys=DEADLINE_KEYS,
-                           time_units=TIME_UNITS, now=rt.clock.now())
+                           time_units=TIME_UNITS, now=rt.clock.now(), township=township)
 
 
 @bp.get("/supervise/assignees")
