@@ -66,28 +66,41 @@ def overdue_board(session: Session, *, user: User, now: datetime,
         group["count"] += n
     if per_township is None:
         per_township = max(MIN_PER_TOWNSHIP, min(PER_TOWNSHIP, PAGE_ROWS // len(groups)))
+    members: dict[int, list[int]] = {}
+    for unit_id, group in group_of.items():
+        members.setdefault(group.id, []).append(unit_id)
+    listed = _most_overdue(session, red, members, per_township)
     for group_id, group in groups.items():
         group["capped"] = group["count"] > BOARD_CAP
         group["count"] = min(group["count"], BOARD_CAP)
-        members = [u for u, g in group_of.items() if g.id == group_id]
-        group["tasks"] = _most_overdue(session, red, members, per_township)
+        group["tasks"] = listed.get(group_id, [])
     return sorted(groups.values(), key=lambda g: (-g["count"], g["unit"].code))
 
 
-def _most_overdue(session: Session, red, members: list[int], n: int) -> list[Task]:
-    """The `n` most overdue red tasks offered to `members`: without a due time of their own
-    (their case's deadline is overdue) first, then by due time; each unit's read in the order of
-    its index range, stopping at `n`, never sorting all of its red tasks."""
-    found = list(session.scalars(select(Task).where(
-        red, Task.candidate_unit_id.in_(members), Task.due_at.is_(None))
-        .order_by(Task.created_at, Task.id).limit(n)))
-    timed: list[Task] = []
-    for unit_id in members:
-        timed += session.scalars(select(Task).where(
-            red, Task.candidate_unit_id == unit_id, Task.due_at.isnot(None))
-            .order_by(Task.due_at, Task.created_at, Task.id).limit(n - len(found)))
-    timed.sort(key=lambda t: (t.due_at, t.created_at, t.id))
-    return (found + timed)[:n]
+def _most_overdue(session: Session, red, members: dict[int, list[int]],
+                  n: int) -> dict[int, list[Task]]:
+    """Per group (the units it holds), its `n` most overdue red tasks: without a due time of
+    their own (their case's deadline is overdue) first, then by due time. Each group's untimed
+    and each unit's timed tasks are read in the order of an index range, stopping at `n`, never
+    sorting all of its red tasks; all of them in one statement a hundred ranges (a county's
+    board read them in 45 statements)."""
+    def first(where, order):
+        ranked = select(Task.id).where(red, where).order_by(*order).limit(n).subquery()
+        return select(ranked.c.id).select_from(ranked)
+    arms = [first(and_(Task.candidate_unit_id.in_(units), Task.due_at.is_(None)),
+                  (Task.created_at, Task.id)) for units in members.values()]
+    arms += [first(and_(Task.candidate_unit_id == unit_id, Task.due_at.isnot(None)),
+                   (Task.due_at, Task.created_at, Task.id))
+             for units in members.values() for unit_id in units]
+    group_of = {unit_id: group_id for group_id, units in members.items() for unit_id in units}
+    listed: dict[int, list[Task]] = {}
+    for start in range(0, len(arms), 100):
+        ids = union_all(*arms[start:start + 100]).subquery()
+        for task in session.scalars(select(Task).join(ids, Task.id == ids.c.id)):
+            listed.setdefault(group_of[task.candidate_unit_id], []).append(task)
+    return {group_id: sorted(tasks, key=lambda t: (t.due_at is not None, t.due_at or t.created_at,
+                                                   t.created_at, t.id))[:n]
+            for group_id, tasks in listed.items()}
 
 
 def _township(units: dict[int, Unit], unit_id: int) -> Unit:

@@ -97,8 +97,9 @@ def overdue_board():
     def read(uow):
         groups = board.overdue_board(uow.session, user=user, now=rt.clock.now(),
                                      township=township)
+        described = iter(inbox.describe(uow.session, [t for g in groups for t in g["tasks"]], rt))
         for group in groups:
-            group["rows"] = inbox.describe(uow.session, group["tasks"], rt)
+            group["rows"] = [next(described) for _ in group["tasks"]]
         extensions = board.extension_requests(uow.session, user=user)
         described = inbox.describe(uow.session, [task for task, _data in extensions], rt)
         return groups, [(row, data) for row, (_task, data) in zip(described, extensions, strict=False)]
