@@ -20,8 +20,8 @@ from engine.processes.models import ProcessInstance
 # with a million open cases took 300 ms a page (bench/RESULTS.md, issue 28).
 BOARD_CAP = 1_000
 # The rows a board lists, about: a township's supervisor sees its PER_TOWNSHIP most overdue
-# tasks, a county's its eleven townships' 18 each (550 rows were 265 KB of page, ~190 ms to
-# read and draw at 1,000,000 cases), and one township of theirs at PER_TOWNSHIP (`township`).
+# tasks, a county's its ten groups' 20 each (500 rows were 269 KB of page, the slowest part of
+# it at 1,000,000 cases), and one group of theirs at PER_TOWNSHIP (`township`).
 PAGE_ROWS = 200
 PER_TOWNSHIP = 50
 MIN_PER_TOWNSHIP = 10
