@@ -6,12 +6,13 @@ The step's own rows are written as Core statements on the transaction's connecti
 the ORM unit of work (whose flush cost a step more than its statements): the instance's update,
 each finished task's update, and the new tasks in one multi-row insert. Each written object's
 attributes are set as committed values, so the objects stay current and nothing is written
-twice; a later ORM change to them (a deadline setting a new task's due time) flushes as usual."""
+twice; a later ORM change to them (a deadline setting a new task's due time) flushes as usual.
+Which task rows are open is read with the instance's lock, not again by the copy-out."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.session import make_transient_to_detached
@@ -137,14 +138,16 @@ def compiled_for(session: Session, runtime: Runtime, definition_id: int) -> Comp
 
 
 def lock_instance(session: Session, runtime: Runtime, instance_id: str) -> ProcessInstance:
-    stmt = select(ProcessInstance).where(ProcessInstance.id == instance_id)
+    """The instance, locked (writes to an instance are serialised), with its open tasks' keys."""
+    stmt = select(ProcessInstance, _OPEN_TASK_IDS).where(ProcessInstance.id == instance_id)
     if not runtime.sqlite:
-        stmt = stmt.with_for_update()
-    instance = session.scalar(stmt.execution_options(populate_existing=True))
-    if instance is None:
+        stmt = stmt.with_for_update(of=ProcessInstance)
+    found = session.execute(stmt.execution_options(populate_existing=True)).one_or_none()
+    if found is None:
         raise NotFound("process instance %(id)s not found", reason="instance_not_found",
                        params={"id": instance_id})
-    return instance
+    _keep_open_ids(session, found[0], found[1])
+    return found[0]
 
 
 def load(session: Session, runtime: Runtime, instance: ProcessInstance) -> Run:
@@ -230,10 +233,16 @@ def finish_task(session: Session, row: Task, *, status: str, now: datetime,
     _write(session, _UPDATE_TASK, row, values)
 
 
-_OPEN_OR_READY = select(_TASKS.c.id, _TASKS.c.status).where(or_(
-    and_(_TASKS.c.instance_id == bindparam("instance_id"), _TASKS.c.status == "open"),
-    _TASKS.c.id.in_(bindparam("ready", expanding=True))))
-_task_and_instance = (select(Task, ProcessInstance)
+# The keys of an instance's open task rows, read with its lock (the copy-out's read folded
+# into it): from then on in this transaction only `save` changes which are open, and it keeps
+# them in step. A ready task not among them is new: a task that leaves the tree is never made
+# ready again under its id (a row left behind would make the insert fail, never be reopened).
+_OPEN = _TASKS.alias("open_tasks")
+_OPEN_TASK_IDS = (select(func.aggregate_strings(_OPEN.c.id, ","))
+                  .where(_OPEN.c.instance_id == ProcessInstance.id, _OPEN.c.status == "open")
+                  .correlate(ProcessInstance).scalar_subquery())
+_OPEN_IDS = "open_task_ids"  # session.info: instance id -> the keys of its open task rows
+_task_and_instance = (select(Task, ProcessInstance, _OPEN_TASK_IDS)
                       .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
                       .where(Task.id == bindparam("task_id"))
                       .execution_options(populate_existing=True))
@@ -241,26 +250,34 @@ _TASK_AND_INSTANCE = {True: _task_and_instance,  # SQLite: the write lock is tak
                       False: _task_and_instance.with_for_update(of=[ProcessInstance, Task])}
 
 
+def _keep_open_ids(session: Session, instance: ProcessInstance, ids: str | None) -> None:
+    session.info.setdefault(_OPEN_IDS, {})[instance.id] = set(ids.split(",")) if ids else set()
+
+
 def lock_task_and_instance(session: Session, runtime: Runtime,
                            task_id: str) -> tuple[Task, ProcessInstance] | None:
     """One read of a task row and its instance, locking both (writes to an instance are
-    serialised); None when there is no such task."""
+    serialised), with the instance's open tasks' keys; None when there is no such task."""
     found = session.execute(_TASK_AND_INSTANCE[runtime.sqlite], {"task_id": task_id}).one_or_none()
-    return None if found is None else (found[0], found[1])
+    if found is None:
+        return None
+    _keep_open_ids(session, found[1], found[2])
+    return found[0], found[1]
 
 
 def _sync_tasks(session: Session, runtime: Runtime, instance: ProcessInstance, run: Run,
                 now: datetime) -> list[Task]:
     ready = {view.id: view for view in run.ready_human_tasks()}
-    # Open rows, and any row already written for a ready task (never reopened under its id):
-    # their keys and states only, two index lookups however many tasks the instance completed.
-    # The rows this step finished are still open in the database (their update goes out at the
-    # end of the save): their objects, which the identity map holds, say so.
-    found = session.connection().execute(_OPEN_OR_READY, {"instance_id": instance.id,
-                                                          "ready": list(ready)}).all()
-    for task_id, status in found:
-        if status != "open" or task_id in ready:
-            continue
+    # The open rows as read with the lock (none yet for an instance started in this step). The
+    # rows this step finished are still open in the database (their update goes out at the end
+    # of the save): their objects, which the identity map holds, say so.
+    known = session.info.setdefault(_OPEN_IDS, {})
+    open_ids = known.get(instance.id)
+    if open_ids is None:
+        if instance.revision:
+            raise RuntimeError(f"instance {instance.id} saved without its lock")
+        open_ids = set()
+    for task_id in sorted(open_ids - ready.keys()):
         with session.no_autoflush:
             row = session.get(Task, task_id)
         if row.status != "open":
@@ -270,8 +287,8 @@ def _sync_tasks(session: Session, runtime: Runtime, instance: ProcessInstance, r
                     now=now)
         if row.deadline_key:
             deadlines.task_finished(session, runtime, row, completed=row.status == "completed")
-    written = {task_id for task_id, _ in found}
-    new_ids = [task_id for task_id in ready if task_id not in written]
+    new_ids = [task_id for task_id in ready if task_id not in open_ids]
+    known[instance.id] = set(ready)  # what is open once this save's writes are sent
     if not new_ids:
         return []
     stored_lanes = version_lanes(session, runtime, instance.definition_id)

@@ -96,6 +96,10 @@ def test_a_step_writes_its_rows_once_as_core_statements(api, runtime, backend):
 
     # One update of the finished task, one insert of both new tasks, one update of the instance;
     # nothing else writes either table (no ORM flush of the same rows).
+    # The tasks table is read once: the locking read, which carries the instance's open tasks'
+    # keys (the copy-out's read folded into it).
+    reads = [s[0] for s in seen.sent if s[0].startswith("SELECT") and " FROM tasks " in s[0]]
+    assert len(reads) == 1 and "open_tasks" in reads[0], reads
     tasks, instances = seen.writes("tasks"), seen.writes("process_instances")
     assert [(s[0].split()[0], s[1]) for s in tasks] == [("UPDATE", 1), ("INSERT", 2)], tasks
     assert len(instances) == 1 and instances[0][0].startswith("UPDATE"), instances
@@ -143,6 +147,30 @@ def test_a_step_writes_its_rows_once_as_core_statements(api, runtime, backend):
     key, _ = chain.audit_key(runtime.settings)
     assert not runtime.read(lambda uow: chain.verify_chain(uow.session, key)).problems
     assert rollup.verify(runtime) in (None, {})
+
+
+def test_a_ready_task_whose_row_was_left_behind_fails_the_step_and_writes_nothing(api, runtime):
+    """A ready task not among the open rows read with the lock is new: were a row left behind
+    under its key (nothing in the engine does that), the insert fails the whole step rather than
+    reopening the row or answering with a task that was never offered."""
+    designer = api.as_("designer")
+    assert designer.deploy(BPMN, "step_core.bpmn").status == 201
+    started = designer.start("step_core").json
+    (first,) = started["ready_tasks"]
+    tasks = {t["element_id"]: t for t in designer.complete(first, {}).json["next_tasks"]}
+
+    def leave_behind(uow):  # "right" stays ready in the workflow, its row no longer open
+        uow.session.get(Task, tasks["right"]["id"]).status = "cancelled"
+        uow.commit()
+    runtime.transact(leave_behind)
+    rows, before, _ = _rows(runtime, started["id"])
+    api.client.application.testing = False  # the API's answer, not the exception
+    failed = api.as_("b-worker").complete(tasks["left"], {})
+    assert failed.status == 500, failed.text
+    rows_after, after, _ = _rows(runtime, started["id"])
+    assert after.revision == before.revision
+    assert {k: (r.status, r.version) for k, r in rows_after.items()} == \
+        {k: (r.status, r.version) for k, r in rows.items()}
 
 
 def test_a_failed_deferred_write_fails_the_transaction_as_a_database_error(api, runtime):
