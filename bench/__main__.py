@@ -73,8 +73,9 @@ def interleaved(ours: RunCase, raw: RunCase, plan: Plan) -> tuple[Timings, Timin
     return measured, base
 
 
-def prepare(url: str):
-    """Migrate the scratch database, load the demo org, deploy chain20; return (app, token)."""
+def prepare(url: str, routes: Callable | None = None):
+    """Migrate the scratch database, load the demo org, deploy chain20; return (app, token).
+    `routes(app)` may add routes before the app's first request."""
     from engine.demo import load_organisation
     from engine.org.service import issue_token
     from engine.schema import upgrade
@@ -82,6 +83,8 @@ def prepare(url: str):
 
     upgrade(url=url)
     app = create_app({"database": {"url": url}})
+    if routes is not None:
+        routes(app)
     runtime = app.extensions["cluedesk"]
     load_organisation(runtime)
     token = runtime.transact(lambda uow: issue_token(uow.session, username="designer",
