@@ -60,3 +60,22 @@ class RawSpiff:
             if finished != (number == STEPS):
                 raise AssertionError(f"baseline case finished={finished} after step {number}")
         timings.add_case(time.perf_counter() - case_start, steps)
+
+    def run_case_in_memory(self, timings: Timings) -> None:
+        """One whole case with the workflow kept in memory between steps (as cluedesk's workflow
+        cache keeps it): each step completes the task, runs the engine and serializes, but
+        deserializes nothing."""
+        case_start = time.perf_counter()
+        workflow = BpmnWorkflow(self.spec, self.subprocess_specs)
+        workflow.do_engine_steps()
+        steps = []
+        for _ in range(STEPS):
+            t0 = time.perf_counter()
+            (task,) = workflow.get_tasks(state=TaskState.READY, manual=True)
+            task.run()
+            workflow.do_engine_steps()
+            self.serializer.serialize_json(workflow)
+            steps.append(time.perf_counter() - t0)
+        if not workflow.is_completed():
+            raise AssertionError("in-memory baseline case did not finish")
+        timings.add_case(time.perf_counter() - case_start, steps)
