@@ -14,6 +14,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import db
 from engine.org.models import Unit, User
 from engine.supervision.models import Finding, Inspection
 
@@ -21,6 +22,9 @@ from engine.supervision.models import Finding, Inspection
 def _path(session: Session, unit_id: int | None) -> str | None:
     if unit_id is None:
         return None
+    if session.info.get(db.READ_ONLY):  # a page checks many rows: every unit's path, once
+        return db.once_per_read(session, ("unit_paths",), lambda: dict(
+            session.execute(select(Unit.id, Unit.path)).all())).get(unit_id)
     return session.scalar(select(Unit.path).where(Unit.id == unit_id))
 
 
@@ -48,6 +52,8 @@ def may_see_inspection(session: Session, user: User, inspection: Inspection) -> 
 
 def may_see_finding(session: Session, user: User, finding: Finding,
                     inspection: Inspection | None = None) -> bool:
+    """Reads of the finding only its inspection, responsible and supervising units (the
+    figures ask once for all findings that share them)."""
     inspection = inspection or session.get(Inspection, finding.inspection_id)
     if may_see_inspection(session, user, inspection):
         return True

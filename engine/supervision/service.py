@@ -11,8 +11,9 @@ task (task property `deadline_met: later`) and is met only by 销号.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.access import supervision as access
@@ -767,32 +768,43 @@ def interference_numbers(session: Session, *, unit_id: int, first: date, last: d
 # Figures
 
 
+class _Findings(NamedTuple):
+    """Findings of one inspection with the same responsible and supervising units: whether the
+    user sees them is one question (access.may_see_finding reads nothing else of a finding)."""
+    inspection_id: int
+    unit_id: int
+    supervising_unit_id: int | None
+
+
 def rectification_figures(session: Session, runtime: Runtime, *, user: User) -> list[dict]:
     """Per responsible unit the user may see: found, closed, closed on time, overdue (open past
-    due, or closed late)."""
+    due, or closed late). Counted by the database per group of findings that share what decides
+    who sees them; each group is checked once."""
     now = runtime.clock.now()
-    rows = session.execute(select(Finding, Inspection).join(
-        Inspection, Inspection.id == Finding.inspection_id)).all()
-    units = dict(session.execute(select(Unit.id, Unit.code)).all())
-    names = dict(session.execute(select(Unit.id, Unit.name)).all())
+    closed = Finding.closed_at.is_not(None)
+    late = and_(closed, Finding.due_at.is_not(None), Finding.closed_at > Finding.due_at)
+    past_due = and_(Finding.closed_at.is_(None), Finding.due_at.is_not(None),
+                    Finding.due_at < now)
+
+    def count(condition):
+        return func.sum(case((condition, 1), else_=0))
+    groups = session.execute(select(
+        Finding.inspection_id, Finding.unit_id, Finding.supervising_unit_id, func.count(),
+        count(closed), count(and_(closed, ~late)), count(or_(late, past_due)))
+        .group_by(Finding.inspection_id, Finding.unit_id, Finding.supervising_unit_id)).all()
+    inspections = {i.id: i for i in session.scalars(select(Inspection).where(
+        Inspection.id.in_(select(Finding.inspection_id).distinct())))}
+    units = {u.id: u for u in session.execute(select(Unit.id, Unit.code, Unit.name))}
     out: dict[int, dict] = {}
-    for finding, inspection in rows:
-        if not access.may_see_finding(session, user, finding, inspection):
+    for inspection_id, unit_id, supervising_id, *figures in groups:
+        findings = _Findings(inspection_id, unit_id, supervising_id)
+        if not access.may_see_finding(session, user, findings, inspections[inspection_id]):
             continue
-        item = out.setdefault(finding.unit_id, {"unit": units[finding.unit_id],
-                                                "unit_name": names[finding.unit_id],
-                                                "found": 0, "closed": 0, "on_time": 0,
-                                                "overdue": 0})
-        item["found"] += 1
-        due = finding.due_at
-        if finding.closed_at is not None:
-            item["closed"] += 1
-            if due is None or finding.closed_at <= due:
-                item["on_time"] += 1
-            else:
-                item["overdue"] += 1
-        elif due is not None and due < now:
-            item["overdue"] += 1
+        item = out.setdefault(unit_id, {"unit": units[unit_id].code,
+                                        "unit_name": units[unit_id].name,
+                                        "found": 0, "closed": 0, "on_time": 0, "overdue": 0})
+        for name, value in zip(("found", "closed", "on_time", "overdue"), figures, strict=True):
+            item[name] += int(value or 0)
     return sorted(out.values(), key=lambda r: r["unit"])
 
 
