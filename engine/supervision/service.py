@@ -10,6 +10,7 @@ task (task property `deadline_met: later`) and is met only by 销号.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, timedelta
 from typing import NamedTuple
 
@@ -23,7 +24,7 @@ from engine.clues.models import Clue
 from engine.deadlines import service as deadlines
 from engine.deadlines.models import Deadline
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine import notes
+from engine import db, notes
 from engine.org.models import Unit, User, UserRole
 from engine.petitions.models import CATEGORIES
 from engine.runtime import Runtime
@@ -286,6 +287,14 @@ def _flag_recurring(session: Session, runtime: Runtime, *, finding: Finding, act
                          "findings": sorted(r.number for r in same), "months": months})
 
 
+class _Findings(NamedTuple):
+    """Findings of one inspection with the same responsible and supervising units: whether the
+    user sees them is one question (access.may_see_finding reads nothing else of a finding)."""
+    inspection_id: int
+    unit_id: int
+    supervising_unit_id: int | None
+
+
 def findings_of(session: Session, inspection_id: int) -> list[Finding]:
     return list(session.scalars(select(Finding).where(Finding.inspection_id == inspection_id)
                                 .order_by(Finding.id)))
@@ -476,37 +485,51 @@ def evidence_file(session: Session, runtime: Runtime, *, user: User,
     return row, (attachments.storage_dir(runtime) / row.storage_key).read_bytes()
 
 
+def _unit_labels(session: Session) -> dict[int, tuple[str, str]]:
+    """Every unit's code and name by id (read once per read-only unit of work)."""
+    return db.once_per_read(session, ("unit_labels",), lambda: {
+        i: (code, name) for i, code, name in session.execute(select(Unit.id, Unit.code, Unit.name))})
+
+
 def describe_finding(session: Session, runtime: Runtime, finding: Finding) -> dict:
-    names = dict(session.execute(select(Unit.id, Unit.code)).all())
-    unit_names = dict(session.execute(select(Unit.id, Unit.name)).all())
-    now = runtime.clock.now()
-    entries = session.execute(
-        select(RectificationEntry, User.username, User.display_name)
-        .join(User, User.id == RectificationEntry.user_id)
-        .where(RectificationEntry.finding_id == finding.id).order_by(RectificationEntry.id)).all()
-    evidence = session.scalars(select(Evidence).where(Evidence.finding_id == finding.id)
-                               .order_by(Evidence.id))
-    overdue = finding.due_at is not None and (
-        (finding.closed_at or now) > finding.due_at)
-    return {
+    return describe_findings(session, runtime, [finding])[0]
+
+
+def describe_findings(session: Session, runtime: Runtime, findings: list[Finding]) -> list[dict]:
+    """Findings as the API shows them; their entries and evidence read in one statement each."""
+    if not findings:
+        return []
+    labels, now, ids = _unit_labels(session), runtime.clock.now(), [f.id for f in findings]
+    entries, files = defaultdict(list), defaultdict(list)
+    for e, by, name in session.execute(
+            select(RectificationEntry, User.username, User.display_name)
+            .join(User, User.id == RectificationEntry.user_id)
+            .where(RectificationEntry.finding_id.in_(ids)).order_by(RectificationEntry.id)):
+        entries[e.finding_id].append({"kind": e.kind, "text": e.text, "by": by,
+                                      "by_name": name or by, "at": e.at})
+    for f in session.scalars(select(Evidence).where(Evidence.finding_id.in_(ids))
+                             .order_by(Evidence.id)):
+        files[f.finding_id].append({"id": f.id, "file_name": f.file_name, "size": f.size,
+                                    "uploaded_at": f.uploaded_at})
+    unknown = (None, None)
+    return [{
         "id": finding.id, "number": finding.number, "display_number": finding.display_number,
         "inspection_id": finding.inspection_id,
-        "unit": names.get(finding.unit_id), "unit_name": unit_names.get(finding.unit_id),
-        "supervising_unit": names.get(finding.supervising_unit_id),
-        "supervising_unit_name": unit_names.get(finding.supervising_unit_id),
+        "unit": labels.get(finding.unit_id, unknown)[0],
+        "unit_name": labels.get(finding.unit_id, unknown)[1],
+        "supervising_unit": labels.get(finding.supervising_unit_id, unknown)[0],
+        "supervising_unit_name": labels.get(finding.supervising_unit_id, unknown)[1],
         "category": finding.category, "description": finding.description,
         "evidence": finding.evidence, "suggestion": finding.suggestion,
         "responsible_person": finding.responsible_person,
         "time_limit_days": finding.time_limit_days, "due_at": finding.due_at,
         "person_name": finding.person_name, "person_post": finding.person_post,
         "clue_id": finding.clue_id, "status": finding.status, "measures": finding.measures,
-        "progress": finding.progress, "recurring": finding.recurring, "overdue": overdue,
+        "progress": finding.progress, "recurring": finding.recurring,
+        "overdue": finding.due_at is not None and (finding.closed_at or now) > finding.due_at,
         "instance_id": finding.instance_id, "closed_at": finding.closed_at,
         "created_at": finding.created_at,
-        "entries": [{"kind": e.kind, "text": e.text, "by": by, "by_name": name or by, "at": e.at}
-                    for e, by, name in entries],
-        "files": [{"id": f.id, "file_name": f.file_name, "size": f.size,
-                   "uploaded_at": f.uploaded_at} for f in evidence]}
+        "entries": entries[finding.id], "files": files[finding.id]} for finding in findings]
 
 
 def describe_inspection(session: Session, runtime: Runtime, inspection: Inspection, *,
@@ -529,21 +552,24 @@ def describe_inspection(session: Session, runtime: Runtime, inspection: Inspecti
             "status": inspection.status, "report": inspection.report,
             "carried_out_on": inspection.carried_out_on, "instance_id": inspection.instance_id,
             "approved_at": inspection.approved_at, "created_at": inspection.created_at,
-            "findings": [describe_finding(session, runtime, f) for f in findings]}
+            "findings": describe_findings(session, runtime, findings)}
 
 
 def visible_inspections(session: Session, user: User, *, limit: int = 200) -> list[Inspection]:
     """Inspections the user may see (and those with findings about the user's unit)."""
-    rows = session.scalars(select(Inspection).order_by(Inspection.id.desc()).limit(limit * 5))
-    out = []
-    for row in rows:
-        if access.may_see_inspection(session, user, row) or any(
-                access.may_see_finding(session, user, f, row)
-                for f in findings_of(session, row.id)):
-            out.append(row)
-        if len(out) >= limit:
-            break
-    return out
+    rows = list(session.scalars(select(Inspection).order_by(Inspection.id.desc())
+                                .limit(limit * 5)))
+    seen = {row.id for row in rows if access.may_see_inspection(session, user, row)}
+    # The rest by their findings: one read of what decides who sees them, for all of them.
+    groups = defaultdict(list)
+    hidden = [row.id for row in rows if row.id not in seen]
+    if hidden:
+        for group in session.execute(select(Finding.inspection_id, Finding.unit_id,
+                                            Finding.supervising_unit_id).distinct()
+                                     .where(Finding.inspection_id.in_(hidden))):
+            groups[group.inspection_id].append(_Findings(*group))
+    return [row for row in rows if row.id in seen or any(
+        access.may_see_finding(session, user, group, row) for group in groups[row.id])][:limit]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -766,14 +792,6 @@ def interference_numbers(session: Session, *, unit_id: int, first: date, last: d
 
 # ---------------------------------------------------------------------------------------------
 # Figures
-
-
-class _Findings(NamedTuple):
-    """Findings of one inspection with the same responsible and supervising units: whether the
-    user sees them is one question (access.may_see_finding reads nothing else of a finding)."""
-    inspection_id: int
-    unit_id: int
-    supervising_unit_id: int | None
 
 
 def rectification_figures(session: Session, runtime: Runtime, *, user: User) -> list[dict]:
