@@ -534,25 +534,41 @@ def describe_findings(session: Session, runtime: Runtime, findings: list[Finding
 
 def describe_inspection(session: Session, runtime: Runtime, inspection: Inspection, *,
                         user: User | None = None) -> dict:
-    unit = session.get(Unit, inspection.unit_id)
-    findings = findings_of(session, inspection.id)
-    if user is not None:
-        findings = [f for f in findings if access.may_see_finding(session, user, f, inspection)]
-    target_names = dict(session.execute(select(Unit.code, Unit.name).where(
-        Unit.code.in_(inspection.targets or []))).all())
+    return describe_inspections(session, runtime, [inspection], user=user)[0]
+
+
+def describe_inspections(session: Session, runtime: Runtime, inspections: list[Inspection], *,
+                         user: User | None = None) -> list[dict]:
+    """Inspections as the API shows them, with their findings (those `user` may see): a few
+    statements however many there are."""
+    if not inspections:
+        return []
+    labels = _unit_labels(session)
+    by_code = {code: name for code, name in labels.values()}
+    of = defaultdict(list)
+    for f in session.scalars(select(Finding).where(
+            Finding.inspection_id.in_([i.id for i in inspections])).order_by(Finding.id)):
+        of[f.inspection_id].append(f)
+    shown = {i.id: [f for f in of[i.id] if user is None
+                    or access.may_see_finding(session, user, f, i)] for i in inspections}
+    described = iter(describe_findings(session, runtime, [f for i in inspections
+                                                          for f in shown[i.id]]))
+    names = {i for inspection in inspections for i in inspection.inspectors or []}
     inspector_names = dict(session.execute(select(User.username, User.display_name).where(
-        User.username.in_(inspection.inspectors or []))).all())
-    return {"id": inspection.id, "number": inspection.number,
-            "display_number": inspection.display_number, "unit": unit.code,
-            "target_names": [target_names.get(c, c) for c in inspection.targets or []],
-            "inspector_names": [inspector_names.get(n) or n for n in inspection.inspectors or []],
-            "unit_name": unit.name, "kind": inspection.kind, "title": inspection.title,
-            "content": inspection.content, "targets": list(inspection.targets or []),
-            "inspectors": list(inspection.inspectors or []), "planned_on": inspection.planned_on,
-            "status": inspection.status, "report": inspection.report,
-            "carried_out_on": inspection.carried_out_on, "instance_id": inspection.instance_id,
-            "approved_at": inspection.approved_at, "created_at": inspection.created_at,
-            "findings": describe_findings(session, runtime, findings)}
+        User.username.in_(names))).all()) if names else {}
+    return [{"id": inspection.id, "number": inspection.number,
+             "display_number": inspection.display_number,
+             "unit": labels[inspection.unit_id][0], "unit_name": labels[inspection.unit_id][1],
+             "target_names": [by_code.get(c, c) for c in inspection.targets or []],
+             "inspector_names": [inspector_names.get(n) or n for n in inspection.inspectors or []],
+             "kind": inspection.kind, "title": inspection.title,
+             "content": inspection.content, "targets": list(inspection.targets or []),
+             "inspectors": list(inspection.inspectors or []), "planned_on": inspection.planned_on,
+             "status": inspection.status, "report": inspection.report,
+             "carried_out_on": inspection.carried_out_on, "instance_id": inspection.instance_id,
+             "approved_at": inspection.approved_at, "created_at": inspection.created_at,
+             "findings": [next(described) for _ in shown[inspection.id]]}
+            for inspection in inspections]
 
 
 def visible_inspections(session: Session, user: User, *, limit: int = 200) -> list[Inspection]:

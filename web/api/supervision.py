@@ -211,9 +211,9 @@ def list_inspections():
     """Inspections the caller may see (and those with findings about the caller's unit)."""
     user = current_user()
     rt = runtime()
-    return dump(InspectionOut, rt.read(lambda uow: [
-        supervision.describe_inspection(uow.session, rt, row, user=user)
-        for row in supervision.visible_inspections(uow.session, user)]), many=True)
+    return dump(InspectionOut, rt.read(lambda uow: supervision.describe_inspections(
+        uow.session, rt, supervision.visible_inspections(uow.session, user), user=user)),
+        many=True)
 
 
 @bp.get("/inspections/<int:inspection_id>")

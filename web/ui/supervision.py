@@ -78,8 +78,8 @@ def supervision_home():
 
     def read(uow):
         s = uow.session
-        rows = [supervision.describe_inspection(s, rt, i, user=user)
-                for i in supervision.visible_inspections(s, user, limit=100)]
+        rows = supervision.describe_inspections(
+            s, rt, supervision.visible_inspections(s, user, limit=100), user=user)
         units = list(s.scalars(select(Unit).where(Unit.active.is_(True),
                                                   Unit.kind.in_(("township", "village",
                                                                  "department", "office")))
