@@ -217,10 +217,19 @@ def withdraw(session: Session, runtime: Runtime, *, user: User, item_id: int,
 
 
 def describe(session: Session, runtime: Runtime, item: DisclosureItem) -> dict:
-    unit = session.get(Unit, item.unit_id)
-    names = {u: n for u, n in session.execute(select(User.id, User.display_name).where(
-        User.id.in_([i for i in (item.created_by_id, item.approved_by_id) if i])))}
-    return {"id": item.id, "number": item.number,
+    return describe_all(session, runtime, [item])[0]
+
+
+def describe_all(session: Session, runtime: Runtime, items: list[DisclosureItem]) -> list[dict]:
+    """Items as the API shows them; who wrote and approved them read once for all."""
+    ids = {i for item in items for i in (item.created_by_id, item.approved_by_id) if i}
+    names = dict(session.execute(select(User.id, User.display_name).where(
+        User.id.in_(ids))).all()) if ids else {}
+    out = []
+    for item in items:
+        unit = session.get(Unit, item.unit_id)
+        out.append({
+            "id": item.id, "number": item.number,
             "display_number": cases.display_of(runtime, item.number, unit_name=unit.name,
                                                kind="disclosure"),
             "unit": unit.code, "unit_name": unit.name,
@@ -231,7 +240,8 @@ def describe(session: Session, runtime: Runtime, item: DisclosureItem) -> dict:
             "created_by": names.get(item.created_by_id, ""), "created_at": item.created_at,
             "approved_by": names.get(item.approved_by_id) if item.approved_by_id else None,
             "approved_at": item.approved_at, "withdrawn_at": item.withdrawn_at,
-            "withdrawn_reason": item.withdrawn_reason}
+            "withdrawn_reason": item.withdrawn_reason})
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -418,6 +418,11 @@ def test_disclosure_approve_export_withdraw_and_export_again(vapi, runtime, expo
     approve(vapi, case)
     approve(vapi, public)
     approve(vapi, stats)
+    # The list says what each item's own page says, who wrote and approved it included.
+    listed = {d["id"]: d for d in vapi.as_("a-editor").get("/disclosures").json}
+    for one in (decision_item, case, public, stats):
+        single = vapi.as_("a-editor").get(f"/disclosures/{one['id']}").json
+        assert listed[one["id"]] == single and single["created_by"] and single["approved_by"]
     # The preview is exactly what the export writes.
     assert vapi.as_("east-secretary").get("/disclosures/preview").status == 403
     preview = vapi.as_("a-editor").get("/disclosures/preview")

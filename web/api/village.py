@@ -216,9 +216,8 @@ def list_disclosures():
     """Disclosure items the caller may see."""
     user = current_user()
     rt = runtime()
-    return dump(DisclosureOut, rt.read(lambda uow: [
-        disclosure.describe(uow.session, rt, i) for i in disclosure.visible(uow.session, user)]),
-        many=True)
+    return dump(DisclosureOut, rt.read(lambda uow: disclosure.describe_all(
+        uow.session, rt, disclosure.visible(uow.session, user))), many=True)
 
 
 @bp.get("/disclosures/<int:disclosure_id>")

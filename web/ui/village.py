@@ -119,7 +119,7 @@ def _disclosure_context() -> dict:
 
     def read(uow):
         s = uow.session
-        items = [disclosure.describe(s, rt, i) for i in disclosure.visible(s, user)]
+        items = disclosure.describe_all(s, rt, disclosure.visible(s, user))
         may_export = access.may_export(user)
         files = disclosure.preview(s, rt, user=user) if may_export else []
         units = [(u.code, u.name) for u in s.scalars(
