@@ -12,13 +12,12 @@ nothing. This measures, in the same process and alternating with it on chain20:
   answer described and dumped as the step's is;
 - **the request alone**: the same authenticated POST to a route that parses the body and answers
   the step's answer without a unit of work;
+- **the engine's own work**: raw SpiffWorkflow's step and save with the workflow kept in memory
+  (as cluedesk's workflow cache keeps it: nothing deserialized), the least any step must run;
 - **the database's time in the floor**, measured in extra rounds of the floor: on SQLite the time
   inside the driver's `execute` and `commit` (the statements and the fsync), on PostgreSQL the
   time psycopg waits for the server (round trips, the statements, the WAL flush; its own message
   handling included).
-
-- **the engine's own work**: raw SpiffWorkflow's step and save with the workflow kept in memory
-  (as cluedesk's workflow cache keeps it: nothing deserialized), the least any step must run.
 
 From these, **the lowest step this stack allows**: the request alone + the engine's own work +
 the database's time, i.e. the step with every line of SQLAlchemy, of the unit of work and of
