@@ -16,15 +16,16 @@ from sqlalchemy.orm import Session
 
 from engine import db
 from engine.org.models import Unit, User
+from engine.org.tree import Tree
 from engine.supervision.models import Finding, Inspection
 
 
 def _path(session: Session, unit_id: int | None) -> str | None:
     if unit_id is None:
         return None
-    if session.info.get(db.READ_ONLY):  # a page checks many rows: every unit's path, once
-        return db.once_per_read(session, ("unit_paths",), lambda: dict(
-            session.execute(select(Unit.id, Unit.path)).all())).get(unit_id)
+    if session.info.get(db.READ_ONLY):  # a page checks many rows: the unit tree, read once
+        unit = Tree.of(session).by_id.get(unit_id)
+        return unit.path if unit else None
     return session.scalar(select(Unit.path).where(Unit.id == unit_id))
 
 

@@ -36,7 +36,8 @@ from engine.evaluation.models import ManualScore
 from engine.org.models import User
 from engine.petitions.models import Petition
 from engine.reports.rollup import DUE_STATUSES
-from engine.reports.service import Period, Tree, UnitInfo, period
+from engine.org.tree import Tree, UnitInfo
+from engine.reports.service import Period, period
 from engine.runtime import Runtime
 from engine.visits.models import ReturnVisit
 

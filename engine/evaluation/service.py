@@ -38,7 +38,8 @@ from engine.evaluation.models import ManualScore
 from engine.org.models import User
 from engine.quality.models import ReviewItem, ReviewRound
 from engine.reports.rollup import DUE_STATUSES, case_unit
-from engine.reports.service import Period, Tree, UnitInfo, period
+from engine.org.tree import Tree, UnitInfo
+from engine.reports.service import Period, period
 from engine.runtime import Runtime
 from engine.supervision.models import Finding
 from engine.visits.models import ReturnVisit

@@ -10,7 +10,7 @@ from engine.evaluation import service as evaluation
 from engine.org import service as org
 from engine.quality import service as quality
 from engine.quality.models import ReviewRound
-from engine.reports.service import Tree
+from engine.org.tree import Tree
 from engine.runtime import Runtime
 
 SEED = "20260401"

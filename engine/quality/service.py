@@ -32,7 +32,8 @@ from engine.petitions.models import Petition
 from engine.quality import rectification
 from engine.quality.models import ITEM_KINDS, ReviewItem, ReviewRound
 from engine.reports.rollup import case_unit
-from engine.reports.service import Period, Tree, UnitInfo, calendar_period, responsible_units
+from engine.org.tree import Tree, UnitInfo
+from engine.reports.service import Period, calendar_period, responsible_units
 from engine.runtime import Runtime
 from engine.uow import UnitOfWork
 

@@ -34,7 +34,8 @@ from engine.org.models import User
 from engine.petitions import masking
 from engine.petitions.models import CATEGORIES, CHANNELS, AccusedPerson, Petition
 from engine.reports import service
-from engine.reports.service import Period, Tree, UnitInfo
+from engine.org.tree import Tree, UnitInfo
+from engine.reports.service import Period
 from engine.runtime import Runtime
 
 log = logging.getLogger("cluedesk.reports")

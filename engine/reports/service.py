@@ -23,9 +23,10 @@ from engine.cases.models import Case
 from engine.clarifications.models import AccusationReferral, Clarification
 from engine.clues.models import DISPOSITIONS, FINDINGS, Clue
 from engine.deadlines.models import Deadline
-from engine.errors import Forbidden, Invalid, NotFound
+from engine.errors import Forbidden, Invalid
 from engine import notes
-from engine.org.models import Unit, User
+from engine.org.models import User
+from engine.org.tree import Tree, UnitInfo
 from engine.petitions.models import CATEGORIES, CHANNELS, Petition
 from engine.quality.models import ReviewRound
 from engine.reports import rollup
@@ -107,61 +108,6 @@ def resolve_period(runtime: Runtime, *, first: date | None, last: date | None,
 
 # ---------------------------------------------------------------------------------------------
 # Units and authority
-
-
-@dataclass(frozen=True)
-class UnitInfo:
-    id: int
-    code: str
-    name: str
-    kind: str
-    parent_id: int | None
-    path: str
-    active: bool
-
-    @property
-    def ancestry(self) -> list[int]:
-        """This unit's id and every id above it."""
-        return [int(part) for part in self.path.strip("/").split("/") if part]
-
-
-class Tree:
-    """Every unit, read once per report (there are tens, not thousands)."""
-
-    @classmethod
-    def of(cls, session: Session) -> Tree:
-        """The tree, read once per read-only unit of work (the dashboard's parts ask for it
-        five times)."""
-        return db.once_per_read(session, ("unit_tree",), lambda: cls(session))
-
-    def __init__(self, session: Session):
-        rows = session.execute(select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id,
-                                      Unit.path, Unit.active)).all()
-        self.by_id = {r.id: UnitInfo(*r) for r in rows}
-        self.by_code = {u.code: u for u in self.by_id.values()}
-
-    def get(self, code: str) -> UnitInfo:
-        unit = self.by_code.get(code)
-        if unit is None:
-            raise NotFound("unit %(unit)r not found", reason="unit_not_found", params={"unit": code},
-                           fields={"unit": [notes.note("unknown_unit")]})
-        return unit
-
-    def children(self, unit: UnitInfo) -> list[UnitInfo]:
-        return sorted((u for u in self.by_id.values() if u.parent_id == unit.id),
-                      key=lambda u: u.id)
-
-    def below(self, unit: UnitInfo, *, kind: str | None = None) -> list[UnitInfo]:
-        """The unit and every unit under it (of one kind), in id order."""
-        return sorted((u for u in self.by_id.values() if u.path.startswith(unit.path)
-                       and (kind is None or u.kind == kind)), key=lambda u: u.id)
-
-    def ancestry(self, unit_id: int | None) -> list[int]:
-        unit = self.by_id.get(unit_id) if unit_id is not None else None
-        return unit.ancestry if unit else []
-
-    def contains(self, outer: UnitInfo, unit_id: int | None) -> bool:
-        return outer.id in self.ancestry(unit_id)
 
 
 def check_authority(tree: Tree, *, user: User, unit: UnitInfo, items: bool = False,

@@ -9,7 +9,8 @@ from typing import IO
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from engine.reports.service import Period, Tree, UnitInfo
+from engine.org.tree import Tree, UnitInfo
+from engine.reports.service import Period
 from engine.runtime import Runtime
 from engine.supervision.models import Finding, Inspection, InterferenceEntry
 

@@ -24,8 +24,9 @@ from engine.clues.models import Clue
 from engine.deadlines import service as deadlines
 from engine.deadlines.models import Deadline
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine import db, notes
+from engine import notes
 from engine.org.models import Unit, User, UserRole
+from engine.org.tree import Tree
 from engine.petitions.models import CATEGORIES
 from engine.runtime import Runtime
 from engine.supervision.models import (ENTRY_KINDS, INSPECTION_KINDS, INTERFERENCE_MATTERS,
@@ -485,12 +486,6 @@ def evidence_file(session: Session, runtime: Runtime, *, user: User,
     return row, (attachments.storage_dir(runtime) / row.storage_key).read_bytes()
 
 
-def _unit_labels(session: Session) -> dict[int, tuple[str, str]]:
-    """Every unit's code and name by id (read once per read-only unit of work)."""
-    return db.once_per_read(session, ("unit_labels",), lambda: {
-        i: (code, name) for i, code, name in session.execute(select(Unit.id, Unit.code, Unit.name))})
-
-
 def describe_finding(session: Session, runtime: Runtime, finding: Finding) -> dict:
     return describe_findings(session, runtime, [finding])[0]
 
@@ -499,7 +494,7 @@ def describe_findings(session: Session, runtime: Runtime, findings: list[Finding
     """Findings as the API shows them; their entries and evidence read in one statement each."""
     if not findings:
         return []
-    labels, now, ids = _unit_labels(session), runtime.clock.now(), [f.id for f in findings]
+    units, now, ids = Tree.of(session).by_id, runtime.clock.now(), [f.id for f in findings]
     entries, files = defaultdict(list), defaultdict(list)
     for e, by, name in session.execute(
             select(RectificationEntry, User.username, User.display_name)
@@ -511,14 +506,17 @@ def describe_findings(session: Session, runtime: Runtime, findings: list[Finding
                              .order_by(Evidence.id)):
         files[f.finding_id].append({"id": f.id, "file_name": f.file_name, "size": f.size,
                                     "uploaded_at": f.uploaded_at})
-    unknown = (None, None)
+    def code(unit_id):
+        return units[unit_id].code if unit_id in units else None
+
+    def name(unit_id):
+        return units[unit_id].name if unit_id in units else None
     return [{
         "id": finding.id, "number": finding.number, "display_number": finding.display_number,
         "inspection_id": finding.inspection_id,
-        "unit": labels.get(finding.unit_id, unknown)[0],
-        "unit_name": labels.get(finding.unit_id, unknown)[1],
-        "supervising_unit": labels.get(finding.supervising_unit_id, unknown)[0],
-        "supervising_unit_name": labels.get(finding.supervising_unit_id, unknown)[1],
+        "unit": code(finding.unit_id), "unit_name": name(finding.unit_id),
+        "supervising_unit": code(finding.supervising_unit_id),
+        "supervising_unit_name": name(finding.supervising_unit_id),
         "category": finding.category, "description": finding.description,
         "evidence": finding.evidence, "suggestion": finding.suggestion,
         "responsible_person": finding.responsible_person,
@@ -543,8 +541,7 @@ def describe_inspections(session: Session, runtime: Runtime, inspections: list[I
     statements however many there are."""
     if not inspections:
         return []
-    labels = _unit_labels(session)
-    by_code = {code: name for code, name in labels.values()}
+    tree = Tree.of(session)
     of = defaultdict(list)
     for f in session.scalars(select(Finding).where(
             Finding.inspection_id.in_([i.id for i in inspections])).order_by(Finding.id)):
@@ -558,8 +555,10 @@ def describe_inspections(session: Session, runtime: Runtime, inspections: list[I
         User.username.in_(names))).all()) if names else {}
     return [{"id": inspection.id, "number": inspection.number,
              "display_number": inspection.display_number,
-             "unit": labels[inspection.unit_id][0], "unit_name": labels[inspection.unit_id][1],
-             "target_names": [by_code.get(c, c) for c in inspection.targets or []],
+             "unit": tree.by_id[inspection.unit_id].code,
+             "unit_name": tree.by_id[inspection.unit_id].name,
+             "target_names": [tree.by_code[c].name if c in tree.by_code else c
+                              for c in inspection.targets or []],
              "inspector_names": [inspector_names.get(n) or n for n in inspection.inspectors or []],
              "kind": inspection.kind, "title": inspection.title,
              "content": inspection.content, "targets": list(inspection.targets or []),
@@ -828,7 +827,7 @@ def rectification_figures(session: Session, runtime: Runtime, *, user: User) -> 
         .group_by(Finding.inspection_id, Finding.unit_id, Finding.supervising_unit_id)).all()
     inspections = {i.id: i for i in session.scalars(select(Inspection).where(
         Inspection.id.in_(select(Finding.inspection_id).distinct())))}
-    units = {u.id: u for u in session.execute(select(Unit.id, Unit.code, Unit.name))}
+    units = Tree.of(session).by_id
     out: dict[int, dict] = {}
     for inspection_id, unit_id, supervising_id, *figures in groups:
         findings = _Findings(inspection_id, unit_id, supervising_id)

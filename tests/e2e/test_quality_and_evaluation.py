@@ -18,7 +18,7 @@ from engine.org.models import Unit, User
 from engine.petitions.models import Petition
 from engine.quality import service as quality
 from engine.quality.models import ReviewItem
-from engine.reports.service import Tree
+from engine.org.tree import Tree
 from engine.supervision.models import Finding, Inspection
 from engine.views.evaluation_board import evaluation_view
 from engine.visits.models import ReturnVisit

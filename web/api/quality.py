@@ -161,7 +161,7 @@ def score_quality_item(item_id):
     rt = runtime()
 
     def work(uow):
-        from engine.quality.service import Tree
+        from engine.org.tree import Tree
         item = quality.score(uow.session, rt, user=user, item_id=item_id, checks=args["checks"],
                              comment=args["comment"])
         names = {user.id: user.username}

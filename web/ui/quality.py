@@ -13,7 +13,8 @@ from engine.evaluation import committees
 from engine.evaluation import service as evaluation
 from engine.org.models import User
 from engine.quality import service as quality
-from engine.reports.service import Tree, responsible_units
+from engine.org.tree import Tree
+from engine.reports.service import responsible_units
 from web.auth import runtime
 from web.ui import N_, bp, page, toast
 from web.ui.cases import DEADLINE_KEYS
