@@ -110,3 +110,29 @@ def test_pages_speak_chinese_by_default_and_english_on_request(app):
     assert "登录" in app.test_client().get("/login").get_data(as_text=True)
     english = app.test_client().get("/login", headers={"Accept-Language": "en-US,en;q=0.9"})
     assert "Log in" in english.get_data(as_text=True)
+
+
+def test_a_hash_from_an_earlier_release_still_logs_in_and_is_renewed(app, runtime):
+    """Earlier releases hashed with argon2-cffi's defaults (64 MiB, three passes, four lanes):
+    such a password still logs in, and the login stores it again with today's parameters (a
+    wrong password leaves the stored hash alone)."""
+    from argon2 import PasswordHasher
+    from engine.org.models import User
+
+    def set_hash(uow):
+        user = uow.session.scalar(select(User).where(User.username == "a-worker"))
+        user.password_hash = PasswordHasher(time_cost=3, memory_cost=65536,
+                                            parallelism=4).hash("demo")
+    runtime.transact(set_hash)
+
+    def stored():
+        return runtime.read(lambda uow: uow.session.scalar(
+            select(User.password_hash).where(User.username == "a-worker")))
+    assert stored().startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert _login(app.test_client(), "a-worker", "not-the-password").status_code == 200
+    assert stored().startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert _login(app.test_client(), "a-worker").status_code == 302
+    renewed = stored()
+    assert renewed.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert _login(app.test_client(), "a-worker").status_code == 302
+    assert stored() == renewed  # renewed once, not at every login
