@@ -19,7 +19,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from engine import glossary
-from tests.e2e.browser.conftest import login
+from tests.e2e.browser.conftest import login, settle
 
 ROOT = Path(__file__).resolve().parents[3]
 ROLES = ["clerk", "a-worker", "a-head", "admin", "designer", "s-inspector", "a-rectifier",
@@ -110,37 +110,42 @@ def _walk(page, username: str) -> dict[str, list[str]]:
     """url → visible text pieces, for every page the user's navigation reaches."""
     seen: dict[str, list[str]] = {}
 
-    def visit(url: str):
-        path = urlparse(url).path + (("?" + urlparse(url).query) if urlparse(url).query else "")
-        if path in seen or urlparse(url).netloc not in ("", urlparse(page.url).netloc):
-            return
-        page.goto(path)
-        page.wait_for_load_state("networkidle")
-        seen[path] = page.evaluate(VISIBLE_TEXT)
+    def go(url: str) -> bool:
+        """Be on the page (navigating only when elsewhere) and read it once; False off-site."""
+        parts = urlparse(url)
+        if parts.netloc not in ("", urlparse(page.url).netloc):
+            return False
+        path = parts.path + (("?" + parts.query) if parts.query else "")
+        here = urlparse(page.url)
+        if here.path + (("?" + here.query) if here.query else "") != path:
+            page.goto(path)
+            settle(page)
+        if path not in seen:
+            seen[path] = page.evaluate(VISIBLE_TEXT)
+        return True
 
     def links(selector: str) -> list[str]:
         return page.eval_on_selector_all(selector, "els => els.map(e => e.href)")
 
     login(page, username)
-    visit(page.url)
+    go(page.url)
     for nav in links(".mainnav a"):
-        visit(nav)
+        if not go(nav):
+            continue
         for sub in links("[data-testid=admin-tabs] a"):
-            visit(sub)
+            go(sub)
         if "/inbox" in nav:
+            go(nav)
             for tab in links("#inbox .tabs a, nav.tabs a"):
-                visit(tab)
-                first = links("#inbox tbody a[href*='/tasks/']")[:1]
-                for task in first:
-                    visit(task)
+                go(tab)
+                for task in links("#inbox tbody a[href*='/tasks/']")[:1]:
+                    go(task)
                     for case in links("main a[href*='/cases/']")[:1]:
-                        visit(case)
-                page.goto(nav)
-            page.goto(nav)
+                        go(case)
     # The search box in the top bar: every record's number holds the year, so "2026" finds
     # everything the user may see (numbers shown as the agency writes them, not unit codes).
     if page.locator("header [data-testid=search-box]").count():
-        visit("/search?q=2026")
+        go("/search?q=2026")
     return seen
 
 
