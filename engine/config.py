@@ -97,16 +97,21 @@ def _env_overrides(data: dict, environ: Mapping[str, str]) -> None:
             if isinstance(data[section], dict) and rest.startswith(prefix):
                 key = rest[len(prefix):]
                 try:
-                    value = yaml.safe_load(raw) if raw != "" else ""
+                    value = yaml.load(raw, Loader=_LOADER) if raw != "" else ""
                 except yaml.YAMLError:
                     value = raw
                 data[section][key] = value
                 break
 
 
+# PyYAML's safe loader in C (libyaml, in PyYAML's wheels): config.yaml in ~4 ms instead of ~40
+# with the pure-Python one, paid by every command, server start and test runtime.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
     except FileNotFoundError:
         raise ConfigError(f"configuration file not found: {path}") from None
     except yaml.YAMLError as exc:

@@ -81,11 +81,22 @@ def drive(url: str) -> None:
     assert sql(url, "SELECT count(*) FROM timers WHERE status = 'fired'") >= 2
 
 
+@pytest.fixture(scope="module")
+def _driven_once(scratch):
+    """Per backend, one database after `drive` (the tests below each break a copy of it)."""
+    made: dict[str, str] = {}
+
+    def get(backend: str) -> str:
+        if backend not in made:
+            made[backend] = scratch.create(backend)
+            drive(made[backend])
+        return made[backend]
+    return get
+
+
 @pytest.fixture
-def driven(backend, scratch):
-    url = scratch.create(backend)
-    drive(url)
-    return url
+def driven(backend, scratch, _driven_once):
+    return scratch.clone(_driven_once(backend))
 
 
 def assert_ok(url: str) -> str:
