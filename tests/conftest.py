@@ -19,6 +19,7 @@ from engine.config import load_settings
 from engine.reports import rollup
 from engine.runtime import Runtime
 from engine.schema import upgrade
+from engine.workflow.adapter import LRU
 from tests.api_client import ApiClient
 
 # Tests run with real (non-default) secrets, as `serve` demands, never read the developer's
@@ -186,6 +187,9 @@ def assert_trail_and_rollup(rt: Runtime) -> None:
     assert rollup.verify(rt) in (None, {})  # None: not built in this database
 
 
+_SPECS = LRU(512)
+
+
 @pytest.fixture
 def runtime(request, backend, _template, settings_overrides):
     """A runtime whose every commit is rolled back at the end of the test; before that, the
@@ -201,6 +205,9 @@ def runtime(request, backend, _template, settings_overrides):
     connection = engine.connect()
     outer = connection.begin()
     rt = Runtime(settings, engine=engine, connection=connection, clock=Clock(FROZEN))
+    # Compiled specs are kept for the test process, as a server keeps them for its life: they are
+    # found by the checksums of their sources, so every test deploying bpmn/ compiles it once.
+    rt.spec_cache = _SPECS
     yield rt
     try:
         if "breaks_trail" not in request.keywords and connection.in_transaction():

@@ -91,7 +91,7 @@ def deploy(uow: UnitOfWork, *, runtime: Runtime, files: list[tuple[str, bytes]],
         file_sum = checksum(data_by_name[name])
         sources, dep_sums = store.resolve_sources(session, name, roots, data_by_name, all_ids)
         try:
-            compiled = compile_spec(pid, sources)
+            compiled = _compiled(runtime, _spec_checksum(pid, file_sum, dep_sums), pid, sources)
         except BpmnInvalid as exc:
             failed.setdefault(name, []).append(
                 (pid, [bpmn.locate(sources, p) for p in exc.problems]))
@@ -125,6 +125,25 @@ def deploy(uow: UnitOfWork, *, runtime: Runtime, files: list[tuple[str, bytes]],
                             comment=comment, now=now)
     session.flush()
     return results
+
+
+def _spec_checksum(key: str, file_sum: str, dep_sums: list[str]) -> str:
+    """What a version's compiled spec is cached under: its key and every source's checksum."""
+    return hashlib.sha256("|".join([key, file_sum, *dep_sums]).encode()).hexdigest()
+
+
+def _compiled(runtime: Runtime, spec_sum: str, key: str,
+              sources: list[tuple[str, bytes]]) -> CompiledSpec:
+    """The spec of exactly these sources: compiled, or (the same files deployed or run before)
+    from the cache with its scripts checked against the policy again (what was cached may have
+    been compiled for a running version, without that check)."""
+    compiled = runtime.spec_cache.get(spec_sum)
+    if compiled is None:
+        return compile_spec(key, sources)
+    problems = policy_problems(compiled)
+    if problems:
+        raise BpmnInvalid(problems)
+    return compiled
 
 
 def _partly_runnable(results: list[DeployResult], failed: dict, in_bundle: list,
@@ -162,8 +181,7 @@ def _record_version(session: Session, runtime: Runtime, result: DeployResult, ro
     """Store a new version: its source, its definition row, its compiled spec, the audit event."""
     name, dep_sums, compiled, lanes = result.sources  # type: ignore[attr-defined]
     store.store_source(session, name, data_by_name[name], now)
-    spec_sum = hashlib.sha256("|".join([result.key, result.checksum, *dep_sums])
-                              .encode()).hexdigest()
+    spec_sum = _spec_checksum(result.key, result.checksum, dep_sums)
     definition = ProcessDefinition(
         key=result.key, name=bpmn.process_names(roots[name]).get(result.key, result.key),
         version=result.version, checksum=result.checksum, source_checksum=result.checksum,
