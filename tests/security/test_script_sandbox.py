@@ -406,3 +406,30 @@ def test_scripts_the_earlier_policy_ran_still_run():
                      "    pair = x + y\nfirst, *rest = [1, 2, 3]\nn = len(rest)", {})
     assert out["counts"] == {"a": 9} and out["items"] == [1, 2]
     assert out["pair"] == 3 and out["first"] == 1 and out["n"] == 2
+
+
+def test_a_redeployed_file_reuses_its_compiled_spec_and_the_policy_still_refuses(
+        runtime, monkeypatch):
+    """Deploy compiles a file once: the same sources deployed again take the spec compiled
+    before (here, by a release with a laxer policy), and the policy of today still checks it."""
+    from engine.processes import service as processes
+    from engine.workflow import adapter
+    from engine.workflow.adapter import BpmnInvalid
+    lax = ("old.bpmn", SCRIPTED.replace("SCRIPT", escape("_tmp = 1")).encode())
+    fine = ("fine.bpmn", SCRIPTED.replace("hostile", "fine").replace(
+        "SCRIPT", escape("total = 1 + 1")).encode())
+    with monkeypatch.context() as old_release:
+        old_release.setattr(adapter, "_check_expressions", lambda compiled: None)
+        old_release.setattr(processes, "policy_problems", lambda compiled: [])
+        runtime.transact(lambda uow: processes.deploy(uow, runtime=runtime, files=[lax, fine],
+                                                      actor="designer"))
+    compiled = []
+    monkeypatch.setattr(processes, "compile_spec", lambda *a, **k: compiled.append(a))
+    with pytest.raises(BpmnInvalid) as refused:
+        runtime.transact(lambda uow: processes.deploy(uow, runtime=runtime, files=[lax],
+                                                      actor="designer"))
+    assert "'_tmp' is not allowed" in str([p.as_dict() for p in refused.value.problems])
+    [again] = runtime.transact(lambda uow: processes.deploy(uow, runtime=runtime, files=[fine],
+                                                            actor="designer"))
+    assert (again.key, again.version, again.created) == ("fine", 1, False)
+    assert compiled == []  # neither file compiled again
