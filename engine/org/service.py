@@ -20,9 +20,9 @@ from engine import notes
 from engine.org.models import ROLES, ApiToken, LoginAttempt, Unit, User, UserRole
 
 # Argon2id at OWASP's recommended configuration (Password Storage Cheat Sheet: 19 MiB, two
-# passes, one lane), not argon2-cffi's default (64 MiB, three passes, four lanes: ~80 ms of both
-# cores per login, the slowest request under load). Hashes made with other parameters (earlier
-# releases) still verify and are re-hashed with these at the user's next login.
+# passes, one lane: ~22 ms of one core), not argon2-cffi's default (64 MiB, three passes, four
+# lanes: ~200 ms of every core on a busy 2-core machine, the slowest request under load). Hashes
+# made with other parameters (earlier releases) still verify and are renewed at the next login.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
