@@ -95,13 +95,7 @@ class ScratchDatabases:
         if backend == "sqlite":
             url = f"sqlite:///{self.tmp / f'scratch-{uuid.uuid4().hex[:8]}.db'}"
         else:
-            name = f"cluedesk_test_{uuid.uuid4().hex[:10]}"
-            admin = create_engine(_PG, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            admin.dispose()
-            self.pg_dbs.append(name)
-            url = make_url(_PG).set(database=name).render_as_string(hide_password=False)
+            url = self._new_postgres()
         upgrade(url=url)
         if demo:
             rt = Runtime(load_settings({"database": {"url": url}}), clock=Clock(FROZEN))
@@ -122,13 +116,18 @@ class ScratchDatabases:
                 source.close()
                 target.close()
             return f"sqlite:///{copy}"
+        return self._new_postgres(template=make_url(url).database)
+
+    def _new_postgres(self, template: str | None = None) -> str:
+        """A new scratch PostgreSQL database (a copy of `template`, else empty); its URL."""
         name = f"cluedesk_test_{uuid.uuid4().hex[:10]}"
         admin = create_engine(_PG, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(url).database}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'
+                              + (f' TEMPLATE "{template}"' if template else "")))
         admin.dispose()
         self.pg_dbs.append(name)
-        return make_url(url).set(database=name).render_as_string(hide_password=False)
+        return make_url(_PG).set(database=name).render_as_string(hide_password=False)
 
     def drop_all(self):
         if not self.pg_dbs:

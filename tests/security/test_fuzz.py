@@ -27,7 +27,7 @@ from sqlalchemy import text
 
 from tests.api_client import deploy_processes
 
-EXAMPLES = int(os.environ.get("CLUEDESK_FUZZ_EXAMPLES", 12))  # per operation and mode
+EXAMPLES = int(os.environ.get("CLUEDESK_FUZZ_EXAMPLES", 8))  # per operation and mode
 # Besides what the schemas generate, every operation that takes a JSON body gets these: nested
 # past the parser's recursion limit, deep inside a `data` object, and larger than a body may be.
 HOSTILE_BODIES = {
